@@ -1,0 +1,55 @@
+# bootmeta: the two commands a new user needs are `make demo` and `make check`.
+# Everything is built by CMake in build folders; this file only sequences the steps.
+JOBS ?= 2
+BUILD ?= build
+RELEASE_BUILD ?= build-release
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
+CTEST_ARGS ?=
+
+.PHONY: all deps build release check test fuzz fuzz-build fuzz-short demo bench clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DBM_SANITIZE=ON -DBM_WERROR=ON
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+$(RELEASE_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DBM_SANITIZE=OFF -DBM_WERROR=ON
+
+release: deps $(RELEASE_BUILD)/CMakeCache.txt
+	cmake --build $(RELEASE_BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+check: test fuzz-short
+
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBM_FUZZ=ON -DBM_SANITIZE=ON -DBM_WERROR=ON
+
+fuzz-build: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+# A short run of every fuzz target (part of `make check`); `make fuzz FUZZ_SECONDS=600` for longer.
+fuzz-short: fuzz-build
+	@sh scripts/fuzz.sh $(FUZZ_BUILD) 10
+
+fuzz: fuzz-build
+	@sh scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+demo: release
+	@sh scripts/demo.sh $(RELEASE_BUILD)/bootmeta
+
+bench: release
+	@sh bench/run.sh $(RELEASE_BUILD)
+
+clean:
+	rm -rf $(BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,24 @@
+/* bootmeta.h: the public API of libbootmeta, deployment metadata kept in git.
+ *
+ * Link with `pkg-config --libs bootmeta`. Call bm_global_init() once before anything else.
+ * Every function returns 0 or a negative BM_E* code, with the detail in bm_error_last()
+ * (thread-local); see bootmeta/common.h for the conventions. */
+#ifndef BOOTMETA_H
+#define BOOTMETA_H
+
+#include "bootmeta/common.h"
+#include "bootmeta/names.h"
+#include "bootmeta/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Initialise libgit2 and libsodium; safe to call more than once (reference counted). */
+BM_EXTERN int bm_global_init(void);
+BM_EXTERN void bm_global_shutdown(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

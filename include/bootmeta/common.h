@@ -1,0 +1,107 @@
+/* bootmeta/common.h: error codes, the thread-local last error, growable buffers and
+ * string lists shared by every module of libbootmeta.
+ *
+ * Conventions (as libgit2): functions return 0 or a negative BM_E* code; the detail is in
+ * bm_error_last(). Out-parameters come first. A `**out` is owned by the caller and freed
+ * with the matching *_free(), which accepts NULL. The library never prints and never exits. */
+#ifndef BOOTMETA_COMMON_H
+#define BOOTMETA_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(BM_BUILDING_LIBRARY)
+#define BM_EXTERN __attribute__((visibility("default")))
+#else
+#define BM_EXTERN
+#endif
+#define BM_WARN_UNUSED __attribute__((warn_unused_result))
+#define BM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+#define BM_VERSION "0.1.0"
+/* The meta repo format this program reads and writes (.bootmeta/format). */
+#define BM_FORMAT_VERSION 1
+
+typedef enum {
+	BM_OK = 0,
+	BM_ERROR = -1,        /* generic failure */
+	BM_ENOTFOUND = -3,    /* no such record, project, release, channel, key ... */
+	BM_EEXISTS = -4,      /* a record that may not be rewritten already exists */
+	BM_EINVALID = -5,     /* bad input: a name, a value, a flag */
+	BM_ECONFLICT = -6,    /* compare-and-swap lost too many times */
+	BM_EFORMAT = -7,      /* repo format newer than this program, or not a meta repo */
+	BM_ECORRUPT = -8,     /* a stored record or file does not decode */
+	BM_ENORECIPIENT = -9, /* not a recipient / no matching identity */
+	BM_EVERIFY = -10,     /* a signature, MAC or checksum did not verify */
+	BM_EIO = -11,         /* an OS or I/O error */
+	BM_ENOMEM = -12,
+	BM_ETOOBIG = -13,     /* over a size or work bound */
+	BM_EPERM = -14,       /* unsafe permissions, not allowed */
+	BM_EREMOTE = -15,     /* the remote refused or could not be reached */
+	BM_EUNSUPPORTED = -16,
+} bm_error_code;
+
+/* The message of the last error on this thread ("" when none). */
+BM_EXTERN const char *bm_error_last(void);
+/* The code of the last error on this thread (0 when none). */
+BM_EXTERN int bm_error_last_code(void);
+/* Record an error; returns `code` so callers can `return bm_error_set(...)`. */
+BM_EXTERN int bm_error_set(int code, const char *fmt, ...) BM_PRINTF(2, 3);
+/* Prefix the current error message with more context; returns `code`. */
+BM_EXTERN int bm_error_prefix(int code, const char *fmt, ...) BM_PRINTF(2, 3);
+BM_EXTERN void bm_error_clear(void);
+/* Name of a code: "not found", "invalid" ... */
+BM_EXTERN const char *bm_error_name(int code);
+
+/* A growable byte buffer, always NUL-terminated when ptr != NULL. */
+typedef struct {
+	char *ptr;
+	size_t size;
+	size_t asize;
+} bm_buf;
+#define BM_BUF_INIT { NULL, 0, 0 }
+
+BM_EXTERN int bm_buf_grow(bm_buf *b, size_t need);
+BM_EXTERN int bm_buf_put(bm_buf *b, const void *data, size_t len);
+BM_EXTERN int bm_buf_puts(bm_buf *b, const char *s);
+BM_EXTERN int bm_buf_putc(bm_buf *b, char c);
+BM_EXTERN int bm_buf_printf(bm_buf *b, const char *fmt, ...) BM_PRINTF(2, 3);
+BM_EXTERN int bm_buf_vprintf(bm_buf *b, const char *fmt, va_list ap);
+BM_EXTERN void bm_buf_clear(bm_buf *b);
+/* Wipe (sodium_memzero) then free: for buffers that held secrets. */
+BM_EXTERN void bm_buf_dispose_secret(bm_buf *b);
+BM_EXTERN void bm_buf_dispose(bm_buf *b);
+/* Detach the memory: the caller frees it with free(). */
+BM_EXTERN char *bm_buf_detach(bm_buf *b);
+
+/* A list of owned strings. */
+typedef struct {
+	char **items;
+	size_t count;
+	size_t alloc;
+} bm_strlist;
+#define BM_STRLIST_INIT { NULL, 0, 0 }
+
+BM_EXTERN int bm_strlist_add(bm_strlist *l, const char *s);
+BM_EXTERN int bm_strlist_addn(bm_strlist *l, const char *s, size_t n);
+BM_EXTERN void bm_strlist_sort(bm_strlist *l);
+BM_EXTERN void bm_strlist_dispose(bm_strlist *l);
+
+/* Read a whole file (max_size 0: no bound). BM_ENOTFOUND, BM_EIO, BM_ETOOBIG. */
+BM_EXTERN int bm_file_read(bm_buf *out, const char *path, size_t max_size);
+/* Write a file atomically (temp file, fsync, rename, fsync folder) with `mode`. */
+BM_EXTERN int bm_file_write_atomic(const char *path, const void *data, size_t len, unsigned int mode);
+
+/* Hex encode/decode. bm_hex_decode returns BM_EINVALID on a bad digit or length. */
+BM_EXTERN void bm_hex_encode(char *out, const unsigned char *in, size_t len);
+BM_EXTERN int bm_hex_decode(unsigned char *out, size_t outlen, const char *hex);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

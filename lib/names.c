@@ -1,0 +1,90 @@
+/* names.c: name validation. Every name is checked here before it becomes a path. */
+#include "bootmeta/names.h"
+
+#include <string.h>
+
+struct rule {
+	const char *what;
+	const char *extra;      /* allowed punctuation besides letters and digits */
+	size_t max_len;
+	unsigned int max_segments; /* 1: no '/' */
+	int lower_only;
+	const char *form;
+};
+
+static const struct rule rules[] = {
+	[BM_NAME_PROJECT] = { "project name", "._-", 200, 8, 0, "repo/folder, e.g. maintemplatev2/server" },
+	[BM_NAME_RELEASE] = { "release id", "._+-", 128, 1, 0, "letters, digits and . _ + -, e.g. a commit hash or v1.2.3" },
+	[BM_NAME_CHANNEL] = { "channel name", "._-", 64, 1, 0, "letters, digits and . _ -, e.g. stable" },
+	[BM_NAME_ENV] = { "environment name", "._-", 128, 4, 0, "e.g. prod, stage, dev, dev/alice" },
+	[BM_NAME_KEY] = { "key", "._-", 128, 1, 0, "letters, digits and . _ -, e.g. DATABASE_URL" },
+	[BM_NAME_USER] = { "user name", "._-", 64, 1, 1, "lower-case letters, digits and . _ -" },
+	[BM_NAME_MODULE] = { "module path", "._~-", 256, 16, 0, "e.g. github.com/org/lib" },
+	[BM_NAME_KIND] = { "log kind", "._-", 64, 1, 1, "lower-case letters, digits and . _ -" },
+};
+
+const char *bm_name_kind_str(bm_name_kind kind)
+{
+	if ((unsigned)kind >= sizeof(rules) / sizeof(rules[0]))
+		return "name";
+	return rules[kind].what;
+}
+
+int bm_name_validate(const char *name, bm_name_kind kind)
+{
+	const struct rule *r;
+	const char *p, *seg;
+	unsigned int segments = 1;
+	size_t len;
+
+	if ((unsigned)kind >= sizeof(rules) / sizeof(rules[0]))
+		return bm_error_set(BM_EINVALID, "unknown name kind");
+	r = &rules[kind];
+	if (!name || !*name)
+		return bm_error_set(BM_EINVALID, "empty %s (expected %s)", r->what, r->form);
+	len = strlen(name);
+	if (len > r->max_len)
+		return bm_error_set(BM_EINVALID, "%s is %zu characters long, over the limit of %zu",
+				    r->what, len, r->max_len);
+	if (name[0] == '/')
+		return bm_error_set(BM_EINVALID, "%s \"%s\" starts with '/' (expected %s)", r->what, name, r->form);
+	for (p = name; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '/') {
+			if (r->max_segments < 2)
+				return bm_error_set(BM_EINVALID, "%s \"%s\" may not contain '/' (expected %s)",
+						    r->what, name, r->form);
+			if (++segments > r->max_segments)
+				return bm_error_set(BM_EINVALID, "%s \"%s\" has more than %u parts", r->what,
+						    name, r->max_segments);
+			continue;
+		}
+		if (c >= '0' && c <= '9')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			continue;
+		if (c >= 'A' && c <= 'Z' && !r->lower_only)
+			continue;
+		if (c && strchr(r->extra, c))
+			continue;
+		if (c < 0x20 || c == 0x7f)
+			return bm_error_set(BM_EINVALID, "%s contains a control character (0x%02x) at offset %zu",
+					    r->what, c, (size_t)(p - name));
+		return bm_error_set(BM_EINVALID, "%s \"%s\" contains '%c', which is not allowed (expected %s)",
+				    r->what, name, c, r->form);
+	}
+	/* every segment: not empty, not "." or "..", not starting with '.' (no hidden files),
+	 * not ending in ".pb"/".lock" which the store uses itself */
+	for (seg = name; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL) {
+		size_t n = strcspn(seg, "/");
+		if (n == 0)
+			return bm_error_set(BM_EINVALID, "%s \"%s\" has an empty part ('//' or a trailing '/')",
+					    r->what, name);
+		if (seg[0] == '.')
+			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not start with '.' (no \"..\")",
+					    r->what, name);
+		if (n >= 5 && !strncmp(seg + n - 5, ".lock", 5))
+			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not end in \".lock\"", r->what, name);
+	}
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* cli.h: what every `bootmeta` subcommand shares: the global options, opening the store,
+ * error reporting and exit codes. One command (group) per src/cmd_*.c file, dispatched
+ * from the table in main.c. */
+#ifndef BM_CLI_H
+#define BM_CLI_H
+
+#include <stdio.h>
+#include "bootmeta.h"
+
+/* Exit codes (documented in the man page). */
+#define BM_EXIT_OK 0
+#define BM_EXIT_FAIL 1
+#define BM_EXIT_USAGE 2
+
+typedef struct {
+	const char *repo;      /* --repo PATH|URL, else $BOOTMETA_REPO, else discovery */
+	const char *actor;     /* --actor */
+	const char *env;       /* --env, else $BOOTMETA_ENV, else the checkout's local file */
+	const char *identity;  /* --identity, else $BOOTMETA_IDENTITY, else the default file */
+	int json;              /* --json */
+	int quiet;             /* --quiet: no progress lines */
+	int require_signed;    /* --require-signed */
+} bm_cli;
+
+/* A subcommand. argv[0] is the command's own name; options after it are the command's.
+ * Returns an exit code. */
+typedef int (*bm_cmd_fn)(bm_cli *cli, int argc, char **argv);
+
+/* Open the store named by the global options (prints nothing). */
+int cli_open(bm_store **out, bm_cli *cli);
+/* Print "bootmeta: <what>: <bm_error_last()>" (or the JSON error object with --json) on
+ * stderr and return BM_EXIT_FAIL. */
+int cli_fail(bm_cli *cli, const char *what);
+/* Print "bootmeta: <message>" and return BM_EXIT_FAIL. */
+int cli_error(bm_cli *cli, const char *fmt, ...) BM_PRINTF(2, 3);
+/* Print a usage error plus the usage text and return BM_EXIT_USAGE. */
+int cli_usage(const char *usage, const char *fmt, ...) BM_PRINTF(2, 3);
+/* Print a progress line on stderr unless --quiet or --json. */
+void cli_progress(bm_cli *cli, const char *fmt, ...) BM_PRINTF(2, 3);
+/* True when argv has -h or --help before a "--". */
+int cli_wants_help(int argc, char **argv);
+/* Format a millisecond timestamp as RFC 3339 UTC into `out` (at least 32 bytes). */
+void cli_time_fmt(char *out, size_t outlen, int64_t ms);
+/* Print a JSON string with escapes. */
+void cli_json_str(FILE *f, const char *s);
+
+#endif
