@@ -26,6 +26,32 @@ typedef struct {
  * Returns an exit code. */
 typedef int (*bm_cmd_fn)(bm_cli *cli, int argc, char **argv);
 
+/* The commands, one per src/cmd_*.c file. */
+int cmd_init(bm_cli *cli, int argc, char **argv);
+int cmd_project(bm_cli *cli, int argc, char **argv);
+int cmd_release(bm_cli *cli, int argc, char **argv);
+int cmd_binary(bm_cli *cli, int argc, char **argv);
+int cmd_channel(bm_cli *cli, int argc, char **argv);
+int cmd_trace(bm_cli *cli, int argc, char **argv);
+int cmd_show(bm_cli *cli, int argc, char **argv);
+int cmd_ls(bm_cli *cli, int argc, char **argv);
+int cmd_log(bm_cli *cli, int argc, char **argv);
+int cmd_clone(bm_cli *cli, int argc, char **argv);
+int cmd_pull(bm_cli *cli, int argc, char **argv);
+int cmd_push(bm_cli *cli, int argc, char **argv);
+int cmd_age(bm_cli *cli, int argc, char **argv);
+int cmd_key(bm_cli *cli, int argc, char **argv);
+int cmd_secret(bm_cli *cli, int argc, char **argv);
+int cmd_recipients(bm_cli *cli, int argc, char **argv);
+int cmd_env(bm_cli *cli, int argc, char **argv);
+int cmd_dev(bm_cli *cli, int argc, char **argv);
+int cmd_config(bm_cli *cli, int argc, char **argv);
+int cmd_flag(bm_cli *cli, int argc, char **argv);
+int cmd_imports(bm_cli *cli, int argc, char **argv);
+int cmd_dependents(bm_cli *cli, int argc, char **argv);
+int cmd_pin(bm_cli *cli, int argc, char **argv);
+int cmd_stamp(bm_cli *cli, int argc, char **argv);
+
 /* Open the store named by the global options (prints nothing). */
 int cli_open(bm_store **out, bm_cli *cli);
 /* Print "bootmeta: <what>: <bm_error_last()>" (or the JSON error object with --json) on

@@ -1,0 +1,26 @@
+/* fs.h: internals of the bm_fs view shared by fs.c and store.c. */
+#ifndef BM_FS_INTERNAL_H
+#define BM_FS_INTERNAL_H
+
+#include "bootmeta.h"
+
+typedef struct {
+	int (*read)(bm_buf *out, bm_fs *fs, const char *path);
+	int (*list)(bm_strlist *out, bm_fs *fs, const char *dir); /* unsorted is fine */
+	int (*exists)(bm_fs *fs, const char *path);
+	void (*free)(bm_fs *fs);
+} bm_fs_ops;
+
+struct bm_fs {
+	const bm_fs_ops *ops;
+	bm_oid commit;
+	int has_commit;
+};
+
+/* 0 when `path` is a clean relative path. */
+int bm_path_check(const char *path);
+/* Add the direct children of `dir` found in `paths` to `out` (no duplicates); returns 1 when
+ * any path was under `dir`, 0 when none, < 0 on error. */
+int bm_fs_children(bm_strlist *out, const char *dir, const char *const *paths, size_t n);
+
+#endif

@@ -1,0 +1,43 @@
+/* cmd_init.c: `bootmeta init [PATH]`: a new bare meta repo with .bootmeta/format. */
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: bootmeta init [PATH]\n\n"
+	"Create a new bare meta repo at PATH (default: the current folder, which must be empty),\n"
+	"with a first commit holding .bootmeta/format. Share it like any git repo; writers use\n"
+	"`bootmeta clone` and every write pushes with compare-and-swap.\n";
+
+int cmd_init(bm_cli *cli, int argc, char **argv)
+{
+	bm_store *s = NULL;
+	bm_oid tip;
+	char hex[BM_OID_HEXSZ + 1];
+	const char *path;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return BM_EXIT_OK;
+	}
+	if (argc > 2)
+		return cli_usage(usage, "init takes at most one PATH");
+	path = argc == 2 ? argv[1] : (cli->repo ? cli->repo : ".");
+	if (bm_store_init(&s, path) < 0)
+		return cli_fail(cli, "init");
+	if (bm_store_tip(&tip, s) < 0) {
+		bm_store_free(s);
+		return cli_fail(cli, "init");
+	}
+	bm_oid_fmt(hex, &tip);
+	if (cli->json) {
+		printf("{\"path\":");
+		cli_json_str(stdout, bm_store_path(s));
+		printf(",\"commit\":\"%s\",\"format\":%d}\n", hex, BM_FORMAT_VERSION);
+	} else {
+		printf("initialised meta repo %s (format %d, commit %.12s)\n", bm_store_path(s), BM_FORMAT_VERSION, hex);
+		printf("next: bootmeta --repo %s project add NAME --source URL\n", bm_store_path(s));
+	}
+	bm_store_free(s);
+	return BM_EXIT_OK;
+}

@@ -1,0 +1,248 @@
+/* test_store.c: the store's write and read paths: transactions, compare-and-swap replay,
+ * append-only adds, format checks and the file-system views. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bootmeta.h"
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bm-test-store-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	setenv("BOOTMETA_ACTOR", "Test <test@example.com>", 1);
+	return bm_global_init();
+}
+
+static int teardown(void **state)
+{
+	char cmd[512];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	bm_global_shutdown();
+	return system(cmd);
+}
+
+static void repo_path(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", tmpdir, name);
+}
+
+typedef struct {
+	const char *path;
+	const char *data;
+	bm_store *other; /* when set: the first attempt lets another writer move main first */
+	int runs;
+} add_ctx;
+
+static int add_one(bm_txn *txn, void *payload)
+{
+	add_ctx *c = payload;
+	c->runs++;
+	if (c->other && bm_txn_attempt(txn) == 1) {
+		add_ctx inner = { "other/file", "x", NULL, 0 };
+		assert_int_equal(bm_store_write(NULL, c->other, add_one, &inner, NULL), 0);
+	}
+	bm_txn_message(txn, "add %s", c->path);
+	return bm_txn_add(txn, c->path, c->data, strlen(c->data));
+}
+
+static void test_init_write_read(void **state)
+{
+	char p[512];
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	bm_buf b = BM_BUF_INIT;
+	bm_strlist l = BM_STRLIST_INIT;
+	bm_oid c1, tip;
+	add_ctx ctx = { "projects/a/b/project.pb", "hello", NULL, 0 };
+	(void)state;
+
+	repo_path(p, sizeof(p), "r1");
+	assert_int_equal(bm_store_init(&s, p), 0);
+	assert_int_equal(bm_store_write(&c1, s, add_one, &ctx, NULL), 0);
+	assert_int_equal(bm_store_tip(&tip, s), 0);
+	assert_true(bm_oid_equal(&c1, &tip));
+	assert_int_equal(bm_store_fs(&fs, s, NULL), 0);
+	assert_int_equal(bm_fs_read(&b, fs, "projects/a/b/project.pb"), 0);
+	assert_string_equal(b.ptr, "hello");
+	assert_int_equal(bm_fs_read(&b, fs, "projects/nope.pb"), BM_ENOTFOUND);
+	assert_int_equal(bm_fs_list(&l, fs, "projects/a"), 0);
+	assert_int_equal(l.count, 1);
+	assert_string_equal(l.items[0], "b/");
+	assert_int_equal(bm_fs_exists(fs, "projects/a"), 2);
+	assert_int_equal(bm_fs_exists(fs, "projects/a/b/project.pb"), 1);
+	assert_int_equal(bm_fs_exists(fs, "nothing"), 0);
+	bm_strlist_dispose(&l);
+	bm_buf_dispose(&b);
+	bm_fs_free(fs);
+
+	/* append-only: the same path again is refused and nothing is committed */
+	ctx.data = "other";
+	assert_int_equal(bm_store_write(NULL, s, add_one, &ctx, NULL), BM_EEXISTS);
+	assert_int_equal(bm_store_tip(&tip, s), 0);
+	assert_true(bm_oid_equal(&c1, &tip));
+	/* a file under a record, and bad paths */
+	ctx.path = "projects/a/b/project.pb/x";
+	assert_int_equal(bm_store_write(NULL, s, add_one, &ctx, NULL), BM_EEXISTS);
+	ctx.path = "../escape";
+	assert_int_equal(bm_store_write(NULL, s, add_one, &ctx, NULL), BM_EINVALID);
+	ctx.path = "/abs";
+	assert_int_equal(bm_store_write(NULL, s, add_one, &ctx, NULL), BM_EINVALID);
+	ctx.path = "a/.git/x";
+	assert_int_equal(bm_store_write(NULL, s, add_one, &ctx, NULL), BM_EINVALID);
+	assert_int_equal(bm_store_tip(&tip, s), 0);
+	assert_true(bm_oid_equal(&c1, &tip));
+	bm_store_free(s);
+}
+
+static void test_conflict_replays(void **state)
+{
+	char p[512];
+	bm_store *s = NULL, *s2 = NULL;
+	bm_fs *fs = NULL;
+	add_ctx ctx = { "mine", "1", NULL, 0 };
+	(void)state;
+
+	repo_path(p, sizeof(p), "r2");
+	assert_int_equal(bm_store_init(&s, p), 0);
+	assert_int_equal(bm_store_open(&s2, p), 0);
+	ctx.other = s2;
+	assert_int_equal(bm_store_write(NULL, s, add_one, &ctx, NULL), 0);
+	assert_int_equal(ctx.runs, 2); /* ran again on the moved tip */
+	assert_int_equal(bm_store_fs(&fs, s, NULL), 0);
+	assert_int_equal(bm_fs_exists(fs, "mine"), 1);
+	assert_int_equal(bm_fs_exists(fs, "other/file"), 1);
+	bm_fs_free(fs);
+	bm_store_free(s2);
+	bm_store_free(s);
+}
+
+static void test_open_errors(void **state)
+{
+	char p[512], cmd[1200];
+	bm_store *s = NULL;
+	(void)state;
+
+	repo_path(p, sizeof(p), "missing");
+	assert_int_equal(bm_store_open(&s, p), BM_ENOTFOUND);
+	assert_non_null(strstr(bm_error_last(), "bootmeta init"));
+
+	/* a plain git repo is not a meta repo */
+	repo_path(p, sizeof(p), "plain");
+	snprintf(cmd, sizeof(cmd), "git init -q --bare %s", p);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(bm_store_open(&s, p), BM_EFORMAT);
+	assert_non_null(strstr(bm_error_last(), "not a bootmeta meta repo"));
+
+	/* a newer format is refused */
+	repo_path(p, sizeof(p), "newer");
+	assert_int_equal(bm_store_init(&s, p), 0);
+	bm_store_free(s);
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; d=$(mktemp -d); git clone -q %s $d/w 2>/dev/null; cd $d/w; echo 99 > .bootmeta/format; "
+		 "git -c user.name=t -c user.email=t@t commit -qam newer; git push -q origin HEAD:main; rm -rf $d", p);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(bm_store_open(&s, p), BM_EFORMAT);
+	assert_non_null(strstr(bm_error_last(), "upgrade bootmeta"));
+
+	/* init refuses a folder that is not empty */
+	repo_path(p, sizeof(p), "plain");
+	assert_int_equal(bm_store_init(&s, p), BM_EEXISTS);
+}
+
+static void test_clone_push(void **state)
+{
+	char p[512], c1p[512], c2p[512];
+	bm_store *s = NULL, *c1 = NULL, *c2 = NULL;
+	bm_fs *fs = NULL;
+	add_ctx a = { "from-c1", "1", NULL, 0 }, b = { "from-c2", "2", NULL, 0 };
+	(void)state;
+
+	repo_path(p, sizeof(p), "origin");
+	repo_path(c1p, sizeof(c1p), "clone1");
+	repo_path(c2p, sizeof(c2p), "clone2");
+	assert_int_equal(bm_store_init(&s, p), 0);
+	assert_int_equal(bm_store_clone(&c1, p, c1p), 0);
+	assert_int_equal(bm_store_clone(&c2, p, c2p), 0);
+	assert_true(bm_store_has_remote(c1));
+	assert_int_equal(bm_store_write(NULL, c1, add_one, &a, NULL), 0);
+	/* c2 is stale: its push is refused, it fetches, replays and pushes again */
+	assert_int_equal(bm_store_write(NULL, c2, add_one, &b, NULL), 0);
+	assert_int_equal(b.runs, 2);
+	assert_int_equal(bm_store_fs(&fs, s, NULL), 0);
+	assert_int_equal(bm_fs_exists(fs, "from-c1"), 1);
+	assert_int_equal(bm_fs_exists(fs, "from-c2"), 1);
+	bm_fs_free(fs);
+	assert_int_equal(bm_store_pull(NULL, c1), 0);
+	assert_int_equal(bm_store_fs(&fs, c1, NULL), 0);
+	assert_int_equal(bm_fs_exists(fs, "from-c2"), 1);
+	bm_fs_free(fs);
+	bm_store_free(c1);
+	bm_store_free(c2);
+	bm_store_free(s);
+}
+
+static int count_cb(const bm_commit_info *info, void *payload)
+{
+	(void)info;
+	(*(int *)payload)++;
+	return 0;
+}
+
+static void test_log_and_mem_fs(void **state)
+{
+	char p[512];
+	bm_store *s = NULL;
+	bm_fs *m = NULL;
+	bm_strlist l = BM_STRLIST_INIT;
+	bm_buf b = BM_BUF_INIT;
+	add_ctx a = { "x/one", "1", NULL, 0 }, c = { "y/two", "2", NULL, 0 };
+	int n = 0;
+	(void)state;
+
+	repo_path(p, sizeof(p), "log");
+	assert_int_equal(bm_store_init(&s, p), 0);
+	assert_int_equal(bm_store_write(NULL, s, add_one, &a, NULL), 0);
+	assert_int_equal(bm_store_write(NULL, s, add_one, &c, NULL), 0);
+	assert_int_equal(bm_store_log(s, "x/one", 0, count_cb, &n), 0);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(bm_store_log(s, NULL, 0, count_cb, &n), 0);
+	assert_int_equal(n, 3);
+	bm_store_free(s);
+
+	assert_int_equal(bm_fs_mem(&m), 0);
+	assert_int_equal(bm_fs_mem_put(m, "a/b/c", "z", 1), 0);
+	assert_int_equal(bm_fs_mem_put(m, "a/d", "w", 1), 0);
+	assert_int_equal(bm_fs_list(&l, m, "a"), 0);
+	assert_int_equal(l.count, 2);
+	assert_string_equal(l.items[0], "b/");
+	assert_string_equal(l.items[1], "d");
+	assert_int_equal(bm_fs_read(&b, m, "a/b/c"), 0);
+	assert_string_equal(b.ptr, "z");
+	assert_int_equal(bm_fs_list(&l, m, "nope"), BM_ENOTFOUND);
+	bm_buf_dispose(&b);
+	bm_strlist_dispose(&l);
+	bm_fs_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_write_read),
+		cmocka_unit_test(test_conflict_replays),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_clone_push),
+		cmocka_unit_test(test_log_and_mem_fs),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
