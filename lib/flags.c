@@ -127,6 +127,8 @@ static int put_number(bm_buf *out, double d)
 		return bm_error_set(BM_EINVALID, "a number must be finite");
 	if (d == 0)
 		return bm_buf_puts(out, signbit(d) ? "-0" : "0");
+	if (d > -1e16 && d < 1e16 && d == (double)(long long)d)  /* whole: 1000, not 1e+03 */
+		return bm_buf_printf(out, "%.0f", d);
 	for (prec = 1; prec <= 17; prec++) {
 		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
 		if (strtod(tmp, NULL) == d)
