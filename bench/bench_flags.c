@@ -9,7 +9,9 @@
  *                                       channel x key: flag, channel, key index, variant,
  *                                       reason, value as JSON)
  *   bench_flags --bench [--evals N]     time N in-process evaluations over the same set;
- *                                       prints "bootmeta <evals/s>" */
+ *                                       prints "bootmeta <evals/s>" for the whole mix
+ *                                       and "bootmeta-rollout <evals/s>" for one 50/50
+ *                                       rollout (bool-half on stable: every eval hashes) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +207,31 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The rollout case: one weighted rule, so every evaluation hashes (bool-half on stable). */
+static int bench_rollout(bm_flag **flags, char **keys, size_t nkeys, size_t nevals)
+{
+	volatile size_t sink = 0;
+	size_t n = 0, k, acc = 0;
+	double t0, t1;
+	bm_flag_result r;
+
+	for (k = 0; k < nkeys; k++)
+		if (bm_flag_eval(&r, flags[1], "stable", keys[k], NULL) == 0)
+			acc += r.variant_index;
+	t0 = now();
+	while (n < nevals) {
+		for (k = 0; k < nkeys && n < nevals; k++, n++) {
+			bm_flag_eval(&r, flags[1], "stable", keys[k], NULL);
+			acc += r.variant_index;
+		}
+	}
+	t1 = now();
+	sink = acc;
+	(void)sink;
+	printf("bootmeta-rollout %.0f evals/s (%zu evaluations in %.3f s, 1 thread)\n", (double)n / (t1 - t0), n, t1 - t0);
+	return 0;
+}
+
 /* The same mix the node benchmark runs: every flag, channel and key in turn. */
 static int bench(bm_flag **flags, char **keys, size_t nkeys, size_t nevals)
 {
@@ -267,7 +294,7 @@ int main(int argc, char **argv)
 		goto done;
 	if (dir && dump(dir, flags, keys, nkeys) < 0)
 		goto done;
-	if (do_bench && bench(flags, keys, nkeys, nevals) < 0)
+	if (do_bench && (bench(flags, keys, nkeys, nevals) < 0 || bench_rollout(flags, keys, nkeys, nevals) < 0))
 		goto done;
 	rc = 0;
 done:
