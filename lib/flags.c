@@ -511,13 +511,17 @@ static int rule_parse(bm_flag_rule *r, const bm_flag *f, const char *text)
 		size_t nlen;
 		if (!end)
 			end = p + strlen(p);
+		if (end == p)
+			return bm_error_set(BM_EINVALID, "%s: an empty entry between commas", ctx);
 		colon = memchr(p, ':', (size_t)(end - p));
 		if (!colon)
 			return bm_error_set(BM_EINVALID, "%s: '%.*s' has no weight; write variant:weight",
 					    ctx, (int)(end - p > 100 ? 100 : end - p), p);
 		nlen = (size_t)(colon - p);
-		if (nlen == 0 || nlen >= sizeof(name))
+		if (nlen == 0)
 			return bm_error_set(BM_EINVALID, "%s: a weight without a variant name", ctx);
+		if (nlen >= sizeof(name))
+			return bm_error_set(BM_EINVALID, "%s: a variant name over 128 characters", ctx);
 		memcpy(name, p, nlen);
 		name[nlen] = '\0';
 		if (colon + 1 == end)

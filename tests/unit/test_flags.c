@@ -197,6 +197,7 @@ static void test_errors(void **state)
 	static const char *const negweight[] = { "beta=on:1,off:-1" };
 	static const char *const emptyweight[] = { "beta=on:,off:1" };
 	static const char *const norule[] = { "beta" };
+	static const char *const trailing[] = { "beta=on:1," };
 	static const char *const badnum[] = { "a=1", "b=0x10" };
 	static const char *const nan[] = { "a=NaN" };
 	static const char *const inf[] = { "a=1e999" };
@@ -225,6 +226,7 @@ static void test_errors(void **state)
 	assert_int_equal(make_err(BM_FLAG_TYPE_AUTO, onoff, 2, NULL, negweight, 1, "not a whole number"), BM_EINVALID);
 	assert_int_equal(make_err(BM_FLAG_TYPE_AUTO, onoff, 2, NULL, emptyweight, 1, "empty weight"), BM_EINVALID);
 	assert_int_equal(make_err(BM_FLAG_TYPE_AUTO, onoff, 2, NULL, norule, 1, "channel=variant"), BM_EINVALID);
+	assert_int_equal(make_err(BM_FLAG_TYPE_AUTO, onoff, 2, NULL, trailing, 1, "empty entry"), BM_EINVALID);
 	assert_int_equal(make_err(BM_FLAG_TYPE_NUMBER, badnum, 2, NULL, NULL, 0, "'0x10' is not a number"), BM_EINVALID);
 	assert_int_equal(make_err(BM_FLAG_TYPE_NUMBER, nan, 1, NULL, NULL, 0, "not a number"), BM_EINVALID);
 	assert_int_equal(make_err(BM_FLAG_TYPE_NUMBER, inf, 1, NULL, NULL, 0, "range"), BM_EINVALID);
