@@ -487,6 +487,32 @@ static void test_record_invalid(void **state)
 	assert_null(f);
 }
 
+/* A record written by another tool (protoc --encode, tests/fuzz/corpus/.../record.pb)
+ * reads as the same flag: the .proto is the contract, not our encoder. */
+static void test_record_from_protoc(void **state)
+{
+	const char *src = getenv("BM_SRCDIR");
+	char path[4096];
+	bm_buf b = BM_BUF_INIT, j = BM_BUF_INIT;
+	bm_flag *f = NULL;
+	(void)state;
+	if (!src)
+		skip();
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/fuzz_flag_parse/record.pb", src);
+	assert_int_equal(bm_file_read(&b, path, 0), 0);
+	assert_int_equal(bm_flag_decode(&f, b.ptr, b.size), 0);
+	assert_int_equal(bm_flag_to_json(&j, f), 0);
+	assert_string_equal(j.ptr,
+		"{\"project\":\"shop/server\",\"env\":\"prod\",\"key\":\"new-checkout\",\"type\":\"bool\","
+		"\"state\":\"ENABLED\",\"variants\":{\"on\":true,\"off\":false},\"defaultVariant\":\"off\","
+		"\"rules\":[{\"channel\":\"beta\",\"variant\":\"on\"},{\"channel\":\"stable\",\"weights\":"
+		"[{\"variant\":\"on\",\"weight\":1},{\"variant\":\"off\",\"weight\":999}]}],"
+		"\"timeMs\":1700000000000,\"actor\":\"Alice <a@example.com>\",\"seq\":3}");
+	bm_flag_free(f);
+	bm_buf_dispose(&b);
+	bm_buf_dispose(&j);
+}
+
 /* ---- JSON and export ---- */
 
 static void test_json_values(void **state)
@@ -588,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_edit),
 		cmocka_unit_test(test_record_roundtrip),
 		cmocka_unit_test(test_record_invalid),
+		cmocka_unit_test(test_record_from_protoc),
 		cmocka_unit_test(test_json_values),
 		cmocka_unit_test(test_export_flagd),
 	};
