@@ -189,7 +189,7 @@ int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *t
 		break;
 	case BM_CONFIG_JSON: {
 		json_error_t jerr;
-		json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+		json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 		int ok;
 		if (!j)
 			return bm_error_set(BM_EINVALID, "value is not valid JSON: %s (at character %d)", jerr.text,
