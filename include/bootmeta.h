@@ -11,6 +11,7 @@
 #include "bootmeta/store.h"
 #include "bootmeta/env.h"
 #include "bootmeta/config.h"
+#include "bootmeta/genlog.h"
 #include "bootmeta/flags.h"
 
 #ifdef __cplusplus

@@ -88,8 +88,7 @@ int bm_config_value_copy(bm_config_value *dst, const bm_config_value *src)
 	return error;
 }
 
-/* Well-formed UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF). */
-static int utf8_ok(const char *s)
+int bm__utf8_ok(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
@@ -143,7 +142,7 @@ int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *t
 				    "large blobs in files and store their URL", len, BM_CONFIG_VALUE_MAX);
 	switch (type) {
 	case BM_CONFIG_STRING:
-		if (!utf8_ok(text))
+		if (!bm__utf8_ok(text))
 			return bm_error_set(BM_EINVALID, "value is not valid UTF-8 text; encode binary data "
 					    "(base64) or keep it in a secret");
 		break;

@@ -37,4 +37,13 @@ void cli_cell(FILE *f, const char *s, size_t max);
  * the subcommand too. Returns the new argc. */
 int cli_take_json(bm_cli *cli, int argc, char **argv);
 
+/* Generator logs (cmd_log_entries.c). `bootmeta log add ...` is cli_log_add; the listing
+ * (`bootmeta log entries ...`, or `bootmeta log` with --kind/--project/--env/--since/--until)
+ * is cli_log_entries. cli_log_dispatch() applies that rule: it runs the matching one and
+ * returns its exit code, or returns -1 when argv is the meta history of a path (cmd_log's
+ * own job). argv[0] is "log" for all three. */
+int cli_log_add(bm_cli *cli, int argc, char **argv);
+int cli_log_entries(bm_cli *cli, int argc, char **argv);
+int cli_log_dispatch(bm_cli *cli, int argc, char **argv);
+
 #endif
