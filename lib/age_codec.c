@@ -9,20 +9,29 @@
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* -1 for characters outside the alphabet (including '='). */
+/* Value of each base64 character; 255 outside the alphabet (including '='). */
+static const unsigned char b64_table[256] = {
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  62, 255, 255, 255,  63,
+	 52,  53,  54,  55,  56,  57,  58,  59,  60,  61, 255, 255, 255, 255, 255, 255,
+	255,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
+	 15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25, 255, 255, 255, 255, 255,
+	255,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
+	 41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+
 static int b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return b64_table[c] == 255 ? -1 : b64_table[c];
 }
 
 int age_b64_is_char(unsigned char c)
@@ -64,30 +73,38 @@ size_t age_b64_encode_padded(char *out, const unsigned char *in, size_t len)
 
 int age_b64_decode_raw(unsigned char *out, size_t cap, size_t *outlen, const char *in, size_t len)
 {
-	size_t i, o = 0, need;
-	unsigned acc = 0;
-	int bits = 0;
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0, o = 0, need, rest = len % 4;
+	unsigned v;
 
-	if (len % 4 == 1)
+	if (rest == 1)
 		return -1;
-	need = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+	need = len / 4 * 3 + (rest ? rest - 1 : 0);
 	if (need > cap)
 		return -1;
-	for (i = 0; i < len; i++) {
-		int v = b64_value((unsigned char)in[i]);
-		if (v < 0)
+	for (; i + 4 <= len; i += 4) {
+		unsigned a = b64_table[p[i]], b = b64_table[p[i + 1]], c = b64_table[p[i + 2]], d = b64_table[p[i + 3]];
+		if ((a | b | c | d) & 0x80)
 			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
+		v = a << 18 | b << 12 | c << 6 | d;
+		out[o++] = (unsigned char)(v >> 16);
+		out[o++] = (unsigned char)(v >> 8);
+		out[o++] = (unsigned char)v;
 	}
-	/* canonical: the bits left over must be zero */
-	if (acc != 0)
-		return -1;
+	if (rest) {
+		unsigned a = b64_table[p[i]], b = b64_table[p[i + 1]], c = rest == 3 ? b64_table[p[i + 2]] : 0;
+		if ((a | b | c) & 0x80)
+			return -1;
+		v = a << 18 | b << 12 | c << 6;
+		/* canonical: the bits past the last whole byte must be zero */
+		if (rest == 2 && (v & 0xffff))
+			return -1;
+		if (rest == 3 && (v & 0xff))
+			return -1;
+		out[o++] = (unsigned char)(v >> 16);
+		if (rest == 3)
+			out[o++] = (unsigned char)(v >> 8);
+	}
 	*outlen = o;
 	return 0;
 }
