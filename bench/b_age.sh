@@ -1,7 +1,8 @@
 #!/bin/sh
 # b_age.sh: age encryption and decryption throughput of a 100 MiB file (BM_AGE_MIB to
 # change), bootmeta (release build) next to the age program in the same run. Each figure is
-# the best of BM_AGE_RUNS runs (default 2), file to file on the same disk.
+# the best of BM_AGE_RUNS runs (default 2), file to file on the same disk: through stdout
+# for both, and once with -o, where bootmeta also fsyncs before its rename.
 set -eu
 : "${BOOTMETA:?set BOOTMETA to a release bootmeta}"
 command -v age >/dev/null 2>&1 || { echo "b_age: SKIP (the age program is not installed)"; exit 0; }
@@ -30,26 +31,33 @@ best() {
 	echo "$b"
 }
 
-enc_bm=$(best "$BOOTMETA" age encrypt -r "$rcpt" -o "$tmp/bm.age" "$tmp/plain")
-enc_age=$(best age -r "$rcpt" -o "$tmp/age.age" "$tmp/plain")
+# stdout redirected to a file for both: the same I/O (no fsync) on each side
+enc_bm=$(best sh -c '"$1" age encrypt -r "$2" "$3" >"$4"' - "$BOOTMETA" "$rcpt" "$tmp/plain" "$tmp/bm.age")
+enc_age=$(best sh -c 'age -r "$1" "$2" >"$3"' - "$rcpt" "$tmp/plain" "$tmp/age.age")
 # each decrypts the other's file, which also checks interoperability
-dec_bm=$(best "$BOOTMETA" age decrypt -i "$tmp/key" -o "$tmp/out.bm" "$tmp/age.age")
-dec_age=$(best age -d -i "$tmp/key" -o "$tmp/out.age" "$tmp/bm.age")
+dec_bm=$(best sh -c '"$1" age decrypt -i "$2" "$3" >"$4"' - "$BOOTMETA" "$tmp/key" "$tmp/age.age" "$tmp/out.bm")
+dec_age=$(best sh -c 'age -d -i "$1" "$2" >"$3"' - "$tmp/key" "$tmp/bm.age" "$tmp/out.age")
 cmp -s "$tmp/plain" "$tmp/out.bm" || { echo "b_age: bootmeta decrypted age's file wrongly"; exit 1; }
 cmp -s "$tmp/plain" "$tmp/out.age" || { echo "b_age: age decrypted bootmeta's file wrongly"; exit 1; }
 rm -f "$tmp/out.bm" "$tmp/out.age"
-enc_bma=$(best "$BOOTMETA" age encrypt -a -r "$rcpt" -o "$tmp/bm.asc" "$tmp/plain")
-enc_agea=$(best age -a -r "$rcpt" -o "$tmp/age.asc" "$tmp/plain")
-dec_bma=$(best "$BOOTMETA" age decrypt -i "$tmp/key" -o "$tmp/out.bm" "$tmp/age.asc")
-dec_agea=$(best age -d -i "$tmp/key" -o "$tmp/out.age" "$tmp/bm.asc")
+enc_bma=$(best sh -c '"$1" age encrypt -a -r "$2" "$3" >"$4"' - "$BOOTMETA" "$rcpt" "$tmp/plain" "$tmp/bm.asc")
+enc_agea=$(best sh -c 'age -a -r "$1" "$2" >"$3"' - "$rcpt" "$tmp/plain" "$tmp/age.asc")
+dec_bma=$(best sh -c '"$1" age decrypt -i "$2" "$3" >"$4"' - "$BOOTMETA" "$tmp/key" "$tmp/age.asc" "$tmp/out.bm")
+dec_agea=$(best sh -c 'age -d -i "$1" "$2" >"$3"' - "$tmp/key" "$tmp/bm.asc" "$tmp/out.age")
+rm -f "$tmp/out.bm" "$tmp/out.age"
+# -o: bootmeta's atomic output (temp file, fsync, rename) against age -o (neither)
+dec_bmo=$(best "$BOOTMETA" age decrypt -i "$tmp/key" -o "$tmp/out.bm" "$tmp/age.age")
+dec_ageo=$(best age -d -i "$tmp/key" -o "$tmp/out.age" "$tmp/bm.age")
 
 awk -v mib="$mib" -v runs="$runs" \
 	-v eb="$enc_bm" -v ea="$enc_age" -v db="$dec_bm" -v da="$dec_age" \
-	-v ebA="$enc_bma" -v eaA="$enc_agea" -v dbA="$dec_bma" -v daA="$dec_agea" 'BEGIN {
+	-v ebA="$enc_bma" -v eaA="$enc_agea" -v dbA="$dec_bma" -v daA="$dec_agea" \
+	-v dbo="$dec_bmo" -v dao="$dec_ageo" 'BEGIN {
 	printf "age, %d MiB file to file, best of %d (MiB/s; ratio > 1: bootmeta faster)\n", mib, runs
 	printf "  %-18s %10s %10s %8s\n", "operation", "bootmeta", "age", "ratio"
 	printf "  %-18s %10.0f %10.0f %8.2f\n", "encrypt", mib / eb, mib / ea, ea / eb
 	printf "  %-18s %10.0f %10.0f %8.2f\n", "decrypt", mib / db, mib / da, da / db
 	printf "  %-18s %10.0f %10.0f %8.2f\n", "encrypt --armor", mib / ebA, mib / eaA, eaA / ebA
 	printf "  %-18s %10.0f %10.0f %8.2f\n", "decrypt armored", mib / dbA, mib / daA, daA / dbA
+	printf "  %-18s %10.0f %10.0f %8.2f   (bootmeta: temp file + fsync + rename)\n", "decrypt -o OUT", mib / dbo, mib / dao, dao / dbo
 }'
