@@ -10,6 +10,7 @@
 #include "bootmeta/names.h"
 #include "bootmeta/store.h"
 #include "bootmeta/flags.h"
+#include "bootmeta/age.h"
 
 #ifdef __cplusplus
 extern "C" {
