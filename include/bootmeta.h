@@ -9,6 +9,8 @@
 #include "bootmeta/common.h"
 #include "bootmeta/names.h"
 #include "bootmeta/store.h"
+#include "bootmeta/record.h"
+#include "bootmeta/pbjson.h"
 
 #ifdef __cplusplus
 extern "C" {
