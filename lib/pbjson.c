@@ -296,6 +296,9 @@ static int write_double(bm_buf *out, double v, int is_float)
 		return bm_buf_puts(out, "\"NaN\"");
 	if (isinf(v))
 		return bm_buf_puts(out, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+	/* "-0" would read back as the integer 0 and lose its sign */
+	if (v == 0 && signbit(v))
+		return bm_buf_puts(out, "-0.0");
 	for (prec = 1; prec <= 17; prec++) {
 		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
 		if (is_float ? strtof(tmp, NULL) == (float)v : strtod(tmp, NULL) == v)
@@ -442,38 +445,104 @@ static int write_map_key(struct writer *w, const ProtobufCFieldDescriptor *kf, c
 	}
 }
 
+/* Map keys, to find the entries a later entry of the same key overrides (the wire format
+ * allows repeats; the last one wins, and JSON may show a key only once). */
+struct map_key {
+	const char *s;
+	uint64_t u;
+	size_t idx;
+};
+
+static int map_key_cmp(const void *a, const void *b)
+{
+	const struct map_key *x = a, *y = b;
+	if (x->s) {
+		int c = strcmp(x->s, y->s);
+		if (c)
+			return c;
+	} else if (x->u != y->u) {
+		return x->u < y->u ? -1 : 1;
+	}
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* skip[i] = 1 for each entry of a map that a later entry overrides. */
+static int map_overridden(unsigned char **skip, const ProtobufCMessage *const *entries, size_t n,
+			  const ProtobufCFieldDescriptor *kf)
+{
+	struct map_key *keys;
+	size_t i;
+	*skip = NULL;
+	if (n < 2)
+		return 0;
+	keys = calloc(n, sizeof(*keys));
+	*skip = calloc(n, 1);
+	if (!keys || !*skip) {
+		free(keys);
+		free(*skip);
+		*skip = NULL;
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		const void *p = FIELD_PTR(entries[i], kf->offset);
+		keys[i].idx = i;
+		if (kf->type == PROTOBUF_C_TYPE_STRING)
+			keys[i].s = *(const char *const *)p ? *(const char *const *)p : "";
+		else if (type_size(kf->type) == 8)
+			keys[i].u = *(const uint64_t *)p;
+		else
+			keys[i].u = *(const uint32_t *)p;
+	}
+	qsort(keys, n, sizeof(*keys), map_key_cmp);
+	for (i = 0; i + 1 < n; i++) {
+		struct map_key a = keys[i], b = keys[i + 1];
+		a.idx = b.idx = 0;
+		if (map_key_cmp(&a, &b) == 0)
+			(*skip)[keys[i].idx] = 1;
+	}
+	free(keys);
+	return 0;
+}
+
 static int write_repeated(struct writer *w, const ProtobufCMessage *m,
 			  const ProtobufCFieldDescriptor *f, unsigned int depth)
 {
-	size_t n = *(const size_t *)FIELD_PTR(m, f->quantifier_offset), i;
+	size_t n = *(const size_t *)FIELD_PTR(m, f->quantifier_offset), i, shown = 0;
 	const char *arr = *(const char *const *)FIELD_PTR(m, f->offset);
+	const ProtobufCMessageDescriptor *ed = f->descriptor;
+	unsigned char *skip = NULL;
 	int map = is_map(m->descriptor, f), error;
 	size_t esize = type_size(f->type);
 	if (n == 0)
 		return bm_buf_puts(w->out, map ? "{}" : "[]");
-	if ((error = bm_buf_putc(w->out, map ? '{' : '[')) < 0)
+	if (map && (error = map_overridden(&skip, (const ProtobufCMessage *const *)arr, n, &ed->fields[0])) < 0)
 		return error;
+	if ((error = bm_buf_putc(w->out, map ? '{' : '[')) < 0)
+		goto done;
 	for (i = 0; i < n; i++) {
-		if (i && (error = bm_buf_putc(w->out, ',')) < 0)
-			return error;
+		if (skip && skip[i])
+			continue;
+		if (shown++ && (error = bm_buf_putc(w->out, ',')) < 0)
+			goto done;
 		if ((error = write_indent(w, depth + 2)) < 0)
-			return error;
+			goto done;
 		if (map) {
 			const ProtobufCMessage *e = ((const ProtobufCMessage *const *)arr)[i];
-			const ProtobufCMessageDescriptor *ed = f->descriptor;
-			const ProtobufCFieldDescriptor *kf = &ed->fields[0];
-			const ProtobufCFieldDescriptor *vf = &ed->fields[1];
+			const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
 			if ((error = write_map_key(w, kf, FIELD_PTR(e, kf->offset))) < 0 ||
 			    (error = bm_buf_puts(w->out, w->pretty ? ": " : ":")) < 0 ||
 			    (error = write_value(w, vf, FIELD_PTR(e, vf->offset), depth + 1)) < 0)
-				return error;
+				goto done;
 		} else if ((error = write_value(w, f, arr + i * esize, depth + 1)) < 0) {
-			return error;
+			goto done;
 		}
 	}
 	if ((error = write_indent(w, depth + 1)) < 0)
-		return error;
-	return bm_buf_putc(w->out, map ? '}' : ']');
+		goto done;
+	error = bm_buf_putc(w->out, map ? '}' : ']');
+done:
+	free(skip);
+	return error;
 }
 
 static int is_zero(const ProtobufCFieldDescriptor *f, const void *p)
@@ -745,7 +814,9 @@ static int read_double(struct reader *r, const json_t *v, int is_float, double *
 	} else {
 		return read_fail(r, BM_EINVALID, "expected a number, got %s", json_kind(v));
 	}
-	if (is_float && isfinite(x) && fabs(x) > FLT_MAX)
+	/* what rounds to FLT_MAX is fine (the writer shows FLT_MAX as 3.4028235e+38); from the
+	 * midpoint between FLT_MAX and 2^128 on, it would round to infinity */
+	if (is_float && isfinite(x) && fabs(x) >= 0x1.ffffffp+127)
 		return read_fail(r, BM_EINVALID, "%g is out of range for a float", x);
 	*out = x;
 	return 0;
@@ -862,6 +933,20 @@ static int read_value(struct reader *r, const ProtobufCFieldDescriptor *f, void 
 	return read_fail(r, BM_EUNSUPPORTED, "protobuf type %d is unknown to the JSON reader", (int)f->type);
 }
 
+/* "0" or -?[1-9][0-9]*: so two different keys of a JSON object never name one map key. */
+static int canonical_integer(const char *s)
+{
+	if (strcmp(s, "0") == 0)
+		return 1;
+	if (*s == '-')
+		s++;
+	if (*s < '1' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return *s == '\0';
+}
+
 /* A map key is always a JSON string; read it as the key field's type. */
 static int read_map_key(struct reader *r, const ProtobufCFieldDescriptor *kf, void *p, const char *key)
 {
@@ -877,9 +962,9 @@ static int read_map_key(struct reader *r, const ProtobufCFieldDescriptor *kf, vo
 		return read_fail(r, BM_EINVALID, "map key is not valid UTF-8");
 	if (kf->type == PROTOBUF_C_TYPE_STRING)
 		error = read_value(r, kf, p, v, 0);
-	else if (json_string_length(v) == 0 || (key[0] != '-' && (key[0] < '0' || key[0] > '9')) ||
-		 strpbrk(key, ".eE"))
-		error = read_fail(r, BM_EINVALID, "map key \"%.64s\" is not an integer", key);
+	else if (!canonical_integer(key))
+		error = read_fail(r, BM_EINVALID, "map key \"%.64s\" is not an integer in canonical "
+				  "form (no sign but '-', no leading zeros)", key);
 	else
 		error = read_value(r, kf, p, v, 0);
 	json_decref(v);

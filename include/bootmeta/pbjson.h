@@ -7,7 +7,8 @@
  *     ("created_ms" -> "createdMs"); (protobuf-c descriptors keep no json_name option)
  *   - int32, uint32, sint32, fixed32, sfixed32: JSON numbers
  *   - int64, uint64, sint64, fixed64, sfixed64: decimal strings ("12")
- *   - float, double: numbers, shortest text that reads back to the same value;
+ *   - float, double: numbers, shortest text that reads back to the same value ("%g"
+ *     style: 0.1, 1e+300; negative zero as -0.0 so it keeps its sign);
  *     NaN and infinities as "NaN", "Infinity", "-Infinity"
  *   - bool: true/false; string: a JSON string; bytes: standard base64 with padding
  *   - enum: the value's name (the number when the value has no name)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,7 +197,7 @@ static const char all_types[] =
 	"\"rInt32\":[1,-1,0],\"rInt64\":[\"0\",\"4611686018427387904\"],\"rUint32\":[0,4294967295],"
 	"\"rUint64\":[\"18446744073709551615\"],\"rSint32\":[-2147483648],\"rSint64\":[\"-1\"],"
 	"\"rFixed32\":[1],\"rFixed64\":[\"2\"],\"rSfixed32\":[-3],\"rSfixed64\":[\"-4\"],"
-	"\"rFloat\":[1.5,0,3.4e+38,1e-45,\"Infinity\",\"NaN\"],"
+	"\"rFloat\":[1.5,-0.0,3.4028235e+38,1e-45,\"Infinity\",\"NaN\"],"
 	"\"rDouble\":[1e+300,-1e-300,5e-324,9007199254740994,\"-Infinity\",0.30000000000000004],"
 	"\"rBool\":[true,false],\"rString\":[\"\",\"x\"],\"rBytes\":[\"\",\"YQ==\",\"YWI=\",\"YWJj\"],"
 	"\"rEnum\":[\"TEST_ENUM_UNSPECIFIED\",\"TEST_ENUM_ONE\",\"TEST_ENUM_TWO\",\"TEST_ENUM_NEGATIVE\",7],"
@@ -222,8 +223,8 @@ static void test_all_types(void **state)
 	assert_int_equal(t->r_enum[3], -1);
 	assert_int_equal(t->r_enum[4], 7);
 	assert_true(isnan(t->r_float[5]));
-	/* "-0" reads as 0: the JSON parser keeps no sign on an integer zero */
-	assert_true(t->r_float[1] == 0);
+	assert_true(t->r_float[1] == 0 && signbit(t->r_float[1]));
+	assert_true(t->r_float[2] == FLT_MAX);
 	assert_int_equal(t->choice_case, BOOTMETA__V1__TEST_ALL_TYPES__CHOICE_O_STRING);
 	assert_int_equal(t->n_m_nested, 1);
 	assert_int_equal(t->m_nested[0]->key, -3);
@@ -297,7 +298,7 @@ static void test_numbers(void **state)
 	t.f_float = 0;
 	t.f_double = -0.0; /* not the zero value: its sign is data */
 	s = to_json(&t.base, NULL);
-	assert_string_equal(s, "{\"fDouble\":-0}");
+	assert_string_equal(s, "{\"fDouble\":-0.0}");
 	free(s);
 	/* readers accept numbers for 64-bit integers, strings for 32-bit ones, whole reals */
 	assert_json_round(ALL_TYPES, "{\"fInt64\":42,\"fUint64\":9223372036854775807,\"fInt32\":\"-3\","
@@ -334,6 +335,7 @@ static void test_read_errors(void **state)
 	assert_read_fails(ALL_TYPES, "{\"fUint64\":\"18446744073709551616\"}", BM_EINVALID, "out of range");
 	assert_read_fails(ALL_TYPES, "{\"fInt64\":\"-9223372036854775809\"}", BM_EINVALID, "out of range");
 	assert_read_fails(ALL_TYPES, "{\"fFloat\":1e39}", BM_EINVALID, "out of range for a float");
+	assert_read_fails(ALL_TYPES, "{\"fFloat\":-3.40282357e+38}", BM_EINVALID, "out of range for a float");
 	assert_read_fails(ALL_TYPES, "{\"fBool\":\"true\"}", BM_EINVALID, "expected true or false");
 	assert_read_fails(ALL_TYPES, "{\"fBytes\":\"YQ=\"}", BM_EINVALID, "not base64");
 	assert_read_fails(ALL_TYPES, "{\"fBytes\":\"Y!==\"}", BM_EINVALID, "not base64");
@@ -382,6 +384,49 @@ static void test_depth_and_size(void **state)
 	assert_string_equal(out.ptr, "keep");
 	assert_int_equal(bm_pbjson_write(&out, &t[2].base, NULL), 0);
 	bm_buf_dispose(&out);
+}
+
+static void test_maps(void **state)
+{
+	Bootmeta__V1__TestAllTypes t = BOOTMETA__V1__TEST_ALL_TYPES__INIT;
+	Bootmeta__V1__TestAllTypes__MStringEntry e[3], *ep[3];
+	Bootmeta__V1__TestAllTypes__MBoolEntry b[2], *bp[2];
+	bm_pbjson_options pretty = BM_PBJSON_OPTIONS_INIT;
+	const char *keys[3] = { "a", "b", "a" }, *vals[3] = { "1", "2", "3" };
+	char *s;
+	int i;
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		bootmeta__v1__test_all_types__mstring_entry__init(&e[i]);
+		e[i].key = (char *)keys[i];
+		e[i].value = (char *)vals[i];
+		ep[i] = &e[i];
+	}
+	for (i = 0; i < 2; i++) {
+		bootmeta__v1__test_all_types__mbool_entry__init(&b[i]);
+		b[i].key = 1;
+		b[i].value = i + 1;
+		bp[i] = &b[i];
+	}
+	t.n_m_string = 3;
+	t.m_string = ep;
+	t.n_m_bool = 2;
+	t.m_bool = bp;
+	/* the wire format may repeat a key: the last entry wins, and JSON shows it once */
+	s = to_json(&t.base, NULL);
+	assert_string_equal(s, "{\"mString\":{\"b\":\"2\",\"a\":\"3\"},\"mBool\":{\"true\":2}}");
+	free(s);
+	pretty.pretty = 1;
+	s = to_json(&t.base, &pretty);
+	assert_string_equal(s, "{\n  \"mString\": {\n    \"b\": \"2\",\n    \"a\": \"3\"\n  },\n"
+			    "  \"mBool\": {\n    \"true\": 2\n  }\n}");
+	free(s);
+	/* integer keys in canonical form only, so two JSON keys never name one map key */
+	assert_json_round(ALL_TYPES, "{\"mNested\":{\"0\":{},\"-12\":{\"a\":1}},\"mEnum\":{\"4294967295\":0}}",
+			  "{\"mNested\":{\"0\":{},\"-12\":{\"a\":1}},\"mEnum\":{\"4294967295\":\"TEST_ENUM_UNSPECIFIED\"}}");
+	assert_read_fails(ALL_TYPES, "{\"mNested\":{\"1\":{},\"01\":{}}}", BM_EINVALID, "canonical form");
+	assert_read_fails(ALL_TYPES, "{\"mNested\":{\"-0\":{}}}", BM_EINVALID, "canonical form");
+	assert_read_fails(ALL_TYPES, "{\"mEnum\":{\"4294967296\":0}}", BM_EINVALID, "out of range");
 }
 
 static void test_escape(void **state)
@@ -441,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_depth_and_size),
+		cmocka_unit_test(test_maps),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_field_names),
 	};
