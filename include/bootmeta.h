@@ -11,6 +11,8 @@
 #include "bootmeta/store.h"
 #include "bootmeta/flags.h"
 #include "bootmeta/age.h"
+#include "bootmeta/record.h"
+#include "bootmeta/pbjson.h"
 
 #ifdef __cplusplus
 extern "C" {
