@@ -13,6 +13,9 @@
 #include "bootmeta/config.h"
 #include "bootmeta/genlog.h"
 #include "bootmeta/flags.h"
+#include "bootmeta/age.h"
+#include "bootmeta/record.h"
+#include "bootmeta/pbjson.h"
 
 #ifdef __cplusplus
 extern "C" {
