@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "bootmeta/v1/config.pb-c.h"
+#include "bootmeta/pbjson.h"
 
 #define KEYS_DIR "+keys"
 
@@ -1066,6 +1067,13 @@ done:
 	bm_buf_dispose(&dir);
 	bm_buf_dispose(&path);
 	return error;
+}
+
+int bm_config_value_record_json(bm_buf *out, const bm_config_value *v)
+{
+	Bootmeta__V1__ConfigValue r;
+	rec_from_value(&r, v);
+	return bm_pbjson_write(out, &r.base, NULL);
 }
 
 /* ---- env-file output ---- */

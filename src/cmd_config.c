@@ -113,42 +113,15 @@ static int open_at(bm_store **s, bm_oid *at, int *has_at, bm_cli *cli, const cha
 	return 0;
 }
 
-/* The proto3 JSON view of a ConfigValue record (int64 as strings, defaults left out). */
+/* The proto3 JSON view of a ConfigValue record. */
 static json_t *record_json(const bm_config_value *v)
 {
-	static const char *const tnames[] = { "CONFIG_TYPE_UNSPECIFIED", "CONFIG_TYPE_STRING", "CONFIG_TYPE_INT64",
-					      "CONFIG_TYPE_DOUBLE", "CONFIG_TYPE_BOOL", "CONFIG_TYPE_JSON" };
-	json_t *o = json_object();
-	char n[32];
-	json_object_set_new(o, "project", cli_jstr(v->project));
-	json_object_set_new(o, "env", cli_jstr(v->env));
-	json_object_set_new(o, "key", cli_jstr(v->key));
-	snprintf(n, sizeof(n), "%llu", (unsigned long long)v->seq);
-	json_object_set_new(o, "seq", json_string(n));
-	json_object_set_new(o, "type", json_string(tnames[v->type <= 5 ? v->type : 0]));
-	if (!v->tombstone) {
-		switch (v->type) {
-		case BM_CONFIG_STRING: json_object_set_new(o, "stringValue", cli_jstr(v->text)); break;
-		case BM_CONFIG_INT64: json_object_set_new(o, "int64Value", cli_jstr(v->text)); break;
-		case BM_CONFIG_DOUBLE: json_object_set_new(o, "doubleValue", json_real(v->double_value)); break;
-		case BM_CONFIG_BOOL: json_object_set_new(o, "boolValue", json_boolean(v->bool_value)); break;
-		case BM_CONFIG_JSON: json_object_set_new(o, "jsonValue", cli_jstr(v->text)); break;
-		}
-	} else {
-		json_object_set_new(o, "tombstone", json_true());
-	}
-	snprintf(n, sizeof(n), "%lld", (long long)v->time_ms);
-	json_object_set_new(o, "timeMs", json_string(n));
-	json_object_set_new(o, "actor", cli_jstr(v->actor));
-	if (v->reason && *v->reason)
-		json_object_set_new(o, "reason", cli_jstr(v->reason));
-	if (v->reverted_from_seq) {
-		snprintf(n, sizeof(n), "%llu", (unsigned long long)v->reverted_from_seq);
-		json_object_set_new(o, "revertedFromSeq", json_string(n));
-	}
-	if (v->reverted_from_commit && *v->reverted_from_commit)
-		json_object_set_new(o, "revertedFromCommit", cli_jstr(v->reverted_from_commit));
-	return o;
+	bm_buf b = BM_BUF_INIT;
+	json_t *j = NULL;
+	if (bm_config_value_record_json(&b, v) == 0)
+		j = json_loadb(b.ptr, b.size, 0, NULL);
+	bm_buf_dispose(&b);
+	return j ? j : json_null();
 }
 
 static void print_kv(const char *sign, const bm_config_value *v)

@@ -175,6 +175,10 @@ BM_EXTERN int bm_config_revert(bm_config_changes *out, bm_store *store, const ch
 
 /* ---- output ---- */
 
+/* Append the proto3 JSON view of the ConfigValue record `v` stands for (what `bootmeta show`
+ * prints for its file). */
+BM_EXTERN int bm_config_value_record_json(bm_buf *out, const bm_config_value *v);
+
 typedef enum {
 	BM_CONFIG_ENV_PORTABLE, /* KEY=VALUE both systemd EnvironmentFile= and docker --env-file read alike */
 	BM_CONFIG_ENV_SYSTEMD,  /* quoted for systemd's EnvironmentFile= */
