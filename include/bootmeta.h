@@ -13,6 +13,7 @@
 #include "bootmeta/config.h"
 #include "bootmeta/genlog.h"
 #include "bootmeta/flags.h"
+#include "bootmeta/flagstore.h"
 #include "bootmeta/age.h"
 #include "bootmeta/record.h"
 #include "bootmeta/pbjson.h"

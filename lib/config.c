@@ -742,13 +742,15 @@ static int collect_commit(const bm_commit_info *info, void *payload)
 	return 0;
 }
 
-int bm_config_find_commits(bm_store *store, bm_config_value *values, size_t n)
+int bm__find_commits(bm_store *store, const char *const *paths, size_t n, bm_oid *oids, int *has)
 {
 	oid_list commits = { NULL, 0, 0 };
 	bm_fs **views = NULL;
 	size_t i;
 	int error;
 
+	for (i = 0; i < n; i++)
+		has[i] = 0;
 	if (!n)
 		return 0;
 	/* newest first; a record, once added, is in every newer commit (append-only), so the
@@ -763,22 +765,21 @@ int bm_config_find_commits(bm_store *store, bm_config_value *values, size_t n)
 	}
 	for (i = 0; i < n; i++) {
 		size_t lo = 0, hi = commits.count;
-		values[i].has_commit = 0;
-		if (!values[i].path)
+		if (!paths[i])
 			continue;
 		/* has(i) holds for [0, k] and not after: find the first index without it */
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 			if (!views[mid] && (error = bm_store_fs(&views[mid], store, &commits.oids[mid])) < 0)
 				goto done;
-			if (bm_fs_exists(views[mid], values[i].path) == 1)
+			if (bm_fs_exists(views[mid], paths[i]) == 1)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
 		if (lo > 0) {
-			values[i].commit = commits.oids[lo - 1];
-			values[i].has_commit = 1;
+			oids[i] = commits.oids[lo - 1];
+			has[i] = 1;
 		}
 	}
 done:
@@ -787,6 +788,39 @@ done:
 			bm_fs_free(views[i]);
 	free(views);
 	free(commits.oids);
+	return error;
+}
+
+int bm_config_find_commits(bm_store *store, bm_config_value *values, size_t n)
+{
+	const char **paths = NULL;
+	bm_oid *oids = NULL;
+	int *has = NULL;
+	size_t i;
+	int error;
+
+	if (!n)
+		return 0;
+	paths = calloc(n, sizeof(*paths));
+	oids = calloc(n, sizeof(*oids));
+	has = calloc(n, sizeof(*has));
+	if (!paths || !oids || !has) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		paths[i] = values[i].path;
+	if ((error = bm__find_commits(store, paths, n, oids, has)) < 0)
+		goto done;
+	for (i = 0; i < n; i++) {
+		values[i].has_commit = has[i];
+		if (has[i])
+			values[i].commit = oids[i];
+	}
+done:
+	free(paths);
+	free(oids);
+	free(has);
 	return error;
 }
 

@@ -23,4 +23,9 @@ const char *bm__last_pb(const bm_strlist *l);
 /* Parse a "%010u.pb" sequence file name: the number, or 0 when it is not one. */
 uint64_t bm__seq_of(const char *name);
 
+/* For each of `n` record paths, the meta commit that added it (has[i] 0 when not found):
+ * one walk of main's history, then a binary search per path over it (records are never
+ * removed, so a path is in every commit from the one that added it on). */
+int bm__find_commits(bm_store *store, const char *const *paths, size_t n, bm_oid *oids, int *has);
+
 #endif

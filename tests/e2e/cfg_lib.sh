@@ -40,3 +40,15 @@ add_project() {
 	(cd "$d/w" && git add -A && git -c user.name=t -c user.email=t@t commit -qm "project $1" && git push -q origin HEAD:main)
 	rm -rf "$d"
 }
+# git_add FILE [CONTENT]: commit a file into the meta repo with git itself (for records made
+# by other modules' commands, or by hand)
+git_add() {
+	d=$(mktemp -d)
+	git clone -q "$work/meta" "$d/w" 2>/dev/null
+	mkdir -p "$(dirname "$d/w/$1")"
+	printf '%s' "${2:-}" > "$d/w/$1"
+	(cd "$d/w" && git add -A && git -c user.name=t -c user.email=t@t commit -qm "add $1" && git push -q origin HEAD:main)
+	rm -rf "$d"
+}
+# add_channel PROJECT CHANNEL: a channel with one (empty) entry, as a promotion leaves it
+add_channel() { git_add "projects/$1/channels/$2/0000000/0000000001.pb"; }
