@@ -263,11 +263,12 @@ static int expect_path(const struct line *l, const char *verb, size_t i, const c
 static int expect_version(const struct line *l, const char *verb, size_t i, const char *path)
 {
 	if (i >= l->count)
-		return bm_error_set(BM_EINVALID, "go.mod line %u: %s %s: missing version; expected a "
-				    "version such as v1.2.3", l->lineno, verb, path);
+		return bm_error_set(BM_EINVALID, "go.mod line %u: %s%s%s: missing version; expected a "
+				    "version such as v1.2.3", l->lineno, verb, *path ? " " : "", path);
 	if (l->tok[i].kind == TOK_PUNCT || !module_version_ok(l->tok[i].text))
-		return bm_error_set(BM_EINVALID, "go.mod line %u: %s %s: bad version \"%s\"; expected "
-				    "v<major>.<minor>.<patch> such as v1.2.3", l->lineno, verb, path, l->tok[i].text);
+		return bm_error_set(BM_EINVALID, "go.mod line %u: %s%s%s: bad version \"%s\"; expected "
+				    "v<major>.<minor>.<patch> such as v1.2.3", l->lineno, verb, *path ? " " : "", path,
+				    l->tok[i].text);
 	return 0;
 }
 
@@ -354,12 +355,12 @@ static int check_retract(const struct line *l, size_t i)
 {
 	int error;
 	if (i < l->count && is_tok(&l->tok[i], "[")) {
-		if ((error = expect_version(l, "retract", i + 1, "interval")) < 0)
+		if ((error = expect_version(l, "retract", i + 1, "")) < 0)
 			return error;
 		if (i + 2 >= l->count || !is_tok(&l->tok[i + 2], ","))
 			return bm_error_set(BM_EINVALID, "go.mod line %u: retract: expected ',' in "
 					    "[low, high]", l->lineno);
-		if ((error = expect_version(l, "retract", i + 3, "interval")) < 0)
+		if ((error = expect_version(l, "retract", i + 3, "")) < 0)
 			return error;
 		if (i + 4 >= l->count || !is_tok(&l->tok[i + 4], "]"))
 			return bm_error_set(BM_EINVALID, "go.mod line %u: retract: expected ']' closing "
