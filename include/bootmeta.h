@@ -17,6 +17,7 @@
 #include "bootmeta/age.h"
 #include "bootmeta/record.h"
 #include "bootmeta/pbjson.h"
+#include "bootmeta/buildinfo.h"
 
 #ifdef __cplusplus
 extern "C" {
