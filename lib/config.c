@@ -487,11 +487,10 @@ int bm_config_layer_fs(bm_config **out, bm_fs *fs, const char *project, const ch
 	if ((error = keys_dir(&dir, project, env)) < 0)
 		goto done;
 	if ((error = bm_fs_list(&l, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
-		goto done;
+		if (error != BM_ENOTFOUND)
+			goto done;
+		bm_error_clear(); /* no keys in this layer */
+		error = 0;
 	}
 	for (i = 0; i < l.count; i++) {
 		size_t n = strlen(l.items[i]);
@@ -969,8 +968,10 @@ static int run_write(bm_config_changes *out, bm_store *store, const char *projec
 
 	had_tip = bm_store_tip(&before, store) == 0;
 	bm_error_clear();
-	if ((error = bm_store_write(&commit, store, write_fn, &w, wopts)) < 0)
+	if ((error = bm_store_write(&commit, store, write_fn, &w, wopts)) < 0) {
+		bm_config_changes_dispose(out);
 		return error;
+	}
 	out->has_commit = 0;
 	if (!(opts && opts->dry_run) && (!had_tip || !bm_oid_equal(&commit, &before))) {
 		size_t i;
