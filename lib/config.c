@@ -2,6 +2,7 @@
  * per change under envs/<env>/config/<project>/+keys/<key>/<seq>.pb, resolved through the
  * env's parent chain, with the meta commit of each value found on demand. */
 #include "config_int.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -219,8 +220,8 @@ static int value_from_rec(bm_config_value *v, const Bootmeta__V1__ConfigValue *r
 	v->reverted_from_seq = r->reverted_from_seq;
 	if ((error = bm__strdup(&v->key, r->key)) < 0 || (error = bm__strdup(&v->project, r->project)) < 0 ||
 	    (error = bm__strdup(&v->env, r->env)) < 0 || (error = bm__strdup(&v->actor, r->actor)) < 0 ||
-	    (error = bm__strdup(&v->reason, r->reason)) < 0 ||
-	    (error = bm__strdup(&v->reverted_from_commit, r->reverted_from_commit)) < 0 ||
+	    (error = dup_opt(&v->reason, *r->reason ? r->reason : NULL)) < 0 ||
+	    (error = dup_opt(&v->reverted_from_commit, *r->reverted_from_commit ? r->reverted_from_commit : NULL)) < 0 ||
 	    (error = bm__strdup(&v->path, path)) < 0)
 		goto done;
 	if (r->tombstone) {
@@ -407,21 +408,62 @@ static int key_dir(bm_buf *out, const char *project, const char *env, const char
 	return bm_buf_printf(out, "envs/%s/config/%s/" KEYS_DIR "/%s", env, project, key);
 }
 
-/* Read the record at `path` and check it belongs where it lies. */
-static int read_value(bm_config_value *v, bm_fs *fs, const char *path, const char *project, const char *env,
-		      const char *key)
+/* Protobuf unpacking from a small arena: a record's pieces come from one buffer instead of a
+ * malloc each (resolve unpacks hundreds of records). */
+typedef struct {
+	char buf[8192];
+	size_t used;
+} arena;
+
+static void *arena_alloc(void *data, size_t size)
+{
+	arena *a = data;
+	size_t at = (a->used + 15) & ~(size_t)15;
+	if (at + size <= sizeof(a->buf)) {
+		a->used = at + size;
+		return a->buf + at;
+	}
+	return malloc(size);
+}
+
+static void arena_free(void *data, void *ptr)
+{
+	arena *a = data;
+	if ((char *)ptr < a->buf || (char *)ptr >= a->buf + sizeof(a->buf))
+		free(ptr);
+}
+
+/* Read the record at `rel` of `fs` (whose path in the meta repo is `path`) and check it
+ * belongs where it lies. */
+static int read_value_at(bm_config_value *v, bm_fs *fs, const char *rel, const char *path, const char *project,
+			 const char *env, const char *key)
 {
 	Bootmeta__V1__ConfigValue *r = NULL;
+	bm_buf b = BM_BUF_INIT;
+	arena ar;
+	ProtobufCAllocator alloc = { arena_alloc, arena_free, &ar };
 	int error;
-	if ((error = bm__rec_read((ProtobufCMessage **)&r, fs, path, &bootmeta__v1__config_value__descriptor)) < 0)
+	ar.used = 0;
+	if ((error = bm_fs_read(&b, fs, rel)) < 0)
 		return error;
+	r = bootmeta__v1__config_value__unpack(&alloc, b.size, (const uint8_t *)(b.ptr ? b.ptr : ""));
+	bm_buf_dispose(&b);
+	if (!r)
+		return bm_error_set(BM_ECORRUPT, "%s does not decode as a ConfigValue record; restore it from "
+				    "history (bootmeta log %s)", path, path);
 	if (strcmp(r->key, key) || strcmp(r->env, env) || strcmp(r->project, project))
 		error = bm_error_set(BM_ECORRUPT, "%s names key \"%s\" of %s in %s, not where it lies; it was "
 				     "made by hand", path, r->key, r->project, r->env);
 	else
 		error = value_from_rec(v, r, path);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	protobuf_c_message_free_unpacked(&r->base, &alloc);
 	return error;
+}
+
+static int read_value(bm_config_value *v, bm_fs *fs, const char *path, const char *project, const char *env,
+		      const char *key)
+{
+	return read_value_at(v, fs, path, path, project, env, key);
 }
 
 /* The latest record of one key in one env: 1 found, 0 none, < 0 error. `next_seq` (may be
@@ -465,11 +507,20 @@ done:
 	return error;
 }
 
+/* The layer of `env`; keys that `decided` holds are skipped (not read). */
+static int layer_read(bm_config **out, bm_fs *fs, const char *project, const char *env, const bm_config *decided);
+
 int bm_config_layer_fs(bm_config **out, bm_fs *fs, const char *project, const char *env)
 {
+	return layer_read(out, fs, project, env, NULL);
+}
+
+static int layer_read(bm_config **out, bm_fs *fs, const char *project, const char *env, const bm_config *decided)
+{
 	bm_config *c = NULL;
-	bm_buf dir = BM_BUF_INIT, key = BM_BUF_INIT;
-	bm_strlist l = BM_STRLIST_INIT;
+	bm_fs *keys = NULL;
+	bm_buf dir = BM_BUF_INIT, rel = BM_BUF_INIT, full = BM_BUF_INIT;
+	bm_strlist l = BM_STRLIST_INIT, seqs = BM_STRLIST_INIT;
 	bm_config_value v;
 	size_t i;
 	int error;
@@ -486,44 +537,69 @@ int bm_config_layer_fs(bm_config **out, bm_fs *fs, const char *project, const ch
 	}
 	if ((error = keys_dir(&dir, project, env)) < 0)
 		goto done;
-	if ((error = bm_fs_list(&l, fs, dir.ptr)) < 0) {
-		if (error != BM_ENOTFOUND)
-			goto done;
-		bm_error_clear(); /* no keys in this layer */
-		error = 0;
+	/* one view of the +keys folder: each key's reads start there, not at the root */
+	if ((error = bm__fs_sub(&keys, fs, dir.ptr)) < 0) {
+		if (error == BM_ENOTFOUND) { /* no keys in this layer */
+			bm_error_clear();
+			error = 0;
+			goto found;
+		}
+		goto done;
 	}
+	if ((error = bm_fs_list(&l, keys, "")) < 0)
+		goto done;
 	for (i = 0; i < l.count; i++) {
 		size_t n = strlen(l.items[i]);
+		const char *last;
 		if (n < 2 || l.items[i][n - 1] != '/')
 			continue;
-		bm_buf_clear(&key);
-		if ((error = bm_buf_put(&key, l.items[i], n - 1)) < 0)
-			goto done;
-		if (bm_name_validate(key.ptr, BM_NAME_KEY) < 0) {
+		l.items[i][n - 1] = '\0';
+		if (bm_name_validate(l.items[i], BM_NAME_KEY) < 0) {
 			bm_error_clear();
 			continue;
 		}
-		if ((error = read_latest(&v, NULL, fs, project, env, key.ptr)) < 0)
+		if (decided && find_index(decided, l.items[i]) >= 0)
+			continue; /* a higher layer sets it */
+		bm_strlist_dispose(&seqs);
+		if ((error = bm_fs_list(&seqs, keys, l.items[i])) < 0)
 			goto done;
-		if (error == 1 && (error = config_push(c, &v)) < 0)
+		if (!(last = bm__last_pb(&seqs)))
+			continue;
+		if (!bm__seq_of(last)) {
+			error = bm_error_set(BM_ECORRUPT, "%s/%s/%s is not a sequence-numbered record", dir.ptr,
+					     l.items[i], last);
 			goto done;
-		error = 0;
+		}
+		bm_buf_clear(&rel);
+		bm_buf_clear(&full);
+		if ((error = bm_buf_puts(&rel, l.items[i])) < 0 || (error = bm_buf_putc(&rel, '/')) < 0 ||
+		    (error = bm_buf_puts(&rel, last)) < 0 || (error = bm_buf_put(&full, dir.ptr, dir.size)) < 0 ||
+		    (error = bm_buf_putc(&full, '/')) < 0 || (error = bm_buf_put(&full, rel.ptr, rel.size)) < 0)
+			goto done;
+		if ((error = read_value_at(&v, keys, rel.ptr, full.ptr, project, env, l.items[i])) < 0)
+			goto done;
+		if ((error = config_push(c, &v)) < 0)
+			goto done;
 	}
+found:
 	/* listing order is bytewise, the same order as strcmp: already sorted */
 	*out = c;
 	c = NULL;
 done:
 	bm_config_value_dispose(&v);
 	bm_config_free(c);
+	bm_fs_free(keys);
 	bm_strlist_dispose(&l);
+	bm_strlist_dispose(&seqs);
 	bm_buf_dispose(&dir);
-	bm_buf_dispose(&key);
+	bm_buf_dispose(&rel);
+	bm_buf_dispose(&full);
 	return error;
 }
 
-/* Lay `layer` over `base` (both sorted by key): a value replaces the base's, a tombstone
- * drops nothing from lower layers (it only says this layer does not set the key). */
-static int overlay(bm_config *base, bm_config *layer)
+/* Add the values of `layer` (none of whose keys `base` holds) to `base`, keeping key order;
+ * tombstones are dropped: a layer that unset a key lets the layers below answer. */
+static int merge_below(bm_config *base, bm_config *layer)
 {
 	bm_config_value *merged;
 	size_t i = 0, j = 0, n = 0;
@@ -532,27 +608,14 @@ static int overlay(bm_config *base, bm_config *layer)
 	if (!merged)
 		return bm_error_set(BM_ENOMEM, "out of memory");
 	while (i < base->count || j < layer->count) {
-		int c;
-		if (i == base->count)
-			c = 1;
-		else if (j == layer->count)
-			c = -1;
-		else
-			c = strcmp(base->values[i].key, layer->values[j].key);
-		if (c < 0) {
-			merged[n++] = base->values[i++];
-		} else if (c > 0 || !layer->values[j].tombstone) {
-			if (c == 0)
-				bm_config_value_dispose(&base->values[i++]);
-			if (layer->values[j].tombstone)
-				bm_config_value_dispose(&layer->values[j++]);
-			else
-				merged[n++] = layer->values[j++];
-		} else {
-			/* tombstone over a lower layer's value: the lower value stays */
-			merged[n++] = base->values[i++];
+		if (j < layer->count && layer->values[j].tombstone) {
 			bm_config_value_dispose(&layer->values[j++]);
+			continue;
 		}
+		if (j == layer->count || (i < base->count && strcmp(base->values[i].key, layer->values[j].key) < 0))
+			merged[n++] = base->values[i++];
+		else
+			merged[n++] = layer->values[j++];
 	}
 	free(base->values);
 	base->values = merged;
@@ -580,10 +643,12 @@ int bm_config_resolve_fs(bm_config **out, bm_fs *fs, const char *project, const 
 	}
 	if ((error = bm_env_chain(&c->chain, fs, env)) < 0)
 		goto done;
-	for (i = c->chain.count; i > 0; i--) {
-		if ((error = bm_config_layer_fs(&layer, fs, project, c->chain.items[i - 1])) < 0)
+	/* from the env itself up to the root: a key is read only from the highest layer that
+	 * sets it */
+	for (i = 0; i < c->chain.count; i++) {
+		if ((error = layer_read(&layer, fs, project, c->chain.items[i], c)) < 0)
 			goto done;
-		if ((error = overlay(c, layer)) < 0)
+		if ((error = merge_below(c, layer)) < 0)
 			goto done;
 		bm_config_free(layer);
 		layer = NULL;
