@@ -654,33 +654,42 @@ int bm_minisign_verify(bm_minisign_result *out, const char *minisig_text, const 
 	return error;
 }
 
-int bm_minisign_verify_file(bm_minisign_result *out, const char *minisig_text, const char *path,
-			    const char *const *pubkeys, size_t npubkeys)
+int bm_minisign_verify_file_key(bm_minisign_result *out, const char *minisig_text, const char *path,
+				const bm_minisign_pubkey *keys, size_t nkeys)
 {
 	unsigned char h[crypto_generichash_BYTES_MAX];
-	bm_minisign_pubkey *keys = NULL;
 	bm_buf content = BM_BUF_INIT;
 	minisig m;
 	int error;
 
 	if ((error = minisig_parse(&m, minisig_text)) < 0)
 		return error;
-	if ((error = parse_keys(&keys, pubkeys, npubkeys)) < 0)
-		return error;
 	if (m.alg[1] == 'D') {
 		if ((error = hash_file(h, path)) < 0)
 			goto done;
-		error = verify_parsed(out, &m, h, sizeof(h), keys, npubkeys);
+		error = verify_parsed(out, &m, h, sizeof(h), keys, nkeys);
 	} else {
 		if ((error = bm_file_read(&content, path, LEGACY_MAX_BYTES)) < 0) {
 			if (error == BM_ETOOBIG)
 				bm_error_prefix(error, "a legacy (non-prehashed) signature needs the whole file in memory");
 			goto done;
 		}
-		error = verify_parsed(out, &m, (const unsigned char *)content.ptr, content.size, keys, npubkeys);
+		error = verify_parsed(out, &m, (const unsigned char *)content.ptr, content.size, keys, nkeys);
 	}
 done:
 	bm_buf_dispose(&content);
+	return error;
+}
+
+int bm_minisign_verify_file(bm_minisign_result *out, const char *minisig_text, const char *path,
+			    const char *const *pubkeys, size_t npubkeys)
+{
+	bm_minisign_pubkey *keys = NULL;
+	int error;
+
+	if ((error = parse_keys(&keys, pubkeys, npubkeys)) < 0)
+		return error;
+	error = bm_minisign_verify_file_key(out, minisig_text, path, keys, npubkeys);
 	free(keys);
 	return error;
 }

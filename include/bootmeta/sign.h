@@ -127,6 +127,9 @@ BM_EXTERN int bm_minisign_verify_file(bm_minisign_result *out, const char *minis
 BM_EXTERN int bm_minisign_verify_key(bm_minisign_result *out, const char *minisig_text,
 				     const void *data, size_t len,
 				     const bm_minisign_pubkey *keys, size_t nkeys) BM_WARN_UNUSED;
+BM_EXTERN int bm_minisign_verify_file_key(bm_minisign_result *out, const char *minisig_text,
+					  const char *path, const bm_minisign_pubkey *keys,
+					  size_t nkeys) BM_WARN_UNUSED;
 
 /* ---- SSH signatures (git gpg.format=ssh) ---- */
 
