@@ -92,6 +92,16 @@ static const char usage_ssh_verify[] =
 	"allowed-signers file; prints the signer's principals. With --commit, FILE is a raw\n"
 	"commit object (`git cat-file commit REV`; - for stdin) whose gpgsig header is checked.\n";
 
+/* bm_file_read, with the text NUL-terminated also for an empty file (bm_buf_grow on an
+ * empty buffer does not write the terminator). */
+static int read_text(bm_buf *out, const char *path, size_t max)
+{
+	int error = bm_file_read(out, path, max);
+	if (!error && out->ptr)
+		out->ptr[out->size] = '\0';
+	return error;
+}
+
 /* ---- passwords ---- */
 
 /* Read one line from the terminal without echo. 0, or -1 when there is no terminal. */
@@ -281,7 +291,7 @@ static int read_pubkey(bm_cli *cli, bm_minisign_pubkey *pk, const char *path)
 {
 	bm_buf text = BM_BUF_INIT;
 	int rc = BM_EXIT_OK;
-	if (bm_file_read(&text, path, KEYFILE_MAX) < 0) {
+	if (read_text(&text, path, KEYFILE_MAX) < 0) {
 		rc = cli_fail(cli, "reading the public key");
 	} else if (bm_minisign_pubkey_parse(pk, text.ptr) < 0) {
 		if (strstr(text.ptr, "secret key"))
@@ -485,7 +495,7 @@ static int key_sign(bm_cli *cli, int argc, char **argv)
 			goto fail;
 		out = outpath.ptr;
 	}
-	if (bm_file_read(&keytext, keypath, KEYFILE_MAX) < 0)
+	if (read_text(&keytext, keypath, KEYFILE_MAX) < 0)
 		goto fail;
 	if ((enc = bm_minisign_seckey_is_encrypted(keytext.ptr)) < 0) {
 		rc = cli_fail(cli, keypath);
@@ -582,7 +592,7 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 			goto fail;
 		sigfile = sigpath.ptr;
 	}
-	if (bm_file_read(&sig, sigfile, KEYFILE_MAX) < 0)
+	if (read_text(&sig, sigfile, KEYFILE_MAX) < 0)
 		goto fail;
 	error = bm_minisign_verify_file_key(&res, sig.ptr, file, keys, nkeys);
 	if (error < 0)
@@ -619,13 +629,16 @@ static int read_input(bm_buf *out, const char *path)
 	char chunk[65536];
 	size_t n;
 	if (strcmp(path, "-"))
-		return bm_file_read(out, path, 0);
+		return read_text(out, path, 0);
 	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
 		if (bm_buf_put(out, chunk, n) < 0)
 			return BM_ENOMEM;
 	if (ferror(stdin))
 		return bm_error_set(BM_EIO, "reading stdin failed");
-	return bm_buf_grow(out, 0);
+	if (bm_buf_grow(out, out->size) < 0)
+		return BM_ENOMEM;
+	out->ptr[out->size] = '\0';
+	return 0;
 }
 
 static int key_ssh_sign(bm_cli *cli, int argc, char **argv)
@@ -711,7 +724,7 @@ static int key_ssh_verify(bm_cli *cli, int argc, char **argv)
 		return cli_usage(usage_ssh_verify, "give the allowed signers with -a FILE");
 	if (commit && (sigfile || strcmp(ns, "git")))
 		return cli_usage(usage_ssh_verify, "--commit takes the signature from the commit, in namespace git");
-	if (bm_file_read(&allowed, allowed_path, 0) < 0 || read_input(&data, argv[optind]) < 0)
+	if (read_text(&allowed, allowed_path, 0) < 0 || read_input(&data, argv[optind]) < 0)
 		goto fail;
 	if (commit) {
 		error = bm_sshsig_verify_commit(data.ptr, data.size, allowed.ptr, &principal);
@@ -721,7 +734,7 @@ static int key_ssh_verify(bm_cli *cli, int argc, char **argv)
 				goto fail;
 			sigfile = sigpath.ptr;
 		}
-		if (bm_file_read(&sig, sigfile, 1024 * 1024) < 0)
+		if (read_text(&sig, sigfile, 1024 * 1024) < 0)
 			goto fail;
 		error = bm_sshsig_verify_ns(sig.ptr, data.ptr, data.size, ns, allowed.ptr, &principal);
 	}
