@@ -352,7 +352,16 @@ int bm_minisign_seckey_load(bm_minisign_seckey **out, const char *seckey_file_te
 		goto done;
 	}
 	memcpy(sk->key_id, raw + SK_SECRET_OFF, 8);
-	memcpy(sk->sk, raw + 62, sizeof(sk->sk));
+	/* the seed must give the public half stored with it (an unencrypted minisign key has
+	 * no checksum to catch damage), or every signature would fail to verify */
+	{
+		unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+		crypto_sign_seed_keypair(pk, sk->sk, raw + 62);
+		if (sodium_memcmp(pk, raw + 62 + 32, sizeof(pk)) != 0) {
+			error = bm_error_set(BM_ECORRUPT, "secret key is damaged: its two halves do not match");
+			goto done;
+		}
+	}
 	*out = sk;
 	sk = NULL;
 done:

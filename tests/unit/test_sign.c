@@ -311,6 +311,17 @@ static void test_malformed(void **state)
 		sodium_bin2base64(line2, sizeof(line2), s, 158, sodium_base64_VARIANT_ORIGINAL);
 		assert_int_equal(bm_minisign_seckey_load(&sk, line2, NULL), BM_ECORRUPT);
 		s[130] ^= 1;
+		/* minisign-style zero checksum, damaged public half: caught too */
+		memset(s + 126, 0, 32);
+		s[100] ^= 1;
+		sodium_bin2base64(line2, sizeof(line2), s, 158, sodium_base64_VARIANT_ORIGINAL);
+		assert_int_equal(bm_minisign_seckey_load(&sk, line2, NULL), BM_ECORRUPT);
+		assert_non_null(strstr(bm_error_last(), "damaged"));
+		s[100] ^= 1;
+		sodium_bin2base64(line2, sizeof(line2), s, 158, sodium_base64_VARIANT_ORIGINAL);
+		assert_int_equal(bm_minisign_seckey_load(&sk, line2, NULL), 0);
+		bm_minisign_seckey_free(sk);
+		sk = NULL;
 		memcpy(s + 2, "Zz", 2);
 		sodium_bin2base64(line2, sizeof(line2), s, 158, sodium_base64_VARIANT_ORIGINAL);
 		assert_int_equal(bm_minisign_seckey_load(&sk, line2, NULL), BM_EUNSUPPORTED);
