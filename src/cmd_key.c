@@ -118,7 +118,7 @@ static int tty_read_password(char *buf, size_t size, const char *prompt)
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
+		tcsetattr(fd, TCSANOW, &quiet);
 		restored = 1;
 	}
 	if (write(fd, prompt, strlen(prompt)) < 0)
@@ -137,7 +137,7 @@ static int tty_read_password(char *buf, size_t size, const char *prompt)
 	rc = 0;
 done:
 	if (restored)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSANOW, &old);
 	if (write(fd, "\n", 1) < 0) {
 		/* nothing to do: the prompt line just stays open */
 	}
