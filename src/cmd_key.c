@@ -549,7 +549,7 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 	bm_minisign_pubkey *keys = NULL;
 	size_t nkeys = 0;
 	bm_minisign_result res = BM_MINISIGN_RESULT_INIT;
-	bm_buf sig = BM_BUF_INIT, sigpath = BM_BUF_INIT, content = BM_BUF_INIT;
+	bm_buf sig = BM_BUF_INIT, sigpath = BM_BUF_INIT;
 	const char *sigfile = NULL, *file;
 	int c, prehashed_only = 0, quiet = 0, rc = BM_EXIT_FAIL, error;
 
@@ -618,7 +618,6 @@ done:
 	bm_minisign_result_dispose(&res);
 	bm_buf_dispose(&sig);
 	bm_buf_dispose(&sigpath);
-	bm_buf_dispose(&content);
 	return rc;
 }
 
