@@ -18,6 +18,7 @@
 #include "bootmeta/record.h"
 #include "bootmeta/pbjson.h"
 #include "bootmeta/buildinfo.h"
+#include "bootmeta/sign.h"
 
 #ifdef __cplusplus
 extern "C" {
