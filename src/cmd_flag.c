@@ -17,7 +17,7 @@ static const char usage[] =
 	"       bootmeta flag history PROJECT ENV KEY [--json]\n"
 	"       bootmeta flag eval PROJECT ENV KEY --channel C --key UNIT [--attr K=V]... [--at COMMIT] [--json]\n"
 	"       bootmeta flag export PROJECT ENV --format flagd [--pretty] [--channel-attr NAME]\n"
-	"                            [--output FILE] [--at COMMIT]\n\n"
+	"                            [-o|--output FILE] [--at COMMIT]\n\n"
 	"Feature flags: typed variants (bool, string, number, json), a default variant, a kill switch,\n"
 	"and per release channel a fixed variant or a weighted rollout (integer weights: on:1,off:999\n"
 	"is 0.1%). Every change is a new version of the flag. `set` with --variant defines the flag\n"
@@ -81,8 +81,10 @@ static int parse(fopts *o, int argc, char **argv, const int *allowed)
 {
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", all_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", all_opts, NULL)) != -1) {
 		const int *a;
+		if (c == 'o')
+			c = OPT_OUTPUT;
 		if (c == 'h') {
 			fputs(usage, stdout);
 			return 1;
