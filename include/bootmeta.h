@@ -14,6 +14,7 @@
 #include "bootmeta/genlog.h"
 #include "bootmeta/flags.h"
 #include "bootmeta/flagstore.h"
+#include "bootmeta/imports.h"
 #include "bootmeta/age.h"
 #include "bootmeta/record.h"
 #include "bootmeta/pbjson.h"

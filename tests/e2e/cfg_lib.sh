@@ -52,3 +52,16 @@ git_add() {
 }
 # add_channel PROJECT CHANNEL: a channel with one (empty) entry, as a promotion leaves it
 add_channel() { git_add "projects/$1/channels/$2/0000000/0000000001.pb"; }
+# git_add_tree DIR: commit every file under DIR into the meta repo (same relative paths)
+git_add_tree() {
+	d=$(mktemp -d)
+	git clone -q "$work/meta" "$d/w" 2>/dev/null
+	cp -r "$1"/. "$d/w/"
+	(cd "$d/w" && git add -A && git -c user.name=t -c user.email=t@t commit -qm "add records" && git push -q origin HEAD:main)
+	rm -rf "$d"
+}
+# encode TYPE OUT: a record from protobuf text format on stdin (needs protoc)
+encode() {
+	mkdir -p "$(dirname "$2")"
+	protoc --proto_path="$BM_SRCDIR/proto" --encode="bootmeta.v1.$1" bootmeta/v1/core.proto > "$2"
+}
