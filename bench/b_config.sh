@@ -28,3 +28,5 @@ b=$(per_ms "$t1" "$t2")
 echo "process: bootmeta config resolve (500 keys, 3 layers) ${a} ms"
 echo "process: git cat-file -p main:<one record> ${b} ms"
 awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio resolve-process / cat-file-process: %.2fx\n", a / b }'
+# dependents on a repo with 10,000 releases (target < 10 ms in-process)
+"$BM_BUILDDIR/bench_dependents" --repo "$work/deps" --iters "${BM_DEPS_ITERS:-100}"
