@@ -728,6 +728,76 @@ static void test_genlog_store(void **state)
 	bm_store_free(s);
 }
 
+/* ---- imports ---- */
+
+typedef struct {
+	const char *release;
+	int dup;
+} idx_ctx;
+
+static int add_index(bm_txn *txn, void *payload)
+{
+	idx_ctx *c = payload;
+	bm_module_import im[2] = { { "github.com/acme/lib", "v1.2.0", 0 }, { "github.com/acme/lib/v2", "v2.0.0", 1 } };
+	if (c->dup)
+		im[1].module = im[0].module;
+	return bm_module_index_add_txn(txn, "app/srv", c->release, im, 2);
+}
+
+static void test_imports(void **state)
+{
+	bm_store *s = new_store("imports");
+	bm_buf m = BM_BUF_INIT, v = BM_BUF_INIT;
+	bm_fs *fs = NULL;
+	bm_module_refs r;
+	idx_ctx c = { "r1", 0 };
+	bm_oid t0, t1;
+	(void)state;
+
+	assert_int_equal(bm_import_parse(&m, &v, "github.com/acme/lib@v1.2.3"), 0);
+	assert_string_equal(m.ptr, "github.com/acme/lib");
+	assert_string_equal(v.ptr, "v1.2.3");
+	assert_int_equal(bm_import_parse(&m, &v, "github.com/acme/lib"), BM_EINVALID);
+	assert_int_equal(bm_import_parse(&m, &v, "@v1"), BM_EINVALID);
+	assert_int_equal(bm_import_parse(&m, &v, "../x@v1"), BM_EINVALID);
+	assert_int_equal(bm_import_parse(&m, &v, "a.b/c@v 1"), BM_EINVALID);
+
+	assert_int_equal(bm_store_write(NULL, s, add_index, &c, NULL), 0);
+	assert_int_equal(bm_store_tip(&t0, s), 0);
+	/* the same release again, and a module twice: refused, nothing written */
+	assert_int_equal(bm_store_write(NULL, s, add_index, &c, NULL), BM_EEXISTS);
+	c.release = "r2";
+	c.dup = 1;
+	assert_int_equal(bm_store_write(NULL, s, add_index, &c, NULL), BM_EINVALID);
+	assert_int_equal(bm_store_tip(&t1, s), 0);
+	assert_true(bm_oid_equal(&t0, &t1));
+	c.dup = 0;
+	assert_int_equal(bm_store_write(NULL, s, add_index, &c, NULL), 0);
+
+	assert_int_equal(bm_store_fs(&fs, s, NULL), 0);
+	assert_int_equal(bm_fs_exists(fs, "modules/github.com/acme/lib/+by/app/srv/r1.pb"), 1);
+	assert_int_equal(bm_dependents(&r, fs, "github.com/acme/lib", NULL, NULL, NULL), 0);
+	assert_int_equal(r.count, 2); /* r1, r2; not lib/v2's */
+	assert_string_equal(r.items[0].release, "r1");
+	assert_string_equal(r.items[0].version, "v1.2.0");
+	assert_int_equal(r.items[0].channels.count, 0);
+	bm_module_refs_dispose(&r);
+	assert_int_equal(bm_dependents(&r, fs, "github.com/acme/lib/v2", "v2.0.0", NULL, NULL), 0);
+	assert_int_equal(r.count, 2);
+	assert_true(r.items[0].indirect);
+	bm_module_refs_dispose(&r);
+	assert_int_equal(bm_dependents(&r, fs, "github.com/acme/lib", "v9", NULL, NULL), 0);
+	assert_int_equal(r.count, 0);
+	assert_int_equal(bm_dependents(&r, fs, "nobody.example/x", NULL, NULL, NULL), 0);
+	assert_int_equal(r.count, 0);
+	assert_int_equal(bm_release_imports(&r, fs, "app/srv", "r1"), BM_ENOTFOUND);
+	assert_int_equal(bm_channel_release(&m, NULL, fs, "app/srv", "stable"), BM_ENOTFOUND);
+	bm_fs_free(fs);
+	bm_buf_dispose(&m);
+	bm_buf_dispose(&v);
+	bm_store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_env_writes_and_checkout),
 		cmocka_unit_test(test_genlog),
 		cmocka_unit_test(test_genlog_store),
+		cmocka_unit_test(test_imports),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
