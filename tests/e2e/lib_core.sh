@@ -6,6 +6,7 @@ BM=$BOOTMETA
 T=$(mktemp -d /tmp/bm-e2e-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
+export LSAN_OPTIONS="${LSAN_OPTIONS:-}:print_suppressions=0"
 export BOOTMETA_ACTOR="E2E Tester <e2e@example.com>"
 unset BOOTMETA_REPO BOOTMETA_ENV || true
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
