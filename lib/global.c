@@ -13,6 +13,10 @@ int bm_global_init(void)
 	/* bootmeta makes its own durability choices: one sync per transaction (store.c) */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+	/* keep parsed trees of any size in the object cache (libgit2 caches only trees under
+	 * 4 KiB by default): a channel bucket of 1,000 entries is a 40 KiB tree, read on every
+	 * `channel get` of a long-lived reader */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)1 << 20);
 	return 0;
 }
 
