@@ -939,6 +939,20 @@ int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const cha
 	*out = 0;
 	if ((error = bm_path_channel(&dir, project, channel)) < 0)
 		goto done;
+	/* fast path: the last name of the last bucket (zero-padded names sort as numbers) */
+	if ((error = bm_fs_last(&sub, fs, dir.ptr)) == 0 && bucket_of(sub.ptr) >= 0) {
+		bm_buf last = BM_BUF_INIT;
+		if ((error = bm_buf_printf(&last, "%s/%s", dir.ptr, sub.ptr)) == 0 &&
+		    (error = bm_fs_last(&sub, fs, last.ptr)) == 0)
+			*out = entry_seq(sub.ptr);
+		bm_buf_dispose(&last);
+		if (*out)
+			goto done;
+	}
+	if (error < 0 && error != BM_ENOTFOUND)
+		goto done;
+	bm_error_clear();
+	error = 0;
 	if ((error = bm_fs_list(&buckets, fs, dir.ptr)) < 0) {
 		if (error == BM_ENOTFOUND) {
 			bm_error_clear();
@@ -946,7 +960,8 @@ int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const cha
 		}
 		goto done;
 	}
-	/* the last bucket with an entry file holds the last entry (zero-padded names sort) */
+	/* something that is not an entry sorts last: the last bucket with an entry file holds
+	 * the last entry */
 	for (i = buckets.count; i-- > 0 && !*out;) {
 		if (bucket_of(buckets.items[i]) < 0)
 			continue;

@@ -355,6 +355,15 @@ static void test_channel(void **state)
 	assert_int_equal(bm_fs_exists(fs, "projects/app/server/channels/stable/0000000/0000000002.pb"), 1);
 	assert_int_equal(bm_channel_last_seq(&last, fs, P, "stable"), 0);
 	assert_int_equal(last, 2);
+	{
+		bm_buf name = BM_BUF_INIT;
+		assert_int_equal(bm_fs_last(&name, fs, "projects/app/server/channels/stable/0000000"), 0);
+		assert_string_equal(name.ptr, "0000000002.pb");
+		assert_int_equal(bm_fs_last(&name, fs, "projects/app/server"), 0);
+		assert_string_equal(name.ptr, "releases/");
+		assert_int_equal(bm_fs_last(&name, fs, "projects/nope"), BM_ENOTFOUND);
+		bm_buf_dispose(&name);
+	}
 	assert_int_equal(bm_channel_list(&l, fs, P), 0);
 	assert_int_equal(l.count, 2);
 	assert_string_equal(l.items[0], "beta");
@@ -438,6 +447,8 @@ static void test_channel_buckets_and_damage(void **state)
 		put_entry(fs, seq, seq == 1002 ? "latest" : "older");
 	assert_int_equal(bm_channel_last_seq(&seq, fs, P, "stable"), 0);
 	assert_int_equal(seq, 1002);
+	assert_int_equal(bm_fs_last(&p, fs, "projects/app/server/channels/stable"), 0);
+	assert_string_equal(p.ptr, "0000001/");
 	assert_int_equal(bm_channel_current(&e, fs, P, "stable"), 0);
 	assert_string_equal(e->release, "latest");
 	bm_meta_free(e);
