@@ -9,6 +9,10 @@
 #include "bootmeta/common.h"
 #include "bootmeta/names.h"
 #include "bootmeta/store.h"
+#include "bootmeta/flags.h"
+#include "bootmeta/age.h"
+#include "bootmeta/record.h"
+#include "bootmeta/pbjson.h"
 #include "bootmeta/meta.h"
 
 #ifdef __cplusplus

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "bootmeta/meta.h"
 #include "bootmeta/names.h"
+#include "bootmeta/record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,17 +163,8 @@ static void lower(char *s)
 
 int bm_project_name_check(const char *project)
 {
-	const char *seg;
-	int error;
-	if ((error = bm_name_validate(project, BM_NAME_PROJECT)) < 0)
-		return error;
-	for (seg = project; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL) {
-		size_t n = strcspn(seg, "/");
-		if ((n == 8 && !strncmp(seg, "releases", 8)) || (n == 8 && !strncmp(seg, "channels", 8)))
-			return bm_error_set(BM_EINVALID, "project name \"%s\" has a part \"%.*s\", a folder name the "
-							 "meta repo uses itself; choose another name", project, (int)n, seg);
-	}
-	return 0;
+	/* names.c also refuses the layout's folder keywords ("releases", "channels" ...) */
+	return bm_name_validate(project, BM_NAME_PROJECT);
 }
 
 /* ---- paths ---- */
@@ -229,10 +221,10 @@ int bm_path_channel_entry(bm_buf *out, const char *project, const char *channel,
 static int decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d, const bm_buf *data,
 		  const char *path)
 {
-	*out = protobuf_c_message_unpack(d, NULL, data->size, (const uint8_t *)data->ptr);
-	if (!*out)
-		return bm_error_set(BM_ECORRUPT, "%s does not decode as a %s record; the file is damaged or "
-						 "was not written by bootmeta (see `git log -- %s`)", path, d->name, path);
+	int error = bm_record_decode(out, d, data->ptr, data->size);
+	if (error < 0)
+		return bm_error_prefix(error, "%s does not decode (damaged, or not written by bootmeta; see "
+					      "`bootmeta log %s`)", path, path);
 	return 0;
 }
 

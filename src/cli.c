@@ -7,10 +7,6 @@
 #include <time.h>
 
 #include "cli.h"
-#if __has_include("bootmeta/pbjson.h")
-#include "bootmeta/pbjson.h"
-#define HAVE_PBJSON 1
-#endif
 
 int cli_open(bm_store **out, bm_cli *cli)
 {
@@ -19,23 +15,12 @@ int cli_open(bm_store **out, bm_cli *cli)
 
 void cli_json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (c < 0x20)
-				fprintf(f, "\\u%04x", c);
-			else
-				fputc(c, f);
-		}
-	}
-	fputc('"', f);
+	bm_buf b = BM_BUF_INIT;
+	if (bm_json_escape(&b, s ? s : "") == 0)
+		fwrite(b.ptr, 1, b.size, f);
+	else
+		fputs("\"\"", f);
+	bm_buf_dispose(&b);
 }
 
 int cli_fail(bm_cli *cli, const char *what)
@@ -119,20 +104,7 @@ void cli_time_fmt(char *out, size_t outlen, int64_t ms)
 
 int cli_json_buf_str(bm_buf *b, const char *s)
 {
-	int error = bm_buf_putc(b, '"');
-	for (; !error && s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '"': error = bm_buf_puts(b, "\\\""); break;
-		case '\\': error = bm_buf_puts(b, "\\\\"); break;
-		case '\n': error = bm_buf_puts(b, "\\n"); break;
-		case '\r': error = bm_buf_puts(b, "\\r"); break;
-		case '\t': error = bm_buf_puts(b, "\\t"); break;
-		default:
-			error = c < 0x20 ? bm_buf_printf(b, "\\u%04x", c) : bm_buf_putc(b, (char)c);
-		}
-	}
-	return error ? error : bm_buf_putc(b, '"');
+	return bm_json_escape(b, s ? s : "");
 }
 
 int cli_open_fs(bm_store **store, bm_fs **fs, bm_cli *cli, const char *rev)
@@ -156,14 +128,9 @@ void cli_write_options(bm_write_options *w, bm_cli *cli)
 
 int cli_record_json(bm_buf *out, const void *record, int pretty)
 {
-#ifdef HAVE_PBJSON
 	bm_pbjson_options o = BM_PBJSON_OPTIONS_INIT;
 	o.pretty = pretty;
 	return bm_pbjson_write(out, (const ProtobufCMessage *)record, &o);
-#else
-	(void)out, (void)record, (void)pretty;
-	return bm_error_set(BM_EUNSUPPORTED, "the JSON view is not built into this bootmeta yet");
-#endif
 }
 
 int cli_record_json_at(bm_buf *out, const void *record, const bm_oid *commit)

@@ -5,10 +5,6 @@
 #include <string.h>
 
 #include "cli.h"
-#if __has_include("bootmeta/record.h")
-#include "bootmeta/record.h"
-#define HAVE_RECORD 1
-#endif
 
 static const char show_usage[] =
 	"usage: bootmeta show PATH[@COMMIT]...\n\n"
@@ -44,7 +40,6 @@ static int show_one(bm_cli *cli, bm_store *s, const char *spec)
 	}
 	if ((error = bm_fs_read(&data, fs, path.ptr)) < 0)
 		goto done;
-#ifdef HAVE_RECORD
 	{
 		const ProtobufCMessageDescriptor *d = NULL;
 		ProtobufCMessage *m = NULL;
@@ -89,9 +84,6 @@ static int show_one(bm_cli *cli, bm_store *s, const char *spec)
 			goto done;
 		}
 	}
-#else
-	error = bm_error_set(BM_EUNSUPPORTED, "the record registry is not built into this bootmeta yet");
-#endif
 done:
 	bm_buf_dispose(&out);
 	bm_buf_dispose(&data);

@@ -45,9 +45,8 @@ BM_EXTERN int bm_path_binary(bm_buf *out, const char *sha256);
 BM_EXTERN int bm_path_channel(bm_buf *out, const char *project, const char *channel);
 BM_EXTERN int bm_path_channel_entry(bm_buf *out, const char *project, const char *channel, uint64_t seq);
 
-/* A project name as bm_name_validate(BM_NAME_PROJECT) wants it, and with no segment that
- * is a folder keyword of the layout ("releases", "channels"), which would make paths
- * ambiguous. */
+/* A project name as bm_name_validate(BM_NAME_PROJECT) wants it (which also refuses a part
+ * that is a folder keyword of the layout: "releases", "channels" ...). */
 BM_EXTERN int bm_project_name_check(const char *project);
 
 /* ---- projects ---- */

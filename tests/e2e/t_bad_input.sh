@@ -24,7 +24,7 @@ refused 1 "project name" bm project add 'a/../b'
 refused 1 "starts with '/'" bm project add /abs/path
 refused 1 "control character" bm project add "$(printf 'bad\001name')"
 refused 1 "over the limit" bm project add "$(head -c 300 /dev/zero | tr '\0' a)"
-refused 1 "folder name the meta repo uses" bm project add app/releases
+refused 1 "reserved by the meta repo layout" bm project add app/releases
 refused 1 "release id" bm release add app/server --source "file://$T/app@$C1" --id '../x'
 refused 1 "release id" bm release add app/server --source "file://$T/app@$C1" --id "$(printf 'v\0011')"
 refused 1 "channel name" bm channel promote app/server 'st/able' "$C1"

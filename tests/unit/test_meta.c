@@ -121,7 +121,7 @@ static void test_project(void **state)
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_refused(bm_project_add(NULL, NULL, s, longname, NULL), BM_EINVALID, "over the limit", s, &tip);
-	assert_refused(bm_project_add(NULL, NULL, s, "a/releases", NULL), BM_EINVALID, "folder name", s, &tip);
+	assert_refused(bm_project_add(NULL, NULL, s, "a/releases", NULL), BM_EINVALID, "reserved by the meta repo layout", s, &tip);
 	assert_refused(bm_project_add(NULL, NULL, s, "", NULL), BM_EINVALID, "empty", s, &tip);
 	po.sources = bad_src;
 	po.nsources = 1;
