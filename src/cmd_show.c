@@ -65,6 +65,8 @@ static int show_one(bm_cli *cli, bm_store *s, const char *spec)
 				cli_put(&out);
 			} else {
 				fwrite(data.ptr, 1, data.size, stdout);
+				if (data.size && data.ptr[data.size - 1] != '\n')
+					fputc('\n', stdout);
 			}
 			goto done;
 		case BM_FILE_AGE:
