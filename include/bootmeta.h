@@ -14,6 +14,7 @@
 #include "bootmeta/record.h"
 #include "bootmeta/pbjson.h"
 #include "bootmeta/meta.h"
+#include "bootmeta/buildinfo.h"
 
 #ifdef __cplusplus
 extern "C" {
