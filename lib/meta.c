@@ -1263,7 +1263,7 @@ int bm_trace_run(bm_trace **out, bm_fs *fs, const char *what, const char *projec
 		t->has_commit = 1;
 	}
 
-	if (stat(what, &st) == 0 || strchr(what, '/')) {
+	if ((stat(what, &st) == 0 && !S_ISDIR(st.st_mode)) || strchr(what, '/')) {
 		char hex[65];
 		uint64_t size;
 		if ((error = bm_file_sha256(hex, &size, what)) < 0)
