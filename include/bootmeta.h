@@ -15,6 +15,7 @@
 #include "bootmeta/pbjson.h"
 #include "bootmeta/meta.h"
 #include "bootmeta/buildinfo.h"
+#include "bootmeta/sign.h"
 
 #ifdef __cplusplus
 extern "C" {
