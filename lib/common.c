@@ -115,6 +115,7 @@ int bm_buf_put(bm_buf *b, const void *data, size_t len)
 int bm_buf_puts(bm_buf *b, const char *s) { return bm_buf_put(b, s, strlen(s)); }
 int bm_buf_putc(bm_buf *b, char c) { return bm_buf_put(b, &c, 1); }
 
+__attribute__((format(printf, 2, 0)))
 int bm_buf_vprintf(bm_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;

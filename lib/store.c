@@ -496,61 +496,73 @@ int bm_store_open(bm_store **out, const char *path)
 	return 0;
 }
 
-/* ---- durability ---- */
+/* ---- durability ----
+ *
+ * One device flush per transaction (as git's core.fsyncMethod=batch): each new object file
+ * is written out to the device without a cache flush (sync_file_range), then the ref is
+ * replaced through a lock file that is written out the same way, renamed, and the ref
+ * folder fsync'd. That fsync commits the file-system journal up to the rename (so every
+ * object's folder entry, which came earlier, too) and flushes the device cache once. Data
+ * reached the device before the rename entered the journal, so no journal commit, ours or
+ * a periodic one, can make the ref durable ahead of the objects it names.
+ *
+ * This relies on a journaling file system that commits metadata in order (ext4, xfs).
+ * `git config bootmeta.fsyncMethod full` fsyncs every object and folder instead. */
 
-/* Start and wait for write-out of each object file (no cache flush), then one fsync of an
- * object folder: on a journaling file system that commits every earlier rename and flushes
- * the device cache once, as git's core.fsyncMethod=batch does. */
+static int fsync_path(const char *path, int dir)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0)), error = 0;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : bm_error_set(BM_EIO, "open %s: %s", path, strerror(errno));
+	if (fsync(fd) < 0)
+		error = bm_error_set(BM_EIO, "fsync %s: %s", path, strerror(errno));
+	close(fd);
+	return error;
+}
+
+static int full_fsync_wanted(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	git_buf v = { 0 };
+	int full = 0;
+	if (git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    git_config_get_string_buf(&v, cfg, "bootmeta.fsyncmethod") == 0)
+		full = !strcmp(v.ptr, "full");
+	git_buf_dispose(&v);
+	git_config_free(cfg);
+	git_error_clear();
+	return full;
+}
+
 static int sync_objects(git_repository *repo, const git_oid *oids, size_t n)
 {
 	const char *gitdir = git_repository_path(repo);
 	char path[4096], hex[GIT_OID_HEXSZ + 1];
-	int fd, last_dir = -1, error = 0;
+	int fd, full = full_fsync_wanted(repo), error = 0, pass;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		git_oid_tostr(hex, sizeof(hex), &oids[i]);
-		snprintf(path, sizeof(path), "%sobjects/%.2s/%s", gitdir, hex, hex + 2);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* already packed, or written by another writer: durable already */
-		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-						  SYNC_FILE_RANGE_WAIT_AFTER);
-		close(fd);
-	}
-	if (n == 0)
-		return 0;
-	git_oid_tostr(hex, sizeof(hex), &oids[n - 1]);
-	snprintf(path, sizeof(path), "%sobjects/%.2s", gitdir, hex);
-	last_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (last_dir < 0) {
-		snprintf(path, sizeof(path), "%sobjects", gitdir);
-		last_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	if (last_dir < 0)
-		return bm_error_set(BM_EIO, "%s: %s", path, strerror(errno));
-	if (fsync(last_dir) < 0)
-		error = bm_error_set(BM_EIO, "fsync %s: %s", path, strerror(errno));
-	close(last_dir);
-	return error;
-}
-
-static int sync_ref(git_repository *repo)
-{
-	const char *gitdir = git_repository_path(repo);
-	char path[4096];
-	int fd, error = 0;
-	snprintf(path, sizeof(path), "%s" MAIN_REF, gitdir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) < 0)
-			error = bm_error_set(BM_EIO, "fsync %s: %s", path, strerror(errno));
-		close(fd);
-	}
-	snprintf(path, sizeof(path), "%srefs/heads", gitdir);
-	if (!error && (fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) < 0)
-			error = bm_error_set(BM_EIO, "fsync %s: %s", path, strerror(errno));
-		close(fd);
+	/* pass 0 starts write-out of every object at once, pass 1 waits for each */
+	for (pass = full ? 1 : 0; pass < 2 && !error; pass++) {
+		for (i = 0; i < n && !error; i++) {
+			git_oid_tostr(hex, sizeof(hex), &oids[i]);
+			snprintf(path, sizeof(path), "%sobjects/%.2s/%s", gitdir, hex, hex + 2);
+			if (full) {
+				if ((error = fsync_path(path, 0)) == 0) {
+					snprintf(path, sizeof(path), "%sobjects/%.2s", gitdir, hex);
+					error = fsync_path(path, 1);
+				}
+				continue;
+			}
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue; /* packed, or not a loose object of ours: nothing to write out */
+			if (sync_file_range(fd, 0, 0, pass == 0 ? SYNC_FILE_RANGE_WRITE
+								: SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+									  SYNC_FILE_RANGE_WAIT_AFTER) < 0 &&
+			    errno != ENOSYS)
+				error = bm_error_set(BM_EIO, "writing out %s: %s", path, strerror(errno));
+			close(fd);
+		}
 	}
 	return error;
 }
@@ -574,49 +586,79 @@ static int ref_lock(git_repository *repo)
 	return fd;
 }
 
-static void ref_unlock(int fd)
+/* Take refs/heads/main.lock the way git does (O_EXCL), so a git process on the same repo
+ * is excluded too. We hold the writers' flock, so a lock file no bootmeta writer owns and
+ * that is a few seconds old was left by a killed process. */
+static int take_git_lock(const char *lockpath)
 {
-	if (fd >= 0)
-		close(fd);
-}
-
-static void clear_stale_ref_lock(git_repository *repo)
-{
-	char path[4096];
+	int tries, fd;
 	struct stat st;
-	snprintf(path, sizeof(path), "%s" MAIN_REF ".lock", git_repository_path(repo));
-	/* we hold the writers' flock, so no bootmeta writer owns it; give a foreign git a moment */
-	if (stat(path, &st) == 0 && time(NULL) - st.st_mtime >= 2)
-		unlink(path);
+	for (tries = 0; tries < 100; tries++) {
+		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return bm_error_set(BM_EIO, "%s: %s", lockpath, strerror(errno));
+		if (stat(lockpath, &st) == 0 && time(NULL) - st.st_mtime >= 2)
+			unlink(lockpath);
+		else
+			usleep(20000);
+	}
+	return bm_error_set(BM_EIO, "%s is held by another process; if no git or bootmeta process is "
+				    "running on this repo, remove it", lockpath);
 }
 
-/* Move `refname` of `repo` from `expected` (NULL: must not exist) to `next`. BM_ECONFLICT
- * when it moved. */
+/* Move main of `repo` from `expected` (NULL: must not exist) to `next`, durably.
+ * BM_ECONFLICT when main moved. */
 static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *msg)
 {
-	git_reference *ref = NULL;
-	int fd, rc, tries;
+	const char *gitdir = git_repository_path(repo);
+	char refpath[4096], lockpath[4200], dirpath[4096], line[GIT_OID_HEXSZ + 2];
+	git_oid cur;
+	int lock, fd = -1, rc, error = 0, full = full_fsync_wanted(repo);
+	(void)msg;
 
-	if ((fd = ref_lock(repo)) < 0)
-		return fd;
-	for (tries = 0;; tries++) {
-		if (expected)
-			rc = git_reference_create_matching(&ref, repo, MAIN_REF, next, 1, expected, msg);
-		else
-			rc = git_reference_create(&ref, repo, MAIN_REF, next, 0, msg);
-		if (rc != GIT_ELOCKED || tries > 50)
-			break;
-		git_error_clear();
-		clear_stale_ref_lock(repo);
-		usleep(50000);
+	snprintf(refpath, sizeof(refpath), "%s" MAIN_REF, gitdir);
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", refpath);
+	snprintf(dirpath, sizeof(dirpath), "%srefs/heads", gitdir);
+	if ((lock = ref_lock(repo)) < 0)
+		return lock;
+	rc = git_reference_name_to_id(&cur, repo, MAIN_REF);
+	git_error_clear();
+	if (expected ? (rc < 0 || !git_oid_equal(&cur, expected)) : rc == 0) {
+		error = BM_ECONFLICT;
+		goto done;
 	}
-	git_reference_free(ref);
-	ref_unlock(fd);
-	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
-		return BM_ECONFLICT;
-	if (rc < 0)
-		return git_fail(BM_EIO, "updating refs/heads/main");
-	return sync_ref(repo);
+	if ((fd = take_git_lock(lockpath)) < 0) {
+		error = fd;
+		goto done;
+	}
+	git_oid_tostr(line, sizeof(line), next);
+	line[GIT_OID_HEXSZ] = '\n';
+	if (write(fd, line, GIT_OID_HEXSZ + 1) != GIT_OID_HEXSZ + 1) {
+		error = bm_error_set(BM_EIO, "writing %s: %s", lockpath, strerror(errno));
+		goto done;
+	}
+	if (full ? fsync(fd) < 0
+		 : (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+						    SYNC_FILE_RANGE_WAIT_AFTER) < 0 && errno != ENOSYS)) {
+		error = bm_error_set(BM_EIO, "writing out %s: %s", lockpath, strerror(errno));
+		goto done;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(lockpath, refpath) < 0) {
+		error = bm_error_set(BM_EIO, "renaming %s: %s", lockpath, strerror(errno));
+		goto done;
+	}
+	error = fsync_path(dirpath, 1);
+done:
+	if (fd >= 0) {
+		close(fd);
+		unlink(lockpath);
+	}
+	close(lock);
+	return error;
 }
 
 /* ---- transactions ---- */
