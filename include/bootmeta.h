@@ -9,6 +9,7 @@
 #include "bootmeta/common.h"
 #include "bootmeta/names.h"
 #include "bootmeta/store.h"
+#include "bootmeta/flags.h"
 #include "bootmeta/secret.h"
 
 #ifdef __cplusplus
