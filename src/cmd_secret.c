@@ -113,7 +113,8 @@ static int read_value(bm_cli *cli, secbuf *b, const char *file)
 	if (file && strcmp(file, "-")) {
 		fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return cli_error(cli, "secret set: cannot open %s: %s", file, strerror(errno));
+			return cli_error(cli, "secret set: cannot open %s: %s (the value is read from a FILE or "
+					 "stdin, never from the command line)", file, strerror(errno));
 	} else if (isatty(0)) {
 		if (read_tty_line(b, 0) < 0)
 			return cli_error(cli, "secret set: the value is over %d bytes", BM_SECRET_MAX_SIZE);

@@ -183,6 +183,16 @@ exec 3>&-
 wait $pid || fail "secret set from a pipe"
 git --git-dir="$BOOTMETA_REPO" cat-file --batch-all-objects --batch | grep -a -q "$MARK" && fail "plaintext in a git object"
 
+step "concurrent writers: every version lands, sequence numbers without gaps"
+for i in 1 2 3 4; do
+	printf 'v%s' "$i" | bm -q secret set app/server prod RACE &
+done
+wait
+bm --json secret history app/server prod RACE | tr '{' '\n' | grep -c '"seq":' | grep -qx 4 || fail "4 versions"
+for i in 1 2 3 4; do
+	bm --json secret history app/server prod RACE | grep -q "\"seq\":$i," || fail "seq $i missing"
+done
+
 step "the meta repo is clean for git"
 git --git-dir="$BOOTMETA_REPO" fsck --strict --no-progress >/dev/null 2>&1 || fail "git fsck --strict"
 echo "t_secrets: ok"
