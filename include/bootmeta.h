@@ -10,6 +10,10 @@
 #include "bootmeta/names.h"
 #include "bootmeta/store.h"
 #include "bootmeta/flags.h"
+#include "bootmeta/age.h"
+#include "bootmeta/record.h"
+#include "bootmeta/pbjson.h"
+#include "bootmeta/buildinfo.h"
 #include "bootmeta/secret.h"
 
 #ifdef __cplusplus

@@ -83,6 +83,13 @@ int bm_name_validate(const char *name, bm_name_kind kind)
 		if (seg[0] == '.')
 			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not start with '.' (no \"..\")",
 					    r->what, name);
+		/* folder keywords of the layout would make a path ambiguous */
+		if ((kind == BM_NAME_PROJECT || kind == BM_NAME_ENV) &&
+		    ((n == 8 && !strncmp(seg, "releases", 8)) || (n == 8 && !strncmp(seg, "channels", 8)) ||
+		     (n == 7 && !strncmp(seg, "secrets", 7)) || (n == 6 && !strncmp(seg, "config", 6)) ||
+		     (n == 10 && !strncmp(seg, "recipients", 10))))
+			return bm_error_set(BM_EINVALID, "%s \"%s\": \"%.*s\" is reserved by the meta repo layout",
+					    r->what, name, (int)n, seg);
 		if (n >= 5 && !strncmp(seg + n - 5, ".lock", 5))
 			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not end in \".lock\"", r->what, name);
 	}

@@ -5,11 +5,7 @@
 #include "bootmeta/secret.h"
 #include "bootmeta/names.h"
 
-#if __has_include("bootmeta/age.h")
 #include "bootmeta/age.h"
-#else
-#include "age_stub_secrets_tmp.h"
-#endif
 
 #include <ctype.h>
 #include <errno.h>

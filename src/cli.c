@@ -14,23 +14,12 @@ int cli_open(bm_store **out, bm_cli *cli)
 
 void cli_json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (c < 0x20)
-				fprintf(f, "\\u%04x", c);
-			else
-				fputc(c, f);
-		}
-	}
-	fputc('"', f);
+	bm_buf b = BM_BUF_INIT;
+	if (bm_json_escape(&b, s ? s : "") == 0)
+		fwrite(b.ptr, 1, b.size, f);
+	else
+		fputs("\"\"", f);
+	bm_buf_dispose(&b);
 }
 
 int cli_fail(bm_cli *cli, const char *what)

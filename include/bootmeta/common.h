@@ -71,7 +71,7 @@ BM_EXTERN int bm_buf_put(bm_buf *b, const void *data, size_t len);
 BM_EXTERN int bm_buf_puts(bm_buf *b, const char *s);
 BM_EXTERN int bm_buf_putc(bm_buf *b, char c);
 BM_EXTERN int bm_buf_printf(bm_buf *b, const char *fmt, ...) BM_PRINTF(2, 3);
-BM_EXTERN int bm_buf_vprintf(bm_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+BM_EXTERN int bm_buf_vprintf(bm_buf *b, const char *fmt, va_list ap) BM_PRINTF(2, 0);
 BM_EXTERN void bm_buf_clear(bm_buf *b);
 /* Wipe (sodium_memzero) then free: for buffers that held secrets. */
 BM_EXTERN void bm_buf_dispose_secret(bm_buf *b);

@@ -63,6 +63,9 @@ static void test_names(void **state)
 	assert_int_equal(bm_name_validate("dev/alice", BM_NAME_ENV), 0);
 	assert_int_equal(bm_name_validate("Alice", BM_NAME_USER), BM_EINVALID);
 	assert_int_equal(bm_name_validate("x.lock", BM_NAME_CHANNEL), BM_EINVALID);
+	assert_int_equal(bm_name_validate("a/releases", BM_NAME_PROJECT), BM_EINVALID);
+	assert_non_null(strstr(bm_error_last(), "reserved"));
+	assert_int_equal(bm_name_validate("prod/secrets", BM_NAME_ENV), BM_EINVALID);
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(bm_name_validate(longname, BM_NAME_PROJECT), BM_EINVALID);

@@ -16,6 +16,8 @@
 #include <cmocka.h>
 
 #include "bootmeta.h"
+#include "bootmeta/v1/secret.pb-c.h"
+#include <sodium.h>
 
 static char tmpdir[256];
 
@@ -451,6 +453,36 @@ static void test_tampered(void **state)
 	assert_non_null(strstr(bm_error_last(), "changed outside bootmeta"));
 	assert_true(v.size == 0);
 	bm_buf_dispose_secret(&v);
+
+	/* the ciphertext changed AND its record updated to match: age itself refuses it (the
+	 * payload's AEAD), still without plaintext */
+	{
+		bm_buf rec = BM_BUF_INIT;
+		Bootmeta__V1__SecretVersion *sv;
+		char *orig;
+		unsigned char digest[crypto_hash_sha256_BYTES];
+		char hex[2 * crypto_hash_sha256_BYTES + 1];
+		uint8_t packed[4096];
+		size_t n;
+		assert_int_equal(bm_fs_read(&rec, fs, "envs/prod/secrets/p/K/0000000001.pb"), 0);
+		sv = bootmeta__v1__secret_version__unpack(NULL, rec.size, (const uint8_t *)rec.ptr);
+		assert_non_null(sv);
+		crypto_hash_sha256(digest, (const unsigned char *)ct.ptr, ct.size);
+		bm_hex_encode(hex, digest, sizeof(digest));
+		orig = sv->ciphertext_sha256;
+		sv->ciphertext_sha256 = hex;
+		assert_true(bootmeta__v1__secret_version__get_packed_size(sv) < sizeof(packed));
+		n = bootmeta__v1__secret_version__pack(sv, packed);
+		sv->ciphertext_sha256 = orig;
+		bootmeta__v1__secret_version__free_unpacked(sv, NULL);
+		assert_int_equal(bm_fs_mem_put(mem, "envs/prod/secrets/p/K/0000000001.pb", packed, n), 0);
+		assert_int_equal(bm_secret_get(&v, mem, "p", "prod", "K", alice.identity.ptr, NULL), BM_EVERIFY);
+		/* where the flipped bit lands decides which check fires: header/payload ("does not
+		 * decrypt") or the stanza of our own key ("damaged") */
+		assert_true(strstr(bm_error_last(), "does not decrypt") || strstr(bm_error_last(), "damaged"));
+		assert_true(v.size == 0);
+		bm_buf_dispose(&rec);
+	}
 
 	/* the whole file replaced by garbage */
 	assert_int_equal(bm_fs_mem_put(mem, age_path, "garbage", 7), 0);

@@ -1,0 +1,3 @@
+module m
+require (
+	github.com/a v1.0.0
