@@ -101,7 +101,8 @@ int bm_recipient_validate(const char *r)
 /* ---- paths and names ---- */
 
 /* A project or secret name part may not look like a version file, which would let two
- * different secrets share a path (project a, secret b vs project a/b). */
+ * different secrets share a path (project a, secret b vs project a/b), nor be one of the
+ * folder keywords that tell record types apart by path (lib/record.c). */
 static int check_no_version_suffix(const char *name, const char *what)
 {
 	const char *seg = name;
@@ -110,6 +111,9 @@ static int check_no_version_suffix(const char *name, const char *what)
 		if ((n >= 3 && !strncmp(seg + n - 3, ".pb", 3)) || (n >= 4 && !strncmp(seg + n - 4, ".age", 4)))
 			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not end in \".pb\" or \".age\" "
 					    "(the names of secret versions)", what, name);
+		if ((n == 7 && !strncmp(seg, "secrets", 7)) || (n == 10 && !strncmp(seg, "recipients", 10)))
+			return bm_error_set(BM_EINVALID, "%s \"%s\": \"%.*s\" is a folder name the meta repo uses "
+					    "itself; pick another", what, name, (int)n, seg);
 		seg = seg[n] ? seg + n + 1 : NULL;
 	}
 	return 0;

@@ -174,6 +174,21 @@ static void test_round_trip_and_not_recipient(void **state)
 	assert_int_equal(get(&v, s, "app/server", "prod", "../x", &alice), BM_EINVALID);
 	assert_int_equal(bm_secret_set(NULL, s, "app/server", "prod", "x.age", "v", 1, NULL), BM_EINVALID);
 	assert_int_equal(bm_secret_set(NULL, s, "app/0000000001.pb", "prod", "x", "v", 1, NULL), BM_EINVALID);
+	assert_int_equal(bm_secret_set(NULL, s, "app/server", "prod", "recipients", "v", 1, NULL), BM_EINVALID);
+
+	/* the records are known to the record module by path (bootmeta show, --json) */
+	{
+		const ProtobufCMessageDescriptor *d = NULL;
+		assert_int_equal(bm_record_kind_for_path("envs/prod/secrets/app/server/DB/0000000001.pb", &d),
+				 BM_FILE_RECORD);
+		assert_string_equal(d->short_name, "SecretVersion");
+		assert_int_equal(bm_record_kind_for_path("envs/prod/secrets/app/server/DB/0000000001.age", &d),
+				 BM_FILE_AGE);
+		assert_int_equal(bm_record_kind_for_path("envs/dev/alice/recipients/0000000001.pb", &d), BM_FILE_RECORD);
+		assert_string_equal(d->short_name, "RecipientChange");
+		assert_int_equal(bm_record_kind_for_path("keys/admins/0000000001.pb", &d), BM_FILE_RECORD);
+		assert_string_equal(d->short_name, "RecipientChange");
+	}
 
 	assert_int_equal(bm_store_fs(&fs, s, NULL), 0);
 	assert_int_equal(bm_recipients_list(&l, fs, "prod"), 0);
