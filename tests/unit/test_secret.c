@@ -629,6 +629,17 @@ static void test_identity_files(void **state)
 	assert_int_equal(bm_secret_identity_recipient(&r2, id.ptr), 0);
 	assert_string_equal(r.ptr, r2.ptr);
 	bm_buf_dispose_secret(&id);
+	/* the file is in age-keygen's format: the age tools read it */
+	if (system("command -v age-keygen >/dev/null 2>&1") == 0) {
+		char cmd[700], line[128] = "";
+		FILE *f;
+		snprintf(cmd, sizeof(cmd), "age-keygen -y %s", p);
+		assert_non_null(f = popen(cmd, "r"));
+		assert_non_null(fgets(line, sizeof(line), f));
+		assert_int_equal(pclose(f), 0);
+		line[strcspn(line, "\n")] = '\0';
+		assert_string_equal(line, r.ptr);
+	}
 	/* not overwritten without force */
 	bm_buf_clear(&r2);
 	assert_int_equal(bm_secret_identity_create(&r2, NULL, NULL, 0), BM_EEXISTS);
