@@ -14,6 +14,7 @@
 #include "bootmeta/record.h"
 #include "bootmeta/pbjson.h"
 #include "bootmeta/buildinfo.h"
+#include "bootmeta/sign.h"
 #include "bootmeta/secret.h"
 
 #ifdef __cplusplus

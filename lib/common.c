@@ -96,6 +96,7 @@ int bm_buf_grow(bm_buf *b, size_t need)
 		return bm_error_set(BM_ENOMEM, "out of memory (%zu bytes)", want);
 	b->ptr = p;
 	b->asize = want;
+	b->ptr[b->size] = '\0';
 	return 0;
 }
 

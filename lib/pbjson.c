@@ -838,9 +838,9 @@ static char *dup_string(const json_t *v)
 static int read_value(struct reader *r, const ProtobufCFieldDescriptor *f, void *p,
 		      const json_t *v, unsigned int depth)
 {
-	int64_t i;
-	uint64_t u;
-	double x;
+	int64_t i = 0;
+	uint64_t u = 0;
+	double x = 0;
 	int error;
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:

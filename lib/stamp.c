@@ -519,13 +519,13 @@ int bm_stamp_find_file(bm_stamp **out, const char *path)
 	/* buf holds `keep` bytes carried over from the previous chunk (a magic split across the
 	 * boundary), then the new chunk; `off` is the file offset of buf[0]. */
 	for (;;) {
-		size_t got, avail;
+		size_t got = 0, avail;
 		const char *p, *hit;
 		if ((error = pread_full(fd, buf + keep, CHUNK, off + keep, &got, path)) < 0)
 			goto done;
 		avail = keep + got;
 		for (p = buf; (size_t)(buf + avail - p) >= MAGIC_LEN; p = hit + 1) {
-			size_t cgot;
+			size_t cgot = 0;
 			if (!(hit = memmem(p, (size_t)(buf + avail - p), BM_STAMP_MAGIC, MAGIC_LEN)))
 				break;
 			if ((size_t)(buf + avail - hit) <= MAGIC_LEN) {

@@ -24,6 +24,8 @@
 #include <git2/sys/refs.h>
 #include <sodium.h>
 
+#include "bootmeta/sign.h"
+
 #define MAIN_REF "refs/heads/main"
 #define ORIGIN_REF "refs/remotes/origin/main"
 #define FORMAT_PATH ".bootmeta/format"
@@ -33,6 +35,8 @@ struct bm_store {
 	char *path;     /* the repo folder (bare: the repo itself) */
 	char *remote_url; /* origin's URL, NULL when none */
 	int remote_is_local;
+	bm_sshsig_key *signing_key; /* loaded on the first write when configured */
+	int signing_checked;
 };
 
 /* ---- errors from libgit2 ---- */
@@ -71,6 +75,7 @@ void bm_store_free(bm_store *store)
 	if (!store)
 		return;
 	git_repository_free(store->repo);
+	bm_sshsig_key_free(store->signing_key);
 	free(store->path);
 	free(store->remote_url);
 	free(store);
@@ -1189,11 +1194,161 @@ static int push_network(bm_store *s)
 	return error;
 }
 
+/* ---- signing ---- */
+
+static int path_id(git_oid *out, git_commit *c, const char *path);
+
+/* A string from the repo's config (which includes the global and system files). */
+static int config_string(bm_buf *out, git_repository *repo, const char *name)
+{
+	git_config *cfg = NULL;
+	git_buf v = { 0 };
+	int found = 0, error = 0;
+	if (git_repository_config_snapshot(&cfg, repo) == 0 && git_config_get_string_buf(&v, cfg, name) == 0) {
+		found = 1;
+		error = bm_buf_puts(out, v.ptr);
+	}
+	git_buf_dispose(&v);
+	git_config_free(cfg);
+	git_error_clear();
+	return error < 0 ? error : found;
+}
+
+static int load_signing_key(bm_store *s)
+{
+	bm_buf path = BM_BUF_INIT;
+	const char *env = getenv("BOOTMETA_SIGNING_KEY");
+	int error = 0, found;
+	if (s->signing_checked)
+		return 0;
+	if (env && *env)
+		found = bm_buf_puts(&path, env) == 0;
+	else if ((found = config_string(&path, s->repo, "bootmeta.signingkey")) < 0)
+		return found;
+	if (found && path.size) {
+		if ((error = bm_sshsig_key_load(&s->signing_key, path.ptr)) < 0)
+			error = bm_error_prefix(error, "loading the commit signing key %s (BOOTMETA_SIGNING_KEY or "
+							"git config bootmeta.signingKey)", path.ptr);
+	}
+	bm_buf_dispose(&path);
+	if (!error)
+		s->signing_checked = 1;
+	return error;
+}
+
+int bm_store_require_signed(bm_store *store)
+{
+	const char *env = getenv("BOOTMETA_REQUIRE_SIGNED");
+	git_config *cfg = NULL;
+	int v = 0;
+	if (env && *env)
+		return !strcmp(env, "1") || !strcmp(env, "true");
+	if (git_repository_config_snapshot(&cfg, store->repo) == 0 &&
+	    git_config_get_bool(&v, cfg, "bootmeta.requiresigned") < 0)
+		v = 0;
+	git_config_free(cfg);
+	git_error_clear();
+	return v;
+}
+
+int bm_store_verify_path(bm_buf *principal, bm_oid *commit, bm_store *store, const char *path,
+			 const bm_oid *at, const char *allowed_signers)
+{
+	bm_buf signers_path = BM_BUF_INIT, signers = BM_BUF_INIT, who = BM_BUF_INIT;
+	git_revwalk *walk = NULL;
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_oid oid, found;
+	int error = 0, have = 0;
+	const char *env = getenv("BOOTMETA_ALLOWED_SIGNERS");
+
+	if ((error = bm_path_check(path)) < 0)
+		return error;
+	if (allowed_signers)
+		error = bm_buf_puts(&signers_path, allowed_signers);
+	else if (env && *env)
+		error = bm_buf_puts(&signers_path, env);
+	else if ((error = config_string(&signers_path, store->repo, "bootmeta.allowedsignersfile")) == 0)
+		error = config_string(&signers_path, store->repo, "gpg.ssh.allowedsignersfile");
+	if (error < 0)
+		goto done;
+	if (!signers_path.size) {
+		error = bm_error_set(BM_ENOTFOUND, "signed meta commits are required but no allowed signers are "
+						   "configured; set BOOTMETA_ALLOWED_SIGNERS or git config "
+						   "bootmeta.allowedSignersFile to a file in git's allowed-signers format");
+		goto done;
+	}
+	if ((error = bm_file_read(&signers, signers_path.ptr, 1 << 20)) < 0)
+		goto done;
+
+	/* the commit that last changed `path`, walking from `at` (or the tip) */
+	if (git_revwalk_new(&walk, store->repo) < 0) {
+		error = git_fail(BM_EIO, "walking history");
+		goto done;
+	}
+	if (at) {
+		git_oid g;
+		to_git(&g, at);
+		error = git_revwalk_push(walk, &g);
+	} else {
+		error = git_revwalk_push_ref(walk, MAIN_REF);
+	}
+	if (error < 0) {
+		error = git_fail(BM_EIO, "walking history");
+		goto done;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	while (!have && git_revwalk_next(&oid, walk) == 0) {
+		git_commit *c = NULL, *parent = NULL;
+		git_oid a, b;
+		int ha, hb = 0;
+		if (git_commit_lookup(&c, store->repo, &oid) < 0)
+			continue;
+		ha = path_id(&a, c, path);
+		if (git_commit_parentcount(c) > 0 && git_commit_parent(&parent, c, 0) == 0)
+			hb = path_id(&b, parent, path);
+		if (ha && (!hb || !git_oid_equal(&a, &b))) {
+			git_oid_cpy(&found, &oid);
+			have = 1;
+		}
+		git_commit_free(parent);
+		git_commit_free(c);
+	}
+	if (!have) {
+		error = bm_error_set(BM_ENOTFOUND, "%s: no commit added it", path);
+		goto done;
+	}
+	if (git_repository_odb(&odb, store->repo) < 0 || git_odb_read(&obj, odb, &found) < 0) {
+		error = git_fail(BM_EIO, "reading the commit");
+		goto done;
+	}
+	error = bm_sshsig_verify_commit(git_odb_object_data(obj), git_odb_object_size(obj), signers.ptr, &who);
+	if (error < 0) {
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof(hex), &found);
+		error = bm_error_prefix(BM_EVERIFY, "%s was written by meta commit %.12s, which is not signed by an "
+						    "allowed signer (%s)", path, hex, signers_path.ptr);
+		goto done;
+	}
+	if (principal && (error = bm_buf_puts(principal, who.ptr ? who.ptr : "")) < 0)
+		goto done;
+	if (commit)
+		from_git(commit, &found);
+done:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	git_revwalk_free(walk);
+	bm_buf_dispose(&signers_path);
+	bm_buf_dispose(&signers);
+	bm_buf_dispose(&who);
+	return error;
+}
+
 /* ---- the write loop ---- */
 
 int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payload, const bm_write_options *opts)
 {
-	bm_write_options defaults = BM_WRITE_OPTIONS_INIT;
+	bm_write_options defaults = BM_WRITE_OPTIONS_INIT, signed_opts;
 	bm_txn t;
 	bm_buf actor = BM_BUF_INIT;
 	unsigned int max;
@@ -1212,6 +1367,18 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 	if ((error = bm_actor_default(&actor, opts->actor)) < 0)
 		return error;
 	t.actor = actor.ptr;
+	if (!opts->sign) {
+		if ((error = load_signing_key(store)) < 0) {
+			bm_buf_dispose(&actor);
+			return error;
+		}
+		if (store->signing_key) {
+			signed_opts = *opts;
+			signed_opts.sign = bm_sshsig_sign_commit;
+			signed_opts.sign_payload = store->signing_key;
+			opts = &signed_opts;
+		}
+	}
 
 	for (t.attempt = 1; t.attempt <= max; t.attempt++) {
 		git_oid root, commit, base_g;

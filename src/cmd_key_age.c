@@ -1,5 +1,5 @@
-/* cmd_key_age.c: `bootmeta key gen --age`: a new age identity for reading secrets. The
- * `key` command (src/cmd_key.c) dispatches `key gen --age` here. */
+/* cmd_key_age.c: `bootmeta key gen --age`: a new age identity for reading secrets.
+ * src/cmd_key.c's `key gen` hands any argv holding --age to cli_key_gen_age. */
 #include <getopt.h>
 #include <string.h>
 
@@ -32,11 +32,11 @@ int cli_key_gen_age(bm_cli *cli, int argc, char **argv)
 		return BM_EXIT_OK;
 	}
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_AGE: break;
 		case 'o': out = optarg; break;
-		case OPT_FORCE: force = 1; break;
+		case OPT_FORCE: case 'f': force = 1; break;
 		default: return cli_usage(usage, NULL);
 		}
 	}

@@ -87,7 +87,7 @@ static int read_tty_line(secbuf *b, int fd)
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ECHONL;
-		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+		restore = tcsetattr(fd, TCSANOW, &quiet) == 0; /* keep typed-ahead input */
 	}
 	for (;;) {
 		ssize_t n = read(fd, &c, 1);
@@ -103,7 +103,7 @@ static int read_tty_line(secbuf *b, int fd)
 	}
 	c = 0;
 	if (restore)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSANOW, &old);
 	return rc;
 }
 

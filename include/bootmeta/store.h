@@ -143,6 +143,25 @@ BM_EXTERN int64_t bm_txn_time_ms(bm_txn *txn);
 /* Which attempt this is (1 for the first run). */
 BM_EXTERN unsigned int bm_txn_attempt(bm_txn *txn);
 
+/* ---- signed meta commits ----
+ *
+ * Writes are signed with an Ed25519 SSH key, in the format `git verify-commit` checks with
+ * gpg.format=ssh, when bm_write_options.sign is NULL and a key is configured:
+ * $BOOTMETA_SIGNING_KEY, else the repo's (or global) git config `bootmeta.signingKey`
+ * (a path to an unencrypted OpenSSH private key). */
+
+/* Verify the signature of the commit that last changed `path` (a record: the commit that
+ * added it) against an allowed-signers file (git's format). `allowed_signers` NULL means
+ * $BOOTMETA_ALLOWED_SIGNERS, else git config `bootmeta.allowedSignersFile`, else
+ * `gpg.ssh.allowedSignersFile`. On success `principal` (may be NULL) gets the signer and
+ * `commit` (may be NULL) the commit. BM_EVERIFY when the commit is unsigned or not signed
+ * by an allowed signer; BM_ENOTFOUND when there are no allowed signers configured. */
+BM_EXTERN int bm_store_verify_path(bm_buf *principal, bm_oid *commit, bm_store *store, const char *path,
+				   const bm_oid *at, const char *allowed_signers) BM_WARN_UNUSED;
+/* 1 when readers of this repo must refuse unsigned records: git config
+ * `bootmeta.requireSigned` is true or $BOOTMETA_REQUIRE_SIGNED is 1. */
+BM_EXTERN int bm_store_require_signed(bm_store *store);
+
 /* The default actor: $BOOTMETA_ACTOR, else git's user.name/user.email, else the OS user
  * at the host name. `flag` (may be NULL) wins over all of them. */
 BM_EXTERN int bm_actor_default(bm_buf *out, const char *flag);

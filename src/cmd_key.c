@@ -1,0 +1,775 @@
+/* cmd_key.c: `bootmeta key`: make signing keys, show and trust public keys, and sign and
+ * verify files with minisign-compatible signatures (drop-in for `minisign -S` / `-V`), plus
+ * SSH signatures as git makes them with gpg.format=ssh. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "cli.h"
+
+#define PASSWORD_MAX 1024
+#define KEYFILE_MAX (64 * 1024)
+
+static const char usage_key[] =
+	"usage: bootmeta key gen --sign [-o BASENAME] [--no-password] [--force]\n"
+	"       bootmeta key gen --age [-o FILE] [--force]\n"
+	"       bootmeta key show-pub FILE\n"
+	"       bootmeta key trust FILE [--sign-commit SSHKEY]\n"
+	"       bootmeta key sign FILE -k KEYFILE [-t TRUSTED_COMMENT] [-c UNTRUSTED_COMMENT] [-o FILE.minisig] [-l]\n"
+	"       bootmeta key verify FILE (-p PUBKEY_FILE | -P PUBKEY)... [-x FILE.minisig] [-H] [-q]\n"
+	"       bootmeta key ssh-sign FILE -k SSH_PRIVATE_KEY [-n NAMESPACE] [-o FILE.sig]\n"
+	"       bootmeta key ssh-verify FILE -a ALLOWED_SIGNERS [-s FILE.sig] [-n NAMESPACE] [--commit]\n"
+	"\n"
+	"Signing keys are minisign-compatible Ed25519 key pairs. Passwords come from\n"
+	"$BOOTMETA_PASSWORD or the terminal, never from the command line.\n";
+
+static const char usage_gen[] =
+	"usage: bootmeta key gen --sign [-o BASENAME] [--no-password] [--force]\n"
+	"       bootmeta key gen --age [-o FILE] [--force]\n"
+	"\n"
+	"--sign writes a minisign key pair: BASENAME.pub (public) and BASENAME.key (secret, mode\n"
+	"0600, scrypt-encrypted with a password from $BOOTMETA_PASSWORD or asked twice on the\n"
+	"terminal; --no-password leaves it unencrypted). BASENAME defaults to \"bootmeta\".\n"
+	"Prints the key id. Existing files are kept unless --force.\n";
+
+static const char usage_show[] =
+	"usage: bootmeta key show-pub FILE\n"
+	"\n"
+	"Print the key id and the base64 public key of a minisign public key file (--json: an object).\n";
+
+static const char usage_trust[] =
+	"usage: bootmeta key trust FILE [--sign-commit SSH_PRIVATE_KEY]\n"
+	"\n"
+	"Add the minisign public key in FILE to the meta repo as keys/signers/<KEY-ID>.pub, so\n"
+	"binaries it signs are accepted. --sign-commit signs the meta commit with an unencrypted\n"
+	"OpenSSH Ed25519 key (git gpg.format=ssh; also $BOOTMETA_SSH_SIGNING_KEY).\n";
+
+static const char usage_sign[] =
+	"usage: bootmeta key sign FILE -k KEYFILE [-t TRUSTED_COMMENT] [-c UNTRUSTED_COMMENT]\n"
+	"                         [-o FILE.minisig] [-l]\n"
+	"\n"
+	"Sign FILE with a minisign secret key (as `minisign -S`): prehashed, with a trusted\n"
+	"comment (default \"timestamp:<t>\\tfile:<name>\\thashed\"); -l makes a legacy signature.\n"
+	"KEYFILE defaults to $BOOTMETA_SIGNING_KEY. The password of an encrypted key comes from\n"
+	"$BOOTMETA_PASSWORD or the terminal.\n";
+
+static const char usage_verify[] =
+	"usage: bootmeta key verify FILE (-p PUBKEY_FILE | -P PUBKEY)... [-x FILE.minisig] [-H] [-q]\n"
+	"\n"
+	"Verify FILE's minisign signature (default FILE.minisig) against one or more trusted\n"
+	"public keys (as `minisign -V`). -H refuses legacy (not prehashed) signatures; -q prints\n"
+	"nothing. Prints the trusted comment. Exit 0 verified, 1 not.\n";
+
+static const char usage_ssh_sign[] =
+	"usage: bootmeta key ssh-sign FILE -k SSH_PRIVATE_KEY [-n NAMESPACE] [-o FILE.sig]\n"
+	"\n"
+	"Make an SSH signature of FILE (as `ssh-keygen -Y sign`; namespace default \"git\") with an\n"
+	"unencrypted OpenSSH Ed25519 key. -o - writes to stdout.\n";
+
+static const char usage_ssh_verify[] =
+	"usage: bootmeta key ssh-verify FILE -a ALLOWED_SIGNERS [-s FILE.sig] [-n NAMESPACE] [--commit]\n"
+	"\n"
+	"Verify an SSH signature (default FILE.sig; namespace default \"git\") against a git\n"
+	"allowed-signers file; prints the signer's principals. With --commit, FILE is a raw\n"
+	"commit object (`git cat-file commit REV`; - for stdin) whose gpgsig header is checked.\n";
+
+/* bm_file_read, with the text NUL-terminated also for an empty file (bm_buf_grow on an
+ * empty buffer does not write the terminator). */
+static int read_text(bm_buf *out, const char *path, size_t max)
+{
+	int error = bm_file_read(out, path, max);
+	if (!error && out->ptr)
+		out->ptr[out->size] = '\0';
+	return error;
+}
+
+/* ---- passwords ---- */
+
+/* Read one line from the terminal without echo. 0, or -1 when there is no terminal. */
+static int tty_read_password(char *buf, size_t size, const char *prompt)
+{
+	struct termios old, quiet;
+	size_t n = 0;
+	int fd, rc = -1, restored = 0;
+	char c;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
+		return -1;
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		tcsetattr(fd, TCSANOW, &quiet);
+		restored = 1;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		goto done;
+	for (;;) {
+		ssize_t r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || c == '\n' || c == '\r')
+			break;
+		if (n + 1 < size)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	sodium_memzero(&c, sizeof(c));
+	rc = 0;
+done:
+	if (restored)
+		tcsetattr(fd, TCSANOW, &old);
+	if (write(fd, "\n", 1) < 0) {
+		/* nothing to do: the prompt line just stays open */
+	}
+	close(fd);
+	return rc;
+}
+
+/* A password in sodium_malloc memory (free with sodium_free): $BOOTMETA_PASSWORD, else the
+ * terminal (asked twice when `twice`). */
+static int get_password(bm_cli *cli, char **out, int twice)
+{
+	const char *env = getenv("BOOTMETA_PASSWORD");
+	char *pw = sodium_malloc(PASSWORD_MAX), *again = NULL;
+	int rc = BM_EXIT_FAIL;
+
+	*out = NULL;
+	if (!pw)
+		return cli_error(cli, "out of memory");
+	if (env) {
+		if (strlen(env) >= PASSWORD_MAX) {
+			cli_error(cli, "BOOTMETA_PASSWORD is longer than %d bytes", PASSWORD_MAX - 1);
+			goto done;
+		}
+		memcpy(pw, env, strlen(env) + 1);
+	} else {
+		if (tty_read_password(pw, PASSWORD_MAX, "Password: ") < 0) {
+			cli_error(cli, "a password is needed and there is no terminal to ask on: set BOOTMETA_PASSWORD%s",
+				  twice ? ", or use --no-password" : "");
+			goto done;
+		}
+		if (twice) {
+			if (!(again = sodium_malloc(PASSWORD_MAX))) {
+				cli_error(cli, "out of memory");
+				goto done;
+			}
+			if (tty_read_password(again, PASSWORD_MAX, "Password (again): ") < 0 || strcmp(pw, again) != 0) {
+				cli_error(cli, "the passwords do not match");
+				goto done;
+			}
+		}
+	}
+	if (!*pw) {
+		cli_error(cli, "empty password; use --no-password for an unencrypted key");
+		goto done;
+	}
+	*out = pw;
+	pw = NULL;
+	rc = BM_EXIT_OK;
+done:
+	if (pw)
+		sodium_free(pw);
+	if (again)
+		sodium_free(again);
+	return rc;
+}
+
+static int path_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* ---- key gen ---- */
+
+static int key_gen(bm_cli *cli, int argc, char **argv)
+{
+	enum { OPT_SIGN = 256, OPT_AGE, OPT_NOPW, OPT_FORCE };
+	static const struct option opts[] = {
+		{ "sign", no_argument, NULL, OPT_SIGN },
+		{ "age", no_argument, NULL, OPT_AGE },
+		{ "no-password", no_argument, NULL, OPT_NOPW },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *base = "bootmeta";
+	int c, sign = 0, age = 0, nopw = 0, force = 0, rc = BM_EXIT_FAIL;
+	bm_buf pub = BM_BUF_INIT, sec = BM_BUF_INIT, pubpath = BM_BUF_INIT, secpath = BM_BUF_INIT;
+	bm_minisign_pubkey pk;
+	char *pw = NULL;
+
+	for (c = 1; c < argc && strcmp(argv[c], "--"); c++)
+		if (!strcmp(argv[c], "--age"))
+			return cli_key_gen_age(cli, argc, argv); /* src/cmd_key_age.c */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SIGN: sign = 1; break;
+		case OPT_AGE: age = 1; break;
+		case OPT_NOPW: nopw = 1; break;
+		case OPT_FORCE: case 'f': force = 1; break;
+		case 'o': base = optarg; break;
+		case 'h': fputs(usage_gen, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage_gen, NULL);
+		}
+	}
+	if (optind < argc)
+		return cli_usage(usage_gen, "unexpected argument '%s'", argv[optind]);
+	if (sign == age)
+		return cli_usage(usage_gen, "say which key to make: --sign or --age");
+	if (!*base)
+		return cli_usage(usage_gen, "-o needs a base name");
+	if (bm_buf_printf(&pubpath, "%s.pub", base) < 0 || bm_buf_printf(&secpath, "%s.key", base) < 0) {
+		rc = cli_fail(cli, "key gen");
+		goto done;
+	}
+	if (!force && (path_exists(pubpath.ptr) || path_exists(secpath.ptr))) {
+		rc = cli_error(cli, "%s or %s already exists; pick another -o or use --force to replace the key pair",
+			       pubpath.ptr, secpath.ptr);
+		goto done;
+	}
+	if (!nopw && get_password(cli, &pw, 1) != BM_EXIT_OK)
+		goto done;
+	if (pw)
+		cli_progress(cli, "deriving a key from the password (scrypt, about 1 GiB of memory)...");
+	if (bm_minisign_keygen(&pub, &sec, pw) < 0 || bm_minisign_pubkey_parse(&pk, pub.ptr) < 0) {
+		rc = cli_fail(cli, "key gen");
+		goto done;
+	}
+	if (bm_file_write_atomic(secpath.ptr, sec.ptr, sec.size, 0600) < 0 ||
+	    bm_file_write_atomic(pubpath.ptr, pub.ptr, pub.size, 0644) < 0) {
+		rc = cli_fail(cli, "key gen");
+		goto done;
+	}
+	if (cli->json) {
+		printf("{\"key_id\":\"%s\",\"public_key_file\":", pk.key_id_hex);
+		cli_json_str(stdout, pubpath.ptr);
+		printf(",\"secret_key_file\":");
+		cli_json_str(stdout, secpath.ptr);
+		printf(",\"encrypted\":%s}\n", pw ? "true" : "false");
+	} else {
+		printf("%s\n", pk.key_id_hex);
+		cli_progress(cli, "wrote %s (public) and %s (secret%s; keep it secret)", pubpath.ptr, secpath.ptr,
+			     pw ? ", encrypted" : ", NOT encrypted");
+		cli_progress(cli, "trust it in the meta repo with: bootmeta key trust %s", pubpath.ptr);
+	}
+	rc = BM_EXIT_OK;
+done:
+	if (pw)
+		sodium_free(pw);
+	bm_buf_dispose(&pub);
+	bm_buf_dispose_secret(&sec);
+	bm_buf_dispose(&pubpath);
+	bm_buf_dispose(&secpath);
+	return rc;
+}
+
+/* ---- reading keys ---- */
+
+static int read_pubkey(bm_cli *cli, bm_minisign_pubkey *pk, const char *path)
+{
+	bm_buf text = BM_BUF_INIT;
+	int rc = BM_EXIT_OK;
+	if (read_text(&text, path, KEYFILE_MAX) < 0) {
+		rc = cli_fail(cli, "reading the public key");
+	} else if (bm_minisign_pubkey_parse(pk, text.ptr) < 0) {
+		if (strstr(text.ptr, "secret key"))
+			rc = cli_error(cli, "%s is a secret key; give the public key (.pub) file", path);
+		else
+			rc = cli_fail(cli, path);
+	}
+	bm_buf_dispose_secret(&text);
+	return rc;
+}
+
+static int key_show_pub(bm_cli *cli, int argc, char **argv)
+{
+	bm_minisign_pubkey pk;
+	bm_buf text = BM_BUF_INIT;
+	const char *line;
+	int rc;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(usage_show, stdout);
+		return BM_EXIT_OK;
+	}
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage(usage_show, argc < 2 ? "which public key file?" : "expected one FILE");
+	if ((rc = read_pubkey(cli, &pk, argv[1])) != BM_EXIT_OK)
+		return rc;
+	if (bm_minisign_pubkey_format(&text, &pk) < 0)
+		return cli_fail(cli, "key show-pub");
+	line = strchr(text.ptr, '\n') + 1;
+	if (cli->json) {
+		printf("{\"key_id\":\"%s\",\"public_key\":\"%.*s\"}\n", pk.key_id_hex, (int)strcspn(line, "\n"), line);
+	} else {
+		printf("%s\n%s", pk.key_id_hex, line);
+	}
+	bm_buf_dispose(&text);
+	return BM_EXIT_OK;
+}
+
+/* ---- key trust ---- */
+
+typedef struct {
+	bm_minisign_pubkey pk;
+	bm_buf text;
+	bm_buf path;
+	int already;
+} trust_ctx;
+
+static int trust_txn(bm_txn *txn, void *payload)
+{
+	trust_ctx *t = payload;
+	bm_buf old = BM_BUF_INIT;
+	int exists, error = 0;
+
+	t->already = 0;
+	exists = bm_fs_exists(bm_txn_fs(txn), t->path.ptr);
+	if (exists < 0)
+		return exists;
+	if (exists) {
+		if ((error = bm_fs_read(&old, bm_txn_fs(txn), t->path.ptr)) < 0)
+			goto done;
+		if (old.size == t->text.size && !memcmp(old.ptr, t->text.ptr, old.size)) {
+			t->already = 1;
+			error = 1; /* nothing to commit */
+		} else {
+			error = bm_error_set(BM_EEXISTS, "%s exists with different content: another key has the same key id",
+					     t->path.ptr);
+		}
+		goto done;
+	}
+	if ((error = bm_txn_message(txn, "key trust %s", t->pk.key_id_hex)) < 0)
+		goto done;
+	error = bm_txn_add(txn, t->path.ptr, t->text.ptr, t->text.size);
+done:
+	bm_buf_dispose(&old);
+	return error;
+}
+
+static int key_trust(bm_cli *cli, int argc, char **argv)
+{
+	enum { OPT_SIGN_COMMIT = 256 };
+	static const struct option opts[] = {
+		{ "sign-commit", required_argument, NULL, OPT_SIGN_COMMIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	trust_ctx t = { .text = BM_BUF_INIT, .path = BM_BUF_INIT };
+	bm_write_options wopts = BM_WRITE_OPTIONS_INIT;
+	const char *sshkey_path = getenv("BOOTMETA_SSH_SIGNING_KEY");
+	bm_sshsig_key *sshkey = NULL;
+	bm_store *store = NULL;
+	bm_oid commit;
+	char hex[BM_OID_HEXSZ + 1];
+	int c, rc = BM_EXIT_FAIL;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SIGN_COMMIT: sshkey_path = optarg; break;
+		case 'h': fputs(usage_trust, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage_trust, NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(usage_trust, "expected one public key FILE");
+	if ((rc = read_pubkey(cli, &t.pk, argv[optind])) != BM_EXIT_OK)
+		goto done;
+	rc = BM_EXIT_FAIL;
+	if (bm_minisign_pubkey_format(&t.text, &t.pk) < 0 ||
+	    bm_buf_printf(&t.path, "keys/signers/%s.pub", t.pk.key_id_hex) < 0) {
+		rc = cli_fail(cli, "key trust");
+		goto done;
+	}
+	if (sshkey_path && *sshkey_path) {
+		if (bm_sshsig_key_load(&sshkey, sshkey_path) < 0) {
+			rc = cli_fail(cli, "loading the commit signing key");
+			goto done;
+		}
+		wopts.sign = bm_sshsig_sign_commit;
+		wopts.sign_payload = sshkey;
+	}
+	wopts.actor = cli->actor;
+	if (cli_open(&store, cli) < 0) {
+		rc = cli_fail(cli, "opening the meta repo");
+		goto done;
+	}
+	if (bm_store_write(&commit, store, trust_txn, &t, &wopts) < 0) {
+		rc = cli_fail(cli, "key trust");
+		goto done;
+	}
+	bm_oid_fmt(hex, &commit);
+	if (cli->json)
+		printf("{\"key_id\":\"%s\",\"path\":\"%s\",\"commit\":\"%s\",\"already_trusted\":%s}\n",
+		       t.pk.key_id_hex, t.path.ptr, hex, t.already ? "true" : "false");
+	else if (t.already)
+		printf("%s already trusted (%s)\n", t.pk.key_id_hex, t.path.ptr);
+	else
+		printf("trusted %s: %s in %s\n", t.pk.key_id_hex, t.path.ptr, hex);
+	rc = BM_EXIT_OK;
+done:
+	if (store)
+		bm_store_free(store);
+	bm_sshsig_key_free(sshkey);
+	bm_buf_dispose(&t.text);
+	bm_buf_dispose(&t.path);
+	return rc;
+}
+
+/* ---- key sign / verify (minisign) ---- */
+
+static int write_output(bm_cli *cli, const char *path, const bm_buf *data, unsigned int mode)
+{
+	if (!strcmp(path, "-")) {
+		if (fwrite(data->ptr, 1, data->size, stdout) != data->size || fflush(stdout) != 0)
+			return cli_error(cli, "writing to stdout failed");
+		return BM_EXIT_OK;
+	}
+	if (bm_file_write_atomic(path, data->ptr, data->size, mode) < 0)
+		return cli_fail(cli, "writing the signature");
+	return BM_EXIT_OK;
+}
+
+static int key_sign(bm_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "trusted-comment", required_argument, NULL, 't' },
+		{ "comment", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "legacy", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *keypath = getenv("BOOTMETA_SIGNING_KEY"), *tc = NULL, *uc = NULL, *out = NULL, *file;
+	bm_buf keytext = BM_BUF_INIT, sig = BM_BUF_INIT, outpath = BM_BUF_INIT, content = BM_BUF_INIT;
+	bm_minisign_seckey *sk = NULL;
+	char *pw = NULL;
+	int c, legacy = 0, enc, rc = BM_EXIT_FAIL;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "k:t:c:o:lh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keypath = optarg; break;
+		case 't': tc = optarg; break;
+		case 'c': uc = optarg; break;
+		case 'o': out = optarg; break;
+		case 'l': legacy = 1; break;
+		case 'h': fputs(usage_sign, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage_sign, NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(usage_sign, "expected one FILE to sign");
+	if (!keypath || !*keypath)
+		return cli_usage(usage_sign, "which secret key? give -k KEYFILE (or set BOOTMETA_SIGNING_KEY)");
+	file = argv[optind];
+	if (!out) {
+		if (bm_buf_printf(&outpath, "%s.minisig", file) < 0)
+			goto fail;
+		out = outpath.ptr;
+	}
+	if (read_text(&keytext, keypath, KEYFILE_MAX) < 0)
+		goto fail;
+	if ((enc = bm_minisign_seckey_is_encrypted(keytext.ptr)) < 0) {
+		rc = cli_fail(cli, keypath);
+		goto done;
+	}
+	if (enc && get_password(cli, &pw, 0) != BM_EXIT_OK)
+		goto done;
+	if (bm_minisign_seckey_load(&sk, keytext.ptr, pw) < 0) {
+		rc = cli_fail(cli, keypath);
+		goto done;
+	}
+	if (legacy) {
+		char tcbuf[512];
+		if (!tc) {
+			const char *base = strrchr(file, '/');
+			snprintf(tcbuf, sizeof(tcbuf), "timestamp:%lld\tfile:%s", (long long)time(NULL), base ? base + 1 : file);
+			tc = tcbuf;
+		}
+		if (bm_file_read(&content, file, 0) < 0 ||
+		    bm_minisign_sign_with(&sig, sk, content.ptr, content.size, tc, uc, BM_MINISIGN_SIGN_LEGACY) < 0)
+			goto fail;
+	} else if (bm_minisign_sign_file_with(&sig, sk, file, tc, uc) < 0) {
+		goto fail;
+	}
+	rc = write_output(cli, out, &sig, 0644);
+	goto done;
+fail:
+	rc = cli_fail(cli, "key sign");
+done:
+	if (pw)
+		sodium_free(pw);
+	bm_minisign_seckey_free(sk);
+	bm_buf_dispose_secret(&keytext);
+	bm_buf_dispose(&sig);
+	bm_buf_dispose(&outpath);
+	bm_buf_dispose(&content);
+	return rc;
+}
+
+static int key_verify(bm_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pubkey-file", required_argument, NULL, 'p' },
+		{ "pubkey", required_argument, NULL, 'P' },
+		{ "signature", required_argument, NULL, 'x' },
+		{ "require-prehashed", no_argument, NULL, 'H' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bm_minisign_pubkey *keys = NULL;
+	size_t nkeys = 0;
+	bm_minisign_result res = BM_MINISIGN_RESULT_INIT;
+	bm_buf sig = BM_BUF_INIT, sigpath = BM_BUF_INIT;
+	const char *sigfile = NULL, *file;
+	int c, prehashed_only = 0, quiet = 0, rc = BM_EXIT_FAIL, error;
+
+	if (!(keys = calloc((size_t)argc, sizeof(*keys))))
+		return cli_error(cli, "out of memory");
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:P:x:Hqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if ((rc = read_pubkey(cli, &keys[nkeys], optarg)) != BM_EXIT_OK)
+				goto done;
+			nkeys++;
+			break;
+		case 'P':
+			if (bm_minisign_pubkey_parse(&keys[nkeys], optarg) < 0) {
+				rc = cli_fail(cli, "-P");
+				goto done;
+			}
+			nkeys++;
+			break;
+		case 'x': sigfile = optarg; break;
+		case 'H': prehashed_only = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage_verify, stdout); rc = BM_EXIT_OK; goto done;
+		default: rc = cli_usage(usage_verify, NULL); goto done;
+		}
+	}
+	rc = BM_EXIT_FAIL;
+	if (argc - optind != 1) {
+		rc = cli_usage(usage_verify, "expected one FILE to verify");
+		goto done;
+	}
+	if (!nkeys) {
+		rc = cli_usage(usage_verify, "which key to trust? give -p PUBKEY_FILE or -P PUBKEY");
+		goto done;
+	}
+	file = argv[optind];
+	if (!sigfile) {
+		if (bm_buf_printf(&sigpath, "%s.minisig", file) < 0)
+			goto fail;
+		sigfile = sigpath.ptr;
+	}
+	if (read_text(&sig, sigfile, KEYFILE_MAX) < 0)
+		goto fail;
+	error = bm_minisign_verify_file_key(&res, sig.ptr, file, keys, nkeys);
+	if (error < 0)
+		goto fail;
+	if (prehashed_only && !res.prehashed) {
+		rc = cli_error(cli, "key verify: legacy signature (not prehashed) refused by -H");
+		goto done;
+	}
+	if (cli->json) {
+		printf("{\"verified\":true,\"key_id\":\"%s\",\"prehashed\":%s,\"trusted_comment\":",
+		       res.key_id_hex, res.prehashed ? "true" : "false");
+		cli_json_str(stdout, res.trusted_comment.ptr);
+		printf("}\n");
+	} else if (!quiet) {
+		printf("Signature and comment signature verified\nTrusted comment: %s\n", res.trusted_comment.ptr);
+	}
+	rc = BM_EXIT_OK;
+	goto done;
+fail:
+	rc = cli_fail(cli, "key verify");
+done:
+	free(keys);
+	bm_minisign_result_dispose(&res);
+	bm_buf_dispose(&sig);
+	bm_buf_dispose(&sigpath);
+	return rc;
+}
+
+/* ---- SSH signatures ---- */
+
+static int read_input(bm_buf *out, const char *path)
+{
+	char chunk[65536];
+	size_t n;
+	if (strcmp(path, "-"))
+		return read_text(out, path, 0);
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+		if (bm_buf_put(out, chunk, n) < 0)
+			return BM_ENOMEM;
+	if (ferror(stdin))
+		return bm_error_set(BM_EIO, "reading stdin failed");
+	if (bm_buf_grow(out, out->size) < 0)
+		return BM_ENOMEM;
+	out->ptr[out->size] = '\0';
+	return 0;
+}
+
+static int key_ssh_sign(bm_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *keypath = NULL, *ns = "git", *out = NULL;
+	bm_buf data = BM_BUF_INIT, sig = BM_BUF_INIT, outpath = BM_BUF_INIT;
+	bm_sshsig_key *key = NULL;
+	int c, rc = BM_EXIT_FAIL;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "k:n:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keypath = optarg; break;
+		case 'n': ns = optarg; break;
+		case 'o': out = optarg; break;
+		case 'h': fputs(usage_ssh_sign, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage_ssh_sign, NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(usage_ssh_sign, "expected one FILE to sign");
+	if (!keypath)
+		return cli_usage(usage_ssh_sign, "which key? give -k SSH_PRIVATE_KEY");
+	if (!out) {
+		if (!strcmp(argv[optind], "-"))
+			out = "-";
+		else if (bm_buf_printf(&outpath, "%s.sig", argv[optind]) < 0)
+			goto fail;
+		else
+			out = outpath.ptr;
+	}
+	if (bm_sshsig_key_load(&key, keypath) < 0 || read_input(&data, argv[optind]) < 0 ||
+	    bm_sshsig_sign(&sig, data.ptr, data.size, key, ns) < 0)
+		goto fail;
+	rc = write_output(cli, out, &sig, 0644);
+	goto done;
+fail:
+	rc = cli_fail(cli, "key ssh-sign");
+done:
+	bm_sshsig_key_free(key);
+	bm_buf_dispose(&data);
+	bm_buf_dispose(&sig);
+	bm_buf_dispose(&outpath);
+	return rc;
+}
+
+static int key_ssh_verify(bm_cli *cli, int argc, char **argv)
+{
+	enum { OPT_COMMIT = 256 };
+	static const struct option opts[] = {
+		{ "allowed-signers", required_argument, NULL, 'a' },
+		{ "signature", required_argument, NULL, 's' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "commit", no_argument, NULL, OPT_COMMIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *allowed_path = NULL, *sigfile = NULL, *ns = "git";
+	bm_buf data = BM_BUF_INIT, sig = BM_BUF_INIT, allowed = BM_BUF_INIT, sigpath = BM_BUF_INIT, principal = BM_BUF_INIT;
+	int c, commit = 0, rc = BM_EXIT_FAIL, error;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "a:s:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': allowed_path = optarg; break;
+		case 's': sigfile = optarg; break;
+		case 'n': ns = optarg; break;
+		case OPT_COMMIT: commit = 1; break;
+		case 'h': fputs(usage_ssh_verify, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage_ssh_verify, NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(usage_ssh_verify, "expected one FILE");
+	if (!allowed_path)
+		return cli_usage(usage_ssh_verify, "give the allowed signers with -a FILE");
+	if (commit && (sigfile || strcmp(ns, "git")))
+		return cli_usage(usage_ssh_verify, "--commit takes the signature from the commit, in namespace git");
+	if (read_text(&allowed, allowed_path, 0) < 0 || read_input(&data, argv[optind]) < 0)
+		goto fail;
+	if (commit) {
+		error = bm_sshsig_verify_commit(data.ptr, data.size, allowed.ptr, &principal);
+	} else {
+		if (!sigfile) {
+			if (bm_buf_printf(&sigpath, "%s.sig", argv[optind]) < 0)
+				goto fail;
+			sigfile = sigpath.ptr;
+		}
+		if (read_text(&sig, sigfile, 1024 * 1024) < 0)
+			goto fail;
+		error = bm_sshsig_verify_ns(sig.ptr, data.ptr, data.size, ns, allowed.ptr, &principal);
+	}
+	if (error < 0)
+		goto fail;
+	if (cli->json) {
+		printf("{\"verified\":true,\"principals\":");
+		cli_json_str(stdout, principal.ptr);
+		printf("}\n");
+	} else {
+		printf("Good signature from %s\n", principal.ptr);
+	}
+	rc = BM_EXIT_OK;
+	goto done;
+fail:
+	rc = cli_fail(cli, "key ssh-verify");
+done:
+	bm_buf_dispose(&data);
+	bm_buf_dispose(&sig);
+	bm_buf_dispose(&allowed);
+	bm_buf_dispose(&sigpath);
+	bm_buf_dispose(&principal);
+	return rc;
+}
+
+int cmd_key(bm_cli *cli, int argc, char **argv);
+int cmd_key(bm_cli *cli, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		bm_cmd_fn fn;
+	} subs[] = {
+		{ "gen", key_gen },
+		{ "show-pub", key_show_pub },
+		{ "trust", key_trust },
+		{ "sign", key_sign },
+		{ "verify", key_verify },
+		{ "ssh-sign", key_ssh_sign },
+		{ "ssh-verify", key_ssh_verify },
+	};
+	size_t i;
+
+	if (argc < 2)
+		return cli_usage(usage_key, "which key command?");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage_key, stdout);
+		return BM_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(cli, argc - 1, argv + 1);
+	return cli_usage(usage_key, "'%s' is not a key command", argv[1]);
+}
