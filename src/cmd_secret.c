@@ -29,7 +29,9 @@ static const char usage[] =
 	"  set      read the value from FILE, or stdin when FILE is - or absent (from a terminal:\n"
 	"           one hidden line). Stored byte for byte: `printf %s VALUE |` adds no newline.\n"
 	"           The value is never taken from the command line.\n"
-	"  get      decrypt the current value to stdout, or to FILE (created mode 0600)\n"
+	"  get      decrypt the current value to stdout, or to FILE (created mode 0600); with\n"
+	"           --require-signed, only when the commits that added it are signed by an\n"
+	"           allowed signer (age itself does not say who encrypted a file)\n"
 	"  list     names, sequence, who, when, recipients count; never a value\n"
 	"  history  every version of one secret\n"
 	"  rm       add a tombstone in a new commit. The old ciphertexts STAY in git history and\n"
@@ -157,6 +159,35 @@ static int open_fs(bm_fs **fs, bm_store **s, bm_cli *cli, const char *at)
 	if (at && bm_store_resolve(&commit, *s, at) < 0)
 		return -1;
 	return bm_store_fs(fs, *s, at ? &commit : NULL);
+}
+
+/* With --require-signed (or the repo's bootmeta.requireSigned): the commits that added the
+ * current version's ciphertext and record must be signed by an allowed signer, checked
+ * before anything is decrypted. age does not authenticate who encrypted a file; this does. */
+static int verify_signed(bm_cli *cli, bm_store *s, bm_fs *fs, const char *project, const char *env,
+			 const char *name)
+{
+	bm_secret_infos l = BM_SECRET_INFOS_INIT;
+	size_t i;
+	int error = 0;
+
+	if (!cli->require_signed && !bm_store_require_signed(s))
+		return 0;
+	if (bm_secret_list(&l, fs, project, env, 0) < 0)
+		return 0; /* bm_secret_get says what is wrong */
+	for (i = 0; i < l.count && !error; i++) {
+		char rec[1100];
+		size_t n = strlen(l.items[i].path);
+		if (strcmp(l.items[i].name, name))
+			continue;
+		snprintf(rec, sizeof(rec), "%.*s.pb", (int)(n - 4), l.items[i].path);
+		if ((error = bm_store_verify_path(NULL, NULL, s, l.items[i].path, bm_fs_commit(fs), NULL)) == 0)
+			error = bm_store_verify_path(NULL, NULL, s, rec, bm_fs_commit(fs), NULL);
+		if (error < 0)
+			bm_error_prefix(error, "--require-signed: %s", l.items[i].path);
+	}
+	bm_secret_infos_dispose(&l);
+	return error;
 }
 
 static int load_identity(bm_buf *ident, bm_buf *used, bm_cli *cli)
@@ -337,7 +368,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 		rc = cli_fail(cli, "secret get");
 		goto done;
 	}
-	if (load_identity(&ident, &used, cli) < 0) {
+	if (verify_signed(cli, s, fs, a->args[0], a->args[1], a->args[2]) < 0 || load_identity(&ident, &used, cli) < 0) {
 		rc = cli_fail(cli, "secret get");
 		goto done;
 	}

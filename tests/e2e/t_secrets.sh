@@ -189,6 +189,19 @@ for i in 1 2 3 4; do
 	bm --json secret history app/server prod RACE | grep -q "\"seq\":$i," || fail "seq $i missing"
 done
 
+step "--require-signed: only secrets added in signed meta commits are decrypted"
+if command -v ssh-keygen >/dev/null; then
+	ssh-keygen -q -t ed25519 -N "" -C ci -f "$T/ci_key"
+	echo "ci@example.com $(cut -d' ' -f1,2 "$T/ci_key.pub")" >"$T/allowed_signers"
+	printf 'signed-%s' "$MARK" | BOOTMETA_SIGNING_KEY="$T/ci_key" bm -q secret set app/server prod SIGNED
+	export BOOTMETA_ALLOWED_SIGNERS="$T/allowed_signers"
+	[ "$(bm --require-signed secret get -i "$T/alice.key" app/server prod SIGNED)" = "signed-$MARK" ] ||
+		fail "signed secret with --require-signed"
+	expect_fail 1 "require-signed" bm --require-signed secret get -i "$T/alice.key" app/server prod ARGV_CHECK
+	[ -s "$T/out" ] && fail "plaintext of an unsigned secret with --require-signed"
+	unset BOOTMETA_ALLOWED_SIGNERS
+fi
+
 step "the meta repo is clean for git"
 git --git-dir="$BOOTMETA_REPO" fsck --strict --no-progress >/dev/null 2>&1 || fail "git fsck --strict"
 echo "t_secrets: ok"
