@@ -632,7 +632,7 @@ static int infos_push(bm_secret_infos *l, bm_secret_info *info)
 static int version_read(Bootmeta__V1__SecretVersion **out, bm_fs *fs, const char *dir, uint64_t seq,
 			const char *project, const char *env, const char *name)
 {
-	char path[1024];
+	char path[1024 + 64];
 	bm_buf b = BM_BUF_INIT;
 	Bootmeta__V1__SecretVersion *v = NULL;
 	int error;
@@ -681,7 +681,7 @@ static int same_set(char **a, size_t na, const bm_strlist *b)
 static int info_from(bm_secret_info *info, const Bootmeta__V1__SecretVersion *v, const char *dir,
 		     const bm_strlist *current)
 {
-	char path[1024];
+	char path[1024 + 64];
 	memset(info, 0, sizeof(*info));
 	if (v->op != BOOTMETA__V1__SECRET_OP__SECRET_OP_REMOVE)
 		snprintf(path, sizeof(path), "%s/" SEQ_FMT ".age", dir, (unsigned long long)v->seq);
@@ -933,7 +933,7 @@ static int identity_listed(const char *identities, const Bootmeta__V1__SecretVer
 static int version_decrypt(bm_buf *out, bm_fs *fs, const char *dir, const Bootmeta__V1__SecretVersion *v,
 			   const char *identities)
 {
-	char path[1024], hex[crypto_hash_sha256_BYTES * 2 + 1];
+	char path[1024 + 64], hex[crypto_hash_sha256_BYTES * 2 + 1];
 	unsigned char digest[crypto_hash_sha256_BYTES];
 	bm_buf ct = BM_BUF_INIT;
 	int error;
