@@ -16,6 +16,7 @@
 #include "bootmeta/meta.h"
 #include "bootmeta/buildinfo.h"
 #include "bootmeta/sign.h"
+#include "bootmeta/secret.h"
 
 #ifdef __cplusplus
 extern "C" {

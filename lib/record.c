@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bootmeta/v1/core.pb-c.h"
+#include "bootmeta/v1/secret.pb-c.h"
 
 /* Every record type, one line each. A type from another .proto file: include its
  * "bootmeta/v1/<file>.pb-c.h" above and add its descriptor here. */
@@ -17,6 +18,8 @@ static const ProtobufCMessageDescriptor *const record_types[] = {
 	&bootmeta__v1__channel_entry__descriptor,
 	&bootmeta__v1__log_entry__descriptor,
 	&bootmeta__v1__module_ref__descriptor,
+	&bootmeta__v1__recipient_change__descriptor,
+	&bootmeta__v1__secret_version__descriptor,
 };
 #define N_RECORD_TYPES (sizeof(record_types) / sizeof(record_types[0]))
 
@@ -46,6 +49,9 @@ static const struct path_rule path_rules[] = {
 	{ "keys/signers/", NULL,       "*.pub",          BM_FILE_TEXT,   NULL },
 	{ ".bootmeta/",    NULL,       "format",         BM_FILE_TEXT,   NULL },
 	{ "envs/",         "secrets",  "**/*.age",       BM_FILE_AGE,    NULL },
+	{ "envs/",         "secrets",  "**/*.pb",        BM_FILE_RECORD, "bootmeta.v1.SecretVersion" },
+	{ "envs/",         "recipients", "*.pb",         BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },
+	{ "keys/admins/",  NULL,       "*.pb",           BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },
 };
 #define N_PATH_RULES (sizeof(path_rules) / sizeof(path_rules[0]))
 

@@ -52,6 +52,9 @@ int cmd_dependents(bm_cli *cli, int argc, char **argv);
 int cmd_pin(bm_cli *cli, int argc, char **argv);
 int cmd_stamp(bm_cli *cli, int argc, char **argv);
 
+/* `bootmeta key gen --age [-o FILE] [--force]` (src/cmd_key_age.c); argv[0] is "gen". */
+int cli_key_gen_age(bm_cli *cli, int argc, char **argv);
+
 /* Open the store named by the global options (prints nothing). */
 int cli_open(bm_store **out, bm_cli *cli);
 /* Print "bootmeta: <what>: <bm_error_last()>" (or the JSON error object with --json) on
