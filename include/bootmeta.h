@@ -18,8 +18,10 @@
 #include "bootmeta/age.h"
 #include "bootmeta/record.h"
 #include "bootmeta/pbjson.h"
+#include "bootmeta/meta.h"
 #include "bootmeta/buildinfo.h"
 #include "bootmeta/sign.h"
+#include "bootmeta/secret.h"
 
 #ifdef __cplusplus
 extern "C" {

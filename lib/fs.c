@@ -22,6 +22,25 @@ int bm_fs_list(bm_strlist *out, bm_fs *fs, const char *dir)
 	return error;
 }
 
+int bm_fs_last(bm_buf *name, bm_fs *fs, const char *dir)
+{
+	bm_strlist l = BM_STRLIST_INIT;
+	size_t i, best = 0;
+	int error;
+	bm_buf_clear(name);
+	if (fs->ops->last)
+		return fs->ops->last(name, fs, dir ? dir : "");
+	if ((error = fs->ops->list(&l, fs, dir ? dir : "")) == 0) {
+		for (i = 1; i < l.count; i++)
+			if (strcmp(l.items[i], l.items[best]) > 0)
+				best = i;
+		error = l.count ? bm_buf_puts(name, l.items[best])
+				: bm_error_set(BM_ENOTFOUND, "%s: empty folder", dir ? dir : "");
+	}
+	bm_strlist_dispose(&l);
+	return error;
+}
+
 int bm_fs_exists(bm_fs *fs, const char *path)
 {
 	return fs->ops->exists(fs, path);
@@ -90,7 +109,7 @@ static void sub_free(bm_fs *fs)
 	free(fs);
 }
 
-static const bm_fs_ops sub_ops = { sub_read, sub_list, sub_exists, sub_free, NULL };
+static const bm_fs_ops sub_ops = { sub_read, sub_list, sub_exists, sub_free, NULL, NULL };
 
 int bm__fs_sub(bm_fs **out, bm_fs *fs, const char *dir)
 {

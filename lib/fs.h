@@ -9,6 +9,9 @@ typedef struct {
 	int (*list)(bm_strlist *out, bm_fs *fs, const char *dir); /* unsorted is fine */
 	int (*exists)(bm_fs *fs, const char *path);
 	void (*free)(bm_fs *fs);
+	/* optional: the last entry name of `dir` in bytewise order (sub-folders end with '/');
+	 * NULL: bm_fs_last lists the folder */
+	int (*last)(bm_buf *name, bm_fs *fs, const char *dir);
 	/* optional: a view of folder `dir` (see bm__fs_sub); NULL: the generic prefix view */
 	int (*sub)(bm_fs **out, bm_fs *fs, const char *dir);
 } bm_fs_ops;

@@ -9,6 +9,7 @@
 #include "bootmeta/v1/core.pb-c.h"
 #include "bootmeta/v1/config.pb-c.h"
 #include "bootmeta/v1/flags.pb-c.h"
+#include "bootmeta/v1/secret.pb-c.h"
 
 /* Every record type, one line each. A type from another .proto file: include its
  * "bootmeta/v1/<file>.pb-c.h" above and add its descriptor here. */
@@ -22,6 +23,8 @@ static const ProtobufCMessageDescriptor *const record_types[] = {
 	&bootmeta__v1__env__descriptor,
 	&bootmeta__v1__config_value__descriptor,
 	&bootmeta__v1__flag__descriptor,
+	&bootmeta__v1__recipient_change__descriptor,
+	&bootmeta__v1__secret_version__descriptor,
 };
 #define N_RECORD_TYPES (sizeof(record_types) / sizeof(record_types[0]))
 
@@ -54,6 +57,9 @@ static const struct path_rule path_rules[] = {
 	{ "envs/",         NULL,       "**/env.pb",      BM_FILE_RECORD, "bootmeta.v1.Env" },
 	{ "envs/",         "+keys",    "*/*.pb",         BM_FILE_RECORD, "bootmeta.v1.ConfigValue" },
 	{ "envs/",         "+flags",   "*/*.pb",         BM_FILE_RECORD, "bootmeta.v1.Flag" },
+	{ "envs/",         "secrets",  "**/*.pb",        BM_FILE_RECORD, "bootmeta.v1.SecretVersion" },
+	{ "envs/",         "recipients", "*.pb",         BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },
+	{ "keys/admins/",  NULL,       "*.pb",           BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },
 };
 #define N_PATH_RULES (sizeof(path_rules) / sizeof(path_rules[0]))
 

@@ -254,8 +254,34 @@ static void tfs_free(bm_fs *fs)
 	free(t);
 }
 
+/* git keeps tree entries sorted by name, sub-trees compared as "name/": the last entry is
+ * the last of a bytewise sorted listing */
+static int tfs_last(bm_buf *name, bm_fs *fs, const char *dir)
+{
+	tree_fs *t = (tree_fs *)fs;
+	git_tree *sub = NULL;
+	const git_tree_entry *e;
+	char clean[4096];
+	size_t dl = strlen(dir);
+	int error;
+	if (dl >= sizeof(clean))
+		return bm_error_set(BM_EINVALID, "path too long");
+	memcpy(clean, dir, dl + 1);
+	while (dl && clean[dl - 1] == '/')
+		clean[--dl] = '\0';
+	if ((error = tree_subtree(&sub, t->repo, t->root, clean)) < 0)
+		return error;
+	if (!(e = git_tree_entry_byindex(sub, git_tree_entrycount(sub) - 1)))
+		error = bm_error_set(BM_ENOTFOUND, "%s: empty folder", dir);
+	else if (!(error = bm_buf_puts(name, git_tree_entry_name(e))) && git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		error = bm_buf_putc(name, '/');
+	git_tree_free(sub);
+	return error;
+}
+
+
 static int tfs_sub(bm_fs **out, bm_fs *fs, const char *dir);
-static const bm_fs_ops tree_ops = { tfs_read, tfs_list, tfs_exists, tfs_free, tfs_sub };
+static const bm_fs_ops tree_ops = { tfs_read, tfs_list, tfs_exists, tfs_free, tfs_last, tfs_sub };
 
 /* A view rooted at a folder's own tree: reads below it start there, not at the root. */
 static int tfs_sub(bm_fs **out, bm_fs *fs, const char *dir)

@@ -1,5 +1,6 @@
 /* cli.c: helpers every command shares: opening the store, errors, usage, progress,
  * time formatting. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +100,75 @@ void cli_time_fmt(char *out, size_t outlen, int64_t ms)
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int cli_json_buf_str(bm_buf *b, const char *s)
+{
+	return bm_json_escape(b, s ? s : "");
+}
+
+int cli_open_fs(bm_store **store, bm_fs **fs, bm_cli *cli, const char *rev)
+{
+	bm_oid at;
+	int error;
+	*fs = NULL;
+	if ((error = cli_open(store, cli)) < 0)
+		return error;
+	if (rev && (error = bm_store_resolve(&at, *store, rev)) < 0)
+		return error;
+	return bm_store_fs(fs, *store, rev ? &at : NULL);
+}
+
+void cli_write_options(bm_write_options *w, bm_cli *cli)
+{
+	bm_write_options init = BM_WRITE_OPTIONS_INIT;
+	*w = init;
+	w->actor = cli->actor;
+}
+
+int cli_record_json(bm_buf *out, const void *record, int pretty)
+{
+	bm_pbjson_options o = BM_PBJSON_OPTIONS_INIT;
+	o.pretty = pretty;
+	return bm_pbjson_write(out, (const ProtobufCMessage *)record, &o);
+}
+
+int cli_record_json_at(bm_buf *out, const void *record, const bm_oid *commit)
+{
+	char hex[BM_OID_HEXSZ + 1];
+	size_t start = out->size;
+	int error;
+	if ((error = cli_record_json(out, record, 0)) < 0 || !commit)
+		return error;
+	bm_oid_fmt(hex, commit);
+	/* "{...}" -> "{...,"metaCommit":"hex"}" */
+	out->size--;
+	return bm_buf_printf(out, "%s\"metaCommit\":\"%s\"}", out->size - start > 1 ? "," : "", hex);
+}
+
+void cli_put(bm_buf *b)
+{
+	fwrite(b->ptr ? b->ptr : "", 1, b->size, stdout);
+	fputc('\n', stdout);
+}
+
+int cli_parse_count(size_t *out, const char *s)
+{
+	char *end;
+	unsigned long long v;
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0 || v > 1000000000ull)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+const char *cli_short(char buf[BM_OID_HEXSZ + 1], const bm_oid *oid)
+{
+	bm_oid_fmt(buf, oid);
+	buf[12] = '\0';
+	return buf;
 }

@@ -52,6 +52,9 @@ int cmd_dependents(bm_cli *cli, int argc, char **argv);
 int cmd_pin(bm_cli *cli, int argc, char **argv);
 int cmd_stamp(bm_cli *cli, int argc, char **argv);
 
+/* `bootmeta key gen --age [-o FILE] [--force]` (src/cmd_key_age.c); argv[0] is "gen". */
+int cli_key_gen_age(bm_cli *cli, int argc, char **argv);
+
 /* Open the store named by the global options (prints nothing). */
 int cli_open(bm_store **out, bm_cli *cli);
 /* Print "bootmeta: <what>: <bm_error_last()>" (or the JSON error object with --json) on
@@ -69,5 +72,25 @@ int cli_wants_help(int argc, char **argv);
 void cli_time_fmt(char *out, size_t outlen, int64_t ms);
 /* Print a JSON string with escapes. */
 void cli_json_str(FILE *f, const char *s);
+/* Append a JSON string with escapes to `b`. */
+int cli_json_buf_str(bm_buf *b, const char *s);
+
+/* ---- shared by the record commands ---- */
+
+/* Open the store and a view of the tree at `rev` (NULL: the tip). */
+int cli_open_fs(bm_store **store, bm_fs **fs, bm_cli *cli, const char *rev);
+/* Write options for a write made by this invocation (the actor from --actor). */
+void cli_write_options(bm_write_options *w, bm_cli *cli);
+/* The one place a record becomes JSON (proto3 JSON mapping, compact). */
+int cli_record_json(bm_buf *out, const void *record, int pretty);
+/* The record's JSON object with a "metaCommit" member added (the meta commit it was read
+ * at or written in; none when `commit` is NULL). */
+int cli_record_json_at(bm_buf *out, const void *record, const bm_oid *commit);
+/* Print `b` and a new line on stdout. */
+void cli_put(bm_buf *b);
+/* Parse a positive count (-n N). */
+int cli_parse_count(size_t *out, const char *s);
+/* Short form of a commit for text output. */
+const char *cli_short(char buf[BM_OID_HEXSZ + 1], const bm_oid *oid);
 
 #endif

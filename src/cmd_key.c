@@ -19,7 +19,7 @@
 
 static const char usage_key[] =
 	"usage: bootmeta key gen --sign [-o BASENAME] [--no-password] [--force]\n"
-	"       bootmeta key gen --age\n"
+	"       bootmeta key gen --age [-o FILE] [--force]\n"
 	"       bootmeta key show-pub FILE\n"
 	"       bootmeta key trust FILE [--sign-commit SSHKEY]\n"
 	"       bootmeta key sign FILE -k KEYFILE [-t TRUSTED_COMMENT] [-c UNTRUSTED_COMMENT] [-o FILE.minisig] [-l]\n"
@@ -32,7 +32,7 @@ static const char usage_key[] =
 
 static const char usage_gen[] =
 	"usage: bootmeta key gen --sign [-o BASENAME] [--no-password] [--force]\n"
-	"       bootmeta key gen --age\n"
+	"       bootmeta key gen --age [-o FILE] [--force]\n"
 	"\n"
 	"--sign writes a minisign key pair: BASENAME.pub (public) and BASENAME.key (secret, mode\n"
 	"0600, scrypt-encrypted with a password from $BOOTMETA_PASSWORD or asked twice on the\n"
@@ -208,6 +208,9 @@ static int key_gen(bm_cli *cli, int argc, char **argv)
 	bm_minisign_pubkey pk;
 	char *pw = NULL;
 
+	for (c = 1; c < argc && strcmp(argv[c], "--"); c++)
+		if (!strcmp(argv[c], "--age"))
+			return cli_key_gen_age(cli, argc, argv); /* src/cmd_key_age.c */
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
 		switch (c) {
@@ -224,8 +227,6 @@ static int key_gen(bm_cli *cli, int argc, char **argv)
 		return cli_usage(usage_gen, "unexpected argument '%s'", argv[optind]);
 	if (sign == age)
 		return cli_usage(usage_gen, "say which key to make: --sign or --age");
-	if (age)
-		return cli_error(cli, "age keys are not built yet (the age module lands separately)");
 	if (!*base)
 		return cli_usage(usage_gen, "-o needs a base name");
 	if (bm_buf_printf(&pubpath, "%s.pub", base) < 0 || bm_buf_printf(&secpath, "%s.key", base) < 0) {

@@ -89,6 +89,11 @@ BM_EXTERN int bm_fs_read(bm_buf *out, bm_fs *fs, const char *path);
 /* Entry names of a folder, sorted bytewise; sub-folders end with '/'. BM_ENOTFOUND when
  * there is no such folder. */
 BM_EXTERN int bm_fs_list(bm_strlist *out, bm_fs *fs, const char *dir);
+/* The last entry name of a folder in the order bm_fs_list gives (sub-folders end with '/'),
+ * without listing it where the view can (a git tree is sorted: O(1) once read). This is how
+ * the newest entry of a zero-padded log folder is found. BM_ENOTFOUND when there is no such
+ * folder or it is empty. */
+BM_EXTERN int bm_fs_last(bm_buf *name, bm_fs *fs, const char *dir);
 /* 0: nothing there, 1: a file, 2: a folder. */
 BM_EXTERN int bm_fs_exists(bm_fs *fs, const char *path);
 /* The commit the view reads (NULL for a folder or memory view, or an empty repo). */

@@ -95,7 +95,9 @@ for sub in gen show-pub trust sign verify ssh-sign ssh-verify; do
 	expect_exit 0 "$BOOTMETA" key "$sub" --help
 	grep -q "usage: bootmeta key $sub" out.txt || fail "$sub --help"
 done
-expect_exit 1 "$BOOTMETA" key gen --age
+expect_exit 0 "$BOOTMETA" key gen --age -o age.identity   # age identities: cmd_key_age.c, t_secrets.sh
+grep -q '^age1' out.txt || fail "key gen --age prints the recipient"
+expect_exit 1 "$BOOTMETA" key gen --age -o age.identity   # never overwrites silently
 expect_exit 1 "$BOOTMETA" key show-pub ours.key
 grep -q 'secret key' err.txt || fail "show-pub of a secret key"
 echo "ok: minisign interop"

@@ -27,7 +27,7 @@ static void test_types(void **state)
 	assert_null(bm_record_type(NULL));
 	for (i = 0; bm_record_type_at(i); i++)
 		assert_ptr_equal(bm_record_type(bm_record_type_at(i)->name), bm_record_type_at(i));
-	assert_int_equal(i, 9); /* core 6, Env, ConfigValue, Flag */
+	assert_true(i >= 6); /* the core six, plus what other .proto files register */
 }
 
 static const char *type_of(const char *path)

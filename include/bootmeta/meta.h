@@ -1,0 +1,208 @@
+/* bootmeta/meta.h: the core records of the meta repo as operations: projects, releases,
+ * binaries, channels and trace. Every write is one transaction (bm_store_write): it
+ * validates every name before a path is built, refuses unknown references (a release of a
+ * project that does not exist, a promotion of a release that does not exist), and adds
+ * immutable record files only. Every read takes a bm_fs view (a commit's tree, a folder, or
+ * memory), so the same code answers from a clone's tip, a pinned meta commit or an export.
+ *
+ * Layout (see DESIGN.md):
+ *   projects/<project>/project.pb
+ *   projects/<project>/releases/<id>.pb
+ *   projects/<project>/channels/<channel>/<seq/1000 as %07u>/<seq as %010u>.pb
+ *   binaries/<sha256[0:2]>/<sha256>.pb
+ *
+ * Records are the protobuf-c messages generated from proto/bootmeta/v1/core.proto. A
+ * record returned through `**out` is owned by the caller: free it with bm_meta_free(). */
+#ifndef BOOTMETA_META_H
+#define BOOTMETA_META_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "common.h"
+#include "store.h"
+#include "bootmeta/v1/core.pb-c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bounds on free-text fields, so a record stays a small fact. */
+#define BM_META_URL_MAX 2048
+#define BM_META_TEXT_MAX 4096       /* note, reason, description, version */
+#define BM_META_MAX_SOURCES 64
+#define BM_META_MAX_URLS 32
+/* The highest channel sequence number the layout holds (%010u file names). */
+#define BM_CHANNEL_SEQ_MAX 9999999999ull
+
+/* Free a record returned by any bm_ function of this module (NULL is fine). */
+BM_EXTERN void bm_meta_free(void *record);
+
+/* ---- paths (names are validated; BM_EINVALID with the reason) ---- */
+
+BM_EXTERN int bm_path_project(bm_buf *out, const char *project);
+BM_EXTERN int bm_path_release(bm_buf *out, const char *project, const char *release);
+BM_EXTERN int bm_path_binary(bm_buf *out, const char *sha256);
+BM_EXTERN int bm_path_channel(bm_buf *out, const char *project, const char *channel);
+BM_EXTERN int bm_path_channel_entry(bm_buf *out, const char *project, const char *channel, uint64_t seq);
+
+/* A project name as bm_name_validate(BM_NAME_PROJECT) wants it (which also refuses a part
+ * that is a folder keyword of the layout: "releases", "channels" ...). */
+BM_EXTERN int bm_project_name_check(const char *project);
+
+/* ---- projects ---- */
+
+typedef struct {
+	unsigned int version;
+	const char *const *sources; /* source repo URLs; the first is the project's own */
+	size_t nsources;
+	const char *const *owners;
+	size_t nowners;
+	const char *description;
+	const bm_write_options *write; /* NULL: defaults */
+} bm_project_options;
+#define BM_PROJECT_OPTIONS_VERSION 1
+#define BM_PROJECT_OPTIONS_INIT { BM_PROJECT_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, NULL }
+
+/* Add project `name`. BM_EEXISTS when it exists. `out` and `out_commit` may be NULL. */
+BM_EXTERN int bm_project_add(Bootmeta__V1__Project **out, bm_oid *out_commit, bm_store *store,
+			     const char *name, const bm_project_options *opts);
+/* BM_ENOTFOUND when there is no such project; BM_ECORRUPT when its file does not decode. */
+BM_EXTERN int bm_project_get(Bootmeta__V1__Project **out, bm_fs *fs, const char *name);
+/* The names of every project, sorted. */
+BM_EXTERN int bm_project_list(bm_strlist *out, bm_fs *fs);
+
+/* ---- releases ---- */
+
+/* One source of a release: `url` + full `commit`, or `dir`, a local git checkout whose
+ * origin URL and HEAD are read instead (url/commit then ignored). */
+typedef struct {
+	const char *url;
+	const char *commit;
+	const char *dir;
+} bm_source;
+
+/* Split "URL@COMMIT" at its last '@' and check both halves: the URL (not empty, no control
+ * characters, bounded) and the commit (40 or 64 hex digits; returned lower-case). */
+BM_EXTERN int bm_source_parse(bm_buf *url, bm_buf *commit, const char *spec);
+/* Read a local checkout: the URL of its `origin` remote (else the folder's absolute path)
+ * and its HEAD commit. BM_EINVALID when the tree has uncommitted changes to tracked files
+ * and `allow_dirty` is 0, or when HEAD has no commit. */
+BM_EXTERN int bm_source_from_dir(bm_buf *url, bm_buf *commit, const char *dir, int allow_dirty);
+/* 0 when `commit` is 40 or 64 hex digits. */
+BM_EXTERN int bm_commit_hash_check(const char *commit);
+
+typedef struct {
+	unsigned int version;
+	const bm_source *sources;    /* every source repo the release was built from; >= 1 */
+	size_t nsources;
+	const char *id;              /* NULL: the commit of the first source */
+	const char *release_version; /* free text, e.g. v1.4.2 */
+	const char *note;
+	int allow_dirty;             /* for sources given as dir */
+	const bm_write_options *write;
+	/* later: module imports (ModuleImport) and the modules/ reverse index */
+} bm_release_options;
+#define BM_RELEASE_OPTIONS_VERSION 1
+#define BM_RELEASE_OPTIONS_INIT { BM_RELEASE_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, 0, NULL }
+
+/* Record a release of `project`. BM_ENOTFOUND for an unknown project; BM_EEXISTS when the
+ * release id exists (releases are immutable); BM_EINVALID for a bad source, URL or id. */
+BM_EXTERN int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *store,
+			     const char *project, const bm_release_options *opts);
+BM_EXTERN int bm_release_get(Bootmeta__V1__Release **out, bm_fs *fs, const char *project, const char *release);
+/* The release ids of `project`, sorted. BM_ENOTFOUND for an unknown project. */
+BM_EXTERN int bm_release_list(bm_strlist *out, bm_fs *fs, const char *project);
+
+/* ---- binaries ---- */
+
+/* sha256 (lower-case hex) and size of a file, read in chunks (never whole in memory).
+ * BM_ENOTFOUND / BM_EIO / BM_EINVALID (not a regular file) with the path. */
+BM_EXTERN int bm_file_sha256(char hex[65], uint64_t *size, const char *path);
+/* 0 when `sha256` is 64 lower-case hex digits. */
+BM_EXTERN int bm_sha256_check(const char *sha256);
+
+typedef struct {
+	unsigned int version;
+	const char *os;            /* linux, darwin ... */
+	const char *arch;          /* amd64, arm64 ... */
+	const char *const *urls;   /* where the immutable artifact lives */
+	size_t nurls;
+	const bm_write_options *write;
+} bm_binary_options;
+#define BM_BINARY_OPTIONS_VERSION 1
+#define BM_BINARY_OPTIONS_INIT { BM_BINARY_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL }
+
+/* Record the binary `file` (hashed here) as built from `release` of `project`. */
+BM_EXTERN int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store,
+			    const char *project, const char *release, const char *file,
+			    const bm_binary_options *opts);
+/* The same from a known digest and size (the artifact is elsewhere). */
+BM_EXTERN int bm_binary_add_digest(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store,
+				   const char *project, const char *release, const char *sha256,
+				   uint64_t size, const bm_binary_options *opts);
+BM_EXTERN int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256);
+
+/* ---- channels ---- */
+
+typedef struct {
+	unsigned int version;
+	const char *reason;
+	const bm_write_options *write;
+} bm_promote_options;
+#define BM_PROMOTE_OPTIONS_VERSION 1
+#define BM_PROMOTE_OPTIONS_INIT { BM_PROMOTE_OPTIONS_VERSION, NULL, NULL }
+
+/* Point `channel` of `project` at `release`: a new entry with seq = last + 1 (the
+ * transaction re-runs on conflict, so concurrent promotions never share or skip a number).
+ * BM_ENOTFOUND for an unknown project or release. */
+BM_EXTERN int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store,
+				 const char *project, const char *channel, const char *release,
+				 const bm_promote_options *opts);
+/* The last entry of the channel in `fs` (the view's commit is bm_fs_commit(fs)).
+ * BM_ENOTFOUND when the channel has no entry; BM_ECORRUPT when the last entry does not
+ * decode or does not match its path. */
+BM_EXTERN int bm_channel_current(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *project,
+				 const char *channel);
+/* The sequence number of the last entry (0 when none), from the file names alone. */
+BM_EXTERN int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const char *channel);
+/* The channel names of `project`, sorted (empty when none). */
+BM_EXTERN int bm_channel_list(bm_strlist *out, bm_fs *fs, const char *project);
+
+/* Called for each entry, in sequence order. `entry` is NULL and `error` < 0 (detail in
+ * bm_error_last()) for a file that does not decode; return non-zero to stop the walk (that
+ * value is returned). `path` is the entry's file. */
+typedef int (*bm_channel_entry_cb)(const char *path, const Bootmeta__V1__ChannelEntry *entry, int error,
+				   void *payload);
+/* Walk the entries of a channel from `from_seq` (0 or 1: the first) onward. BM_ENOTFOUND
+ * for an unknown project or channel. */
+BM_EXTERN int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint64_t from_seq,
+				 bm_channel_entry_cb cb, void *payload);
+
+/* ---- trace ---- */
+
+typedef struct {
+	Bootmeta__V1__Release *release;
+	Bootmeta__V1__ChannelEntry **channels; /* current entries that point at this release */
+	size_t nchannels;
+} bm_trace_release;
+
+typedef struct {
+	char sha256[65];              /* "" when traced from a release id */
+	Bootmeta__V1__Binary *binary; /* NULL when traced from a release id */
+	bm_trace_release *releases;   /* one from a binary; one per project holding the id */
+	size_t nreleases;
+	bm_oid commit;                /* the meta commit read (zero when the view has none) */
+	int has_commit;
+} bm_trace;
+
+/* Trace `what`: a file (hashed, then looked up as a binary), a sha256 of a recorded binary,
+ * or a release id (every project that has it, or only `project` when not NULL) back to the
+ * release, every source with its commit and the channels that point at it now.
+ * BM_ENOTFOUND with a message saying which of those it tried. */
+BM_EXTERN int bm_trace_run(bm_trace **out, bm_fs *fs, const char *what, const char *project);
+BM_EXTERN void bm_trace_free(bm_trace *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

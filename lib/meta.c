@@ -1,0 +1,1317 @@
+/* meta.c: the core records as operations (projects, releases, binaries, channels, trace).
+ * Each write validates its input before any path is built, then runs one transaction that
+ * checks its references on the tree it runs on (so a re-run after a conflict sees the new
+ * state: a promotion picks the next free sequence number), and adds record files only. */
+#define _GNU_SOURCE
+#include "bootmeta/meta.h"
+#include "bootmeta/names.h"
+#include "bootmeta/record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <git2.h>
+#include <sodium.h>
+
+#define CHANNEL_BUCKET 1000u
+
+void bm_meta_free(void *record)
+{
+	if (record)
+		protobuf_c_message_free_unpacked((ProtobufCMessage *)record, NULL);
+}
+
+/* ---- checks of values that are not names ---- */
+
+static int utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned int c = *p, n, cp, i;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
+		else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
+		else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
+		else return 0;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* Free text (a note, a reason): bounded, valid UTF-8, no control characters except new
+ * lines and tabs. */
+static int text_check(const char *s, const char *what)
+{
+	const char *p;
+	if (!s)
+		return 0;
+	if (strlen(s) > BM_META_TEXT_MAX)
+		return bm_error_set(BM_EINVALID, "%s is %zu bytes long, over the limit of %d", what, strlen(s),
+				    BM_META_TEXT_MAX);
+	for (p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			return bm_error_set(BM_EINVALID, "%s contains a control character (0x%02x) at offset %zu",
+					    what, c, (size_t)(p - s));
+	}
+	if (!utf8_valid(s))
+		return bm_error_set(BM_EINVALID, "%s is not valid UTF-8", what);
+	return 0;
+}
+
+/* A short token such as an OS or architecture name: [a-z0-9._-], up to 32. */
+static int token_check(const char *s, const char *what, const char *example)
+{
+	const char *p;
+	if (!s || !*s)
+		return bm_error_set(BM_EINVALID, "missing %s (e.g. %s)", what, example);
+	if (strlen(s) > 32)
+		return bm_error_set(BM_EINVALID, "%s \"%.40s...\" is over 32 characters", what, s);
+	for (p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-", *p)))
+			return bm_error_set(BM_EINVALID, "%s \"%s\" may only hold a-z, 0-9 and . _ - (e.g. %s)", what,
+					    s, example);
+	return 0;
+}
+
+/* The authority of a scheme URL holds a password: "https://user:secret@host/...". */
+static int url_has_password(const char *url, const char **auth_start, const char **at)
+{
+	const char *s = strstr(url, "://"), *end, *a;
+	if (!s)
+		return 0;
+	s += 3;
+	end = s + strcspn(s, "/?#");
+	for (a = end; a > s; a--)
+		if (a[-1] == '@')
+			break;
+	if (a == s)
+		return 0;
+	*auth_start = s;
+	*at = a - 1;
+	return memchr(s, ':', (size_t)(a - 1 - s)) != NULL;
+}
+
+static int url_check(const char *url, const char *what)
+{
+	const char *p, *s, *at;
+	if (!url || !*url)
+		return bm_error_set(BM_EINVALID, "empty %s", what);
+	if (strlen(url) > BM_META_URL_MAX)
+		return bm_error_set(BM_EINVALID, "%s is %zu characters long, over the limit of %d", what, strlen(url),
+				    BM_META_URL_MAX);
+	for (p = url; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return bm_error_set(BM_EINVALID, "%s \"%s\" contains a space or control character (0x%02x) at "
+							 "offset %zu", what, url, (unsigned char)*p, (size_t)(p - url));
+	if (!utf8_valid(url))
+		return bm_error_set(BM_EINVALID, "%s is not valid UTF-8", what);
+	if (url_has_password(url, &s, &at))
+		return bm_error_set(BM_EINVALID, "%s carries a password (user:password@); leave credentials out "
+						 "of the meta repo", what);
+	return 0;
+}
+
+int bm_commit_hash_check(const char *commit)
+{
+	size_t i, n = commit ? strlen(commit) : 0;
+	if (n != 40 && n != 64)
+		return bm_error_set(BM_EINVALID, "commit \"%s\" is not a full commit hash (40 or 64 hex digits, "
+						 "have %zu); give the whole hash, e.g. from `git rev-parse HEAD`",
+				    commit ? commit : "", n);
+	for (i = 0; i < n; i++)
+		if (!((commit[i] >= '0' && commit[i] <= '9') || (commit[i] >= 'a' && commit[i] <= 'f') ||
+		      (commit[i] >= 'A' && commit[i] <= 'F')))
+			return bm_error_set(BM_EINVALID, "commit \"%s\" has a non-hex character '%c' at offset %zu",
+					    commit, commit[i], i);
+	return 0;
+}
+
+int bm_sha256_check(const char *sha256)
+{
+	size_t i, n = sha256 ? strlen(sha256) : 0;
+	if (n != 64)
+		return bm_error_set(BM_EINVALID, "\"%s\" is not a sha256 (64 lower-case hex digits)", sha256 ? sha256 : "");
+	for (i = 0; i < n; i++)
+		if (!((sha256[i] >= '0' && sha256[i] <= '9') || (sha256[i] >= 'a' && sha256[i] <= 'f')))
+			return bm_error_set(BM_EINVALID, "\"%s\" is not a sha256 (64 lower-case hex digits)", sha256);
+	return 0;
+}
+
+static void lower(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'F')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+int bm_project_name_check(const char *project)
+{
+	/* names.c also refuses the layout's folder keywords ("releases", "channels" ...) */
+	return bm_name_validate(project, BM_NAME_PROJECT);
+}
+
+/* ---- paths ---- */
+
+int bm_path_project(bm_buf *out, const char *project)
+{
+	int error;
+	if ((error = bm_project_name_check(project)) < 0)
+		return error;
+	bm_buf_clear(out);
+	return bm_buf_printf(out, "projects/%s/project.pb", project);
+}
+
+int bm_path_release(bm_buf *out, const char *project, const char *release)
+{
+	int error;
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0)
+		return error;
+	bm_buf_clear(out);
+	return bm_buf_printf(out, "projects/%s/releases/%s.pb", project, release);
+}
+
+int bm_path_binary(bm_buf *out, const char *sha256)
+{
+	int error;
+	if ((error = bm_sha256_check(sha256)) < 0)
+		return error;
+	bm_buf_clear(out);
+	return bm_buf_printf(out, "binaries/%.2s/%s.pb", sha256, sha256);
+}
+
+int bm_path_channel(bm_buf *out, const char *project, const char *channel)
+{
+	int error;
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0)
+		return error;
+	bm_buf_clear(out);
+	return bm_buf_printf(out, "projects/%s/channels/%s", project, channel);
+}
+
+int bm_path_channel_entry(bm_buf *out, const char *project, const char *channel, uint64_t seq)
+{
+	int error;
+	if (seq < 1 || seq > BM_CHANNEL_SEQ_MAX)
+		return bm_error_set(BM_EINVALID, "channel sequence number %llu is out of range", (unsigned long long)seq);
+	if ((error = bm_path_channel(out, project, channel)) < 0)
+		return error;
+	return bm_buf_printf(out, "/%07llu/%010llu.pb", (unsigned long long)(seq / CHANNEL_BUCKET),
+			     (unsigned long long)seq);
+}
+
+/* ---- reading records ---- */
+
+static int decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d, const bm_buf *data,
+		  const char *path)
+{
+	int error = bm_record_decode(out, d, data->ptr, data->size);
+	if (error < 0)
+		return bm_error_prefix(error, "%s does not decode (damaged, or not written by bootmeta; see "
+					      "`bootmeta log %s`)", path, path);
+	return 0;
+}
+
+static int read_record(ProtobufCMessage **out, bm_fs *fs, const char *path, const ProtobufCMessageDescriptor *d)
+{
+	bm_buf data = BM_BUF_INIT;
+	int error;
+	*out = NULL;
+	if ((error = bm_fs_read(&data, fs, path)) == 0)
+		error = decode(out, d, &data, path);
+	bm_buf_dispose(&data);
+	return error;
+}
+
+static int pack(bm_buf *out, const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	int error;
+	bm_buf_clear(out);
+	if ((error = bm_buf_grow(out, n + 1)) < 0)
+		return error;
+	out->size = protobuf_c_message_pack(m, (uint8_t *)out->ptr);
+	out->ptr[out->size] = '\0';
+	return 0;
+}
+
+/* Turn the bytes a write committed into the caller's copy of the record. */
+static int unpack_out(void **out, const ProtobufCMessageDescriptor *d, const bm_buf *packed)
+{
+	if (!out)
+		return 0;
+	*out = protobuf_c_message_unpack(d, NULL, packed->size, (const uint8_t *)packed->ptr);
+	return *out ? 0 : bm_error_set(BM_ENOMEM, "out of memory");
+}
+
+static int actor_check(bm_txn *txn)
+{
+	const char *a = bm_txn_actor(txn);
+	if (!utf8_valid(a) || strlen(a) > 512)
+		return bm_error_set(BM_EINVALID, "the actor is not valid UTF-8 or is over 512 bytes; set --actor "
+						 "or BOOTMETA_ACTOR to \"Name <email>\"");
+	return 0;
+}
+
+static int project_must_exist(bm_fs *fs, const char *project)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	if ((error = bm_path_project(&p, project)) == 0 && bm_fs_exists(fs, p.ptr) != 1)
+		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\" in the meta repo; add it with `bootmeta project "
+						   "add %s`, or see `bootmeta project list`", project, project);
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static int release_must_exist(bm_fs *fs, const char *project, const char *release)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	if ((error = project_must_exist(fs, project)) < 0)
+		return error;
+	if ((error = bm_path_release(&p, project, release)) == 0 && bm_fs_exists(fs, p.ptr) != 1)
+		error = bm_error_set(BM_ENOTFOUND, "no release \"%s\" of project %s; record it with `bootmeta release "
+						   "add`, or see `bootmeta release list %s`", release, project, project);
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static void write_opts(bm_write_options *w, const bm_write_options *given)
+{
+	bm_write_options init = BM_WRITE_OPTIONS_INIT;
+	*w = given ? *given : init;
+}
+
+/* ---- projects ---- */
+
+typedef struct {
+	const char *name;
+	const bm_project_options *o;
+	bm_buf packed;
+} project_ctx;
+
+static int project_txn(bm_txn *txn, void *payload)
+{
+	project_ctx *c = payload;
+	Bootmeta__V1__Project p = BOOTMETA__V1__PROJECT__INIT;
+	bm_buf path = BM_BUF_INIT;
+	int error;
+
+	if ((error = actor_check(txn)) < 0 || (error = bm_path_project(&path, c->name)) < 0)
+		goto done;
+	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
+		error = bm_error_set(BM_EEXISTS, "project %s already exists; projects are never rewritten "
+						 "(see `bootmeta project show %s`)", c->name, c->name);
+		goto done;
+	}
+	p.name = (char *)c->name;
+	p.n_sources = c->o->nsources;
+	p.sources = (char **)c->o->sources;
+	p.n_owners = c->o->nowners;
+	p.owners = (char **)c->o->owners;
+	p.description = (char *)(c->o->description ? c->o->description : "");
+	p.created_ms = bm_txn_time_ms(txn);
+	p.actor = (char *)bm_txn_actor(txn);
+	if ((error = pack(&c->packed, &p.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+		goto done;
+	error = bm_txn_message(txn, "project add %s", c->name);
+done:
+	bm_buf_dispose(&path);
+	return error;
+}
+
+int bm_project_add(Bootmeta__V1__Project **out, bm_oid *out_commit, bm_store *store, const char *name,
+		   const bm_project_options *opts)
+{
+	bm_project_options defaults = BM_PROJECT_OPTIONS_INIT;
+	project_ctx c = { name, NULL, BM_BUF_INIT };
+	bm_write_options w;
+	size_t i;
+	int error;
+
+	if (out)
+		*out = NULL;
+	c.o = opts ? opts : &defaults;
+	if (c.o->version != BM_PROJECT_OPTIONS_VERSION)
+		return bm_error_set(BM_EINVALID, "bm_project_options version %u not supported", c.o->version);
+	if ((error = bm_project_name_check(name)) < 0)
+		return error;
+	if (c.o->nsources > BM_META_MAX_SOURCES)
+		return bm_error_set(BM_EINVALID, "%zu sources, over the limit of %d", c.o->nsources, BM_META_MAX_SOURCES);
+	for (i = 0; i < c.o->nsources; i++)
+		if ((error = url_check(c.o->sources[i], "source URL")) < 0)
+			return error;
+	for (i = 0; i < c.o->nowners; i++)
+		if ((error = text_check(c.o->owners[i], "owner")) < 0)
+			return error;
+	if ((error = text_check(c.o->description, "description")) < 0)
+		return error;
+	write_opts(&w, c.o->write);
+	if ((error = bm_store_write(out_commit, store, project_txn, &c, &w)) == 0)
+		error = unpack_out((void **)out, &bootmeta__v1__project__descriptor, &c.packed);
+	bm_buf_dispose(&c.packed);
+	return error;
+}
+
+int bm_project_get(Bootmeta__V1__Project **out, bm_fs *fs, const char *name)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	*out = NULL;
+	if ((error = bm_path_project(&p, name)) < 0)
+		goto done;
+	if (bm_fs_exists(fs, p.ptr) != 1) {
+		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\" in the meta repo; see `bootmeta project list`", name);
+		goto done;
+	}
+	error = read_record((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__project__descriptor);
+done:
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static int project_walk(bm_strlist *out, bm_fs *fs, const char *dir, const char *name, int depth)
+{
+	bm_strlist l = BM_STRLIST_INIT;
+	size_t i;
+	int error, is_project = 0;
+
+	if ((error = bm_fs_list(&l, fs, dir)) < 0)
+		goto done;
+	for (i = 0; i < l.count; i++)
+		if (!strcmp(l.items[i], "project.pb"))
+			is_project = 1;
+	if (is_project && *name && (error = bm_strlist_add(out, name)) < 0)
+		goto done;
+	if (depth >= 8)
+		goto done;
+	for (i = 0; i < l.count && !error; i++) {
+		size_t n = strlen(l.items[i]);
+		bm_buf sub = BM_BUF_INIT, subname = BM_BUF_INIT;
+		if (n < 2 || l.items[i][n - 1] != '/')
+			continue;
+		if (is_project && (!strcmp(l.items[i], "releases/") || !strcmp(l.items[i], "channels/")))
+			continue;
+		error = bm_buf_printf(&sub, "%s/%.*s", dir, (int)(n - 1), l.items[i]);
+		if (!error)
+			error = *name ? bm_buf_printf(&subname, "%s/%.*s", name, (int)(n - 1), l.items[i])
+				      : bm_buf_printf(&subname, "%.*s", (int)(n - 1), l.items[i]);
+		if (!error)
+			error = project_walk(out, fs, sub.ptr, subname.ptr, depth + 1);
+		bm_buf_dispose(&sub);
+		bm_buf_dispose(&subname);
+	}
+done:
+	bm_strlist_dispose(&l);
+	return error;
+}
+
+int bm_project_list(bm_strlist *out, bm_fs *fs)
+{
+	int error;
+	if (bm_fs_exists(fs, "projects") != 2)
+		return 0;
+	if ((error = project_walk(out, fs, "projects", "", 0)) == 0)
+		bm_strlist_sort(out);
+	return error;
+}
+
+/* ---- releases ---- */
+
+int bm_source_parse(bm_buf *url, bm_buf *commit, const char *spec)
+{
+	const char *at = spec ? strrchr(spec, '@') : NULL;
+	int error;
+	if (!at || at == spec || !at[1]) {
+		/* "git@host:repo" without a commit has an '@' too: the commit must look like one */
+		return bm_error_set(BM_EINVALID, "source \"%s\" is not URL@COMMIT; give the source repo and the full "
+						 "commit hash it was built from, e.g. https://git.example.com/app.git@$(git "
+						 "rev-parse HEAD)", spec ? spec : "");
+	}
+	bm_buf_clear(url);
+	bm_buf_clear(commit);
+	if ((error = bm_buf_put(url, spec, (size_t)(at - spec))) < 0 || (error = bm_buf_puts(commit, at + 1)) < 0)
+		return error;
+	if ((error = bm_commit_hash_check(commit->ptr)) < 0) {
+		if (strlen(at + 1) != 40 && strlen(at + 1) != 64 && strchr(at + 1, ':'))
+			return bm_error_set(BM_EINVALID, "source \"%s\" is not URL@COMMIT (no commit after the last "
+							 "'@'); append @<full commit hash>", spec);
+		return bm_error_prefix(error, "source \"%s\"", spec);
+	}
+	lower(commit->ptr);
+	if ((error = url_check(url->ptr, "source URL")) < 0)
+		return error;
+	return 0;
+}
+
+/* Drop "user[:password]@" from a scheme URL: CI checkouts often carry a token there. */
+static int url_strip_userinfo(bm_buf *out, const char *url)
+{
+	const char *s = strstr(url, "://"), *end, *a;
+	bm_buf_clear(out);
+	if (s) {
+		s += 3;
+		end = s + strcspn(s, "/?#");
+		for (a = end; a > s; a--)
+			if (a[-1] == '@')
+				break;
+		if (a > s) {
+			int error = bm_buf_put(out, url, (size_t)(s - url));
+			return error < 0 ? error : bm_buf_puts(out, a);
+		}
+	}
+	return bm_buf_puts(out, url);
+}
+
+static int git_error_to_bm(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+	return bm_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+int bm_source_from_dir(bm_buf *url, bm_buf *commit, const char *dir, int allow_dirty)
+{
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_status_list *st = NULL;
+	git_oid head;
+	char hex[GIT_OID_HEXSZ + 1];
+	int error = 0, rc;
+
+	bm_buf_clear(url);
+	bm_buf_clear(commit);
+	if (!dir || !*dir)
+		return bm_error_set(BM_EINVALID, "empty --source-dir");
+	if ((rc = git_repository_open_ext(&repo, dir, 0, NULL)) < 0) {
+		error = rc == GIT_ENOTFOUND ? bm_error_set(BM_ENOTFOUND, "%s is not in a git checkout; give "
+									 "--source URL@COMMIT instead", dir)
+					    : git_error_to_bm(BM_EIO, dir);
+		goto done;
+	}
+	if ((rc = git_reference_name_to_id(&head, repo, "HEAD")) < 0) {
+		error = bm_error_set(BM_EINVALID, "%s: HEAD has no commit yet; commit first", dir);
+		goto done;
+	}
+	git_oid_tostr(hex, sizeof(hex), &head);
+	if ((error = bm_buf_puts(commit, hex)) < 0)
+		goto done;
+	if (git_remote_lookup(&remote, repo, "origin") == 0 && git_remote_url(remote)) {
+		error = url_strip_userinfo(url, git_remote_url(remote));
+	} else {
+		char real[PATH_MAX];
+		const char *base = git_repository_workdir(repo) ? git_repository_workdir(repo) : git_repository_path(repo);
+		size_t n;
+		git_error_clear();
+		if (!realpath(base, real)) {
+			error = bm_error_set(BM_EIO, "%s: %s", base, strerror(errno));
+			goto done;
+		}
+		n = strlen(real);
+		while (n > 1 && real[n - 1] == '/')
+			real[--n] = '\0';
+		error = bm_buf_printf(url, "file://%s", real);
+	}
+	if (error < 0 || (error = url_check(url->ptr, "origin URL")) < 0)
+		goto done;
+	if (!allow_dirty && !git_repository_is_bare(repo)) {
+		git_status_options so = GIT_STATUS_OPTIONS_INIT;
+		so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+		so.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES; /* tracked files only: build outputs are fine */
+		if (git_status_list_new(&st, repo, &so) < 0) {
+			error = git_error_to_bm(BM_EIO, dir);
+			goto done;
+		}
+		if (git_status_list_entrycount(st) > 0) {
+			const git_status_entry *e = git_status_byindex(st, 0);
+			const char *p = e->head_to_index ? e->head_to_index->new_file.path
+				      : e->index_to_workdir ? e->index_to_workdir->new_file.path : "?";
+			error = bm_error_set(BM_EINVALID, "%s has uncommitted changes (%zu files, e.g. %s), so HEAD is "
+							  "not what was built; commit them, or pass --allow-dirty",
+					     dir, git_status_list_entrycount(st), p);
+			goto done;
+		}
+	}
+done:
+	git_status_list_free(st);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	return error;
+}
+
+typedef struct {
+	const char *project;
+	const bm_release_options *o;
+	bm_strlist urls, commits;
+	const char *id;
+	bm_buf packed;
+} release_ctx;
+
+static int release_txn(bm_txn *txn, void *payload)
+{
+	release_ctx *c = payload;
+	Bootmeta__V1__Release r = BOOTMETA__V1__RELEASE__INIT;
+	Bootmeta__V1__Source *srcs = NULL, **psrcs = NULL;
+	bm_buf path = BM_BUF_INIT;
+	size_t i;
+	int error;
+
+	if ((error = actor_check(txn)) < 0 || (error = project_must_exist(bm_txn_fs(txn), c->project)) < 0 ||
+	    (error = bm_path_release(&path, c->project, c->id)) < 0)
+		goto done;
+	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
+		error = bm_error_set(BM_EEXISTS, "release %s of project %s already exists; releases are never "
+						 "rewritten: give a new --id", c->id, c->project);
+		goto done;
+	}
+	srcs = calloc(c->urls.count, sizeof(*srcs));
+	psrcs = calloc(c->urls.count, sizeof(*psrcs));
+	if (!srcs || !psrcs) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < c->urls.count; i++) {
+		Bootmeta__V1__Source s = BOOTMETA__V1__SOURCE__INIT;
+		s.url = c->urls.items[i];
+		s.commit = c->commits.items[i];
+		srcs[i] = s;
+		psrcs[i] = &srcs[i];
+	}
+	r.project = (char *)c->project;
+	r.id = (char *)c->id;
+	r.n_sources = c->urls.count;
+	r.sources = psrcs;
+	r.version = (char *)(c->o->release_version ? c->o->release_version : "");
+	r.note = (char *)(c->o->note ? c->o->note : "");
+	r.created_ms = bm_txn_time_ms(txn);
+	r.actor = (char *)bm_txn_actor(txn);
+	if ((error = pack(&c->packed, &r.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+		goto done;
+	error = bm_txn_message(txn, "release add %s %s", c->project, c->id);
+done:
+	free(srcs);
+	free(psrcs);
+	bm_buf_dispose(&path);
+	return error;
+}
+
+int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *store, const char *project,
+		   const bm_release_options *opts)
+{
+	release_ctx c;
+	bm_write_options w;
+	bm_buf url = BM_BUF_INIT, commit = BM_BUF_INIT;
+	size_t i, j;
+	int error;
+
+	if (out)
+		*out = NULL;
+	memset(&c, 0, sizeof(c));
+	c.project = project;
+	c.o = opts;
+	if (!opts || opts->version != BM_RELEASE_OPTIONS_VERSION)
+		return bm_error_set(BM_EINVALID, "bm_release_options missing or of an unsupported version");
+	if ((error = bm_project_name_check(project)) < 0)
+		return error;
+	if (opts->nsources == 0)
+		return bm_error_set(BM_EINVALID, "a release needs at least one source: --source URL@COMMIT or "
+						 "--source-dir DIR, one for every repo it was built from");
+	if (opts->nsources > BM_META_MAX_SOURCES)
+		return bm_error_set(BM_EINVALID, "%zu sources, over the limit of %d", opts->nsources, BM_META_MAX_SOURCES);
+	if ((error = text_check(opts->release_version, "version")) < 0 || (error = text_check(opts->note, "note")) < 0)
+		return error;
+	for (i = 0; i < opts->nsources; i++) {
+		const bm_source *s = &opts->sources[i];
+		if (s->dir) {
+			if ((error = bm_source_from_dir(&url, &commit, s->dir, opts->allow_dirty)) < 0)
+				goto done;
+		} else {
+			bm_buf_clear(&url);
+			bm_buf_clear(&commit);
+			if ((error = url_check(s->url, "source URL")) < 0 || (error = bm_commit_hash_check(s->commit)) < 0 ||
+			    (error = bm_buf_puts(&url, s->url)) < 0 || (error = bm_buf_puts(&commit, s->commit)) < 0)
+				goto done;
+			lower(commit.ptr);
+		}
+		for (j = 0; j < c.urls.count; j++)
+			if (!strcmp(c.urls.items[j], url.ptr)) {
+				error = bm_error_set(BM_EINVALID, "source %s is given twice; a release names each source "
+								  "repo once, at the commit it was built from", url.ptr);
+				goto done;
+			}
+		if ((error = bm_strlist_add(&c.urls, url.ptr)) < 0 || (error = bm_strlist_add(&c.commits, commit.ptr)) < 0)
+			goto done;
+	}
+	c.id = opts->id ? opts->id : c.commits.items[0];
+	if ((error = bm_name_validate(c.id, BM_NAME_RELEASE)) < 0)
+		goto done;
+	write_opts(&w, opts->write);
+	if ((error = bm_store_write(out_commit, store, release_txn, &c, &w)) == 0)
+		error = unpack_out((void **)out, &bootmeta__v1__release__descriptor, &c.packed);
+done:
+	bm_buf_dispose(&url);
+	bm_buf_dispose(&commit);
+	bm_strlist_dispose(&c.urls);
+	bm_strlist_dispose(&c.commits);
+	bm_buf_dispose(&c.packed);
+	return error;
+}
+
+int bm_release_get(Bootmeta__V1__Release **out, bm_fs *fs, const char *project, const char *release)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	*out = NULL;
+	if ((error = bm_path_release(&p, project, release)) < 0)
+		goto done;
+	if (bm_fs_exists(fs, p.ptr) != 1) {
+		error = project_must_exist(fs, project);
+		if (!error)
+			error = bm_error_set(BM_ENOTFOUND, "no release \"%s\" of project %s; see `bootmeta release "
+							   "list %s`", release, project, project);
+		goto done;
+	}
+	error = read_record((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__release__descriptor);
+done:
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static int strip_suffix_into(bm_strlist *out, const bm_strlist *in, const char *suffix)
+{
+	size_t i, sl = strlen(suffix);
+	int error = 0;
+	for (i = 0; i < in->count && !error; i++) {
+		size_t n = strlen(in->items[i]);
+		if (n > sl && !strcmp(in->items[i] + n - sl, suffix))
+			error = bm_strlist_addn(out, in->items[i], n - sl);
+	}
+	return error;
+}
+
+int bm_release_list(bm_strlist *out, bm_fs *fs, const char *project)
+{
+	bm_buf p = BM_BUF_INIT;
+	bm_strlist l = BM_STRLIST_INIT;
+	int error;
+	if ((error = project_must_exist(fs, project)) < 0)
+		return error;
+	if ((error = bm_buf_printf(&p, "projects/%s/releases", project)) < 0)
+		goto done;
+	error = bm_fs_list(&l, fs, p.ptr);
+	if (error == BM_ENOTFOUND) {
+		bm_error_clear();
+		error = 0;
+	} else if (!error) {
+		error = strip_suffix_into(out, &l, ".pb");
+	}
+done:
+	bm_strlist_dispose(&l);
+	bm_buf_dispose(&p);
+	return error;
+}
+
+/* ---- binaries ---- */
+
+int bm_file_sha256(char hex[65], uint64_t *size, const char *path)
+{
+	crypto_hash_sha256_state st;
+	unsigned char h[32];
+	unsigned char *chunk = NULL;
+	struct stat sb;
+	uint64_t total = 0;
+	int fd, error = 0;
+
+	hex[0] = '\0';
+	if (!path || !*path)
+		return bm_error_set(BM_EINVALID, "no file given");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return bm_error_set(BM_ENOTFOUND, "%s: no such file", path);
+		return bm_error_set(errno == EACCES ? BM_EPERM : BM_EIO, "%s: cannot read: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		error = bm_error_set(BM_EINVALID, "%s is not a regular file", path);
+		goto done;
+	}
+	if (!(chunk = malloc(1 << 16))) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	crypto_hash_sha256_init(&st);
+	for (;;) {
+		ssize_t n = read(fd, chunk, 1 << 16);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = bm_error_set(BM_EIO, "%s: cannot read: %s", path, strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		crypto_hash_sha256_update(&st, chunk, (unsigned long long)n);
+		total += (uint64_t)n;
+	}
+	crypto_hash_sha256_final(&st, h);
+	bm_hex_encode(hex, h, 32);
+	if (size)
+		*size = total;
+done:
+	free(chunk);
+	close(fd);
+	return error;
+}
+
+typedef struct {
+	const char *project, *release, *sha256;
+	uint64_t size;
+	const bm_binary_options *o;
+	bm_buf packed;
+} binary_ctx;
+
+static int binary_txn(bm_txn *txn, void *payload)
+{
+	binary_ctx *c = payload;
+	Bootmeta__V1__Binary b = BOOTMETA__V1__BINARY__INIT;
+	bm_buf path = BM_BUF_INIT, old = BM_BUF_INIT;
+	int error;
+
+	if ((error = actor_check(txn)) < 0 || (error = release_must_exist(bm_txn_fs(txn), c->project, c->release)) < 0 ||
+	    (error = bm_path_binary(&path, c->sha256)) < 0)
+		goto done;
+	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
+		Bootmeta__V1__Binary *prev = NULL;
+		if (bm_fs_read(&old, bm_txn_fs(txn), path.ptr) == 0 &&
+		    decode((ProtobufCMessage **)&prev, &bootmeta__v1__binary__descriptor, &old, path.ptr) == 0) {
+			error = bm_error_set(BM_EEXISTS, "binary %s is already recorded (project %s, release %s, %s/%s); "
+							 "a binary's record is never rewritten", c->sha256, prev->project,
+					     prev->release, prev->os, prev->arch);
+			bm_meta_free(prev);
+		} else {
+			error = bm_error_set(BM_EEXISTS, "binary %s is already recorded (%s)", c->sha256, path.ptr);
+		}
+		goto done;
+	}
+	b.sha256 = (char *)c->sha256;
+	b.size = c->size;
+	b.os = (char *)(c->o->os ? c->o->os : "");
+	b.arch = (char *)(c->o->arch ? c->o->arch : "");
+	b.project = (char *)c->project;
+	b.release = (char *)c->release;
+	b.n_urls = c->o->nurls;
+	b.urls = (char **)c->o->urls;
+	b.created_ms = bm_txn_time_ms(txn);
+	b.actor = (char *)bm_txn_actor(txn);
+	if ((error = pack(&c->packed, &b.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+		goto done;
+	error = bm_txn_message(txn, "binary add %.16s (%s %s %s/%s)", c->sha256, c->project, c->release, b.os, b.arch);
+done:
+	bm_buf_dispose(&old);
+	bm_buf_dispose(&path);
+	return error;
+}
+
+int bm_binary_add_digest(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
+			 const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts)
+{
+	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
+	binary_ctx c = { project, release, sha256, size, NULL, BM_BUF_INIT };
+	bm_write_options w;
+	size_t i;
+	int error;
+
+	if (out)
+		*out = NULL;
+	c.o = opts ? opts : &defaults;
+	if (c.o->version != BM_BINARY_OPTIONS_VERSION)
+		return bm_error_set(BM_EINVALID, "bm_binary_options version %u not supported", c.o->version);
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 ||
+	    (error = bm_sha256_check(sha256)) < 0)
+		return error;
+	if ((c.o->os && (error = token_check(c.o->os, "os", "linux")) < 0) ||
+	    (c.o->arch && (error = token_check(c.o->arch, "arch", "amd64")) < 0))
+		return error;
+	if (c.o->nurls > BM_META_MAX_URLS)
+		return bm_error_set(BM_EINVALID, "%zu URLs, over the limit of %d", c.o->nurls, BM_META_MAX_URLS);
+	for (i = 0; i < c.o->nurls; i++)
+		if ((error = url_check(c.o->urls[i], "binary URL")) < 0)
+			return error;
+	write_opts(&w, c.o->write);
+	if ((error = bm_store_write(out_commit, store, binary_txn, &c, &w)) == 0)
+		error = unpack_out((void **)out, &bootmeta__v1__binary__descriptor, &c.packed);
+	bm_buf_dispose(&c.packed);
+	return error;
+}
+
+int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
+		  const char *release, const char *file, const bm_binary_options *opts)
+{
+	char hex[65];
+	uint64_t size = 0;
+	int error;
+	if (out)
+		*out = NULL;
+	/* names first: a bad name is reported before the file is read */
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0)
+		return error;
+	if ((error = bm_file_sha256(hex, &size, file)) < 0)
+		return error;
+	return bm_binary_add_digest(out, out_commit, store, project, release, hex, size, opts);
+}
+
+int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	*out = NULL;
+	if ((error = bm_path_binary(&p, sha256)) < 0)
+		goto done;
+	if (bm_fs_exists(fs, p.ptr) != 1) {
+		error = bm_error_set(BM_ENOTFOUND, "no binary with sha256 %s is recorded; record it with `bootmeta "
+						   "binary add`", sha256);
+		goto done;
+	}
+	error = read_record((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__binary__descriptor);
+done:
+	bm_buf_dispose(&p);
+	return error;
+}
+
+/* ---- channels ---- */
+
+/* "%010u.pb" -> seq; 0 when the name is not an entry file. */
+static uint64_t entry_seq(const char *name)
+{
+	uint64_t v = 0;
+	int i;
+	for (i = 0; i < 10; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
+	return strcmp(name + 10, ".pb") ? 0 : v;
+}
+
+/* "%07u/" -> bucket; -1 when not a bucket folder. */
+static long long bucket_of(const char *name)
+{
+	long long v = 0;
+	int i;
+	for (i = 0; i < 7; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		v = v * 10 + (name[i] - '0');
+	}
+	return strcmp(name + 7, "/") ? -1 : v;
+}
+
+int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const char *channel)
+{
+	bm_buf dir = BM_BUF_INIT, sub = BM_BUF_INIT;
+	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
+	size_t i, j;
+	int error;
+
+	*out = 0;
+	if ((error = bm_path_channel(&dir, project, channel)) < 0)
+		goto done;
+	/* fast path: the last name of the last bucket (zero-padded names sort as numbers) */
+	if ((error = bm_fs_last(&sub, fs, dir.ptr)) == 0 && bucket_of(sub.ptr) >= 0) {
+		bm_buf last = BM_BUF_INIT;
+		if ((error = bm_buf_printf(&last, "%s/%s", dir.ptr, sub.ptr)) == 0 &&
+		    (error = bm_fs_last(&sub, fs, last.ptr)) == 0)
+			*out = entry_seq(sub.ptr);
+		bm_buf_dispose(&last);
+		if (*out)
+			goto done;
+	}
+	if (error < 0 && error != BM_ENOTFOUND)
+		goto done;
+	bm_error_clear();
+	error = 0;
+	if ((error = bm_fs_list(&buckets, fs, dir.ptr)) < 0) {
+		if (error == BM_ENOTFOUND) {
+			bm_error_clear();
+			error = 0;
+		}
+		goto done;
+	}
+	/* something that is not an entry sorts last: the last bucket with an entry file holds
+	 * the last entry */
+	for (i = buckets.count; i-- > 0 && !*out;) {
+		if (bucket_of(buckets.items[i]) < 0)
+			continue;
+		bm_buf_clear(&sub);
+		bm_strlist_dispose(&files);
+		if ((error = bm_buf_printf(&sub, "%s/%s", dir.ptr, buckets.items[i])) < 0 ||
+		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
+			goto done;
+		for (j = files.count; j-- > 0;)
+			if ((*out = entry_seq(files.items[j])) != 0)
+				break;
+	}
+done:
+	bm_strlist_dispose(&files);
+	bm_strlist_dispose(&buckets);
+	bm_buf_dispose(&sub);
+	bm_buf_dispose(&dir);
+	return error;
+}
+
+static int entry_check(const Bootmeta__V1__ChannelEntry *e, const char *path, const char *project,
+		       const char *channel, uint64_t seq)
+{
+	if (e->seq != seq || strcmp(e->project, project) || strcmp(e->channel, channel))
+		return bm_error_set(BM_ECORRUPT, "%s holds entry %llu of %s/%s, not of this path; the file was "
+						 "planted or moved (see `git log -- %s`)", path, (unsigned long long)e->seq,
+				    e->project, e->channel, path);
+	return 0;
+}
+
+static int read_entry(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *project, const char *channel,
+		      uint64_t seq)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	*out = NULL;
+	if ((error = bm_path_channel_entry(&p, project, channel, seq)) == 0 &&
+	    (error = read_record((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__channel_entry__descriptor)) == 0 &&
+	    (error = entry_check(*out, p.ptr, project, channel, seq)) < 0) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	bm_buf_dispose(&p);
+	return error;
+}
+
+int bm_channel_current(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *project, const char *channel)
+{
+	uint64_t seq;
+	int error;
+	*out = NULL;
+	if ((error = bm_channel_last_seq(&seq, fs, project, channel)) < 0)
+		return error;
+	if (seq == 0) {
+		if ((error = project_must_exist(fs, project)) < 0)
+			return error;
+		return bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no release yet; promote one with "
+						  "`bootmeta channel promote %s %s RELEASE`", channel, project, project, channel);
+	}
+	return read_entry(out, fs, project, channel, seq);
+}
+
+int bm_channel_list(bm_strlist *out, bm_fs *fs, const char *project)
+{
+	bm_buf p = BM_BUF_INIT;
+	bm_strlist l = BM_STRLIST_INIT;
+	int error;
+	if ((error = project_must_exist(fs, project)) < 0)
+		return error;
+	if ((error = bm_buf_printf(&p, "projects/%s/channels", project)) < 0)
+		goto done;
+	error = bm_fs_list(&l, fs, p.ptr);
+	if (error == BM_ENOTFOUND) {
+		bm_error_clear();
+		error = 0;
+	} else if (!error) {
+		error = strip_suffix_into(out, &l, "/");
+	}
+done:
+	bm_strlist_dispose(&l);
+	bm_buf_dispose(&p);
+	return error;
+}
+
+int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint64_t from_seq,
+		       bm_channel_entry_cb cb, void *payload)
+{
+	bm_buf dir = BM_BUF_INIT, sub = BM_BUF_INIT, path = BM_BUF_INIT, data = BM_BUF_INIT;
+	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
+	size_t i, j;
+	int error;
+
+	if ((error = project_must_exist(fs, project)) < 0 || (error = bm_path_channel(&dir, project, channel)) < 0)
+		goto done;
+	if ((error = bm_fs_list(&buckets, fs, dir.ptr)) < 0) {
+		if (error == BM_ENOTFOUND)
+			error = bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no entries; see `bootmeta "
+							   "channel list %s`", channel, project, project);
+		goto done;
+	}
+	for (i = 0; i < buckets.count && !error; i++) {
+		long long b = bucket_of(buckets.items[i]);
+		if (b < 0 || (uint64_t)b * CHANNEL_BUCKET + CHANNEL_BUCKET - 1 < from_seq)
+			continue;
+		bm_buf_clear(&sub);
+		bm_strlist_dispose(&files);
+		if ((error = bm_buf_printf(&sub, "%s/%s", dir.ptr, buckets.items[i])) < 0 ||
+		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
+			goto done;
+		for (j = 0; j < files.count && !error; j++) {
+			uint64_t seq = entry_seq(files.items[j]);
+			Bootmeta__V1__ChannelEntry *e = NULL;
+			int rc;
+			if (!seq || seq < from_seq)
+				continue;
+			bm_buf_clear(&path);
+			bm_buf_clear(&data);
+			if ((error = bm_buf_printf(&path, "%s%s", sub.ptr, files.items[j])) < 0)
+				goto done;
+			rc = bm_fs_read(&data, fs, path.ptr);
+			if (!rc)
+				rc = decode((ProtobufCMessage **)&e, &bootmeta__v1__channel_entry__descriptor, &data, path.ptr);
+			if (!rc)
+				rc = entry_check(e, path.ptr, project, channel, seq);
+			error = cb(path.ptr, rc ? NULL : e, rc, payload);
+			bm_meta_free(e);
+		}
+	}
+done:
+	bm_strlist_dispose(&files);
+	bm_strlist_dispose(&buckets);
+	bm_buf_dispose(&data);
+	bm_buf_dispose(&path);
+	bm_buf_dispose(&sub);
+	bm_buf_dispose(&dir);
+	return error;
+}
+
+typedef struct {
+	const char *project, *channel, *release;
+	const bm_promote_options *o;
+	bm_buf packed;
+	uint64_t seq;
+} promote_ctx;
+
+static int promote_txn(bm_txn *txn, void *payload)
+{
+	promote_ctx *c = payload;
+	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT, *prev = NULL;
+	bm_buf path = BM_BUF_INIT;
+	uint64_t last;
+	int error;
+
+	if ((error = actor_check(txn)) < 0 || (error = release_must_exist(bm_txn_fs(txn), c->project, c->release)) < 0 ||
+	    (error = bm_channel_last_seq(&last, bm_txn_fs(txn), c->project, c->channel)) < 0)
+		goto done;
+	if (last >= BM_CHANNEL_SEQ_MAX) {
+		error = bm_error_set(BM_ETOOBIG, "channel %s of %s is full (%llu entries)", c->channel, c->project,
+				     (unsigned long long)last);
+		goto done;
+	}
+	/* a previous entry that does not decode leaves previous_release empty, and this new entry
+	 * becomes the channel's current one again */
+	if (last && read_entry(&prev, bm_txn_fs(txn), c->project, c->channel, last) < 0)
+		bm_error_clear();
+	c->seq = last + 1;
+	if ((error = bm_path_channel_entry(&path, c->project, c->channel, c->seq)) < 0)
+		goto done;
+	e.seq = c->seq;
+	e.project = (char *)c->project;
+	e.channel = (char *)c->channel;
+	e.release = (char *)c->release;
+	e.previous_release = prev ? prev->release : (char *)"";
+	e.reason = (char *)(c->o->reason ? c->o->reason : "");
+	e.time_ms = bm_txn_time_ms(txn);
+	e.actor = (char *)bm_txn_actor(txn);
+	if ((error = pack(&c->packed, &e.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+		goto done;
+	error = bm_txn_message(txn, "channel promote %s %s #%llu: %s", c->project, c->channel,
+			       (unsigned long long)c->seq, c->release);
+done:
+	bm_meta_free(prev);
+	bm_buf_dispose(&path);
+	return error;
+}
+
+int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store, const char *project,
+		       const char *channel, const char *release, const bm_promote_options *opts)
+{
+	bm_promote_options defaults = BM_PROMOTE_OPTIONS_INIT;
+	promote_ctx c = { project, channel, release, NULL, BM_BUF_INIT, 0 };
+	bm_write_options w;
+	int error;
+
+	if (out)
+		*out = NULL;
+	c.o = opts ? opts : &defaults;
+	if (c.o->version != BM_PROMOTE_OPTIONS_VERSION)
+		return bm_error_set(BM_EINVALID, "bm_promote_options version %u not supported", c.o->version);
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0 ||
+	    (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 || (error = text_check(c.o->reason, "reason")) < 0)
+		return error;
+	write_opts(&w, c.o->write);
+	if ((error = bm_store_write(out_commit, store, promote_txn, &c, &w)) == 0)
+		error = unpack_out((void **)out, &bootmeta__v1__channel_entry__descriptor, &c.packed);
+	bm_buf_dispose(&c.packed);
+	return error;
+}
+
+/* ---- trace ---- */
+
+void bm_trace_free(bm_trace *t)
+{
+	size_t i, j;
+	if (!t)
+		return;
+	for (i = 0; i < t->nreleases; i++) {
+		bm_meta_free(t->releases[i].release);
+		for (j = 0; j < t->releases[i].nchannels; j++)
+			bm_meta_free(t->releases[i].channels[j]);
+		free(t->releases[i].channels);
+	}
+	free(t->releases);
+	bm_meta_free(t->binary);
+	free(t);
+}
+
+/* Add `release` of `project` to the trace with the channels that point at it now. */
+static int trace_add_release(bm_trace *t, bm_fs *fs, const char *project, const char *release)
+{
+	bm_trace_release *tr, *grown;
+	bm_strlist channels = BM_STRLIST_INIT;
+	size_t i;
+	int error;
+
+	if (!(grown = realloc(t->releases, (t->nreleases + 1) * sizeof(*grown))))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	t->releases = grown;
+	tr = &t->releases[t->nreleases];
+	memset(tr, 0, sizeof(*tr));
+	if ((error = bm_release_get(&tr->release, fs, project, release)) < 0)
+		return error;
+	t->nreleases++;
+	if ((error = bm_channel_list(&channels, fs, project)) < 0)
+		goto done;
+	for (i = 0; i < channels.count; i++) {
+		Bootmeta__V1__ChannelEntry *e = NULL, **g;
+		if (bm_channel_current(&e, fs, project, channels.items[i]) < 0) {
+			bm_error_clear(); /* an empty or damaged channel points at nothing */
+			continue;
+		}
+		if (strcmp(e->release, release)) {
+			bm_meta_free(e);
+			continue;
+		}
+		if (!(g = realloc(tr->channels, (tr->nchannels + 1) * sizeof(*g)))) {
+			bm_meta_free(e);
+			error = bm_error_set(BM_ENOMEM, "out of memory");
+			goto done;
+		}
+		tr->channels = g;
+		tr->channels[tr->nchannels++] = e;
+	}
+done:
+	bm_strlist_dispose(&channels);
+	return error;
+}
+
+static int is_hex64(const char *s)
+{
+	size_t i;
+	if (strlen(s) != 64)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+static int trace_binary(bm_trace *t, bm_fs *fs, const char *sha256)
+{
+	int error;
+	if ((error = bm_binary_get(&t->binary, fs, sha256)) < 0)
+		return error;
+	memcpy(t->sha256, sha256, 65);
+	return trace_add_release(t, fs, t->binary->project, t->binary->release);
+}
+
+int bm_trace_run(bm_trace **out, bm_fs *fs, const char *what, const char *project)
+{
+	bm_trace *t;
+	struct stat st;
+	bm_strlist projects = BM_STRLIST_INIT;
+	bm_buf p = BM_BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	*out = NULL;
+	if (!what || !*what)
+		return bm_error_set(BM_EINVALID, "trace needs a FILE, a SHA256 or a RELEASE id");
+	if (project && (error = bm_project_name_check(project)) < 0)
+		return error;
+	if (!(t = calloc(1, sizeof(*t))))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	if (bm_fs_commit(fs)) {
+		t->commit = *bm_fs_commit(fs);
+		t->has_commit = 1;
+	}
+
+	if ((stat(what, &st) == 0 && !S_ISDIR(st.st_mode)) || strchr(what, '/')) {
+		char hex[65];
+		uint64_t size;
+		if ((error = bm_file_sha256(hex, &size, what)) < 0)
+			goto done;
+		if ((error = trace_binary(t, fs, hex)) == BM_ENOTFOUND && !t->binary)
+			error = bm_error_set(BM_ENOTFOUND, "%s (sha256 %s, %llu bytes) is not a binary recorded in "
+							   "the meta repo; record it with `bootmeta binary add`", what, hex,
+					     (unsigned long long)size);
+		goto done;
+	}
+	if (is_hex64(what)) {
+		char lowered[65];
+		memcpy(lowered, what, 65);
+		lower(lowered);
+		error = trace_binary(t, fs, lowered);
+		if (error != BM_ENOTFOUND || t->binary)
+			goto done;
+		bm_error_clear();
+		error = 0;
+	}
+	if (bm_name_validate(what, BM_NAME_RELEASE) < 0) {
+		error = bm_error_set(BM_ENOTFOUND, "\"%s\" is not a file, a recorded sha256 or a release id", what);
+		goto done;
+	}
+	if (project) {
+		if ((error = project_must_exist(fs, project)) < 0 || (error = release_must_exist(fs, project, what)) < 0)
+			goto done;
+		error = trace_add_release(t, fs, project, what);
+		goto done;
+	}
+	if ((error = bm_project_list(&projects, fs)) < 0)
+		goto done;
+	for (i = 0; i < projects.count && !error; i++) {
+		bm_buf_clear(&p);
+		if ((error = bm_path_release(&p, projects.items[i], what)) < 0)
+			break;
+		if (bm_fs_exists(fs, p.ptr) == 1)
+			error = trace_add_release(t, fs, projects.items[i], what);
+	}
+	if (!error && t->nreleases == 0)
+		error = bm_error_set(BM_ENOTFOUND, "\"%s\" is not a file here, a recorded sha256, or a release id of "
+						   "any project; see `bootmeta release list PROJECT`", what);
+done:
+	bm_buf_dispose(&p);
+	bm_strlist_dispose(&projects);
+	if (error < 0)
+		bm_trace_free(t);
+	else
+		*out = t;
+	return error;
+}

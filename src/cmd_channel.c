@@ -1,0 +1,277 @@
+/* cmd_channel.c: `bootmeta channel promote|get|history|list`. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: bootmeta channel promote PROJECT CHANNEL RELEASE [--reason TEXT]\n"
+	"       bootmeta channel get PROJECT CHANNEL [--at COMMIT]\n"
+	"       bootmeta channel history PROJECT CHANNEL [-n N]\n"
+	"       bootmeta channel list PROJECT\n\n"
+	"A channel (stable, beta ...) is a log of promotions: entry 1, 2, 3 ... with no gaps.\n"
+	"get prints the current release, its sequence number, who promoted it and when, and the\n"
+	"meta commit it was read at; history prints the log, newest first.\n";
+
+static int print_entry_json(bm_cli *cli, const Bootmeta__V1__ChannelEntry *e, const bm_oid *commit, const char *what)
+{
+	bm_buf out = BM_BUF_INIT;
+	int rc = BM_EXIT_OK;
+	if (cli_record_json_at(&out, e, commit) < 0)
+		rc = cli_fail(cli, what);
+	else
+		cli_put(&out);
+	bm_buf_dispose(&out);
+	return rc;
+}
+
+static int channel_promote(bm_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bm_promote_options po = BM_PROMOTE_OPTIONS_INIT;
+	bm_write_options w;
+	Bootmeta__V1__ChannelEntry *e = NULL;
+	bm_store *s = NULL;
+	bm_oid mc;
+	char hex[BM_OID_HEXSZ + 1];
+	int c, rc = BM_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': po.reason = optarg; break;
+		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage, NULL);
+		}
+	}
+	if (argc - optind != 3)
+		return cli_usage(usage, "channel promote takes PROJECT, CHANNEL and RELEASE");
+	cli_write_options(&w, cli);
+	po.write = &w;
+	if (bm_project_name_check(argv[optind]) < 0 || bm_name_validate(argv[optind + 1], BM_NAME_CHANNEL) < 0 ||
+	    bm_name_validate(argv[optind + 2], BM_NAME_RELEASE) < 0 || cli_open(&s, cli) < 0) {
+		rc = cli_fail(cli, "channel promote");
+		goto done;
+	}
+	cli_progress(cli, "promoting %s of %s to %s", argv[optind + 2], argv[optind], argv[optind + 1]);
+	if (bm_channel_promote(&e, &mc, s, argv[optind], argv[optind + 1], argv[optind + 2], &po) < 0) {
+		rc = cli_fail(cli, "channel promote");
+		goto done;
+	}
+	if (cli->json) {
+		rc = print_entry_json(cli, e, &mc, "channel promote");
+		goto done;
+	}
+	printf("%s %s #%llu: %s%s%s (meta commit %s)\n", e->project, e->channel, (unsigned long long)e->seq, e->release,
+	       *e->previous_release ? ", was " : "", e->previous_release, cli_short(hex, &mc));
+	rc = BM_EXIT_OK;
+done:
+	bm_meta_free(e);
+	bm_store_free(s);
+	return rc;
+}
+
+static int channel_get(bm_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "at", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Bootmeta__V1__ChannelEntry *e = NULL;
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	const char *at = NULL;
+	char hex[BM_OID_HEXSZ + 1], when[40];
+	int c, rc = BM_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': at = optarg; break;
+		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage, NULL);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage(usage, "channel get takes PROJECT and CHANNEL");
+	if (cli_open_fs(&s, &fs, cli, at) < 0 || bm_channel_current(&e, fs, argv[optind], argv[optind + 1]) < 0) {
+		rc = cli_fail(cli, "channel get");
+		goto done;
+	}
+	if (cli->json) {
+		rc = print_entry_json(cli, e, bm_fs_commit(fs), "channel get");
+		goto done;
+	}
+	cli_time_fmt(when, sizeof(when), e->time_ms);
+	bm_oid_fmt(hex, bm_fs_commit(fs));
+	printf("project   %s\nchannel   %s\nrelease   %s\nseq       %llu\n", e->project, e->channel, e->release,
+	       (unsigned long long)e->seq);
+	if (*e->previous_release)
+		printf("previous  %s\n", e->previous_release);
+	printf("promoted  %s by %s\n", when, e->actor);
+	if (*e->reason)
+		printf("reason    %s\n", e->reason);
+	printf("meta      %s\n", hex);
+	rc = BM_EXIT_OK;
+done:
+	bm_meta_free(e);
+	bm_fs_free(fs);
+	bm_store_free(s);
+	return rc;
+}
+
+typedef struct {
+	bm_cli *cli;
+	bm_strlist lines; /* one printed line (text or JSON) per entry, oldest first */
+	int bad;
+} history_ctx;
+
+static int history_cb(const char *path, const Bootmeta__V1__ChannelEntry *e, int error, void *payload)
+{
+	history_ctx *h = payload;
+	bm_buf line = BM_BUF_INIT;
+	char when[40];
+	int rc;
+	(void)path;
+	if (error < 0) {
+		/* a damaged entry: say which, keep going with the others */
+		cli_fail(h->cli, "channel history");
+		h->bad = 1;
+		return 0;
+	}
+	if (h->cli->json) {
+		rc = cli_record_json(&line, e, 0);
+	} else {
+		cli_time_fmt(when, sizeof(when), e->time_ms);
+		rc = bm_buf_printf(&line, "%-6llu %-42s %-20s %s%s%s", (unsigned long long)e->seq, e->release, when,
+				   e->actor, *e->reason ? "  " : "", e->reason);
+	}
+	if (!rc)
+		rc = bm_strlist_add(&h->lines, line.ptr);
+	bm_buf_dispose(&line);
+	return rc;
+}
+
+static int channel_history(bm_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "max-count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	history_ctx h = { cli, BM_STRLIST_INIT, 0 };
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	size_t limit = 0, i, shown = 0;
+	int c, rc = BM_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_count(&limit, optarg) < 0)
+				return cli_usage(usage, "-n takes a positive count, not '%s'", optarg);
+			break;
+		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage, NULL);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage(usage, "channel history takes PROJECT and CHANNEL");
+	if (cli_open_fs(&s, &fs, cli, NULL) < 0 ||
+	    bm_channel_history(fs, argv[optind], argv[optind + 1], 0, history_cb, &h) < 0) {
+		rc = cli_fail(cli, "channel history");
+		goto done;
+	}
+	if (cli->json)
+		fputc('[', stdout);
+	else
+		printf("%-6s %-42s %-20s %s\n", "SEQ", "RELEASE", "PROMOTED", "BY  REASON");
+	for (i = h.lines.count; i-- > 0 && (!limit || shown < limit); shown++)
+		if (cli->json)
+			printf("%s%s", shown ? "," : "", h.lines.items[i]);
+		else
+			printf("%s\n", h.lines.items[i]);
+	if (cli->json)
+		fputs("]\n", stdout);
+	rc = h.bad ? BM_EXIT_FAIL : BM_EXIT_OK;
+done:
+	bm_strlist_dispose(&h.lines);
+	bm_fs_free(fs);
+	bm_store_free(s);
+	return rc;
+}
+
+static int channel_list(bm_cli *cli, int argc, char **argv)
+{
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	bm_strlist names = BM_STRLIST_INIT;
+	bm_buf out = BM_BUF_INIT;
+	size_t i;
+	int rc = BM_EXIT_FAIL, bad = 0;
+
+	if (argc != 2)
+		return cli_usage(usage, "channel list takes one PROJECT");
+	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_channel_list(&names, fs, argv[1]) < 0) {
+		rc = cli_fail(cli, "channel list");
+		goto done;
+	}
+	if (cli->json)
+		bm_buf_putc(&out, '[');
+	else if (names.count)
+		printf("%-20s %-42s %-6s %s\n", "CHANNEL", "RELEASE", "SEQ", "PROMOTED");
+	for (i = 0; i < names.count; i++) {
+		Bootmeta__V1__ChannelEntry *e = NULL;
+		char when[40];
+		if (bm_channel_current(&e, fs, argv[1], names.items[i]) < 0) {
+			cli_fail(cli, "channel list");
+			bad = 1;
+			continue;
+		}
+		if (cli->json) {
+			if (out.size > 1)
+				bm_buf_putc(&out, ',');
+			cli_record_json(&out, e, 0);
+		} else {
+			cli_time_fmt(when, sizeof(when), e->time_ms);
+			printf("%-20s %-42s %-6llu %s\n", e->channel, e->release, (unsigned long long)e->seq, when);
+		}
+		bm_meta_free(e);
+	}
+	if (cli->json) {
+		bm_buf_putc(&out, ']');
+		cli_put(&out);
+	} else if (!names.count) {
+		printf("no channels of %s yet; promote a release with `bootmeta channel promote`\n", argv[1]);
+	}
+	rc = bad ? BM_EXIT_FAIL : BM_EXIT_OK;
+done:
+	bm_buf_dispose(&out);
+	bm_strlist_dispose(&names);
+	bm_fs_free(fs);
+	bm_store_free(s);
+	return rc;
+}
+
+int cmd_channel(bm_cli *cli, int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage(usage, NULL);
+	if (cli_wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return BM_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "promote"))
+		return channel_promote(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "get"))
+		return channel_get(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "history"))
+		return channel_history(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return channel_list(cli, argc - 1, argv + 1);
+	return cli_usage(usage, "unknown channel command '%s'", argv[1]);
+}

@@ -1,0 +1,77 @@
+/* cmd_log.c: `bootmeta log [PATH] [-n N]`: the meta history of a path. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: bootmeta log [PATH] [-n N]\n\n"
+	"The meta commits that changed PATH (a record file or a folder; default: the whole repo),\n"
+	"newest first: commit hash, when, who, what. -n N shows the last N only.\n";
+
+typedef struct {
+	bm_cli *cli;
+	size_t n;
+} log_ctx;
+
+static int log_cb(const bm_commit_info *info, void *payload)
+{
+	log_ctx *c = payload;
+	char hex[BM_OID_HEXSZ + 1], when[40];
+	bm_oid_fmt(hex, &info->commit);
+	cli_time_fmt(when, sizeof(when), info->time * 1000);
+	if (c->cli->json) {
+		printf("%s{\"commit\":\"%s\",\"author\":", c->n ? "," : "", hex);
+		cli_json_str(stdout, info->author);
+		printf(",\"time\":\"%s\",\"summary\":", when);
+		cli_json_str(stdout, info->summary);
+		fputc('}', stdout);
+	} else {
+		printf("%.12s  %s  %-32s  %s\n", hex, when, info->author, info->summary);
+	}
+	c->n++;
+	return 0;
+}
+
+int cmd_log(bm_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "max-count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bm_store *s = NULL;
+	log_ctx ctx = { cli, 0 };
+	size_t limit = 0;
+	const char *path = NULL;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_count(&limit, optarg) < 0)
+				return cli_usage(usage, "-n takes a positive count, not '%s'", optarg);
+			break;
+		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage, NULL);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage(usage, "log takes at most one PATH");
+	if (argc - optind == 1)
+		path = argv[optind];
+	if (cli_open(&s, cli) < 0)
+		return cli_fail(cli, "log");
+	if (cli->json)
+		fputc('[', stdout);
+	rc = bm_store_log(s, path, limit, log_cb, &ctx);
+	if (cli->json)
+		fputs("]\n", stdout);
+	bm_store_free(s);
+	if (rc < 0)
+		return cli_fail(cli, "log");
+	if (!ctx.n && !cli->json && path)
+		fprintf(stderr, "bootmeta: log: no meta commit touched %s\n", path);
+	return BM_EXIT_OK;
+}

@@ -1,0 +1,227 @@
+/* cmd_release.c: `bootmeta release add|list|show`. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: bootmeta release add PROJECT (--source URL@COMMIT | --source-dir DIR)...\n"
+	"                            [--id ID] [--version V] [--note TEXT] [--allow-dirty]\n"
+	"       bootmeta release list PROJECT\n"
+	"       bootmeta release show PROJECT ID\n\n"
+	"A release records EVERY source repo it was built from, each at a full commit hash.\n"
+	"--source-dir reads a local checkout's origin URL and HEAD (refusing uncommitted changes\n"
+	"to tracked files unless --allow-dirty). The id defaults to the first source's commit.\n";
+
+static int release_add(bm_cli *cli, int argc, char **argv)
+{
+	enum { OPT_SRC = 256, OPT_DIR, OPT_ID, OPT_VERSION, OPT_NOTE, OPT_DIRTY };
+	static const struct option opts[] = {
+		{ "source", required_argument, NULL, OPT_SRC },
+		{ "source-dir", required_argument, NULL, OPT_DIR },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "version", required_argument, NULL, OPT_VERSION },
+		{ "note", required_argument, NULL, OPT_NOTE },
+		{ "allow-dirty", no_argument, NULL, OPT_DIRTY },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bm_release_options ro = BM_RELEASE_OPTIONS_INIT;
+	bm_write_options w;
+	bm_source *sources = NULL;
+	bm_strlist urls = BM_STRLIST_INIT, commits = BM_STRLIST_INIT;
+	bm_buf url = BM_BUF_INIT, commit = BM_BUF_INIT, out = BM_BUF_INIT;
+	Bootmeta__V1__Release *r = NULL;
+	bm_store *s = NULL;
+	bm_oid mc;
+	char hex[BM_OID_HEXSZ + 1];
+	size_t n = 0, i;
+	int c, rc = BM_EXIT_FAIL;
+
+	if (!(sources = calloc((size_t)argc + 1, sizeof(*sources))))
+		return cli_error(cli, "out of memory");
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SRC:
+			/* parsed now so a bad --source is a usage-level error before the repo is opened */
+			if (bm_source_parse(&url, &commit, optarg) < 0) {
+				rc = cli_fail(cli, "release add");
+				goto done;
+			}
+			bm_strlist_add(&urls, url.ptr);
+			bm_strlist_add(&commits, commit.ptr);
+			/* the strings stay put when the lists grow */
+			sources[n].url = urls.items[urls.count - 1];
+			sources[n].commit = commits.items[commits.count - 1];
+			n++;
+			break;
+		case OPT_DIR: sources[n].dir = optarg; n++; break;
+		case OPT_ID: ro.id = optarg; break;
+		case OPT_VERSION: ro.release_version = optarg; break;
+		case OPT_NOTE: ro.note = optarg; break;
+		case OPT_DIRTY: ro.allow_dirty = 1; break;
+		case 'h': fputs(usage, stdout); rc = BM_EXIT_OK; goto done;
+		default: rc = cli_usage(usage, NULL); goto done;
+		}
+	}
+	if (argc - optind != 1) {
+		rc = cli_usage(usage, "release add takes one PROJECT");
+		goto done;
+	}
+	if (n == 0) {
+		rc = cli_usage(usage, "release add needs --source URL@COMMIT or --source-dir DIR for every repo "
+				      "the release was built from");
+		goto done;
+	}
+	ro.sources = sources;
+	ro.nsources = n;
+	cli_write_options(&w, cli);
+	ro.write = &w;
+	if (bm_project_name_check(argv[optind]) < 0 || cli_open(&s, cli) < 0) {
+		rc = cli_fail(cli, "release add");
+		goto done;
+	}
+	cli_progress(cli, "recording a release of %s from %zu source%s", argv[optind], n, n == 1 ? "" : "s");
+	if (bm_release_add(&r, &mc, s, argv[optind], &ro) < 0) {
+		rc = cli_fail(cli, "release add");
+		goto done;
+	}
+	if (cli->json) {
+		if (cli_record_json_at(&out, r, &mc) < 0) {
+			rc = cli_fail(cli, "release add");
+			goto done;
+		}
+		cli_put(&out);
+	} else {
+		printf("added release %s of %s (meta commit %s)\n", r->id, r->project, cli_short(hex, &mc));
+		for (i = 0; i < r->n_sources; i++)
+			printf("  source %s @ %s\n", r->sources[i]->url, r->sources[i]->commit);
+	}
+	rc = BM_EXIT_OK;
+done:
+	bm_meta_free(r);
+	bm_store_free(s);
+	bm_buf_dispose(&url);
+	bm_buf_dispose(&commit);
+	bm_buf_dispose(&out);
+	bm_strlist_dispose(&urls);
+	bm_strlist_dispose(&commits);
+	free(sources);
+	return rc;
+}
+
+static int release_list(bm_cli *cli, int argc, char **argv)
+{
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	bm_strlist ids = BM_STRLIST_INIT;
+	bm_buf out = BM_BUF_INIT;
+	size_t i;
+	int rc = BM_EXIT_FAIL, bad = 0;
+
+	if (argc != 2)
+		return cli_usage(usage, "release list takes one PROJECT");
+	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_release_list(&ids, fs, argv[1]) < 0) {
+		rc = cli_fail(cli, "release list");
+		goto done;
+	}
+	if (cli->json)
+		bm_buf_putc(&out, '[');
+	else if (ids.count)
+		printf("%-42s %-12s %-20s %-7s %s\n", "RELEASE", "VERSION", "CREATED", "SOURCES", "BY");
+	for (i = 0; i < ids.count; i++) {
+		Bootmeta__V1__Release *r = NULL;
+		char when[40];
+		if (bm_release_get(&r, fs, argv[1], ids.items[i]) < 0) {
+			cli_fail(cli, "release list");
+			bad = 1;
+			continue;
+		}
+		if (cli->json) {
+			if (out.size > 1)
+				bm_buf_putc(&out, ',');
+			cli_record_json(&out, r, 0);
+		} else {
+			cli_time_fmt(when, sizeof(when), r->created_ms);
+			printf("%-42s %-12s %-20s %-7zu %s\n", r->id, *r->version ? r->version : "-", when, r->n_sources,
+			       r->actor);
+		}
+		bm_meta_free(r);
+	}
+	if (cli->json) {
+		bm_buf_putc(&out, ']');
+		cli_put(&out);
+	} else if (!ids.count) {
+		printf("no releases of %s yet\n", argv[1]);
+	}
+	rc = bad ? BM_EXIT_FAIL : BM_EXIT_OK;
+done:
+	bm_buf_dispose(&out);
+	bm_strlist_dispose(&ids);
+	bm_fs_free(fs);
+	bm_store_free(s);
+	return rc;
+}
+
+static int release_show(bm_cli *cli, int argc, char **argv)
+{
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	Bootmeta__V1__Release *r = NULL;
+	bm_buf out = BM_BUF_INIT;
+	char when[40];
+	size_t i;
+	int rc = BM_EXIT_FAIL;
+
+	if (argc != 3)
+		return cli_usage(usage, "release show takes PROJECT and ID");
+	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_release_get(&r, fs, argv[1], argv[2]) < 0) {
+		rc = cli_fail(cli, "release show");
+		goto done;
+	}
+	if (cli->json) {
+		if (cli_record_json_at(&out, r, bm_fs_commit(fs)) < 0) {
+			rc = cli_fail(cli, "release show");
+			goto done;
+		}
+		cli_put(&out);
+	} else {
+		cli_time_fmt(when, sizeof(when), r->created_ms);
+		printf("project   %s\nrelease   %s\n", r->project, r->id);
+		if (*r->version)
+			printf("version   %s\n", r->version);
+		for (i = 0; i < r->n_sources; i++)
+			printf("source    %s @ %s\n", r->sources[i]->url, r->sources[i]->commit);
+		for (i = 0; i < r->n_imports; i++)
+			printf("import    %s@%s%s\n", r->imports[i]->module, r->imports[i]->version,
+			       r->imports[i]->indirect ? " (indirect)" : "");
+		if (*r->note)
+			printf("note      %s\n", r->note);
+		printf("created   %s by %s\n", when, r->actor);
+	}
+	rc = BM_EXIT_OK;
+done:
+	bm_buf_dispose(&out);
+	bm_meta_free(r);
+	bm_fs_free(fs);
+	bm_store_free(s);
+	return rc;
+}
+
+int cmd_release(bm_cli *cli, int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage(usage, NULL);
+	if (cli_wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return BM_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "add"))
+		return release_add(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return release_list(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return release_show(cli, argc - 1, argv + 1);
+	return cli_usage(usage, "unknown release command '%s'", argv[1]);
+}

@@ -1,0 +1,57 @@
+# lib_core.sh: shared by the core e2e tests (sourced, not run): a temp folder cleaned up on
+# exit, the bootmeta under test, and helpers that fail loudly with what was expected.
+set -eu
+: "${BOOTMETA:?set BOOTMETA to the bootmeta program under test}"
+BM=$BOOTMETA
+T=$(mktemp -d /tmp/bm-e2e-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+export LSAN_OPTIONS="${LSAN_OPTIONS:-}:print_suppressions=0"
+export BOOTMETA_ACTOR="E2E Tester <e2e@example.com>"
+unset BOOTMETA_REPO BOOTMETA_ENV || true
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+export GIT_CONFIG_NOSYSTEM=1 HOME="$T/home"
+mkdir -p "$HOME"
+git config --global init.defaultBranch main
+git config --global protocol.file.allow always
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+check() { echo "check: $*"; }
+
+# tip REPO: the commit main points at
+tip() { git --git-dir="$1" rev-parse refs/heads/main; }
+
+# expect_fail EXIT NEEDLE CMD...: CMD exits with EXIT and says NEEDLE on stderr
+expect_fail() {
+	want=$1 needle=$2
+	shift 2
+	set +e
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	set -e
+	[ "$got" = "$want" ] || { cat "$T/err" >&2; fail "'$*' exited $got, want $want"; }
+	grep -qF -- "$needle" "$T/err" || { cat "$T/err" >&2; fail "'$*': stderr does not say \"$needle\""; }
+	echo "  ok: $(head -c 160 "$T/err" | head -n 1)"
+}
+
+# src_repo DIR: a small real git repo with two commits; prints the HEAD commit
+src_repo() {
+	git init -q "$1"
+	echo "one $1" >"$1/README"
+	git -C "$1" add README
+	git -C "$1" commit -qm one
+	echo "two $1" >>"$1/README"
+	git -C "$1" commit -qam two
+	git -C "$1" rev-parse HEAD
+}
+
+# plant REPO PATH DATAFILE: commit a file with stock git plumbing, as a foreign writer would
+plant() {
+	blob=$(git --git-dir="$1" hash-object -w "$3")
+	GIT_INDEX_FILE="$T/plant.idx" git --git-dir="$1" read-tree main
+	GIT_INDEX_FILE="$T/plant.idx" git --git-dir="$1" update-index --add --cacheinfo "100644,$blob,$2"
+	tree=$(GIT_INDEX_FILE="$T/plant.idx" git --git-dir="$1" write-tree)
+	commit=$(git --git-dir="$1" commit-tree "$tree" -p main -m "plant $2")
+	git --git-dir="$1" update-ref refs/heads/main "$commit"
+	rm -f "$T/plant.idx"
+}
