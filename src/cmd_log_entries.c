@@ -257,21 +257,3 @@ int cli_log_dispatch(bm_cli *cli, int argc, char **argv)
 	}
 	return -1;
 }
-
-/* Until cmd_log.c (the meta history of a path) is linked in, `bootmeta log` is this; the
- * strong cmd_log there wins and calls cli_log_dispatch() first. */
-int cmd_log(bm_cli *cli, int argc, char **argv) __attribute__((weak));
-int cmd_log(bm_cli *cli, int argc, char **argv)
-{
-	int rc = cli_log_dispatch(cli, argc, argv);
-	if (rc >= 0)
-		return rc;
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (argc == 1)
-		return cli_log_entries(cli, argc, argv);
-	return cli_error(cli, "log: the meta history of a path (`bootmeta log PATH`) is not built into this "
-			 "bootmeta yet; use `git --git-dir=REPO log -- PATH`");
-}

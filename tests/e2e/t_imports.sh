@@ -83,4 +83,20 @@ if command -v cc >/dev/null 2>&1; then
 fi
 refused 1 "has no release" bm stamp acme/api nope
 refused 2 "" bm stamp acme/api r2 --format yaml
+# through the real `release add` (when built in): --go-mod and --import, index in the same commit
+if bm release add --help >/dev/null 2>&1; then
+	printf 'module github.com/acme/web\n\ngo 1.21\n\nrequire (\n\tgithub.com/acme/lib v1.4.0\n\tgolang.org/x/net v0.20.0 // indirect\n)\n' > "$work/go.mod"
+	bm release add acme/web --source "https://github.com/acme/web.git@$c1" --id w2 --go-mod "$work/go.mod" \
+		--import example.com/extra@v0.1.0 >/dev/null
+	git --git-dir="$work/meta" show --stat --format= main > "$work/stat"
+	grep -q "projects/acme/web/releases/w2.pb" "$work/stat" && grep -q "modules/github.com/acme/lib/+by/acme/web/w2.pb" "$work/stat" &&
+		grep -q "modules/golang.org/x/net/+by/acme/web/w2.pb" "$work/stat" || { cat "$work/stat"; fail "release and index in one commit"; }
+	bm imports acme/web w2 | grep -qx "golang.org/x/net v0.20.0 // indirect" || fail "go.mod indirect"
+	[ "$(bm --json dependents github.com/acme/lib --version v1.4.0 | grep -o '"release":"w2"' | wc -l)" = 1 ] || fail "dependents of a new release"
+	printf 'module x\nrequire (\n' > "$work/bad.mod"
+	refused 1 "go.mod line 2" bm release add acme/web --source "https://github.com/acme/web.git@$c2" --go-mod "$work/bad.mod"
+	refused 1 "module path" bm release add acme/web --source "https://github.com/acme/web.git@$c2" --import 'bad mod@v1'
+	refused 1 "imported twice" bm release add acme/web --source "https://github.com/acme/web.git@$c2" \
+		--import a.example/x@v1 --import a.example/x@v2
+fi
 echo "ok t_imports"
