@@ -519,8 +519,8 @@ static int layer_read(bm_config **out, bm_fs *fs, const char *project, const cha
 {
 	bm_config *c = NULL;
 	bm_fs *keys = NULL;
-	bm_buf dir = BM_BUF_INIT, rel = BM_BUF_INIT, full = BM_BUF_INIT;
-	bm_strlist l = BM_STRLIST_INIT, seqs = BM_STRLIST_INIT;
+	bm_buf dir = BM_BUF_INIT, rel = BM_BUF_INIT, full = BM_BUF_INIT, lastb = BM_BUF_INIT;
+	bm_strlist l = BM_STRLIST_INIT;
 	bm_config_value v;
 	size_t i;
 	int error;
@@ -560,11 +560,15 @@ static int layer_read(bm_config **out, bm_fs *fs, const char *project, const cha
 		}
 		if (decided && find_index(decided, l.items[i]) >= 0)
 			continue; /* a higher layer sets it */
-		bm_strlist_dispose(&seqs);
-		if ((error = bm_fs_list(&seqs, keys, l.items[i])) < 0)
-			goto done;
-		if (!(last = bm__last_pb(&seqs)))
+		/* the newest record is the last entry: no listing of the key's folder */
+		if ((error = bm_fs_last(&lastb, keys, l.items[i])) < 0) {
+			if (error != BM_ENOTFOUND)
+				goto done;
+			bm_error_clear();
+			error = 0;
 			continue;
+		}
+		last = lastb.ptr;
 		if (!bm__seq_of(last)) {
 			error = bm_error_set(BM_ECORRUPT, "%s/%s/%s is not a sequence-numbered record", dir.ptr,
 					     l.items[i], last);
@@ -590,10 +594,10 @@ done:
 	bm_config_free(c);
 	bm_fs_free(keys);
 	bm_strlist_dispose(&l);
-	bm_strlist_dispose(&seqs);
 	bm_buf_dispose(&dir);
 	bm_buf_dispose(&rel);
 	bm_buf_dispose(&full);
+	bm_buf_dispose(&lastb);
 	return error;
 }
 
