@@ -472,36 +472,18 @@ static int read_latest(bm_config_value *v, uint64_t *next_seq, bm_fs *fs, const 
 		       const char *key)
 {
 	bm_buf dir = BM_BUF_INIT, path = BM_BUF_INIT;
-	bm_strlist l = BM_STRLIST_INIT;
-	const char *last;
 	int error;
 
 	if (next_seq)
 		*next_seq = 1;
 	if ((error = key_dir(&dir, project, env, key)) < 0)
 		goto done;
-	if ((error = bm_fs_list(&l, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
-		goto done;
-	}
-	if (!(last = bm__last_pb(&l)))
-		goto done;
-	if (!bm__seq_of(last)) {
-		error = bm_error_set(BM_ECORRUPT, "%s/%s is not a sequence-numbered record", dir.ptr, last);
-		goto done;
-	}
-	if (next_seq)
-		*next_seq = bm__seq_of(last) + 1;
-	if ((error = bm_buf_printf(&path, "%s/%s", dir.ptr, last)) < 0)
+	if ((error = bm__latest_seq(&path, next_seq, fs, dir.ptr)) <= 0)
 		goto done;
 	if ((error = read_value(v, fs, path.ptr, project, env, key)) < 0)
 		goto done;
 	error = 1;
 done:
-	bm_strlist_dispose(&l);
 	bm_buf_dispose(&dir);
 	bm_buf_dispose(&path);
 	return error;

@@ -22,6 +22,10 @@ int bm__utf8_ok(const char *s);
 const char *bm__last_pb(const bm_strlist *l);
 /* Parse a "%010u.pb" sequence file name: the number, or 0 when it is not one. */
 uint64_t bm__seq_of(const char *name);
+/* The newest sequence-numbered record in folder `dir`: 1 with `path` set to it, 0 when the
+ * folder has none (or does not exist); `next_seq` (may be NULL) gets the seq the next record
+ * takes. BM_ECORRUPT when the newest .pb is not sequence-numbered. */
+int bm__latest_seq(bm_buf *path, uint64_t *next_seq, bm_fs *fs, const char *dir);
 
 /* For each of `n` record paths, the meta commit that added it (has[i] 0 when not found):
  * one walk of main's history, then a binary search per path over it (records are never

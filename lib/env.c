@@ -67,6 +67,37 @@ const char *bm__last_pb(const bm_strlist *l)
 	return NULL;
 }
 
+int bm__latest_seq(bm_buf *path, uint64_t *next_seq, bm_fs *fs, const char *dir)
+{
+	bm_strlist l = BM_STRLIST_INIT;
+	const char *last;
+	int error;
+
+	if (next_seq)
+		*next_seq = 1;
+	if ((error = bm_fs_list(&l, fs, dir)) < 0) {
+		if (error == BM_ENOTFOUND) {
+			bm_error_clear();
+			error = 0;
+		}
+		goto done;
+	}
+	if (!(last = bm__last_pb(&l)))
+		goto done;
+	if (!bm__seq_of(last)) {
+		error = bm_error_set(BM_ECORRUPT, "%s/%s is not a sequence-numbered record", dir, last);
+		goto done;
+	}
+	if (next_seq)
+		*next_seq = bm__seq_of(last) + 1;
+	bm_buf_clear(path);
+	if ((error = bm_buf_printf(path, "%s/%s", dir, last)) == 0)
+		error = 1;
+done:
+	bm_strlist_dispose(&l);
+	return error;
+}
+
 uint64_t bm__seq_of(const char *name)
 {
 	uint64_t v = 0;

@@ -742,26 +742,34 @@ static int strip_suffix_into(bm_strlist *out, const bm_strlist *in, const char *
 	return error;
 }
 
-int bm_release_list(bm_strlist *out, bm_fs *fs, const char *project)
+/* The entries of projects/<project>/<folder> with `suffix` stripped; none when the folder
+ * does not exist yet. */
+static int list_project_folder(bm_strlist *out, bm_fs *fs, const char *project, const char *folder,
+			       const char *suffix)
 {
 	bm_buf p = BM_BUF_INIT;
 	bm_strlist l = BM_STRLIST_INIT;
 	int error;
 	if ((error = project_must_exist(fs, project)) < 0)
 		return error;
-	if ((error = bm_buf_printf(&p, "projects/%s/releases", project)) < 0)
+	if ((error = bm_buf_printf(&p, "projects/%s/%s", project, folder)) < 0)
 		goto done;
 	error = bm_fs_list(&l, fs, p.ptr);
 	if (error == BM_ENOTFOUND) {
 		bm_error_clear();
 		error = 0;
 	} else if (!error) {
-		error = strip_suffix_into(out, &l, ".pb");
+		error = strip_suffix_into(out, &l, suffix);
 	}
 done:
 	bm_strlist_dispose(&l);
 	bm_buf_dispose(&p);
 	return error;
+}
+
+int bm_release_list(bm_strlist *out, bm_fs *fs, const char *project)
+{
+	return list_project_folder(out, fs, project, "releases", ".pb");
 }
 
 /* ---- binaries ---- */
@@ -1055,24 +1063,7 @@ int bm_channel_current(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *
 
 int bm_channel_list(bm_strlist *out, bm_fs *fs, const char *project)
 {
-	bm_buf p = BM_BUF_INIT;
-	bm_strlist l = BM_STRLIST_INIT;
-	int error;
-	if ((error = project_must_exist(fs, project)) < 0)
-		return error;
-	if ((error = bm_buf_printf(&p, "projects/%s/channels", project)) < 0)
-		goto done;
-	error = bm_fs_list(&l, fs, p.ptr);
-	if (error == BM_ENOTFOUND) {
-		bm_error_clear();
-		error = 0;
-	} else if (!error) {
-		error = strip_suffix_into(out, &l, "/");
-	}
-done:
-	bm_strlist_dispose(&l);
-	bm_buf_dispose(&p);
-	return error;
+	return list_project_folder(out, fs, project, "channels", "/");
 }
 
 int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint64_t from_seq,
