@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_trust.h"
 
 static const char usage[] =
 	"usage: bootmeta trace FILE|SHA256|RELEASE [--project PROJECT]\n\n"
@@ -76,6 +77,47 @@ static void trace_text(const bm_trace *t)
 	}
 }
 
+/* ---- who signed the binary, and --require-signed (src/cli_trust.c) ---- */
+
+/* `out` holds the trace's JSON object: add "signers" before its closing brace. */
+static int trace_signers_json(bm_buf *out, bm_cli *cli, bm_fs *fs, const bm_trace *t)
+{
+	bm_binary_sigs sigs = BM_BINARY_SIGS_INIT;
+	int error;
+	if (!t->binary)
+		return 0;
+	if ((error = cli_binary_signers(&sigs, cli, fs, t->binary)) == 0) {
+		out->size--;
+		if ((error = bm_buf_puts(out, ",\"signers\":")) == 0 && (error = cli_sigs_json(out, &sigs)) == 0)
+			error = bm_buf_putc(out, '}');
+	}
+	bm_binary_sigs_dispose(&sigs);
+	return error;
+}
+
+static int trace_signers_text(bm_cli *cli, bm_fs *fs, const bm_trace *t)
+{
+	bm_binary_sigs sigs = BM_BINARY_SIGS_INIT;
+	int error;
+	if (!t->binary)
+		return 0;
+	if ((error = cli_binary_signers(&sigs, cli, fs, t->binary)) == 0)
+		cli_sigs_text(&sigs, "signed    ");
+	bm_binary_sigs_dispose(&sigs);
+	return error;
+}
+
+/* With --require-signed, every channel line must come from a signed meta commit. */
+static int trace_require_signed(bm_cli *cli, bm_store *s, bm_fs *fs, const bm_trace *t)
+{
+	size_t i, j;
+	int error = 0;
+	for (i = 0; i < t->nreleases && !error; i++)
+		for (j = 0; j < t->releases[i].nchannels && !error; j++)
+			error = cli_check_signed_entry(cli, s, fs, t->releases[i].channels[j]);
+	return error;
+}
+
 int cmd_trace(bm_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -99,18 +141,23 @@ int cmd_trace(bm_cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage(usage, "trace takes one FILE, SHA256 or RELEASE");
-	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_trace_run(&t, fs, argv[optind], project) < 0) {
+	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_trace_run(&t, fs, argv[optind], project) < 0 ||
+	    trace_require_signed(cli, s, fs, t) < 0) {
 		rc = cli_fail(cli, "trace");
 		goto done;
 	}
 	if (cli->json) {
-		if (trace_json(&out, t) < 0) {
+		if (trace_json(&out, t) < 0 || trace_signers_json(&out, cli, fs, t) < 0) {
 			rc = cli_fail(cli, "trace");
 			goto done;
 		}
 		cli_put(&out);
 	} else {
 		trace_text(t);
+		if (trace_signers_text(cli, fs, t) < 0) {
+			rc = cli_fail(cli, "trace");
+			goto done;
+		}
 	}
 	rc = BM_EXIT_OK;
 done:
