@@ -7,10 +7,13 @@
 #include "cli_trust.h"
 
 static const char usage[] =
-	"usage: bootmeta trace FILE|SHA256|RELEASE [--project PROJECT]\n\n"
+	"usage: bootmeta trace FILE|SHA256|RELEASE [--project PROJECT] [--require-signed]\n\n"
 	"From a binary file (hashed here), the sha256 of a recorded binary, or a release id (of\n"
 	"every project that has it, or of --project), back to the project, the release, every\n"
-	"source repo with its commit, and the channels that point at that release now.\n";
+	"source repo with its commit, and the channels that point at that release now.\n"
+	"For a binary, who signed it: key id, trusted comment, and whether the key is trusted\n"
+	"(pinned keys file, else keys/signers; see `bootmeta binary verify --help`). With\n"
+	"--require-signed, a channel entry whose meta commit is not signed is refused.\n";
 
 static int trace_json(bm_buf *out, const bm_trace *t)
 {
@@ -122,6 +125,7 @@ int cmd_trace(bm_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "project", required_argument, NULL, 'p' },
+		{ "require-signed", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,6 +139,7 @@ int cmd_trace(bm_cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': project = optarg; break;
+		case 'S': cli->require_signed = 1; break;
 		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
 		default: return cli_usage(usage, NULL);
 		}
