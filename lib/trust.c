@@ -471,9 +471,9 @@ void bm_binary_check_dispose(bm_binary_check *c)
 	if (!c)
 		return;
 	bm_meta_free(c->binary);
-	c->binary = NULL;
 	bm_binary_sigs_dispose(&c->sigs);
 	bm_trusted_keys_dispose(&c->keys);
+	memset(c, 0, sizeof(*c));
 }
 
 static int keys_copy(bm_trusted_keys *dst, const bm_trusted_keys *src)
@@ -520,6 +520,7 @@ int bm_binary_verify(bm_binary_check *out, bm_fs *fs, const char *file, const bm
 	size_t i;
 	int error;
 
+	bm_binary_check_dispose(out); /* the verdict counts only what this call verified */
 	if (o->version != BM_BINARY_VERIFY_OPTIONS_VERSION)
 		return bm_error_set(BM_EINVALID, "bm_binary_verify_options version %u not supported", o->version);
 	if (o->sha256 && (error = bm_sha256_check(o->sha256)) < 0)

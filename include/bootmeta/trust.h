@@ -136,7 +136,8 @@ BM_EXTERN void bm_binary_check_dispose(bm_binary_check *c);
  * signature by a trusted key verifies over the file with a trusted comment that matches the
  * record. BM_ENOTFOUND: the file is not a recorded binary; BM_EVERIFY: another digest than
  * expected, another project, a size mismatch, unsigned, or no trusted signature verifies
- * (the message says which; `out` says per signature). `out` is filled as far as it got. */
+ * (the message says which; `out` says per signature). `out` (BM_BINARY_CHECK_INIT, or a
+ * check used before: it is disposed first) is filled as far as it got. */
 BM_EXTERN int bm_binary_verify(bm_binary_check *out, bm_fs *fs, const char *file,
 			       const bm_binary_verify_options *opts) BM_WARN_UNUSED;
 
