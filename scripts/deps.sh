@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config git ca-certificates
 libgit2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
-libsodium-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev zlib1g-dev
+libsodium-dev libcmocka-dev libjansson-dev zlib1g-dev
 clang libclang-rt-14-dev
 age minisign openssh-client golang-go nodejs npm"
 

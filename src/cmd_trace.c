@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cli_trust.h"
@@ -10,10 +11,165 @@ static const char usage[] =
 	"usage: bootmeta trace FILE|SHA256|RELEASE [--project PROJECT] [--require-signed]\n\n"
 	"From a binary file (hashed here), the sha256 of a recorded binary, or a release id (of\n"
 	"every project that has it, or of --project), back to the project, the release, every\n"
-	"source repo with its commit, and the channels that point at that release now.\n"
-	"For a binary, who signed it: key id, trusted comment, and whether the key is trusted\n"
-	"(pinned keys file, else keys/signers; see `bootmeta binary verify --help`). With\n"
-	"--require-signed, a channel entry whose meta commit is not signed is refused.\n";
+	"source repo with its commit, and the channels that point at that release now.\n\n"
+	"A FILE that was never added is read for what it carries itself: a bootmeta build stamp\n"
+	"(`bootmeta stamp`) and the build information Go embeds in every binary (module, version,\n"
+	"dependencies, vcs.revision). A stamp that is truncated or forged is an error.\n\n"
+	"For a recorded binary, who signed it: key id, trusted comment, and whether the key is\n"
+	"trusted (pinned keys file, else keys/signers; see `bootmeta binary verify --help`).\n"
+	"With --require-signed, a channel entry whose meta commit is not signed is refused.\n";
+
+/* What a file that is not recorded in the meta repo says about itself. */
+typedef struct {
+	char sha256[65];
+	uint64_t size;
+	bm_stamp *stamp;
+	bm_gobuildinfo *go;
+	bm_trace *repo; /* the stamped release as the meta repo knows it, when it does */
+} embedded;
+
+static void embedded_free(embedded *e)
+{
+	bm_stamp_free(e->stamp);
+	bm_gobuildinfo_free(e->go);
+	bm_trace_free(e->repo);
+}
+
+/* 0 with at least one of stamp/go found; BM_ENOTFOUND when the file carries neither;
+ * BM_ECORRUPT for a damaged stamp. */
+static int embedded_read(embedded *e, bm_fs *fs, const char *path)
+{
+	int error;
+	if ((error = bm_file_sha256(e->sha256, &e->size, path)) < 0)
+		return error;
+	error = bm_stamp_find_file(&e->stamp, path);
+	if (error < 0 && error != BM_ENOTFOUND)
+		return bm_error_prefix(error, "%s carries a bootmeta stamp that does not verify", path);
+	error = bm_gobuildinfo_read(&e->go, path);
+	if (error < 0 && error != BM_ENOTFOUND && error != BM_EUNSUPPORTED && error != BM_EINVALID)
+		return error;
+	if (!e->stamp && !e->go)
+		return bm_error_set(BM_ENOTFOUND, "%s (sha256 %s) is not a binary recorded in the meta repo, and "
+						  "carries no bootmeta stamp and no Go build information", path, e->sha256);
+	bm_error_clear();
+	if (e->stamp && bm_trace_run(&e->repo, fs, e->stamp->release, e->stamp->project) < 0) {
+		e->repo = NULL; /* the stamp names a release this meta repo does not have: still report it */
+		bm_error_clear();
+	}
+	return 0;
+}
+
+static int go_json(bm_buf *out, const bm_gobuildinfo *g)
+{
+	size_t i;
+	int error = bm_buf_puts(out, "{\"goVersion\":");
+	if (!error) error = bm_json_escape(out, g->go_version ? g->go_version : "");
+	if (!error) error = bm_buf_puts(out, ",\"path\":");
+	if (!error) error = bm_json_escape(out, g->path ? g->path : "");
+	if (!error) error = bm_buf_puts(out, ",\"main\":{\"path\":");
+	if (!error) error = bm_json_escape(out, g->main.path ? g->main.path : "");
+	if (!error) error = bm_buf_puts(out, ",\"version\":");
+	if (!error) error = bm_json_escape(out, g->main.version ? g->main.version : "");
+	if (!error) error = bm_buf_puts(out, ",\"sum\":");
+	if (!error) error = bm_json_escape(out, g->main.sum ? g->main.sum : "");
+	if (!error) error = bm_buf_puts(out, "},\"deps\":[");
+	for (i = 0; !error && i < g->dep_count; i++) {
+		const bm_gomodule *d = &g->deps[i];
+		error = bm_buf_printf(out, "%s{\"path\":", i ? "," : "");
+		if (!error) error = bm_json_escape(out, d->path ? d->path : "");
+		if (!error) error = bm_buf_puts(out, ",\"version\":");
+		if (!error) error = bm_json_escape(out, d->version ? d->version : "");
+		if (!error && d->replace) {
+			error = bm_buf_puts(out, ",\"replace\":{\"path\":");
+			if (!error) error = bm_json_escape(out, d->replace->path ? d->replace->path : "");
+			if (!error) error = bm_buf_puts(out, ",\"version\":");
+			if (!error) error = bm_json_escape(out, d->replace->version ? d->replace->version : "");
+			if (!error) error = bm_buf_putc(out, '}');
+		}
+		if (!error) error = bm_buf_putc(out, '}');
+	}
+	if (!error) error = bm_buf_puts(out, "],\"settings\":{");
+	for (i = 0; !error && i < g->setting_count; i++) {
+		if (i) error = bm_buf_putc(out, ',');
+		if (!error) error = bm_json_escape(out, g->settings[i].key);
+		if (!error) error = bm_buf_putc(out, ':');
+		if (!error) error = bm_json_escape(out, g->settings[i].value ? g->settings[i].value : "");
+	}
+	return error ? error : bm_buf_puts(out, "}}");
+}
+
+static int trace_json(bm_buf *out, const bm_trace *t);
+
+static int embedded_json(bm_buf *out, const embedded *e)
+{
+	bm_buf stamp = BM_BUF_INIT;
+	int error = bm_buf_printf(out, "{\"sha256\":\"%s\",\"size\":\"%llu\",\"recorded\":false", e->sha256,
+				  (unsigned long long)e->size);
+	if (!error && e->stamp) {
+		error = bm_stamp_emit(&stamp, e->stamp, BM_STAMP_FORMAT_JSON);
+		while (!error && stamp.size && (stamp.ptr[stamp.size - 1] == '\n' || stamp.ptr[stamp.size - 1] == ' '))
+			stamp.ptr[--stamp.size] = '\0';
+		if (!error) error = bm_buf_puts(out, ",\"stamp\":");
+		if (!error) error = bm_buf_put(out, stamp.ptr, stamp.size);
+	}
+	if (!error && e->repo) {
+		error = bm_buf_puts(out, ",\"metaRepo\":");
+		if (!error) error = trace_json(out, e->repo);
+	}
+	if (!error && e->go) {
+		error = bm_buf_puts(out, ",\"goBuildInfo\":");
+		if (!error) error = go_json(out, e->go);
+	}
+	bm_buf_dispose(&stamp);
+	return error ? error : bm_buf_putc(out, '}');
+}
+
+static void trace_text(const bm_trace *t);
+
+static void embedded_text(const embedded *e, const char *path)
+{
+	size_t i;
+	printf("file      %s (sha256 %s, %llu bytes; not recorded in the meta repo)\n", path, e->sha256,
+	       (unsigned long long)e->size);
+	if (e->stamp) {
+		printf("stamp     bootmeta build stamp\n");
+		printf("project   %s\nrelease   %s%s%s%s\n", e->stamp->project, e->stamp->release,
+		       e->stamp->version ? " (" : "", e->stamp->version ? e->stamp->version : "",
+		       e->stamp->version ? ")" : "");
+		for (i = 0; i < e->stamp->source_count; i++)
+			printf("source    %s @ %s\n", e->stamp->sources[i].url, e->stamp->sources[i].commit);
+		printf("built at  meta commit %s\n", e->stamp->meta_commit);
+		if (e->repo) {
+			printf("\nthe meta repo now:\n");
+			trace_text(e->repo);
+		} else {
+			printf("          (this meta repo has no release %s of %s)\n", e->stamp->release, e->stamp->project);
+		}
+	}
+	if (e->go) {
+		const char *rev = bm_gobuildinfo_setting(e->go, "vcs.revision");
+		const char *when = bm_gobuildinfo_setting(e->go, "vcs.time");
+		const char *mod = bm_gobuildinfo_setting(e->go, "vcs.modified");
+		const char *vcs = bm_gobuildinfo_setting(e->go, "vcs");
+		if (e->stamp)
+			printf("\n");
+		printf("go        %s\n", e->go->go_version ? e->go->go_version : "?");
+		printf("path      %s\n", e->go->path ? e->go->path : "?");
+		if (e->go->main.path && *e->go->main.path)
+			printf("module    %s %s\n", e->go->main.path, e->go->main.version ? e->go->main.version : "");
+		else
+			printf("module    (none recorded: built in GOPATH mode or from a file list)\n");
+		if (rev)
+			printf("vcs       %s %s%s%s%s\n", vcs ? vcs : "", rev, when ? " at " : "", when ? when : "",
+			       mod && !strcmp(mod, "true") ? " (modified)" : "");
+		else
+			printf("vcs       (no vcs.revision recorded: built outside a checkout or with -buildvcs=false)\n");
+		for (i = 0; i < e->go->dep_count; i++)
+			printf("dep       %s %s%s%s\n", e->go->deps[i].path, e->go->deps[i].version ? e->go->deps[i].version : "",
+			       e->go->deps[i].replace ? " => " : "",
+			       e->go->deps[i].replace && e->go->deps[i].replace->path ? e->go->deps[i].replace->path : "");
+	}
+}
 
 static int trace_json(bm_buf *out, const bm_trace *t)
 {
@@ -146,8 +302,30 @@ int cmd_trace(bm_cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage(usage, "trace takes one FILE, SHA256 or RELEASE");
-	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_trace_run(&t, fs, argv[optind], project) < 0 ||
-	    trace_require_signed(cli, s, fs, t) < 0) {
+	if (cli_open_fs(&s, &fs, cli, NULL) < 0) {
+		rc = cli_fail(cli, "trace");
+		goto done;
+	}
+	if (bm_trace_run(&t, fs, argv[optind], project) < 0) {
+		struct stat st;
+		embedded e;
+		if (bm_error_last_code() != BM_ENOTFOUND || stat(argv[optind], &st) < 0 || !S_ISREG(st.st_mode)) {
+			rc = cli_fail(cli, "trace");
+			goto done;
+		}
+		memset(&e, 0, sizeof(e));
+		if (embedded_read(&e, fs, argv[optind]) < 0 || (e.repo && trace_require_signed(cli, s, fs, e.repo) < 0)) {
+			rc = cli_fail(cli, "trace");
+		} else if (cli->json) {
+			rc = embedded_json(&out, &e) < 0 ? cli_fail(cli, "trace") : (cli_put(&out), BM_EXIT_OK);
+		} else {
+			embedded_text(&e, argv[optind]);
+			rc = BM_EXIT_OK;
+		}
+		embedded_free(&e);
+		goto done;
+	}
+	if (trace_require_signed(cli, s, fs, t) < 0) {
 		rc = cli_fail(cli, "trace");
 		goto done;
 	}

@@ -132,7 +132,8 @@ int main(int argc, char **argv)
 			int rc, sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
 
-			if (bm_global_init() < 0) {
+			/* --help needs no libraries started */
+			if (!cli_wants_help(sub_argc, sub_argv) && bm_global_init() < 0) {
 				fprintf(stderr, "bootmeta: %s\n", bm_error_last());
 				return BM_EXIT_FAIL;
 			}
