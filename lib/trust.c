@@ -399,7 +399,7 @@ int bm_binary_signatures(bm_binary_sigs *out, bm_fs *fs, const Bootmeta__V1__Bin
 {
 	bm_strlist names = BM_STRLIST_INIT;
 	bm_buf dir = BM_BUF_INIT, path = BM_BUF_INIT, data = BM_BUF_INIT;
-	bm_binary_sig *s;
+	bm_binary_sig *s = NULL;
 	size_t i;
 	int error = 0;
 
