@@ -338,7 +338,8 @@ static int binary_verify(bm_cli *cli, int argc, char **argv)
 		       chk.binary->arch);
 		printf("keys      %zu trusted, from %s%s\n", keys.count, keys.source.ptr ? keys.source.ptr : "nowhere",
 		       keys.pinned ? " (pinned)" : "");
-		cli_sigs_text(&chk.sigs, "signed    ");
+		if (chk.keys.source.size) /* else it stopped before the signatures */
+			cli_sigs_text(&chk.sigs, "signed    ");
 		printf("verified  %s\n", error == 0 ? "yes" : "NO");
 	}
 	if (error < 0) {

@@ -15,7 +15,7 @@ static const char usage[] =
 	"get prints the current release, its sequence number, who promoted it and when, and the\n"
 	"meta commit it was read at; history prints the log, newest first.\n\n"
 	"With --require-signed (or git config bootmeta.requireSigned, $BOOTMETA_REQUIRE_SIGNED=1),\n"
-	"get and history refuse an entry whose meta commit is not signed by an allowed signer\n"
+	"get, history and list refuse an entry whose meta commit is not signed by an allowed signer\n"
 	"($BOOTMETA_ALLOWED_SIGNERS or git config bootmeta.allowedSignersFile, git's format).\n";
 
 static int print_entry_json(bm_cli *cli, const Bootmeta__V1__ChannelEntry *e, const bm_oid *commit, const char *what)
@@ -249,8 +249,9 @@ static int channel_list(bm_cli *cli, int argc, char **argv)
 	for (i = 0; i < names.count; i++) {
 		Bootmeta__V1__ChannelEntry *e = NULL;
 		char when[40];
-		if (bm_channel_current(&e, fs, argv[1], names.items[i]) < 0) {
+		if (bm_channel_current(&e, fs, argv[1], names.items[i]) < 0 || cli_check_signed_entry(cli, s, fs, e) < 0) {
 			cli_fail(cli, "channel list");
+			bm_meta_free(e);
 			bad = 1;
 			continue;
 		}

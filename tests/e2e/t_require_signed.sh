@@ -42,6 +42,7 @@ grep -q "BOOTMETA_ALLOWED_SIGNERS" "$T/err" || fail "the error does not say how 
 expect_fail 1 "#2" "$BM" channel history demo/server stable --require-signed
 grep -q "^1 " "$T/out" || fail "history still shows the signed entry #1: $(cat "$T/out")"
 grep -q "^2 " "$T/out" && fail "history showed the refused entry"
+expect_fail 1 "demo/server stable #2" "$BM" --require-signed channel list demo/server
 git --git-dir=meta config bootmeta.requireSigned true
 expect_fail 1 "refusing channel entry" "$BM" channel get demo/server stable
 git --git-dir=meta config --unset bootmeta.requireSigned
