@@ -57,6 +57,85 @@ void bm_fs_free(bm_fs *fs)
 		fs->ops->free(fs);
 }
 
+/* ---- a folder of another view ---- */
+
+typedef struct {
+	bm_fs base;
+	bm_fs *parent;
+	bm_buf prefix; /* "dir/" */
+} sub_fs;
+
+static int sub_path(bm_buf *out, sub_fs *s, const char *path)
+{
+	bm_buf_clear(out);
+	if (bm_buf_put(out, s->prefix.ptr, s->prefix.size) < 0 || bm_buf_puts(out, path ? path : "") < 0)
+		return BM_ENOMEM;
+	while (out->size && out->ptr[out->size - 1] == '/')
+		out->ptr[--out->size] = '\0';
+	return 0;
+}
+
+static int sub_read(bm_buf *out, bm_fs *fs, const char *path)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error = sub_path(&p, (sub_fs *)fs, path);
+	if (!error)
+		error = bm_fs_read(out, ((sub_fs *)fs)->parent, p.ptr);
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static int sub_list(bm_strlist *out, bm_fs *fs, const char *dir)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error = sub_path(&p, (sub_fs *)fs, dir);
+	if (!error)
+		error = ((sub_fs *)fs)->parent->ops->list(out, ((sub_fs *)fs)->parent, p.ptr);
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static int sub_exists(bm_fs *fs, const char *path)
+{
+	bm_buf p = BM_BUF_INIT;
+	int rc = sub_path(&p, (sub_fs *)fs, path) < 0 ? 0 : bm_fs_exists(((sub_fs *)fs)->parent, p.ptr);
+	bm_buf_dispose(&p);
+	return rc;
+}
+
+static void sub_free(bm_fs *fs)
+{
+	bm_buf_dispose(&((sub_fs *)fs)->prefix);
+	free(fs);
+}
+
+static const bm_fs_ops sub_ops = { sub_read, sub_list, sub_exists, sub_free, NULL, NULL };
+
+int bm__fs_sub(bm_fs **out, bm_fs *fs, const char *dir)
+{
+	sub_fs *s;
+	int error;
+	*out = NULL;
+	if ((error = bm_path_check(dir)) < 0)
+		return error;
+	if (fs->ops->sub)
+		return fs->ops->sub(out, fs, dir);
+	if (bm_fs_exists(fs, dir) != 2)
+		return bm_error_set(BM_ENOTFOUND, "%s: no such folder", dir);
+	if (!(s = calloc(1, sizeof(*s))))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	s->base.ops = &sub_ops;
+	s->base.commit = fs->commit;
+	s->base.has_commit = fs->has_commit;
+	s->parent = fs;
+	if (bm_buf_printf(&s->prefix, "%s/", dir) < 0) {
+		sub_free(&s->base);
+		return BM_ENOMEM;
+	}
+	*out = &s->base;
+	return 0;
+}
+
 /* A clean relative path: no leading '/', no empty, "." or ".." parts. */
 int bm_path_check(const char *path)
 {

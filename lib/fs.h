@@ -12,6 +12,8 @@ typedef struct {
 	/* optional: the last entry name of `dir` in bytewise order (sub-folders end with '/');
 	 * NULL: bm_fs_last lists the folder */
 	int (*last)(bm_buf *name, bm_fs *fs, const char *dir);
+	/* optional: a view of folder `dir` (see bm__fs_sub); NULL: the generic prefix view */
+	int (*sub)(bm_fs **out, bm_fs *fs, const char *dir);
 } bm_fs_ops;
 
 struct bm_fs {
@@ -25,5 +27,11 @@ int bm_path_check(const char *path);
 /* Add the direct children of `dir` found in `paths` to `out` (no duplicates); returns 1 when
  * any path was under `dir`, 0 when none, < 0 on error. */
 int bm_fs_children(bm_strlist *out, const char *dir, const char *const *paths, size_t n);
+
+/* A view of folder `dir` of `fs`: paths are relative to `dir`. `fs` must outlive it. For a
+ * commit's tree the view holds the folder's tree, so reads below it skip the walk from the
+ * root (config resolve reads hundreds of records under one folder). BM_ENOTFOUND when `dir`
+ * is not a folder of `fs`. Free with bm_fs_free. */
+int bm__fs_sub(bm_fs **out, bm_fs *fs, const char *dir);
 
 #endif

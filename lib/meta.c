@@ -570,6 +570,7 @@ static int release_txn(bm_txn *txn, void *payload)
 	release_ctx *c = payload;
 	Bootmeta__V1__Release r = BOOTMETA__V1__RELEASE__INIT;
 	Bootmeta__V1__Source *srcs = NULL, **psrcs = NULL;
+	Bootmeta__V1__ModuleImport *imps = NULL, **pimps = NULL;
 	bm_buf path = BM_BUF_INIT;
 	size_t i;
 	int error;
@@ -603,12 +604,34 @@ static int release_txn(bm_txn *txn, void *payload)
 	r.note = (char *)(c->o->note ? c->o->note : "");
 	r.created_ms = bm_txn_time_ms(txn);
 	r.actor = (char *)bm_txn_actor(txn);
+	if (c->o->nimports) {
+		imps = calloc(c->o->nimports, sizeof(*imps));
+		pimps = calloc(c->o->nimports, sizeof(*pimps));
+		if (!imps || !pimps) {
+			error = bm_error_set(BM_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (i = 0; i < c->o->nimports; i++) {
+			bootmeta__v1__module_import__init(&imps[i]);
+			imps[i].module = (char *)c->o->imports[i].module;
+			imps[i].version = (char *)(c->o->imports[i].version ? c->o->imports[i].version : "");
+			imps[i].indirect = c->o->imports[i].indirect;
+			pimps[i] = &imps[i];
+		}
+		r.imports = pimps;
+		r.n_imports = c->o->nimports;
+		/* the reverse index, in the same commit as the release */
+		if ((error = bm_module_index_add_txn(txn, c->project, c->id, c->o->imports, c->o->nimports)) < 0)
+			goto done;
+	}
 	if ((error = pack(&c->packed, &r.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
 		goto done;
 	error = bm_txn_message(txn, "release add %s %s", c->project, c->id);
 done:
 	free(srcs);
 	free(psrcs);
+	free(imps);
+	free(pimps);
 	bm_buf_dispose(&path);
 	return error;
 }
@@ -663,6 +686,20 @@ int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *st
 	c.id = opts->id ? opts->id : c.commits.items[0];
 	if ((error = bm_name_validate(c.id, BM_NAME_RELEASE)) < 0)
 		goto done;
+	if (opts->nimports > BM_IMPORTS_MAX) {
+		error = bm_error_set(BM_ETOOBIG, "%zu imports, over the limit of %d", opts->nimports, BM_IMPORTS_MAX);
+		goto done;
+	}
+	for (i = 0; i < opts->nimports; i++) {
+		if ((error = bm_name_validate(opts->imports[i].module, BM_NAME_MODULE)) < 0 ||
+		    (error = text_check(opts->imports[i].version, "import version")) < 0)
+			goto done;
+		for (j = 0; j < i; j++)
+			if (!strcmp(opts->imports[j].module, opts->imports[i].module)) {
+				error = bm_error_set(BM_EINVALID, "module %s is imported twice", opts->imports[i].module);
+				goto done;
+			}
+	}
 	write_opts(&w, opts->write);
 	if ((error = bm_store_write(out_commit, store, release_txn, &c, &w)) == 0)
 		error = unpack_out((void **)out, &bootmeta__v1__release__descriptor, &c.packed);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "bootmeta/v1/core.pb-c.h"
+#include "bootmeta/v1/config.pb-c.h"
+#include "bootmeta/v1/flags.pb-c.h"
 #include "bootmeta/v1/secret.pb-c.h"
 
 /* Every record type, one line each. A type from another .proto file: include its
@@ -19,6 +21,9 @@ static const ProtobufCMessageDescriptor *const record_types[] = {
 	&bootmeta__v1__channel_entry__descriptor,
 	&bootmeta__v1__log_entry__descriptor,
 	&bootmeta__v1__module_ref__descriptor,
+	&bootmeta__v1__env__descriptor,
+	&bootmeta__v1__config_value__descriptor,
+	&bootmeta__v1__flag__descriptor,
 	&bootmeta__v1__recipient_change__descriptor,
 	&bootmeta__v1__secret_version__descriptor,
 };
@@ -51,6 +56,9 @@ static const struct path_rule path_rules[] = {
 	{ "keys/signers/", NULL,       "*.pub",          BM_FILE_TEXT,   NULL },
 	{ ".bootmeta/",    NULL,       "format",         BM_FILE_TEXT,   NULL },
 	{ "envs/",         "secrets",  "**/*.age",       BM_FILE_AGE,    NULL },
+	{ "envs/",         NULL,       "**/env.pb",      BM_FILE_RECORD, "bootmeta.v1.Env" },
+	{ "envs/",         "+keys",    "*/*.pb",         BM_FILE_RECORD, "bootmeta.v1.ConfigValue" },
+	{ "envs/",         "+flags",   "*/*.pb",         BM_FILE_RECORD, "bootmeta.v1.Flag" },
 	{ "envs/",         "secrets",  "**/*.pb",        BM_FILE_RECORD, "bootmeta.v1.SecretVersion" },
 	{ "envs/",         "recipients", "*.pb",         BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },
 	{ "keys/admins/",  NULL,       "*.pb",           BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },

@@ -279,7 +279,31 @@ static int tfs_last(bm_buf *name, bm_fs *fs, const char *dir)
 	return error;
 }
 
-static const bm_fs_ops tree_ops = { tfs_read, tfs_list, tfs_exists, tfs_free, tfs_last };
+
+static int tfs_sub(bm_fs **out, bm_fs *fs, const char *dir);
+static const bm_fs_ops tree_ops = { tfs_read, tfs_list, tfs_exists, tfs_free, tfs_last, tfs_sub };
+
+/* A view rooted at a folder's own tree: reads below it start there, not at the root. */
+static int tfs_sub(bm_fs **out, bm_fs *fs, const char *dir)
+{
+	tree_fs *t = (tree_fs *)fs, *s;
+	git_tree *sub = NULL;
+	int error;
+	*out = NULL;
+	if ((error = tree_subtree(&sub, t->repo, t->root, dir)) < 0)
+		return error;
+	if (!(s = calloc(1, sizeof(*s)))) {
+		git_tree_free(sub);
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	}
+	s->base.ops = &tree_ops;
+	s->base.commit = fs->commit;
+	s->base.has_commit = fs->has_commit;
+	s->repo = t->repo;
+	s->root = sub;
+	*out = &s->base;
+	return 0;
+}
 
 static int commit_tree(git_tree **out, git_repository *repo, const bm_oid *commit)
 {

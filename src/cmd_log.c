@@ -4,11 +4,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_cfg.h"
 
 static const char usage[] =
 	"usage: bootmeta log [PATH] [-n N]\n\n"
 	"The meta commits that changed PATH (a record file or a folder; default: the whole repo),\n"
-	"newest first: commit hash, when, who, what. -n N shows the last N only.\n";
+	"newest first: commit hash, when, who, what. -n N shows the last N only.\n\n"
+	"Generator logs: `bootmeta log add --kind KIND --message TEXT ...`, and the listing\n"
+	"`bootmeta log [entries] --kind/--project/--env/--since/--until` (see `bootmeta log add --help`).\n";
 
 typedef struct {
 	bm_cli *cli;
@@ -46,6 +49,11 @@ int cmd_log(bm_cli *cli, int argc, char **argv)
 	size_t limit = 0;
 	const char *path = NULL;
 	int c, rc;
+
+	/* `log add`, `log entries` and the filters --kind/--project/--env/--since/--until are the
+	 * generator log (cmd_log_entries.c) */
+	if ((rc = cli_log_dispatch(cli, argc, argv)) >= 0)
+		return rc;
 
 	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		switch (c) {

@@ -8,15 +8,18 @@
 static const char usage[] =
 	"usage: bootmeta release add PROJECT (--source URL@COMMIT | --source-dir DIR)...\n"
 	"                            [--id ID] [--version V] [--note TEXT] [--allow-dirty]\n"
+	"                            [--import MODULE@VERSION]... [--go-mod FILE]\n"
 	"       bootmeta release list PROJECT\n"
 	"       bootmeta release show PROJECT ID\n\n"
 	"A release records EVERY source repo it was built from, each at a full commit hash.\n"
 	"--source-dir reads a local checkout's origin URL and HEAD (refusing uncommitted changes\n"
-	"to tracked files unless --allow-dirty). The id defaults to the first source's commit.\n";
+	"to tracked files unless --allow-dirty). The id defaults to the first source's commit.\n"
+	"--import (repeatable) and --go-mod (the require lines of a go.mod, `// indirect` kept) record\n"
+	"the modules the release imports; `bootmeta dependents MODULE` finds them.\n";
 
 static int release_add(bm_cli *cli, int argc, char **argv)
 {
-	enum { OPT_SRC = 256, OPT_DIR, OPT_ID, OPT_VERSION, OPT_NOTE, OPT_DIRTY };
+	enum { OPT_SRC = 256, OPT_DIR, OPT_ID, OPT_VERSION, OPT_NOTE, OPT_DIRTY, OPT_IMPORT, OPT_GOMOD };
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, OPT_SRC },
 		{ "source-dir", required_argument, NULL, OPT_DIR },
@@ -24,6 +27,8 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 		{ "version", required_argument, NULL, OPT_VERSION },
 		{ "note", required_argument, NULL, OPT_NOTE },
 		{ "allow-dirty", no_argument, NULL, OPT_DIRTY },
+		{ "import", required_argument, NULL, OPT_IMPORT },
+		{ "go-mod", required_argument, NULL, OPT_GOMOD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -38,6 +43,11 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 	char hex[BM_OID_HEXSZ + 1];
 	size_t n = 0, i;
 	int c, rc = BM_EXIT_FAIL;
+	/* imports: --import strings and go.mod requires, kept alive until the write */
+	bm_strlist imods = BM_STRLIST_INIT, ivers = BM_STRLIST_INIT;
+	bm_module_import *imports = NULL;
+	bm_gomod *gomod = NULL;
+	size_t nimp = 0, gbase = 0;
 
 	if (!(sources = calloc((size_t)argc + 1, sizeof(*sources))))
 		return cli_error(cli, "out of memory");
@@ -61,6 +71,35 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 		case OPT_VERSION: ro.release_version = optarg; break;
 		case OPT_NOTE: ro.note = optarg; break;
 		case OPT_DIRTY: ro.allow_dirty = 1; break;
+		case OPT_IMPORT:
+			if (bm_import_parse(&url, &commit, optarg) < 0) {
+				rc = cli_fail(cli, "release add");
+				goto done;
+			}
+			bm_strlist_add(&imods, url.ptr);
+			bm_strlist_add(&ivers, commit.ptr);
+			break;
+		case OPT_GOMOD: {
+			bm_buf text = BM_BUF_INIT;
+			size_t k;
+			if (gomod) {
+				rc = cli_usage(usage, "--go-mod is given once");
+				goto done;
+			}
+			if (bm_file_read(&text, optarg, BM_GOMOD_MAX_SIZE) < 0 ||
+			    bm_gomod_parse(&gomod, text.ptr ? text.ptr : "", text.size) < 0) {
+				bm_buf_dispose(&text);
+				rc = cli_fail(cli, "release add --go-mod");
+				goto done;
+			}
+			bm_buf_dispose(&text);
+			gbase = imods.count;
+			for (k = 0; k < gomod->require_count; k++) {
+				bm_strlist_add(&imods, gomod->requires[k].module);
+				bm_strlist_add(&ivers, gomod->requires[k].version);
+			}
+			break;
+		}
 		case 'h': fputs(usage, stdout); rc = BM_EXIT_OK; goto done;
 		default: rc = cli_usage(usage, NULL); goto done;
 		}
@@ -76,6 +115,22 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 	}
 	ro.sources = sources;
 	ro.nsources = n;
+	if (imods.count) {
+		size_t k;
+		nimp = imods.count;
+		if (!(imports = calloc(nimp, sizeof(*imports)))) {
+			rc = cli_error(cli, "out of memory");
+			goto done;
+		}
+		for (k = 0; k < nimp; k++) {
+			imports[k].module = imods.items[k];
+			imports[k].version = ivers.items[k];
+		}
+		for (k = 0; gomod && k < gomod->require_count; k++)
+			imports[gbase + k].indirect = gomod->requires[k].indirect;
+		ro.imports = imports;
+		ro.nimports = nimp;
+	}
 	cli_write_options(&w, cli);
 	ro.write = &w;
 	if (bm_project_name_check(argv[optind]) < 0 || cli_open(&s, cli) < 0) {
@@ -97,9 +152,16 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 		printf("added release %s of %s (meta commit %s)\n", r->id, r->project, cli_short(hex, &mc));
 		for (i = 0; i < r->n_sources; i++)
 			printf("  source %s @ %s\n", r->sources[i]->url, r->sources[i]->commit);
+		for (i = 0; i < r->n_imports; i++)
+			printf("  import %s@%s%s\n", r->imports[i]->module, r->imports[i]->version,
+			       r->imports[i]->indirect ? " (indirect)" : "");
 	}
 	rc = BM_EXIT_OK;
 done:
+	free(imports);
+	bm_gomod_free(gomod);
+	bm_strlist_dispose(&imods);
+	bm_strlist_dispose(&ivers);
 	bm_meta_free(r);
 	bm_store_free(s);
 	bm_buf_dispose(&url);

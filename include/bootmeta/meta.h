@@ -21,6 +21,7 @@
 #include "common.h"
 #include "store.h"
 #include "sign.h"
+#include "imports.h"
 #include "bootmeta/v1/core.pb-c.h"
 
 #ifdef __cplusplus
@@ -101,7 +102,10 @@ typedef struct {
 	const char *note;
 	int allow_dirty;             /* for sources given as dir */
 	const bm_write_options *write;
-	/* later: module imports (ModuleImport) and the modules/ reverse index */
+	/* modules the release imports (--import MODULE@VERSION, --go-mod FILE); the reverse index
+	 * modules/<module>/+by/<project>/<id>.pb is written in the same commit (imports.h) */
+	const bm_module_import *imports;
+	size_t nimports;
 } bm_release_options;
 #define BM_RELEASE_OPTIONS_VERSION 1
 #define BM_RELEASE_OPTIONS_INIT { BM_RELEASE_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, 0, NULL }

@@ -56,7 +56,14 @@ static void test_paths(void **state)
 	assert_string_equal(type_of("binaries/ab/ab12.sig/9B47A03D73E157A9.pb"), "BinarySignature");
 	assert_string_equal(type_of("log/2024/05/01/1714567890123-x.pb"), "LogEntry");
 	assert_string_equal(type_of("modules/github.com/org/lib/maintemplatev2/server/r1.pb"), "ModuleRef");
+	assert_string_equal(type_of("envs/prod/env.pb"), "Env");
+	assert_string_equal(type_of("envs/dev/alice/env.pb"), "Env");
+	assert_string_equal(type_of("envs/dev/alice/config/maintemplatev2/server/+keys/PORT/0000000001.pb"),
+			    "ConfigValue");
+	assert_string_equal(type_of("envs/prod/config/a/+keys/env.pb/0000000002.pb"), "ConfigValue");
+	assert_string_equal(type_of("envs/prod/config/a/b/+flags/new-ui/0000000001.pb"), "Flag");
 	/* not records */
+	assert_string_equal(type_of("envs/prod/config/a/+keys/K.pb"), "-"); /* no key folder */
 	assert_string_equal(type_of("projects/project.pb"), "-");          /* no project name */
 	assert_string_equal(type_of("projects/releases/r.pb"), "-");       /* no project name */
 	assert_string_equal(type_of("projects/foo/channels/x.pb"), "-");   /* no channel */

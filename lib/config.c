@@ -1,0 +1,1252 @@
+/* config.c: runtime config per project and env: typed values, one appended ConfigValue record
+ * per change under envs/<env>/config/<project>/+keys/<key>/<seq>.pb, resolved through the
+ * env's parent chain, with the meta commit of each value found on demand. */
+#include "config_int.h"
+#include "fs.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <jansson.h>
+
+#include "bootmeta/v1/config.pb-c.h"
+#include "bootmeta/pbjson.h"
+
+#define KEYS_DIR "+keys"
+
+/* ---- types and values ---- */
+
+const char *bm_config_type_str(bm_config_type type)
+{
+	switch (type) {
+	case BM_CONFIG_STRING: return "string";
+	case BM_CONFIG_INT64: return "int64";
+	case BM_CONFIG_DOUBLE: return "double";
+	case BM_CONFIG_BOOL: return "bool";
+	case BM_CONFIG_JSON: return "json";
+	}
+	return "unknown";
+}
+
+int bm_config_type_parse(bm_config_type *out, const char *name)
+{
+	static const struct { const char *name; bm_config_type type; } names[] = {
+		{ "string", BM_CONFIG_STRING }, { "str", BM_CONFIG_STRING },
+		{ "int64", BM_CONFIG_INT64 }, { "int", BM_CONFIG_INT64 }, { "integer", BM_CONFIG_INT64 },
+		{ "double", BM_CONFIG_DOUBLE }, { "float", BM_CONFIG_DOUBLE }, { "number", BM_CONFIG_DOUBLE },
+		{ "bool", BM_CONFIG_BOOL }, { "boolean", BM_CONFIG_BOOL },
+		{ "json", BM_CONFIG_JSON },
+	};
+	size_t i;
+	for (i = 0; name && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcasecmp(name, names[i].name)) {
+			*out = names[i].type;
+			return 0;
+		}
+	}
+	return bm_error_set(BM_EINVALID, "unknown config type \"%s\" (expected string, int64, double, bool or json)",
+			    name ? name : "");
+}
+
+void bm_config_value_dispose(bm_config_value *v)
+{
+	if (!v)
+		return;
+	free(v->key);
+	free(v->text);
+	free(v->project);
+	free(v->env);
+	free(v->actor);
+	free(v->reason);
+	free(v->reverted_from_commit);
+	free(v->path);
+	memset(v, 0, sizeof(*v));
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	if (!src) {
+		*dst = NULL;
+		return 0;
+	}
+	return bm__strdup(dst, src);
+}
+
+int bm_config_value_copy(bm_config_value *dst, const bm_config_value *src)
+{
+	int error;
+	*dst = *src;
+	dst->key = dst->text = dst->project = dst->env = dst->actor = dst->reason = NULL;
+	dst->reverted_from_commit = dst->path = NULL;
+	if ((error = dup_opt(&dst->key, src->key)) < 0 || (error = dup_opt(&dst->text, src->text)) < 0 ||
+	    (error = dup_opt(&dst->project, src->project)) < 0 || (error = dup_opt(&dst->env, src->env)) < 0 ||
+	    (error = dup_opt(&dst->actor, src->actor)) < 0 || (error = dup_opt(&dst->reason, src->reason)) < 0 ||
+	    (error = dup_opt(&dst->reverted_from_commit, src->reverted_from_commit)) < 0 ||
+	    (error = dup_opt(&dst->path, src->path)) < 0)
+		bm_config_value_dispose(dst);
+	return error;
+}
+
+int bm__utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned int c = *p, need, cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, cp = c & 0x07;
+		else
+			return 0;
+		for (p++; need; need--, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (*p & 0x3f);
+		}
+		if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (cp < 0x800 && c >= 0xe0) ||
+		    (cp < 0x10000 && c >= 0xf0))
+			return 0;
+	}
+	return 1;
+}
+
+static void fmt_double(char *out, size_t n, double d)
+{
+	int prec;
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(out, n, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			return;
+	}
+}
+
+int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *text)
+{
+	char canon[64];
+	const char *store = text;
+	size_t len;
+	char *end;
+
+	if (!text)
+		text = "";
+	len = strlen(text);
+	if (len > BM_CONFIG_VALUE_MAX)
+		return bm_error_set(BM_ETOOBIG, "value of %zu bytes is over the limit of %d bytes (64 KiB); keep "
+				    "large blobs in files and store their URL", len, BM_CONFIG_VALUE_MAX);
+	switch (type) {
+	case BM_CONFIG_STRING:
+		if (!bm__utf8_ok(text))
+			return bm_error_set(BM_EINVALID, "value is not valid UTF-8 text; encode binary data "
+					    "(base64) or keep it in a secret");
+		break;
+	case BM_CONFIG_INT64: {
+		long long ll;
+		errno = 0;
+		ll = strtoll(text, &end, 10);
+		if (!*text || *end || end == text || text[0] == ' ' || text[0] == '\t')
+			return bm_error_set(BM_EINVALID, "\"%.64s\" is not an int64 (expected a decimal integer "
+					    "such as 42 or -7)", text);
+		if (errno == ERANGE)
+			return bm_error_set(BM_EINVALID, "\"%.64s\" is out of the int64 range", text);
+		v->int64_value = ll;
+		snprintf(canon, sizeof(canon), "%lld", ll);
+		store = canon;
+		break;
+	}
+	case BM_CONFIG_DOUBLE: {
+		double d;
+		errno = 0;
+		d = strtod(text, &end);
+		if (!*text || *end || end == text || text[0] == ' ' || text[0] == '\t')
+			return bm_error_set(BM_EINVALID, "\"%.64s\" is not a double (expected a number such as "
+					    "0.25 or 1e-3)", text);
+		if (errno == ERANGE || !isfinite(d))
+			return bm_error_set(BM_EINVALID, "\"%.64s\" is not a finite double (no inf, nan or "
+					    "out-of-range numbers)", text);
+		v->double_value = d;
+		fmt_double(canon, sizeof(canon), d);
+		store = canon;
+		break;
+	}
+	case BM_CONFIG_BOOL:
+		if (!strcasecmp(text, "true") || !strcmp(text, "1") || !strcasecmp(text, "yes") || !strcasecmp(text, "on"))
+			v->bool_value = 1;
+		else if (!strcasecmp(text, "false") || !strcmp(text, "0") || !strcasecmp(text, "no") ||
+			 !strcasecmp(text, "off"))
+			v->bool_value = 0;
+		else
+			return bm_error_set(BM_EINVALID, "\"%.64s\" is not a bool (expected true or false; 1/0, "
+					    "yes/no and on/off are accepted too)", text);
+		store = v->bool_value ? "true" : "false";
+		break;
+	case BM_CONFIG_JSON: {
+		json_error_t jerr;
+		json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+		int ok;
+		if (!j)
+			return bm_error_set(BM_EINVALID, "value is not valid JSON: %s (at character %d)", jerr.text,
+					    jerr.position);
+		ok = json_is_object(j) || json_is_array(j);
+		json_decref(j);
+		if (!ok)
+			return bm_error_set(BM_EINVALID, "a json value must be an object or a list; use --type "
+					    "string, int64, double or bool for a scalar");
+		break;
+	}
+	default:
+		return bm_error_set(BM_EINVALID, "unknown config type %d", (int)type);
+	}
+	v->type = type;
+	free(v->text);
+	return bm__strdup(&v->text, store);
+}
+
+static int value_from_rec(bm_config_value *v, const Bootmeta__V1__ConfigValue *r, const char *path)
+{
+	int error = 0;
+	memset(v, 0, sizeof(*v));
+	v->tombstone = r->tombstone;
+	v->seq = r->seq;
+	v->time_ms = r->time_ms;
+	v->reverted_from_seq = r->reverted_from_seq;
+	if ((error = bm__strdup(&v->key, r->key)) < 0 || (error = bm__strdup(&v->project, r->project)) < 0 ||
+	    (error = bm__strdup(&v->env, r->env)) < 0 || (error = bm__strdup(&v->actor, r->actor)) < 0 ||
+	    (error = dup_opt(&v->reason, *r->reason ? r->reason : NULL)) < 0 ||
+	    (error = dup_opt(&v->reverted_from_commit, *r->reverted_from_commit ? r->reverted_from_commit : NULL)) < 0 ||
+	    (error = bm__strdup(&v->path, path)) < 0)
+		goto done;
+	if (r->tombstone) {
+		v->type = r->type >= 1 && r->type <= 5 ? (bm_config_type)r->type : BM_CONFIG_STRING;
+		error = bm__strdup(&v->text, "");
+		goto done;
+	}
+	switch (r->value_case) {
+	case BOOTMETA__V1__CONFIG_VALUE__VALUE_STRING_VALUE:
+		v->type = BM_CONFIG_STRING;
+		error = bm__strdup(&v->text, r->string_value);
+		break;
+	case BOOTMETA__V1__CONFIG_VALUE__VALUE_INT64_VALUE: {
+		char b[32];
+		v->type = BM_CONFIG_INT64;
+		v->int64_value = r->int64_value;
+		snprintf(b, sizeof(b), "%lld", (long long)r->int64_value);
+		error = bm__strdup(&v->text, b);
+		break;
+	}
+	case BOOTMETA__V1__CONFIG_VALUE__VALUE_DOUBLE_VALUE: {
+		char b[64];
+		v->type = BM_CONFIG_DOUBLE;
+		v->double_value = r->double_value;
+		fmt_double(b, sizeof(b), r->double_value);
+		error = bm__strdup(&v->text, b);
+		break;
+	}
+	case BOOTMETA__V1__CONFIG_VALUE__VALUE_BOOL_VALUE:
+		v->type = BM_CONFIG_BOOL;
+		v->bool_value = r->bool_value;
+		error = bm__strdup(&v->text, r->bool_value ? "true" : "false");
+		break;
+	case BOOTMETA__V1__CONFIG_VALUE__VALUE_JSON_VALUE:
+		v->type = BM_CONFIG_JSON;
+		error = bm__strdup(&v->text, r->json_value);
+		break;
+	default:
+		error = bm_error_set(BM_ECORRUPT, "%s holds no value and is not a tombstone", path);
+	}
+done:
+	if (error < 0)
+		bm_config_value_dispose(v);
+	return error;
+}
+
+static void rec_from_value(Bootmeta__V1__ConfigValue *r, const bm_config_value *v)
+{
+	bootmeta__v1__config_value__init(r);
+	r->project = v->project;
+	r->env = v->env;
+	r->key = v->key;
+	r->seq = v->seq;
+	r->type = (Bootmeta__V1__ConfigType)v->type;
+	r->tombstone = v->tombstone;
+	r->time_ms = v->time_ms;
+	r->actor = v->actor ? v->actor : (char *)"";
+	r->reason = v->reason ? v->reason : (char *)"";
+	r->reverted_from_seq = v->reverted_from_seq;
+	r->reverted_from_commit = v->reverted_from_commit ? v->reverted_from_commit : (char *)"";
+	if (v->tombstone)
+		return;
+	switch (v->type) {
+	case BM_CONFIG_STRING:
+		r->value_case = BOOTMETA__V1__CONFIG_VALUE__VALUE_STRING_VALUE;
+		r->string_value = v->text;
+		break;
+	case BM_CONFIG_INT64:
+		r->value_case = BOOTMETA__V1__CONFIG_VALUE__VALUE_INT64_VALUE;
+		r->int64_value = v->int64_value;
+		break;
+	case BM_CONFIG_DOUBLE:
+		r->value_case = BOOTMETA__V1__CONFIG_VALUE__VALUE_DOUBLE_VALUE;
+		r->double_value = v->double_value;
+		break;
+	case BM_CONFIG_BOOL:
+		r->value_case = BOOTMETA__V1__CONFIG_VALUE__VALUE_BOOL_VALUE;
+		r->bool_value = v->bool_value;
+		break;
+	case BM_CONFIG_JSON:
+		r->value_case = BOOTMETA__V1__CONFIG_VALUE__VALUE_JSON_VALUE;
+		r->json_value = v->text;
+		break;
+	}
+}
+
+/* ---- sets of values ---- */
+
+void bm_config_free(bm_config *c)
+{
+	size_t i;
+	if (!c)
+		return;
+	for (i = 0; i < c->count; i++)
+		bm_config_value_dispose(&c->values[i]);
+	free(c->values);
+	free(c->project);
+	free(c->env);
+	bm_strlist_dispose(&c->chain);
+	free(c);
+}
+
+static int config_new(bm_config **out, const char *project, const char *env)
+{
+	bm_config *c = calloc(1, sizeof(*c));
+	int error;
+	*out = NULL;
+	if (!c)
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	if ((error = bm__strdup(&c->project, project)) < 0 || (error = bm__strdup(&c->env, env)) < 0) {
+		bm_config_free(c);
+		return error;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Append a value, taking over what it owns. */
+static int config_push(bm_config *c, bm_config_value *v)
+{
+	/* capacity is 16, then doubles: grow at 0 and at every power of two from 16 */
+	if (c->count == 0 || (c->count >= 16 && (c->count & (c->count - 1)) == 0)) {
+		size_t na = c->count ? c->count * 2 : 16;
+		bm_config_value *p = realloc(c->values, na * sizeof(*p));
+		if (!p)
+			return bm_error_set(BM_ENOMEM, "out of memory");
+		c->values = p;
+	}
+	c->values[c->count++] = *v;
+	memset(v, 0, sizeof(*v));
+	return 0;
+}
+
+static int cmp_value(const void *a, const void *b)
+{
+	const bm_config_value *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static long find_index(const bm_config *c, const char *key)
+{
+	size_t lo = 0, hi = c->count;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(c->values[mid].key, key);
+		if (!r)
+			return (long)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+const bm_config_value *bm_config_get(const bm_config *c, const char *key)
+{
+	long i = c && key ? find_index(c, key) : -1;
+	return i < 0 ? NULL : &c->values[i];
+}
+
+/* ---- layout ---- */
+
+static int check_names(const char *project, const char *env)
+{
+	int error;
+	if ((error = bm_name_validate(project, BM_NAME_PROJECT)) < 0)
+		return error;
+	return bm_env_name_validate(env);
+}
+
+static int keys_dir(bm_buf *out, const char *project, const char *env)
+{
+	bm_buf_clear(out);
+	return bm_buf_printf(out, "envs/%s/config/%s/" KEYS_DIR, env, project);
+}
+
+static int key_dir(bm_buf *out, const char *project, const char *env, const char *key)
+{
+	bm_buf_clear(out);
+	return bm_buf_printf(out, "envs/%s/config/%s/" KEYS_DIR "/%s", env, project, key);
+}
+
+/* Protobuf unpacking from a small arena: a record's pieces come from one buffer instead of a
+ * malloc each (resolve unpacks hundreds of records). */
+typedef struct {
+	char buf[8192];
+	size_t used;
+} arena;
+
+static void *arena_alloc(void *data, size_t size)
+{
+	arena *a = data;
+	size_t at = (a->used + 15) & ~(size_t)15;
+	if (at + size <= sizeof(a->buf)) {
+		a->used = at + size;
+		return a->buf + at;
+	}
+	return malloc(size);
+}
+
+static void arena_free(void *data, void *ptr)
+{
+	arena *a = data;
+	if ((char *)ptr < a->buf || (char *)ptr >= a->buf + sizeof(a->buf))
+		free(ptr);
+}
+
+/* Read the record at `rel` of `fs` (whose path in the meta repo is `path`) and check it
+ * belongs where it lies. */
+static int read_value_at(bm_config_value *v, bm_fs *fs, const char *rel, const char *path, const char *project,
+			 const char *env, const char *key)
+{
+	Bootmeta__V1__ConfigValue *r = NULL;
+	bm_buf b = BM_BUF_INIT;
+	arena ar;
+	ProtobufCAllocator alloc = { arena_alloc, arena_free, &ar };
+	int error;
+	ar.used = 0;
+	if ((error = bm_fs_read(&b, fs, rel)) < 0)
+		return error;
+	r = bootmeta__v1__config_value__unpack(&alloc, b.size, (const uint8_t *)(b.ptr ? b.ptr : ""));
+	bm_buf_dispose(&b);
+	if (!r)
+		return bm_error_set(BM_ECORRUPT, "%s does not decode as a ConfigValue record; restore it from "
+				    "history (bootmeta log %s)", path, path);
+	if (strcmp(r->key, key) || strcmp(r->env, env) || strcmp(r->project, project))
+		error = bm_error_set(BM_ECORRUPT, "%s names key \"%s\" of %s in %s, not where it lies; it was "
+				     "made by hand", path, r->key, r->project, r->env);
+	else
+		error = value_from_rec(v, r, path);
+	protobuf_c_message_free_unpacked(&r->base, &alloc);
+	return error;
+}
+
+static int read_value(bm_config_value *v, bm_fs *fs, const char *path, const char *project, const char *env,
+		      const char *key)
+{
+	return read_value_at(v, fs, path, path, project, env, key);
+}
+
+/* The latest record of one key in one env: 1 found, 0 none, < 0 error. `next_seq` (may be
+ * NULL) gets the seq the next record takes. */
+static int read_latest(bm_config_value *v, uint64_t *next_seq, bm_fs *fs, const char *project, const char *env,
+		       const char *key)
+{
+	bm_buf dir = BM_BUF_INIT, path = BM_BUF_INIT;
+	bm_strlist l = BM_STRLIST_INIT;
+	const char *last;
+	int error;
+
+	if (next_seq)
+		*next_seq = 1;
+	if ((error = key_dir(&dir, project, env, key)) < 0)
+		goto done;
+	if ((error = bm_fs_list(&l, fs, dir.ptr)) < 0) {
+		if (error == BM_ENOTFOUND) {
+			bm_error_clear();
+			error = 0;
+		}
+		goto done;
+	}
+	if (!(last = bm__last_pb(&l)))
+		goto done;
+	if (!bm__seq_of(last)) {
+		error = bm_error_set(BM_ECORRUPT, "%s/%s is not a sequence-numbered record", dir.ptr, last);
+		goto done;
+	}
+	if (next_seq)
+		*next_seq = bm__seq_of(last) + 1;
+	if ((error = bm_buf_printf(&path, "%s/%s", dir.ptr, last)) < 0)
+		goto done;
+	if ((error = read_value(v, fs, path.ptr, project, env, key)) < 0)
+		goto done;
+	error = 1;
+done:
+	bm_strlist_dispose(&l);
+	bm_buf_dispose(&dir);
+	bm_buf_dispose(&path);
+	return error;
+}
+
+/* The layer of `env`; keys that `decided` holds are skipped (not read). */
+static int layer_read(bm_config **out, bm_fs *fs, const char *project, const char *env, const bm_config *decided);
+
+int bm_config_layer_fs(bm_config **out, bm_fs *fs, const char *project, const char *env)
+{
+	return layer_read(out, fs, project, env, NULL);
+}
+
+static int layer_read(bm_config **out, bm_fs *fs, const char *project, const char *env, const bm_config *decided)
+{
+	bm_config *c = NULL;
+	bm_fs *keys = NULL;
+	bm_buf dir = BM_BUF_INIT, rel = BM_BUF_INIT, full = BM_BUF_INIT, lastb = BM_BUF_INIT;
+	bm_strlist l = BM_STRLIST_INIT;
+	bm_config_value v;
+	size_t i;
+	int error;
+
+	*out = NULL;
+	memset(&v, 0, sizeof(v));
+	if ((error = check_names(project, env)) < 0)
+		return error;
+	if ((error = config_new(&c, project, env)) < 0)
+		return error;
+	if (bm_fs_commit(fs)) {
+		c->at = *bm_fs_commit(fs);
+		c->has_at = 1;
+	}
+	if ((error = keys_dir(&dir, project, env)) < 0)
+		goto done;
+	/* one view of the +keys folder: each key's reads start there, not at the root */
+	if ((error = bm__fs_sub(&keys, fs, dir.ptr)) < 0) {
+		if (error == BM_ENOTFOUND) { /* no keys in this layer */
+			bm_error_clear();
+			error = 0;
+			goto found;
+		}
+		goto done;
+	}
+	if ((error = bm_fs_list(&l, keys, "")) < 0)
+		goto done;
+	for (i = 0; i < l.count; i++) {
+		size_t n = strlen(l.items[i]);
+		const char *last;
+		if (n < 2 || l.items[i][n - 1] != '/')
+			continue;
+		l.items[i][n - 1] = '\0';
+		if (bm_name_validate(l.items[i], BM_NAME_KEY) < 0) {
+			bm_error_clear();
+			continue;
+		}
+		if (decided && find_index(decided, l.items[i]) >= 0)
+			continue; /* a higher layer sets it */
+		/* the newest record is the last entry: no listing of the key's folder */
+		if ((error = bm_fs_last(&lastb, keys, l.items[i])) < 0) {
+			if (error != BM_ENOTFOUND)
+				goto done;
+			bm_error_clear();
+			error = 0;
+			continue;
+		}
+		last = lastb.ptr;
+		if (!bm__seq_of(last)) {
+			error = bm_error_set(BM_ECORRUPT, "%s/%s/%s is not a sequence-numbered record", dir.ptr,
+					     l.items[i], last);
+			goto done;
+		}
+		bm_buf_clear(&rel);
+		bm_buf_clear(&full);
+		if ((error = bm_buf_puts(&rel, l.items[i])) < 0 || (error = bm_buf_putc(&rel, '/')) < 0 ||
+		    (error = bm_buf_puts(&rel, last)) < 0 || (error = bm_buf_put(&full, dir.ptr, dir.size)) < 0 ||
+		    (error = bm_buf_putc(&full, '/')) < 0 || (error = bm_buf_put(&full, rel.ptr, rel.size)) < 0)
+			goto done;
+		if ((error = read_value_at(&v, keys, rel.ptr, full.ptr, project, env, l.items[i])) < 0)
+			goto done;
+		if ((error = config_push(c, &v)) < 0)
+			goto done;
+	}
+found:
+	/* listing order is bytewise, the same order as strcmp: already sorted */
+	*out = c;
+	c = NULL;
+done:
+	bm_config_value_dispose(&v);
+	bm_config_free(c);
+	bm_fs_free(keys);
+	bm_strlist_dispose(&l);
+	bm_buf_dispose(&dir);
+	bm_buf_dispose(&rel);
+	bm_buf_dispose(&full);
+	bm_buf_dispose(&lastb);
+	return error;
+}
+
+/* Add the values of `layer` (none of whose keys `base` holds) to `base`, keeping key order;
+ * tombstones are dropped: a layer that unset a key lets the layers below answer. */
+static int merge_below(bm_config *base, bm_config *layer)
+{
+	bm_config_value *merged;
+	size_t i = 0, j = 0, n = 0;
+
+	merged = calloc(base->count + layer->count + 1, sizeof(*merged));
+	if (!merged)
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	while (i < base->count || j < layer->count) {
+		if (j < layer->count && layer->values[j].tombstone) {
+			bm_config_value_dispose(&layer->values[j++]);
+			continue;
+		}
+		if (j == layer->count || (i < base->count && strcmp(base->values[i].key, layer->values[j].key) < 0))
+			merged[n++] = base->values[i++];
+		else
+			merged[n++] = layer->values[j++];
+	}
+	free(base->values);
+	base->values = merged;
+	base->count = n;
+	free(layer->values);
+	layer->values = NULL;
+	layer->count = 0;
+	return 0;
+}
+
+int bm_config_resolve_fs(bm_config **out, bm_fs *fs, const char *project, const char *env)
+{
+	bm_config *c = NULL, *layer = NULL;
+	size_t i;
+	int error;
+
+	*out = NULL;
+	if ((error = check_names(project, env)) < 0)
+		return error;
+	if ((error = config_new(&c, project, env)) < 0)
+		return error;
+	if (bm_fs_commit(fs)) {
+		c->at = *bm_fs_commit(fs);
+		c->has_at = 1;
+	}
+	if ((error = bm_env_chain(&c->chain, fs, env)) < 0)
+		goto done;
+	/* from the env itself up to the root: a key is read only from the highest layer that
+	 * sets it */
+	for (i = 0; i < c->chain.count; i++) {
+		if ((error = layer_read(&layer, fs, project, c->chain.items[i], c)) < 0)
+			goto done;
+		if ((error = merge_below(c, layer)) < 0)
+			goto done;
+		bm_config_free(layer);
+		layer = NULL;
+	}
+	*out = c;
+	c = NULL;
+done:
+	bm_config_free(layer);
+	bm_config_free(c);
+	return error;
+}
+
+int bm_config_resolve(bm_config **out, bm_store *store, const char *project, const char *env,
+		      const bm_config_resolve_options *opts)
+{
+	bm_fs *fs = NULL;
+	int error;
+	*out = NULL;
+	if ((error = bm_store_fs(&fs, store, opts ? opts->at : NULL)) < 0)
+		return error;
+	if ((error = bm_config_resolve_fs(out, fs, project, env)) < 0)
+		goto done;
+	if (opts && opts->with_commits && (error = bm_config_find_commits(store, (*out)->values, (*out)->count)) < 0) {
+		bm_config_free(*out);
+		*out = NULL;
+	}
+done:
+	bm_fs_free(fs);
+	return error;
+}
+
+static int history_key(bm_config *c, bm_fs *fs, const char *project, const char *env, const char *key)
+{
+	bm_buf dir = BM_BUF_INIT, path = BM_BUF_INIT;
+	bm_strlist l = BM_STRLIST_INIT;
+	bm_config_value v;
+	size_t i;
+	int error;
+
+	memset(&v, 0, sizeof(v));
+	if ((error = key_dir(&dir, project, env, key)) < 0)
+		goto done;
+	if ((error = bm_fs_list(&l, fs, dir.ptr)) < 0) {
+		if (error == BM_ENOTFOUND) {
+			bm_error_clear();
+			error = 0;
+		}
+		goto done;
+	}
+	for (i = 0; i < l.count; i++) {
+		if (!bm__seq_of(l.items[i]))
+			continue;
+		bm_buf_clear(&path);
+		if ((error = bm_buf_printf(&path, "%s/%s", dir.ptr, l.items[i])) < 0)
+			goto done;
+		if ((error = read_value(&v, fs, path.ptr, project, env, key)) < 0)
+			goto done;
+		if ((error = config_push(c, &v)) < 0)
+			goto done;
+	}
+done:
+	bm_config_value_dispose(&v);
+	bm_strlist_dispose(&l);
+	bm_buf_dispose(&dir);
+	bm_buf_dispose(&path);
+	return error;
+}
+
+int bm_config_history(bm_config **out, bm_store *store, const char *project, const char *env, const char *key,
+		      const bm_config_resolve_options *opts)
+{
+	bm_config *c = NULL;
+	bm_fs *fs = NULL;
+	bm_strlist keys = BM_STRLIST_INIT;
+	bm_buf dir = BM_BUF_INIT;
+	size_t i;
+	int error;
+
+	*out = NULL;
+	if ((error = check_names(project, env)) < 0)
+		return error;
+	if (key && (error = bm_name_validate(key, BM_NAME_KEY)) < 0)
+		return error;
+	if ((error = bm_store_fs(&fs, store, opts ? opts->at : NULL)) < 0)
+		return error;
+	if ((error = config_new(&c, project, env)) < 0)
+		goto done;
+	if (bm_fs_commit(fs)) {
+		c->at = *bm_fs_commit(fs);
+		c->has_at = 1;
+	}
+	if (!bm_env_exists(fs, env)) {
+		bm_env *e = NULL;
+		error = bm_env_read(&e, fs, env); /* for its message */
+		bm_env_free(e);
+		goto done;
+	}
+	if (key) {
+		error = history_key(c, fs, project, env, key);
+	} else {
+		if ((error = keys_dir(&dir, project, env)) < 0)
+			goto done;
+		error = bm_fs_list(&keys, fs, dir.ptr);
+		if (error == BM_ENOTFOUND) {
+			bm_error_clear();
+			error = 0;
+		}
+		for (i = 0; !error && i < keys.count; i++) {
+			size_t n = strlen(keys.items[i]);
+			if (n < 2 || keys.items[i][n - 1] != '/')
+				continue;
+			keys.items[i][n - 1] = '\0';
+			if (bm_name_validate(keys.items[i], BM_NAME_KEY) < 0) {
+				bm_error_clear();
+				continue;
+			}
+			error = history_key(c, fs, project, env, keys.items[i]);
+		}
+	}
+	if (error < 0)
+		goto done;
+	if (c->count > 1)
+		qsort(c->values, c->count, sizeof(*c->values), cmp_value);
+	if (opts && opts->with_commits && (error = bm_config_find_commits(store, c->values, c->count)) < 0)
+		goto done;
+	*out = c;
+	c = NULL;
+done:
+	bm_config_free(c);
+	bm_fs_free(fs);
+	bm_strlist_dispose(&keys);
+	bm_buf_dispose(&dir);
+	return error;
+}
+
+/* ---- which meta commit added a record ---- */
+
+typedef struct {
+	bm_oid *oids;
+	size_t count, alloc;
+} oid_list;
+
+static int collect_commit(const bm_commit_info *info, void *payload)
+{
+	oid_list *l = payload;
+	if (l->count == l->alloc) {
+		size_t na = l->alloc ? l->alloc * 2 : 256;
+		bm_oid *p = realloc(l->oids, na * sizeof(*p));
+		if (!p)
+			return bm_error_set(BM_ENOMEM, "out of memory");
+		l->oids = p;
+		l->alloc = na;
+	}
+	l->oids[l->count++] = info->commit;
+	return 0;
+}
+
+int bm__find_commits(bm_store *store, const char *const *paths, size_t n, bm_oid *oids, int *has)
+{
+	oid_list commits = { NULL, 0, 0 };
+	bm_fs **views = NULL;
+	size_t i;
+	int error;
+
+	for (i = 0; i < n; i++)
+		has[i] = 0;
+	if (!n)
+		return 0;
+	/* newest first; a record, once added, is in every newer commit (append-only), so the
+	 * commit that added it is the oldest one that has it */
+	if ((error = bm_store_log(store, NULL, 0, collect_commit, &commits)) < 0)
+		goto done;
+	if (!commits.count)
+		goto done;
+	if (!(views = calloc(commits.count, sizeof(*views)))) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		size_t lo = 0, hi = commits.count;
+		if (!paths[i])
+			continue;
+		/* has(i) holds for [0, k] and not after: find the first index without it */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (!views[mid] && (error = bm_store_fs(&views[mid], store, &commits.oids[mid])) < 0)
+				goto done;
+			if (bm_fs_exists(views[mid], paths[i]) == 1)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo > 0) {
+			oids[i] = commits.oids[lo - 1];
+			has[i] = 1;
+		}
+	}
+done:
+	if (views)
+		for (i = 0; i < commits.count; i++)
+			bm_fs_free(views[i]);
+	free(views);
+	free(commits.oids);
+	return error;
+}
+
+int bm_config_find_commits(bm_store *store, bm_config_value *values, size_t n)
+{
+	const char **paths = NULL;
+	bm_oid *oids = NULL;
+	int *has = NULL;
+	size_t i;
+	int error;
+
+	if (!n)
+		return 0;
+	paths = calloc(n, sizeof(*paths));
+	oids = calloc(n, sizeof(*oids));
+	has = calloc(n, sizeof(*has));
+	if (!paths || !oids || !has) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		paths[i] = values[i].path;
+	if ((error = bm__find_commits(store, paths, n, oids, has)) < 0)
+		goto done;
+	for (i = 0; i < n; i++) {
+		values[i].has_commit = has[i];
+		if (has[i])
+			values[i].commit = oids[i];
+	}
+done:
+	free(paths);
+	free(oids);
+	free(has);
+	return error;
+}
+
+/* ---- writes ---- */
+
+void bm_config_changes_dispose(bm_config_changes *c)
+{
+	size_t i;
+	if (!c)
+		return;
+	for (i = 0; i < c->count; i++) {
+		bm_config_value_dispose(&c->items[i].before);
+		bm_config_value_dispose(&c->items[i].after);
+	}
+	free(c->items);
+	memset(c, 0, sizeof(*c));
+}
+
+typedef struct {
+	const char *project, *env;
+	bm_config_value *want; /* parsed: key, type, text, typed field, tombstone; revert fields */
+	size_t n;
+	const bm_config_write_options *opts;
+	bm_config_changes *out;
+	const char *verb;
+} write_ctx;
+
+static int same_value(const bm_config_value *a, const bm_config_value *b)
+{
+	return a->type == b->type && !strcmp(a->text ? a->text : "", b->text ? b->text : "");
+}
+
+static int project_must_exist(bm_fs *fs, const char *project)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	if ((error = bm_buf_printf(&p, "projects/%s/project.pb", project)) < 0)
+		return error;
+	if (bm_fs_exists(fs, p.ptr) != 1)
+		error = bm_error_set(BM_ENOTFOUND, "project \"%s\" does not exist; add it with `bootmeta project "
+				     "add %s`", project, project);
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static int write_fn(bm_txn *txn, void *payload)
+{
+	write_ctx *w = payload;
+	bm_fs *fs = bm_txn_fs(txn);
+	bm_buf dir = BM_BUF_INIT, path = BM_BUF_INIT, keys = BM_BUF_INIT;
+	Bootmeta__V1__ConfigValue rec;
+	size_t i, written = 0;
+	int error;
+
+	bm_config_changes_dispose(w->out);
+	if ((error = project_must_exist(fs, w->project)) < 0)
+		goto done;
+	if (!bm_env_exists(fs, w->env)) {
+		bm_env *e = NULL;
+		error = bm_env_read(&e, fs, w->env);
+		bm_env_free(e);
+		goto done;
+	}
+	if (!(w->out->items = calloc(w->n, sizeof(*w->out->items)))) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < w->n; i++) {
+		bm_config_change *ch = &w->out->items[i];
+		const bm_config_value *want = &w->want[i];
+		uint64_t seq;
+		w->out->count++;
+		if ((error = read_latest(&ch->before, &seq, fs, w->project, w->env, want->key)) < 0)
+			goto done;
+		ch->has_before = error == 1 && !ch->before.tombstone;
+		if (error == 1 && ch->before.tombstone)
+			bm_config_value_dispose(&ch->before);
+		error = 0;
+		if (want->tombstone && !ch->has_before) {
+			if (want->reverted_from_seq || want->reverted_from_commit) {
+				ch->unchanged = 1;
+			} else {
+				error = bm_error_set(BM_ENOTFOUND, "%s is not set in environment %s for %s (nothing "
+						     "to unset; see `bootmeta config resolve %s %s`)", want->key,
+						     w->env, w->project, w->project, w->env);
+				goto done;
+			}
+		}
+		if (!want->tombstone && ch->has_before && same_value(&ch->before, want))
+			ch->unchanged = 1;
+		if ((error = bm_config_value_copy(&ch->after, want)) < 0)
+			goto done;
+		if (ch->unchanged)
+			continue;
+		free(ch->after.project);
+		free(ch->after.env);
+		free(ch->after.actor);
+		free(ch->after.reason);
+		ch->after.project = ch->after.env = ch->after.actor = ch->after.reason = NULL;
+		if ((error = bm__strdup(&ch->after.project, w->project)) < 0 ||
+		    (error = bm__strdup(&ch->after.env, w->env)) < 0 ||
+		    (error = bm__strdup(&ch->after.actor, bm_txn_actor(txn))) < 0 ||
+		    (error = bm__strdup(&ch->after.reason, w->opts && w->opts->reason ? w->opts->reason : "")) < 0)
+			goto done;
+		if (ch->after.tombstone && ch->has_before)
+			ch->after.type = ch->before.type;
+		ch->after.seq = seq;
+		ch->after.time_ms = bm_txn_time_ms(txn);
+		if ((error = key_dir(&dir, w->project, w->env, want->key)) < 0)
+			goto done;
+		bm_buf_clear(&path);
+		if ((error = bm_buf_printf(&path, "%s/%010llu.pb", dir.ptr, (unsigned long long)seq)) < 0)
+			goto done;
+		free(ch->after.path);
+		if ((error = bm__strdup(&ch->after.path, path.ptr)) < 0)
+			goto done;
+		rec_from_value(&rec, &ch->after);
+		if ((error = bm__rec_add(txn, path.ptr, &rec.base)) < 0)
+			goto done;
+		if ((error = bm_buf_printf(&keys, "%s%s", written ? " " : "", want->key)) < 0)
+			goto done;
+		written++;
+	}
+	if (!written || (w->opts && w->opts->dry_run)) {
+		error = 1;
+		goto done;
+	}
+	error = bm_txn_message(txn, "config %s %s %s: %s%s%s", w->verb, w->project, w->env,
+			       keys.size > 400 ? "(many keys)" : keys.ptr,
+			       w->opts && w->opts->reason && *w->opts->reason ? "\n\n" : "",
+			       w->opts && w->opts->reason ? w->opts->reason : "");
+done:
+	bm_buf_dispose(&dir);
+	bm_buf_dispose(&path);
+	bm_buf_dispose(&keys);
+	return error;
+}
+
+static int run_write(bm_config_changes *out, bm_store *store, const char *project, const char *env,
+		     bm_config_value *want, size_t n, const bm_config_write_options *opts,
+		     const bm_write_options *wopts, const char *verb)
+{
+	write_ctx w = { project, env, want, n, opts, out, verb };
+	bm_oid commit, before;
+	int error, had_tip;
+
+	had_tip = bm_store_tip(&before, store) == 0;
+	bm_error_clear();
+	if ((error = bm_store_write(&commit, store, write_fn, &w, wopts)) < 0) {
+		bm_config_changes_dispose(out);
+		return error;
+	}
+	out->has_commit = 0;
+	if (!(opts && opts->dry_run) && (!had_tip || !bm_oid_equal(&commit, &before))) {
+		size_t i;
+		for (i = 0; i < out->count; i++)
+			if (!out->items[i].unchanged)
+				break;
+		if (i < out->count) {
+			out->commit = commit;
+			out->has_commit = 1;
+		}
+	}
+	return 0;
+}
+
+int bm_config_write(bm_config_changes *out, bm_store *store, const char *project, const char *env,
+		    const bm_config_assign *assigns, size_t n, const bm_config_write_options *opts,
+		    const bm_write_options *wopts)
+{
+	bm_config_value *want = NULL;
+	size_t i, j;
+	int error, sets = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = check_names(project, env)) < 0)
+		return error;
+	if (!n)
+		return bm_error_set(BM_EINVALID, "no keys given (expected KEY=VALUE ...)");
+	if (n > BM_CONFIG_MAX_KEYS)
+		return bm_error_set(BM_ETOOBIG, "%zu keys in one call; the limit is %d", n, BM_CONFIG_MAX_KEYS);
+	if (opts && opts->reason && strlen(opts->reason) > BM_CONFIG_REASON_MAX)
+		return bm_error_set(BM_ETOOBIG, "the reason is over %d bytes", BM_CONFIG_REASON_MAX);
+	if (!(want = calloc(n, sizeof(*want))))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		if ((error = bm_name_validate(assigns[i].key, BM_NAME_KEY)) < 0)
+			goto done;
+		for (j = 0; j < i; j++)
+			if (!strcmp(assigns[j].key, assigns[i].key)) {
+				error = bm_error_set(BM_EINVALID, "key %s is given twice", assigns[i].key);
+				goto done;
+			}
+		if ((error = bm__strdup(&want[i].key, assigns[i].key)) < 0)
+			goto done;
+		if (assigns[i].unset) {
+			want[i].tombstone = 1;
+			want[i].type = BM_CONFIG_STRING;
+			if ((error = bm__strdup(&want[i].text, "")) < 0)
+				goto done;
+		} else {
+			sets++;
+			if ((error = bm_config_value_parse(&want[i], assigns[i].type, assigns[i].value)) < 0) {
+				bm_error_prefix(error, "%s", assigns[i].key);
+				goto done;
+			}
+		}
+	}
+	error = run_write(out, store, project, env, want, n, opts, wopts, sets ? "set" : "unset");
+done:
+	for (i = 0; i < n; i++)
+		bm_config_value_dispose(&want[i]);
+	free(want);
+	return error;
+}
+
+int bm_config_revert(bm_config_changes *out, bm_store *store, const char *project, const char *env,
+		     const char *key, uint64_t seq, const char *commit, const bm_config_write_options *opts,
+		     const bm_write_options *wopts)
+{
+	bm_fs *fs = NULL;
+	bm_buf dir = BM_BUF_INIT, path = BM_BUF_INIT;
+	bm_config_value target;
+	bm_oid at;
+	char hex[BM_OID_HEXSZ + 1];
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	memset(&target, 0, sizeof(target));
+	if ((error = check_names(project, env)) < 0)
+		return error;
+	if ((error = bm_name_validate(key, BM_NAME_KEY)) < 0)
+		return error;
+	if (!seq == !commit)
+		return bm_error_set(BM_EINVALID, "revert needs exactly one of a sequence number or a meta commit");
+	if (seq) {
+		/* records never change, so the tip's copy of seq N is the one */
+		if ((error = bm_store_fs(&fs, store, NULL)) < 0)
+			goto done;
+		if ((error = key_dir(&dir, project, env, key)) < 0 ||
+		    (error = bm_buf_printf(&path, "%s/%010llu.pb", dir.ptr, (unsigned long long)seq)) < 0)
+			goto done;
+		if (bm_fs_exists(fs, path.ptr) != 1) {
+			error = bm_error_set(BM_ENOTFOUND, "%s has no record %llu in environment %s for %s (see "
+					     "`bootmeta config history %s %s %s`)", key, (unsigned long long)seq,
+					     env, project, project, env, key);
+			goto done;
+		}
+		if ((error = read_value(&target, fs, path.ptr, project, env, key)) < 0)
+			goto done;
+		target.reverted_from_seq = seq;
+	} else {
+		if ((error = bm_store_resolve(&at, store, commit)) < 0)
+			goto done;
+		if ((error = bm_store_fs(&fs, store, &at)) < 0)
+			goto done;
+		if ((error = read_latest(&target, NULL, fs, project, env, key)) < 0)
+			goto done;
+		if (error == 0) {
+			target.tombstone = 1;
+			target.type = BM_CONFIG_STRING;
+			if ((error = bm__strdup(&target.key, key)) < 0 || (error = bm__strdup(&target.text, "")) < 0)
+				goto done;
+		}
+		bm_oid_fmt(hex, &at);
+		free(target.reverted_from_commit);
+		if ((error = bm__strdup(&target.reverted_from_commit, hex)) < 0)
+			goto done;
+		target.reverted_from_seq = 0;
+	}
+	if (target.tombstone) {
+		free(target.text);
+		if ((error = bm__strdup(&target.text, "")) < 0)
+			goto done;
+	}
+	error = run_write(out, store, project, env, &target, 1, opts, wopts, "revert");
+done:
+	bm_config_value_dispose(&target);
+	bm_fs_free(fs);
+	bm_buf_dispose(&dir);
+	bm_buf_dispose(&path);
+	return error;
+}
+
+int bm_config_value_record_json(bm_buf *out, const bm_config_value *v)
+{
+	Bootmeta__V1__ConfigValue r;
+	rec_from_value(&r, v);
+	return bm_pbjson_write(out, &r.base, NULL);
+}
+
+/* ---- env-file output ---- */
+
+static int env_name_ok(const char *k)
+{
+	const char *p;
+	if (!((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || *k == '_'))
+		return 0;
+	for (p = k; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return 0;
+	return 1;
+}
+
+/* A value both parsers read literally when written bare. */
+static int portable(const char *v)
+{
+	size_t n = strlen(v);
+	if (n && (v[0] == ' ' || v[0] == '\t' || v[0] == '\'' || v[0] == '"'))
+		return 0;
+	if (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		return 0;
+	return !strpbrk(v, "\\\n\r");
+}
+
+int bm_config_format_env(bm_buf *out, const bm_config *config, bm_config_env_style style)
+{
+	bm_buf bad = BM_BUF_INIT;
+	size_t i, nbad = 0;
+	int error = 0;
+
+	for (i = 0; i < config->count && !error; i++) {
+		const bm_config_value *v = &config->values[i];
+		const char *t = v->text ? v->text : "", *p;
+		const char *why = NULL;
+		if (!env_name_ok(v->key))
+			why = "not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
+		else if (style == BM_CONFIG_ENV_PORTABLE && !portable(t))
+			why = "a newline, backslash, leading quote or edge whitespace, which systemd and docker read "
+			      "differently (use --format systemd or --format docker)";
+		else if (style == BM_CONFIG_ENV_DOCKER && strpbrk(t, "\n\r"))
+			why = "a newline, which docker --env-file cannot hold";
+		if (why) {
+			if (nbad++ < 8)
+				error = bm_buf_printf(&bad, "%s%s: %s", nbad > 1 ? "; " : "", v->key, why);
+			continue;
+		}
+		if ((error = bm_buf_printf(out, "%s=", v->key)) < 0)
+			break;
+		if (style != BM_CONFIG_ENV_SYSTEMD || portable(t)) {
+			error = bm_buf_printf(out, "%s\n", t);
+			continue;
+		}
+		/* systemd: a double-quoted value, with \ " ` $ escaped; newlines are kept */
+		if ((error = bm_buf_putc(out, '"')) < 0)
+			break;
+		for (p = t; *p && !error; p++) {
+			if (strchr("\\\"`$", *p))
+				error = bm_buf_putc(out, '\\');
+			if (!error)
+				error = bm_buf_putc(out, *p);
+		}
+		if (!error)
+			error = bm_buf_puts(out, "\"\n");
+	}
+	if (!error && nbad)
+		error = bm_error_set(BM_EINVALID, "%zu key(s) cannot be written as an env file: %s%s", nbad,
+				     bad.ptr, nbad > 8 ? "; ..." : "");
+	bm_buf_dispose(&bad);
+	return error;
+}

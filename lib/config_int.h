@@ -1,0 +1,31 @@
+/* config_int.h: internals shared by env.c, config.c, flagstore.c and genlog.c: packing and
+ * unpacking protobuf records through bm_fs and transactions. */
+#ifndef BM_CONFIG_INTERNAL_H
+#define BM_CONFIG_INTERNAL_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "bootmeta.h"
+
+/* Pack `msg` and stage it at `path` in `txn`. */
+int bm__rec_add(bm_txn *txn, const char *path, const ProtobufCMessage *msg);
+/* Pack `msg` into `out` (cleared first). */
+int bm__rec_pack(bm_buf *out, const ProtobufCMessage *msg);
+/* Read and unpack the record at `path`; BM_ENOTFOUND, BM_ECORRUPT (naming the path). The
+ * caller frees *out with protobuf_c_message_free_unpacked. */
+int bm__rec_read(ProtobufCMessage **out, bm_fs *fs, const char *path, const ProtobufCMessageDescriptor *desc);
+/* strdup that reports BM_ENOMEM: 0 or BM_ENOMEM. */
+int bm__strdup(char **out, const char *s);
+/* Well-formed UTF-8 (no overlongs, surrogates, or code points past U+10FFFF). */
+int bm__utf8_ok(const char *s);
+/* The last entry of a folder listing that ends in ".pb" (NULL when none). */
+const char *bm__last_pb(const bm_strlist *l);
+/* Parse a "%010u.pb" sequence file name: the number, or 0 when it is not one. */
+uint64_t bm__seq_of(const char *name);
+
+/* For each of `n` record paths, the meta commit that added it (has[i] 0 when not found):
+ * one walk of main's history, then a binary search per path over it (records are never
+ * removed, so a path is in every commit from the one that added it on). */
+int bm__find_commits(bm_store *store, const char *const *paths, size_t n, bm_oid *oids, int *has);
+
+#endif

@@ -1,0 +1,192 @@
+/* cli_cfg.c: helpers shared by the env, dev, config, flag and log commands. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/time.h>
+
+#include "cli_cfg.h"
+
+static bm_buf env_source = BM_BUF_INIT;
+
+int cli_env_resolve(bm_cli *cli, bm_buf *out, const char **source)
+{
+	const char *fromenv = getenv("BOOTMETA_ENV");
+	int error;
+
+	bm_buf_clear(out);
+	if (cli->env && *cli->env) {
+		if (source)
+			*source = fromenv && cli->env == fromenv ? "$BOOTMETA_ENV" : "--env";
+		if ((error = bm_env_name_validate(cli->env)) < 0)
+			return error;
+		return bm_buf_puts(out, cli->env);
+	}
+	bm_buf_clear(&env_source);
+	error = bm_checkout_env_read(out, &env_source, NULL);
+	if (error == BM_ENOTFOUND)
+		return bm_error_set(BM_ENOTFOUND, "no environment given: pass ENV, --env ENV or $BOOTMETA_ENV, or "
+				    "run `bootmeta dev use ENV` in your source checkout");
+	if (source)
+		*source = env_source.ptr;
+	return error;
+}
+
+int cli_json_print(json_t *j)
+{
+	if (!j) {
+		fputs("null\n", stdout);
+		return BM_EXIT_OK;
+	}
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
+	fputc('\n', stdout);
+	json_decref(j);
+	return BM_EXIT_OK;
+}
+
+json_t *cli_jstr(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	return j ? j : json_stringn_nocheck(s ? s : "", s ? strlen(s) : 0);
+}
+
+json_t *cli_joid(const bm_oid *oid, int has)
+{
+	char hex[BM_OID_HEXSZ + 1];
+	if (!has || !oid)
+		return json_null();
+	bm_oid_fmt(hex, oid);
+	return json_string(hex);
+}
+
+json_t *cli_config_value_json(const bm_config_value *v)
+{
+	if (v->tombstone)
+		return json_null();
+	switch (v->type) {
+	case BM_CONFIG_INT64: return json_integer((json_int_t)v->int64_value);
+	case BM_CONFIG_DOUBLE: return json_real(v->double_value);
+	case BM_CONFIG_BOOL: return json_boolean(v->bool_value);
+	case BM_CONFIG_JSON: {
+		json_t *j = json_loads(v->text ? v->text : "null", JSON_DECODE_ANY, NULL);
+		return j ? j : cli_jstr(v->text);
+	}
+	default: return cli_jstr(v->text);
+	}
+}
+
+json_t *cli_config_value_full_json(const bm_config_value *v)
+{
+	char t[40];
+	json_t *o = json_object();
+	cli_time_fmt(t, sizeof(t), v->time_ms);
+	json_object_set_new(o, "key", cli_jstr(v->key));
+	json_object_set_new(o, "value", cli_config_value_json(v));
+	json_object_set_new(o, "type", json_string(bm_config_type_str(v->type)));
+	if (v->tombstone)
+		json_object_set_new(o, "tombstone", json_true());
+	json_object_set_new(o, "env", cli_jstr(v->env));
+	json_object_set_new(o, "seq", json_integer((json_int_t)v->seq));
+	json_object_set_new(o, "metaCommit", cli_joid(&v->commit, v->has_commit));
+	json_object_set_new(o, "actor", cli_jstr(v->actor));
+	json_object_set_new(o, "timeMs", json_integer(v->time_ms));
+	json_object_set_new(o, "time", json_string(t));
+	if (v->reason && *v->reason)
+		json_object_set_new(o, "reason", cli_jstr(v->reason));
+	if (v->reverted_from_seq)
+		json_object_set_new(o, "revertedFromSeq", json_integer((json_int_t)v->reverted_from_seq));
+	if (v->reverted_from_commit && *v->reverted_from_commit)
+		json_object_set_new(o, "revertedFromCommit", cli_jstr(v->reverted_from_commit));
+	json_object_set_new(o, "path", cli_jstr(v->path));
+	return o;
+}
+
+static int64_t now_ms(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+int cli_time_parse(int64_t *out_ms, const char *s)
+{
+	struct tm tm;
+	char *end;
+	long long n;
+	size_t len = s ? strlen(s) : 0;
+
+	if (!len)
+		return bm_error_set(BM_EINVALID, "empty time");
+	/* a duration back from now */
+	n = strtoll(s, &end, 10);
+	if (end != s && n >= 0 && end[0] && !end[1] && strchr("smhdw", end[0])) {
+		static const struct { char c; int64_t ms; } u[] = {
+			{ 's', 1000 }, { 'm', 60000 }, { 'h', 3600000 }, { 'd', 86400000 }, { 'w', 604800000 },
+		};
+		size_t i;
+		for (i = 0; i < 5; i++)
+			if (u[i].c == end[0]) {
+				if (n > INT64_MAX / u[i].ms)
+					break;
+				*out_ms = now_ms() - n * u[i].ms;
+				return 0;
+			}
+	}
+	if (end != s && !*end && len >= 10) { /* milliseconds since the epoch */
+		*out_ms = n;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && (*end == 'T' || *end == ' ')) {
+		char *e2 = strptime(end + 1, "%H:%M:%S", &tm);
+		if (!e2 || (*e2 && strcmp(e2, "Z")))
+			end = NULL;
+		else
+			end = e2 + (*e2 == 'Z');
+	}
+	if (!end || *end)
+		return bm_error_set(BM_EINVALID, "\"%s\" is not a time (expected 2026-01-02, 2026-01-02T03:04:05Z, "
+				    "a duration back from now such as 90m, 2h or 7d, or milliseconds since the epoch)", s);
+	*out_ms = (int64_t)timegm(&tm) * 1000;
+	return 0;
+}
+
+void cli_cell(FILE *f, const char *s, size_t max)
+{
+	size_t n = 0;
+	for (; s && *s; s++, n++) {
+		if (max && n >= max) {
+			fputs("...", f);
+			return;
+		}
+		if (*s == '\n')
+			fputs("\\n", f);
+		else if (*s == '\t')
+			fputs("\\t", f);
+		else if (*s == '\r')
+			fputs("\\r", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+int cli_take_json(bm_cli *cli, int argc, char **argv)
+{
+	int i, j;
+	for (i = j = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			for (; i < argc; i++)
+				argv[j++] = argv[i];
+			break;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			cli->json = 1;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	if (j < argc)
+		argv[j] = NULL;
+	return j;
+}
