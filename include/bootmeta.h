@@ -22,6 +22,7 @@
 #include "bootmeta/buildinfo.h"
 #include "bootmeta/sign.h"
 #include "bootmeta/secret.h"
+#include "bootmeta/trust.h"
 
 #ifdef __cplusplus
 extern "C" {

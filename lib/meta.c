@@ -6,6 +6,7 @@
 #include "bootmeta/meta.h"
 #include "bootmeta/names.h"
 #include "bootmeta/record.h"
+#include "bootmeta/trust.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <git2.h>
 #include <sodium.h>
@@ -828,6 +830,7 @@ typedef struct {
 	uint64_t size;
 	const bm_binary_options *o;
 	bm_buf packed;
+	const char *signature, *signer_key_id; /* checked before the transaction */
 } binary_ctx;
 
 static int binary_txn(bm_txn *txn, void *payload)
@@ -863,6 +866,8 @@ static int binary_txn(bm_txn *txn, void *payload)
 	b.urls = (char **)c->o->urls;
 	b.created_ms = bm_txn_time_ms(txn);
 	b.actor = (char *)bm_txn_actor(txn);
+	b.signature = (char *)(c->signature ? c->signature : "");
+	b.signer_key_id = (char *)(c->signer_key_id ? c->signer_key_id : "");
 	if ((error = pack(&c->packed, &b.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
 		goto done;
 	error = bm_txn_message(txn, "binary add %.16s (%s %s %s/%s)", c->sha256, c->project, c->release, b.os, b.arch);
@@ -872,52 +877,115 @@ done:
 	return error;
 }
 
+static int binary_options_check(const bm_binary_options *o)
+{
+	size_t i;
+	int error;
+	if (o->version != BM_BINARY_OPTIONS_VERSION)
+		return bm_error_set(BM_EINVALID, "bm_binary_options version %u not supported", o->version);
+	if ((o->os && (error = token_check(o->os, "os", "linux")) < 0) ||
+	    (o->arch && (error = token_check(o->arch, "arch", "amd64")) < 0))
+		return error;
+	if (o->nurls > BM_META_MAX_URLS)
+		return bm_error_set(BM_EINVALID, "%zu URLs, over the limit of %d", o->nurls, BM_META_MAX_URLS);
+	for (i = 0; i < o->nurls; i++)
+		if ((error = url_check(o->urls[i], "binary URL")) < 0)
+			return error;
+	if (o->sign_key && o->signature)
+		return bm_error_set(BM_EINVALID, "give a key to sign with or a signature made elsewhere, not both");
+	return 0;
+}
+
+static int binary_write(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, binary_ctx *c)
+{
+	bm_write_options w;
+	int error;
+	write_opts(&w, c->o->write);
+	if ((error = bm_store_write(out_commit, store, binary_txn, c, &w)) == 0)
+		error = unpack_out((void **)out, &bootmeta__v1__binary__descriptor, &c->packed);
+	bm_buf_dispose(&c->packed);
+	return error;
+}
+
 int bm_binary_add_digest(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
 			 const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts)
 {
 	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
-	binary_ctx c = { project, release, sha256, size, NULL, BM_BUF_INIT };
-	bm_write_options w;
-	size_t i;
+	binary_ctx c = { project, release, sha256, size, NULL, BM_BUF_INIT, NULL, NULL };
 	int error;
 
 	if (out)
 		*out = NULL;
 	c.o = opts ? opts : &defaults;
-	if (c.o->version != BM_BINARY_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_binary_options version %u not supported", c.o->version);
 	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 ||
-	    (error = bm_sha256_check(sha256)) < 0)
+	    (error = bm_sha256_check(sha256)) < 0 || (error = binary_options_check(c.o)) < 0)
 		return error;
-	if ((c.o->os && (error = token_check(c.o->os, "os", "linux")) < 0) ||
-	    (c.o->arch && (error = token_check(c.o->arch, "arch", "amd64")) < 0))
-		return error;
-	if (c.o->nurls > BM_META_MAX_URLS)
-		return bm_error_set(BM_EINVALID, "%zu URLs, over the limit of %d", c.o->nurls, BM_META_MAX_URLS);
-	for (i = 0; i < c.o->nurls; i++)
-		if ((error = url_check(c.o->urls[i], "binary URL")) < 0)
-			return error;
-	write_opts(&w, c.o->write);
-	if ((error = bm_store_write(out_commit, store, binary_txn, &c, &w)) == 0)
-		error = unpack_out((void **)out, &bootmeta__v1__binary__descriptor, &c.packed);
-	bm_buf_dispose(&c.packed);
+	if (c.o->sign_key || c.o->signature)
+		return bm_error_set(BM_EINVALID, "a signature needs the file itself (minisign signs its bytes): use "
+						 "bm_binary_add, or sign later with bm_binary_sign");
+	return binary_write(out, out_commit, store, &c);
+}
+
+/* Sign (or take the given signature) and check it against the tip's keys/signers, before
+ * the transaction: keys are only ever added, so one trusted at the tip stays trusted. */
+static int binary_signature_prepare(bm_buf *minisig, char key_id[BM_MINISIGN_KEYID_HEXSZ + 1], bm_store *store,
+				    const binary_ctx *c, const char *file)
+{
+	Bootmeta__V1__Binary b = BOOTMETA__V1__BINARY__INIT;
+	bm_fs *fs = NULL;
+	bm_buf tc = BM_BUF_INIT;
+	int error;
+
+	b.sha256 = (char *)c->sha256;
+	b.size = c->size;
+	b.project = (char *)c->project;
+	b.release = (char *)c->release;
+	if (c->o->sign_key) {
+		if ((error = bm_binary_trusted_comment(&tc, c->project, c->release, c->sha256, c->size,
+						       (int64_t)time(NULL))) < 0 ||
+		    (error = bm_minisign_sign_file_with(minisig, c->o->sign_key, file, tc.ptr, NULL)) < 0)
+			goto done;
+	} else if ((error = bm_buf_puts(minisig, c->o->signature)) < 0) {
+		goto done;
+	}
+	if ((error = bm_store_fs(&fs, store, NULL)) < 0)
+		goto done;
+	error = bm_binary_signature_check(key_id, fs, file, minisig->ptr, &b);
+done:
+	bm_fs_free(fs);
+	bm_buf_dispose(&tc);
 	return error;
 }
 
 int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
 		  const char *release, const char *file, const bm_binary_options *opts)
 {
-	char hex[65];
-	uint64_t size = 0;
+	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
+	binary_ctx c = { project, release, NULL, 0, NULL, BM_BUF_INIT, NULL, NULL };
+	bm_buf minisig = BM_BUF_INIT;
+	char hex[65], key_id[BM_MINISIGN_KEYID_HEXSZ + 1];
 	int error;
+
 	if (out)
 		*out = NULL;
+	c.o = opts ? opts : &defaults;
 	/* names first: a bad name is reported before the file is read */
-	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0)
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 ||
+	    (error = binary_options_check(c.o)) < 0)
 		return error;
-	if ((error = bm_file_sha256(hex, &size, file)) < 0)
+	if ((error = bm_file_sha256(hex, &c.size, file)) < 0)
 		return error;
-	return bm_binary_add_digest(out, out_commit, store, project, release, hex, size, opts);
+	c.sha256 = hex;
+	if (c.o->sign_key || c.o->signature) {
+		if ((error = binary_signature_prepare(&minisig, key_id, store, &c, file)) < 0)
+			goto done;
+		c.signature = minisig.ptr;
+		c.signer_key_id = key_id;
+	}
+	error = binary_write(out, out_commit, store, &c);
+done:
+	bm_buf_dispose(&minisig);
+	return error;
 }
 
 int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256)

@@ -702,3 +702,62 @@ int bm_minisign_verify_file(bm_minisign_result *out, const char *minisig_text, c
 	free(keys);
 	return error;
 }
+
+/* ---- reading a signature without the file ---- */
+
+int bm_minisign_sig_parse(bm_minisign_result *out, const char *minisig_text)
+{
+	minisig m;
+	int error;
+
+	if ((error = minisig_parse(&m, minisig_text)) < 0)
+		return error;
+	bm_buf_clear(&out->trusted_comment);
+	bm_buf_clear(&out->untrusted_comment);
+	bm_minisign_key_id_fmt(out->key_id_hex, m.key_id);
+	out->key_index = 0;
+	out->prehashed = m.alg[1] == 'D';
+	if ((error = bm_buf_put(&out->trusted_comment, m.trusted, m.trusted_len)) < 0 ||
+	    (error = bm_buf_put(&out->untrusted_comment, m.untrusted, m.untrusted_len)) < 0)
+		return error;
+	return 0;
+}
+
+int bm_minisign_verify_comment(bm_minisign_result *out, const char *minisig_text,
+			       const bm_minisign_pubkey *keys, size_t nkeys)
+{
+	const bm_minisign_pubkey *pk = NULL;
+	unsigned char *gmsg = NULL;
+	char hex[BM_MINISIGN_KEYID_HEXSZ + 1];
+	minisig m;
+	size_t i;
+	int error;
+
+	if ((error = minisig_parse(&m, minisig_text)) < 0)
+		return error;
+	for (i = 0; i < nkeys && !pk; i++)
+		if (!memcmp(keys[i].key_id, m.key_id, 8))
+			pk = &keys[i];
+	if (!pk) {
+		bm_minisign_key_id_fmt(hex, m.key_id);
+		return bm_error_set(BM_ENOTFOUND, "signed by key %s, which is not %s", hex,
+				    nkeys ? "one of the trusted keys" : "trusted (no trusted keys given)");
+	}
+	if (!(gmsg = malloc(crypto_sign_BYTES + m.trusted_len + 1)))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	memcpy(gmsg, m.sig, crypto_sign_BYTES);
+	memcpy(gmsg + crypto_sign_BYTES, m.trusted, m.trusted_len);
+	if (crypto_sign_verify_detached(m.global_sig, gmsg, crypto_sign_BYTES + m.trusted_len, pk->key) != 0) {
+		error = bm_error_set(BM_EVERIFY, "the trusted comment's signature does not verify with key %s: the "
+						 "signature was changed", pk->key_id_hex);
+		goto done;
+	}
+	if (out) {
+		if ((error = bm_minisign_sig_parse(out, minisig_text)) < 0)
+			goto done;
+		out->key_index = (size_t)(pk - keys);
+	}
+done:
+	free(gmsg);
+	return error;
+}

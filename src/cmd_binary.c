@@ -1,23 +1,55 @@
-/* cmd_binary.c: `bootmeta binary add|show`. */
+/* cmd_binary.c: `bootmeta binary add|show|sign|verify`. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "cli_keys.h"
+#include "cli_trust.h"
+
+#define MINISIG_FILE_MAX (64 * 1024)
 
 static const char usage[] =
 	"usage: bootmeta binary add PROJECT RELEASE FILE --os OS --arch ARCH [--url URL]...\n"
-	"       bootmeta binary show SHA256\n\n"
+	"                           [--sign KEYFILE | --signature FILE.minisig]\n"
+	"       bootmeta binary show SHA256\n"
+	"       bootmeta binary sign FILE (--key KEYFILE | --signature FILE.minisig)\n"
+	"       bootmeta binary verify FILE [--project PROJECT] [--sha256 SHA256] [--trusted-keys FILE]...\n\n"
 	"add hashes FILE (sha256 and size, streamed) and records it as built from RELEASE of\n"
 	"PROJECT, under binaries/<sha256[0:2]>/<sha256>.pb. --url says where the artifact lives.\n"
-	"A binary is recorded once; adding the same file again is refused.\n";
+	"A binary is recorded once; adding the same file again is refused.\n\n"
+	"--sign KEYFILE signs FILE with a minisign secret key (password from $BOOTMETA_PASSWORD or\n"
+	"the terminal) and stores the .minisig text in the record, in the same commit; the trusted\n"
+	"comment is \"timestamp:<t>\\tproject:<P>\\trelease:<R>\\tsha256:<hex>\\tsize:<n>\".\n"
+	"--signature attaches a .minisig made elsewhere (`minisign -S`). Either must verify over\n"
+	"FILE with a key the meta repo trusts (`bootmeta key trust KEY.pub`), or nothing is written.\n\n"
+	"sign adds a signature to a binary recorded earlier (a record is never rewritten):\n"
+	"binaries/<sha256[0:2]>/<sha256>.sig/<KEY-ID>.pb, one per key. It needs FILE itself:\n"
+	"minisign signs the bytes, not the digest.\n\n"
+	"verify hashes FILE, finds its record, checks sha256 and size (and --project, --sha256 when\n"
+	"given) and verifies every signature. Trusted keys: --trusted-keys FILE (repeatable), else\n"
+	"$BOOTMETA_TRUSTED_KEYS, else ~/.config/bootmeta/trusted_keys when it exists (a pinned\n"
+	"file: one minisign public key a line, or .pub files concatenated; then ONLY those keys\n"
+	"count), else the meta repo's keys/signers. Exit 0 only when at least one signature by a\n"
+	"trusted key verifies over FILE with a trusted comment naming this binary.\n";
+
+static int read_minisig(bm_cli *cli, bm_buf *out, const char *path)
+{
+	if (cli_read_text(out, path, MINISIG_FILE_MAX) < 0)
+		return cli_fail(cli, "reading the signature");
+	return BM_EXIT_OK;
+}
 
 static int binary_add(bm_cli *cli, int argc, char **argv)
 {
+	enum { OPT_SIGN = 256, OPT_SIGNATURE };
 	static const struct option opts[] = {
 		{ "os", required_argument, NULL, 'o' },
 		{ "arch", required_argument, NULL, 'a' },
 		{ "url", required_argument, NULL, 'u' },
+		{ "sign", required_argument, NULL, OPT_SIGN },
+		{ "signature", required_argument, NULL, OPT_SIGNATURE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -25,9 +57,11 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 	bm_write_options w;
 	bm_strlist urls = BM_STRLIST_INIT;
 	Bootmeta__V1__Binary *b = NULL;
+	bm_minisign_seckey *sk = NULL;
 	bm_store *s = NULL;
-	bm_buf out = BM_BUF_INIT;
+	bm_buf out = BM_BUF_INIT, sig = BM_BUF_INIT;
 	bm_oid mc;
+	const char *keyfile = NULL, *sigfile = NULL;
 	char hex[BM_OID_HEXSZ + 1];
 	int c, rc = BM_EXIT_FAIL;
 
@@ -36,6 +70,8 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		case 'o': bo.os = optarg; break;
 		case 'a': bo.arch = optarg; break;
 		case 'u': bm_strlist_add(&urls, optarg); break;
+		case OPT_SIGN: keyfile = optarg; break;
+		case OPT_SIGNATURE: sigfile = optarg; break;
 		case 'h': fputs(usage, stdout); rc = BM_EXIT_OK; goto done;
 		default: rc = cli_usage(usage, NULL); goto done;
 		}
@@ -48,6 +84,10 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		rc = cli_usage(usage, "binary add needs --os and --arch (e.g. --os linux --arch amd64)");
 		goto done;
 	}
+	if (keyfile && sigfile) {
+		rc = cli_usage(usage, "give --sign KEYFILE or --signature FILE.minisig, not both");
+		goto done;
+	}
 	bo.urls = (const char *const *)urls.items;
 	bo.nurls = urls.count;
 	cli_write_options(&w, cli);
@@ -57,7 +97,18 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "binary add");
 		goto done;
 	}
-	cli_progress(cli, "hashing %s and recording it as %s %s", argv[optind + 2], argv[optind], argv[optind + 1]);
+	if (keyfile) {
+		if ((rc = cli_seckey_load(cli, &sk, keyfile)) != BM_EXIT_OK)
+			goto done;
+		bo.sign_key = sk;
+	} else if (sigfile) {
+		if ((rc = read_minisig(cli, &sig, sigfile)) != BM_EXIT_OK)
+			goto done;
+		bo.signature = sig.ptr;
+	}
+	rc = BM_EXIT_FAIL;
+	cli_progress(cli, "hashing %s and recording it as %s %s%s", argv[optind + 2], argv[optind], argv[optind + 1],
+		     keyfile ? " (signed)" : sigfile ? " (with its signature)" : "");
 	if (bm_binary_add(&b, &mc, s, argv[optind], argv[optind + 1], argv[optind + 2], &bo) < 0) {
 		rc = cli_fail(cli, "binary add");
 		goto done;
@@ -69,12 +120,15 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		}
 		cli_put(&out);
 	} else {
-		printf("added binary %s (%llu bytes, %s/%s) of %s %s (meta commit %s)\n", b->sha256,
-		       (unsigned long long)b->size, b->os, b->arch, b->project, b->release, cli_short(hex, &mc));
+		printf("added binary %s (%llu bytes, %s/%s) of %s %s%s%s (meta commit %s)\n", b->sha256,
+		       (unsigned long long)b->size, b->os, b->arch, b->project, b->release,
+		       *b->signer_key_id ? ", signed by " : "", b->signer_key_id, cli_short(hex, &mc));
 	}
 	rc = BM_EXIT_OK;
 done:
 	bm_buf_dispose(&out);
+	bm_buf_dispose(&sig);
+	bm_minisign_seckey_free(sk);
 	bm_meta_free(b);
 	bm_store_free(s);
 	bm_strlist_dispose(&urls);
@@ -86,6 +140,7 @@ static int binary_show(bm_cli *cli, int argc, char **argv)
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	Bootmeta__V1__Binary *b = NULL;
+	bm_binary_sigs sigs = BM_BINARY_SIGS_INIT;
 	bm_buf out = BM_BUF_INIT;
 	char when[40];
 	size_t i;
@@ -93,12 +148,16 @@ static int binary_show(bm_cli *cli, int argc, char **argv)
 
 	if (argc != 2)
 		return cli_usage(usage, "binary show takes one SHA256");
-	if (bm_sha256_check(argv[1]) < 0 || cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_binary_get(&b, fs, argv[1]) < 0) {
+	if (bm_sha256_check(argv[1]) < 0 || cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_binary_get(&b, fs, argv[1]) < 0 ||
+	    cli_binary_signers(&sigs, cli, fs, b) < 0) {
 		rc = cli_fail(cli, "binary show");
 		goto done;
 	}
 	if (cli->json) {
-		if (cli_record_json_at(&out, b, bm_fs_commit(fs)) < 0) {
+		/* the record (its `signature` is the .minisig text as `minisign -V -x` reads it),
+		 * plus every signature with who signed it */
+		if (cli_record_json_at(&out, b, bm_fs_commit(fs)) < 0 || (out.size--, bm_buf_puts(&out, ",\"signatures\":")) < 0 ||
+		    cli_sigs_json(&out, &sigs) < 0 || bm_buf_putc(&out, '}') < 0) {
 			rc = cli_fail(cli, "binary show");
 			goto done;
 		}
@@ -109,14 +168,192 @@ static int binary_show(bm_cli *cli, int argc, char **argv)
 		       (unsigned long long)b->size, b->os, b->arch, b->project, b->release);
 		for (i = 0; i < b->n_urls; i++)
 			printf("url       %s\n", b->urls[i]);
-		if (*b->signer_key_id)
-			printf("signed by %s\n", b->signer_key_id);
+		cli_sigs_text(&sigs, "signed    ");
 		printf("created   %s by %s\n", when, b->actor);
 	}
 	rc = BM_EXIT_OK;
 done:
+	bm_binary_sigs_dispose(&sigs);
 	bm_buf_dispose(&out);
 	bm_meta_free(b);
+	bm_fs_free(fs);
+	bm_store_free(s);
+	return rc;
+}
+
+static int binary_sign(bm_cli *cli, int argc, char **argv)
+{
+	enum { OPT_SIGNATURE = 256 };
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "signature", required_argument, NULL, OPT_SIGNATURE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bm_binary_sign_options so = BM_BINARY_SIGN_OPTIONS_INIT;
+	bm_write_options w;
+	Bootmeta__V1__BinarySignature *rec = NULL;
+	bm_minisign_seckey *sk = NULL;
+	bm_store *s = NULL;
+	bm_buf out = BM_BUF_INIT, sig = BM_BUF_INIT;
+	bm_oid mc;
+	const char *keyfile = NULL, *sigfile = NULL, *file;
+	char hex[BM_OID_HEXSZ + 1];
+	int c, rc = BM_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keyfile = optarg; break;
+		case OPT_SIGNATURE: sigfile = optarg; break;
+		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
+		default: return cli_usage(usage, NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(usage, "binary sign takes one FILE");
+	if (!keyfile == !sigfile)
+		return cli_usage(usage, "binary sign needs --key KEYFILE or --signature FILE.minisig");
+	file = argv[optind];
+	if (bm_sha256_check(file) == 0 && !strchr(file, '/') && access(file, F_OK) != 0)
+		return cli_usage(usage, "binary sign needs the FILE, not its sha256: minisign signs the bytes");
+	cli_write_options(&w, cli);
+	so.write = &w;
+	if (cli_open(&s, cli) < 0) {
+		rc = cli_fail(cli, "binary sign");
+		goto done;
+	}
+	if (keyfile) {
+		if ((rc = cli_seckey_load(cli, &sk, keyfile)) != BM_EXIT_OK)
+			goto done;
+		so.key = sk;
+	} else {
+		if ((rc = read_minisig(cli, &sig, sigfile)) != BM_EXIT_OK)
+			goto done;
+		so.signature = sig.ptr;
+	}
+	rc = BM_EXIT_FAIL;
+	if (bm_binary_sign(&rec, &mc, s, file, &so) < 0) {
+		rc = cli_fail(cli, "binary sign");
+		goto done;
+	}
+	if (cli->json) {
+		if (cli_record_json_at(&out, rec, &mc) < 0) {
+			rc = cli_fail(cli, "binary sign");
+			goto done;
+		}
+		cli_put(&out);
+	} else {
+		printf("signed binary %s by %s (meta commit %s)\n", rec->sha256, rec->signer_key_id, cli_short(hex, &mc));
+	}
+	rc = BM_EXIT_OK;
+done:
+	bm_buf_dispose(&out);
+	bm_buf_dispose(&sig);
+	bm_minisign_seckey_free(sk);
+	bm_meta_free(rec);
+	bm_store_free(s);
+	return rc;
+}
+
+static int verify_json(bm_buf *out, const bm_binary_check *c, int verified, const bm_oid *commit)
+{
+	char hex[BM_OID_HEXSZ + 1];
+	int error;
+	error = bm_buf_printf(out, "{\"verified\":%s,\"file\":{\"sha256\":\"%s\",\"size\":\"%llu\"}", verified ? "true" : "false",
+			      c->sha256, (unsigned long long)c->size);
+	if (!error && c->binary) {
+		error = bm_buf_puts(out, ",\"binary\":");
+		if (!error)
+			error = cli_record_json(out, c->binary, 0);
+	}
+	if (!error)
+		error = bm_buf_printf(out, ",\"trustedKeys\":{\"pinned\":%s,\"count\":%zu,\"source\":",
+				      c->keys.pinned ? "true" : "false", c->keys.count);
+	if (!error)
+		error = cli_json_buf_str(out, c->keys.source.ptr);
+	if (!error)
+		error = bm_buf_puts(out, "},\"signatures\":");
+	if (!error)
+		error = cli_sigs_json(out, &c->sigs);
+	if (!error && commit) {
+		bm_oid_fmt(hex, commit);
+		error = bm_buf_printf(out, ",\"metaCommit\":\"%s\"", hex);
+	}
+	return error ? error : bm_buf_putc(out, '}');
+}
+
+static int binary_verify(bm_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "project", required_argument, NULL, 'p' },
+		{ "sha256", required_argument, NULL, 's' },
+		{ "trusted-keys", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bm_binary_verify_options vo = BM_BINARY_VERIFY_OPTIONS_INIT;
+	bm_binary_check chk = BM_BINARY_CHECK_INIT;
+	bm_trusted_keys keys = BM_TRUSTED_KEYS_INIT;
+	bm_strlist files = BM_STRLIST_INIT;
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	bm_buf out = BM_BUF_INIT, msg = BM_BUF_INIT;
+	int c, error, rc = BM_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': vo.project = optarg; break;
+		case 's': vo.sha256 = optarg; break;
+		case 'k': bm_strlist_add(&files, optarg); break;
+		case 'h': fputs(usage, stdout); rc = BM_EXIT_OK; goto done;
+		default: rc = cli_usage(usage, NULL); goto done;
+		}
+	}
+	if (argc - optind != 1) {
+		rc = cli_usage(usage, "binary verify takes one FILE");
+		goto done;
+	}
+	if (cli_open_fs(&s, &fs, cli, NULL) < 0 ||
+	    bm_trusted_keys_load(&keys, fs, (const char *const *)files.items, files.count) < 0) {
+		rc = cli_fail(cli, "binary verify");
+		goto done;
+	}
+	vo.keys = &keys;
+	error = bm_binary_verify(&chk, fs, argv[optind], &vo);
+	if (error < 0 && !chk.binary) {
+		rc = cli_fail(cli, "binary verify");
+		goto done;
+	}
+	if (error < 0)
+		bm_buf_puts(&msg, bm_error_last());
+	if (cli->json) {
+		if (verify_json(&out, &chk, error == 0, bm_fs_commit(fs)) < 0) {
+			rc = cli_fail(cli, "binary verify");
+			goto done;
+		}
+		cli_put(&out);
+	} else {
+		printf("file      %s\nsha256    %s\nsize      %llu\n", argv[optind], chk.sha256, (unsigned long long)chk.size);
+		printf("binary    %s %s (%s/%s)\n", chk.binary->project, chk.binary->release, chk.binary->os,
+		       chk.binary->arch);
+		printf("keys      %zu trusted, from %s%s\n", keys.count, keys.source.ptr ? keys.source.ptr : "nowhere",
+		       keys.pinned ? " (pinned)" : "");
+		if (chk.keys.source.size) /* else it stopped before the signatures */
+			cli_sigs_text(&chk.sigs, "signed    ");
+		printf("verified  %s\n", error == 0 ? "yes" : "NO");
+	}
+	if (error < 0) {
+		bm_error_set(error, "%s", msg.ptr ? msg.ptr : "not verified");
+		rc = cli_fail(cli, "binary verify");
+		goto done;
+	}
+	rc = BM_EXIT_OK;
+done:
+	bm_buf_dispose(&msg);
+	bm_buf_dispose(&out);
+	bm_binary_check_dispose(&chk);
+	bm_trusted_keys_dispose(&keys);
+	bm_strlist_dispose(&files);
 	bm_fs_free(fs);
 	bm_store_free(s);
 	return rc;
@@ -134,5 +371,9 @@ int cmd_binary(bm_cli *cli, int argc, char **argv)
 		return binary_add(cli, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "show"))
 		return binary_show(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sign"))
+		return binary_sign(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return binary_verify(cli, argc - 1, argv + 1);
 	return cli_usage(usage, "unknown binary command '%s'", argv[1]);
 }

@@ -4,15 +4,19 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_trust.h"
 
 static const char usage[] =
 	"usage: bootmeta channel promote PROJECT CHANNEL RELEASE [--reason TEXT]\n"
-	"       bootmeta channel get PROJECT CHANNEL [--at COMMIT]\n"
-	"       bootmeta channel history PROJECT CHANNEL [-n N]\n"
+	"       bootmeta channel get PROJECT CHANNEL [--at COMMIT] [--require-signed]\n"
+	"       bootmeta channel history PROJECT CHANNEL [-n N] [--require-signed]\n"
 	"       bootmeta channel list PROJECT\n\n"
 	"A channel (stable, beta ...) is a log of promotions: entry 1, 2, 3 ... with no gaps.\n"
 	"get prints the current release, its sequence number, who promoted it and when, and the\n"
-	"meta commit it was read at; history prints the log, newest first.\n";
+	"meta commit it was read at; history prints the log, newest first.\n\n"
+	"With --require-signed (or git config bootmeta.requireSigned, $BOOTMETA_REQUIRE_SIGNED=1),\n"
+	"get, history and list refuse an entry whose meta commit is not signed by an allowed signer\n"
+	"($BOOTMETA_ALLOWED_SIGNERS or git config bootmeta.allowedSignersFile, git's format).\n";
 
 static int print_entry_json(bm_cli *cli, const Bootmeta__V1__ChannelEntry *e, const bm_oid *commit, const char *what)
 {
@@ -79,6 +83,7 @@ static int channel_get(bm_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "at", required_argument, NULL, 'a' },
+		{ "require-signed", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,13 +97,15 @@ static int channel_get(bm_cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': at = optarg; break;
+		case 'S': cli->require_signed = 1; break;
 		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
 		default: return cli_usage(usage, NULL);
 		}
 	}
 	if (argc - optind != 2)
 		return cli_usage(usage, "channel get takes PROJECT and CHANNEL");
-	if (cli_open_fs(&s, &fs, cli, at) < 0 || bm_channel_current(&e, fs, argv[optind], argv[optind + 1]) < 0) {
+	if (cli_open_fs(&s, &fs, cli, at) < 0 || bm_channel_current(&e, fs, argv[optind], argv[optind + 1]) < 0 ||
+	    cli_check_signed_entry(cli, s, fs, e) < 0) {
 		rc = cli_fail(cli, "channel get");
 		goto done;
 	}
@@ -128,6 +135,8 @@ typedef struct {
 	bm_cli *cli;
 	bm_strlist lines; /* one printed line (text or JSON) per entry, oldest first */
 	int bad;
+	bm_store *store;  /* for --require-signed */
+	bm_fs *fs;
 } history_ctx;
 
 static int history_cb(const char *path, const Bootmeta__V1__ChannelEntry *e, int error, void *payload)
@@ -139,6 +148,12 @@ static int history_cb(const char *path, const Bootmeta__V1__ChannelEntry *e, int
 	(void)path;
 	if (error < 0) {
 		/* a damaged entry: say which, keep going with the others */
+		cli_fail(h->cli, "channel history");
+		h->bad = 1;
+		return 0;
+	}
+	if (cli_check_signed_entry(h->cli, h->store, h->fs, e) < 0) {
+		/* not from a signed commit: refused, said by name, not shown */
 		cli_fail(h->cli, "channel history");
 		h->bad = 1;
 		return 0;
@@ -160,10 +175,11 @@ static int channel_history(bm_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "max-count", required_argument, NULL, 'n' },
+		{ "require-signed", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	history_ctx h = { cli, BM_STRLIST_INIT, 0 };
+	history_ctx h = { cli, BM_STRLIST_INIT, 0, NULL, NULL };
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	size_t limit = 0, i, shown = 0;
@@ -175,14 +191,20 @@ static int channel_history(bm_cli *cli, int argc, char **argv)
 			if (cli_parse_count(&limit, optarg) < 0)
 				return cli_usage(usage, "-n takes a positive count, not '%s'", optarg);
 			break;
+		case 'S': cli->require_signed = 1; break;
 		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
 		default: return cli_usage(usage, NULL);
 		}
 	}
 	if (argc - optind != 2)
 		return cli_usage(usage, "channel history takes PROJECT and CHANNEL");
-	if (cli_open_fs(&s, &fs, cli, NULL) < 0 ||
-	    bm_channel_history(fs, argv[optind], argv[optind + 1], 0, history_cb, &h) < 0) {
+	if (cli_open_fs(&s, &fs, cli, NULL) < 0) {
+		rc = cli_fail(cli, "channel history");
+		goto done;
+	}
+	h.store = s;
+	h.fs = fs;
+	if (bm_channel_history(fs, argv[optind], argv[optind + 1], 0, history_cb, &h) < 0) {
 		rc = cli_fail(cli, "channel history");
 		goto done;
 	}
@@ -227,8 +249,9 @@ static int channel_list(bm_cli *cli, int argc, char **argv)
 	for (i = 0; i < names.count; i++) {
 		Bootmeta__V1__ChannelEntry *e = NULL;
 		char when[40];
-		if (bm_channel_current(&e, fs, argv[1], names.items[i]) < 0) {
+		if (bm_channel_current(&e, fs, argv[1], names.items[i]) < 0 || cli_check_signed_entry(cli, s, fs, e) < 0) {
 			cli_fail(cli, "channel list");
+			bm_meta_free(e);
 			bad = 1;
 			continue;
 		}

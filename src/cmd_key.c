@@ -7,15 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
 #include "cli.h"
+#include "cli_keys.h"
 
-#define PASSWORD_MAX 1024
-#define KEYFILE_MAX (64 * 1024)
+#define KEYFILE_MAX CLI_KEYFILE_MAX
 
 static const char usage_key[] =
 	"usage: bootmeta key gen --sign [-o BASENAME] [--no-password] [--force]\n"
@@ -80,108 +79,6 @@ static const char usage_ssh_verify[] =
 	"allowed-signers file; prints the signer's principals. With --commit, FILE is a raw\n"
 	"commit object (`git cat-file commit REV`; - for stdin) whose gpgsig header is checked.\n";
 
-/* bm_file_read, with the text NUL-terminated also for an empty file (bm_buf_grow on an
- * empty buffer does not write the terminator). */
-static int read_text(bm_buf *out, const char *path, size_t max)
-{
-	int error = bm_file_read(out, path, max);
-	if (!error && out->ptr)
-		out->ptr[out->size] = '\0';
-	return error;
-}
-
-/* ---- passwords ---- */
-
-/* Read one line from the terminal without echo. 0, or -1 when there is no terminal. */
-static int tty_read_password(char *buf, size_t size, const char *prompt)
-{
-	struct termios old, quiet;
-	size_t n = 0;
-	int fd, rc = -1, restored = 0;
-	char c;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
-		return -1;
-	if (tcgetattr(fd, &old) == 0) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		quiet.c_lflag |= ICANON;
-		tcsetattr(fd, TCSANOW, &quiet);
-		restored = 1;
-	}
-	if (write(fd, prompt, strlen(prompt)) < 0)
-		goto done;
-	for (;;) {
-		ssize_t r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || c == '\n' || c == '\r')
-			break;
-		if (n + 1 < size)
-			buf[n++] = c;
-	}
-	buf[n] = '\0';
-	sodium_memzero(&c, sizeof(c));
-	rc = 0;
-done:
-	if (restored)
-		tcsetattr(fd, TCSANOW, &old);
-	if (write(fd, "\n", 1) < 0) {
-		/* nothing to do: the prompt line just stays open */
-	}
-	close(fd);
-	return rc;
-}
-
-/* A password in sodium_malloc memory (free with sodium_free): $BOOTMETA_PASSWORD, else the
- * terminal (asked twice when `twice`). */
-static int get_password(bm_cli *cli, char **out, int twice)
-{
-	const char *env = getenv("BOOTMETA_PASSWORD");
-	char *pw = sodium_malloc(PASSWORD_MAX), *again = NULL;
-	int rc = BM_EXIT_FAIL;
-
-	*out = NULL;
-	if (!pw)
-		return cli_error(cli, "out of memory");
-	if (env) {
-		if (strlen(env) >= PASSWORD_MAX) {
-			cli_error(cli, "BOOTMETA_PASSWORD is longer than %d bytes", PASSWORD_MAX - 1);
-			goto done;
-		}
-		memcpy(pw, env, strlen(env) + 1);
-	} else {
-		if (tty_read_password(pw, PASSWORD_MAX, "Password: ") < 0) {
-			cli_error(cli, "a password is needed and there is no terminal to ask on: set BOOTMETA_PASSWORD%s",
-				  twice ? ", or use --no-password" : "");
-			goto done;
-		}
-		if (twice) {
-			if (!(again = sodium_malloc(PASSWORD_MAX))) {
-				cli_error(cli, "out of memory");
-				goto done;
-			}
-			if (tty_read_password(again, PASSWORD_MAX, "Password (again): ") < 0 || strcmp(pw, again) != 0) {
-				cli_error(cli, "the passwords do not match");
-				goto done;
-			}
-		}
-	}
-	if (!*pw) {
-		cli_error(cli, "empty password; use --no-password for an unencrypted key");
-		goto done;
-	}
-	*out = pw;
-	pw = NULL;
-	rc = BM_EXIT_OK;
-done:
-	if (pw)
-		sodium_free(pw);
-	if (again)
-		sodium_free(again);
-	return rc;
-}
-
 static int path_exists(const char *path)
 {
 	struct stat st;
@@ -238,7 +135,7 @@ static int key_gen(bm_cli *cli, int argc, char **argv)
 			       pubpath.ptr, secpath.ptr);
 		goto done;
 	}
-	if (!nopw && get_password(cli, &pw, 1) != BM_EXIT_OK)
+	if (!nopw && cli_password_get(cli, &pw, 1) != BM_EXIT_OK)
 		goto done;
 	if (pw)
 		cli_progress(cli, "deriving a key from the password (scrypt, about 1 GiB of memory)...");
@@ -280,7 +177,7 @@ static int read_pubkey(bm_cli *cli, bm_minisign_pubkey *pk, const char *path)
 {
 	bm_buf text = BM_BUF_INIT;
 	int rc = BM_EXIT_OK;
-	if (read_text(&text, path, KEYFILE_MAX) < 0) {
+	if (cli_read_text(&text, path, KEYFILE_MAX) < 0) {
 		rc = cli_fail(cli, "reading the public key");
 	} else if (bm_minisign_pubkey_parse(pk, text.ptr) < 0) {
 		if (strstr(text.ptr, "secret key"))
@@ -454,10 +351,9 @@ static int key_sign(bm_cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *keypath = getenv("BOOTMETA_SIGNING_KEY"), *tc = NULL, *uc = NULL, *out = NULL, *file;
-	bm_buf keytext = BM_BUF_INIT, sig = BM_BUF_INIT, outpath = BM_BUF_INIT, content = BM_BUF_INIT;
+	bm_buf sig = BM_BUF_INIT, outpath = BM_BUF_INIT, content = BM_BUF_INIT;
 	bm_minisign_seckey *sk = NULL;
-	char *pw = NULL;
-	int c, legacy = 0, enc, rc = BM_EXIT_FAIL;
+	int c, legacy = 0, rc = BM_EXIT_FAIL;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "k:t:c:o:lh", opts, NULL)) != -1) {
@@ -481,18 +377,9 @@ static int key_sign(bm_cli *cli, int argc, char **argv)
 			goto fail;
 		out = outpath.ptr;
 	}
-	if (read_text(&keytext, keypath, KEYFILE_MAX) < 0)
-		goto fail;
-	if ((enc = bm_minisign_seckey_is_encrypted(keytext.ptr)) < 0) {
-		rc = cli_fail(cli, keypath);
+	if ((rc = cli_seckey_load(cli, &sk, keypath)) != BM_EXIT_OK)
 		goto done;
-	}
-	if (enc && get_password(cli, &pw, 0) != BM_EXIT_OK)
-		goto done;
-	if (bm_minisign_seckey_load(&sk, keytext.ptr, pw) < 0) {
-		rc = cli_fail(cli, keypath);
-		goto done;
-	}
+	rc = BM_EXIT_FAIL;
 	if (legacy) {
 		char tcbuf[512];
 		if (!tc) {
@@ -511,10 +398,7 @@ static int key_sign(bm_cli *cli, int argc, char **argv)
 fail:
 	rc = cli_fail(cli, "key sign");
 done:
-	if (pw)
-		sodium_free(pw);
 	bm_minisign_seckey_free(sk);
-	bm_buf_dispose_secret(&keytext);
 	bm_buf_dispose(&sig);
 	bm_buf_dispose(&outpath);
 	bm_buf_dispose(&content);
@@ -578,7 +462,7 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 			goto fail;
 		sigfile = sigpath.ptr;
 	}
-	if (read_text(&sig, sigfile, KEYFILE_MAX) < 0)
+	if (cli_read_text(&sig, sigfile, KEYFILE_MAX) < 0)
 		goto fail;
 	error = bm_minisign_verify_file_key(&res, sig.ptr, file, keys, nkeys);
 	if (error < 0)
@@ -614,7 +498,7 @@ static int read_input(bm_buf *out, const char *path)
 	char chunk[65536];
 	size_t n;
 	if (strcmp(path, "-"))
-		return read_text(out, path, 0);
+		return cli_read_text(out, path, 0);
 	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
 		if (bm_buf_put(out, chunk, n) < 0)
 			return BM_ENOMEM;
@@ -709,7 +593,7 @@ static int key_ssh_verify(bm_cli *cli, int argc, char **argv)
 		return cli_usage(usage_ssh_verify, "give the allowed signers with -a FILE");
 	if (commit && (sigfile || strcmp(ns, "git")))
 		return cli_usage(usage_ssh_verify, "--commit takes the signature from the commit, in namespace git");
-	if (read_text(&allowed, allowed_path, 0) < 0 || read_input(&data, argv[optind]) < 0)
+	if (cli_read_text(&allowed, allowed_path, 0) < 0 || read_input(&data, argv[optind]) < 0)
 		goto fail;
 	if (commit) {
 		error = bm_sshsig_verify_commit(data.ptr, data.size, allowed.ptr, &principal);
@@ -719,7 +603,7 @@ static int key_ssh_verify(bm_cli *cli, int argc, char **argv)
 				goto fail;
 			sigfile = sigpath.ptr;
 		}
-		if (read_text(&sig, sigfile, 1024 * 1024) < 0)
+		if (cli_read_text(&sig, sigfile, 1024 * 1024) < 0)
 			goto fail;
 		error = bm_sshsig_verify_ns(sig.ptr, data.ptr, data.size, ns, allowed.ptr, &principal);
 	}

@@ -5,15 +5,19 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_trust.h"
 
 static const char usage[] =
-	"usage: bootmeta trace FILE|SHA256|RELEASE [--project PROJECT]\n\n"
+	"usage: bootmeta trace FILE|SHA256|RELEASE [--project PROJECT] [--require-signed]\n\n"
 	"From a binary file (hashed here), the sha256 of a recorded binary, or a release id (of\n"
 	"every project that has it, or of --project), back to the project, the release, every\n"
 	"source repo with its commit, and the channels that point at that release now.\n\n"
 	"A FILE that was never added is read for what it carries itself: a bootmeta build stamp\n"
 	"(`bootmeta stamp`) and the build information Go embeds in every binary (module, version,\n"
-	"dependencies, vcs.revision). A stamp that is truncated or forged is an error.\n";
+	"dependencies, vcs.revision). A stamp that is truncated or forged is an error.\n\n"
+	"For a recorded binary, who signed it: key id, trusted comment, and whether the key is\n"
+	"trusted (pinned keys file, else keys/signers; see `bootmeta binary verify --help`).\n"
+	"With --require-signed, a channel entry whose meta commit is not signed is refused.\n";
 
 /* What a file that is not recorded in the meta repo says about itself. */
 typedef struct {
@@ -232,10 +236,52 @@ static void trace_text(const bm_trace *t)
 	}
 }
 
+/* ---- who signed the binary, and --require-signed (src/cli_trust.c) ---- */
+
+/* `out` holds the trace's JSON object: add "signers" before its closing brace. */
+static int trace_signers_json(bm_buf *out, bm_cli *cli, bm_fs *fs, const bm_trace *t)
+{
+	bm_binary_sigs sigs = BM_BINARY_SIGS_INIT;
+	int error;
+	if (!t->binary)
+		return 0;
+	if ((error = cli_binary_signers(&sigs, cli, fs, t->binary)) == 0) {
+		out->size--;
+		if ((error = bm_buf_puts(out, ",\"signers\":")) == 0 && (error = cli_sigs_json(out, &sigs)) == 0)
+			error = bm_buf_putc(out, '}');
+	}
+	bm_binary_sigs_dispose(&sigs);
+	return error;
+}
+
+static int trace_signers_text(bm_cli *cli, bm_fs *fs, const bm_trace *t)
+{
+	bm_binary_sigs sigs = BM_BINARY_SIGS_INIT;
+	int error;
+	if (!t->binary)
+		return 0;
+	if ((error = cli_binary_signers(&sigs, cli, fs, t->binary)) == 0)
+		cli_sigs_text(&sigs, "signed    ");
+	bm_binary_sigs_dispose(&sigs);
+	return error;
+}
+
+/* With --require-signed, every channel line must come from a signed meta commit. */
+static int trace_require_signed(bm_cli *cli, bm_store *s, bm_fs *fs, const bm_trace *t)
+{
+	size_t i, j;
+	int error = 0;
+	for (i = 0; i < t->nreleases && !error; i++)
+		for (j = 0; j < t->releases[i].nchannels && !error; j++)
+			error = cli_check_signed_entry(cli, s, fs, t->releases[i].channels[j]);
+	return error;
+}
+
 int cmd_trace(bm_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "project", required_argument, NULL, 'p' },
+		{ "require-signed", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -249,6 +295,7 @@ int cmd_trace(bm_cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': project = optarg; break;
+		case 'S': cli->require_signed = 1; break;
 		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
 		default: return cli_usage(usage, NULL);
 		}
@@ -267,7 +314,7 @@ int cmd_trace(bm_cli *cli, int argc, char **argv)
 			goto done;
 		}
 		memset(&e, 0, sizeof(e));
-		if (embedded_read(&e, fs, argv[optind]) < 0) {
+		if (embedded_read(&e, fs, argv[optind]) < 0 || (e.repo && trace_require_signed(cli, s, fs, e.repo) < 0)) {
 			rc = cli_fail(cli, "trace");
 		} else if (cli->json) {
 			rc = embedded_json(&out, &e) < 0 ? cli_fail(cli, "trace") : (cli_put(&out), BM_EXIT_OK);
@@ -278,14 +325,22 @@ int cmd_trace(bm_cli *cli, int argc, char **argv)
 		embedded_free(&e);
 		goto done;
 	}
+	if (trace_require_signed(cli, s, fs, t) < 0) {
+		rc = cli_fail(cli, "trace");
+		goto done;
+	}
 	if (cli->json) {
-		if (trace_json(&out, t) < 0) {
+		if (trace_json(&out, t) < 0 || trace_signers_json(&out, cli, fs, t) < 0) {
 			rc = cli_fail(cli, "trace");
 			goto done;
 		}
 		cli_put(&out);
 	} else {
 		trace_text(t);
+		if (trace_signers_text(cli, fs, t) < 0) {
+			rc = cli_fail(cli, "trace");
+			goto done;
+		}
 	}
 	rc = BM_EXIT_OK;
 done:

@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "store.h"
+#include "sign.h"
 #include "imports.h"
 #include "bootmeta/v1/core.pb-c.h"
 
@@ -132,15 +133,24 @@ typedef struct {
 	const char *const *urls;   /* where the immutable artifact lives */
 	size_t nurls;
 	const bm_write_options *write;
+	/* Signed in the same commit (bm_binary_add only: a signature needs the file): sign with
+	 * `sign_key` (trusted comment: bm_binary_trusted_comment, bootmeta/trust.h), or attach
+	 * `signature`, a .minisig text made elsewhere. Either must verify over the file with a
+	 * key of the repo's keys/signers before anything is written. */
+	const bm_minisign_seckey *sign_key;
+	const char *signature;
 } bm_binary_options;
 #define BM_BINARY_OPTIONS_VERSION 1
-#define BM_BINARY_OPTIONS_INIT { BM_BINARY_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL }
+#define BM_BINARY_OPTIONS_INIT { BM_BINARY_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, NULL, NULL }
 
-/* Record the binary `file` (hashed here) as built from `release` of `project`. */
+/* Record the binary `file` (hashed here) as built from `release` of `project`, signed when
+ * the options say so. A signature whose key is not in keys/signers is BM_ENOTFOUND, one
+ * that does not verify BM_EVERIFY; nothing is written then. */
 BM_EXTERN int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store,
 			    const char *project, const char *release, const char *file,
 			    const bm_binary_options *opts);
-/* The same from a known digest and size (the artifact is elsewhere). */
+/* The same from a known digest and size (the artifact is elsewhere; no signature: sign it
+ * later with bm_binary_sign, which needs the file). */
 BM_EXTERN int bm_binary_add_digest(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store,
 				   const char *project, const char *release, const char *sha256,
 				   uint64_t size, const bm_binary_options *opts);

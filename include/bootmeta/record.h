@@ -45,6 +45,7 @@ typedef enum {
  *   projects/<project>/releases/.../<id>.pb       Release
  *   projects/<project>/channels/<ch>/.../<n>.pb   ChannelEntry
  *   binaries/.../<sha256>.pb                      Binary
+ *   binaries/<xx>/<sha256>.sig/<key-id>.pb        BinarySignature
  *   log/.../<id>.pb                               LogEntry
  *   modules/.../<release>.pb                      ModuleRef
  *   keys/signers/<id>.pub, .bootmeta/format       text

@@ -131,6 +131,17 @@ BM_EXTERN int bm_minisign_verify_file_key(bm_minisign_result *out, const char *m
 					  const char *path, const bm_minisign_pubkey *keys,
 					  size_t nkeys) BM_WARN_UNUSED;
 
+/* Read a .minisig without checking anything: the signer's key id, whether it is prehashed
+ * and both comments, NOT verified (for listings; `key_index` is 0). BM_EINVALID /
+ * BM_EUNSUPPORTED when it does not parse. Dispose `out` with bm_minisign_result_dispose. */
+BM_EXTERN int bm_minisign_sig_parse(bm_minisign_result *out, const char *minisig_text);
+/* Verify only the global signature of a .minisig (the one over signature || trusted
+ * comment) against trusted keys: who signed and that the trusted comment is theirs, without
+ * the file. It says nothing about the file: use bm_minisign_verify_file_key for that.
+ * BM_ENOTFOUND: the key id is none of `keys`; BM_EVERIFY: the comment was changed. */
+BM_EXTERN int bm_minisign_verify_comment(bm_minisign_result *out, const char *minisig_text,
+					 const bm_minisign_pubkey *keys, size_t nkeys) BM_WARN_UNUSED;
+
 /* ---- SSH signatures (git gpg.format=ssh) ---- */
 
 /* An OpenSSH Ed25519 private key, in sodium_malloc memory. */

@@ -53,6 +53,7 @@ static void test_paths(void **state)
 	assert_string_equal(type_of("projects/a/releases/x/channels/c/1.pb"), "ChannelEntry");
 	assert_string_equal(type_of("projects/a/channels/x/releases/r.pb"), "Release");
 	assert_string_equal(type_of("binaries/ab/ab12.pb"), "Binary");
+	assert_string_equal(type_of("binaries/ab/ab12.sig/9B47A03D73E157A9.pb"), "BinarySignature");
 	assert_string_equal(type_of("log/2024/05/01/1714567890123-x.pb"), "LogEntry");
 	assert_string_equal(type_of("modules/github.com/org/lib/maintemplatev2/server/r1.pb"), "ModuleRef");
 	assert_string_equal(type_of("envs/prod/env.pb"), "Env");
