@@ -48,7 +48,7 @@ static const char usage_trust[] =
 	"\n"
 	"Add the minisign public key in FILE to the meta repo as keys/signers/<KEY-ID>.pub, so\n"
 	"binaries it signs are accepted. --sign-commit signs the meta commit with an unencrypted\n"
-	"OpenSSH Ed25519 key (git gpg.format=ssh; also $BOOTMETA_SSH_SIGNING_KEY).\n";
+	"OpenSSH Ed25519 key (git gpg.format=ssh; also $BOOTMETA_SIGNING_KEY, as every write).\n";
 
 static const char usage_sign[] =
 	"usage: bootmeta key sign FILE -k KEYFILE [-t TRUSTED_COMMENT] [-c UNTRUSTED_COMMENT]\n"
@@ -56,7 +56,7 @@ static const char usage_sign[] =
 	"\n"
 	"Sign FILE with a minisign secret key (as `minisign -S`): prehashed, with a trusted\n"
 	"comment (default \"timestamp:<t>\\tfile:<name>\\thashed\"); -l makes a legacy signature.\n"
-	"KEYFILE defaults to $BOOTMETA_SIGNING_KEY. The password of an encrypted key comes from\n"
+	"KEYFILE defaults to $BOOTMETA_MINISIGN_KEY. The password of an encrypted key comes from\n"
 	"$BOOTMETA_PASSWORD or the terminal.\n";
 
 static const char usage_verify[] =
@@ -265,7 +265,7 @@ static int key_trust(bm_cli *cli, int argc, char **argv)
 	};
 	trust_ctx t = { .text = BM_BUF_INIT, .path = BM_BUF_INIT };
 	bm_write_options wopts = BM_WRITE_OPTIONS_INIT;
-	const char *sshkey_path = getenv("BOOTMETA_SSH_SIGNING_KEY");
+	const char *sshkey_path = getenv("BOOTMETA_SIGNING_KEY");
 	bm_sshsig_key *sshkey = NULL;
 	bm_store *store = NULL;
 	bm_oid commit;
@@ -350,7 +350,7 @@ static int key_sign(bm_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *keypath = getenv("BOOTMETA_SIGNING_KEY"), *tc = NULL, *uc = NULL, *out = NULL, *file;
+	const char *keypath = getenv("BOOTMETA_MINISIGN_KEY"), *tc = NULL, *uc = NULL, *out = NULL, *file;
 	bm_buf sig = BM_BUF_INIT, outpath = BM_BUF_INIT, content = BM_BUF_INIT;
 	bm_minisign_seckey *sk = NULL;
 	int c, legacy = 0, rc = BM_EXIT_FAIL;
@@ -370,7 +370,7 @@ static int key_sign(bm_cli *cli, int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage(usage_sign, "expected one FILE to sign");
 	if (!keypath || !*keypath)
-		return cli_usage(usage_sign, "which secret key? give -k KEYFILE (or set BOOTMETA_SIGNING_KEY)");
+		return cli_usage(usage_sign, "which secret key? give -k KEYFILE (or set BOOTMETA_MINISIGN_KEY)");
 	file = argv[optind];
 	if (!out) {
 		if (bm_buf_printf(&outpath, "%s.minisig", file) < 0)
