@@ -1,5 +1,6 @@
 /* cli_cfg.c: helpers shared by the env, dev, config, flag and log commands. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -118,6 +119,7 @@ int cli_time_parse(int64_t *out_ms, const char *s)
 	if (!len)
 		return bm_error_set(BM_EINVALID, "empty time");
 	/* a duration back from now */
+	errno = 0;
 	n = strtoll(s, &end, 10);
 	if (end != s && n >= 0 && end[0] && !end[1] && strchr("smhdw", end[0])) {
 		static const struct { char c; int64_t ms; } u[] = {
@@ -132,7 +134,7 @@ int cli_time_parse(int64_t *out_ms, const char *s)
 				return 0;
 			}
 	}
-	if (end != s && !*end && len >= 10) { /* milliseconds since the epoch */
+	if (end != s && !*end && len >= 10 && errno != ERANGE) { /* milliseconds since the epoch */
 		*out_ms = n;
 		return 0;
 	}
