@@ -4,6 +4,7 @@
 #include "config_int.h"
 #include "fs.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -155,7 +156,7 @@ int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *t
 		long long ll;
 		errno = 0;
 		ll = strtoll(text, &end, 10);
-		if (!*text || *end || end == text || text[0] == ' ' || text[0] == '\t')
+		if (!*text || *end || end == text || isspace((unsigned char)text[0]))
 			return bm_error_set(BM_EINVALID, "\"%.64s\" is not an int64 (expected a decimal integer "
 					    "such as 42 or -7)", text);
 		if (errno == ERANGE)
@@ -169,7 +170,7 @@ int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *t
 		double d;
 		errno = 0;
 		d = strtod(text, &end);
-		if (!*text || *end || end == text || text[0] == ' ' || text[0] == '\t')
+		if (!*text || *end || end == text || isspace((unsigned char)text[0]))
 			return bm_error_set(BM_EINVALID, "\"%.64s\" is not a double (expected a number such as "
 					    "0.25 or 1e-3)", text);
 		if (errno == ERANGE || !isfinite(d))

@@ -99,6 +99,13 @@ static void test_value_parse(void **state)
 	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, "12 "), BM_EINVALID);
 	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, ""), BM_EINVALID);
 	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, "1.5"), BM_EINVALID);
+	/* white space before a number is refused like white space after it, not just ' ' and
+	 * '\t' (found by fuzz_config: "\r66666" was taken as 66666) */
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, " 12"), BM_EINVALID);
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, "\r66666"), BM_EINVALID);
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, "\n12"), BM_EINVALID);
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_DOUBLE, "\v0.5"), BM_EINVALID);
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_DOUBLE, "\f0.5"), BM_EINVALID);
 
 	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_DOUBLE, "0.1"), 0);
 	assert_string_equal(v.text, "0.1");
