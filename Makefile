@@ -1,6 +1,7 @@
 # bootmeta: the two commands a new user needs are `make demo` and `make check`.
 # Everything is built by CMake in build folders; this file only sequences the steps.
 JOBS ?= 2
+MAKEFLAGS += --no-print-directory
 BUILD ?= build
 RELEASE_BUILD ?= build-release
 FUZZ_BUILD ?= build-fuzz
