@@ -22,6 +22,10 @@ json_t *cli_config_value_json(const bm_config_value *v);
 json_t *cli_config_value_full_json(const bm_config_value *v);
 /* A string for JSON that is never NULL. */
 json_t *cli_jstr(const char *s);
+/* A 64-bit integer the proto3 JSON way: a decimal string ("1700000000000"), so readers
+ * that hold numbers as doubles lose no digits. Every --json prints int64/uint64 so. */
+json_t *cli_jint64(int64_t v);
+json_t *cli_juint64(uint64_t v);
 /* An oid as hex, or JSON null. */
 json_t *cli_joid(const bm_oid *oid, int has);
 

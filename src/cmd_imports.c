@@ -260,7 +260,7 @@ int cmd_pin(bm_cli *cli, int argc, char **argv)
 		json_object_set_new(j, "project", cli_jstr(o.pos[0]));
 		json_object_set_new(j, "channel", cli_jstr(o.channel));
 		json_object_set_new(j, "release", cli_jstr(rel.ptr));
-		json_object_set_new(j, "seq", json_integer((json_int_t)seq));
+		json_object_set_new(j, "seq", cli_juint64(seq));
 		json_object_set_new(j, "version", cli_jstr(st->version));
 		json_object_set_new(j, "module", mod.size ? cli_jstr(mod.ptr) : json_null());
 		json_object_set_new(j, "commit", st->source_count ? cli_jstr(st->sources[0].commit) : json_null());

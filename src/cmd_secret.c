@@ -235,7 +235,7 @@ static void json_info(const bm_secret_info *s, const char *env)
 	cli_json_str(stdout, env);
 	printf(",\"name\":");
 	cli_json_str(stdout, s->name);
-	printf(",\"seq\":%llu,\"op\":\"%s\",\"time\":\"%s\",\"timeMs\":%lld,\"actor\":", (unsigned long long)s->seq,
+	printf(",\"seq\":\"%llu\",\"op\":\"%s\",\"time\":\"%s\",\"timeMs\":\"%lld\",\"actor\":", (unsigned long long)s->seq,
 	       op_str(s->op), when, (long long)s->time_ms);
 	cli_json_str(stdout, s->actor);
 	printf(",\"recipients\":%zu,\"stale\":%s,\"path\":", s->nrecipients, s->stale ? "true" : "false");
@@ -311,7 +311,7 @@ static int secret_set(bm_cli *cli, secret_args *a)
 		goto done;
 	}
 	if (cli->json)
-		printf("{\"project\":\"%s\",\"env\":\"%s\",\"name\":\"%s\",\"seq\":%llu,\"size\":%zu}\n", a->args[0],
+		printf("{\"project\":\"%s\",\"env\":\"%s\",\"name\":\"%s\",\"seq\":\"%llu\",\"size\":\"%zu\"}\n", a->args[0],
 		       a->args[1], a->args[2], (unsigned long long)seq, value.len);
 	else
 		cli_progress(cli, "secret %s of %s in %s set (seq %llu, %zu bytes)", a->args[2], a->args[0], a->args[1],
@@ -517,7 +517,7 @@ static int secret_rm(bm_cli *cli, secret_args *a)
 		goto done;
 	}
 	if (cli->json)
-		printf("{\"project\":\"%s\",\"env\":\"%s\",\"name\":\"%s\",\"seq\":%llu,\"op\":\"rm\"}\n", a->args[0],
+		printf("{\"project\":\"%s\",\"env\":\"%s\",\"name\":\"%s\",\"seq\":\"%llu\",\"op\":\"rm\"}\n", a->args[0],
 		       a->args[1], a->args[2], (unsigned long long)seq);
 	else
 		cli_progress(cli, "secret %s of %s in %s removed (seq %llu). Its old ciphertexts stay in git history:\n"

@@ -53,16 +53,16 @@ bm flag disable app/server prod new-ui >/dev/null
 bm flag list app/server prod | grep -q "^new-ui .*DISABLED" || fail "list shows disabled"
 # redefining keeps it disabled unless --enabled
 bm flag set app/server prod new-ui --variant on=true --variant off=false --default off >/dev/null
-bm --json flag get app/server prod new-ui | grep -q '"state":"DISABLED"' || fail "redefinition re-enabled the flag"
+bm --json flag get app/server prod new-ui | grep -q '"disabled":true' || fail "redefinition re-enabled the flag"
 bm flag enable app/server prod new-ui >/dev/null
-bm --json flag get app/server prod new-ui | grep -q '"state":"ENABLED"' || fail "enable"
+bm --json flag get app/server prod new-ui | grep -q '"disabled"' && fail "enable" # proto3: false is left out
 
 # history and provenance: every version, newest first, with the meta commit that added it
 bm --json flag history app/server prod new-ui > "$work/h.json"
 [ "$(grep -o '"seq":' "$work/h.json" | wc -l)" = 6 ] || fail "history has $(grep -o '"seq":' "$work/h.json" | wc -l) versions"
 c=$(bm --json flag get app/server prod new-ui | sed 's/.*"metaCommit":"\([0-9a-f]*\)".*/\1/')
 [ "$c" = "$(tip)" ] || fail "metaCommit of the current version"
-bm --json flag get app/server prod new-ui --at HEAD~1 | grep -q '"state":"DISABLED"' || fail "--at"
+bm --json flag get app/server prod new-ui --at HEAD~1 | grep -q '"disabled":true' || fail "--at"
 
 # other types, and the flagd export
 bm flag set app/server prod banner --variant a=hello --variant b='{"x":1}' --type string --rule beta=b >/dev/null
@@ -76,6 +76,25 @@ fi
 bm flag export app/server prod --pretty > "$work/pretty.json"
 [ "$(wc -l < "$work/pretty.json")" -gt 5 ] || fail "--pretty"
 [ "$(bm --json flag list app/server prod | grep -o '"key":' | wc -l)" = 3 ] || fail "list --json"
+
+# --json is the Flag record (proto3 JSON: the same shape as the --dry-run record, variants a
+# list, 64-bit numbers strings, lowerCamelCase) plus metaCommit and path
+bm --json flag get app/server prod new-ui > "$work/j-get.json"
+bm --json flag list app/server prod > "$work/j-list.json"
+bm --json flag eval app/server prod ratio --channel stable --key h1 > "$work/j-eval.json"
+bm --json flag set app/server prod ratio --default high --dry-run > "$work/j-dry.json"
+json_conventions "$work/h.json" "$work/j-get.json" "$work/j-list.json" "$work/j-eval.json" "$work/j-dry.json"
+python3 - "$work/h.json" "$work/j-dry.json" "$work/j-eval.json" <<'PY' || fail "flag --json shapes"
+import json, sys
+h = json.load(open(sys.argv[1]))
+dry = json.load(open(sys.argv[2]))
+ev = json.load(open(sys.argv[3]))
+assert [v["seq"] for v in h] == ["6", "5", "4", "3", "2", "1"], h
+assert h[0]["variants"] == [{"name": "on", "boolValue": True}, {"name": "off", "boolValue": False}], h[0]
+assert dry["record"]["seq"] == "2" and isinstance(dry["record"]["variants"], list), dry
+assert dry["after"] == dry["record"] and dry["before"]["seq"] == "1", dry
+assert ev["flagVersion"] == "1", ev
+PY
 
 # bad input: a clear error and no commit
 refused 1 "no channel canary" bm flag set app/server prod f1 --variant on=true --rule canary=on
