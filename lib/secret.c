@@ -1164,6 +1164,15 @@ static int set_fn(bm_txn *txn, void *payload)
 
 	if ((error = env_must_exist(fs, p->env)) < 0)
 		goto done;
+	if (!p->remove) { /* a new secret belongs to a project the meta repo has */
+		char path[1024];
+		snprintf(path, sizeof(path), "projects/%s/project.pb", p->project);
+		if (bm_fs_exists(fs, path) != 1) {
+			error = bm_error_set(BM_ENOTFOUND, "no project \"%s\"; add it with `bootmeta project add %s`",
+					     p->project, p->project);
+			goto done;
+		}
+	}
 	secret_dir(dir, sizeof(dir), p->env, p->project, p->name);
 	if (p->remove) {
 		if ((error = secret_current(&cur, fs, p->project, p->env, p->name)) < 0)

@@ -33,6 +33,35 @@ int cli_env_resolve(bm_cli *cli, bm_buf *out, const char **source)
 	return error;
 }
 
+int cli_need_project_env(bm_fs *fs, const char *project, const char *env)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	if ((error = bm_path_project(&p, project)) == 0 && bm_fs_exists(fs, p.ptr) != 1)
+		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\"; add it with `bootmeta project add %s`",
+				     project, project);
+	bm_buf_dispose(&p);
+	if (!error && env && bm_env_exists(fs, env) != 1) {
+		bm_env *e = NULL;
+		error = bm_env_read(&e, fs, env); /* the message: no environment ...; a bad name says so */
+		bm_env_free(e);
+		if (!error)
+			error = bm_error_set(BM_ENOTFOUND, "no environment \"%s\"; add it with `bootmeta env add %s`",
+					     env, env);
+	}
+	return error;
+}
+
+int cli_need_project_env_at(bm_store *store, const bm_oid *at, const char *project, const char *env)
+{
+	bm_fs *fs = NULL;
+	int error;
+	if ((error = bm_store_fs(&fs, store, at)) == 0)
+		error = cli_need_project_env(fs, project, env);
+	bm_fs_free(fs);
+	return error;
+}
+
 int cli_json_print(json_t *j)
 {
 	if (!j) {

@@ -359,14 +359,17 @@ static int do_write(bm_cli *cli, int argc, char **argv, int mode /* 0 set, 1 dis
 
 /* ---- reads ---- */
 
-static int open_fs(bm_store **s, bm_fs **fs, bm_cli *cli, const char *at)
+/* Open the meta repo at `at` (or its tip); the project and env must exist there. */
+static int open_fs(bm_store **s, bm_fs **fs, bm_cli *cli, const char *at, const char *project, const char *env)
 {
 	bm_oid oid;
 	if (cli_open(s, cli) < 0)
 		return -1;
 	if (at && bm_store_resolve(&oid, *s, at) < 0)
 		return -1;
-	return bm_store_fs(fs, *s, at ? &oid : NULL);
+	if (bm_store_fs(fs, *s, at ? &oid : NULL) < 0)
+		return -1;
+	return cli_need_project_env(*fs, project, env);
 }
 
 static void print_flag(const bm_flag *f, const char *path, const bm_oid *commit, int has_commit)
@@ -408,7 +411,7 @@ static int do_get(bm_cli *cli, int argc, char **argv, int history)
 		fopts_dispose(&o);
 		return cli_usage(usage, "flag %s needs PROJECT ENV KEY", argv[0]);
 	}
-	if (open_fs(&s, &fs, cli, o.at) < 0) {
+	if (open_fs(&s, &fs, cli, o.at, o.pos[0], o.pos[1]) < 0) {
 		rc = cli_fail(cli, "flag");
 		goto done;
 	}
@@ -492,7 +495,7 @@ static int do_list(bm_cli *cli, int argc, char **argv)
 		fopts_dispose(&o);
 		return cli_usage(usage, "flag list needs PROJECT ENV");
 	}
-	if (open_fs(&s, &fs, cli, o.at) < 0 || bm_flag_load_all(&l, fs, o.pos[0], o.pos[1]) < 0) {
+	if (open_fs(&s, &fs, cli, o.at, o.pos[0], o.pos[1]) < 0 || bm_flag_load_all(&l, fs, o.pos[0], o.pos[1]) < 0) {
 		rc = cli_fail(cli, "flag list");
 		goto done;
 	}
@@ -588,7 +591,7 @@ static int do_eval(bm_cli *cli, int argc, char **argv)
 	}
 	av.items = attrs;
 	av.count = o.attrs.count;
-	if (open_fs(&s, &fs, cli, o.at) < 0 || bm_flag_load(&f, fs, o.pos[0], o.pos[1], o.pos[2]) < 0 ||
+	if (open_fs(&s, &fs, cli, o.at, o.pos[0], o.pos[1]) < 0 || bm_flag_load(&f, fs, o.pos[0], o.pos[1], o.pos[2]) < 0 ||
 	    bm_flag_eval(&r, f, o.channel, o.key, &av) < 0) {
 		rc = cli_fail(cli, "flag eval");
 		goto done;
@@ -645,7 +648,7 @@ static int do_export(bm_cli *cli, int argc, char **argv)
 	}
 	eo.channel_attr = o.channel_attr;
 	eo.pretty = o.pretty;
-	if (open_fs(&s, &fs, cli, o.at) < 0 || bm_flag_load_all(&l, fs, o.pos[0], o.pos[1]) < 0 ||
+	if (open_fs(&s, &fs, cli, o.at, o.pos[0], o.pos[1]) < 0 || bm_flag_load_all(&l, fs, o.pos[0], o.pos[1]) < 0 ||
 	    bm_flag_export_flagd(&b, (const bm_flag *const *)l.items, l.count, &eo) < 0) {
 		rc = cli_fail(cli, "flag export");
 		goto done;

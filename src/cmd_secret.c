@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
-#include "cli.h"
+#include "cli_cfg.h"
 
 static const char usage[] =
 	"usage: bootmeta secret set PROJECT ENV NAME [FILE|-]\n"
@@ -467,7 +467,10 @@ static int secret_list(bm_cli *cli, secret_args *a)
 		return cli_usage(usage, "secret list takes PROJECT ENV, or --all ENV");
 	project = a->all ? NULL : a->args[0];
 	env = a->all ? a->args[0] : a->args[1];
-	if (open_fs(&fs, &s, cli, a->at) < 0 || bm_secret_list(&l, fs, project, env, a->removed) < 0) {
+	if (open_fs(&fs, &s, cli, a->at) < 0 || bm_secret_list(&l, fs, project, env, a->removed) < 0 ||
+	    /* nothing listed for a project the repo does not have: say so (secrets kept for a
+	     * project added later, or never, are still listed) */
+	    (!l.count && project && cli_need_project_env(fs, project, NULL) < 0)) {
 		rc = cli_fail(cli, "secret list");
 		goto done;
 	}

@@ -59,8 +59,20 @@ refused 2 "unknown config type" bm config set app/server prod X=1 --type float12
 refused 1 "may not contain '/'" bm config set app/server prod 'BAD/KEY=1'
 refused 1 "not allowed" bm config set app/server prod 'BAD KEY=1'
 refused 1 "environment name" bm config set app/server 'pr od' X=1
-refused 1 "does not exist" bm config set app/server nope X=1
-refused 1 "does not exist" bm config set app/nope prod X=1
+refused 1 "no environment \"nope\"; add it with \`bootmeta env add nope\`" bm config set app/server nope X=1
+refused 1 "no project \"app/nope\"; add it with \`bootmeta project add app/nope\`" bm config set app/nope prod X=1
+# reads refuse what the repo does not have (not an empty answer)
+refused 1 "no project \"nosuch/proj\"; add it with \`bootmeta project add nosuch/proj\`" bm config resolve nosuch/proj prod
+refused 1 "no project \"nosuch/proj\"" bm config resolve nosuch/proj prod --format env
+refused 1 "no environment \"nosuchenv\"; add it with \`bootmeta env add nosuchenv\`" bm config resolve app/server nosuchenv
+refused 1 "no project \"nosuch/proj\"" bm config history nosuch/proj prod
+refused 1 "no project \"nosuch/proj\"" bm config history nosuch/proj prod X
+refused 1 "no environment \"nosuchenv\"" bm config history app/server nosuchenv
+refused 1 "no project \"nosuch/proj\"" bm config diff nosuch/proj prod stage
+refused 1 "no project \"nosuch/proj\"" bm config diff nosuch/proj prod --at main
+refused 1 "no environment \"nosuchenv\"" bm config diff app/server prod nosuchenv
+refused 1 "no project \"nosuch/proj\"" bm config get nosuch/proj prod X
+refused 1 "no project \"nosuch/proj\"" bm --json config resolve nosuch/proj prod
 refused 1 "given twice" bm config set app/server prod X=1 X=2
 refused 2 "not KEY=VALUE" bm config set app/server prod JUSTKEY
 head -c 70000 /dev/zero | tr '\0' x > "$work/big"

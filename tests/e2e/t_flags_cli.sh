@@ -74,7 +74,26 @@ if command -v node >/dev/null 2>&1; then
 	node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$work/flags.json" || fail "export is not JSON"
 fi
 bm flag export app/server prod --pretty > "$work/pretty.json"
-[ "$(wc -l < "$work/pretty.json")" -gt 5 ] || fail "--pretty"
+[ "$(wc -l < "$work/pretty.json")" -gt 20 ] || fail "--pretty"
+grep -q '^    "new-ui": {$' "$work/pretty.json" && grep -q '^      "state": "ENABLED",$' "$work/pretty.json" ||
+	{ cat "$work/pretty.json"; fail "--pretty indents"; }
+bm flag export app/server prod > "$work/compact.json"
+if command -v node >/dev/null 2>&1; then
+	node -e 'const fs = require("fs"), [a, b] = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+		if (JSON.stringify(a) !== JSON.stringify(b)) process.exit(1)' "$work/pretty.json" "$work/compact.json" ||
+		fail "--pretty is not the same JSON"
+fi
+# one newline at the end, not a blank line
+for f in pretty compact flags; do
+	[ "$(tail -c 2 "$work/$f.json" | od -An -c | tr -d ' ')" = '}\n' ] || fail "$f.json does not end in one newline"
+done
+# -o names the file asked for (not a temporary beside it); "1 flag", not "1 flags"
+refused 1 "cannot write /nonexistent/dir/f.json: " bm flag export app/server prod -o /nonexistent/dir/f.json
+grep -q "tmp" "$work/err" && fail "the error names the temporary file: $(cat "$work/err")"
+bm env add solo >/dev/null
+bm flag set app/server solo one --variant on=true --variant off=false >/dev/null
+bm flag export app/server solo -o "$work/solo.json" 2> "$work/err" >/dev/null
+grep -q "^wrote 1 flag to " "$work/err" || fail "grammar: $(cat "$work/err")"
 [ "$(bm --json flag list app/server prod | grep -o '"key":' | wc -l)" = 3 ] || fail "list --json"
 
 # --json is the Flag record (proto3 JSON: the same shape as the --dry-run record, variants a
@@ -103,8 +122,16 @@ refused 1 "no variant 'zz'" bm flag set app/server prod f1 --variant a=1 --rule 
 refused 1 "more than 2147483647" bm flag set app/server prod f1 --variant a=1 --variant b=2 --rule stable=a:2147483647,b:1
 refused 1 "does not exist yet" bm flag set app/server prod f1 --default on
 refused 1 "" bm flag set app/server prod 'bad key' --variant a=1
-refused 1 "does not exist" bm flag set app/server nope f1 --variant a=1
-refused 1 "does not exist" bm flag set app/nope prod f1 --variant a=1
+refused 1 "no environment \"nope\"; add it with \`bootmeta env add nope\`" bm flag set app/server nope f1 --variant a=1
+refused 1 "no project \"app/nope\"; add it with \`bootmeta project add app/nope\`" bm flag set app/nope prod f1 --variant a=1
+# reads refuse a project or env the repo does not have (not "no flags")
+refused 1 "no project \"nosuch/proj\"; add it with \`bootmeta project add nosuch/proj\`" bm flag list nosuch/proj prod
+refused 1 "no environment \"nosuchenv\"; add it with \`bootmeta env add nosuchenv\`" bm flag list app/server nosuchenv
+refused 1 "no project \"nosuch/proj\"" bm --json flag list nosuch/proj prod
+refused 1 "no project \"nosuch/proj\"" bm flag get nosuch/proj prod new-ui
+refused 1 "no environment \"nosuchenv\"" bm flag history app/server nosuchenv new-ui
+refused 1 "no project \"nosuch/proj\"" bm flag eval nosuch/proj prod new-ui --channel beta --key h1
+refused 1 "no project \"nosuch/proj\"" bm flag export nosuch/proj prod
 refused 1 "" bm flag set app/server prod f1 --variant on=maybe --type bool
 refused 1 "" bm flag set app/server prod f1 --variant a=1 --variant a=2
 refused 1 "does not exist" bm flag disable app/server prod f1

@@ -64,6 +64,9 @@ refused 1 "module path" bm dependents '../etc'
 [ "$(bm pin acme/api --channel stable --format go --module github.com/acme/api)" = "github.com/acme/api@$c2" ] || fail "pin --module"
 bm --json pin acme/web --channel stable | grep -q '"release":"w1","seq":"1","version":"v0.9.0"' || fail "pin json"
 refused 1 "nothing on channel" bm pin acme/api --channel canary
+refused 1 "no project \"nosuch/proj\"; add it with \`bootmeta project add nosuch/proj\`" bm pin nosuch/proj --channel stable
+refused 1 "no project \"nosuch/proj\"" bm imports nosuch/proj r2
+refused 1 "no project \"nosuch/proj\"" bm stamp nosuch/proj r2 --format json
 refused 2 "" bm pin acme/api
 
 # stamp: every source and the meta commit; trace (when built in) reads it back

@@ -54,6 +54,12 @@ ALICE=$(age-keygen -y "$T/alice.key")
 BOB=$(age-keygen -y "$T/bob.key")
 ADMIN=$(age-keygen -y "$T/admin.key")
 for e in prod dev dev/alice dev/bob; do add_env "$e"; done
+# a secret belongs to a project the meta repo has
+before=$(git --git-dir="$BOOTMETA_REPO" rev-parse main)
+expect_fail 1 "no project \"app/server\"; add it with \`bootmeta project add app/server\`" \
+	sh -c "printf x | '$BOOTMETA' secret set app/server prod DB"
+[ "$(git --git-dir="$BOOTMETA_REPO" rev-parse main)" = "$before" ] || fail "a refused secret set made a commit"
+bm project add app/server >/dev/null
 
 step "usage and validation"
 expect_fail 2 "usage" bm secret set app/server prod
