@@ -127,7 +127,7 @@ refused 1 "no project \"app/nope\"; add it with \`bootmeta project add app/nope\
 # reads refuse a project or env the repo does not have (not "no flags")
 refused 1 "no project \"nosuch/proj\"; add it with \`bootmeta project add nosuch/proj\`" bm flag list nosuch/proj prod
 refused 1 "no environment \"nosuchenv\"; add it with \`bootmeta env add nosuchenv\`" bm flag list app/server nosuchenv
-refused 1 "no project \"nosuch/proj\"" bm --json flag list nosuch/proj prod
+refused 1 '"code":"not found"' bm --json flag list nosuch/proj prod
 refused 1 "no project \"nosuch/proj\"" bm flag get nosuch/proj prod new-ui
 refused 1 "no environment \"nosuchenv\"" bm flag history app/server nosuchenv new-ui
 refused 1 "no project \"nosuch/proj\"" bm flag eval nosuch/proj prod new-ui --channel beta --key h1

@@ -56,7 +56,7 @@ static void add_env(bm_store *s, const char *env)
 /* the projects the tests keep secrets of (a secret belongs to a project the repo has) */
 static int add_projects_fn(bm_txn *txn, void *payload)
 {
-	static const char *const projects[] = { "app/server", "app/worker", "a/b" };
+	static const char *const projects[] = { "app/server", "app/worker", "a/b", "p", "app", "other", "a" };
 	char path[512];
 	size_t i;
 	int error = 0;
