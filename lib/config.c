@@ -4,6 +4,7 @@
 #include "config_int.h"
 #include "fs.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "bootmeta/v1/config.pb-c.h"
 #include "bootmeta/pbjson.h"
@@ -56,6 +58,8 @@ void bm_config_value_dispose(bm_config_value *v)
 	if (!v)
 		return;
 	free(v->key);
+	if (v->secret && v->text)
+		sodium_memzero(v->text, strlen(v->text));
 	free(v->text);
 	free(v->project);
 	free(v->env);
@@ -152,7 +156,7 @@ int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *t
 		long long ll;
 		errno = 0;
 		ll = strtoll(text, &end, 10);
-		if (!*text || *end || end == text || text[0] == ' ' || text[0] == '\t')
+		if (!*text || *end || end == text || isspace((unsigned char)text[0]))
 			return bm_error_set(BM_EINVALID, "\"%.64s\" is not an int64 (expected a decimal integer "
 					    "such as 42 or -7)", text);
 		if (errno == ERANGE)
@@ -166,7 +170,7 @@ int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *t
 		double d;
 		errno = 0;
 		d = strtod(text, &end);
-		if (!*text || *end || end == text || text[0] == ' ' || text[0] == '\t')
+		if (!*text || *end || end == text || isspace((unsigned char)text[0]))
 			return bm_error_set(BM_EINVALID, "\"%.64s\" is not a double (expected a number such as "
 					    "0.25 or 1e-3)", text);
 		if (errno == ERANGE || !isfinite(d))
@@ -318,6 +322,12 @@ void bm_config_free(bm_config *c)
 	for (i = 0; i < c->count; i++)
 		bm_config_value_dispose(&c->values[i]);
 	free(c->values);
+	for (i = 0; i < c->nskipped; i++) {
+		free(c->skipped[i].name);
+		free(c->skipped[i].env);
+		free(c->skipped[i].message);
+	}
+	free(c->skipped);
 	free(c->project);
 	free(c->env);
 	bm_strlist_dispose(&c->chain);
@@ -612,9 +622,152 @@ static int merge_below(bm_config *base, bm_config *layer)
 	return 0;
 }
 
-int bm_config_resolve_fs(bm_config **out, bm_fs *fs, const char *project, const char *env)
+/* ---- secrets in resolve ---- */
+
+static int skipped_has(const bm_config *c, const char *name)
 {
-	bm_config *c = NULL, *layer = NULL;
+	size_t i;
+	for (i = 0; i < c->nskipped; i++)
+		if (!strcmp(c->skipped[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* Record a secret that could not be added; the message is bm_error_last() unless `msg`. */
+static int skipped_add(bm_config *c, const bm_secret_info *info, const char *env, int code, const char *msg)
+{
+	bm_config_skipped *p, *k;
+	if (code == BM_ENOMEM)
+		return code;
+	if (!(p = realloc(c->skipped, (c->nskipped + 1) * sizeof(*p))))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	c->skipped = p;
+	k = &p[c->nskipped];
+	memset(k, 0, sizeof(*k));
+	k->seq = info->seq;
+	k->error = code;
+	if (bm__strdup(&k->name, info->name) < 0 || bm__strdup(&k->env, env) < 0 ||
+	    bm__strdup(&k->message, msg ? msg : bm_error_last()) < 0) {
+		free(k->name);
+		free(k->env);
+		free(k->message);
+		return BM_ENOMEM;
+	}
+	c->nskipped++;
+	bm_error_clear();
+	return 0;
+}
+
+/* The .pb record next to a version's .age. */
+static int version_record_path(bm_buf *out, const char *age_path)
+{
+	size_t n = strlen(age_path);
+	if (n < 4 || strcmp(age_path + n - 4, ".age"))
+		return bm_error_set(BM_ECORRUPT, "%s is not a .age path", age_path);
+	bm_buf_clear(out);
+	if (bm_buf_put(out, age_path, n - 4) < 0 || bm_buf_puts(out, ".pb") < 0)
+		return BM_ENOMEM;
+	return 0;
+}
+
+/* The secrets of `project` in layer `env` that no nearer layer decided, into `*out` (sorted
+ * by name); those that do not open go to c->skipped. */
+static int secrets_layer(bm_config **out, bm_fs *fs, bm_store *store, const char *project, const char *env,
+			 const char *identities, int require_signed, bm_config *c)
+{
+	bm_secret_infos list = BM_SECRET_INFOS_INIT;
+	bm_secret_info info;
+	bm_buf plain = BM_BUF_INIT, rec = BM_BUF_INIT;
+	bm_config *l = NULL;
+	bm_config_value v;
+	size_t i;
+	int error;
+
+	*out = NULL;
+	memset(&v, 0, sizeof(v));
+	memset(&info, 0, sizeof(info));
+	if ((error = config_new(&l, project, env)) < 0)
+		return error;
+	if ((error = bm_secret_list(&list, fs, project, env, 0)) < 0)
+		goto done;
+	for (i = 0; i < list.count; i++) {
+		const bm_secret_info *li = &list.items[i];
+		if (find_index(c, li->name) >= 0 || skipped_has(c, li->name))
+			continue; /* a nearer layer decided the name */
+		if (require_signed) {
+			/* before decrypting: age does not say who encrypted a file */
+			if ((error = version_record_path(&rec, li->path)) < 0)
+				goto done;
+			if ((error = bm_store_verify_path(NULL, NULL, store, li->path, bm_fs_commit(fs), NULL)) == 0)
+				error = bm_store_verify_path(NULL, NULL, store, rec.ptr, bm_fs_commit(fs), NULL);
+			if (error < 0) {
+				bm_error_prefix(error, "require-signed: %s", li->path);
+				if ((error = skipped_add(c, li, env, error == BM_ENOMEM ? BM_ENOMEM : BM_EVERIFY, NULL)) < 0)
+					goto done;
+				continue;
+			}
+		}
+		bm_secret_info_dispose(&info);
+		error = bm_secret_get(&plain, fs, project, env, li->name, identities, &info);
+		if (error == 0 && plain.size && (memchr(plain.ptr, '\0', plain.size) || !bm__utf8_ok(plain.ptr)))
+			error = bm_error_set(BM_EINVALID, "secret %s of %s in %s is not UTF-8 text; read it with "
+					     "`bootmeta secret get`", li->name, project, env);
+		if (error < 0) {
+			bm_buf_dispose_secret(&plain);
+			if ((error = skipped_add(c, li, env, error, NULL)) < 0)
+				goto done;
+			continue;
+		}
+		/* the plaintext goes into a block of its own size, so the wipe on dispose covers it */
+		v.secret = 1;
+		v.type = BM_CONFIG_STRING;
+		v.seq = info.seq;
+		v.time_ms = info.time_ms;
+		if (!(v.text = malloc(plain.size + 1))) {
+			error = bm_error_set(BM_ENOMEM, "out of memory");
+			goto done;
+		}
+		if (plain.size)
+			memcpy(v.text, plain.ptr, plain.size);
+		v.text[plain.size] = '\0';
+		bm_buf_dispose_secret(&plain);
+		if ((error = bm__strdup(&v.key, li->name)) < 0 || (error = bm__strdup(&v.project, project)) < 0 ||
+		    (error = bm__strdup(&v.env, env)) < 0 || (error = bm__strdup(&v.actor, info.actor)) < 0 ||
+		    (error = bm__strdup(&v.path, info.path)) < 0 || (error = config_push(l, &v)) < 0)
+			goto done;
+	}
+	/* bm_secret_list sorts by project then name: one project, so by name */
+	*out = l;
+	l = NULL;
+done:
+	bm_config_value_dispose(&v);
+	bm_secret_info_dispose(&info);
+	bm_secret_infos_dispose(&list);
+	bm_buf_dispose_secret(&plain);
+	bm_buf_dispose(&rec);
+	bm_config_free(l);
+	return error;
+}
+
+/* Drop from `layer` the keys a secret of the same layer holds, or that a skipped secret
+ * claims (this layer's or a nearer one's). */
+static void drop_claimed(bm_config *layer, const bm_config *secrets, const bm_config *c)
+{
+	size_t i, n = 0;
+	for (i = 0; i < layer->count; i++) {
+		const char *k = layer->values[i].key;
+		if ((secrets && find_index(secrets, k) >= 0) || skipped_has(c, k))
+			bm_config_value_dispose(&layer->values[i]);
+		else
+			layer->values[n++] = layer->values[i];
+	}
+	layer->count = n;
+}
+
+static int resolve_chain(bm_config **out, bm_fs *fs, bm_store *store, const char *project, const char *env,
+			 const char *identities, int require_signed)
+{
+	bm_config *c = NULL, *layer = NULL, *secrets = NULL;
 	size_t i;
 	int error;
 
@@ -634,6 +787,17 @@ int bm_config_resolve_fs(bm_config **out, bm_fs *fs, const char *project, const 
 	for (i = 0; i < c->chain.count; i++) {
 		if ((error = layer_read(&layer, fs, project, c->chain.items[i], c)) < 0)
 			goto done;
+		if (identities) {
+			if ((error = secrets_layer(&secrets, fs, store, project, c->chain.items[i], identities,
+						   require_signed, c)) < 0)
+				goto done;
+			/* in one layer a secret wins over a config key of its name */
+			drop_claimed(layer, secrets, c);
+			if ((error = merge_below(layer, secrets)) < 0)
+				goto done;
+			bm_config_free(secrets);
+			secrets = NULL;
+		}
 		if ((error = merge_below(c, layer)) < 0)
 			goto done;
 		bm_config_free(layer);
@@ -642,20 +806,30 @@ int bm_config_resolve_fs(bm_config **out, bm_fs *fs, const char *project, const 
 	*out = c;
 	c = NULL;
 done:
+	bm_config_free(secrets);
 	bm_config_free(layer);
 	bm_config_free(c);
 	return error;
+}
+
+int bm_config_resolve_fs(bm_config **out, bm_fs *fs, const char *project, const char *env)
+{
+	return resolve_chain(out, fs, NULL, project, env, NULL, 0);
 }
 
 int bm_config_resolve(bm_config **out, bm_store *store, const char *project, const char *env,
 		      const bm_config_resolve_options *opts)
 {
 	bm_fs *fs = NULL;
+	const char *identities = opts && opts->version >= 2 ? opts->identities : NULL;
+	int require_signed = 0;
 	int error;
 	*out = NULL;
+	if (identities)
+		require_signed = opts->require_signed || bm_store_require_signed(store);
 	if ((error = bm_store_fs(&fs, store, opts ? opts->at : NULL)) < 0)
 		return error;
-	if ((error = bm_config_resolve_fs(out, fs, project, env)) < 0)
+	if ((error = resolve_chain(out, fs, store, project, env, identities, require_signed)) < 0)
 		goto done;
 	if (opts && opts->with_commits && (error = bm_config_find_commits(store, (*out)->values, (*out)->count)) < 0) {
 		bm_config_free(*out);

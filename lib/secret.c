@@ -494,19 +494,42 @@ done:
 	return error;
 }
 
+/* The next identity line of an identity file's text, as bm_age_identities_add_text reads
+ * them: white space around it trimmed, empty lines and '#' comments skipped. 0 at the end. */
+static int next_identity_line(const char **p, const char **line, size_t *n)
+{
+	while (*p && **p) {
+		const char *s = *p, *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		*p = nl ? nl + 1 : s + len;
+		while (len && (*s == ' ' || *s == '\t' || *s == '\r')) {
+			s++;
+			len--;
+		}
+		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+			len--;
+		if (len && *s != '#') {
+			*line = s;
+			*n = len;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int bm_secret_identity_recipient(bm_buf *out, const char *identities)
 {
-	const char *p = identities ? strstr(identities, "AGE-SECRET-KEY-") : NULL;
+	const char *p = identities, *id;
 	char *line;
 	size_t n;
 	int error;
 
-	if (!p)
+	/* the first identity line (not one in a comment), as the decryption reads the file */
+	if (!next_identity_line(&p, &id, &n))
 		return bm_error_set(BM_EINVALID, "no AGE-SECRET-KEY-... identity in the identity file");
-	n = strcspn(p, "\r\n \t");
 	if (!(line = sodium_malloc(n + 1)))
 		return bm_error_set(BM_ENOMEM, "out of memory");
-	memcpy(line, p, n);
+	memcpy(line, id, n);
 	line[n] = '\0';
 	error = bm_age_recipient_of(out, line);
 	sodium_free(line);
@@ -900,18 +923,15 @@ done:
 /* 1 when one of the identities' recipients is in `v`'s recipient list. */
 static int identity_listed(const char *identities, const Bootmeta__V1__SecretVersion *v)
 {
-	const char *p = identities;
+	const char *p = identities, *id;
+	size_t n, i;
 	int found = 0;
-	while (p && *p && !found) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p), i;
-		while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
-			n--;
-		if (n > 15 && n < 256 && !strncmp(p, "AGE-SECRET-KEY-", 15)) {
+	while (!found && next_identity_line(&p, &id, &n)) {
+		if (n < 256) {
 			char *line = sodium_malloc(n + 1);
 			bm_buf r = BM_BUF_INIT;
 			if (line) {
-				memcpy(line, p, n);
+				memcpy(line, id, n);
 				line[n] = '\0';
 				if (bm_age_recipient_of(&r, line) == 0)
 					for (i = 0; i < v->n_recipients; i++)
@@ -921,7 +941,6 @@ static int identity_listed(const char *identities, const Bootmeta__V1__SecretVer
 			}
 			bm_buf_dispose(&r);
 		}
-		p = nl ? nl + 1 : NULL;
 	}
 	bm_error_clear();
 	return found;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -144,6 +145,20 @@ int cli_record_json_at(bm_buf *out, const void *record, const bm_oid *commit)
 	/* "{...}" -> "{...,"metaCommit":"hex"}" */
 	out->size--;
 	return bm_buf_printf(out, "%s\"metaCommit\":\"%s\"}", out->size - start > 1 ? "," : "", hex);
+}
+
+int cli_write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 void cli_put(bm_buf *b)

@@ -86,6 +86,9 @@ int cli_record_json(bm_buf *out, const void *record, int pretty);
 /* The record's JSON object with a "metaCommit" member added (the meta commit it was read
  * at or written in; none when `commit` is NULL). */
 int cli_record_json_at(bm_buf *out, const void *record, const bm_oid *commit);
+/* write(2) all of `len` bytes to `fd` (past EINTR and short writes); -1 with errno. For
+ * plaintext secrets, which must not sit in stdio's buffer: fflush(stdout) first. */
+int cli_write_all(int fd, const char *p, size_t len);
 /* Print `b` and a new line on stdout. */
 void cli_put(bm_buf *b);
 /* Parse a positive count (-n N). */

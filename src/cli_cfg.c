@@ -127,6 +127,8 @@ json_t *cli_config_value_full_json(const bm_config_value *v)
 	json_object_set_new(o, "key", cli_jstr(v->key));
 	json_object_set_new(o, "value", cli_config_value_json(v));
 	json_object_set_new(o, "type", json_string(bm_config_type_str(v->type)));
+	if (v->secret)
+		json_object_set_new(o, "secret", json_true());
 	if (v->tombstone)
 		json_object_set_new(o, "tombstone", json_true());
 	json_object_set_new(o, "env", cli_jstr(v->env));

@@ -1,8 +1,11 @@
 /* cmd_config.c: `bootmeta config set|unset|get|history|revert|diff|resolve`: runtime config
  * per project and env, layered through the env's parents. */
+#include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "cli_cfg.h"
 
@@ -15,7 +18,8 @@ static const char usage[] =
 	"       bootmeta config diff PROJECT ENV_A ENV_B [--at COMMIT] [--json]\n"
 	"       bootmeta config diff PROJECT ENV --at COMMIT [--json]\n"
 	"       bootmeta config resolve PROJECT [ENV] [--at COMMIT] [--format table|json|env|systemd|docker]\n"
-	"                               [--no-commits] [--json]\n\n"
+	"                               [--no-commits] [--json]\n"
+	"                               [--secrets [--show-secrets] [--secrets-required] [-i FILE]]\n\n"
 	"Typed runtime config (string, int64, double, bool, json object or list) per project and env.\n"
 	"Every change is a new record; nothing is rewritten. All keys of one set/unset go in one meta\n"
 	"commit. --type applies to every KEY=VALUE (default string); KEY:TYPE=VALUE types one key.\n"
@@ -27,9 +31,19 @@ static const char usage[] =
 	"compares resolved configs. resolve --format env prints KEY=VALUE lines that systemd's\n"
 	"EnvironmentFile= and docker's --env-file both read the same way (values needing quotes are\n"
 	"refused: use --format systemd or --format docker). ENV defaults to --env, $BOOTMETA_ENV\n"
-	"or the checkout's `bootmeta dev use` file where it is optional.\n";
+	"or the checkout's `bootmeta dev use` file where it is optional.\n\n"
+	"resolve --secrets adds, layer by layer, the secrets of PROJECT the caller's identity opens\n"
+	"(-i/--identity FILE, else $BOOTMETA_IDENTITY, else ~/.config/bootmeta/identity). The nearest\n"
+	"layer that sets a name wins, as for keys (a dev/alice config key beats a dev secret); within\n"
+	"one layer a secret beats a config key of the same name. json, env, systemd and docker print\n"
+	"the values (they exist to feed a service); the table prints (secret) unless --show-secrets.\n"
+	"A secret that does not open (not a recipient, not UTF-8 text) is left out with a warning on\n"
+	"stderr naming it, and its name is not filled from a parent layer; the exit code stays 0\n"
+	"unless --secrets-required. A secret changed outside bootmeta, or unsigned under\n"
+	"--require-signed, fails the command (exit 1, nothing on stdout).\n";
 
-enum { OPT_TYPE = 256, OPT_REASON, OPT_DRY, OPT_LAYER, OPT_AT, OPT_LIMIT, OPT_TO, OPT_FORMAT, OPT_NOCOMMITS };
+enum { OPT_TYPE = 256, OPT_REASON, OPT_DRY, OPT_LAYER, OPT_AT, OPT_LIMIT, OPT_TO, OPT_FORMAT, OPT_NOCOMMITS,
+       OPT_SECRETS, OPT_SHOWSECRETS, OPT_SECRETSREQ };
 
 static const struct option all_opts[] = {
 	{ "type", required_argument, NULL, OPT_TYPE },
@@ -41,14 +55,18 @@ static const struct option all_opts[] = {
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "no-commits", no_argument, NULL, OPT_NOCOMMITS },
+	{ "secrets", no_argument, NULL, OPT_SECRETS },
+	{ "show-secrets", no_argument, NULL, OPT_SHOWSECRETS },
+	{ "secrets-required", no_argument, NULL, OPT_SECRETSREQ },
+	{ "identity", required_argument, NULL, 'i' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 typedef struct {
-	const char *type, *reason, *at, *to, *format;
+	const char *type, *reason, *at, *to, *format, *identity;
 	long limit;
-	int dry_run, layer, no_commits;
+	int dry_run, layer, no_commits, secrets, show_secrets, secrets_required;
 	int npos;
 	char **pos;
 } opts_t;
@@ -60,7 +78,7 @@ static int parse(opts_t *o, int argc, char **argv, const int *allowed)
 	int c;
 	memset(o, 0, sizeof(*o));
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", all_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hi:", all_opts, NULL)) != -1) {
 		const int *a;
 		if (c == 'h') {
 			fputs(usage, stdout);
@@ -84,6 +102,10 @@ static int parse(opts_t *o, int argc, char **argv, const int *allowed)
 		case OPT_TO: o->to = optarg; break;
 		case OPT_FORMAT: o->format = optarg; break;
 		case OPT_NOCOMMITS: o->no_commits = 1; break;
+		case OPT_SECRETS: o->secrets = 1; break;
+		case OPT_SHOWSECRETS: o->show_secrets = 1; break;
+		case OPT_SECRETSREQ: o->secrets_required = 1; break;
+		case 'i': o->identity = optarg; break;
 		case OPT_LIMIT: {
 			char *end;
 			o->limit = strtol(optarg, &end, 10);
@@ -606,28 +628,94 @@ done:
 	return rc;
 }
 
+/* jansson's memory, while a resolve holds secrets: every block is wiped before it is freed
+ * (the JSON text and its strings hold plaintext). */
+static void wiping_free(void *p)
+{
+	if (p)
+		sodium_memzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+static int dump_to_buf(const char *p, size_t n, void *data)
+{
+	return bm_buf_put(data, p, n) < 0 ? -1 : 0;
+}
+
+/* A skipped secret that only means "not for you" (exit 0 unless --secrets-required); any
+ * other reason (changed outside bootmeta, unsigned under --require-signed, a bad record) is
+ * an error. */
+static int soft_skip(int error)
+{
+	return error == BM_ENORECIPIENT || error == BM_EINVALID;
+}
+
+/* Say on stderr which secrets were left out and why; returns 1 when the command must fail. */
+static int report_skipped(bm_cli *cli, const bm_config *c, const char *project, int required, const char *ident,
+			  const char *ident_path)
+{
+	size_t i;
+	int fatal = 0, notrcpt = 0;
+	for (i = 0; i < c->nskipped; i++) {
+		const bm_config_skipped *k = &c->skipped[i];
+		int hard = required || !soft_skip(k->error);
+		fatal |= hard;
+		notrcpt |= k->error == BM_ENORECIPIENT;
+		fprintf(stderr, "bootmeta: config resolve: %s: secret %s of %s in %s (seq %llu) %s: %s\n",
+			hard ? "error" : "warning", k->name, project, k->env, (unsigned long long)k->seq,
+			hard ? "cannot be added" : "left out", k->message);
+	}
+	if (notrcpt) {
+		bm_buf r = BM_BUF_INIT;
+		if (bm_secret_identity_recipient(&r, ident) == 0)
+			fprintf(stderr, "bootmeta: your identity %s is recipient %s\n", ident_path, r.ptr);
+		bm_buf_dispose(&r);
+	}
+	if (fatal)
+		fprintf(stderr, "bootmeta: config resolve: %s; nothing printed\n",
+			required ? "--secrets-required and a secret was left out" :
+			"a secret failed verification");
+	return fatal;
+}
+
+static json_t *skipped_json(const bm_config *c)
+{
+	json_t *a = json_array();
+	size_t i;
+	for (i = 0; i < c->nskipped; i++) {
+		const bm_config_skipped *k = &c->skipped[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "name", cli_jstr(k->name));
+		json_object_set_new(o, "env", cli_jstr(k->env));
+		json_object_set_new(o, "seq", json_integer((json_int_t)k->seq));
+		json_object_set_new(o, "error", cli_jstr(k->error == BM_ENORECIPIENT ? "not a recipient" :
+							k->error == BM_EINVALID ? "not text" : "verify"));
+		json_object_set_new(o, "message", cli_jstr(k->message));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static int do_resolve(bm_cli *cli, int argc, char **argv)
 {
-	static const int allowed[] = { OPT_AT, OPT_FORMAT, OPT_NOCOMMITS, 0 };
+	static const int allowed[] = { OPT_AT, OPT_FORMAT, OPT_NOCOMMITS, OPT_SECRETS, OPT_SHOWSECRETS,
+				       OPT_SECRETSREQ, 'i', 0 };
 	bm_config_resolve_options ro = BM_CONFIG_RESOLVE_OPTIONS_INIT;
 	bm_store *s = NULL;
 	bm_config *c = NULL;
-	bm_buf env = BM_BUF_INIT, out = BM_BUF_INIT;
+	bm_buf env = BM_BUF_INIT, out = BM_BUF_INIT, ident = BM_BUF_INIT, used = BM_BUF_INIT;
 	bm_oid at;
-	char **keep = NULL;
 	const char *format;
 	opts_t o;
 	size_t i;
 	int has_at, rc = BM_EXIT_FAIL, prc, envfmt = -1;
 
-	if ((prc = parse(&o, argc, argv, allowed)) != 0) {
-		free(keep);
+	if ((prc = parse(&o, argc, argv, allowed)) != 0)
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
-	}
-	if (o.npos != 1 && o.npos != 2) {
-		free(keep);
+	if (o.npos != 1 && o.npos != 2)
 		return cli_usage(usage, "config resolve needs PROJECT [ENV]");
-	}
+	if (!o.secrets && (o.show_secrets || o.secrets_required || o.identity))
+		return cli_usage(usage, "--show-secrets, --secrets-required and --identity go with --secrets");
 	format = o.format ? o.format : cli->json ? "json" : "table";
 	if (!strcmp(format, "env"))
 		envfmt = BM_CONFIG_ENV_PORTABLE;
@@ -635,10 +723,10 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 		envfmt = BM_CONFIG_ENV_SYSTEMD;
 	else if (!strcmp(format, "docker"))
 		envfmt = BM_CONFIG_ENV_DOCKER;
-	else if (strcmp(format, "json") && strcmp(format, "table")) {
-		free(keep);
+	else if (strcmp(format, "json") && strcmp(format, "table"))
 		return cli_usage(usage, "unknown --format %s (expected table, json, env, systemd or docker)", format);
-	}
+	if (o.secrets)
+		json_set_alloc_funcs(malloc, wiping_free); /* before any JSON value exists */
 	if (o.npos == 2 ? bm_buf_puts(&env, o.pos[1]) < 0 : cli_env_resolve(cli, &env, NULL) < 0) {
 		rc = cli_fail(cli, "config resolve");
 		goto done;
@@ -647,23 +735,33 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "config resolve");
 		goto done;
 	}
+	if (o.secrets) {
+		/* the identity as `secret get` finds it: -i, --identity, $BOOTMETA_IDENTITY, the default */
+		if (bm_secret_identity_load(&ident, &used, o.identity ? o.identity : cli->identity) < 0) {
+			rc = cli_fail(cli, "config resolve --secrets");
+			goto done;
+		}
+		ro.identities = ident.ptr;
+		ro.require_signed = cli->require_signed;
+	}
 	ro.at = has_at ? &at : NULL;
 	ro.with_commits = envfmt < 0 && !o.no_commits;
 	if (cli_need_project_env_at(s, ro.at, o.pos[0], env.ptr) < 0 || bm_config_resolve(&c, s, o.pos[0], env.ptr, &ro) < 0) {
 		rc = cli_fail(cli, "config resolve");
 		goto done;
 	}
+	if (c->nskipped && report_skipped(cli, c, o.pos[0], o.secrets_required, ident.ptr, used.ptr))
+		goto done;
 	if (envfmt >= 0) {
 		if (bm_config_format_env(&out, c, (bm_config_env_style)envfmt) < 0) {
 			rc = cli_fail(cli, "config resolve");
 			goto done;
 		}
-		fwrite(out.ptr ? out.ptr : "", 1, out.size, stdout);
-		rc = BM_EXIT_OK;
-		goto done;
+		goto print;
 	}
 	if (!strcmp(format, "json")) {
 		json_t *r = json_object(), *ch = json_array(), *vals = json_object();
+		int dumped;
 		json_object_set_new(r, "project", cli_jstr(c->project));
 		json_object_set_new(r, "env", cli_jstr(c->env));
 		for (i = 0; i < c->chain.count; i++)
@@ -673,8 +771,15 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 		for (i = 0; i < c->count; i++)
 			json_object_set_new(vals, c->values[i].key, cli_config_value_full_json(&c->values[i]));
 		json_object_set_new(r, "values", vals);
-		rc = cli_json_print(r);
-		goto done;
+		if (o.secrets)
+			json_object_set_new(r, "skippedSecrets", skipped_json(c));
+		dumped = json_dump_callback(r, dump_to_buf, &out, JSON_COMPACT | JSON_REAL_PRECISION(16));
+		json_decref(r);
+		if (dumped < 0 || bm_buf_putc(&out, '\n') < 0) {
+			rc = cli_error(cli, "config resolve: out of memory");
+			goto done;
+		}
+		goto print;
 	}
 	{
 		char hex[BM_OID_HEXSZ + 1] = "-";
@@ -693,6 +798,7 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 	printf("%-24s %-32s %-7s %-14s %5s %-12s %-20s %s\n", "KEY", "VALUE", "TYPE", "FROM", "SEQ", "COMMIT", "WHEN", "BY");
 	for (i = 0; i < c->count; i++) {
 		const bm_config_value *v = &c->values[i];
+		const char *text = v->secret && !o.show_secrets ? "(secret)" : v->text;
 		char t[40], hex[BM_OID_HEXSZ + 1] = "-";
 		cli_time_fmt(t, sizeof(t), v->time_ms);
 		if (v->has_commit)
@@ -700,19 +806,29 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 		printf("%-24s ", v->key);
 		{
 			/* pad the value cell */
-			size_t len = strlen(v->text);
-			cli_cell(stdout, v->text, 29);
-			if (len < 32 && !strpbrk(v->text, "\n\t\r"))
+			size_t len = strlen(text);
+			cli_cell(stdout, text, 29);
+			if (len < 32 && !strpbrk(text, "\n\t\r"))
 				printf("%*s", (int)(32 - len), "");
 		}
-		printf(" %-7s %-14s %5llu %-12.12s %-20s %s\n", bm_config_type_str(v->type), v->env,
-		       (unsigned long long)v->seq, hex, t, v->actor);
+		printf(" %-7s %-14s %5llu %-12.12s %-20s %s\n", v->secret ? "secret" : bm_config_type_str(v->type),
+		       v->env, (unsigned long long)v->seq, hex, t, v->actor);
+	}
+	rc = BM_EXIT_OK;
+	goto done;
+print:
+	/* straight to fd 1, not through stdio's buffer, then wiped */
+	fflush(stdout);
+	if (cli_write_all(1, out.ptr ? out.ptr : "", out.size) < 0) {
+		rc = cli_error(cli, "config resolve: cannot write to stdout: %s", strerror(errno));
+		goto done;
 	}
 	rc = BM_EXIT_OK;
 done:
-	free(keep);
 	bm_buf_dispose(&env);
-	bm_buf_dispose(&out);
+	bm_buf_dispose_secret(&out);
+	bm_buf_dispose_secret(&ident);
+	bm_buf_dispose(&used);
 	bm_config_free(c);
 	bm_store_free(s);
 	return rc;

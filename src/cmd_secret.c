@@ -323,20 +323,6 @@ done:
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int valid_utf8_text(const char *p, size_t len)
 {
 	size_t i = 0;
@@ -381,7 +367,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 	}
 	if (a->output) {
 		fd = open(a->output, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 || fchmod(fd, 0600) < 0 || write_all(fd, value.ptr, value.size) < 0 || fsync(fd) < 0) {
+		if (fd < 0 || fchmod(fd, 0600) < 0 || cli_write_all(fd, value.ptr, value.size) < 0 || fsync(fd) < 0) {
 			rc = cli_error(cli, "secret get: cannot write %s: %s", a->output, strerror(errno));
 			goto done;
 		}
@@ -410,7 +396,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 		printf("}\n");
 	} else {
 		fflush(stdout);
-		if (write_all(1, value.ptr, value.size) < 0) {
+		if (cli_write_all(1, value.ptr, value.size) < 0) {
 			rc = cli_error(cli, "secret get: cannot write to stdout: %s", strerror(errno));
 			goto done;
 		}

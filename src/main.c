@@ -129,8 +129,26 @@ int main(int argc, char **argv)
 			return BM_EXIT_FAIL;
 		}
 		{
-			int rc, sub_argc = argc - optind;
+			int rc, sub_argc = argc - optind, j, k;
 			char **sub_argv = argv + optind;
+
+			/* --json and --require-signed are global, but users put them after the
+			 * command too (`channel get P C --json`): take them from anywhere before "--" */
+			for (j = 1, k = 1; j < sub_argc; j++) {
+				if (!strcmp(sub_argv[j], "--")) {
+					while (j < sub_argc)
+						sub_argv[k++] = sub_argv[j++];
+					break;
+				}
+				if (!strcmp(sub_argv[j], "--json"))
+					cli.json = 1;
+				else if (!strcmp(sub_argv[j], "--require-signed"))
+					cli.require_signed = 1;
+				else
+					sub_argv[k++] = sub_argv[j];
+			}
+			sub_argc = k;
+			sub_argv[sub_argc] = NULL;
 
 			/* --help needs no libraries started */
 			if (!cli_wants_help(sub_argc, sub_argv) && bm_global_init() < 0) {

@@ -61,16 +61,32 @@ typedef struct {
 	char *path;            /* the record's path in the meta repo */
 	bm_oid commit;         /* the meta commit that added the record, when has_commit */
 	int has_commit;
+	/* A secret (bm_config_resolve with `identities`): `key` is the secret's name, `type`
+	 * BM_CONFIG_STRING, `text` its plaintext (UTF-8; bm_config_value_dispose wipes it), and
+	 * the provenance is the secret version's (env layer, seq, actor, time, `path` of the
+	 * .age); `reason` is NULL. */
+	int secret;
 } bm_config_value;
 
 /* Parse `text` as a value of `type` into v->type, v->text and the typed field (other fields
  * untouched). BM_EINVALID when it does not parse ("abc" as int64, "1e999" as double, a JSON
  * scalar for json), BM_ETOOBIG over BM_CONFIG_VALUE_MAX. */
 BM_EXTERN int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *text);
-/* Free what a value owns (not the value itself) and zero it. */
+/* Free what a value owns (not the value itself) and zero it; a secret's text is wiped. */
 BM_EXTERN void bm_config_value_dispose(bm_config_value *v);
 /* Deep copy. */
 BM_EXTERN int bm_config_value_copy(bm_config_value *dst, const bm_config_value *src);
+
+/* A secret bm_config_resolve could not add (with `identities`): its name, layer and why. */
+typedef struct {
+	char *name;
+	char *env;             /* the env layer that holds it */
+	uint64_t seq;          /* its current version (0 when unknown) */
+	int error;             /* BM_ENORECIPIENT (not a recipient of env), BM_EINVALID (not UTF-8
+	                        * text: read it with bm_secret_get), BM_EVERIFY (changed outside
+	                        * bootmeta, or not signed with require_signed), ... */
+	char *message;
+} bm_config_skipped;
 
 /* A set of values, sorted by key. */
 typedef struct {
@@ -81,6 +97,11 @@ typedef struct {
 	int has_at;
 	bm_config_value *values;
 	size_t count;
+	/* bm_config_resolve with `identities`: the secrets left out, by name. Their names are
+	 * left out of `values` too: a parent layer's value does not show through a secret
+	 * that could not be opened. */
+	bm_config_skipped *skipped;
+	size_t nskipped;
 } bm_config;
 
 BM_EXTERN void bm_config_free(bm_config *config);
@@ -102,12 +123,28 @@ typedef struct {
 	unsigned int version;
 	const bm_oid *at;  /* the meta commit to read; NULL: the store's tip */
 	int with_commits;  /* fill each value's `commit` (walks history once; costs time) */
+	/* version 2 */
+	const char *identities; /* the text of an age identity file (bm_secret_identity_load):
+	                         * add the secrets of each layer it opens; NULL: config only */
+	int require_signed;     /* with identities: decrypt only secrets whose .age and .pb were
+	                         * added in commits signed by an allowed signer
+	                         * (bm_store_verify_path); the store's bm_store_require_signed()
+	                         * turns it on too. Others are skipped with BM_EVERIFY. */
 } bm_config_resolve_options;
-#define BM_CONFIG_RESOLVE_OPTIONS_VERSION 1
-#define BM_CONFIG_RESOLVE_OPTIONS_INIT { BM_CONFIG_RESOLVE_OPTIONS_VERSION, NULL, 0 }
+#define BM_CONFIG_RESOLVE_OPTIONS_VERSION 2
+#define BM_CONFIG_RESOLVE_OPTIONS_INIT { BM_CONFIG_RESOLVE_OPTIONS_VERSION, NULL, 0, NULL, 0 }
 
 /* bm_config_resolve_fs on a store at a meta commit (opts->at, else the tip): what a server's
- * main calls on its local clone; `(*out)->at` names the commit it read, to log. */
+ * main calls on its local clone; `(*out)->at` names the commit it read, to log.
+ *
+ * With opts->identities, each layer of the chain adds its current secrets of `project`
+ * (envs/<layer>/secrets/<project>/) that the identities open, as values with `secret` set.
+ * Precedence is by layer, as for keys: the nearest layer that sets a name wins (a
+ * dev/alice config key beats a dev secret of that name); within one layer a secret beats a
+ * config key of the same name. A secret that cannot be opened (not a recipient, not UTF-8
+ * text, tampered, unsigned with require_signed) goes to `skipped` and still claims its
+ * name: the layers below do not supply it. Wipe nothing yourself: bm_config_free wipes the
+ * secrets' text. */
 BM_EXTERN int bm_config_resolve(bm_config **out, bm_store *store, const char *project, const char *env,
 				const bm_config_resolve_options *opts);
 

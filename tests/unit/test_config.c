@@ -99,6 +99,13 @@ static void test_value_parse(void **state)
 	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, "12 "), BM_EINVALID);
 	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, ""), BM_EINVALID);
 	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, "1.5"), BM_EINVALID);
+	/* white space before a number is refused like white space after it, not just ' ' and
+	 * '\t' (found by fuzz_config: "\r66666" was taken as 66666) */
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, " 12"), BM_EINVALID);
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, "\r66666"), BM_EINVALID);
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_INT64, "\n12"), BM_EINVALID);
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_DOUBLE, "\v0.5"), BM_EINVALID);
+	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_DOUBLE, "\f0.5"), BM_EINVALID);
 
 	assert_int_equal(bm_config_value_parse(&v, BM_CONFIG_DOUBLE, "0.1"), 0);
 	assert_string_equal(v.text, "0.1");
@@ -468,6 +475,117 @@ static void test_write_resolve_revert(void **state)
 }
 
 /* Several processes set the same key at once: every write lands, seqs have no gaps. */
+/* ---- resolve with secrets ---- */
+
+static void new_identity(bm_buf *ident, bm_buf *rcpt, const char *name)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/keys/%s", tmpdir, name);
+	assert_int_equal(bm_secret_identity_create(rcpt, NULL, p, 0), 0);
+	assert_int_equal(bm_secret_identity_load(ident, NULL, p), 0);
+}
+
+static void set_secret(bm_store *s, const char *env, const char *name, const char *value)
+{
+	assert_int_equal(bm_secret_set(NULL, s, "app/srv", env, name, value, strlen(value), NULL), 0);
+}
+
+static void test_resolve_secrets(void **state)
+{
+	bm_store *s = new_store("sec");
+	bm_buf alice = BM_BUF_INIT, alice_r = BM_BUF_INIT, carol = BM_BUF_INIT, carol_r = BM_BUF_INIT;
+	bm_config_changes ch;
+	bm_config *c = NULL;
+	bm_config_resolve_options ro = BM_CONFIG_RESOLVE_OPTIONS_INIT;
+	bm_config_resolve_options v1 = { 1, NULL, 0, NULL, 0 };
+	const bm_config_value *v;
+	bm_config_assign dev[3] = {
+		{ "DB_URL", BM_CONFIG_STRING, "postgres://db.dev/app", 0 },
+		{ "API_TOKEN", BM_CONFIG_STRING, "placeholder", 0 },
+		{ "PORT", BM_CONFIG_INT64, "8080", 0 },
+	};
+	bm_config_assign mine = { "DB_PASSWORD", BM_CONFIG_STRING, "localpass", 0 };
+	(void)state;
+
+	new_identity(&alice, &alice_r, "alice");
+	new_identity(&carol, &carol_r, "carol");
+	assert_int_equal(bm_recipients_add(NULL, s, "dev", alice_r.ptr, NULL, NULL), 0);
+	assert_int_equal(bm_recipients_add(NULL, s, "dev/alice", alice_r.ptr, NULL, NULL), 0);
+	assert_int_equal(bm_config_write(&ch, s, "app/srv", "dev", dev, 3, NULL, NULL), 0);
+	bm_config_changes_dispose(&ch);
+	assert_int_equal(bm_config_write(&ch, s, "app/srv", "dev/alice", &mine, 1, NULL, NULL), 0);
+	bm_config_changes_dispose(&ch);
+	set_secret(s, "dev", "API_TOKEN", "tok-dev");        /* beats dev's config key of that name */
+	set_secret(s, "dev", "DB_PASSWORD", "pw-dev");       /* loses to dev/alice's config key */
+	set_secret(s, "dev/alice", "DB_URL", "postgres://alice@localhost/app"); /* beats dev's key */
+	assert_int_equal(bm_secret_set(NULL, s, "app/srv", "dev/alice", "BLOB", "a\0b", 3, NULL), 0);
+
+	/* without identities: config only, as before */
+	assert_int_equal(bm_config_resolve(&c, s, "app/srv", "dev/alice", &ro), 0);
+	assert_int_equal(c->count, 4);
+	assert_string_equal(bm_config_get(c, "API_TOKEN")->text, "placeholder");
+	assert_int_equal(c->nskipped, 0);
+	bm_config_free(c);
+	/* a version 1 options struct never reads the new fields */
+	assert_int_equal(bm_config_resolve(&c, s, "app/srv", "dev/alice", &v1), 0);
+	assert_int_equal(c->count, 4);
+	bm_config_free(c);
+
+	ro.identities = alice.ptr;
+	assert_int_equal(bm_config_resolve(&c, s, "app/srv", "dev/alice", &ro), 0);
+	assert_int_equal(c->count, 4); /* API_TOKEN DB_PASSWORD DB_URL PORT */
+	v = bm_config_get(c, "API_TOKEN");
+	assert_true(v->secret);
+	assert_string_equal(v->text, "tok-dev");
+	assert_string_equal(v->env, "dev");
+	assert_int_equal(v->seq, 1);
+	assert_non_null(strstr(v->path, "envs/dev/secrets/app/srv/API_TOKEN/"));
+	v = bm_config_get(c, "DB_PASSWORD");
+	assert_false(v->secret);
+	assert_string_equal(v->text, "localpass");
+	v = bm_config_get(c, "DB_URL");
+	assert_true(v->secret);
+	assert_string_equal(v->text, "postgres://alice@localhost/app");
+	assert_string_equal(v->env, "dev/alice");
+	assert_false(bm_config_get(c, "PORT")->secret);
+	assert_int_equal(c->nskipped, 1); /* BLOB is not text */
+	assert_string_equal(c->skipped[0].name, "BLOB");
+	assert_int_equal(c->skipped[0].error, BM_EINVALID);
+	assert_null(bm_config_get(c, "BLOB"));
+	bm_config_free(c);
+
+	/* not a recipient: config only, and skipped secrets claim their names */
+	ro.identities = carol.ptr;
+	assert_int_equal(bm_config_resolve(&c, s, "app/srv", "dev/alice", &ro), 0);
+	assert_int_equal(c->count, 2); /* DB_PASSWORD (dev/alice key), PORT */
+	assert_string_equal(bm_config_get(c, "DB_PASSWORD")->text, "localpass");
+	assert_null(bm_config_get(c, "DB_URL"));    /* dev's key does not show through */
+	assert_null(bm_config_get(c, "API_TOKEN")); /* nor dev's key under dev's secret */
+	assert_int_equal(c->nskipped, 3);           /* DB_URL, BLOB (dev/alice), API_TOKEN (dev) */
+	assert_int_equal(c->skipped[0].error, BM_ENORECIPIENT);
+	assert_non_null(strstr(c->skipped[0].message, "not a recipient of"));
+	bm_config_free(c);
+
+	/* require_signed without allowed signers: nothing decrypted, every secret skipped */
+	setenv("BOOTMETA_ALLOWED_SIGNERS", "/nonexistent/allowed_signers", 1);
+	ro.identities = alice.ptr;
+	ro.require_signed = 1;
+	assert_int_equal(bm_config_resolve(&c, s, "app/srv", "dev", &ro), 0);
+	assert_int_equal(c->nskipped, 2);
+	assert_int_equal(c->skipped[0].error, BM_EVERIFY);
+	assert_non_null(strstr(c->skipped[0].message, "require-signed"));
+	assert_null(bm_config_get(c, "API_TOKEN"));
+	assert_string_equal(bm_config_get(c, "DB_URL")->text, "postgres://db.dev/app");
+	bm_config_free(c);
+	unsetenv("BOOTMETA_ALLOWED_SIGNERS");
+
+	bm_buf_dispose_secret(&alice);
+	bm_buf_dispose_secret(&carol);
+	bm_buf_dispose(&alice_r);
+	bm_buf_dispose(&carol_r);
+	bm_store_free(s);
+}
+
 static void test_concurrent_writers(void **state)
 {
 	bm_store *s = new_store("conc");
@@ -806,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_layers),
 		cmocka_unit_test(test_format_env),
 		cmocka_unit_test(test_write_resolve_revert),
+		cmocka_unit_test(test_resolve_secrets),
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_env_writes_and_checkout),
 		cmocka_unit_test(test_genlog),

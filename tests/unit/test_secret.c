@@ -679,6 +679,42 @@ static void test_identity_files(void **state)
 	bm_buf_dispose(&used);
 }
 
+/* The recipient of an identity file is its first identity as the decryption reads the file:
+ * not one in a comment (found by fuzz_age_identity: the commented-out key's recipient was
+ * returned, so `recipients add --me` added a key the file no longer uses), and an indented or
+ * lower-case identity line counts. */
+static void test_identity_recipient_first_line(void **state)
+{
+	static const char old[] = "AGE-SECRET-KEY-143WN7DCXU4G8R5AXQSSYD9AEPYDNT3HXSLWSPK36CDU6E8M59SSSAGZ3KG";
+	static const char cur[] = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0";
+	bm_buf want = BM_BUF_INIT, got = BM_BUF_INIT, text = BM_BUF_INIT;
+	bm_age_identities *ids = NULL;
+	size_t i;
+	(void)state;
+
+	assert_int_equal(bm_age_recipient_of(&want, cur), 0);
+	assert_int_equal(bm_buf_printf(&text, "# retired: %s\n%s\n", old, cur), 0);
+	assert_int_equal(bm_age_identities_new(&ids), 0);
+	assert_int_equal(bm_age_identities_add_text(ids, text.ptr), 0);
+	assert_int_equal(bm_age_identities_count(ids), 1);
+	bm_age_identities_free(ids);
+	assert_int_equal(bm_secret_identity_recipient(&got, text.ptr), 0);
+	assert_string_equal(got.ptr, want.ptr);
+	/* indented, and in lower case (Bech32 is case-insensitive; add_text takes it) */
+	bm_buf_clear(&text);
+	assert_int_equal(bm_buf_printf(&text, "\n  %s\r\n", cur), 0);
+	for (i = 0; i < text.size; i++)
+		if (text.ptr[i] >= 'A' && text.ptr[i] <= 'Z')
+			text.ptr[i] = (char)(text.ptr[i] + 32);
+	assert_int_equal(bm_secret_identity_recipient(&got, text.ptr), 0);
+	assert_string_equal(got.ptr, want.ptr);
+	/* only comments: none */
+	assert_int_equal(bm_secret_identity_recipient(&got, "# AGE-SECRET-KEY-1QQQQ\n\n"), BM_EINVALID);
+	bm_buf_dispose(&want);
+	bm_buf_dispose(&got);
+	bm_buf_dispose_secret(&text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -691,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_get_all),
 		cmocka_unit_test(test_nested_projects),
 		cmocka_unit_test(test_identity_files),
+		cmocka_unit_test(test_identity_recipient_first_line),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
