@@ -687,7 +687,7 @@ static json_t *skipped_json(const bm_config *c)
 		json_t *o = json_object();
 		json_object_set_new(o, "name", cli_jstr(k->name));
 		json_object_set_new(o, "env", cli_jstr(k->env));
-		json_object_set_new(o, "seq", json_integer((json_int_t)k->seq));
+		json_object_set_new(o, "seq", cli_juint64(k->seq));
 		json_object_set_new(o, "error", cli_jstr(k->error == BM_ENORECIPIENT ? "not a recipient" :
 							k->error == BM_EINVALID ? "not text" : "verify"));
 		json_object_set_new(o, "message", cli_jstr(k->message));
