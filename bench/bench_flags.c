@@ -1,7 +1,9 @@
 /* bench_flags.c: the feature-flag test set shared by the flagd compatibility test and the
  * flag benchmark, so both measure and compare exactly the same flags and keys.
  *
- *   bench_flags --dump DIR [--keys N]   write DIR/flags.json (the flagd export),
+ *   bench_flags --dump DIR [--keys N] [--pretty]
+ *                                       write DIR/flags.json (the flagd export; indented
+ *                                       with --pretty, as `flag export --pretty`),
  *                                       DIR/meta.json (flag types, channels, the value
  *                                       flagd should fall back to), DIR/keys.txt (targeting
  *                                       keys, one a line; the first is empty = no key) and
@@ -138,13 +140,15 @@ static int write_file(const char *dir, const char *name, const bm_buf *b)
 	return 0;
 }
 
-static int dump(const char *dir, bm_flag **flags, char **keys, size_t nkeys)
+static int dump(const char *dir, bm_flag **flags, char **keys, size_t nkeys, int pretty)
 {
+	bm_flag_export_options eo = BM_FLAG_EXPORT_OPTIONS_INIT;
 	bm_buf b = BM_BUF_INIT;
 	size_t i, c, k;
 	int rc = -1;
 
-	if (bm_flag_export_flagd(&b, (const bm_flag *const *)flags, NFLAGS, NULL) < 0) {
+	eo.pretty = pretty;
+	if (bm_flag_export_flagd(&b, (const bm_flag *const *)flags, NFLAGS, &eo) < 0) {
 		fprintf(stderr, "bench_flags: export: %s\n", bm_error_last());
 		goto done;
 	}
@@ -268,7 +272,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = NULL;
 	size_t nkeys = 10000, nevals = 20000000, i;
-	int do_bench = 0, rc = 1;
+	int do_bench = 0, pretty = 0, rc = 1;
 	bm_flag *flags[NFLAGS] = { 0 };
 	char **keys = NULL;
 
@@ -281,18 +285,20 @@ int main(int argc, char **argv)
 			nevals = strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--bench"))
 			do_bench = 1;
+		else if (!strcmp(argv[i], "--pretty"))
+			pretty = 1;
 		else {
-			fprintf(stderr, "usage: bench_flags --dump DIR [--keys N] | --bench [--evals N] [--keys N]\n");
+			fprintf(stderr, "usage: bench_flags --dump DIR [--keys N] [--pretty] | --bench [--evals N] [--keys N]\n");
 			return 2;
 		}
 	}
 	if ((!dir && !do_bench) || nkeys == 0) {
-		fprintf(stderr, "usage: bench_flags --dump DIR [--keys N] | --bench [--evals N] [--keys N]\n");
+		fprintf(stderr, "usage: bench_flags --dump DIR [--keys N] [--pretty] | --bench [--evals N] [--keys N]\n");
 		return 2;
 	}
 	if (build_flags(flags) < 0 || !(keys = make_keys(nkeys)))
 		goto done;
-	if (dir && dump(dir, flags, keys, nkeys) < 0)
+	if (dir && dump(dir, flags, keys, nkeys, pretty) < 0)
 		goto done;
 	if (do_bench && (bench(flags, keys, nkeys, nevals) < 0 || bench_rollout(flags, keys, nkeys, nevals) < 0))
 		goto done;

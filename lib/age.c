@@ -1080,9 +1080,9 @@ static int unwrap(secrets *sec, const header *h, const bm_age_identities *ids, b
 			     "no identity given to decrypt with");
 	else
 		error = fail(failure, BM_AGE_FAIL_NO_MATCH, BM_ENORECIPIENT,
-			     "no identity matched: none of the %zu identities given opens any of the file's %zu recipient stanzas (%zu X25519); "
-			     "use the identity whose recipient the file was encrypted to",
-			     ids->n, h->n, nx);
+			     "no identity matched: %zu identit%s given, none opens any of the file's %zu recipient stanza%s "
+			     "(%zu X25519); use the identity whose recipient the file was encrypted to",
+			     ids->n, ids->n == 1 ? "y" : "ies", h->n, h->n == 1 ? "" : "s", nx);
 done:
 	bm_buf_dispose_secret(&asked);
 	return error;

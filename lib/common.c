@@ -292,7 +292,8 @@ int bm_file_write_atomic(const char *path, const void *data, size_t len, unsigne
 		return error;
 	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
-		error = bm_error_set(BM_EIO, "%s: cannot create: %s", tmp.ptr, strerror(errno));
+		/* name the file asked for, not the temporary one beside it */
+		error = bm_error_set(BM_EIO, "cannot write %s: %s", path, strerror(errno));
 		goto done;
 	}
 	while (len) {
@@ -300,20 +301,20 @@ int bm_file_write_atomic(const char *path, const void *data, size_t len, unsigne
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			error = bm_error_set(BM_EIO, "%s: write failed: %s", tmp.ptr, strerror(errno));
+			error = bm_error_set(BM_EIO, "cannot write %s: %s", path, strerror(errno));
 			goto done;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
 	if (fsync(fd) < 0) {
-		error = bm_error_set(BM_EIO, "%s: fsync failed: %s", tmp.ptr, strerror(errno));
+		error = bm_error_set(BM_EIO, "cannot write %s: fsync failed: %s", path, strerror(errno));
 		goto done;
 	}
 	close(fd);
 	fd = -1;
 	if (rename(tmp.ptr, path) < 0) {
-		error = bm_error_set(BM_EIO, "%s: rename failed: %s", path, strerror(errno));
+		error = bm_error_set(BM_EIO, "cannot write %s: rename failed: %s", path, strerror(errno));
 		goto done;
 	}
 	error = fsync_dir_of(path);

@@ -1084,8 +1084,8 @@ static int project_must_exist(bm_fs *fs, const char *project)
 	if ((error = bm_buf_printf(&p, "projects/%s/project.pb", project)) < 0)
 		return error;
 	if (bm_fs_exists(fs, p.ptr) != 1)
-		error = bm_error_set(BM_ENOTFOUND, "project \"%s\" does not exist; add it with `bootmeta project "
-				     "add %s`", project, project);
+		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\"; add it with `bootmeta project add %s`",
+				     project, project);
 	bm_buf_dispose(&p);
 	return error;
 }

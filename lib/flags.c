@@ -1091,9 +1091,9 @@ int bm_flag_to_json(bm_buf *out, const bm_flag *f)
 		if ((error = bm_buf_puts(out, "]}")) < 0)
 			return error;
 	}
-	if ((error = bm_buf_printf(out, "],\"timeMs\":%lld,\"actor\":", (long long)f->time_ms)) < 0 ||
+	if ((error = bm_buf_printf(out, "],\"timeMs\":\"%lld\",\"actor\":", (long long)f->time_ms)) < 0 ||
 	    (error = put_str(out, f->actor)) < 0 ||
-	    (error = bm_buf_printf(out, ",\"seq\":%llu}", (unsigned long long)f->seq)) < 0)
+	    (error = bm_buf_printf(out, ",\"seq\":\"%llu\"}", (unsigned long long)f->seq)) < 0)
 		return error;
 	return 0;
 }
@@ -1146,11 +1146,69 @@ static int put_targeting(bm_buf *out, const bm_flag *f, const char *attr)
 	return bm_buf_puts(out, ",null]}");
 }
 
+/* Append `json` (valid JSON text from this file) indented two spaces a level, one member or
+ * element a line, ": " after keys; empty objects and arrays stay "{}" / "[]". Whitespace
+ * outside strings is dropped; numbers and strings are copied byte for byte. */
+static int json_indent(bm_buf *out, const char *json, size_t len)
+{
+	size_t i, depth = 0;
+	int error = 0, in_str = 0;
+
+	for (i = 0; !error && i < len; i++) {
+		char c = json[i];
+		if (in_str) {
+			error = bm_buf_putc(out, c);
+			if (c == '\\' && i + 1 < len)
+				error = error ? error : bm_buf_putc(out, json[++i]);
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		switch (c) {
+		case ' ': case '\n': case '\t': case '\r':
+			break;
+		case '"':
+			in_str = 1;
+			error = bm_buf_putc(out, c);
+			break;
+		case '{': case '[': {
+			size_t k = i + 1;
+			while (k < len && strchr(" \n\t\r", json[k]))
+				k++;
+			if (k < len && (json[k] == '}' || json[k] == ']')) { /* empty */
+				error = bm_buf_putc(out, c);
+				if (!error) error = bm_buf_putc(out, json[k]);
+				i = k;
+				break;
+			}
+			depth++;
+			error = bm_buf_printf(out, "%c\n%*s", c, (int)(depth * 2), "");
+			break;
+		}
+		case '}': case ']':
+			depth = depth ? depth - 1 : 0;
+			error = bm_buf_printf(out, "\n%*s%c", (int)(depth * 2), "", c);
+			break;
+		case ',':
+			error = bm_buf_printf(out, ",\n%*s", (int)(depth * 2), "");
+			break;
+		case ':':
+			error = bm_buf_puts(out, ": ");
+			break;
+		default:
+			error = bm_buf_putc(out, c);
+		}
+	}
+	return error;
+}
+
+static int export_flagd(bm_buf *out, const bm_flag *const *flags, size_t count, const char *attr);
+
 int bm_flag_export_flagd(bm_buf *out, const bm_flag *const *flags, size_t count,
 			 const bm_flag_export_options *opts)
 {
 	const char *attr = opts && opts->channel_attr ? opts->channel_attr : "channel";
-	size_t i, j;
+	bm_buf compact = BM_BUF_INIT;
 	int error;
 
 	if (!out || (count && !flags))
@@ -1158,6 +1216,20 @@ int bm_flag_export_flagd(bm_buf *out, const bm_flag *const *flags, size_t count,
 	if (opts && opts->version != BM_FLAG_EXPORT_OPTIONS_VERSION)
 		return bm_error_set(BM_EINVALID, "bm_flag_export_options version %u; this library knows %d",
 				    opts->version, BM_FLAG_EXPORT_OPTIONS_VERSION);
+	if (!opts || !opts->pretty)
+		return export_flagd(out, flags, count, attr);
+	if ((error = export_flagd(&compact, flags, count, attr)) == 0 &&
+	    (error = json_indent(out, compact.ptr, compact.size)) == 0)
+		error = bm_buf_putc(out, '\n');
+	bm_buf_dispose(&compact);
+	return error;
+}
+
+static int export_flagd(bm_buf *out, const bm_flag *const *flags, size_t count, const char *attr)
+{
+	size_t i, j;
+	int error;
+
 	if (!*attr || !utf8_valid(attr, strlen(attr)))
 		return bm_error_set(BM_EINVALID, "the channel attribute must be a non-empty UTF-8 name");
 	for (i = 0; i < count; i++)

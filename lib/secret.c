@@ -982,9 +982,10 @@ static int version_decrypt(bm_buf *out, bm_fs *fs, const char *dir, const Bootme
 					     "lists it as a recipient: the file is damaged or was replaced", path);
 		else
 			error = bm_error_set(BM_ENORECIPIENT, "not a recipient of %s: your identity does not open "
-					     "%s/%s (encrypted to %zu recipients); ask a recipient to run `bootmeta "
+					     "%s/%s (encrypted to %zu recipient%s); ask a recipient to run `bootmeta "
 					     "recipients add %s <your age1... recipient>` then `bootmeta secret rekey %s`",
-					     v->env, v->project, v->name, v->n_recipients, v->env, v->env);
+					     v->env, v->project, v->name, v->n_recipients, v->n_recipients == 1 ? "" : "s",
+					     v->env, v->env);
 	} else if (error < 0) {
 		error = bm_error_prefix(BM_EVERIFY, "%s does not decrypt (changed outside bootmeta?)", path);
 	}
@@ -1182,6 +1183,15 @@ static int set_fn(bm_txn *txn, void *payload)
 
 	if ((error = env_must_exist(fs, p->env)) < 0)
 		goto done;
+	if (!p->remove) { /* a new secret belongs to a project the meta repo has */
+		char path[1024];
+		snprintf(path, sizeof(path), "projects/%s/project.pb", p->project);
+		if (bm_fs_exists(fs, path) != 1) {
+			error = bm_error_set(BM_ENOTFOUND, "no project \"%s\"; add it with `bootmeta project add %s`",
+					     p->project, p->project);
+			goto done;
+		}
+	}
 	secret_dir(dir, sizeof(dir), p->env, p->project, p->name);
 	if (p->remove) {
 		if ((error = secret_current(&cur, fs, p->project, p->env, p->name)) < 0)
@@ -1203,8 +1213,8 @@ static int set_fn(bm_txn *txn, void *payload)
 		error = bm_txn_message(txn, "secret rm %s %s %s (seq %llu; history keeps the old ciphertext)",
 				       p->project, p->env, p->name, (unsigned long long)p->seq);
 	else
-		error = bm_txn_message(txn, "secret set %s %s %s (seq %llu, %zu recipients)", p->project, p->env,
-				       p->name, (unsigned long long)p->seq, rcpts.count);
+		error = bm_txn_message(txn, "secret set %s %s %s (seq %llu, %zu recipient%s)", p->project, p->env,
+				       p->name, (unsigned long long)p->seq, rcpts.count, rcpts.count == 1 ? "" : "s");
 done:
 	if (cur)
 		bootmeta__v1__secret_version__free_unpacked(cur, NULL);
@@ -1288,7 +1298,8 @@ static int rekey_fn(bm_txn *txn, void *payload)
 		error = 1; /* nothing to do: no commit */
 		goto done;
 	}
-	error = bm_txn_message(txn, "secret rekey %s: %zu secrets to %zu recipients", p->env, p->count, rcpts.count);
+	error = bm_txn_message(txn, "secret rekey %s: %zu secret%s to %zu recipient%s", p->env, p->count,
+			       p->count == 1 ? "" : "s", rcpts.count, rcpts.count == 1 ? "" : "s");
 done:
 	bm_buf_dispose_secret(&plain);
 	bm_secret_infos_dispose(&list);

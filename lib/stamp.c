@@ -219,7 +219,7 @@ static int emit_json(bm_buf *out, const bm_stamp *s, const char *stamp)
 	    (error = json_set(obj, "project", json_string(s->project))) < 0 ||
 	    (error = json_set(obj, "release", json_string(s->release))) < 0 ||
 	    (has_version(s) && (error = json_set(obj, "version", json_string(s->version))) < 0) ||
-	    (error = json_set(obj, "meta_commit", json_string(s->meta_commit))) < 0 ||
+	    (error = json_set(obj, "metaCommit", json_string(s->meta_commit))) < 0 ||
 	    (error = json_set(obj, "sources", sources)) < 0)
 		goto done;
 	for (i = 0; i < s->source_count; i++) {
@@ -231,7 +231,7 @@ static int emit_json(bm_buf *out, const bm_stamp *s, const char *stamp)
 	}
 	if ((error = json_set(obj, "stamp", json_string(stamp))) < 0)
 		goto done;
-	if (!(text = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+	if (!(text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory writing JSON");
 		goto done;
 	}

@@ -1634,6 +1634,21 @@ int bm_store_clone(bm_store **out, const char *url, const char *path)
 	*out = NULL;
 	if (access(path, F_OK) == 0)
 		return bm_error_set(BM_EEXISTS, "%s already exists; choose a new folder for the clone", path);
+	{
+		/* a local path (or file:// URL) that is not there: say so, not what git would
+		 * ("unsupported URL protocol") */
+		const char *local = !strncmp(url, "file://", 7) ? url + 7 : url;
+		const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+		int is_local;
+		if (local != url)
+			is_local = 1;
+		else if (strstr(url, "://"))
+			is_local = 0;
+		else /* scp-like host:path has its ':' before any '/' */
+			is_local = !colon || (slash && slash < colon);
+		if (is_local && access(local, F_OK) != 0)
+			return bm_error_set(BM_ENOTFOUND, "no meta repo at %s: no such file or folder", local);
+	}
 	co.bare = 1;
 	co.checkout_branch = "main";
 	tls_prepare(url);

@@ -33,6 +33,35 @@ int cli_env_resolve(bm_cli *cli, bm_buf *out, const char **source)
 	return error;
 }
 
+int cli_need_project_env(bm_fs *fs, const char *project, const char *env)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	if ((error = bm_path_project(&p, project)) == 0 && bm_fs_exists(fs, p.ptr) != 1)
+		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\"; add it with `bootmeta project add %s`",
+				     project, project);
+	bm_buf_dispose(&p);
+	if (!error && env && bm_env_exists(fs, env) != 1) {
+		bm_env *e = NULL;
+		error = bm_env_read(&e, fs, env); /* the message: no environment ...; a bad name says so */
+		bm_env_free(e);
+		if (!error)
+			error = bm_error_set(BM_ENOTFOUND, "no environment \"%s\"; add it with `bootmeta env add %s`",
+					     env, env);
+	}
+	return error;
+}
+
+int cli_need_project_env_at(bm_store *store, const bm_oid *at, const char *project, const char *env)
+{
+	bm_fs *fs = NULL;
+	int error;
+	if ((error = bm_store_fs(&fs, store, at)) == 0)
+		error = cli_need_project_env(fs, project, env);
+	bm_fs_free(fs);
+	return error;
+}
+
 int cli_json_print(json_t *j)
 {
 	if (!j) {
@@ -51,6 +80,20 @@ json_t *cli_jstr(const char *s)
 	return j ? j : json_stringn_nocheck(s ? s : "", s ? strlen(s) : 0);
 }
 
+json_t *cli_jint64(int64_t v)
+{
+	char t[24];
+	snprintf(t, sizeof(t), "%lld", (long long)v);
+	return json_string(t);
+}
+
+json_t *cli_juint64(uint64_t v)
+{
+	char t[24];
+	snprintf(t, sizeof(t), "%llu", (unsigned long long)v);
+	return json_string(t);
+}
+
 json_t *cli_joid(const bm_oid *oid, int has)
 {
 	char hex[BM_OID_HEXSZ + 1];
@@ -65,7 +108,7 @@ json_t *cli_config_value_json(const bm_config_value *v)
 	if (v->tombstone)
 		return json_null();
 	switch (v->type) {
-	case BM_CONFIG_INT64: return json_integer((json_int_t)v->int64_value);
+	case BM_CONFIG_INT64: return cli_jint64(v->int64_value); /* proto3: int64 as a string */
 	case BM_CONFIG_DOUBLE: return json_real(v->double_value);
 	case BM_CONFIG_BOOL: return json_boolean(v->bool_value);
 	case BM_CONFIG_JSON: {
@@ -89,15 +132,15 @@ json_t *cli_config_value_full_json(const bm_config_value *v)
 	if (v->tombstone)
 		json_object_set_new(o, "tombstone", json_true());
 	json_object_set_new(o, "env", cli_jstr(v->env));
-	json_object_set_new(o, "seq", json_integer((json_int_t)v->seq));
+	json_object_set_new(o, "seq", cli_juint64(v->seq));
 	json_object_set_new(o, "metaCommit", cli_joid(&v->commit, v->has_commit));
 	json_object_set_new(o, "actor", cli_jstr(v->actor));
-	json_object_set_new(o, "timeMs", json_integer(v->time_ms));
+	json_object_set_new(o, "timeMs", cli_jint64(v->time_ms));
 	json_object_set_new(o, "time", json_string(t));
 	if (v->reason && *v->reason)
 		json_object_set_new(o, "reason", cli_jstr(v->reason));
 	if (v->reverted_from_seq)
-		json_object_set_new(o, "revertedFromSeq", json_integer((json_int_t)v->reverted_from_seq));
+		json_object_set_new(o, "revertedFromSeq", cli_juint64(v->reverted_from_seq));
 	if (v->reverted_from_commit && *v->reverted_from_commit)
 		json_object_set_new(o, "revertedFromCommit", cli_jstr(v->reverted_from_commit));
 	json_object_set_new(o, "path", cli_jstr(v->path));

@@ -14,6 +14,13 @@
  * exists in the meta repo. */
 int cli_env_resolve(bm_cli *cli, bm_buf *out, const char **source);
 
+/* Reads refuse what the meta repo does not have instead of printing nothing: BM_ENOTFOUND
+ * with "no project \"P\"; add it with `bootmeta project add P`" or "no environment \"E\"; add
+ * it with `bootmeta env add E`" (the messages of the writes). `env` may be NULL. */
+int cli_need_project_env(bm_fs *fs, const char *project, const char *env);
+/* The same at the store's tip (or at `at`, when not NULL). */
+int cli_need_project_env_at(bm_store *store, const bm_oid *at, const char *project, const char *env);
+
 /* Print `j` (stolen) as one line of compact JSON on stdout; returns BM_EXIT_OK. */
 int cli_json_print(json_t *j);
 /* A config value's typed value as JSON: a number, a bool, a string, or the embedded JSON. */
@@ -22,6 +29,10 @@ json_t *cli_config_value_json(const bm_config_value *v);
 json_t *cli_config_value_full_json(const bm_config_value *v);
 /* A string for JSON that is never NULL. */
 json_t *cli_jstr(const char *s);
+/* A 64-bit integer the proto3 JSON way: a decimal string ("1700000000000"), so readers
+ * that hold numbers as doubles lose no digits. Every --json prints int64/uint64 so. */
+json_t *cli_jint64(int64_t v);
+json_t *cli_juint64(uint64_t v);
 /* An oid as hex, or JSON null. */
 json_t *cli_joid(const bm_oid *oid, int has);
 

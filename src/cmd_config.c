@@ -382,7 +382,7 @@ static int do_get(bm_cli *cli, int argc, char **argv)
 		return cli_usage(usage, "config get needs PROJECT ENV KEY");
 	}
 	if (bm_name_validate(o.pos[2], BM_NAME_KEY) < 0 || open_at(&s, &at, &has_at, cli, o.at) < 0 ||
-	    bm_store_fs(&fs, s, has_at ? &at : NULL) < 0) {
+	    bm_store_fs(&fs, s, has_at ? &at : NULL) < 0 || cli_need_project_env(fs, o.pos[0], o.pos[1]) < 0) {
 		rc = cli_fail(cli, "config get");
 		goto done;
 	}
@@ -462,7 +462,8 @@ static int do_history(bm_cli *cli, int argc, char **argv)
 	}
 	ro.at = has_at ? &at : NULL;
 	ro.with_commits = 1;
-	if (bm_config_history(&c, s, o.pos[0], o.pos[1], o.npos == 3 ? o.pos[2] : NULL, &ro) < 0) {
+	if (cli_need_project_env_at(s, ro.at, o.pos[0], o.pos[1]) < 0 ||
+	    bm_config_history(&c, s, o.pos[0], o.pos[1], o.npos == 3 ? o.pos[2] : NULL, &ro) < 0) {
 		rc = cli_fail(cli, "config history");
 		goto done;
 	}
@@ -540,7 +541,8 @@ static int do_diff(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (o.npos == 3) {
-		if (bm_store_fs(&fa, s, has_at ? &at : NULL) < 0 || bm_config_resolve_fs(&a, fa, o.pos[0], o.pos[1]) < 0 ||
+		if (bm_store_fs(&fa, s, has_at ? &at : NULL) < 0 || cli_need_project_env(fa, o.pos[0], o.pos[1]) < 0 ||
+		    cli_need_project_env(fa, o.pos[0], o.pos[2]) < 0 || bm_config_resolve_fs(&a, fa, o.pos[0], o.pos[1]) < 0 ||
 		    bm_config_resolve_fs(&b, fa, o.pos[0], o.pos[2]) < 0) {
 			rc = cli_fail(cli, "config diff");
 			goto done;
@@ -550,7 +552,7 @@ static int do_diff(bm_cli *cli, int argc, char **argv)
 	} else {
 		char hex[BM_OID_HEXSZ + 1];
 		if (bm_store_fs(&fa, s, &at) < 0 || bm_store_fs(&fb, s, NULL) < 0 ||
-		    bm_config_resolve_fs(&a, fa, o.pos[0], o.pos[1]) < 0 ||
+		    cli_need_project_env(fb, o.pos[0], o.pos[1]) < 0 || bm_config_resolve_fs(&a, fa, o.pos[0], o.pos[1]) < 0 ||
 		    bm_config_resolve_fs(&b, fb, o.pos[0], o.pos[1]) < 0) {
 			rc = cli_fail(cli, "config diff");
 			goto done;
@@ -685,7 +687,7 @@ static json_t *skipped_json(const bm_config *c)
 		json_t *o = json_object();
 		json_object_set_new(o, "name", cli_jstr(k->name));
 		json_object_set_new(o, "env", cli_jstr(k->env));
-		json_object_set_new(o, "seq", json_integer((json_int_t)k->seq));
+		json_object_set_new(o, "seq", cli_juint64(k->seq));
 		json_object_set_new(o, "error", cli_jstr(k->error == BM_ENORECIPIENT ? "not a recipient" :
 							k->error == BM_EINVALID ? "not text" : "verify"));
 		json_object_set_new(o, "message", cli_jstr(k->message));
@@ -744,7 +746,7 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 	}
 	ro.at = has_at ? &at : NULL;
 	ro.with_commits = envfmt < 0 && !o.no_commits;
-	if (bm_config_resolve(&c, s, o.pos[0], env.ptr, &ro) < 0) {
+	if (cli_need_project_env_at(s, ro.at, o.pos[0], env.ptr) < 0 || bm_config_resolve(&c, s, o.pos[0], env.ptr, &ro) < 0) {
 		rc = cli_fail(cli, "config resolve");
 		goto done;
 	}

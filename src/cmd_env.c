@@ -34,7 +34,7 @@ static void commit_line(bm_cli *cli, const char *what, const bm_oid *commit)
 	if (cli->json) {
 		json_t *o = json_object();
 		json_object_set_new(o, "env", cli_jstr(what));
-		json_object_set_new(o, "commit", json_string(hex));
+		json_object_set_new(o, "metaCommit", json_string(hex));
 		cli_json_print(o);
 	} else {
 		printf("added environment %s (meta commit %.12s)\n", what, hex);
@@ -112,7 +112,7 @@ static int env_list(bm_cli *cli, int argc, char **argv)
 			json_t *o = json_object();
 			json_object_set_new(o, "name", cli_jstr(e->name));
 			json_object_set_new(o, "parent", cli_jstr(e->parent));
-			json_object_set_new(o, "createdMs", json_integer(e->created_ms));
+			json_object_set_new(o, "createdMs", cli_jint64(e->created_ms));
 			json_object_set_new(o, "actor", cli_jstr(e->actor));
 			json_object_set_new(o, "description", cli_jstr(e->description));
 			json_array_append_new(arr, o);
@@ -160,7 +160,7 @@ static int env_show(bm_cli *cli, int argc, char **argv)
 		json_t *o = json_object(), *a = json_array();
 		json_object_set_new(o, "name", cli_jstr(e->name));
 		json_object_set_new(o, "parent", cli_jstr(e->parent));
-		json_object_set_new(o, "createdMs", json_integer(e->created_ms));
+		json_object_set_new(o, "createdMs", cli_jint64(e->created_ms));
 		json_object_set_new(o, "actor", cli_jstr(e->actor));
 		json_object_set_new(o, "description", cli_jstr(e->description));
 		for (i = 0; i < chain.count; i++)

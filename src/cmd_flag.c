@@ -214,32 +214,33 @@ static int in_list(const bm_strlist *l, const char *s)
 	return 0;
 }
 
-static json_t *flag_json(const bm_flag *f)
+/* Append the Flag record the flag encodes to, as proto3 JSON (bm_pbjson_write: the one
+ * place a record becomes JSON); "null" for no flag. With `path`, the object also carries
+ * "metaCommit" (null when unknown) and "path". */
+static int flag_record_json(bm_buf *out, const bm_flag *f, const char *path, const bm_oid *commit, int has_commit)
 {
-	bm_buf b = BM_BUF_INIT;
-	json_t *j = NULL;
-	if (!f)
-		return json_null();
-	if (bm_flag_to_json(&b, f) == 0)
-		j = json_loadb(b.ptr, b.size, JSON_DECODE_ANY, NULL);
-	bm_buf_dispose(&b);
-	return j ? j : json_null();
-}
-
-/* The proto3 JSON view of the record the flag encodes to. */
-static json_t *record_json(const bm_flag *f)
-{
-	bm_buf enc = BM_BUF_INIT, js = BM_BUF_INIT;
+	bm_buf enc = BM_BUF_INIT;
 	ProtobufCMessage *m = NULL;
-	json_t *j = NULL;
 	const ProtobufCMessageDescriptor *d = bm_record_type("Flag");
-	if (d && bm_flag_encode(&enc, f) == 0 && bm_record_decode(&m, d, enc.ptr, enc.size) == 0 &&
-	    bm_pbjson_write(&js, m, NULL) == 0)
-		j = json_loadb(js.ptr, js.size, 0, NULL);
+	int error;
+	if (!f)
+		return bm_buf_puts(out, "null");
+	if (!d)
+		return bm_error_set(BM_ERROR, "no Flag record type");
+	if ((error = bm_flag_encode(&enc, f)) == 0 && (error = bm_record_decode(&m, d, enc.ptr, enc.size)) == 0 &&
+	    (error = cli_record_json(out, m, 0)) == 0 && path) {
+		char hex[BM_OID_HEXSZ + 1];
+		out->size--; /* the closing brace */
+		if (has_commit)
+			bm_oid_fmt(hex, commit);
+		if ((error = bm_buf_printf(out, has_commit ? ",\"metaCommit\":\"%s\",\"path\":" :
+					   ",\"metaCommit\":null,\"path\":", hex)) == 0 &&
+		    (error = cli_json_buf_str(out, path)) == 0)
+			error = bm_buf_putc(out, '}');
+	}
 	bm_record_free(m);
 	bm_buf_dispose(&enc);
-	bm_buf_dispose(&js);
-	return j ? j : json_null();
+	return error;
 }
 
 static int report(bm_cli *cli, const fopts *o, const bm_flag_change *ch)
@@ -249,30 +250,51 @@ static int report(bm_cli *cli, const fopts *o, const bm_flag_change *ch)
 	char hex[BM_OID_HEXSZ + 1];
 
 	if (cli->json) {
-		json_t *r = json_object();
-		json_object_set_new(r, "project", cli_jstr(o->project));
-		json_object_set_new(r, "env", cli_jstr(o->env));
-		json_object_set_new(r, "key", cli_jstr(o->flagkey));
-		json_object_set_new(r, "dryRun", json_boolean(o->dry_run));
-		json_object_set_new(r, "unchanged", json_boolean(ch->unchanged));
-		json_object_set_new(r, "metaCommit", cli_joid(&ch->commit, ch->has_commit));
-		json_object_set_new(r, "path", ch->path ? cli_jstr(ch->path) : json_null());
-		json_object_set_new(r, "before", flag_json(ch->before));
-		json_object_set_new(r, "after", flag_json(ch->after));
-		if (!ch->unchanged)
-			json_object_set_new(r, "record", record_json(ch->after));
-		return cli_json_print(r);
+		bm_buf j = BM_BUF_INIT;
+		int error;
+		char mc[BM_OID_HEXSZ + 3] = "null";
+		if (ch->has_commit) {
+			mc[0] = '"';
+			bm_oid_fmt(mc + 1, &ch->commit);
+			mc[BM_OID_HEXSZ + 1] = '"';
+			mc[BM_OID_HEXSZ + 2] = '\0';
+		}
+		error = bm_buf_puts(&j, "{\"project\":");
+		if (!error) error = cli_json_buf_str(&j, o->project);
+		if (!error) error = bm_buf_puts(&j, ",\"env\":");
+		if (!error) error = cli_json_buf_str(&j, o->env);
+		if (!error) error = bm_buf_puts(&j, ",\"key\":");
+		if (!error) error = cli_json_buf_str(&j, o->flagkey);
+		if (!error) error = bm_buf_printf(&j, ",\"dryRun\":%s,\"unchanged\":%s,\"metaCommit\":%s,\"path\":",
+						  o->dry_run ? "true" : "false", ch->unchanged ? "true" : "false", mc);
+		if (!error) error = ch->path ? cli_json_buf_str(&j, ch->path) : bm_buf_puts(&j, "null");
+		if (!error) error = bm_buf_puts(&j, ",\"before\":");
+		if (!error) error = flag_record_json(&j, ch->before, NULL, NULL, 0);
+		if (!error) error = bm_buf_puts(&j, ",\"after\":");
+		if (!error) error = flag_record_json(&j, ch->after, NULL, NULL, 0);
+		if (!error && !ch->unchanged) {
+			error = bm_buf_puts(&j, ",\"record\":");
+			if (!error) error = flag_record_json(&j, ch->after, NULL, NULL, 0);
+		}
+		if (!error) error = bm_buf_putc(&j, '}');
+		if (error < 0) {
+			bm_buf_dispose(&j);
+			return cli_fail(cli, "flag");
+		}
+		cli_put(&j);
+		bm_buf_dispose(&j);
+		return BM_EXIT_OK;
 	}
 	if (ch->unchanged) {
 		printf("flag %s of %s in %s unchanged; no commit made\n", o->flagkey, o->project, o->env);
 		return BM_EXIT_OK;
 	}
 	if (o->dry_run) {
-		json_t *rec = record_json(ch->after);
-		char *s = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(17));
-		printf("dry run: nothing committed\nrecord it would add:\n  %s\n    %s\n", ch->path, s ? s : "");
-		free(s);
-		json_decref(rec);
+		bm_buf rec = BM_BUF_INIT;
+		if (flag_record_json(&rec, ch->after, NULL, NULL, 0) < 0)
+			bm_buf_clear(&rec);
+		printf("dry run: nothing committed\nrecord it would add:\n  %s\n    %s\n", ch->path, rec.ptr ? rec.ptr : "");
+		bm_buf_dispose(&rec);
 	} else {
 		bm_oid_fmt(hex, &ch->commit);
 		printf("flag %s of %s in %s: version %llu (meta commit %.12s)\n", o->flagkey, o->project, o->env,
@@ -337,14 +359,17 @@ static int do_write(bm_cli *cli, int argc, char **argv, int mode /* 0 set, 1 dis
 
 /* ---- reads ---- */
 
-static int open_fs(bm_store **s, bm_fs **fs, bm_cli *cli, const char *at)
+/* Open the meta repo at `at` (or its tip); the project and env must exist there. */
+static int open_fs(bm_store **s, bm_fs **fs, bm_cli *cli, const char *at, const char *project, const char *env)
 {
 	bm_oid oid;
 	if (cli_open(s, cli) < 0)
 		return -1;
 	if (at && bm_store_resolve(&oid, *s, at) < 0)
 		return -1;
-	return bm_store_fs(fs, *s, at ? &oid : NULL);
+	if (bm_store_fs(fs, *s, at ? &oid : NULL) < 0)
+		return -1;
+	return cli_need_project_env(*fs, project, env);
 }
 
 static void print_flag(const bm_flag *f, const char *path, const bm_oid *commit, int has_commit)
@@ -363,16 +388,6 @@ static void print_flag(const bm_flag *f, const char *path, const bm_oid *commit,
 	if (path)
 		printf("  record %s\n", path);
 	bm_strlist_dispose(&l);
-}
-
-static json_t *flag_json_full(const bm_flag *f, const char *path, const bm_oid *commit, int has_commit)
-{
-	json_t *j = flag_json(f);
-	if (json_is_object(j)) {
-		json_object_set_new(j, "metaCommit", cli_joid(commit, has_commit));
-		json_object_set_new(j, "path", cli_jstr(path));
-	}
-	return j;
 }
 
 static int do_get(bm_cli *cli, int argc, char **argv, int history)
@@ -396,7 +411,7 @@ static int do_get(bm_cli *cli, int argc, char **argv, int history)
 		fopts_dispose(&o);
 		return cli_usage(usage, "flag %s needs PROJECT ENV KEY", argv[0]);
 	}
-	if (open_fs(&s, &fs, cli, o.at) < 0) {
+	if (open_fs(&s, &fs, cli, o.at, o.pos[0], o.pos[1]) < 0) {
 		rc = cli_fail(cli, "flag");
 		goto done;
 	}
@@ -428,16 +443,24 @@ static int do_get(bm_cli *cli, int argc, char **argv, int history)
 		goto done;
 	}
 	if (cli->json) {
-		json_t *a = history ? json_array() : NULL;
-		for (i = l.count; i > 0; i--) {
-			json_t *j = flag_json_full(l.items[i - 1], l.paths[i - 1], &oids[i - 1], has[i - 1]);
-			if (!a) {
-				rc = cli_json_print(j);
-				goto done;
-			}
-			json_array_append_new(a, j);
+		/* history: an array, newest first; get: the one record */
+		bm_buf j = BM_BUF_INIT;
+		int error = history ? bm_buf_putc(&j, '[') : 0;
+		for (i = l.count; !error && i > 0; i--) {
+			if (history && i < l.count)
+				error = bm_buf_putc(&j, ',');
+			if (!error)
+				error = flag_record_json(&j, l.items[i - 1], l.paths[i - 1], &oids[i - 1], has[i - 1]);
 		}
-		rc = cli_json_print(a);
+		if (!error && history)
+			error = bm_buf_putc(&j, ']');
+		if (error < 0)
+			rc = cli_fail(cli, "flag");
+		else {
+			cli_put(&j);
+			rc = BM_EXIT_OK;
+		}
+		bm_buf_dispose(&j);
 		goto done;
 	}
 	for (i = l.count; i > 0; i--)
@@ -472,15 +495,25 @@ static int do_list(bm_cli *cli, int argc, char **argv)
 		fopts_dispose(&o);
 		return cli_usage(usage, "flag list needs PROJECT ENV");
 	}
-	if (open_fs(&s, &fs, cli, o.at) < 0 || bm_flag_load_all(&l, fs, o.pos[0], o.pos[1]) < 0) {
+	if (open_fs(&s, &fs, cli, o.at, o.pos[0], o.pos[1]) < 0 || bm_flag_load_all(&l, fs, o.pos[0], o.pos[1]) < 0) {
 		rc = cli_fail(cli, "flag list");
 		goto done;
 	}
 	if (cli->json) {
-		json_t *a = json_array();
-		for (i = 0; i < l.count; i++)
-			json_array_append_new(a, flag_json(l.items[i]));
-		rc = cli_json_print(a);
+		bm_buf js = BM_BUF_INIT;
+		int error = bm_buf_putc(&js, '[');
+		for (i = 0; !error && i < l.count; i++)
+			if (!(error = i ? bm_buf_putc(&js, ',') : 0))
+				error = flag_record_json(&js, l.items[i], NULL, NULL, 0);
+		if (!error)
+			error = bm_buf_putc(&js, ']');
+		if (error < 0)
+			rc = cli_fail(cli, "flag list");
+		else {
+			cli_put(&js);
+			rc = BM_EXIT_OK;
+		}
+		bm_buf_dispose(&js);
 		goto done;
 	}
 	if (!l.count) {
@@ -558,7 +591,7 @@ static int do_eval(bm_cli *cli, int argc, char **argv)
 	}
 	av.items = attrs;
 	av.count = o.attrs.count;
-	if (open_fs(&s, &fs, cli, o.at) < 0 || bm_flag_load(&f, fs, o.pos[0], o.pos[1], o.pos[2]) < 0 ||
+	if (open_fs(&s, &fs, cli, o.at, o.pos[0], o.pos[1]) < 0 || bm_flag_load(&f, fs, o.pos[0], o.pos[1], o.pos[2]) < 0 ||
 	    bm_flag_eval(&r, f, o.channel, o.key, &av) < 0) {
 		rc = cli_fail(cli, "flag eval");
 		goto done;
@@ -570,7 +603,7 @@ static int do_eval(bm_cli *cli, int argc, char **argv)
 		if (json_is_object(j)) {
 			json_object_set_new(j, "channel", cli_jstr(o.channel));
 			json_object_set_new(j, "targetingKey", cli_jstr(o.key));
-			json_object_set_new(j, "flagVersion", json_integer((json_int_t)f->seq));
+			json_object_set_new(j, "flagVersion", cli_juint64(f->seq));
 			json_object_set_new(j, "metaCommit", cli_joid(bm_fs_commit(fs), bm_fs_commit(fs) != NULL));
 		}
 		rc = cli_json_print(j);
@@ -615,12 +648,8 @@ static int do_export(bm_cli *cli, int argc, char **argv)
 	}
 	eo.channel_attr = o.channel_attr;
 	eo.pretty = o.pretty;
-	if (open_fs(&s, &fs, cli, o.at) < 0 || bm_flag_load_all(&l, fs, o.pos[0], o.pos[1]) < 0 ||
+	if (open_fs(&s, &fs, cli, o.at, o.pos[0], o.pos[1]) < 0 || bm_flag_load_all(&l, fs, o.pos[0], o.pos[1]) < 0 ||
 	    bm_flag_export_flagd(&b, (const bm_flag *const *)l.items, l.count, &eo) < 0) {
-		rc = cli_fail(cli, "flag export");
-		goto done;
-	}
-	if (bm_buf_putc(&b, '\n') < 0) {
 		rc = cli_fail(cli, "flag export");
 		goto done;
 	}
@@ -629,7 +658,7 @@ static int do_export(bm_cli *cli, int argc, char **argv)
 			rc = cli_fail(cli, "flag export");
 			goto done;
 		}
-		cli_progress(cli, "wrote %zu flags to %s", l.count, o.output);
+		cli_progress(cli, "wrote %zu flag%s to %s", l.count, l.count == 1 ? "" : "s", o.output);
 	} else {
 		fwrite(b.ptr, 1, b.size, stdout);
 	}

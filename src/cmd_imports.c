@@ -105,7 +105,8 @@ int cmd_imports(bm_cli *cli, int argc, char **argv)
 	PARSE(imports_usage, OPT_AT, 0);
 	if (o.npos != 2)
 		return cli_usage(imports_usage, "imports needs PROJECT RELEASE");
-	if (open_fs(&s, &fs, cli, o.at) < 0 || bm_release_imports(&r, fs, o.pos[0], o.pos[1]) < 0) {
+	if (open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, o.pos[0], NULL) < 0 ||
+	    bm_release_imports(&r, fs, o.pos[0], o.pos[1]) < 0) {
 		rc = cli_fail(cli, "imports");
 		goto done;
 	}
@@ -239,7 +240,8 @@ int cmd_pin(bm_cli *cli, int argc, char **argv)
 	fmt = o.format ? o.format : cli->json ? "json" : "plain";
 	if (strcmp(fmt, "plain") && strcmp(fmt, "go") && strcmp(fmt, "json"))
 		return cli_usage(pin_usage, "unknown --format %s (plain, go or json)", fmt);
-	if (open_fs(&s, &fs, cli, o.at) < 0 || bm_channel_release(&rel, &seq, fs, o.pos[0], o.channel) < 0 ||
+	if (open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, o.pos[0], NULL) < 0 ||
+	    bm_channel_release(&rel, &seq, fs, o.pos[0], o.channel) < 0 ||
 	    bm_stamp_for_release(&st, fs, o.pos[0], rel.ptr) < 0) {
 		rc = cli_fail(cli, "pin");
 		goto done;
@@ -260,7 +262,7 @@ int cmd_pin(bm_cli *cli, int argc, char **argv)
 		json_object_set_new(j, "project", cli_jstr(o.pos[0]));
 		json_object_set_new(j, "channel", cli_jstr(o.channel));
 		json_object_set_new(j, "release", cli_jstr(rel.ptr));
-		json_object_set_new(j, "seq", json_integer((json_int_t)seq));
+		json_object_set_new(j, "seq", cli_juint64(seq));
 		json_object_set_new(j, "version", cli_jstr(st->version));
 		json_object_set_new(j, "module", mod.size ? cli_jstr(mod.ptr) : json_null());
 		json_object_set_new(j, "commit", st->source_count ? cli_jstr(st->sources[0].commit) : json_null());
@@ -294,7 +296,8 @@ int cmd_stamp(bm_cli *cli, int argc, char **argv)
 		return cli_usage(stamp_usage, "stamp needs PROJECT RELEASE");
 	if (bm_stamp_format_from_str(&f, o.format ? o.format : cli->json ? "json" : "c") < 0)
 		return cli_usage(stamp_usage, "%s", bm_error_last());
-	if (open_fs(&s, &fs, cli, o.at) < 0 || bm_stamp_for_release(&st, fs, o.pos[0], o.pos[1]) < 0 ||
+	if (open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, o.pos[0], NULL) < 0 ||
+	    bm_stamp_for_release(&st, fs, o.pos[0], o.pos[1]) < 0 ||
 	    bm_stamp_emit(&b, st, f) < 0) {
 		rc = cli_fail(cli, "stamp");
 		goto done;

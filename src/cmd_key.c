@@ -149,9 +149,9 @@ static int key_gen(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (cli->json) {
-		printf("{\"key_id\":\"%s\",\"public_key_file\":", pk.key_id_hex);
+		printf("{\"keyId\":\"%s\",\"publicKeyFile\":", pk.key_id_hex);
 		cli_json_str(stdout, pubpath.ptr);
-		printf(",\"secret_key_file\":");
+		printf(",\"secretKeyFile\":");
 		cli_json_str(stdout, secpath.ptr);
 		printf(",\"encrypted\":%s}\n", pw ? "true" : "false");
 	} else {
@@ -208,7 +208,7 @@ static int key_show_pub(bm_cli *cli, int argc, char **argv)
 		return cli_fail(cli, "key show-pub");
 	line = strchr(text.ptr, '\n') + 1;
 	if (cli->json) {
-		printf("{\"key_id\":\"%s\",\"public_key\":\"%.*s\"}\n", pk.key_id_hex, (int)strcspn(line, "\n"), line);
+		printf("{\"keyId\":\"%s\",\"publicKey\":\"%.*s\"}\n", pk.key_id_hex, (int)strcspn(line, "\n"), line);
 	} else {
 		printf("%s\n%s", pk.key_id_hex, line);
 	}
@@ -309,7 +309,7 @@ static int key_trust(bm_cli *cli, int argc, char **argv)
 	}
 	bm_oid_fmt(hex, &commit);
 	if (cli->json)
-		printf("{\"key_id\":\"%s\",\"path\":\"%s\",\"commit\":\"%s\",\"already_trusted\":%s}\n",
+		printf("{\"keyId\":\"%s\",\"path\":\"%s\",\"metaCommit\":\"%s\",\"alreadyTrusted\":%s}\n",
 		       t.pk.key_id_hex, t.path.ptr, hex, t.already ? "true" : "false");
 	else if (t.already)
 		printf("%s already trusted (%s)\n", t.pk.key_id_hex, t.path.ptr);
@@ -472,7 +472,7 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (cli->json) {
-		printf("{\"verified\":true,\"key_id\":\"%s\",\"prehashed\":%s,\"trusted_comment\":",
+		printf("{\"verified\":true,\"keyId\":\"%s\",\"prehashed\":%s,\"trustedComment\":",
 		       res.key_id_hex, res.prehashed ? "true" : "false");
 		cli_json_str(stdout, res.trusted_comment.ptr);
 		printf("}\n");

@@ -51,7 +51,7 @@ static json_t *entry_json(const bm_log_entry *e)
 		json_array_append_new(a, p);
 	}
 	json_object_set_new(o, "attrs", a);
-	json_object_set_new(o, "timeMs", json_integer(e->time_ms));
+	json_object_set_new(o, "timeMs", cli_jint64(e->time_ms));
 	json_object_set_new(o, "time", json_string(t));
 	json_object_set_new(o, "actor", cli_jstr(e->actor));
 	json_object_set_new(o, "path", cli_jstr(e->path));

@@ -52,7 +52,7 @@ static void json_list(const bm_recipient_list *l)
 	for (i = 0; i < l->count; i++) {
 		char when[32];
 		cli_time_fmt(when, sizeof(when), l->items[i].time_ms);
-		printf("%s{\"recipient\":\"%s\",\"seq\":%llu,\"time\":\"%s\",\"actor\":", i ? "," : "",
+		printf("%s{\"recipient\":\"%s\",\"seq\":\"%llu\",\"time\":\"%s\",\"actor\":", i ? "," : "",
 		       l->items[i].recipient, (unsigned long long)l->items[i].seq, when);
 		cli_json_str(stdout, l->items[i].actor);
 		printf(",\"comment\":");
@@ -132,7 +132,7 @@ static int recipients_change(bm_cli *cli, int remove, const char *env, const cha
 	if (cli->json) {
 		printf("{\"env\":");
 		cli_json_str(stdout, env ? env : "");
-		printf(",\"admin\":%s,\"recipient\":\"%s\",\"op\":\"%s\",\"seq\":%llu}\n", env ? "false" : "true",
+		printf(",\"admin\":%s,\"recipient\":\"%s\",\"op\":\"%s\",\"seq\":\"%llu\"}\n", env ? "false" : "true",
 		       recipient, remove ? "rm" : "add", (unsigned long long)seq);
 	} else {
 		cli_progress(cli, "%s %s %s%s", remove ? "removed" : "added", recipient, remove ? "from " : "to ",

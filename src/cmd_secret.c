@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
-#include "cli.h"
+#include "cli_cfg.h"
 
 static const char usage[] =
 	"usage: bootmeta secret set PROJECT ENV NAME [FILE|-]\n"
@@ -235,7 +235,7 @@ static void json_info(const bm_secret_info *s, const char *env)
 	cli_json_str(stdout, env);
 	printf(",\"name\":");
 	cli_json_str(stdout, s->name);
-	printf(",\"seq\":%llu,\"op\":\"%s\",\"time\":\"%s\",\"timeMs\":%lld,\"actor\":", (unsigned long long)s->seq,
+	printf(",\"seq\":\"%llu\",\"op\":\"%s\",\"time\":\"%s\",\"timeMs\":\"%lld\",\"actor\":", (unsigned long long)s->seq,
 	       op_str(s->op), when, (long long)s->time_ms);
 	cli_json_str(stdout, s->actor);
 	printf(",\"recipients\":%zu,\"stale\":%s,\"path\":", s->nrecipients, s->stale ? "true" : "false");
@@ -311,7 +311,7 @@ static int secret_set(bm_cli *cli, secret_args *a)
 		goto done;
 	}
 	if (cli->json)
-		printf("{\"project\":\"%s\",\"env\":\"%s\",\"name\":\"%s\",\"seq\":%llu,\"size\":%zu}\n", a->args[0],
+		printf("{\"project\":\"%s\",\"env\":\"%s\",\"name\":\"%s\",\"seq\":\"%llu\",\"size\":\"%zu\"}\n", a->args[0],
 		       a->args[1], a->args[2], (unsigned long long)seq, value.len);
 	else
 		cli_progress(cli, "secret %s of %s in %s set (seq %llu, %zu bytes)", a->args[2], a->args[0], a->args[1],
@@ -453,7 +453,10 @@ static int secret_list(bm_cli *cli, secret_args *a)
 		return cli_usage(usage, "secret list takes PROJECT ENV, or --all ENV");
 	project = a->all ? NULL : a->args[0];
 	env = a->all ? a->args[0] : a->args[1];
-	if (open_fs(&fs, &s, cli, a->at) < 0 || bm_secret_list(&l, fs, project, env, a->removed) < 0) {
+	if (open_fs(&fs, &s, cli, a->at) < 0 || bm_secret_list(&l, fs, project, env, a->removed) < 0 ||
+	    /* nothing listed for a project the repo does not have: say so (secrets kept for a
+	     * project added later, or never, are still listed) */
+	    (!l.count && project && cli_need_project_env(fs, project, NULL) < 0)) {
 		rc = cli_fail(cli, "secret list");
 		goto done;
 	}
@@ -503,7 +506,7 @@ static int secret_rm(bm_cli *cli, secret_args *a)
 		goto done;
 	}
 	if (cli->json)
-		printf("{\"project\":\"%s\",\"env\":\"%s\",\"name\":\"%s\",\"seq\":%llu,\"op\":\"rm\"}\n", a->args[0],
+		printf("{\"project\":\"%s\",\"env\":\"%s\",\"name\":\"%s\",\"seq\":\"%llu\",\"op\":\"rm\"}\n", a->args[0],
 		       a->args[1], a->args[2], (unsigned long long)seq);
 	else
 		cli_progress(cli, "secret %s of %s in %s removed (seq %llu). Its old ciphertexts stay in git history:\n"

@@ -73,7 +73,7 @@ static int show_one(bm_cli *cli, bm_store *s, const char *spec)
 			if (cli->json) {
 				bm_buf_puts(&out, "{\"path\":");
 				cli_json_buf_str(&out, path.ptr);
-				bm_buf_printf(&out, ",\"kind\":\"age\",\"size\":%zu}", data.size);
+				bm_buf_printf(&out, ",\"kind\":\"age\",\"size\":\"%zu\"}", data.size);
 				cli_put(&out);
 			} else {
 				printf("%s: age-encrypted secret, %zu bytes; read it with `bootmeta secret get`\n", path.ptr,

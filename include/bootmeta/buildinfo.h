@@ -104,8 +104,9 @@ BM_EXTERN int bm_stamp_encode(bm_buf *out, const bm_stamp *stamp);
  *    `-X main.bootmetaVersion=<v>` when there is a version). Declare
  *    `var bootmetaStamp string` in package main and *use* it (print it in --version):
  *    the Go linker drops variables nothing reads. -X on a missing variable is ignored.
- *  - JSON: {"format":"bootmeta-stamp-v1","project","release","version"?,"meta_commit",
- *    "sources":[{"url","commit"}],"stamp"} and a newline. */
+ *  - JSON: one line of compact JSON and a newline, lowerCamelCase as every --json:
+ *    {"format":"bootmeta-stamp-v1","project","release","version"?,"metaCommit",
+ *    "sources":[{"url","commit"}],"stamp"}. */
 BM_EXTERN int bm_stamp_emit(bm_buf *out, const bm_stamp *stamp, bm_stamp_format format);
 
 /* Decode the stamp that starts at `text` (which begins with BM_STAMP_MAGIC); `len` is how

@@ -43,7 +43,7 @@ BM_EXTERN int bm_env_default_parent(bm_buf *out, const char *name);
 BM_EXTERN int bm_env_path(bm_buf *out, const char *name);
 /* 1 when the env exists in `fs`, 0 when not, < 0 on a bad name. */
 BM_EXTERN int bm_env_exists(bm_fs *fs, const char *name);
-/* Read an env record. BM_ENOTFOUND (with a message naming `bootmeta env add`) when the env
+/* Read an env record. BM_ENOTFOUND ("no environment \"E\"; add it with `bootmeta env add E`") when the env
  * does not exist, BM_ECORRUPT when its record does not decode. */
 BM_EXTERN int bm_env_read(bm_env **out, bm_fs *fs, const char *name);
 BM_EXTERN void bm_env_free(bm_env *env);

@@ -220,14 +220,16 @@ typedef struct {
 BM_EXTERN int bm_flag_eval(bm_flag_result *out, const bm_flag *flag, const char *channel,
 			   const char *targeting_key, const bm_flag_attrs *attrs);
 
-/* ---- JSON (the CLI's --json) ---- */
+/* ---- JSON ---- */
 
-/* Append the flag as one JSON object:
+/* Append a readable view of the flag as one JSON object (the CLI's --json prints the Flag
+ * record itself, through bm_pbjson_write; this view adds "type" and "state" and keys
+ * variants by name). 64-bit numbers are strings, as in proto3 JSON:
  *   {"project":..,"env":..,"key":..,"type":"bool","state":"ENABLED"|"DISABLED",
  *    "variants":{"on":true,..},"defaultVariant":"off",
  *    "rules":[{"channel":"beta","variant":"on"},
  *             {"channel":"stable","weights":[{"variant":"on","weight":1},..]}],
- *    "timeMs":..,"actor":..,"seq":..} */
+ *    "timeMs":"1700000000000","actor":..,"seq":"3"} */
 BM_EXTERN int bm_flag_to_json(bm_buf *out, const bm_flag *flag);
 /* Append an evaluation result:
  *   {"key":..,"value":<typed>,"variant":"on","reason":"SPLIT","type":"bool"} */
@@ -242,7 +244,7 @@ typedef struct {
 	unsigned int version;
 	/* The evaluation-context attribute that carries the channel; NULL: "channel". */
 	const char *channel_attr;
-	int pretty;              /* indent the output */
+	int pretty;              /* indent the output (2 spaces a level); 0: one line per flag */
 } bm_flag_export_options;
 #define BM_FLAG_EXPORT_OPTIONS_VERSION 1
 #define BM_FLAG_EXPORT_OPTIONS_INIT { BM_FLAG_EXPORT_OPTIONS_VERSION, NULL, 0 }
@@ -255,7 +257,8 @@ typedef struct {
  *                     null]}
  * (no targeting for a flag without rules), so flagd evaluates with the context
  * {"targetingKey": .., "channel": ..} to the same variant as bm_flag_eval. BM_EINVALID
- * when two flags share a key (a flagd file holds one environment of one project). */
+ * when two flags share a key (a flagd file holds one environment of one project). The text
+ * ends with one newline. */
 BM_EXTERN int bm_flag_export_flagd(bm_buf *out, const bm_flag *const *flags, size_t count,
 				   const bm_flag_export_options *opts);
 

@@ -171,7 +171,7 @@ BM_EXTERN int bm_secret_get_all(bm_secret_values *out, bm_fs *fs, const char *pr
 BM_EXTERN void bm_secret_values_dispose(bm_secret_values *v);
 
 /* Encrypt `len` bytes of `plain` to the env's recipients plus the admins and add it as the
- * next version of the secret. BM_ENOTFOUND when the env does not exist; BM_ENORECIPIENT when
+ * next version of the secret. BM_ENOTFOUND when the env or the project does not exist; BM_ENORECIPIENT when
  * there is nobody to encrypt to; BM_ETOOBIG over BM_SECRET_MAX_SIZE. */
 BM_EXTERN int bm_secret_set(uint64_t *out_seq, bm_store *store, const char *project, const char *env,
 			    const char *name, const void *plain, size_t len, const bm_write_options *opts);

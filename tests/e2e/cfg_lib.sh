@@ -28,6 +28,8 @@ refused() {
 	grep -q -- "$pat" "$work/err" || { cat "$work/err" >&2; fail "no '$pat' in the error of: $*"; }
 	[ "$(tip)" = "$before" ] || fail "a refused command made a commit: $*"
 }
+# json_conventions FILE...: every key lowerCamelCase, every 64-bit integer a string (proto3 JSON)
+json_conventions() { python3 "$BM_SRCDIR/tests/e2e/json_conventions.py" "$@" || fail "JSON conventions: $*"; }
 # add_project NAME: through `bootmeta project add` when it is built in, else with git itself
 add_project() {
 	if "$BOOTMETA" project add "$1" --source "https://example.com/$1.git" >/dev/null 2>&1; then

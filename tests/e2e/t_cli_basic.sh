@@ -129,6 +129,23 @@ eq "the clone sees it after pull" "$("$BM" --json --repo "$T/c2" channel get app
 "$BM" --repo "$T/c2" push | grep -q "remote main is" || fail "push text"
 expect_fail 1 "no remote to push to" bm push
 
+expect_fail 1 "no meta repo at $T/nosuchrepo" "$BM" clone "$T/nosuchrepo" "$T/c3"
+[ -e "$T/c3" ] && fail "a failed clone left $T/c3 behind"
+
+check "key --json: lowerCamelCase (keyId, publicKey, trustedComment)"
+"$BM" --json key gen --sign --no-password -o "$T/k" > "$T/kg.json"
+printf 'payload' > "$T/k.bin"
+"$BM" key sign "$T/k.bin" -k "$T/k.key" -t 'release 1' >/dev/null 2>&1
+"$BM" --json key show-pub "$T/k.pub" > "$T/ks.json"
+"$BM" --json key verify "$T/k.bin" -p "$T/k.pub" > "$T/kv.json"
+eq "key show-pub --json keyId" "$(js 'd["keyId"]' < "$T/ks.json")" "$(js 'd["keyId"]' < "$T/kg.json")"
+eq "key show-pub --json publicKey" "$(js 'd["publicKey"]' < "$T/ks.json")" "$(tail -1 "$T/k.pub")"
+eq "key verify --json trustedComment" "$(js 'd["trustedComment"]' < "$T/kv.json")" "release 1"
+out=$(bm --json channel history app/server stable)
+echo "$out" > "$T/ch.json"
+python3 "$BM_SRCDIR/tests/e2e/json_conventions.py" "$T/kg.json" "$T/ks.json" "$T/kv.json" "$T/ch.json" ||
+	fail "--json conventions"
+
 check "exit codes: 0 ok, 1 failure, 2 usage"
 expect_fail 2 "not a bootmeta command" "$BM" frobnicate
 expect_fail 2 "unknown project command" bm project frobnicate

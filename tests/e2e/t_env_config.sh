@@ -33,7 +33,7 @@ bm config set app/server prod 'DB_URL=postgres://db/prod' 'RATIO:double=0.25' 'D
 [ "$(bm config get app/server prod PORT)" = 80 ] || fail "get PORT"
 [ "$(bm config get app/server prod RATIO)" = 0.25 ] || fail "get RATIO"
 bm config get app/server prod LIMITS --json | grep -q '"value":{"rps":100,"burst":\[1,2\]}' || fail "json value"
-bm config get app/server prod PORT --json | grep -q '"value":80,"type":"int64","env":"prod","seq":1' || fail "typed get --json"
+bm config get app/server prod PORT --json | grep -q '"value":"80","type":"int64","env":"prod","seq":"1"' || fail "typed get --json"
 
 # the same value again: no record, no commit
 before=$(tip)
@@ -59,8 +59,20 @@ refused 2 "unknown config type" bm config set app/server prod X=1 --type float12
 refused 1 "may not contain '/'" bm config set app/server prod 'BAD/KEY=1'
 refused 1 "not allowed" bm config set app/server prod 'BAD KEY=1'
 refused 1 "environment name" bm config set app/server 'pr od' X=1
-refused 1 "does not exist" bm config set app/server nope X=1
-refused 1 "does not exist" bm config set app/nope prod X=1
+refused 1 "no environment \"nope\"; add it with \`bootmeta env add nope\`" bm config set app/server nope X=1
+refused 1 "no project \"app/nope\"; add it with \`bootmeta project add app/nope\`" bm config set app/nope prod X=1
+# reads refuse what the repo does not have (not an empty answer)
+refused 1 "no project \"nosuch/proj\"; add it with \`bootmeta project add nosuch/proj\`" bm config resolve nosuch/proj prod
+refused 1 "no project \"nosuch/proj\"" bm config resolve nosuch/proj prod --format env
+refused 1 "no environment \"nosuchenv\"; add it with \`bootmeta env add nosuchenv\`" bm config resolve app/server nosuchenv
+refused 1 "no project \"nosuch/proj\"" bm config history nosuch/proj prod
+refused 1 "no project \"nosuch/proj\"" bm config history nosuch/proj prod X
+refused 1 "no environment \"nosuchenv\"" bm config history app/server nosuchenv
+refused 1 "no project \"nosuch/proj\"" bm config diff nosuch/proj prod stage
+refused 1 "no project \"nosuch/proj\"" bm config diff nosuch/proj prod --at main
+refused 1 "no environment \"nosuchenv\"" bm config diff app/server prod nosuchenv
+refused 1 "no project \"nosuch/proj\"" bm config get nosuch/proj prod X
+refused 1 '"code":"not found"' bm --json config resolve nosuch/proj prod
 refused 1 "given twice" bm config set app/server prod X=1 X=2
 refused 2 "not KEY=VALUE" bm config set app/server prod JUSTKEY
 head -c 70000 /dev/zero | tr '\0' x > "$work/big"
@@ -76,7 +88,7 @@ bm dev init alice >/dev/null
 bm config set app/server dev/alice HOST=alice.local >/dev/null
 bm config resolve app/server dev/alice --json > "$work/r.json"
 grep -q '"chain":\["dev/alice","dev"\]' "$work/r.json" || fail "chain"
-grep -q '"HOST":{"key":"HOST","value":"alice.local","type":"string","env":"dev/alice","seq":1,"metaCommit":"[0-9a-f]\{40\}"' "$work/r.json" ||
+grep -q '"HOST":{"key":"HOST","value":"alice.local","type":"string","env":"dev/alice","seq":"1","metaCommit":"[0-9a-f]\{40\}"' "$work/r.json" ||
 	{ cat "$work/r.json"; fail "HOST provenance"; }
 grep -q '"PORT":{"key":"PORT","value":"8080","type":"string","env":"dev"' "$work/r.json" || fail "PORT from dev"
 # the meta commit named is the one that added the record
@@ -96,7 +108,7 @@ grep -q "(unset)" "$work/h" && grep -q "alice.local" "$work/h" || fail "history"
 # revert to a seq, and to a commit
 bm config revert app/server dev/alice HOST --to 1 >/dev/null
 [ "$(bm config get app/server dev/alice HOST)" = alice.local ] || fail "revert --to SEQ"
-bm --json config get app/server dev/alice HOST | grep -q '"revertedFromSeq":1' || fail "revertedFromSeq"
+bm --json config get app/server dev/alice HOST | grep -q '"revertedFromSeq":"1"' || fail "revertedFromSeq"
 at=$(tip)
 bm config set app/server prod PORT=81 --type int >/dev/null
 bm config set app/server prod PORT=82 --type int >/dev/null
@@ -112,6 +124,22 @@ grep -q -- "-HOST=localhost" "$work/d" && grep -q "+HOST=alice.local" "$work/d" 
 bm config diff app/server prod --at "$at" > "$work/d"
 grep -q "no differences" "$work/d" || { cat "$work/d"; fail "diff --at after revert"; }
 bm --json config diff app/server dev/alice dev | grep -q '"changed":{"HOST"' || fail "diff --json"
+
+# every --json here: lowerCamelCase keys, 64-bit integers as strings (proto3 JSON)
+bm --json config diff app/server dev/alice dev > "$work/j-diff.json"
+bm --json config get app/server prod PORT > "$work/j-get.json"
+bm --json config history app/server dev/alice > "$work/j-hist.json"
+bm --json env list > "$work/j-envs.json"
+bm --json env show dev/alice > "$work/j-env.json"
+bm --json config set app/server prod PORT=83 --type int --dry-run > "$work/j-dry.json"
+json_conventions "$work/r.json" "$work/j-diff.json" "$work/j-get.json" "$work/j-hist.json" "$work/j-envs.json" \
+	"$work/j-env.json" "$work/j-dry.json"
+python3 - "$work/j-get.json" "$work/j-env.json" <<'PY' || fail "config/env --json values"
+import json, sys
+g, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert g["value"] == "80" and g["type"] == "int64" and int(g["timeMs"]) > 0, g
+assert e["createdMs"].isdigit() and e["chain"] == ["dev/alice", "dev"], e
+PY
 
 # --at reads the past
 [ "$(bm config resolve app/server prod --at "$at" --format env | grep '^PORT=')" = PORT=80 ] || fail "resolve --at"

@@ -10,3 +10,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 "$BM_BUILDDIR/bench_flags" --dump "$work" --keys 10000
 NODE_PATH="$mods" node "$BM_SRCDIR/tests/e2e/flagd_compat.js" "$work"
+# the same flags as `flag export --pretty` writes them (indented): flagd-core reads that file
+# too, to the same answers (fewer keys: it is the file that is under test here)
+mkdir "$work/pretty"
+"$BM_BUILDDIR/bench_flags" --dump "$work/pretty" --keys 500 --pretty
+[ "$(wc -l < "$work/pretty/flags.json")" -gt 100 ] || { echo "FAIL: the --pretty export is not indented" >&2; exit 1; }
+[ "$(tail -c 2 "$work/pretty/flags.json" | od -An -c | tr -d ' ')" = '}\n' ] ||
+	{ echo "FAIL: the --pretty export does not end with one newline" >&2; exit 1; }
+NODE_PATH="$mods" node "$BM_SRCDIR/tests/e2e/flagd_compat.js" "$work/pretty"

@@ -53,16 +53,16 @@ bm flag disable app/server prod new-ui >/dev/null
 bm flag list app/server prod | grep -q "^new-ui .*DISABLED" || fail "list shows disabled"
 # redefining keeps it disabled unless --enabled
 bm flag set app/server prod new-ui --variant on=true --variant off=false --default off >/dev/null
-bm --json flag get app/server prod new-ui | grep -q '"state":"DISABLED"' || fail "redefinition re-enabled the flag"
+bm --json flag get app/server prod new-ui | grep -q '"disabled":true' || fail "redefinition re-enabled the flag"
 bm flag enable app/server prod new-ui >/dev/null
-bm --json flag get app/server prod new-ui | grep -q '"state":"ENABLED"' || fail "enable"
+bm --json flag get app/server prod new-ui | grep -q '"disabled"' && fail "enable" # proto3: false is left out
 
 # history and provenance: every version, newest first, with the meta commit that added it
 bm --json flag history app/server prod new-ui > "$work/h.json"
 [ "$(grep -o '"seq":' "$work/h.json" | wc -l)" = 6 ] || fail "history has $(grep -o '"seq":' "$work/h.json" | wc -l) versions"
 c=$(bm --json flag get app/server prod new-ui | sed 's/.*"metaCommit":"\([0-9a-f]*\)".*/\1/')
 [ "$c" = "$(tip)" ] || fail "metaCommit of the current version"
-bm --json flag get app/server prod new-ui --at HEAD~1 | grep -q '"state":"DISABLED"' || fail "--at"
+bm --json flag get app/server prod new-ui --at HEAD~1 | grep -q '"disabled":true' || fail "--at"
 
 # other types, and the flagd export
 bm flag set app/server prod banner --variant a=hello --variant b='{"x":1}' --type string --rule beta=b >/dev/null
@@ -74,8 +74,46 @@ if command -v node >/dev/null 2>&1; then
 	node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$work/flags.json" || fail "export is not JSON"
 fi
 bm flag export app/server prod --pretty > "$work/pretty.json"
-[ "$(wc -l < "$work/pretty.json")" -gt 5 ] || fail "--pretty"
+[ "$(wc -l < "$work/pretty.json")" -gt 20 ] || fail "--pretty"
+grep -q '^    "new-ui": {$' "$work/pretty.json" && grep -q '^      "state": "ENABLED",$' "$work/pretty.json" ||
+	{ cat "$work/pretty.json"; fail "--pretty indents"; }
+bm flag export app/server prod > "$work/compact.json"
+if command -v node >/dev/null 2>&1; then
+	node -e 'const fs = require("fs"), [a, b] = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+		if (JSON.stringify(a) !== JSON.stringify(b)) process.exit(1)' "$work/pretty.json" "$work/compact.json" ||
+		fail "--pretty is not the same JSON"
+fi
+# one newline at the end, not a blank line
+for f in pretty compact flags; do
+	[ "$(tail -c 2 "$work/$f.json" | od -An -c | tr -d ' ')" = '}\n' ] || fail "$f.json does not end in one newline"
+done
+# -o names the file asked for (not a temporary beside it); "1 flag", not "1 flags"
+refused 1 "cannot write /nonexistent/dir/f.json: " bm flag export app/server prod -o /nonexistent/dir/f.json
+grep -q "tmp" "$work/err" && fail "the error names the temporary file: $(cat "$work/err")"
+bm env add solo >/dev/null
+bm flag set app/server solo one --variant on=true --variant off=false >/dev/null
+bm flag export app/server solo -o "$work/solo.json" 2> "$work/err" >/dev/null
+grep -q "^wrote 1 flag to " "$work/err" || fail "grammar: $(cat "$work/err")"
 [ "$(bm --json flag list app/server prod | grep -o '"key":' | wc -l)" = 3 ] || fail "list --json"
+
+# --json is the Flag record (proto3 JSON: the same shape as the --dry-run record, variants a
+# list, 64-bit numbers strings, lowerCamelCase) plus metaCommit and path
+bm --json flag get app/server prod new-ui > "$work/j-get.json"
+bm --json flag list app/server prod > "$work/j-list.json"
+bm --json flag eval app/server prod ratio --channel stable --key h1 > "$work/j-eval.json"
+bm --json flag set app/server prod ratio --default high --dry-run > "$work/j-dry.json"
+json_conventions "$work/h.json" "$work/j-get.json" "$work/j-list.json" "$work/j-eval.json" "$work/j-dry.json"
+python3 - "$work/h.json" "$work/j-dry.json" "$work/j-eval.json" <<'PY' || fail "flag --json shapes"
+import json, sys
+h = json.load(open(sys.argv[1]))
+dry = json.load(open(sys.argv[2]))
+ev = json.load(open(sys.argv[3]))
+assert [v["seq"] for v in h] == ["6", "5", "4", "3", "2", "1"], h
+assert h[0]["variants"] == [{"name": "on", "boolValue": True}, {"name": "off", "boolValue": False}], h[0]
+assert dry["record"]["seq"] == "2" and isinstance(dry["record"]["variants"], list), dry
+assert dry["after"] == dry["record"] and dry["before"]["seq"] == "1", dry
+assert ev["flagVersion"] == "1", ev
+PY
 
 # bad input: a clear error and no commit
 refused 1 "no channel canary" bm flag set app/server prod f1 --variant on=true --rule canary=on
@@ -84,8 +122,16 @@ refused 1 "no variant 'zz'" bm flag set app/server prod f1 --variant a=1 --rule 
 refused 1 "more than 2147483647" bm flag set app/server prod f1 --variant a=1 --variant b=2 --rule stable=a:2147483647,b:1
 refused 1 "does not exist yet" bm flag set app/server prod f1 --default on
 refused 1 "" bm flag set app/server prod 'bad key' --variant a=1
-refused 1 "does not exist" bm flag set app/server nope f1 --variant a=1
-refused 1 "does not exist" bm flag set app/nope prod f1 --variant a=1
+refused 1 "no environment \"nope\"; add it with \`bootmeta env add nope\`" bm flag set app/server nope f1 --variant a=1
+refused 1 "no project \"app/nope\"; add it with \`bootmeta project add app/nope\`" bm flag set app/nope prod f1 --variant a=1
+# reads refuse a project or env the repo does not have (not "no flags")
+refused 1 "no project \"nosuch/proj\"; add it with \`bootmeta project add nosuch/proj\`" bm flag list nosuch/proj prod
+refused 1 "no environment \"nosuchenv\"; add it with \`bootmeta env add nosuchenv\`" bm flag list app/server nosuchenv
+refused 1 '"code":"not found"' bm --json flag list nosuch/proj prod
+refused 1 "no project \"nosuch/proj\"" bm flag get nosuch/proj prod new-ui
+refused 1 "no environment \"nosuchenv\"" bm flag history app/server nosuchenv new-ui
+refused 1 "no project \"nosuch/proj\"" bm flag eval nosuch/proj prod new-ui --channel beta --key h1
+refused 1 "no project \"nosuch/proj\"" bm flag export nosuch/proj prod
 refused 1 "" bm flag set app/server prod f1 --variant on=maybe --type bool
 refused 1 "" bm flag set app/server prod f1 --variant a=1 --variant a=2
 refused 1 "does not exist" bm flag disable app/server prod f1

@@ -12,7 +12,7 @@ path=$(sed 's/.*"path":"\([^"]*\)".*/\1/' "$work/third.json")
 case "$path" in log/[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/[0-9]*-[0-9a-f]*.pb) ;; *) fail "path $path" ;; esac
 git --git-dir="$work/meta" cat-file -e "main:$path" || fail "record not in the tree"
 # the day folder is the UTC day of the entry's time
-ms=$(sed 's/.*"timeMs":\([0-9]*\).*/\1/' "$work/third.json")
+ms=$(sed 's/.*"timeMs":"\([0-9]*\)".*/\1/' "$work/third.json")   # int64: a string (proto3 JSON)
 day=$(date -u -d "@$((ms / 1000))" +%Y/%m/%d)
 case "$path" in "log/$day/"*) ;; *) fail "$path is not under log/$day" ;; esac
 [ "$(git --git-dir="$work/meta" log --format=%s -1 main)" = "log codegen: regenerated flags" ] || fail "commit message"
@@ -29,6 +29,9 @@ grep -q '"attrs":\[{"key":"generator","value":"protoc"},{"key":"files","value":"
 [ "$(bm --json log entries | grep -o '"id":' | wc -l)" = 3 ] || fail "entries"
 [ "$(bm --json log entries --limit 2 | grep -o '"id":' | wc -l)" = 2 ] || fail "--limit"
 bm log --kind deploy | grep -q "rolled out v1.2" || fail "text listing"
+# lowerCamelCase keys, int64 timeMs as a string (proto3 JSON), as every --json
+bm --json log entries > "$work/j-entries.json"
+json_conventions "$work/l.json" "$work/third.json" "$work/j-entries.json"
 # time range: --since inclusive, --until exclusive, relative durations
 [ "$(bm --json log --since "$ms" | grep -o '"id":' | wc -l)" = 1 ] || fail "--since inclusive"
 [ "$(bm --json log --since "$((ms + 1))" | grep -o '"id":' | wc -l)" = 0 ] || fail "--since"

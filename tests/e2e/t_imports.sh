@@ -62,17 +62,25 @@ refused 1 "module path" bm dependents '../etc'
 [ "$(bm pin acme/api --channel stable)" = r2 ] || fail "pin plain"
 [ "$(bm pin acme/api --channel stable --format go)" = "github.com/acme/acme/api@$c2" ] || fail "pin go: $(bm pin acme/api --channel stable --format go)"
 [ "$(bm pin acme/api --channel stable --format go --module github.com/acme/api)" = "github.com/acme/api@$c2" ] || fail "pin --module"
-bm --json pin acme/web --channel stable | grep -q '"release":"w1","seq":1,"version":"v0.9.0"' || fail "pin json"
+bm --json pin acme/web --channel stable | grep -q '"release":"w1","seq":"1","version":"v0.9.0"' || fail "pin json"
 refused 1 "nothing on channel" bm pin acme/api --channel canary
+refused 1 "no project \"nosuch/proj\"; add it with \`bootmeta project add nosuch/proj\`" bm pin nosuch/proj --channel stable
+refused 1 "no project \"nosuch/proj\"" bm imports nosuch/proj r2
+refused 1 "no project \"nosuch/proj\"" bm stamp nosuch/proj r2 --format json
 refused 2 "" bm pin acme/api
 
 # stamp: every source and the meta commit; trace (when built in) reads it back
 meta=$(tip)
 bm stamp acme/api r2 --format json > "$work/s.json"
-grep -q "\"meta_commit\": *\"$meta\"" "$work/s.json" && grep -q "$c3" "$work/s.json" || { cat "$work/s.json"; fail "stamp json"; }
+grep -q "\"metaCommit\":\"$meta\"" "$work/s.json" && grep -q "$c3" "$work/s.json" || { cat "$work/s.json"; fail "stamp json"; }
 bm stamp acme/api r2 --format c > "$work/stamp.h"
 grep -q "bootmeta_stamp" "$work/stamp.h" || fail "stamp c"
 bm stamp acme/api r2 --format go-ldflags | grep -q -- "-X main.bootmetaStamp=BOOTMETA-STAMP-v1:" || fail "stamp go-ldflags"
+# --json of pin, stamp, imports and dependents: compact, lowerCamelCase, 64-bit numbers as strings
+[ "$(wc -l < "$work/s.json")" = 1 ] || fail "stamp --format json is not one line"
+bm --json pin acme/web --channel stable > "$work/j-pin.json"
+bm --json imports acme/api r2 > "$work/j-imports.json"
+json_conventions "$work/s.json" "$work/j-pin.json" "$work/j-imports.json" "$work/d.json"
 if command -v cc >/dev/null 2>&1; then
 	printf '#include "stamp.h"\nint main(void){return 0;}\n' > "$work/m.c"
 	cc -o "$work/m" -I"$work" "$work/m.c"

@@ -53,15 +53,16 @@ import json, sys
 d = json.load(open(sys.argv[1])); mark = sys.argv[2]; weird = sys.argv[3]
 v = d["values"]
 assert v["DB_URL"]["value"] == "postgres://alice:%s@localhost/app" % mark, v["DB_URL"]
-assert v["DB_URL"]["secret"] is True and v["DB_URL"]["env"] == "dev/alice" and v["DB_URL"]["seq"] == 1
+assert v["DB_URL"]["secret"] is True and v["DB_URL"]["env"] == "dev/alice" and v["DB_URL"]["seq"] == "1"
 assert v["DB_URL"]["path"].startswith("envs/dev/alice/secrets/app/server/DB_URL/")
 assert v["DB_URL"]["metaCommit"] and v["DB_URL"]["actor"] and v["DB_URL"]["time"]
 assert v["API_TOKEN"]["value"] == "tok-" + mark and v["API_TOKEN"]["secret"] and v["API_TOKEN"]["env"] == "dev"
 assert v["DB_PASSWORD"]["value"] == "localpass" and "secret" not in v["DB_PASSWORD"]
 assert v["WEIRD"]["value"] == weird.rstrip("\n") or v["WEIRD"]["value"] == weird, repr(v["WEIRD"]["value"])
-assert v["PORT"]["value"] == 8080 and v["LOG"]["value"] == "debug"
+assert v["PORT"]["value"] == "8080" and v["LOG"]["value"] == "debug"  # int64: a string (proto3 JSON)
 assert d["skippedSecrets"] == []
 EOF
+	json_conventions "$J"
 else
 	grep -q "\"value\":\"tok-$MARK\"" "$J" || fail "json has the secret's value"
 fi
@@ -119,7 +120,7 @@ grep -q "your identity $work/bob.key is recipient $(cat "$work/bob.rcpt")" "$wor
 grep -q "$MARK" "$work/err" && fail "plaintext in warnings"
 grep -q "\"API_TOKEN\":{\"key\":\"API_TOKEN\",\"value\":\"tok-$MARK\"" "$work/out" || fail "bob reads dev's secret"
 grep -q '"DB_URL":' "$work/out" && fail "dev's DB_URL key must not show through alice's secret"
-grep -q '"skippedSecrets":\[{"name":"DB_URL","env":"dev/alice","seq":1,"error":"not a recipient"' "$work/out" ||
+grep -q '"skippedSecrets":\[{"name":"DB_URL","env":"dev/alice","seq":"1","error":"not a recipient"' "$work/out" ||
 	fail "skippedSecrets in json"
 
 step "carol: not a recipient of anything: config only, a warning each, exit 0"

@@ -54,6 +54,12 @@ ALICE=$(age-keygen -y "$T/alice.key")
 BOB=$(age-keygen -y "$T/bob.key")
 ADMIN=$(age-keygen -y "$T/admin.key")
 for e in prod dev dev/alice dev/bob; do add_env "$e"; done
+# a secret belongs to a project the meta repo has
+before=$(git --git-dir="$BOOTMETA_REPO" rev-parse main)
+expect_fail 1 "no project \"app/server\"; add it with \`bootmeta project add app/server\`" \
+	sh -c "printf x | '$BOOTMETA' secret set app/server prod DB"
+[ "$(git --git-dir="$BOOTMETA_REPO" rev-parse main)" = "$before" ] || fail "a refused secret set made a commit"
+bm project add app/server >/dev/null
 
 step "usage and validation"
 expect_fail 2 "usage" bm secret set app/server prod
@@ -82,12 +88,19 @@ rm "$T/cert.out"
 bm secret list app/server prod >"$T/list"
 grep -q "DB_PASSWORD" "$T/list" && grep -q CERT "$T/list" || fail "secret list"
 grep -q "$MARK" "$T/list" && fail "secret list shows plaintext"
-bm --json secret list app/server prod | grep -q '"name":"DB_PASSWORD","seq":1' || fail "secret list --json"
+bm --json secret list app/server prod | grep -q '"name":"DB_PASSWORD","seq":"1"' || fail "secret list --json"
 if command -v python3 >/dev/null; then
 	bm --json secret list app/server prod | python3 -m json.tool >/dev/null || fail "list --json is not JSON"
 	bm --json --identity "$T/alice.key" secret get app/server prod DB_PASSWORD | python3 -m json.tool >/dev/null ||
 		fail "get --json is not JSON"
 	bm --json recipients list prod | python3 -m json.tool >/dev/null || fail "recipients list --json is not JSON"
+	# lowerCamelCase keys, 64-bit integers (seq, timeMs) as strings: proto3 JSON, as every --json
+	bm --json secret list app/server prod > "$T/j-list.json"
+	bm --json --identity "$T/alice.key" secret get app/server prod DB_PASSWORD > "$T/j-get.json"
+	bm --json secret history app/server prod DB_PASSWORD > "$T/j-hist.json"
+	bm --json recipients list prod > "$T/j-rcpt.json"
+	python3 "$BM_SRCDIR/tests/e2e/json_conventions.py" "$T/j-list.json" "$T/j-get.json" "$T/j-hist.json" \
+		"$T/j-rcpt.json" || fail "secret --json conventions"
 fi
 
 step "bob is not a recipient: a clear error, no plaintext"
@@ -186,7 +199,7 @@ done
 wait
 bm --json secret history app/server prod RACE | tr '{' '\n' | grep -c '"seq":' | grep -qx 4 || fail "4 versions"
 for i in 1 2 3 4; do
-	bm --json secret history app/server prod RACE | grep -q "\"seq\":$i," || fail "seq $i missing"
+	bm --json secret history app/server prod RACE | grep -q "\"seq\":\"$i\"," || fail "seq $i missing"
 done
 
 step "--require-signed: only secrets added in signed meta commits are decrypted"

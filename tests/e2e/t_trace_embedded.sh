@@ -37,7 +37,10 @@ assert d["recorded"] is False, d
 assert d["stamp"]["project"] == "demo/server", d
 assert [s["commit"] for s in d["stamp"]["sources"]] == [sys.argv[2], sys.argv[3]], d
 assert d["metaRepo"]["releases"][0]["channels"][0]["channel"] == "stable", d
+assert d["stamp"]["metaCommit"] and "meta_commit" not in d["stamp"], d
 PY
+[ "$(wc -l < out.json)" = 1 ] || fail "trace --json is not one line (a pretty stamp inside?)"
+python3 "$BM_SRCDIR/tests/e2e/json_conventions.py" out.json || fail "trace --json conventions"
 
 check "a forged stamp (one byte changed) is an error"
 python3 - prog <<'PY'

@@ -434,6 +434,9 @@ static void test_stamp_emit(void **state)
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "release")), "r-42");
 	assert_string_equal(json_string_value(json_object_get(j, "stamp")), raw.ptr);
+	assert_non_null(json_object_get(j, "metaCommit"));     /* lowerCamelCase, as every --json */
+	assert_null(json_object_get(j, "meta_commit"));
+	assert_true(b.size > 0 && b.ptr[b.size - 1] == '\n' && !memchr(b.ptr, '\n', b.size - 1));  /* compact: one line */
 	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "sources"), 1), "url")),
 			    sources[1].url);
 	json_decref(j);

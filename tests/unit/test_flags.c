@@ -400,7 +400,7 @@ static void test_record_roundtrip(void **state)
 		"\"state\":\"DISABLED\",\"variants\":{\"small\":{\"n\":1},\"big\":{\"n\":1000,\"s\":\"x\\ty\"}},"
 		"\"defaultVariant\":\"small\",\"rules\":[{\"channel\":\"beta\",\"variant\":\"big\"},"
 		"{\"channel\":\"stable\",\"weights\":[{\"variant\":\"small\",\"weight\":9},{\"variant\":\"big\",\"weight\":1}]}],"
-		"\"timeMs\":42,\"actor\":\"ci\",\"seq\":3}");
+		"\"timeMs\":\"42\",\"actor\":\"ci\",\"seq\":\"3\"}");
 	assert_int_equal(g->key_hash.h, f->key_hash.h);
 	bm_flag_free(g);
 	g = NULL;
@@ -507,7 +507,7 @@ static void test_record_from_protoc(void **state)
 		"\"state\":\"ENABLED\",\"variants\":{\"on\":true,\"off\":false},\"defaultVariant\":\"off\","
 		"\"rules\":[{\"channel\":\"beta\",\"variant\":\"on\"},{\"channel\":\"stable\",\"weights\":"
 		"[{\"variant\":\"on\",\"weight\":1},{\"variant\":\"off\",\"weight\":999}]}],"
-		"\"timeMs\":1700000000000,\"actor\":\"Alice <a@example.com>\",\"seq\":3}");
+		"\"timeMs\":\"1700000000000\",\"actor\":\"Alice <a@example.com>\",\"seq\":\"3\"}");
 	bm_flag_free(f);
 	bm_buf_dispose(&b);
 	bm_buf_dispose(&j);
@@ -583,6 +583,32 @@ static void test_export_flagd(void **state)
 	fl = json_object_get(json_object_get(root, "flags"), "color");
 	assert_null(json_object_get(fl, "targeting"));  /* no rules: flagd says STATIC */
 	json_decref(root);
+	/* one newline at the end, not a blank line */
+	assert_true(b.size > 2 && b.ptr[b.size - 1] == '\n' && b.ptr[b.size - 2] == '}');
+	{
+		/* --pretty: indented, the same JSON, numbers and strings byte for byte */
+		bm_flag_export_options opts = BM_FLAG_EXPORT_OPTIONS_INIT;
+		bm_buf p = BM_BUF_INIT;
+		json_t *proot;
+		char *a, *c;
+		opts.pretty = 1;
+		assert_int_equal(bm_flag_export_flagd(&p, list, 2, &opts), 0);
+		assert_non_null(strstr(p.ptr, "{\n  \"$schema\": \"https://flagd.dev/schema/v0/flags.json\",\n  \"flags\": {\n"
+					      "    \"new-checkout\": {\n      \"state\": \"ENABLED\",\n"));
+		assert_non_null(strstr(p.ptr, "\"fractional\": [\n"));
+		assert_true(p.size > 3 && !strcmp(p.ptr + p.size - 3, "\n}\n"));
+		proot = json_loads(p.ptr, 0, &jerr);
+		assert_non_null(proot);
+		root = json_loads(b.ptr, 0, &jerr);
+		a = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+		c = json_dumps(proot, JSON_COMPACT | JSON_SORT_KEYS);
+		assert_string_equal(a, c);
+		free(a);
+		free(c);
+		json_decref(root);
+		json_decref(proot);
+		bm_buf_dispose(&p);
+	}
 
 	/* One flagd file = one set of keys. */
 	f3 = make(BM_FLAG_TYPE_AUTO, onoff, 2, "off", NULL, 0);

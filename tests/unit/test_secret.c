@@ -53,12 +53,29 @@ static void add_env(bm_store *s, const char *env)
 	assert_int_equal(bm_store_write(NULL, s, add_env_fn, (void *)env, NULL), 0);
 }
 
+/* the projects the tests keep secrets of (a secret belongs to a project the repo has) */
+static int add_projects_fn(bm_txn *txn, void *payload)
+{
+	static const char *const projects[] = { "app/server", "app/worker", "a/b", "p", "app", "other", "a" };
+	char path[512];
+	size_t i;
+	int error = 0;
+	(void)payload;
+	bm_txn_message(txn, "test: projects");
+	for (i = 0; !error && i < sizeof(projects) / sizeof(*projects); i++) {
+		snprintf(path, sizeof(path), "projects/%s/project.pb", projects[i]);
+		error = bm_txn_add(txn, path, "", 0);
+	}
+	return error;
+}
+
 static bm_store *new_store(const char *name)
 {
 	char p[512];
 	bm_store *s = NULL;
 	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
 	assert_int_equal(bm_store_init(&s, p), 0);
+	assert_int_equal(bm_store_write(NULL, s, add_projects_fn, NULL, NULL), 0);
 	return s;
 }
 
@@ -175,6 +192,9 @@ static void test_round_trip_and_not_recipient(void **state)
 	assert_int_equal(bm_secret_set(NULL, s, "app/server", "prod", "x.age", "v", 1, NULL), BM_EINVALID);
 	assert_int_equal(bm_secret_set(NULL, s, "app/0000000001.pb", "prod", "x", "v", 1, NULL), BM_EINVALID);
 	assert_int_equal(bm_secret_set(NULL, s, "app/server", "prod", "recipients", "v", 1, NULL), BM_EINVALID);
+	/* a project the meta repo does not have */
+	assert_int_equal(bm_secret_set(NULL, s, "app/ghost", "prod", "DB", "v", 1, NULL), BM_ENOTFOUND);
+	assert_non_null(strstr(bm_error_last(), "no project \"app/ghost\"; add it with `bootmeta project add app/ghost`"));
 
 	/* the records are known to the record module by path (bootmeta show, --json) */
 	{
