@@ -33,7 +33,7 @@ int cmd_init(bm_cli *cli, int argc, char **argv)
 	if (cli->json) {
 		printf("{\"path\":");
 		cli_json_str(stdout, bm_store_path(s));
-		printf(",\"commit\":\"%s\",\"format\":%d}\n", hex, BM_FORMAT_VERSION);
+		printf(",\"metaCommit\":\"%s\",\"format\":%d}\n", hex, BM_FORMAT_VERSION);
 	} else {
 		printf("initialised meta repo %s (format %d, commit %.12s)\n", bm_store_path(s), BM_FORMAT_VERSION, hex);
 		printf("next: bootmeta --repo %s project add NAME --source URL\n", bm_store_path(s));
