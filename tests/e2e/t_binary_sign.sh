@@ -28,7 +28,9 @@ add() { "$BM" binary add demo/server "$APP" "$@" --os linux --arch amd64; }
 
 check "a key minisign made is trusted; a signature minisign -S made is attached with --signature"
 minisign -G -W -p mk.pub -s mk.key >/dev/null
-MK=$(head -1 mk.pub | awk '{print $NF}')
+# minisign prints a key id without leading zeros in its comment; bootmeta prints all 16 digits
+keyid() { python3 -c 'import sys; print("%016X" % int(sys.argv[1], 16))' "$(head -1 "$1" | awk '{print $NF}')"; }
+MK=$(keyid mk.pub)
 "$BM" key trust mk.pub >/dev/null
 minisign -S -s mk.key -m app1 -t "ci build 42" >/dev/null
 expect_ok add app1 --signature app1.minisig
@@ -43,7 +45,7 @@ grep -q "^verified  yes" "$T/out" || fail "verify output: $(cat "$T/out")"
 
 check "--sign KEYFILE signs in the same commit; minisign -V accepts the signature binary show --json gives"
 "$BM" key gen --sign --no-password -o ours >/dev/null 2>&1
-OURS=$(head -1 ours.pub | awk '{print $NF}')
+OURS=$(keyid ours.pub)
 "$BM" key trust ours.pub >/dev/null
 before=$(tip meta)
 expect_ok add app2 --sign ours.key
