@@ -158,10 +158,11 @@ size_t bm_pbjson_field_name(char *out, size_t size, const char *proto_name)
 	return n;
 }
 
-/* `key` equals the lowerCamelCase name of `proto_name`. */
-static int json_name_equals(const char *proto_name, const char *key)
+/* Match the camel-cased form of snake_case `proto_name` against the start of `s` (the first
+ * letter upper-cased when `upper_first`); the rest of `s` after it, or NULL on a mismatch. */
+static const char *camel_prefix(const char *proto_name, const char *s, int upper_first)
 {
-	int up = 0;
+	int up = upper_first;
 	for (; *proto_name; proto_name++) {
 		char c = *proto_name;
 		if (c == '_') {
@@ -171,10 +172,17 @@ static int json_name_equals(const char *proto_name, const char *key)
 		if (up && c >= 'a' && c <= 'z')
 			c = (char)(c - 'a' + 'A');
 		up = 0;
-		if (*key++ != c)
-			return 0;
+		if (*s++ != c)
+			return NULL;
 	}
-	return *key == '\0';
+	return s;
+}
+
+/* `key` equals the lowerCamelCase name of `proto_name`. */
+static int json_name_equals(const char *proto_name, const char *key)
+{
+	const char *rest = camel_prefix(proto_name, key, 0);
+	return rest && *rest == '\0';
 }
 
 /* ---- base64 ---- */
@@ -390,20 +398,8 @@ static size_t type_size(ProtobufCType t)
 /* protoc's name for the entry message of map field `f`: "m_string" -> "MStringEntry". */
 static int entry_name_matches(const char *field, const char *short_name)
 {
-	int up = 1;
-	for (; *field; field++) {
-		char c = *field;
-		if (c == '_') {
-			up = 1;
-			continue;
-		}
-		if (up && c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		up = 0;
-		if (*short_name++ != c)
-			return 0;
-	}
-	return strcmp(short_name, "Entry") == 0;
+	const char *rest = camel_prefix(field, short_name, 1);
+	return rest && strcmp(rest, "Entry") == 0;
 }
 
 /* protobuf-c keeps no map_entry option; a map field is what protoc makes of one: a
