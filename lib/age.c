@@ -548,7 +548,7 @@ static int mem_read(void *ctx, void *buf, size_t cap, size_t *got)
 	return 0;
 }
 
-static int fd_read(void *ctx, void *buf, size_t cap, size_t *got)
+int bm_age_fd_read(void *ctx, void *buf, size_t cap, size_t *got)
 {
 	int fd = *(int *)ctx;
 	for (;;) {
@@ -556,13 +556,13 @@ static int fd_read(void *ctx, void *buf, size_t cap, size_t *got)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return bm_error_set(BM_EIO, "read failed: %s", strerror(errno));
+			return bm_error_set(BM_EIO, "cannot read the input: %s", strerror(errno));
 		*got = (size_t)n;
 		return 0;
 	}
 }
 
-static int fd_write(void *ctx, const void *data, size_t len)
+int bm_age_fd_write(void *ctx, const void *data, size_t len)
 {
 	int fd = *(int *)ctx;
 	const char *p = data;
@@ -571,7 +571,7 @@ static int fd_write(void *ctx, const void *data, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return bm_error_set(BM_EIO, "write failed: %s", strerror(errno));
+			return bm_error_set(BM_EIO, "cannot write the output: %s", strerror(errno));
 		p += n;
 		len -= (size_t)n;
 	}
@@ -1266,7 +1266,7 @@ done:
 
 int bm_age_decrypt_fd(int out_fd, int in_fd, const bm_age_identities *ids, bm_age_failure *failure)
 {
-	return bm_age_decrypt_stream(fd_write, &out_fd, fd_read, &in_fd, ids, BM_AGE_ARMOR_AUTO, failure);
+	return bm_age_decrypt_stream(bm_age_fd_write, &out_fd, bm_age_fd_read, &in_fd, ids, BM_AGE_ARMOR_AUTO, failure);
 }
 
 /* ---- encryption ------------------------------------------------------------------------------- */
@@ -1625,11 +1625,11 @@ int bm_age_encrypt_fd(int out_fd, int in_fd, const char *const *recipients, size
 
 	if (!buf)
 		return bm_error_set(BM_ENOMEM, "out of memory");
-	if ((error = bm_age_encryptor_new(&e, recipients, nrecipients, armor, fd_write, &out_fd)) < 0)
+	if ((error = bm_age_encryptor_new(&e, recipients, nrecipients, armor, bm_age_fd_write, &out_fd)) < 0)
 		goto done;
 	for (;;) {
 		size_t got = 0;
-		if ((error = fd_read(&in_fd, buf, 4 * BM_AGE_CHUNK_SIZE, &got)) < 0)
+		if ((error = bm_age_fd_read(&in_fd, buf, 4 * BM_AGE_CHUNK_SIZE, &got)) < 0)
 			goto done;
 		if (got == 0)
 			break;

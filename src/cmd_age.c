@@ -135,36 +135,6 @@ static int output_close(output *o, bm_cli *cli, int ok)
 	return rc;
 }
 
-static int fd_sink(void *ctx, const void *data, size_t len)
-{
-	int fd = *(int *)ctx;
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return bm_error_set(BM_EIO, "cannot write the output: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int fd_source(void *ctx, void *buf, size_t cap, size_t *got)
-{
-	int fd = *(int *)ctx;
-	for (;;) {
-		ssize_t n = read(fd, buf, cap);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return bm_error_set(BM_EIO, "cannot read the input: %s", strerror(errno));
-		*got = (size_t)n;
-		return 0;
-	}
-}
-
 static int input_open(bm_cli *cli, const char *path, int *fd)
 {
 	if (!path || !strcmp(path, "-")) {
@@ -368,7 +338,7 @@ static int age_keygen(bm_cli *cli, int argc, char **argv)
 							    : "keygen: cannot create %s: %s", outpath, strerror(errno));
 			goto done;
 		}
-		if (fd_sink(&fd, text.ptr, text.size) < 0 || fsync(fd) < 0) {
+		if (bm_age_fd_write(&fd, text.ptr, text.size) < 0 || fsync(fd) < 0) {
 			rc = cli_fail(cli, "keygen");
 			close(fd);
 			unlink(outpath);
@@ -509,12 +479,12 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 		opened = 1;
 	}
 	if (passphrase) {
-		if (bm_age_encryptor_new_passphrase(&enc, pass.ptr, work, armor, fd_sink, &out.fd) < 0) {
+		if (bm_age_encryptor_new_passphrase(&enc, pass.ptr, work, armor, bm_age_fd_write, &out.fd) < 0) {
 			rc = cli_fail(cli, "encrypt");
 			goto done;
 		}
 	} else if (bm_age_encryptor_new(&enc, (const char *const *)rcpts.items, rcpts.count, armor,
-					fd_sink, &out.fd) < 0) {
+					bm_age_fd_write, &out.fd) < 0) {
 		rc = cli_fail(cli, "encrypt");
 		goto done;
 	}
@@ -524,7 +494,7 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 	}
 	for (;;) {
 		size_t got = 0;
-		if (fd_source(&in, buf, 4 * BM_AGE_CHUNK_SIZE, &got) < 0 ||
+		if (bm_age_fd_read(&in, buf, 4 * BM_AGE_CHUNK_SIZE, &got) < 0 ||
 		    (got && bm_age_encryptor_write(enc, buf, got) < 0)) {
 			rc = cli_fail(cli, "encrypt");
 			goto done;
@@ -620,7 +590,7 @@ static int age_decrypt(bm_cli *cli, int argc, char **argv)
 	if ((rc = output_open(&out, cli, outpath, 0600)) != 0)
 		goto done;
 	opened = 1;
-	if (bm_age_decrypt_stream(fd_sink, &out.fd, fd_source, &in, ids, BM_AGE_ARMOR_AUTO, &failure) < 0) {
+	if (bm_age_decrypt_fd(out.fd, in, ids, &failure) < 0) {
 		rc = cli_fail(cli, "decrypt");
 		goto done;
 	}

@@ -65,6 +65,9 @@ typedef enum {
  * operation with that code. */
 typedef int (*bm_age_read_fn)(void *ctx, void *buf, size_t cap, size_t *got);
 typedef int (*bm_age_write_fn)(void *ctx, const void *data, size_t len);
+/* Read and write callbacks over a file descriptor (ctx: an int *), retrying on EINTR. */
+BM_EXTERN int bm_age_fd_read(void *ctx, void *buf, size_t cap, size_t *got);
+BM_EXTERN int bm_age_fd_write(void *ctx, const void *data, size_t len);
 
 /* ---- keys ---------------------------------------------------------------------------- */
 
