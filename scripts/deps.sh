@@ -6,7 +6,8 @@ PKGS="build-essential cmake pkg-config git ca-certificates
 libgit2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libsodium-dev libcmocka-dev libjansson-dev zlib1g-dev
 clang libclang-rt-14-dev
-age minisign openssh-client golang-go nodejs npm"
+age minisign openssh-client golang-go nodejs npm
+groff-base"
 
 missing=""
 for p in $PKGS; do
