@@ -237,3 +237,17 @@ int cli_take_json(bm_cli *cli, int argc, char **argv)
 		argv[j] = NULL;
 	return j;
 }
+
+void cli_env_added(bm_cli *cli, const char *what, const bm_oid *commit)
+{
+	char hex[BM_OID_HEXSZ + 1];
+	bm_oid_fmt(hex, commit);
+	if (cli->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "env", cli_jstr(what));
+		json_object_set_new(o, "metaCommit", json_string(hex));
+		cli_json_print(o);
+	} else {
+		printf("added environment %s (meta commit %.12s)\n", what, hex);
+	}
+}

@@ -57,4 +57,8 @@ int cli_log_add(bm_cli *cli, int argc, char **argv);
 int cli_log_entries(bm_cli *cli, int argc, char **argv);
 int cli_log_dispatch(bm_cli *cli, int argc, char **argv);
 
+/* Print "added environment NAME (meta commit C)" or its JSON ({"env","metaCommit"}): the
+ * output of `env add` and `dev init`. */
+void cli_env_added(bm_cli *cli, const char *what, const bm_oid *commit);
+
 #endif

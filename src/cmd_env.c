@@ -1,5 +1,4 @@
-/* cmd_env.c: `bootmeta env add|list|show` and `bootmeta dev init|use|current`: environments
- * and developer overlays of dev. */
+/* cmd_env.c: `bootmeta env add|list|show`: environments. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,31 +14,6 @@ static const char env_usage[] =
 	"exist and the chain of parents may not loop. The effective config of an env is its\n"
 	"parent's with its own values on top (bootmeta config resolve). Env records are never\n"
 	"rewritten. show without NAME shows the env in use (--env, $BOOTMETA_ENV, `dev use`).\n";
-
-static const char dev_usage[] =
-	"usage: bootmeta dev init USER [--description TEXT]\n"
-	"       bootmeta dev use ENV|USER [--clear]\n"
-	"       bootmeta dev current [--json]\n\n"
-	"Developer overlays. `dev init USER` adds env dev/USER with parent dev (adding dev too, in the\n"
-	"same commit, when the meta repo has none). `dev use dev/USER` (or just USER) writes\n"
-	"" BM_ENV_LOCAL_FILE " at the top of the current source checkout and adds it to the checkout's\n"
-	".gitignore: bootmeta commands run in that checkout then use that env when neither --env\n"
-	"nor $BOOTMETA_ENV is given. The env must exist. `dev use --clear` removes the file.\n"
-	"`dev current` prints the env in use and where it came from.\n";
-
-static void commit_line(bm_cli *cli, const char *what, const bm_oid *commit)
-{
-	char hex[BM_OID_HEXSZ + 1];
-	bm_oid_fmt(hex, commit);
-	if (cli->json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "env", cli_jstr(what));
-		json_object_set_new(o, "metaCommit", json_string(hex));
-		cli_json_print(o);
-	} else {
-		printf("added environment %s (meta commit %.12s)\n", what, hex);
-	}
-}
 
 static int env_add(bm_cli *cli, int argc, char **argv)
 {
@@ -73,7 +47,7 @@ static int env_add(bm_cli *cli, int argc, char **argv)
 	if (bm_env_add(&commit, s, argv[optind], &o, &w) < 0)
 		rc = cli_fail(cli, "env add");
 	else {
-		commit_line(cli, argv[optind], &commit);
+		cli_env_added(cli, argv[optind], &commit);
 		rc = BM_EXIT_OK;
 	}
 	bm_store_free(s);
@@ -208,175 +182,4 @@ int cmd_env(bm_cli *cli, int argc, char **argv)
 	if (!strcmp(argv[1], "show"))
 		return env_show(cli, argc - 1, argv + 1);
 	return cli_usage(env_usage, "unknown env subcommand '%s'", argv[1]);
-}
-
-/* ---- dev ---- */
-
-static int dev_init(bm_cli *cli, int argc, char **argv)
-{
-	bm_write_options w = BM_WRITE_OPTIONS_INIT;
-	bm_store *s = NULL;
-	bm_oid commit;
-	bm_buf name = BM_BUF_INIT;
-	const char *desc = NULL;
-	int c, rc;
-	static const struct option opts[] = {
-		{ "description", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': desc = optarg; break;
-		case 'h': fputs(dev_usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(dev_usage, NULL);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage(dev_usage, "dev init takes one USER");
-	if (bm_name_validate(argv[optind], BM_NAME_USER) < 0 || bm_buf_printf(&name, "dev/%s", argv[optind]) < 0 ||
-	    bm_env_name_validate(name.ptr) < 0) {
-		bm_buf_dispose(&name);
-		return cli_fail(cli, "dev init");
-	}
-	if (cli_open(&s, cli) < 0) {
-		bm_buf_dispose(&name);
-		return cli_fail(cli, "dev init");
-	}
-	w.actor = cli->actor;
-	if (bm_dev_init(&commit, s, argv[optind], desc, &w) < 0) {
-		rc = cli_fail(cli, "dev init");
-	} else {
-		commit_line(cli, name.ptr, &commit);
-		if (!cli->json)
-			printf("next: bootmeta dev use %s   (in your source checkout)\n", name.ptr);
-		rc = BM_EXIT_OK;
-	}
-	bm_buf_dispose(&name);
-	bm_store_free(s);
-	return rc;
-}
-
-static int dev_use(bm_cli *cli, int argc, char **argv)
-{
-	bm_store *s = NULL;
-	bm_fs *fs = NULL;
-	bm_buf name = BM_BUF_INIT, file = BM_BUF_INIT;
-	int c, clear = 0, rc = BM_EXIT_FAIL;
-	static const struct option opts[] = {
-		{ "clear", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': clear = 1; break;
-		case 'h': fputs(dev_usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(dev_usage, NULL);
-		}
-	}
-	if (clear) {
-		if (argc - optind != 0)
-			return cli_usage(dev_usage, "dev use --clear takes no ENV");
-		if (bm_checkout_env_write(&file, NULL, NULL) < 0) {
-			rc = cli_fail(cli, "dev use --clear");
-			goto done;
-		}
-		if (!cli->quiet)
-			printf("removed %s\n", file.ptr);
-		rc = BM_EXIT_OK;
-		goto done;
-	}
-	if (argc - optind != 1)
-		return cli_usage(dev_usage, "dev use takes one ENV (dev/USER) or USER");
-	if (cli_open(&s, cli) < 0 || bm_store_fs(&fs, s, NULL) < 0) {
-		rc = cli_fail(cli, "dev use");
-		goto done;
-	}
-	/* USER alone means dev/USER when that env exists */
-	if (!strchr(argv[optind], '/') && bm_name_validate(argv[optind], BM_NAME_USER) == 0) {
-		bm_buf_printf(&name, "dev/%s", argv[optind]);
-		if (bm_env_exists(fs, name.ptr) != 1) {
-			bm_buf_clear(&name);
-			bm_buf_puts(&name, argv[optind]);
-		}
-	} else {
-		bm_buf_puts(&name, argv[optind]);
-	}
-	bm_error_clear();
-	if (bm_env_name_validate(name.ptr) < 0) {
-		rc = cli_fail(cli, "dev use");
-		goto done;
-	}
-	if (bm_env_exists(fs, name.ptr) != 1) {
-		if (!strchr(argv[optind], '/') && bm_name_validate(argv[optind], BM_NAME_USER) == 0)
-			rc = cli_error(cli, "dev use: neither environment dev/%s nor %s exists in the meta repo; "
-				       "create yours with `bootmeta dev init %s`", argv[optind], argv[optind], argv[optind]);
-		else
-			rc = cli_error(cli, "dev use: environment \"%s\" does not exist in the meta repo; create it "
-				       "with `bootmeta env add %s`%s", name.ptr, name.ptr,
-				       !strncmp(name.ptr, "dev/", 4) ? " or `bootmeta dev init USER`" : "");
-		goto done;
-	}
-	if (bm_checkout_env_write(&file, NULL, name.ptr) < 0) {
-		rc = cli_fail(cli, "dev use");
-		goto done;
-	}
-	if (cli->json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "env", cli_jstr(name.ptr));
-		json_object_set_new(o, "file", cli_jstr(file.ptr));
-		cli_json_print(o);
-	} else {
-		printf("this checkout now uses environment %s (%s; ignored by git)\n", name.ptr, file.ptr);
-	}
-	rc = BM_EXIT_OK;
-done:
-	bm_buf_dispose(&name);
-	bm_buf_dispose(&file);
-	bm_fs_free(fs);
-	bm_store_free(s);
-	return rc;
-}
-
-static int dev_current(bm_cli *cli, int argc, char **argv)
-{
-	bm_buf name = BM_BUF_INIT;
-	const char *source = NULL;
-	int rc;
-	if (argc > 1)
-		return cli_usage(dev_usage, "dev current takes no arguments");
-	if (cli_env_resolve(cli, &name, &source) < 0) {
-		rc = cli_fail(cli, "dev current");
-	} else if (cli->json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "env", cli_jstr(name.ptr));
-		json_object_set_new(o, "source", cli_jstr(source));
-		rc = cli_json_print(o);
-	} else {
-		printf("%s\t(from %s)\n", name.ptr, source);
-		rc = BM_EXIT_OK;
-	}
-	bm_buf_dispose(&name);
-	return rc;
-}
-
-int cmd_dev(bm_cli *cli, int argc, char **argv)
-{
-	argc = cli_take_json(cli, argc, argv);
-	if (argc < 2)
-		return cli_usage(dev_usage, "dev needs a subcommand");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || cli_wants_help(argc - 1, argv + 1)) {
-		fputs(dev_usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "init"))
-		return dev_init(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "use"))
-		return dev_use(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "current"))
-		return dev_current(cli, argc - 1, argv + 1);
-	return cli_usage(dev_usage, "unknown dev subcommand '%s'", argv[1]);
 }

@@ -1,0 +1,186 @@
+/* cmd_dev.c: `bootmeta dev init|use|current`: developer overlays of dev. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_cfg.h"
+
+static const char dev_usage[] =
+	"usage: bootmeta dev init USER [--description TEXT]\n"
+	"       bootmeta dev use ENV|USER [--clear]\n"
+	"       bootmeta dev current [--json]\n\n"
+	"Developer overlays. `dev init USER` adds env dev/USER with parent dev (adding dev too, in the\n"
+	"same commit, when the meta repo has none). `dev use dev/USER` (or just USER) writes\n"
+	"" BM_ENV_LOCAL_FILE " at the top of the current source checkout and adds it to the checkout's\n"
+	".gitignore: bootmeta commands run in that checkout then use that env when neither --env\n"
+	"nor $BOOTMETA_ENV is given. The env must exist. `dev use --clear` removes the file.\n"
+	"`dev current` prints the env in use and where it came from.\n";
+
+static int dev_init(bm_cli *cli, int argc, char **argv)
+{
+	bm_write_options w = BM_WRITE_OPTIONS_INIT;
+	bm_store *s = NULL;
+	bm_oid commit;
+	bm_buf name = BM_BUF_INIT;
+	const char *desc = NULL;
+	int c, rc;
+	static const struct option opts[] = {
+		{ "description", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': desc = optarg; break;
+		case 'h': fputs(dev_usage, stdout); return BM_EXIT_OK;
+		default: return cli_usage(dev_usage, NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(dev_usage, "dev init takes one USER");
+	if (bm_name_validate(argv[optind], BM_NAME_USER) < 0 || bm_buf_printf(&name, "dev/%s", argv[optind]) < 0 ||
+	    bm_env_name_validate(name.ptr) < 0) {
+		bm_buf_dispose(&name);
+		return cli_fail(cli, "dev init");
+	}
+	if (cli_open(&s, cli) < 0) {
+		bm_buf_dispose(&name);
+		return cli_fail(cli, "dev init");
+	}
+	w.actor = cli->actor;
+	if (bm_dev_init(&commit, s, argv[optind], desc, &w) < 0) {
+		rc = cli_fail(cli, "dev init");
+	} else {
+		cli_env_added(cli, name.ptr, &commit);
+		if (!cli->json)
+			printf("next: bootmeta dev use %s   (in your source checkout)\n", name.ptr);
+		rc = BM_EXIT_OK;
+	}
+	bm_buf_dispose(&name);
+	bm_store_free(s);
+	return rc;
+}
+
+static int dev_use(bm_cli *cli, int argc, char **argv)
+{
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	bm_buf name = BM_BUF_INIT, file = BM_BUF_INIT;
+	int c, clear = 0, rc = BM_EXIT_FAIL;
+	static const struct option opts[] = {
+		{ "clear", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': clear = 1; break;
+		case 'h': fputs(dev_usage, stdout); return BM_EXIT_OK;
+		default: return cli_usage(dev_usage, NULL);
+		}
+	}
+	if (clear) {
+		if (argc - optind != 0)
+			return cli_usage(dev_usage, "dev use --clear takes no ENV");
+		if (bm_checkout_env_write(&file, NULL, NULL) < 0) {
+			rc = cli_fail(cli, "dev use --clear");
+			goto done;
+		}
+		if (!cli->quiet)
+			printf("removed %s\n", file.ptr);
+		rc = BM_EXIT_OK;
+		goto done;
+	}
+	if (argc - optind != 1)
+		return cli_usage(dev_usage, "dev use takes one ENV (dev/USER) or USER");
+	if (cli_open(&s, cli) < 0 || bm_store_fs(&fs, s, NULL) < 0) {
+		rc = cli_fail(cli, "dev use");
+		goto done;
+	}
+	/* USER alone means dev/USER when that env exists */
+	if (!strchr(argv[optind], '/') && bm_name_validate(argv[optind], BM_NAME_USER) == 0) {
+		bm_buf_printf(&name, "dev/%s", argv[optind]);
+		if (bm_env_exists(fs, name.ptr) != 1) {
+			bm_buf_clear(&name);
+			bm_buf_puts(&name, argv[optind]);
+		}
+	} else {
+		bm_buf_puts(&name, argv[optind]);
+	}
+	bm_error_clear();
+	if (bm_env_name_validate(name.ptr) < 0) {
+		rc = cli_fail(cli, "dev use");
+		goto done;
+	}
+	if (bm_env_exists(fs, name.ptr) != 1) {
+		if (!strchr(argv[optind], '/') && bm_name_validate(argv[optind], BM_NAME_USER) == 0)
+			rc = cli_error(cli, "dev use: neither environment dev/%s nor %s exists in the meta repo; "
+				       "create yours with `bootmeta dev init %s`", argv[optind], argv[optind], argv[optind]);
+		else
+			rc = cli_error(cli, "dev use: environment \"%s\" does not exist in the meta repo; create it "
+				       "with `bootmeta env add %s`%s", name.ptr, name.ptr,
+				       !strncmp(name.ptr, "dev/", 4) ? " or `bootmeta dev init USER`" : "");
+		goto done;
+	}
+	if (bm_checkout_env_write(&file, NULL, name.ptr) < 0) {
+		rc = cli_fail(cli, "dev use");
+		goto done;
+	}
+	if (cli->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "env", cli_jstr(name.ptr));
+		json_object_set_new(o, "file", cli_jstr(file.ptr));
+		cli_json_print(o);
+	} else {
+		printf("this checkout now uses environment %s (%s; ignored by git)\n", name.ptr, file.ptr);
+	}
+	rc = BM_EXIT_OK;
+done:
+	bm_buf_dispose(&name);
+	bm_buf_dispose(&file);
+	bm_fs_free(fs);
+	bm_store_free(s);
+	return rc;
+}
+
+static int dev_current(bm_cli *cli, int argc, char **argv)
+{
+	bm_buf name = BM_BUF_INIT;
+	const char *source = NULL;
+	int rc;
+	if (argc > 1)
+		return cli_usage(dev_usage, "dev current takes no arguments");
+	if (cli_env_resolve(cli, &name, &source) < 0) {
+		rc = cli_fail(cli, "dev current");
+	} else if (cli->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "env", cli_jstr(name.ptr));
+		json_object_set_new(o, "source", cli_jstr(source));
+		rc = cli_json_print(o);
+	} else {
+		printf("%s\t(from %s)\n", name.ptr, source);
+		rc = BM_EXIT_OK;
+	}
+	bm_buf_dispose(&name);
+	return rc;
+}
+
+int cmd_dev(bm_cli *cli, int argc, char **argv)
+{
+	argc = cli_take_json(cli, argc, argv);
+	if (argc < 2)
+		return cli_usage(dev_usage, "dev needs a subcommand");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || cli_wants_help(argc - 1, argv + 1)) {
+		fputs(dev_usage, stdout);
+		return BM_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "init"))
+		return dev_init(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "use"))
+		return dev_use(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "current"))
+		return dev_current(cli, argc - 1, argv + 1);
+	return cli_usage(dev_usage, "unknown dev subcommand '%s'", argv[1]);
+}
