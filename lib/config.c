@@ -1,7 +1,9 @@
 /* config.c: runtime config per project and env: typed values, one appended ConfigValue record
  * per change under envs/<env>/config/<project>/+keys/<key>/<seq>.pb, resolved through the
  * env's parent chain, with the meta commit of each value found on demand. */
-#include "config_int.h"
+#include "bootmeta/config.h"
+#include "bootmeta/env.h"
+#include "recio.h"
 #include "fs.h"
 
 #include <ctype.h>
@@ -941,77 +943,6 @@ done:
 	bm_fs_free(fs);
 	bm_strlist_dispose(&keys);
 	bm_buf_dispose(&dir);
-	return error;
-}
-
-/* ---- which meta commit added a record ---- */
-
-typedef struct {
-	bm_oid *oids;
-	size_t count, alloc;
-} oid_list;
-
-static int collect_commit(const bm_commit_info *info, void *payload)
-{
-	oid_list *l = payload;
-	if (l->count == l->alloc) {
-		size_t na = l->alloc ? l->alloc * 2 : 256;
-		bm_oid *p = realloc(l->oids, na * sizeof(*p));
-		if (!p)
-			return bm_error_set(BM_ENOMEM, "out of memory");
-		l->oids = p;
-		l->alloc = na;
-	}
-	l->oids[l->count++] = info->commit;
-	return 0;
-}
-
-int bm__find_commits(bm_store *store, const char *const *paths, size_t n, bm_oid *oids, int *has)
-{
-	oid_list commits = { NULL, 0, 0 };
-	bm_fs **views = NULL;
-	size_t i;
-	int error;
-
-	for (i = 0; i < n; i++)
-		has[i] = 0;
-	if (!n)
-		return 0;
-	/* newest first; a record, once added, is in every newer commit (append-only), so the
-	 * commit that added it is the oldest one that has it */
-	if ((error = bm_store_log(store, NULL, 0, collect_commit, &commits)) < 0)
-		goto done;
-	if (!commits.count)
-		goto done;
-	if (!(views = calloc(commits.count, sizeof(*views)))) {
-		error = bm_error_set(BM_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		size_t lo = 0, hi = commits.count;
-		if (!paths[i])
-			continue;
-		/* has(i) holds for [0, k] and not after: find the first index without it */
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (!views[mid] && (error = bm_store_fs(&views[mid], store, &commits.oids[mid])) < 0)
-				goto done;
-			if (bm_fs_exists(views[mid], paths[i]) == 1)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo > 0) {
-			oids[i] = commits.oids[lo - 1];
-			has[i] = 1;
-		}
-	}
-done:
-	if (views)
-		for (i = 0; i < commits.count; i++)
-			bm_fs_free(views[i]);
-	free(views);
-	free(commits.oids);
 	return error;
 }
 

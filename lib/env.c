@@ -1,6 +1,7 @@
 /* env.c: environments (envs/<env>/env.pb), their parent chains, and the local file that
- * points a source checkout at one env. Also the small record helpers of config_int.h. */
-#include "config_int.h"
+ * points a source checkout at one env. */
+#include "bootmeta/env.h"
+#include "recio.h"
 #include "fs.h"
 
 #include <errno.h>
@@ -10,107 +11,6 @@
 #include <git2.h>
 
 #include "bootmeta/v1/config.pb-c.h"
-
-/* ---- record helpers (config_int.h) ---- */
-
-int bm__strdup(char **out, const char *s)
-{
-	*out = strdup(s ? s : "");
-	return *out ? 0 : bm_error_set(BM_ENOMEM, "out of memory");
-}
-
-int bm__rec_pack(bm_buf *out, const ProtobufCMessage *msg)
-{
-	size_t n = protobuf_c_message_get_packed_size(msg);
-	bm_buf_clear(out);
-	if (bm_buf_grow(out, n) < 0)
-		return BM_ENOMEM;
-	out->size = protobuf_c_message_pack(msg, (uint8_t *)out->ptr);
-	out->ptr[out->size] = '\0';
-	return 0;
-}
-
-int bm__rec_add(bm_txn *txn, const char *path, const ProtobufCMessage *msg)
-{
-	bm_buf b = BM_BUF_INIT;
-	int error;
-	if ((error = bm__rec_pack(&b, msg)) == 0)
-		error = bm_txn_add(txn, path, b.ptr, b.size);
-	bm_buf_dispose(&b);
-	return error;
-}
-
-int bm__rec_read(ProtobufCMessage **out, bm_fs *fs, const char *path, const ProtobufCMessageDescriptor *desc)
-{
-	bm_buf b = BM_BUF_INIT;
-	int error;
-	*out = NULL;
-	if ((error = bm_fs_read(&b, fs, path)) < 0)
-		goto done;
-	*out = protobuf_c_message_unpack(desc, NULL, b.size, (const uint8_t *)(b.ptr ? b.ptr : ""));
-	if (!*out)
-		error = bm_error_set(BM_ECORRUPT, "%s does not decode as a %s record; restore it from history "
-				     "(bootmeta log %s)", path, desc->short_name, path);
-done:
-	bm_buf_dispose(&b);
-	return error;
-}
-
-const char *bm__last_pb(const bm_strlist *l)
-{
-	size_t i;
-	for (i = l->count; i > 0; i--) {
-		size_t n = strlen(l->items[i - 1]);
-		if (n > 3 && !strcmp(l->items[i - 1] + n - 3, ".pb"))
-			return l->items[i - 1];
-	}
-	return NULL;
-}
-
-int bm__latest_seq(bm_buf *path, uint64_t *next_seq, bm_fs *fs, const char *dir)
-{
-	bm_strlist l = BM_STRLIST_INIT;
-	const char *last;
-	int error;
-
-	if (next_seq)
-		*next_seq = 1;
-	if ((error = bm_fs_list(&l, fs, dir)) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
-		goto done;
-	}
-	if (!(last = bm__last_pb(&l)))
-		goto done;
-	if (!bm__seq_of(last)) {
-		error = bm_error_set(BM_ECORRUPT, "%s/%s is not a sequence-numbered record", dir, last);
-		goto done;
-	}
-	if (next_seq)
-		*next_seq = bm__seq_of(last) + 1;
-	bm_buf_clear(path);
-	if ((error = bm_buf_printf(path, "%s/%s", dir, last)) == 0)
-		error = 1;
-done:
-	bm_strlist_dispose(&l);
-	return error;
-}
-
-uint64_t bm__seq_of(const char *name)
-{
-	uint64_t v = 0;
-	size_t i;
-	if (strlen(name) != 13 || strcmp(name + 10, ".pb"))
-		return 0;
-	for (i = 0; i < 10; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return 0;
-		v = v * 10 + (uint64_t)(name[i] - '0');
-	}
-	return v;
-}
 
 /* ---- names ---- */
 

@@ -1,6 +1,9 @@
 /* flagstore.c: feature flags in the meta repo, one Flag record per version under
  * envs/<env>/config/<project>/+flags/<key>/<seq>.pb. */
-#include "config_int.h"
+#include "bootmeta/flagstore.h"
+#include "bootmeta/env.h"
+#include "bootmeta/names.h"
+#include "recio.h"
 
 #include <stdlib.h>
 #include <string.h>

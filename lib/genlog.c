@@ -1,6 +1,9 @@
 /* genlog.c: generator log entries under log/<yyyy>/<mm>/<dd>/<time_ms>-<id>.pb: appending
  * one, and listing them newest first, reading only the days in range. */
-#include "config_int.h"
+#include "bootmeta/genlog.h"
+#include "bootmeta/env.h"
+#include "bootmeta/names.h"
+#include "recio.h"
 
 #include <stdio.h>
 #include <stdlib.h>

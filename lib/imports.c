@@ -1,7 +1,9 @@
 /* imports.c: module imports of releases, and the reverse index modules/<module>/+by/... that
  * dependents reads with a tree lookup. Reads releases and channel entries at the layout of
  * DESIGN.md: projects/<p>/releases/<id>.pb, projects/<p>/channels/<c>/<seq/1000>/<seq>.pb. */
-#include "config_int.h"
+#include "bootmeta/imports.h"
+#include "bootmeta/names.h"
+#include "recio.h"
 
 #include <stdlib.h>
 #include <string.h>

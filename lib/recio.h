@@ -1,11 +1,14 @@
-/* config_int.h: internals shared by env.c, config.c, flagstore.c and genlog.c: packing and
- * unpacking protobuf records through bm_fs and transactions. */
-#ifndef BM_CONFIG_INTERNAL_H
-#define BM_CONFIG_INTERNAL_H
+/* recio.h: record I/O inside the library (recio.c): packing and unpacking protobuf records
+ * through bm_fs and transactions, sequence-numbered record folders, and the meta commit that
+ * added a record. Not part of the public API. */
+#ifndef BM_RECIO_H
+#define BM_RECIO_H
 
+#include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 
-#include "bootmeta.h"
+#include "bootmeta/common.h"
+#include "bootmeta/store.h"
 
 /* Pack `msg` and stage it at `path` in `txn`. */
 int bm__rec_add(bm_txn *txn, const char *path, const ProtobufCMessage *msg);
