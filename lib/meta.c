@@ -220,39 +220,6 @@ int bm_path_channel_entry(bm_buf *out, const char *project, const char *channel,
 
 /* ---- reading records ---- */
 
-static int decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d, const bm_buf *data,
-		  const char *path)
-{
-	int error = bm_record_decode(out, d, data->ptr, data->size);
-	if (error < 0)
-		return bm_error_prefix(error, "%s does not decode (damaged, or not written by bootmeta; see "
-					      "`bootmeta log %s`)", path, path);
-	return 0;
-}
-
-static int read_record(ProtobufCMessage **out, bm_fs *fs, const char *path, const ProtobufCMessageDescriptor *d)
-{
-	bm_buf data = BM_BUF_INIT;
-	int error;
-	*out = NULL;
-	if ((error = bm_fs_read(&data, fs, path)) == 0)
-		error = decode(out, d, &data, path);
-	bm_buf_dispose(&data);
-	return error;
-}
-
-static int pack(bm_buf *out, const ProtobufCMessage *m)
-{
-	size_t n = protobuf_c_message_get_packed_size(m);
-	int error;
-	bm_buf_clear(out);
-	if ((error = bm_buf_grow(out, n + 1)) < 0)
-		return error;
-	out->size = protobuf_c_message_pack(m, (uint8_t *)out->ptr);
-	out->ptr[out->size] = '\0';
-	return 0;
-}
-
 /* Turn the bytes a write committed into the caller's copy of the record. */
 static int unpack_out(void **out, const ProtobufCMessageDescriptor *d, const bm_buf *packed)
 {
@@ -331,7 +298,7 @@ static int project_txn(bm_txn *txn, void *payload)
 	p.description = (char *)(c->o->description ? c->o->description : "");
 	p.created_ms = bm_txn_time_ms(txn);
 	p.actor = (char *)bm_txn_actor(txn);
-	if ((error = pack(&c->packed, &p.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+	if ((error = bm__rec_pack(&c->packed, &p.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
 		goto done;
 	error = bm_txn_message(txn, "project add %s", c->name);
 done:
@@ -383,7 +350,7 @@ int bm_project_get(Bootmeta__V1__Project **out, bm_fs *fs, const char *name)
 		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\" in the meta repo; see `bootmeta project list`", name);
 		goto done;
 	}
-	error = read_record((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__project__descriptor);
+	error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__project__descriptor);
 done:
 	bm_buf_dispose(&p);
 	return error;
@@ -624,7 +591,7 @@ static int release_txn(bm_txn *txn, void *payload)
 		if ((error = bm_module_index_add_txn(txn, c->project, c->id, c->o->imports, c->o->nimports)) < 0)
 			goto done;
 	}
-	if ((error = pack(&c->packed, &r.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+	if ((error = bm__rec_pack(&c->packed, &r.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
 		goto done;
 	error = bm_txn_message(txn, "release add %s %s", c->project, c->id);
 done:
@@ -726,7 +693,7 @@ int bm_release_get(Bootmeta__V1__Release **out, bm_fs *fs, const char *project, 
 							   "list %s`", release, project, project);
 		goto done;
 	}
-	error = read_record((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__release__descriptor);
+	error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__release__descriptor);
 done:
 	bm_buf_dispose(&p);
 	return error;
@@ -846,7 +813,7 @@ static int binary_txn(bm_txn *txn, void *payload)
 	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
 		Bootmeta__V1__Binary *prev = NULL;
 		if (bm_fs_read(&old, bm_txn_fs(txn), path.ptr) == 0 &&
-		    decode((ProtobufCMessage **)&prev, &bootmeta__v1__binary__descriptor, &old, path.ptr) == 0) {
+		    bm__rec_decode((ProtobufCMessage **)&prev, &bootmeta__v1__binary__descriptor, old.ptr, old.size, path.ptr) == 0) {
 			error = bm_error_set(BM_EEXISTS, "binary %s is already recorded (project %s, release %s, %s/%s); "
 							 "a binary's record is never rewritten", c->sha256, prev->project,
 					     prev->release, prev->os, prev->arch);
@@ -868,7 +835,7 @@ static int binary_txn(bm_txn *txn, void *payload)
 	b.actor = (char *)bm_txn_actor(txn);
 	b.signature = (char *)(c->signature ? c->signature : "");
 	b.signer_key_id = (char *)(c->signer_key_id ? c->signer_key_id : "");
-	if ((error = pack(&c->packed, &b.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+	if ((error = bm__rec_pack(&c->packed, &b.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
 		goto done;
 	error = bm_txn_message(txn, "binary add %.16s (%s %s %s/%s)", c->sha256, c->project, c->release, b.os, b.arch);
 done:
@@ -1000,26 +967,13 @@ int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256)
 						   "binary add`", sha256);
 		goto done;
 	}
-	error = read_record((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__binary__descriptor);
+	error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__binary__descriptor);
 done:
 	bm_buf_dispose(&p);
 	return error;
 }
 
 /* ---- channels ---- */
-
-/* "%010u.pb" -> seq; 0 when the name is not an entry file. */
-static uint64_t entry_seq(const char *name)
-{
-	uint64_t v = 0;
-	int i;
-	for (i = 0; i < 10; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return 0;
-		v = v * 10 + (uint64_t)(name[i] - '0');
-	}
-	return strcmp(name + 10, ".pb") ? 0 : v;
-}
 
 /* "%07u/" -> bucket; -1 when not a bucket folder. */
 static long long bucket_of(const char *name)
@@ -1049,7 +1003,7 @@ int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const cha
 		bm_buf last = BM_BUF_INIT;
 		if ((error = bm_buf_printf(&last, "%s/%s", dir.ptr, sub.ptr)) == 0 &&
 		    (error = bm_fs_last(&sub, fs, last.ptr)) == 0)
-			*out = entry_seq(sub.ptr);
+			*out = bm__seq_of(sub.ptr);
 		bm_buf_dispose(&last);
 		if (*out)
 			goto done;
@@ -1076,7 +1030,7 @@ int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const cha
 		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
 			goto done;
 		for (j = files.count; j-- > 0;)
-			if ((*out = entry_seq(files.items[j])) != 0)
+			if ((*out = bm__seq_of(files.items[j])) != 0)
 				break;
 	}
 done:
@@ -1104,7 +1058,7 @@ static int read_entry(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *p
 	int error;
 	*out = NULL;
 	if ((error = bm_path_channel_entry(&p, project, channel, seq)) == 0 &&
-	    (error = read_record((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__channel_entry__descriptor)) == 0 &&
+	    (error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__channel_entry__descriptor)) == 0 &&
 	    (error = entry_check(*out, p.ptr, project, channel, seq)) < 0) {
 		bm_meta_free(*out);
 		*out = NULL;
@@ -1160,7 +1114,7 @@ int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint
 		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
 			goto done;
 		for (j = 0; j < files.count && !error; j++) {
-			uint64_t seq = entry_seq(files.items[j]);
+			uint64_t seq = bm__seq_of(files.items[j]);
 			Bootmeta__V1__ChannelEntry *e = NULL;
 			int rc;
 			if (!seq || seq < from_seq)
@@ -1171,7 +1125,7 @@ int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint
 				goto done;
 			rc = bm_fs_read(&data, fs, path.ptr);
 			if (!rc)
-				rc = decode((ProtobufCMessage **)&e, &bootmeta__v1__channel_entry__descriptor, &data, path.ptr);
+				rc = bm__rec_decode((ProtobufCMessage **)&e, &bootmeta__v1__channel_entry__descriptor, data.ptr, data.size, path.ptr);
 			if (!rc)
 				rc = entry_check(e, path.ptr, project, channel, seq);
 			error = cb(path.ptr, rc ? NULL : e, rc, payload);
@@ -1226,7 +1180,7 @@ static int promote_txn(bm_txn *txn, void *payload)
 	e.reason = (char *)(c->o->reason ? c->o->reason : "");
 	e.time_ms = bm_txn_time_ms(txn);
 	e.actor = (char *)bm_txn_actor(txn);
-	if ((error = pack(&c->packed, &e.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+	if ((error = bm__rec_pack(&c->packed, &e.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
 		goto done;
 	error = bm_txn_message(txn, "channel promote %s %s #%llu: %s", c->project, c->channel,
 			       (unsigned long long)c->seq, c->release);

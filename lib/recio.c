@@ -3,6 +3,7 @@
  * bm_fs, sequence-numbered record folders, and which meta commit added a record. */
 #include "recio.h"
 #include "fs.h"
+#include "bootmeta/record.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,18 +37,23 @@ int bm__rec_add(bm_txn *txn, const char *path, const ProtobufCMessage *msg)
 	return error;
 }
 
+int bm__rec_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *desc, const void *data, size_t len,
+		   const char *path)
+{
+	int error = bm_record_decode(out, desc, data, len);
+	if (error < 0)
+		return bm_error_prefix(error, "%s does not decode (damaged, or not written by bootmeta; see "
+					      "`bootmeta log %s`)", path, path);
+	return 0;
+}
+
 int bm__rec_read(ProtobufCMessage **out, bm_fs *fs, const char *path, const ProtobufCMessageDescriptor *desc)
 {
 	bm_buf b = BM_BUF_INIT;
 	int error;
 	*out = NULL;
-	if ((error = bm_fs_read(&b, fs, path)) < 0)
-		goto done;
-	*out = protobuf_c_message_unpack(desc, NULL, b.size, (const uint8_t *)(b.ptr ? b.ptr : ""));
-	if (!*out)
-		error = bm_error_set(BM_ECORRUPT, "%s does not decode as a %s record; restore it from history "
-				     "(bootmeta log %s)", path, desc->short_name, path);
-done:
+	if ((error = bm_fs_read(&b, fs, path)) == 0)
+		error = bm__rec_decode(out, desc, b.ptr ? b.ptr : "", b.size, path);
 	bm_buf_dispose(&b);
 	return error;
 }

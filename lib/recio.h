@@ -14,8 +14,12 @@
 int bm__rec_add(bm_txn *txn, const char *path, const ProtobufCMessage *msg);
 /* Pack `msg` into `out` (cleared first). */
 int bm__rec_pack(bm_buf *out, const ProtobufCMessage *msg);
-/* Read and unpack the record at `path`; BM_ENOTFOUND, BM_ECORRUPT (naming the path). The
- * caller frees *out with protobuf_c_message_free_unpacked. */
+/* Decode `len` bytes read from `path` with bm_record_decode (size limit, wire check, UTF-8
+ * strings); BM_ECORRUPT/BM_ETOOBIG name the path. The caller frees *out with
+ * protobuf_c_message_free_unpacked. */
+int bm__rec_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *desc, const void *data, size_t len,
+		   const char *path);
+/* Read and decode the record at `path` (bm__rec_decode); BM_ENOTFOUND when it is absent. */
 int bm__rec_read(ProtobufCMessage **out, bm_fs *fs, const char *path, const ProtobufCMessageDescriptor *desc);
 /* strdup that reports BM_ENOMEM: 0 or BM_ENOMEM. */
 int bm__strdup(char **out, const char *s);
