@@ -17,6 +17,7 @@
 #include "bootmeta/imports.h"
 #include "bootmeta/age.h"
 #include "bootmeta/record.h"
+#include "bootmeta/utf8.h"
 #include "bootmeta/pbjson.h"
 #include "bootmeta/meta.h"
 #include "bootmeta/buildinfo.h"

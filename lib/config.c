@@ -3,6 +3,7 @@
  * env's parent chain, with the meta commit of each value found on demand. */
 #include "bootmeta/config.h"
 #include "bootmeta/env.h"
+#include "bootmeta/utf8.h"
 #include "recio.h"
 #include "fs.h"
 
@@ -96,35 +97,6 @@ int bm_config_value_copy(bm_config_value *dst, const bm_config_value *src)
 	return error;
 }
 
-int bm__utf8_ok(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned int c = *p, need, cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3, cp = c & 0x07;
-		else
-			return 0;
-		for (p++; need; need--, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (*p & 0x3f);
-		}
-		if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (cp < 0x800 && c >= 0xe0) ||
-		    (cp < 0x10000 && c >= 0xf0))
-			return 0;
-	}
-	return 1;
-}
-
 static void fmt_double(char *out, size_t n, double d)
 {
 	int prec;
@@ -150,7 +122,7 @@ int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *t
 				    "large blobs in files and store their URL", len, BM_CONFIG_VALUE_MAX);
 	switch (type) {
 	case BM_CONFIG_STRING:
-		if (!bm__utf8_ok(text))
+		if (!bm_utf8_valid(text, strlen(text)))
 			return bm_error_set(BM_EINVALID, "value is not valid UTF-8 text; encode binary data "
 					    "(base64) or keep it in a secret");
 		break;
@@ -711,7 +683,7 @@ static int secrets_layer(bm_config **out, bm_fs *fs, bm_store *store, const char
 		}
 		bm_secret_info_dispose(&info);
 		error = bm_secret_get(&plain, fs, project, env, li->name, identities, &info);
-		if (error == 0 && plain.size && (memchr(plain.ptr, '\0', plain.size) || !bm__utf8_ok(plain.ptr)))
+		if (error == 0 && plain.size && (memchr(plain.ptr, '\0', plain.size) || !bm_utf8_valid(plain.ptr, plain.size)))
 			error = bm_error_set(BM_EINVALID, "secret %s of %s in %s is not UTF-8 text; read it with "
 					     "`bootmeta secret get`", li->name, project, env);
 		if (error < 0) {

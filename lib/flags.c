@@ -6,6 +6,7 @@
  * and allocation-free. */
 #include "bootmeta/flags.h"
 #include "bootmeta/names.h"
+#include "bootmeta/utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,42 +34,6 @@ static int dup_into(char **out, const char *s)
 {
 	*out = dupn(s ? s : "", s ? strlen(s) : 0);
 	return *out ? 0 : bm_error_set(BM_ENOMEM, "out of memory");
-}
-
-/* 1 when s[0..n) is valid UTF-8 with no NUL (no overlongs, surrogates or > U+10FFFF). */
-static int utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	while (p < end) {
-		unsigned char c = *p;
-		size_t len;
-		uint32_t cp, min;
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			p++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2; cp = c & 0x1f; min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3; cp = c & 0x0f; min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4; cp = c & 0x07; min = 0x10000;
-		} else {
-			return 0;
-		}
-		if ((size_t)(end - p) < len)
-			return 0;
-		for (size_t i = 1; i < len; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += len;
-	}
-	return 1;
 }
 
 /* ---- JSON writing (our own, so numbers print shortest and key order is ours) ---- */
@@ -298,7 +263,7 @@ static int value_parse(bm_flag_variant *v, bm_flag_type type, const char *text)
 					    v->name, text);
 		return 0;
 	case BM_FLAG_TYPE_STRING:
-		if (!utf8_valid(text, len))
+		if (memchr(text, '\0', len) || !bm_utf8_valid(text, len))
 			return bm_error_set(BM_EINVALID, "variant '%s': the value is not valid UTF-8", v->name);
 		return dup_into(&v->string_value, text);
 	case BM_FLAG_TYPE_JSON: {
@@ -701,7 +666,7 @@ int bm_flag_set_meta(bm_flag *flag, int64_t time_ms, const char *actor, uint64_t
 	char *a;
 	if (!flag)
 		return bm_error_set(BM_EINVALID, "bm_flag_set_meta: NULL flag");
-	if (actor && !utf8_valid(actor, strlen(actor)))
+	if (actor && !bm_utf8_valid(actor, strlen(actor)))
 		return bm_error_set(BM_EINVALID, "actor is not valid UTF-8");
 	if (!(a = dupn(actor ? actor : "", actor ? strlen(actor) : 0)))
 		return bm_error_set(BM_ENOMEM, "out of memory");
@@ -1230,7 +1195,7 @@ static int export_flagd(bm_buf *out, const bm_flag *const *flags, size_t count, 
 	size_t i, j;
 	int error;
 
-	if (!*attr || !utf8_valid(attr, strlen(attr)))
+	if (!*attr || !bm_utf8_valid(attr, strlen(attr)))
 		return bm_error_set(BM_EINVALID, "the channel attribute must be a non-empty UTF-8 name");
 	for (i = 0; i < count; i++)
 		for (j = 0; j < i; j++)

@@ -7,6 +7,8 @@
 #include "bootmeta/names.h"
 #include "bootmeta/record.h"
 #include "bootmeta/trust.h"
+#include "bootmeta/utf8.h"
+#include "recio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,32 +32,6 @@ void bm_meta_free(void *record)
 
 /* ---- checks of values that are not names ---- */
 
-static int utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned int c = *p, n, cp, i;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
-		else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
-		else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
-		else return 0;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}
-
 /* Free text (a note, a reason): bounded, valid UTF-8, no control characters except new
  * lines and tabs. */
 static int text_check(const char *s, const char *what)
@@ -72,7 +48,7 @@ static int text_check(const char *s, const char *what)
 			return bm_error_set(BM_EINVALID, "%s contains a control character (0x%02x) at offset %zu",
 					    what, c, (size_t)(p - s));
 	}
-	if (!utf8_valid(s))
+	if (!bm_utf8_valid(s, strlen(s)))
 		return bm_error_set(BM_EINVALID, "%s is not valid UTF-8", what);
 	return 0;
 }
@@ -122,7 +98,7 @@ static int url_check(const char *url, const char *what)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
 			return bm_error_set(BM_EINVALID, "%s \"%s\" contains a space or control character (0x%02x) at "
 							 "offset %zu", what, url, (unsigned char)*p, (size_t)(p - url));
-	if (!utf8_valid(url))
+	if (!bm_utf8_valid(url, strlen(url)))
 		return bm_error_set(BM_EINVALID, "%s is not valid UTF-8", what);
 	if (url_has_password(url, &s, &at))
 		return bm_error_set(BM_EINVALID, "%s carries a password (user:password@); leave credentials out "
@@ -232,7 +208,7 @@ static int unpack_out(void **out, const ProtobufCMessageDescriptor *d, const bm_
 static int actor_check(bm_txn *txn)
 {
 	const char *a = bm_txn_actor(txn);
-	if (!utf8_valid(a) || strlen(a) > 512)
+	if (!bm_utf8_valid(a, strlen(a)) || strlen(a) > 512)
 		return bm_error_set(BM_EINVALID, "the actor is not valid UTF-8 or is over 512 bytes; set --actor "
 						 "or BOOTMETA_ACTOR to \"Name <email>\"");
 	return 0;

@@ -1,6 +1,7 @@
 /* pbjson.c: protobuf messages to and from proto3 JSON, driven by protobuf-c descriptors.
  * The mapping and its choices are documented in bootmeta/pbjson.h. */
 #include "bootmeta/pbjson.h"
+#include "bootmeta/utf8.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -11,68 +12,6 @@
 #include <jansson.h>
 
 /* ---- UTF-8 and string escaping ---- */
-
-/* Length of the valid UTF-8 sequence at `s` (`n` bytes available), 0 when invalid
- * (Unicode table 3-7: no overlongs, no surrogates, nothing past U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-	uint32_t v;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if (s[i] < lo || s[i] > hi)
-			return 0;
-		lo = 0x80;
-		hi = 0xbf;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	*cp = v;
-	return len;
-}
-
-int bm_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	uint32_t cp;
-	while (i < len) {
-		size_t n;
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (!(n = utf8_seq(p + i, len - i, &cp)))
-			return 0;
-		i += n;
-	}
-	return 1;
-}
 
 int bm_json_escape_len(bm_buf *out, const char *s, size_t len)
 {
@@ -108,7 +47,7 @@ int bm_json_escape_len(bm_buf *out, const char *s, size_t len)
 				esc[4] = hex[c >> 4];
 				esc[5] = hex[c & 15];
 				replen = 6;
-			} else if (!(n = utf8_seq(p + i, len - i, &cp))) {
+			} else if (!(n = bm_utf8_char(&cp, s + i, len - i))) {
 				rep = "\xef\xbf\xbd"; /* U+FFFD for each bad byte */
 				replen = 3;
 			} else if (cp == 0x2028 || cp == 0x2029) {

@@ -23,8 +23,6 @@ int bm__rec_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *des
 int bm__rec_read(ProtobufCMessage **out, bm_fs *fs, const char *path, const ProtobufCMessageDescriptor *desc);
 /* strdup that reports BM_ENOMEM: 0 or BM_ENOMEM. */
 int bm__strdup(char **out, const char *s);
-/* Well-formed UTF-8 (no overlongs, surrogates, or code points past U+10FFFF). */
-int bm__utf8_ok(const char *s);
 /* The last entry of a folder listing that ends in ".pb" (NULL when none). */
 const char *bm__last_pb(const bm_strlist *l);
 /* Parse a "%010u.pb" sequence file name: the number, or 0 when it is not one. */

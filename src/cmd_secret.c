@@ -323,22 +323,6 @@ done:
 	return rc;
 }
 
-static int valid_utf8_text(const char *p, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		unsigned char c = (unsigned char)p[i];
-		size_t k, n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;
-		if (!c || n == 9 || i + n >= len + (n ? 0 : 1))
-			return 0;
-		for (k = 1; k <= n; k++)
-			if (((unsigned char)p[i + k] & 0xc0) != 0x80)
-				return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 static int secret_get(bm_cli *cli, secret_args *a)
 {
 	bm_store *s = NULL;
@@ -378,7 +362,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 	} else if (cli->json) {
 		printf("{\"info\":");
 		json_info(&info, a->args[1]);
-		if (valid_utf8_text(value.ptr, value.size)) {
+		if (!memchr(value.ptr, '\0', value.size) && bm_utf8_valid(value.ptr, value.size)) {
 			printf(",\"value\":");
 			cli_json_str(stdout, value.ptr);
 		} else {

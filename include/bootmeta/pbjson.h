@@ -27,6 +27,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "common.h"
+#include "utf8.h" /* bm_utf8_valid, declared here before */
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,10 +88,6 @@ BM_EXTERN int bm_json_escape_len(bm_buf *out, const char *s, size_t len);
  * Writes at most `size` bytes including the NUL; returns the length it needed
  * (like snprintf), so a result >= size means it was cut. */
 BM_EXTERN size_t bm_pbjson_field_name(char *out, size_t size, const char *proto_name);
-
-/* 1 when `len` bytes of `s` are valid UTF-8 (no overlongs, surrogates or values past
- * U+10FFFF), else 0. */
-BM_EXTERN int bm_utf8_valid(const char *s, size_t len);
 
 #ifdef __cplusplus
 }
