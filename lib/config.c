@@ -825,13 +825,8 @@ static int history_key(bm_config *c, bm_fs *fs, const char *project, const char 
 	memset(&v, 0, sizeof(v));
 	if ((error = key_dir(&dir, project, env, key)) < 0)
 		goto done;
-	if ((error = bm_fs_list(&l, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
+	if ((error = bm_fs_list_or_empty(&l, fs, dir.ptr)) < 0)
 		goto done;
-	}
 	for (i = 0; i < l.count; i++) {
 		if (!bm__seq_of(l.items[i]))
 			continue;
@@ -885,11 +880,7 @@ int bm_config_history(bm_config **out, bm_store *store, const char *project, con
 	} else {
 		if ((error = keys_dir(&dir, project, env)) < 0)
 			goto done;
-		error = bm_fs_list(&keys, fs, dir.ptr);
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
+		error = bm_fs_list_or_empty(&keys, fs, dir.ptr);
 		for (i = 0; !error && i < keys.count; i++) {
 			size_t n = strlen(keys.items[i]);
 			if (n < 2 || keys.items[i][n - 1] != '/')

@@ -135,13 +135,8 @@ static int list_under(bm_strlist *out, bm_fs *fs, const char *prefix, unsigned i
 
 	if ((error = bm_buf_printf(&dir, "envs%s%s", *prefix ? "/" : "", prefix)) < 0)
 		goto done;
-	if ((error = bm_fs_list(&l, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
+	if ((error = bm_fs_list_or_empty(&l, fs, dir.ptr)) < 0)
 		goto done;
-	}
 	for (i = 0; i < l.count; i++) {
 		size_t n = strlen(l.items[i]);
 		if (n < 2 || l.items[i][n - 1] != '/')

@@ -137,13 +137,8 @@ int bm_flag_load_all(bm_flag_list *out, bm_fs *fs, const char *project, const ch
 		return error;
 	if ((error = flags_dir(&dir, project, env, NULL)) < 0)
 		goto done;
-	if ((error = bm_fs_list(&l, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
+	if ((error = bm_fs_list_or_empty(&l, fs, dir.ptr)) < 0)
 		goto done;
-	}
 	for (i = 0; i < l.count; i++) {
 		size_t n = strlen(l.items[i]);
 		bm_flag *f = NULL;

@@ -22,6 +22,16 @@ int bm_fs_list(bm_strlist *out, bm_fs *fs, const char *dir)
 	return error;
 }
 
+int bm_fs_list_or_empty(bm_strlist *out, bm_fs *fs, const char *dir)
+{
+	int error = bm_fs_list(out, fs, dir);
+	if (error == BM_ENOTFOUND) {
+		bm_error_clear();
+		error = 0;
+	}
+	return error;
+}
+
 int bm_fs_last(bm_buf *name, bm_fs *fs, const char *dir)
 {
 	bm_strlist l = BM_STRLIST_INIT;

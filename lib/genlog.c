@@ -317,13 +317,8 @@ int bm_log_list(bm_fs *fs, const bm_log_filter *filter, bm_log_entry_cb cb, bm_l
 		return error;
 	c.day_lo = c.f->since_ms ? floor_div(c.f->since_ms, 86400000) : INT64_MIN;
 	c.day_hi = c.f->until_ms ? floor_div(c.f->until_ms - 1, 86400000) : INT64_MAX;
-	if ((error = bm_fs_list(&years, fs, "log")) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
+	if ((error = bm_fs_list_or_empty(&years, fs, "log")) < 0)
 		goto done;
-	}
 	for (yi = years.count; yi > 0 && !error; yi--) {
 		long y = num_dir(years.items[yi - 1], 4);
 		if (y < 0 || day_of(y, 12, 31) < c.day_lo || day_of(y, 1, 1) > c.day_hi)

@@ -699,13 +699,8 @@ static int list_project_folder(bm_strlist *out, bm_fs *fs, const char *project, 
 		return error;
 	if ((error = bm_buf_printf(&p, "projects/%s/%s", project, folder)) < 0)
 		goto done;
-	error = bm_fs_list(&l, fs, p.ptr);
-	if (error == BM_ENOTFOUND) {
-		bm_error_clear();
-		error = 0;
-	} else if (!error) {
+	if ((error = bm_fs_list_or_empty(&l, fs, p.ptr)) == 0)
 		error = strip_suffix_into(out, &l, suffix);
-	}
 done:
 	bm_strlist_dispose(&l);
 	bm_buf_dispose(&p);
@@ -988,13 +983,8 @@ int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const cha
 		goto done;
 	bm_error_clear();
 	error = 0;
-	if ((error = bm_fs_list(&buckets, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
+	if ((error = bm_fs_list_or_empty(&buckets, fs, dir.ptr)) < 0)
 		goto done;
-	}
 	/* something that is not an entry sorts last: the last bucket with an entry file holds
 	 * the last entry */
 	for (i = buckets.count; i-- > 0 && !*out;) {

@@ -77,13 +77,8 @@ int bm__latest_seq(bm_buf *path, uint64_t *next_seq, bm_fs *fs, const char *dir)
 
 	if (next_seq)
 		*next_seq = 1;
-	if ((error = bm_fs_list(&l, fs, dir)) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_clear();
-			error = 0;
-		}
+	if ((error = bm_fs_list_or_empty(&l, fs, dir)) < 0)
 		goto done;
-	}
 	if (!(last = bm__last_pb(&l)))
 		goto done;
 	if (!bm__seq_of(last)) {

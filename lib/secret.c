@@ -181,11 +181,7 @@ static int log_seqs(uint64_t **out, size_t *count, bm_fs *fs, const char *dir)
 
 	*out = NULL;
 	*count = 0;
-	error = bm_fs_list(&l, fs, dir);
-	if (error == BM_ENOTFOUND) {
-		bm_error_clear();
-		return 0;
-	}
+	error = bm_fs_list_or_empty(&l, fs, dir);
 	if (error < 0)
 		return error;
 	if (l.count > MAX_ENTRIES) {
@@ -770,11 +766,7 @@ static int walk_secrets(bm_fs *fs, const char *env, const char *rel, unsigned in
 	if (depth > 10)
 		return 0; /* deeper than any valid project + name */
 	snprintf(dir, sizeof(dir), "envs/%s/secrets%s%s", env, *rel ? "/" : "", rel);
-	error = bm_fs_list(&l, fs, dir);
-	if (error == BM_ENOTFOUND) {
-		bm_error_clear();
-		return 0;
-	}
+	error = bm_fs_list_or_empty(&l, fs, dir);
 	if (error < 0)
 		return error;
 	if (l.count > *budget) {

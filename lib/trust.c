@@ -138,12 +138,7 @@ int bm_trusted_keys_add_repo(bm_trusted_keys *k, bm_fs *fs)
 	size_t i;
 	int error;
 
-	if ((error = bm_fs_list(&names, fs, SIGNERS_DIR)) == BM_ENOTFOUND) {
-		bm_error_clear();
-		error = 0;
-		goto done;
-	}
-	if (error < 0)
+	if ((error = bm_fs_list_or_empty(&names, fs, SIGNERS_DIR)) < 0)
 		goto done;
 	for (i = 0; i < names.count; i++) {
 		const char *n = names.items[i];
@@ -415,12 +410,7 @@ int bm_binary_signatures(bm_binary_sigs *out, bm_fs *fs, const Bootmeta__V1__Bin
 	}
 	if ((error = sig_dir(&dir, b->sha256)) < 0)
 		goto done;
-	if ((error = bm_fs_list(&names, fs, dir.ptr)) == BM_ENOTFOUND) {
-		bm_error_clear();
-		error = 0;
-		goto done;
-	}
-	if (error < 0)
+	if ((error = bm_fs_list_or_empty(&names, fs, dir.ptr)) < 0)
 		goto done;
 	for (i = 0; i < names.count; i++) {
 		const char *n = names.items[i];

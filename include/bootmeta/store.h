@@ -89,6 +89,9 @@ BM_EXTERN int bm_fs_read(bm_buf *out, bm_fs *fs, const char *path);
 /* Entry names of a folder, sorted bytewise; sub-folders end with '/'. BM_ENOTFOUND when
  * there is no such folder. */
 BM_EXTERN int bm_fs_list(bm_strlist *out, bm_fs *fs, const char *dir);
+/* bm_fs_list, but a folder that does not exist lists as empty (0, `out` untouched): record
+ * folders appear with their first record, so "no folder" and "no records" are the same. */
+BM_EXTERN int bm_fs_list_or_empty(bm_strlist *out, bm_fs *fs, const char *dir);
 /* The last entry name of a folder in the order bm_fs_list gives (sub-folders end with '/'),
  * without listing it where the view can (a git tree is sorted: O(1) once read). This is how
  * the newest entry of a zero-padded log folder is found. BM_ENOTFOUND when there is no such
