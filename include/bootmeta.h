@@ -12,6 +12,7 @@
 #include "bootmeta/env.h"
 #include "bootmeta/config.h"
 #include "bootmeta/genlog.h"
+#include "bootmeta/murmur3.h"
 #include "bootmeta/flags.h"
 #include "bootmeta/flagstore.h"
 #include "bootmeta/imports.h"
@@ -25,15 +26,6 @@
 #include "bootmeta/secret.h"
 #include "bootmeta/trust.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+#include "bootmeta/global.h"
 
-/* Initialise libgit2 and libsodium; safe to call more than once (reference counted). */
-BM_EXTERN int bm_global_init(void);
-BM_EXTERN void bm_global_shutdown(void);
-
-#ifdef __cplusplus
-}
-#endif
 #endif

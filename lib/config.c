@@ -3,6 +3,8 @@
  * env's parent chain, with the meta commit of each value found on demand. */
 #include "bootmeta/config.h"
 #include "bootmeta/env.h"
+#include "bootmeta/names.h"
+#include "bootmeta/secret.h"
 #include "bootmeta/utf8.h"
 #include "recio.h"
 #include "fs.h"

@@ -1,6 +1,7 @@
 /* env.c: environments (envs/<env>/env.pb), their parent chains, and the local file that
  * points a source checkout at one env. */
 #include "bootmeta/env.h"
+#include "bootmeta/names.h"
 #include "recio.h"
 #include "fs.h"
 

@@ -2,7 +2,8 @@
 #ifndef BM_FS_INTERNAL_H
 #define BM_FS_INTERNAL_H
 
-#include "bootmeta.h"
+#include "bootmeta/common.h"
+#include "bootmeta/store.h"
 
 typedef struct {
 	int (*read)(bm_buf *out, bm_fs *fs, const char *path);

@@ -1,5 +1,5 @@
 /* global.c: process-wide initialisation of the libraries bootmeta stands on. */
-#include "bootmeta.h"
+#include "bootmeta/global.h"
 
 #include <git2.h>
 #include <sodium.h>

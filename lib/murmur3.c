@@ -2,7 +2,7 @@
  * bucket with it because flagd's `fractional` does: the same hash gives the same buckets.
  * Blocks are read little-endian byte by byte, so the result does not depend on the host's
  * byte order or on alignment. */
-#include "bootmeta/flags.h"
+#include "bootmeta/murmur3.h"
 
 #define C1 0xcc9e2d51u
 #define C2 0x1b873593u
