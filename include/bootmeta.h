@@ -21,6 +21,8 @@
 #include "bootmeta/utf8.h"
 #include "bootmeta/pbjson.h"
 #include "bootmeta/meta.h"
+#include "bootmeta/channel.h"
+#include "bootmeta/trace.h"
 #include "bootmeta/buildinfo.h"
 #include "bootmeta/sign.h"
 #include "bootmeta/secret.h"

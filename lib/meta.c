@@ -1,4 +1,5 @@
-/* meta.c: the core records as operations (projects, releases, binaries, channels, trace).
+/* meta.c: the core records as operations (projects, releases, binaries; channels in
+ * channel.c, trace in trace.c, signed binaries in trust.c).
  * Each write validates its input before any path is built, then runs one transaction that
  * checks its references on the tree it runs on (so a re-run after a conflict sees the new
  * state: a promotion picks the next free sequence number), and adds record files only. */
@@ -6,7 +7,7 @@
 #include "bootmeta/meta.h"
 #include "bootmeta/names.h"
 #include "bootmeta/record.h"
-#include "bootmeta/trust.h"
+#include "meta_int.h"
 #include "bootmeta/utf8.h"
 #include "recio.h"
 
@@ -22,8 +23,6 @@
 #include <git2.h>
 #include <sodium.h>
 
-#define CHANNEL_BUCKET 1000u
-
 void bm_meta_free(void *record)
 {
 	if (record)
@@ -34,7 +33,7 @@ void bm_meta_free(void *record)
 
 /* Free text (a note, a reason): bounded, valid UTF-8, no control characters except new
  * lines and tabs. */
-static int text_check(const char *s, const char *what)
+int bm__text_check(const char *s, const char *what)
 {
 	const char *p;
 	if (!s)
@@ -174,30 +173,10 @@ int bm_path_binary(bm_buf *out, const char *sha256)
 	return bm_buf_printf(out, "binaries/%.2s/%s.pb", sha256, sha256);
 }
 
-int bm_path_channel(bm_buf *out, const char *project, const char *channel)
-{
-	int error;
-	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0)
-		return error;
-	bm_buf_clear(out);
-	return bm_buf_printf(out, "projects/%s/channels/%s", project, channel);
-}
-
-int bm_path_channel_entry(bm_buf *out, const char *project, const char *channel, uint64_t seq)
-{
-	int error;
-	if (seq < 1 || seq > BM_CHANNEL_SEQ_MAX)
-		return bm_error_set(BM_EINVALID, "channel sequence number %llu is out of range", (unsigned long long)seq);
-	if ((error = bm_path_channel(out, project, channel)) < 0)
-		return error;
-	return bm_buf_printf(out, "/%07llu/%010llu.pb", (unsigned long long)(seq / CHANNEL_BUCKET),
-			     (unsigned long long)seq);
-}
-
 /* ---- reading records ---- */
 
 /* Turn the bytes a write committed into the caller's copy of the record. */
-static int unpack_out(void **out, const ProtobufCMessageDescriptor *d, const bm_buf *packed)
+int bm__unpack_out(void **out, const ProtobufCMessageDescriptor *d, const bm_buf *packed)
 {
 	if (!out)
 		return 0;
@@ -205,7 +184,7 @@ static int unpack_out(void **out, const ProtobufCMessageDescriptor *d, const bm_
 	return *out ? 0 : bm_error_set(BM_ENOMEM, "out of memory");
 }
 
-static int actor_check(bm_txn *txn)
+int bm__actor_check(bm_txn *txn)
 {
 	const char *a = bm_txn_actor(txn);
 	if (!bm_utf8_valid(a, strlen(a)) || strlen(a) > 512)
@@ -214,7 +193,7 @@ static int actor_check(bm_txn *txn)
 	return 0;
 }
 
-static int project_must_exist(bm_fs *fs, const char *project)
+int bm__project_must_exist(bm_fs *fs, const char *project)
 {
 	bm_buf p = BM_BUF_INIT;
 	int error;
@@ -225,11 +204,11 @@ static int project_must_exist(bm_fs *fs, const char *project)
 	return error;
 }
 
-static int release_must_exist(bm_fs *fs, const char *project, const char *release)
+int bm__release_must_exist(bm_fs *fs, const char *project, const char *release)
 {
 	bm_buf p = BM_BUF_INIT;
 	int error;
-	if ((error = project_must_exist(fs, project)) < 0)
+	if ((error = bm__project_must_exist(fs, project)) < 0)
 		return error;
 	if ((error = bm_path_release(&p, project, release)) == 0 && bm_fs_exists(fs, p.ptr) != 1)
 		error = bm_error_set(BM_ENOTFOUND, "no release \"%s\" of project %s; record it with `bootmeta release "
@@ -238,7 +217,7 @@ static int release_must_exist(bm_fs *fs, const char *project, const char *releas
 	return error;
 }
 
-static void write_opts(bm_write_options *w, const bm_write_options *given)
+void bm__write_opts(bm_write_options *w, const bm_write_options *given)
 {
 	bm_write_options init = BM_WRITE_OPTIONS_INIT;
 	*w = given ? *given : init;
@@ -259,7 +238,7 @@ static int project_txn(bm_txn *txn, void *payload)
 	bm_buf path = BM_BUF_INIT;
 	int error;
 
-	if ((error = actor_check(txn)) < 0 || (error = bm_path_project(&path, c->name)) < 0)
+	if ((error = bm__actor_check(txn)) < 0 || (error = bm_path_project(&path, c->name)) < 0)
 		goto done;
 	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
 		error = bm_error_set(BM_EEXISTS, "project %s already exists; projects are never rewritten "
@@ -304,13 +283,13 @@ int bm_project_add(Bootmeta__V1__Project **out, bm_oid *out_commit, bm_store *st
 		if ((error = url_check(c.o->sources[i], "source URL")) < 0)
 			return error;
 	for (i = 0; i < c.o->nowners; i++)
-		if ((error = text_check(c.o->owners[i], "owner")) < 0)
+		if ((error = bm__text_check(c.o->owners[i], "owner")) < 0)
 			return error;
-	if ((error = text_check(c.o->description, "description")) < 0)
+	if ((error = bm__text_check(c.o->description, "description")) < 0)
 		return error;
-	write_opts(&w, c.o->write);
+	bm__write_opts(&w, c.o->write);
 	if ((error = bm_store_write(out_commit, store, project_txn, &c, &w)) == 0)
-		error = unpack_out((void **)out, &bootmeta__v1__project__descriptor, &c.packed);
+		error = bm__unpack_out((void **)out, &bootmeta__v1__project__descriptor, &c.packed);
 	bm_buf_dispose(&c.packed);
 	return error;
 }
@@ -518,7 +497,7 @@ static int release_txn(bm_txn *txn, void *payload)
 	size_t i;
 	int error;
 
-	if ((error = actor_check(txn)) < 0 || (error = project_must_exist(bm_txn_fs(txn), c->project)) < 0 ||
+	if ((error = bm__actor_check(txn)) < 0 || (error = bm__project_must_exist(bm_txn_fs(txn), c->project)) < 0 ||
 	    (error = bm_path_release(&path, c->project, c->id)) < 0)
 		goto done;
 	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
@@ -602,7 +581,7 @@ int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *st
 						 "--source-dir DIR, one for every repo it was built from");
 	if (opts->nsources > BM_META_MAX_SOURCES)
 		return bm_error_set(BM_EINVALID, "%zu sources, over the limit of %d", opts->nsources, BM_META_MAX_SOURCES);
-	if ((error = text_check(opts->release_version, "version")) < 0 || (error = text_check(opts->note, "note")) < 0)
+	if ((error = bm__text_check(opts->release_version, "version")) < 0 || (error = bm__text_check(opts->note, "note")) < 0)
 		return error;
 	for (i = 0; i < opts->nsources; i++) {
 		const bm_source *s = &opts->sources[i];
@@ -635,7 +614,7 @@ int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *st
 	}
 	for (i = 0; i < opts->nimports; i++) {
 		if ((error = bm_name_validate(opts->imports[i].module, BM_NAME_MODULE)) < 0 ||
-		    (error = text_check(opts->imports[i].version, "import version")) < 0)
+		    (error = bm__text_check(opts->imports[i].version, "import version")) < 0)
 			goto done;
 		for (j = 0; j < i; j++)
 			if (!strcmp(opts->imports[j].module, opts->imports[i].module)) {
@@ -643,9 +622,9 @@ int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *st
 				goto done;
 			}
 	}
-	write_opts(&w, opts->write);
+	bm__write_opts(&w, opts->write);
 	if ((error = bm_store_write(out_commit, store, release_txn, &c, &w)) == 0)
-		error = unpack_out((void **)out, &bootmeta__v1__release__descriptor, &c.packed);
+		error = bm__unpack_out((void **)out, &bootmeta__v1__release__descriptor, &c.packed);
 done:
 	bm_buf_dispose(&url);
 	bm_buf_dispose(&commit);
@@ -663,7 +642,7 @@ int bm_release_get(Bootmeta__V1__Release **out, bm_fs *fs, const char *project, 
 	if ((error = bm_path_release(&p, project, release)) < 0)
 		goto done;
 	if (bm_fs_exists(fs, p.ptr) != 1) {
-		error = project_must_exist(fs, project);
+		error = bm__project_must_exist(fs, project);
 		if (!error)
 			error = bm_error_set(BM_ENOTFOUND, "no release \"%s\" of project %s; see `bootmeta release "
 							   "list %s`", release, project, project);
@@ -689,13 +668,13 @@ static int strip_suffix_into(bm_strlist *out, const bm_strlist *in, const char *
 
 /* The entries of projects/<project>/<folder> with `suffix` stripped; none when the folder
  * does not exist yet. */
-static int list_project_folder(bm_strlist *out, bm_fs *fs, const char *project, const char *folder,
+int bm__project_folder_list(bm_strlist *out, bm_fs *fs, const char *project, const char *folder,
 			       const char *suffix)
 {
 	bm_buf p = BM_BUF_INIT;
 	bm_strlist l = BM_STRLIST_INIT;
 	int error;
-	if ((error = project_must_exist(fs, project)) < 0)
+	if ((error = bm__project_must_exist(fs, project)) < 0)
 		return error;
 	if ((error = bm_buf_printf(&p, "projects/%s/%s", project, folder)) < 0)
 		goto done;
@@ -709,7 +688,7 @@ done:
 
 int bm_release_list(bm_strlist *out, bm_fs *fs, const char *project)
 {
-	return list_project_folder(out, fs, project, "releases", ".pb");
+	return bm__project_folder_list(out, fs, project, "releases", ".pb");
 }
 
 /* ---- binaries ---- */
@@ -778,7 +757,7 @@ static int binary_txn(bm_txn *txn, void *payload)
 	bm_buf path = BM_BUF_INIT, old = BM_BUF_INIT;
 	int error;
 
-	if ((error = actor_check(txn)) < 0 || (error = release_must_exist(bm_txn_fs(txn), c->project, c->release)) < 0 ||
+	if ((error = bm__actor_check(txn)) < 0 || (error = bm__release_must_exist(bm_txn_fs(txn), c->project, c->release)) < 0 ||
 	    (error = bm_path_binary(&path, c->sha256)) < 0)
 		goto done;
 	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
@@ -838,9 +817,9 @@ static int binary_write(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store
 {
 	bm_write_options w;
 	int error;
-	write_opts(&w, c->o->write);
+	bm__write_opts(&w, c->o->write);
 	if ((error = bm_store_write(out_commit, store, binary_txn, c, &w)) == 0)
-		error = unpack_out((void **)out, &bootmeta__v1__binary__descriptor, &c->packed);
+		error = bm__unpack_out((void **)out, &bootmeta__v1__binary__descriptor, &c->packed);
 	bm_buf_dispose(&c->packed);
 	return error;
 }
@@ -864,66 +843,25 @@ int bm_binary_add_digest(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_stor
 	return binary_write(out, out_commit, store, &c);
 }
 
-/* Sign (or take the given signature) and check it against the tip's keys/signers, before
- * the transaction: keys are only ever added, so one trusted at the tip stays trusted. */
-static int binary_signature_prepare(bm_buf *minisig, char key_id[BM_MINISIGN_KEYID_HEXSZ + 1], bm_store *store,
-				    const binary_ctx *c, const char *file)
+int bm__binary_check(const char *project, const char *release, const bm_binary_options *opts)
 {
-	Bootmeta__V1__Binary b = BOOTMETA__V1__BINARY__INIT;
-	bm_fs *fs = NULL;
-	bm_buf tc = BM_BUF_INIT;
 	int error;
-
-	b.sha256 = (char *)c->sha256;
-	b.size = c->size;
-	b.project = (char *)c->project;
-	b.release = (char *)c->release;
-	if (c->o->sign_key) {
-		if ((error = bm_binary_trusted_comment(&tc, c->project, c->release, c->sha256, c->size,
-						       (int64_t)time(NULL))) < 0 ||
-		    (error = bm_minisign_sign_file_with(minisig, c->o->sign_key, file, tc.ptr, NULL)) < 0)
-			goto done;
-	} else if ((error = bm_buf_puts(minisig, c->o->signature)) < 0) {
-		goto done;
-	}
-	if ((error = bm_store_fs(&fs, store, NULL)) < 0)
-		goto done;
-	error = bm_binary_signature_check(key_id, fs, file, minisig->ptr, &b);
-done:
-	bm_fs_free(fs);
-	bm_buf_dispose(&tc);
-	return error;
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0)
+		return error;
+	return binary_options_check(opts);
 }
 
-int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
-		  const char *release, const char *file, const bm_binary_options *opts)
+int bm__binary_write(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
+		     const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts,
+		     const char *signature, const char *signer_key_id)
 {
-	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
-	binary_ctx c = { project, release, NULL, 0, NULL, BM_BUF_INIT, NULL, NULL };
-	bm_buf minisig = BM_BUF_INIT;
-	char hex[65], key_id[BM_MINISIGN_KEYID_HEXSZ + 1];
+	binary_ctx c = { project, release, sha256, size, opts, BM_BUF_INIT, signature, signer_key_id };
 	int error;
-
 	if (out)
 		*out = NULL;
-	c.o = opts ? opts : &defaults;
-	/* names first: a bad name is reported before the file is read */
-	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 ||
-	    (error = binary_options_check(c.o)) < 0)
+	if ((error = bm__binary_check(project, release, opts)) < 0 || (error = bm_sha256_check(sha256)) < 0)
 		return error;
-	if ((error = bm_file_sha256(hex, &c.size, file)) < 0)
-		return error;
-	c.sha256 = hex;
-	if (c.o->sign_key || c.o->signature) {
-		if ((error = binary_signature_prepare(&minisig, key_id, store, &c, file)) < 0)
-			goto done;
-		c.signature = minisig.ptr;
-		c.signer_key_id = key_id;
-	}
-	error = binary_write(out, out_commit, store, &c);
-done:
-	bm_buf_dispose(&minisig);
-	return error;
+	return binary_write(out, out_commit, store, &c);
 }
 
 int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256)
@@ -941,393 +879,5 @@ int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256)
 	error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__binary__descriptor);
 done:
 	bm_buf_dispose(&p);
-	return error;
-}
-
-/* ---- channels ---- */
-
-/* "%07u/" -> bucket; -1 when not a bucket folder. */
-static long long bucket_of(const char *name)
-{
-	long long v = 0;
-	int i;
-	for (i = 0; i < 7; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return -1;
-		v = v * 10 + (name[i] - '0');
-	}
-	return strcmp(name + 7, "/") ? -1 : v;
-}
-
-int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const char *channel)
-{
-	bm_buf dir = BM_BUF_INIT, sub = BM_BUF_INIT;
-	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
-	size_t i, j;
-	int error;
-
-	*out = 0;
-	if ((error = bm_path_channel(&dir, project, channel)) < 0)
-		goto done;
-	/* fast path: the last name of the last bucket (zero-padded names sort as numbers) */
-	if ((error = bm_fs_last(&sub, fs, dir.ptr)) == 0 && bucket_of(sub.ptr) >= 0) {
-		bm_buf last = BM_BUF_INIT;
-		if ((error = bm_buf_printf(&last, "%s/%s", dir.ptr, sub.ptr)) == 0 &&
-		    (error = bm_fs_last(&sub, fs, last.ptr)) == 0)
-			*out = bm__seq_of(sub.ptr);
-		bm_buf_dispose(&last);
-		if (*out)
-			goto done;
-	}
-	if (error < 0 && error != BM_ENOTFOUND)
-		goto done;
-	bm_error_clear();
-	error = 0;
-	if ((error = bm_fs_list_or_empty(&buckets, fs, dir.ptr)) < 0)
-		goto done;
-	/* something that is not an entry sorts last: the last bucket with an entry file holds
-	 * the last entry */
-	for (i = buckets.count; i-- > 0 && !*out;) {
-		if (bucket_of(buckets.items[i]) < 0)
-			continue;
-		bm_buf_clear(&sub);
-		bm_strlist_dispose(&files);
-		if ((error = bm_buf_printf(&sub, "%s/%s", dir.ptr, buckets.items[i])) < 0 ||
-		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
-			goto done;
-		for (j = files.count; j-- > 0;)
-			if ((*out = bm__seq_of(files.items[j])) != 0)
-				break;
-	}
-done:
-	bm_strlist_dispose(&files);
-	bm_strlist_dispose(&buckets);
-	bm_buf_dispose(&sub);
-	bm_buf_dispose(&dir);
-	return error;
-}
-
-static int entry_check(const Bootmeta__V1__ChannelEntry *e, const char *path, const char *project,
-		       const char *channel, uint64_t seq)
-{
-	if (e->seq != seq || strcmp(e->project, project) || strcmp(e->channel, channel))
-		return bm_error_set(BM_ECORRUPT, "%s holds entry %llu of %s/%s, not of this path; the file was "
-						 "planted or moved (see `git log -- %s`)", path, (unsigned long long)e->seq,
-				    e->project, e->channel, path);
-	return 0;
-}
-
-static int read_entry(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *project, const char *channel,
-		      uint64_t seq)
-{
-	bm_buf p = BM_BUF_INIT;
-	int error;
-	*out = NULL;
-	if ((error = bm_path_channel_entry(&p, project, channel, seq)) == 0 &&
-	    (error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__channel_entry__descriptor)) == 0 &&
-	    (error = entry_check(*out, p.ptr, project, channel, seq)) < 0) {
-		bm_meta_free(*out);
-		*out = NULL;
-	}
-	bm_buf_dispose(&p);
-	return error;
-}
-
-int bm_channel_current(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *project, const char *channel)
-{
-	uint64_t seq;
-	int error;
-	*out = NULL;
-	if ((error = bm_channel_last_seq(&seq, fs, project, channel)) < 0)
-		return error;
-	if (seq == 0) {
-		if ((error = project_must_exist(fs, project)) < 0)
-			return error;
-		return bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no release yet; promote one with "
-						  "`bootmeta channel promote %s %s RELEASE`", channel, project, project, channel);
-	}
-	return read_entry(out, fs, project, channel, seq);
-}
-
-int bm_channel_list(bm_strlist *out, bm_fs *fs, const char *project)
-{
-	return list_project_folder(out, fs, project, "channels", "/");
-}
-
-int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint64_t from_seq,
-		       bm_channel_entry_cb cb, void *payload)
-{
-	bm_buf dir = BM_BUF_INIT, sub = BM_BUF_INIT, path = BM_BUF_INIT, data = BM_BUF_INIT;
-	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
-	size_t i, j;
-	int error;
-
-	if ((error = project_must_exist(fs, project)) < 0 || (error = bm_path_channel(&dir, project, channel)) < 0)
-		goto done;
-	if ((error = bm_fs_list(&buckets, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND)
-			error = bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no entries; see `bootmeta "
-							   "channel list %s`", channel, project, project);
-		goto done;
-	}
-	for (i = 0; i < buckets.count && !error; i++) {
-		long long b = bucket_of(buckets.items[i]);
-		if (b < 0 || (uint64_t)b * CHANNEL_BUCKET + CHANNEL_BUCKET - 1 < from_seq)
-			continue;
-		bm_buf_clear(&sub);
-		bm_strlist_dispose(&files);
-		if ((error = bm_buf_printf(&sub, "%s/%s", dir.ptr, buckets.items[i])) < 0 ||
-		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
-			goto done;
-		for (j = 0; j < files.count && !error; j++) {
-			uint64_t seq = bm__seq_of(files.items[j]);
-			Bootmeta__V1__ChannelEntry *e = NULL;
-			int rc;
-			if (!seq || seq < from_seq)
-				continue;
-			bm_buf_clear(&path);
-			bm_buf_clear(&data);
-			if ((error = bm_buf_printf(&path, "%s%s", sub.ptr, files.items[j])) < 0)
-				goto done;
-			rc = bm_fs_read(&data, fs, path.ptr);
-			if (!rc)
-				rc = bm__rec_decode((ProtobufCMessage **)&e, &bootmeta__v1__channel_entry__descriptor, data.ptr, data.size, path.ptr);
-			if (!rc)
-				rc = entry_check(e, path.ptr, project, channel, seq);
-			error = cb(path.ptr, rc ? NULL : e, rc, payload);
-			bm_meta_free(e);
-		}
-	}
-done:
-	bm_strlist_dispose(&files);
-	bm_strlist_dispose(&buckets);
-	bm_buf_dispose(&data);
-	bm_buf_dispose(&path);
-	bm_buf_dispose(&sub);
-	bm_buf_dispose(&dir);
-	return error;
-}
-
-typedef struct {
-	const char *project, *channel, *release;
-	const bm_promote_options *o;
-	bm_buf packed;
-	uint64_t seq;
-} promote_ctx;
-
-static int promote_txn(bm_txn *txn, void *payload)
-{
-	promote_ctx *c = payload;
-	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT, *prev = NULL;
-	bm_buf path = BM_BUF_INIT;
-	uint64_t last;
-	int error;
-
-	if ((error = actor_check(txn)) < 0 || (error = release_must_exist(bm_txn_fs(txn), c->project, c->release)) < 0 ||
-	    (error = bm_channel_last_seq(&last, bm_txn_fs(txn), c->project, c->channel)) < 0)
-		goto done;
-	if (last >= BM_CHANNEL_SEQ_MAX) {
-		error = bm_error_set(BM_ETOOBIG, "channel %s of %s is full (%llu entries)", c->channel, c->project,
-				     (unsigned long long)last);
-		goto done;
-	}
-	/* a previous entry that does not decode leaves previous_release empty, and this new entry
-	 * becomes the channel's current one again */
-	if (last && read_entry(&prev, bm_txn_fs(txn), c->project, c->channel, last) < 0)
-		bm_error_clear();
-	c->seq = last + 1;
-	if ((error = bm_path_channel_entry(&path, c->project, c->channel, c->seq)) < 0)
-		goto done;
-	e.seq = c->seq;
-	e.project = (char *)c->project;
-	e.channel = (char *)c->channel;
-	e.release = (char *)c->release;
-	e.previous_release = prev ? prev->release : (char *)"";
-	e.reason = (char *)(c->o->reason ? c->o->reason : "");
-	e.time_ms = bm_txn_time_ms(txn);
-	e.actor = (char *)bm_txn_actor(txn);
-	if ((error = bm__rec_pack(&c->packed, &e.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
-		goto done;
-	error = bm_txn_message(txn, "channel promote %s %s #%llu: %s", c->project, c->channel,
-			       (unsigned long long)c->seq, c->release);
-done:
-	bm_meta_free(prev);
-	bm_buf_dispose(&path);
-	return error;
-}
-
-int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store, const char *project,
-		       const char *channel, const char *release, const bm_promote_options *opts)
-{
-	bm_promote_options defaults = BM_PROMOTE_OPTIONS_INIT;
-	promote_ctx c = { project, channel, release, NULL, BM_BUF_INIT, 0 };
-	bm_write_options w;
-	int error;
-
-	if (out)
-		*out = NULL;
-	c.o = opts ? opts : &defaults;
-	if (c.o->version != BM_PROMOTE_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_promote_options version %u not supported", c.o->version);
-	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0 ||
-	    (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 || (error = text_check(c.o->reason, "reason")) < 0)
-		return error;
-	write_opts(&w, c.o->write);
-	if ((error = bm_store_write(out_commit, store, promote_txn, &c, &w)) == 0)
-		error = unpack_out((void **)out, &bootmeta__v1__channel_entry__descriptor, &c.packed);
-	bm_buf_dispose(&c.packed);
-	return error;
-}
-
-/* ---- trace ---- */
-
-void bm_trace_free(bm_trace *t)
-{
-	size_t i, j;
-	if (!t)
-		return;
-	for (i = 0; i < t->nreleases; i++) {
-		bm_meta_free(t->releases[i].release);
-		for (j = 0; j < t->releases[i].nchannels; j++)
-			bm_meta_free(t->releases[i].channels[j]);
-		free(t->releases[i].channels);
-	}
-	free(t->releases);
-	bm_meta_free(t->binary);
-	free(t);
-}
-
-/* Add `release` of `project` to the trace with the channels that point at it now. */
-static int trace_add_release(bm_trace *t, bm_fs *fs, const char *project, const char *release)
-{
-	bm_trace_release *tr, *grown;
-	bm_strlist channels = BM_STRLIST_INIT;
-	size_t i;
-	int error;
-
-	if (!(grown = realloc(t->releases, (t->nreleases + 1) * sizeof(*grown))))
-		return bm_error_set(BM_ENOMEM, "out of memory");
-	t->releases = grown;
-	tr = &t->releases[t->nreleases];
-	memset(tr, 0, sizeof(*tr));
-	if ((error = bm_release_get(&tr->release, fs, project, release)) < 0)
-		return error;
-	t->nreleases++;
-	if ((error = bm_channel_list(&channels, fs, project)) < 0)
-		goto done;
-	for (i = 0; i < channels.count; i++) {
-		Bootmeta__V1__ChannelEntry *e = NULL, **g;
-		if (bm_channel_current(&e, fs, project, channels.items[i]) < 0) {
-			bm_error_clear(); /* an empty or damaged channel points at nothing */
-			continue;
-		}
-		if (strcmp(e->release, release)) {
-			bm_meta_free(e);
-			continue;
-		}
-		if (!(g = realloc(tr->channels, (tr->nchannels + 1) * sizeof(*g)))) {
-			bm_meta_free(e);
-			error = bm_error_set(BM_ENOMEM, "out of memory");
-			goto done;
-		}
-		tr->channels = g;
-		tr->channels[tr->nchannels++] = e;
-	}
-done:
-	bm_strlist_dispose(&channels);
-	return error;
-}
-
-static int is_hex64(const char *s)
-{
-	size_t i;
-	if (strlen(s) != 64)
-		return 0;
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
-			return 0;
-	return 1;
-}
-
-static int trace_binary(bm_trace *t, bm_fs *fs, const char *sha256)
-{
-	int error;
-	if ((error = bm_binary_get(&t->binary, fs, sha256)) < 0)
-		return error;
-	memcpy(t->sha256, sha256, 65);
-	return trace_add_release(t, fs, t->binary->project, t->binary->release);
-}
-
-int bm_trace_run(bm_trace **out, bm_fs *fs, const char *what, const char *project)
-{
-	bm_trace *t;
-	struct stat st;
-	bm_strlist projects = BM_STRLIST_INIT;
-	bm_buf p = BM_BUF_INIT;
-	size_t i;
-	int error = 0;
-
-	*out = NULL;
-	if (!what || !*what)
-		return bm_error_set(BM_EINVALID, "trace needs a FILE, a SHA256 or a RELEASE id");
-	if (project && (error = bm_project_name_check(project)) < 0)
-		return error;
-	if (!(t = calloc(1, sizeof(*t))))
-		return bm_error_set(BM_ENOMEM, "out of memory");
-	if (bm_fs_commit(fs)) {
-		t->commit = *bm_fs_commit(fs);
-		t->has_commit = 1;
-	}
-
-	if ((stat(what, &st) == 0 && !S_ISDIR(st.st_mode)) || strchr(what, '/')) {
-		char hex[65];
-		uint64_t size;
-		if ((error = bm_file_sha256(hex, &size, what)) < 0)
-			goto done;
-		if ((error = trace_binary(t, fs, hex)) == BM_ENOTFOUND && !t->binary)
-			error = bm_error_set(BM_ENOTFOUND, "%s (sha256 %s, %llu bytes) is not a binary recorded in "
-							   "the meta repo; record it with `bootmeta binary add`", what, hex,
-					     (unsigned long long)size);
-		goto done;
-	}
-	if (is_hex64(what)) {
-		char lowered[65];
-		memcpy(lowered, what, 65);
-		lower(lowered);
-		error = trace_binary(t, fs, lowered);
-		if (error != BM_ENOTFOUND || t->binary)
-			goto done;
-		bm_error_clear();
-		error = 0;
-	}
-	if (bm_name_validate(what, BM_NAME_RELEASE) < 0) {
-		error = bm_error_set(BM_ENOTFOUND, "\"%s\" is not a file, a recorded sha256 or a release id", what);
-		goto done;
-	}
-	if (project) {
-		if ((error = project_must_exist(fs, project)) < 0 || (error = release_must_exist(fs, project, what)) < 0)
-			goto done;
-		error = trace_add_release(t, fs, project, what);
-		goto done;
-	}
-	if ((error = bm_project_list(&projects, fs)) < 0)
-		goto done;
-	for (i = 0; i < projects.count && !error; i++) {
-		bm_buf_clear(&p);
-		if ((error = bm_path_release(&p, projects.items[i], what)) < 0)
-			break;
-		if (bm_fs_exists(fs, p.ptr) == 1)
-			error = trace_add_release(t, fs, projects.items[i], what);
-	}
-	if (!error && t->nreleases == 0)
-		error = bm_error_set(BM_ENOTFOUND, "\"%s\" is not a file here, a recorded sha256, or a release id of "
-						   "any project; see `bootmeta release list PROJECT`", what);
-done:
-	bm_buf_dispose(&p);
-	bm_strlist_dispose(&projects);
-	if (error < 0)
-		bm_trace_free(t);
-	else
-		*out = t;
 	return error;
 }

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "bootmeta/trust.h"
 #include "bootmeta/record.h"
+#include "meta_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -603,6 +604,67 @@ int bm_binary_signature_check(char key_id[BM_MINISIGN_KEYID_HEXSZ + 1], bm_fs *f
 done:
 	bm_minisign_result_dispose(&r);
 	bm_trusted_keys_dispose(&keys);
+	return error;
+}
+
+/* ---- adding a binary with its signature ---- */
+
+/* Sign (or take the given signature) and check it against the tip's keys/signers, before
+ * the transaction: keys are only ever added, so one trusted at the tip stays trusted. */
+static int binary_signature_prepare(bm_buf *minisig, char key_id[BM_MINISIGN_KEYID_HEXSZ + 1], bm_store *store,
+				    const bm_binary_options *o, const char *project, const char *release,
+				    const char *sha256, uint64_t size, const char *file)
+{
+	Bootmeta__V1__Binary b = BOOTMETA__V1__BINARY__INIT;
+	bm_fs *fs = NULL;
+	bm_buf tc = BM_BUF_INIT;
+	int error;
+
+	b.sha256 = (char *)sha256;
+	b.size = size;
+	b.project = (char *)project;
+	b.release = (char *)release;
+	if (o->sign_key) {
+		if ((error = bm_binary_trusted_comment(&tc, project, release, sha256, size,
+						       (int64_t)time(NULL))) < 0 ||
+		    (error = bm_minisign_sign_file_with(minisig, o->sign_key, file, tc.ptr, NULL)) < 0)
+			goto done;
+	} else if ((error = bm_buf_puts(minisig, o->signature)) < 0) {
+		goto done;
+	}
+	if ((error = bm_store_fs(&fs, store, NULL)) < 0)
+		goto done;
+	error = bm_binary_signature_check(key_id, fs, file, minisig->ptr, &b);
+done:
+	bm_fs_free(fs);
+	bm_buf_dispose(&tc);
+	return error;
+}
+
+int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
+		  const char *release, const char *file, const bm_binary_options *opts)
+{
+	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
+	const bm_binary_options *o = opts ? opts : &defaults;
+	bm_buf minisig = BM_BUF_INIT;
+	char hex[65], key_id[BM_MINISIGN_KEYID_HEXSZ + 1];
+	uint64_t size;
+	int error, signed_ = o->sign_key || o->signature;
+
+	if (out)
+		*out = NULL;
+	/* names first: a bad name is reported before the file is read */
+	if ((error = bm__binary_check(project, release, o)) < 0)
+		return error;
+	if ((error = bm_file_sha256(hex, &size, file)) < 0)
+		return error;
+	if (signed_ && (error = binary_signature_prepare(&minisig, key_id, store, o, project, release, hex, size,
+							 file)) < 0)
+		goto done;
+	error = bm__binary_write(out, out_commit, store, project, release, hex, size, o, signed_ ? minisig.ptr : NULL,
+				 signed_ ? key_id : NULL);
+done:
+	bm_buf_dispose(&minisig);
 	return error;
 }
 

@@ -1,5 +1,6 @@
 /* bootmeta/meta.h: the core records of the meta repo as operations: projects, releases,
- * binaries, channels and trace. Every write is one transaction (bm_store_write): it
+ * binaries (channels: bootmeta/channel.h, trace: bootmeta/trace.h, signed binaries:
+ * bootmeta/trust.h). Every write is one transaction (bm_store_write): it
  * validates every name before a path is built, refuses unknown references (a release of a
  * project that does not exist, a promotion of a release that does not exist), and adds
  * immutable record files only. Every read takes a bm_fs view (a commit's tree, a folder, or
@@ -33,8 +34,6 @@ extern "C" {
 #define BM_META_TEXT_MAX 4096       /* note, reason, description, version */
 #define BM_META_MAX_SOURCES 64
 #define BM_META_MAX_URLS 32
-/* The highest channel sequence number the layout holds (%010u file names). */
-#define BM_CHANNEL_SEQ_MAX 9999999999ull
 
 /* Free a record returned by any bm_ function of this module (NULL is fine). */
 BM_EXTERN void bm_meta_free(void *record);
@@ -44,8 +43,6 @@ BM_EXTERN void bm_meta_free(void *record);
 BM_EXTERN int bm_path_project(bm_buf *out, const char *project);
 BM_EXTERN int bm_path_release(bm_buf *out, const char *project, const char *release);
 BM_EXTERN int bm_path_binary(bm_buf *out, const char *sha256);
-BM_EXTERN int bm_path_channel(bm_buf *out, const char *project, const char *channel);
-BM_EXTERN int bm_path_channel_entry(bm_buf *out, const char *project, const char *channel, uint64_t seq);
 
 /* A project name as bm_name_validate(BM_NAME_PROJECT) wants it (which also refuses a part
  * that is a folder keyword of the layout: "releases", "channels" ...). */
@@ -143,78 +140,13 @@ typedef struct {
 #define BM_BINARY_OPTIONS_VERSION 1
 #define BM_BINARY_OPTIONS_INIT { BM_BINARY_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, NULL, NULL }
 
-/* Record the binary `file` (hashed here) as built from `release` of `project`, signed when
- * the options say so. A signature whose key is not in keys/signers is BM_ENOTFOUND, one
- * that does not verify BM_EVERIFY; nothing is written then. */
-BM_EXTERN int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store,
-			    const char *project, const char *release, const char *file,
-			    const bm_binary_options *opts);
-/* The same from a known digest and size (the artifact is elsewhere; no signature: sign it
- * later with bm_binary_sign, which needs the file). */
+/* Record a binary from a known digest and size (the artifact is elsewhere; no signature:
+ * sign it later with bm_binary_sign, which needs the file). bm_binary_add (bootmeta/trust.h)
+ * hashes a file and may sign it in the same commit. */
 BM_EXTERN int bm_binary_add_digest(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store,
 				   const char *project, const char *release, const char *sha256,
 				   uint64_t size, const bm_binary_options *opts);
 BM_EXTERN int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256);
-
-/* ---- channels ---- */
-
-typedef struct {
-	unsigned int version;
-	const char *reason;
-	const bm_write_options *write;
-} bm_promote_options;
-#define BM_PROMOTE_OPTIONS_VERSION 1
-#define BM_PROMOTE_OPTIONS_INIT { BM_PROMOTE_OPTIONS_VERSION, NULL, NULL }
-
-/* Point `channel` of `project` at `release`: a new entry with seq = last + 1 (the
- * transaction re-runs on conflict, so concurrent promotions never share or skip a number).
- * BM_ENOTFOUND for an unknown project or release. */
-BM_EXTERN int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store,
-				 const char *project, const char *channel, const char *release,
-				 const bm_promote_options *opts);
-/* The last entry of the channel in `fs` (the view's commit is bm_fs_commit(fs)).
- * BM_ENOTFOUND when the channel has no entry; BM_ECORRUPT when the last entry does not
- * decode or does not match its path. */
-BM_EXTERN int bm_channel_current(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *project,
-				 const char *channel);
-/* The sequence number of the last entry (0 when none), from the file names alone. */
-BM_EXTERN int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const char *channel);
-/* The channel names of `project`, sorted (empty when none). */
-BM_EXTERN int bm_channel_list(bm_strlist *out, bm_fs *fs, const char *project);
-
-/* Called for each entry, in sequence order. `entry` is NULL and `error` < 0 (detail in
- * bm_error_last()) for a file that does not decode; return non-zero to stop the walk (that
- * value is returned). `path` is the entry's file. */
-typedef int (*bm_channel_entry_cb)(const char *path, const Bootmeta__V1__ChannelEntry *entry, int error,
-				   void *payload);
-/* Walk the entries of a channel from `from_seq` (0 or 1: the first) onward. BM_ENOTFOUND
- * for an unknown project or channel. */
-BM_EXTERN int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint64_t from_seq,
-				 bm_channel_entry_cb cb, void *payload);
-
-/* ---- trace ---- */
-
-typedef struct {
-	Bootmeta__V1__Release *release;
-	Bootmeta__V1__ChannelEntry **channels; /* current entries that point at this release */
-	size_t nchannels;
-} bm_trace_release;
-
-typedef struct {
-	char sha256[65];              /* "" when traced from a release id */
-	Bootmeta__V1__Binary *binary; /* NULL when traced from a release id */
-	bm_trace_release *releases;   /* one from a binary; one per project holding the id */
-	size_t nreleases;
-	bm_oid commit;                /* the meta commit read (zero when the view has none) */
-	int has_commit;
-} bm_trace;
-
-/* Trace `what`: a file (hashed, then looked up as a binary), a sha256 of a recorded binary,
- * or a release id (every project that has it, or only `project` when not NULL) back to the
- * release, every source with its commit and the channels that point at it now.
- * BM_ENOTFOUND with a message saying which of those it tried. */
-BM_EXTERN int bm_trace_run(bm_trace **out, bm_fs *fs, const char *what, const char *project);
-BM_EXTERN void bm_trace_free(bm_trace *t);
 
 #ifdef __cplusplus
 }

@@ -160,6 +160,15 @@ typedef struct {
 #define BM_BINARY_SIGN_OPTIONS_VERSION 1
 #define BM_BINARY_SIGN_OPTIONS_INIT { BM_BINARY_SIGN_OPTIONS_VERSION, NULL, NULL, NULL }
 
+/* ---- adding binaries with their signatures ---- */
+
+/* Record the binary `file` (hashed here; bm_binary_add_digest in bootmeta/meta.h takes a
+ * digest) as built from `release` of `project`, signed when
+ * the options say so (bm_binary_options). A signature whose key is not in keys/signers is BM_ENOTFOUND, one
+ * that does not verify BM_EVERIFY; nothing is written then. */
+BM_EXTERN int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store,
+			    const char *project, const char *release, const char *file,
+			    const bm_binary_options *opts);
 /* Add a signature of the recorded binary `file` as a BinarySignature record. The signer's
  * key must be in keys/signers (checked with bm_binary_signature_check on the tip).
  * BM_ENOTFOUND when the file is not recorded; BM_EEXISTS when that key signed it already. */

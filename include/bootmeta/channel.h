@@ -1,0 +1,63 @@
+/* bootmeta/channel.h: channels (lib/channel.c). A channel of a project (stable, beta ...)
+ * is an append-only list of entries under
+ *   projects/<project>/channels/<channel>/<seq/1000 as %07u>/<seq as %010u>.pb
+ * each pointing the channel at a release; the last one is where the channel points now.
+ * Promotion adds an entry; nothing is ever rewritten, so the list is the channel's history.
+ * Entries are ChannelEntry records (core.proto); free them with bm_meta_free(). */
+#ifndef BOOTMETA_CHANNEL_H
+#define BOOTMETA_CHANNEL_H
+
+#include "common.h"
+#include "store.h"
+#include "meta.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The highest channel sequence number the layout holds (%010u file names). */
+#define BM_CHANNEL_SEQ_MAX 9999999999ull
+
+/* projects/<project>/channels/<channel> and the file of entry `seq` in it (names are
+ * validated; BM_EINVALID with the reason). */
+BM_EXTERN int bm_path_channel(bm_buf *out, const char *project, const char *channel);
+BM_EXTERN int bm_path_channel_entry(bm_buf *out, const char *project, const char *channel, uint64_t seq);
+
+typedef struct {
+	unsigned int version;
+	const char *reason;
+	const bm_write_options *write;
+} bm_promote_options;
+#define BM_PROMOTE_OPTIONS_VERSION 1
+#define BM_PROMOTE_OPTIONS_INIT { BM_PROMOTE_OPTIONS_VERSION, NULL, NULL }
+
+/* Point `channel` of `project` at `release`: a new entry with seq = last + 1 (the
+ * transaction re-runs on conflict, so concurrent promotions never share or skip a number).
+ * BM_ENOTFOUND for an unknown project or release. */
+BM_EXTERN int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store,
+				 const char *project, const char *channel, const char *release,
+				 const bm_promote_options *opts);
+/* The last entry of the channel in `fs` (the view's commit is bm_fs_commit(fs)).
+ * BM_ENOTFOUND when the channel has no entry; BM_ECORRUPT when the last entry does not
+ * decode or does not match its path. */
+BM_EXTERN int bm_channel_current(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *project,
+				 const char *channel);
+/* The sequence number of the last entry (0 when none), from the file names alone. */
+BM_EXTERN int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const char *channel);
+/* The channel names of `project`, sorted (empty when none). */
+BM_EXTERN int bm_channel_list(bm_strlist *out, bm_fs *fs, const char *project);
+
+/* Called for each entry, in sequence order. `entry` is NULL and `error` < 0 (detail in
+ * bm_error_last()) for a file that does not decode; return non-zero to stop the walk (that
+ * value is returned). `path` is the entry's file. */
+typedef int (*bm_channel_entry_cb)(const char *path, const Bootmeta__V1__ChannelEntry *entry, int error,
+				   void *payload);
+/* Walk the entries of a channel from `from_seq` (0 or 1: the first) onward. BM_ENOTFOUND
+ * for an unknown project or channel. */
+BM_EXTERN int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint64_t from_seq,
+				 bm_channel_entry_cb cb, void *payload);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,270 @@
+/* channel.c: channels of a project, projects/<project>/channels/<channel>/<bucket>/<seq>.pb:
+ * an append-only list of entries, each pointing the channel at a release (promotion). The
+ * last entry is the channel's current release; entries are bucketed by seq/1000 so no tree
+ * grows past 1,000 names. Builds on meta.c (projects, releases) through meta_int.h. */
+#include "bootmeta/channel.h"
+#include "bootmeta/names.h"
+#include "meta_int.h"
+#include "recio.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHANNEL_BUCKET 1000u
+
+/* ---- paths ---- */
+
+int bm_path_channel(bm_buf *out, const char *project, const char *channel)
+{
+	int error;
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0)
+		return error;
+	bm_buf_clear(out);
+	return bm_buf_printf(out, "projects/%s/channels/%s", project, channel);
+}
+
+int bm_path_channel_entry(bm_buf *out, const char *project, const char *channel, uint64_t seq)
+{
+	int error;
+	if (seq < 1 || seq > BM_CHANNEL_SEQ_MAX)
+		return bm_error_set(BM_EINVALID, "channel sequence number %llu is out of range", (unsigned long long)seq);
+	if ((error = bm_path_channel(out, project, channel)) < 0)
+		return error;
+	return bm_buf_printf(out, "/%07llu/%010llu.pb", (unsigned long long)(seq / CHANNEL_BUCKET),
+			     (unsigned long long)seq);
+}
+
+/* ---- entries ---- */
+
+/* "%07u/" -> bucket; -1 when not a bucket folder. */
+static long long bucket_of(const char *name)
+{
+	long long v = 0;
+	int i;
+	for (i = 0; i < 7; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		v = v * 10 + (name[i] - '0');
+	}
+	return strcmp(name + 7, "/") ? -1 : v;
+}
+
+int bm_channel_last_seq(uint64_t *out, bm_fs *fs, const char *project, const char *channel)
+{
+	bm_buf dir = BM_BUF_INIT, sub = BM_BUF_INIT;
+	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
+	size_t i, j;
+	int error;
+
+	*out = 0;
+	if ((error = bm_path_channel(&dir, project, channel)) < 0)
+		goto done;
+	/* fast path: the last name of the last bucket (zero-padded names sort as numbers) */
+	if ((error = bm_fs_last(&sub, fs, dir.ptr)) == 0 && bucket_of(sub.ptr) >= 0) {
+		bm_buf last = BM_BUF_INIT;
+		if ((error = bm_buf_printf(&last, "%s/%s", dir.ptr, sub.ptr)) == 0 &&
+		    (error = bm_fs_last(&sub, fs, last.ptr)) == 0)
+			*out = bm__seq_of(sub.ptr);
+		bm_buf_dispose(&last);
+		if (*out)
+			goto done;
+	}
+	if (error < 0 && error != BM_ENOTFOUND)
+		goto done;
+	bm_error_clear();
+	error = 0;
+	if ((error = bm_fs_list_or_empty(&buckets, fs, dir.ptr)) < 0)
+		goto done;
+	/* something that is not an entry sorts last: the last bucket with an entry file holds
+	 * the last entry */
+	for (i = buckets.count; i-- > 0 && !*out;) {
+		if (bucket_of(buckets.items[i]) < 0)
+			continue;
+		bm_buf_clear(&sub);
+		bm_strlist_dispose(&files);
+		if ((error = bm_buf_printf(&sub, "%s/%s", dir.ptr, buckets.items[i])) < 0 ||
+		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
+			goto done;
+		for (j = files.count; j-- > 0;)
+			if ((*out = bm__seq_of(files.items[j])) != 0)
+				break;
+	}
+done:
+	bm_strlist_dispose(&files);
+	bm_strlist_dispose(&buckets);
+	bm_buf_dispose(&sub);
+	bm_buf_dispose(&dir);
+	return error;
+}
+
+static int entry_check(const Bootmeta__V1__ChannelEntry *e, const char *path, const char *project,
+		       const char *channel, uint64_t seq)
+{
+	if (e->seq != seq || strcmp(e->project, project) || strcmp(e->channel, channel))
+		return bm_error_set(BM_ECORRUPT, "%s holds entry %llu of %s/%s, not of this path; the file was "
+						 "planted or moved (see `git log -- %s`)", path, (unsigned long long)e->seq,
+				    e->project, e->channel, path);
+	return 0;
+}
+
+static int read_entry(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *project, const char *channel,
+		      uint64_t seq)
+{
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	*out = NULL;
+	if ((error = bm_path_channel_entry(&p, project, channel, seq)) == 0 &&
+	    (error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__channel_entry__descriptor)) == 0 &&
+	    (error = entry_check(*out, p.ptr, project, channel, seq)) < 0) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	bm_buf_dispose(&p);
+	return error;
+}
+
+int bm_channel_current(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *project, const char *channel)
+{
+	uint64_t seq;
+	int error;
+	*out = NULL;
+	if ((error = bm_channel_last_seq(&seq, fs, project, channel)) < 0)
+		return error;
+	if (seq == 0) {
+		if ((error = bm__project_must_exist(fs, project)) < 0)
+			return error;
+		return bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no release yet; promote one with "
+						  "`bootmeta channel promote %s %s RELEASE`", channel, project, project, channel);
+	}
+	return read_entry(out, fs, project, channel, seq);
+}
+
+int bm_channel_list(bm_strlist *out, bm_fs *fs, const char *project)
+{
+	return bm__project_folder_list(out, fs, project, "channels", "/");
+}
+
+int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint64_t from_seq,
+		       bm_channel_entry_cb cb, void *payload)
+{
+	bm_buf dir = BM_BUF_INIT, sub = BM_BUF_INIT, path = BM_BUF_INIT, data = BM_BUF_INIT;
+	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
+	size_t i, j;
+	int error;
+
+	if ((error = bm__project_must_exist(fs, project)) < 0 || (error = bm_path_channel(&dir, project, channel)) < 0)
+		goto done;
+	if ((error = bm_fs_list(&buckets, fs, dir.ptr)) < 0) {
+		if (error == BM_ENOTFOUND)
+			error = bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no entries; see `bootmeta "
+							   "channel list %s`", channel, project, project);
+		goto done;
+	}
+	for (i = 0; i < buckets.count && !error; i++) {
+		long long b = bucket_of(buckets.items[i]);
+		if (b < 0 || (uint64_t)b * CHANNEL_BUCKET + CHANNEL_BUCKET - 1 < from_seq)
+			continue;
+		bm_buf_clear(&sub);
+		bm_strlist_dispose(&files);
+		if ((error = bm_buf_printf(&sub, "%s/%s", dir.ptr, buckets.items[i])) < 0 ||
+		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
+			goto done;
+		for (j = 0; j < files.count && !error; j++) {
+			uint64_t seq = bm__seq_of(files.items[j]);
+			Bootmeta__V1__ChannelEntry *e = NULL;
+			int rc;
+			if (!seq || seq < from_seq)
+				continue;
+			bm_buf_clear(&path);
+			bm_buf_clear(&data);
+			if ((error = bm_buf_printf(&path, "%s%s", sub.ptr, files.items[j])) < 0)
+				goto done;
+			rc = bm_fs_read(&data, fs, path.ptr);
+			if (!rc)
+				rc = bm__rec_decode((ProtobufCMessage **)&e, &bootmeta__v1__channel_entry__descriptor, data.ptr, data.size, path.ptr);
+			if (!rc)
+				rc = entry_check(e, path.ptr, project, channel, seq);
+			error = cb(path.ptr, rc ? NULL : e, rc, payload);
+			bm_meta_free(e);
+		}
+	}
+done:
+	bm_strlist_dispose(&files);
+	bm_strlist_dispose(&buckets);
+	bm_buf_dispose(&data);
+	bm_buf_dispose(&path);
+	bm_buf_dispose(&sub);
+	bm_buf_dispose(&dir);
+	return error;
+}
+
+typedef struct {
+	const char *project, *channel, *release;
+	const bm_promote_options *o;
+	bm_buf packed;
+	uint64_t seq;
+} promote_ctx;
+
+static int promote_txn(bm_txn *txn, void *payload)
+{
+	promote_ctx *c = payload;
+	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT, *prev = NULL;
+	bm_buf path = BM_BUF_INIT;
+	uint64_t last;
+	int error;
+
+	if ((error = bm__actor_check(txn)) < 0 || (error = bm__release_must_exist(bm_txn_fs(txn), c->project, c->release)) < 0 ||
+	    (error = bm_channel_last_seq(&last, bm_txn_fs(txn), c->project, c->channel)) < 0)
+		goto done;
+	if (last >= BM_CHANNEL_SEQ_MAX) {
+		error = bm_error_set(BM_ETOOBIG, "channel %s of %s is full (%llu entries)", c->channel, c->project,
+				     (unsigned long long)last);
+		goto done;
+	}
+	/* a previous entry that does not decode leaves previous_release empty, and this new entry
+	 * becomes the channel's current one again */
+	if (last && read_entry(&prev, bm_txn_fs(txn), c->project, c->channel, last) < 0)
+		bm_error_clear();
+	c->seq = last + 1;
+	if ((error = bm_path_channel_entry(&path, c->project, c->channel, c->seq)) < 0)
+		goto done;
+	e.seq = c->seq;
+	e.project = (char *)c->project;
+	e.channel = (char *)c->channel;
+	e.release = (char *)c->release;
+	e.previous_release = prev ? prev->release : (char *)"";
+	e.reason = (char *)(c->o->reason ? c->o->reason : "");
+	e.time_ms = bm_txn_time_ms(txn);
+	e.actor = (char *)bm_txn_actor(txn);
+	if ((error = bm__rec_pack(&c->packed, &e.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+		goto done;
+	error = bm_txn_message(txn, "channel promote %s %s #%llu: %s", c->project, c->channel,
+			       (unsigned long long)c->seq, c->release);
+done:
+	bm_meta_free(prev);
+	bm_buf_dispose(&path);
+	return error;
+}
+
+int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store, const char *project,
+		       const char *channel, const char *release, const bm_promote_options *opts)
+{
+	bm_promote_options defaults = BM_PROMOTE_OPTIONS_INIT;
+	promote_ctx c = { project, channel, release, NULL, BM_BUF_INIT, 0 };
+	bm_write_options w;
+	int error;
+
+	if (out)
+		*out = NULL;
+	c.o = opts ? opts : &defaults;
+	if (c.o->version != BM_PROMOTE_OPTIONS_VERSION)
+		return bm_error_set(BM_EINVALID, "bm_promote_options version %u not supported", c.o->version);
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0 ||
+	    (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 || (error = bm__text_check(c.o->reason, "reason")) < 0)
+		return error;
+	bm__write_opts(&w, c.o->write);
+	if ((error = bm_store_write(out_commit, store, promote_txn, &c, &w)) == 0)
+		error = bm__unpack_out((void **)out, &bootmeta__v1__channel_entry__descriptor, &c.packed);
+	bm_buf_dispose(&c.packed);
+	return error;
+}

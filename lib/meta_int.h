@@ -1,0 +1,34 @@
+/* meta_int.h: what meta.c offers the modules that build on its records (trust.c signs
+ * binaries, channel.c moves channels, trace.c reads both), so that the arrows between them run one way: they
+ * call meta.c, never the reverse. Not part of the public API. */
+#ifndef BM_META_INTERNAL_H
+#define BM_META_INTERNAL_H
+
+#include "bootmeta/meta.h"
+
+/* The checks bm_binary_add_digest makes before it reads anything: names and options. */
+int bm__binary_check(const char *project, const char *release, const bm_binary_options *opts);
+/* Write a Binary record (the checks above first); `signature` and `signer_key_id` (may be
+ * NULL) must have been verified by the caller. */
+int bm__binary_write(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
+		     const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts,
+		     const char *signature, const char *signer_key_id);
+
+/* Free text (a note, a reason): bounded, valid UTF-8, no control characters except new
+ * lines and tabs; NULL is fine. `what` names it in the message. */
+int bm__text_check(const char *s, const char *what);
+/* The transaction's actor is valid UTF-8 and at most 512 bytes. */
+int bm__actor_check(bm_txn *txn);
+/* BM_ENOTFOUND (naming what to do) when the project, or the release of it, is not in `fs`. */
+int bm__project_must_exist(bm_fs *fs, const char *project);
+int bm__release_must_exist(bm_fs *fs, const char *project, const char *release);
+/* The entries of projects/<project>/<folder> with `suffix` stripped; none when the folder
+ * does not exist yet. */
+int bm__project_folder_list(bm_strlist *out, bm_fs *fs, const char *project, const char *folder,
+			    const char *suffix);
+/* `given`, or the defaults when NULL. */
+void bm__write_opts(bm_write_options *w, const bm_write_options *given);
+/* Turn the bytes a write committed into the caller's copy of the record (`out` may be NULL). */
+int bm__unpack_out(void **out, const ProtobufCMessageDescriptor *d, const bm_buf *packed);
+
+#endif
