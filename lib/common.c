@@ -262,7 +262,7 @@ static int fsync_dir_of(const char *path)
 	const char *slash = strrchr(path, '/');
 	int fd, rc;
 	if (!slash) {
-		strcpy(dir, ".");
+		memcpy(dir, ".", 2);
 	} else {
 		size_t n = (size_t)(slash - path);
 		if (n == 0)

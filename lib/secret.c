@@ -536,9 +536,10 @@ static int mkdirs_0700(const char *file)
 {
 	char dir[4096];
 	char *p;
-	if (strlen(file) >= sizeof(dir))
+	size_t n = strlen(file);
+	if (n >= sizeof(dir))
 		return bm_error_set(BM_EINVALID, "path too long: %s", file);
-	strcpy(dir, file);
+	memcpy(dir, file, n + 1);
 	if (!(p = strrchr(dir, '/')) || p == dir)
 		return 0;
 	*p = '\0';

@@ -246,7 +246,7 @@ static void rfc3339_now(char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
 	strftime(z, sizeof(z), "%z", &tm);
 	if (!strcmp(z, "+0000"))
-		strncat(out, "Z", len - strlen(out) - 1);
+		snprintf(out + strlen(out), len - strlen(out), "Z");
 	else if (strlen(z) == 5)
 		snprintf(out + strlen(out), len - strlen(out), "%.3s:%.2s", z, z + 3);
 }
