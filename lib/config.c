@@ -7,6 +7,7 @@
 #include "bootmeta/secret.h"
 #include "bootmeta/utf8.h"
 #include "recio.h"
+#include "optcheck.h"
 #include "fs.h"
 
 #include <ctype.h>
@@ -801,6 +802,8 @@ int bm_config_resolve(bm_config **out, bm_store *store, const char *project, con
 	int require_signed = 0;
 	int error;
 	*out = NULL;
+	if ((error = BM_OPTS_CHECK(opts, BM_CONFIG_RESOLVE_OPTIONS_VERSION, "bm_config_resolve_options")) < 0)
+		return error;
 	if (identities)
 		require_signed = opts->require_signed || bm_store_require_signed(store);
 	if ((error = bm_store_fs(&fs, store, opts ? opts->at : NULL)) < 0)
@@ -857,6 +860,10 @@ int bm_config_history(bm_config **out, bm_store *store, const char *project, con
 	bm_buf dir = BM_BUF_INIT;
 	size_t i;
 	int error;
+
+	*out = NULL;
+	if ((error = BM_OPTS_CHECK(opts, BM_CONFIG_RESOLVE_OPTIONS_VERSION, "bm_config_resolve_options")) < 0)
+		return error;
 
 	*out = NULL;
 	if ((error = check_names(project, env)) < 0)
@@ -1116,6 +1123,8 @@ int bm_config_write(bm_config_changes *out, bm_store *store, const char *project
 	int error, sets = 0;
 
 	memset(out, 0, sizeof(*out));
+	if ((error = BM_OPTS_CHECK(opts, BM_CONFIG_WRITE_OPTIONS_VERSION, "bm_config_write_options")) < 0)
+		return error;
 	if ((error = check_names(project, env)) < 0)
 		return error;
 	if (!n)
@@ -1167,6 +1176,9 @@ int bm_config_revert(bm_config_changes *out, bm_store *store, const char *projec
 	bm_oid at;
 	char hex[BM_OID_HEXSZ + 1];
 	int error;
+
+	if ((error = BM_OPTS_CHECK(opts, BM_CONFIG_WRITE_OPTIONS_VERSION, "bm_config_write_options")) < 0)
+		return error;
 
 	memset(out, 0, sizeof(*out));
 	memset(&target, 0, sizeof(target));

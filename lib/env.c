@@ -3,6 +3,7 @@
 #include "bootmeta/env.h"
 #include "bootmeta/names.h"
 #include "recio.h"
+#include "optcheck.h"
 #include "fs.h"
 
 #include <errno.h>
@@ -314,6 +315,9 @@ done:
 
 int bm_env_add_txn(bm_txn *txn, const char *name, const bm_env_add_options *opts)
 {
+	int error;
+	if ((error = BM_OPTS_CHECK(opts, BM_ENV_ADD_OPTIONS_VERSION, "bm_env_add_options")) < 0)
+		return error;
 	return env_add_txn(txn, name, opts, 0);
 }
 
@@ -336,7 +340,8 @@ int bm_env_add(bm_oid *out_commit, bm_store *store, const char *name, const bm_e
 {
 	add_ctx c = { name, opts };
 	int error;
-	if ((error = bm_env_name_validate(name)) < 0)
+	if ((error = BM_OPTS_CHECK(opts, BM_ENV_ADD_OPTIONS_VERSION, "bm_env_add_options")) < 0 ||
+	    (error = bm_env_name_validate(name)) < 0)
 		return error;
 	return bm_store_write(out_commit, store, add_fn, &c, wopts);
 }

@@ -4,6 +4,7 @@
 #include "bootmeta/env.h"
 #include "bootmeta/names.h"
 #include "recio.h"
+#include "optcheck.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -337,7 +338,8 @@ int bm_flag_write(bm_flag_change *out, bm_store *store, const char *project, con
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if ((error = check_names(project, env, key)) < 0)
+	if ((error = BM_OPTS_CHECK(opts, BM_FLAG_WRITE_OPTIONS_VERSION, "bm_flag_write_options")) < 0 ||
+	    (error = check_names(project, env, key)) < 0)
 		return error;
 	if ((error = bm_store_write(&commit, store, write_fn, &w, wopts)) < 0) {
 		bm_flag_change_dispose(out);

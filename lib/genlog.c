@@ -5,6 +5,7 @@
 #include "bootmeta/names.h"
 #include "bootmeta/utf8.h"
 #include "recio.h"
+#include "optcheck.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@ int bm_log_check(const bm_log_add_spec *spec)
 	size_t i, j, total = 0, len;
 	int error;
 
+	if ((error = BM_OPTS_CHECK(spec, BM_LOG_ADD_SPEC_VERSION, "bm_log_add_spec")) < 0)
+		return error;
 	if (!spec || !spec->kind || !*spec->kind)
 		return bm_error_set(BM_EINVALID, "a log entry needs a kind (--kind, e.g. codegen or deploy)");
 	if ((error = bm_name_validate(spec->kind, BM_NAME_KIND)) < 0)
@@ -307,6 +310,8 @@ int bm_log_list(bm_fs *fs, const bm_log_filter *filter, bm_log_entry_cb cb, bm_l
 	size_t yi, mi, di;
 	int error;
 
+	if ((error = BM_OPTS_CHECK(filter, BM_LOG_FILTER_VERSION, "bm_log_filter")) < 0)
+		return error;
 	memset(&c, 0, sizeof(c));
 	c.fs = fs;
 	c.f = filter ? filter : &none;
