@@ -209,10 +209,8 @@ int bm_age_identity_file_read(bm_buf *out, const char *path)
 	size_t want;
 
 	bm_buf_dispose_secret(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		error = bm_error_set(errno == ENOENT ? BM_ENOTFOUND : BM_EIO,
-				     "cannot open identity file %s: %s", path, strerror(errno));
+	if ((error = bm_file_open_read(&fd, path, 0)) < 0) {
+		bm_error_prefix(error, "identity file");
 		goto done;
 	}
 	if (fstat(fd, &st) < 0) {

@@ -221,30 +221,100 @@ void bm_strlist_dispose(bm_strlist *l)
 	l->count = l->alloc = 0;
 }
 
+/* `path` for a message: printable ASCII as it is, other bytes as \xNN (as git's
+ * core.quotePath), cut at the buffer. */
+#define SHOWN_PATH_MAX 1024
+static const char *shown_path(char out[SHOWN_PATH_MAX], const char *path)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (; *path && o + 8 < SHOWN_PATH_MAX; path++) {
+		unsigned char c = (unsigned char)*path;
+		if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[c >> 4];
+		out[o++] = hex[c & 15];
+	}
+	if (*path)
+		out[o++] = '.', out[o++] = '.', out[o++] = '.';
+	out[o] = '\0';
+	return out;
+}
+
+static const char *file_type_name(mode_t m)
+{
+	if (S_ISDIR(m)) return "a folder";
+	if (S_ISFIFO(m)) return "a named pipe (FIFO)";
+	if (S_ISSOCK(m)) return "a socket";
+	if (S_ISCHR(m)) return "a character device";
+	if (S_ISBLK(m)) return "a block device";
+	return "not a regular file";
+}
+
+int bm_file_open_read(int *out, const char *path, unsigned int flags)
+{
+	char sp[SHOWN_PATH_MAX];
+	struct stat st;
+	int fd, fl;
+
+	*out = -1;
+	if (!path || !*path)
+		return bm_error_set(BM_EINVALID, "no file given");
+	/* O_NONBLOCK: opening a named pipe waits for a writer; this must never hang */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+		int e = errno;
+		if (e == ENOENT || e == ENOTDIR)
+			return bm_error_set(BM_ENOTFOUND, "%s: no such file", shown_path(sp, path));
+		return bm_error_set(e == EACCES ? BM_EPERM : BM_EIO, "%s: cannot open: %s", shown_path(sp, path),
+				    strerror(e));
+	}
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return bm_error_set(BM_EIO, "%s: cannot stat: %s", shown_path(sp, path), strerror(e));
+	}
+	if (!S_ISREG(st.st_mode) &&
+	    (!(flags & BM_FILE_STREAM) || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode)))) {
+		close(fd);
+		return bm_error_set(BM_EINVALID, "%s is %s, not a regular file; give a file%s", shown_path(sp, path),
+				    file_type_name(st.st_mode),
+				    flags & BM_FILE_STREAM ? ", a pipe or stdin" : " (copy a stream to a file first)");
+	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		return bm_error_set(BM_EIO, "%s: fcntl: %s", shown_path(sp, path), strerror(e));
+	}
+	*out = fd;
+	return 0;
+}
+
 int bm_file_read(bm_buf *out, const char *path, size_t max_size)
 {
 	int fd, error = 0;
 	char chunk[65536];
+	char sp[SHOWN_PATH_MAX];
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return bm_error_set(BM_ENOTFOUND, "%s: no such file", path);
-		return bm_error_set(BM_EIO, "%s: cannot open: %s", path, strerror(errno));
-	}
+	/* a bounded read may read a stream (a pipe, /dev/stdin); an unbounded one only a file */
+	if ((error = bm_file_open_read(&fd, path, max_size ? BM_FILE_STREAM : 0)) < 0)
+		return error;
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			error = bm_error_set(BM_EIO, "%s: read failed: %s", path, strerror(errno));
+			error = bm_error_set(BM_EIO, "%s: read failed: %s", shown_path(sp, path), strerror(errno));
 			break;
 		}
 		if (n == 0)
 			break;
 		if (max_size && out->size + (size_t)n > max_size) {
-			error = bm_error_set(BM_ETOOBIG, "%s: larger than %zu bytes", path, max_size);
+			error = bm_error_set(BM_ETOOBIG, "%s: larger than %zu bytes", shown_path(sp, path), max_size);
 			break;
 		}
 		if ((error = bm_buf_put(out, chunk, (size_t)n)) < 0)

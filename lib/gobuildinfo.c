@@ -916,9 +916,8 @@ int bm_gobuildinfo_read(bm_gobuildinfo **out, const char *path)
 	*out = NULL;
 	memset(&s, 0, sizeof(s));
 	s.name = path;
-	if ((s.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return bm_error_set(errno == ENOENT ? BM_ENOTFOUND : BM_EIO, "cannot open %s: %s",
-				    path, strerror(errno));
+	if ((error = bm_file_open_read(&s.fd, path, 0)) < 0)
+		return error;
 	if (fstat(s.fd, &st) < 0) {
 		error = bm_error_set(BM_EIO, "cannot stat %s: %s", path, strerror(errno));
 		goto done;

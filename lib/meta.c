@@ -698,22 +698,12 @@ int bm_file_sha256(char hex[65], uint64_t *size, const char *path)
 	crypto_hash_sha256_state st;
 	unsigned char h[32];
 	unsigned char *chunk = NULL;
-	struct stat sb;
 	uint64_t total = 0;
 	int fd, error = 0;
 
 	hex[0] = '\0';
-	if (!path || !*path)
-		return bm_error_set(BM_EINVALID, "no file given");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return bm_error_set(BM_ENOTFOUND, "%s: no such file", path);
-		return bm_error_set(errno == EACCES ? BM_EPERM : BM_EIO, "%s: cannot read: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		error = bm_error_set(BM_EINVALID, "%s is not a regular file", path);
-		goto done;
-	}
+	if ((error = bm_file_open_read(&fd, path, 0)) < 0)
+		return error;
 	if (!(chunk = malloc(1 << 16))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;

@@ -466,11 +466,8 @@ static int hash_file(unsigned char out[crypto_generichash_BYTES_MAX], const char
 	int fd, error = 0;
 	ssize_t n;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return bm_error_set(BM_ENOTFOUND, "%s: no such file", path);
-		return bm_error_set(BM_EIO, "%s: cannot open: %s", path, strerror(errno));
-	}
+	if ((error = bm_file_open_read(&fd, path, 0)) < 0)
+		return error;
 	crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES_MAX);
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));

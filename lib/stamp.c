@@ -509,9 +509,8 @@ int bm_stamp_find_file(bm_stamp **out, const char *path)
 	int fd, error = 0;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return bm_error_set(errno == ENOENT ? BM_ENOTFOUND : BM_EIO, "cannot open %s: %s",
-				    path, strerror(errno));
+	if ((error = bm_file_open_read(&fd, path, 0)) < 0)
+		return error;
 	if (!(buf = malloc(CHUNK + MAGIC_LEN))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;

@@ -141,9 +141,9 @@ static int input_open(bm_cli *cli, const char *path, int *fd)
 		*fd = STDIN_FILENO;
 		return 0;
 	}
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return cli_error(cli, "cannot open %s: %s", path, strerror(errno));
+	/* age reads its input as a stream (a pipe, <(...)), as age does */
+	if (bm_file_open_read(fd, path, BM_FILE_STREAM) < 0)
+		return cli_fail(cli, "age");
 	return 0;
 }
 

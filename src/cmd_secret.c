@@ -113,10 +113,10 @@ static int read_value(bm_cli *cli, secbuf *b, const char *file)
 {
 	int fd = 0, rc = 0;
 	if (file && strcmp(file, "-")) {
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return cli_error(cli, "secret set: cannot open %s: %s (the value is read from a FILE or "
-					 "stdin, never from the command line)", file, strerror(errno));
+		/* a stream is fine (--file <(pass show x)); the read below is bounded */
+		if (bm_file_open_read(&fd, file, BM_FILE_STREAM) < 0)
+			return cli_error(cli, "secret set: %s (the value is read from a FILE, a pipe or stdin, "
+					 "never from the command line)", bm_error_last());
 	} else if (isatty(0)) {
 		if (read_tty_line(b, 0) < 0)
 			return cli_error(cli, "secret set: the value is over %d bytes", BM_SECRET_MAX_SIZE);

@@ -92,7 +92,18 @@ BM_EXTERN int bm_strlist_addn(bm_strlist *l, const char *s, size_t n);
 BM_EXTERN void bm_strlist_sort(bm_strlist *l);
 BM_EXTERN void bm_strlist_dispose(bm_strlist *l);
 
-/* Read a whole file (max_size 0: no bound). BM_ENOTFOUND, BM_EIO, BM_ETOOBIG. */
+/* Open `path` for reading; *fd gets the descriptor (blocking, close-on-exec). Never waits:
+ * a named pipe is opened without waiting for a writer. What is not a regular file is
+ * refused with BM_EINVALID ("... is a named pipe (FIFO), not a regular file"), unless
+ * `flags` has BM_FILE_STREAM: then a pipe, a socket or a character device (/dev/stdin) is
+ * given back to be read as a stream, which the caller bounds (a named pipe with no writer
+ * reads as empty). A folder or block device is always refused. BM_ENOTFOUND, BM_EPERM,
+ * BM_EIO. Paths in messages show bytes outside printable ASCII as \xNN. */
+#define BM_FILE_STREAM 1u
+BM_EXTERN int bm_file_open_read(int *fd, const char *path, unsigned int flags);
+/* Read a whole file (max_size 0: no bound). With a bound, a stream is read too (as
+ * bm_file_open_read with BM_FILE_STREAM); without one, only a regular file. BM_ENOTFOUND,
+ * BM_EINVALID, BM_EIO, BM_ETOOBIG. */
 BM_EXTERN int bm_file_read(bm_buf *out, const char *path, size_t max_size);
 /* Write a file atomically (temp file, fsync, rename, fsync folder) with `mode`. */
 BM_EXTERN int bm_file_write_atomic(const char *path, const void *data, size_t len, unsigned int mode);
