@@ -8,6 +8,7 @@
 
 #include "bootmeta/common.h"
 #include "bootmeta/names.h"
+#include "bootmeta/text.h"
 #include "bootmeta/store.h"
 #include "bootmeta/env.h"
 #include "bootmeta/config.h"

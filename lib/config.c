@@ -22,6 +22,7 @@
 
 #include "bootmeta/v1/config.pb-c.h"
 #include "bootmeta/pbjson.h"
+#include "bootmeta/text.h"
 
 #define KEYS_DIR "+keys"
 
@@ -128,6 +129,8 @@ int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *t
 		if (!bm_utf8_valid(text, strlen(text)))
 			return bm_error_set(BM_EINVALID, "value is not valid UTF-8 text; encode binary data "
 					    "(base64) or keep it in a secret");
+		if (bm_text_check(text, len, BM_TEXT_LINES, 0, "the value") < 0)
+			return BM_EINVALID; /* binary data: base64 it or keep it in a secret */
 		break;
 	case BM_CONFIG_INT64: {
 		long long ll;
@@ -1131,8 +1134,10 @@ int bm_config_write(bm_config_changes *out, bm_store *store, const char *project
 		return bm_error_set(BM_EINVALID, "no keys given (expected KEY=VALUE ...)");
 	if (n > BM_CONFIG_MAX_KEYS)
 		return bm_error_set(BM_ETOOBIG, "%zu keys in one call; the limit is %d", n, BM_CONFIG_MAX_KEYS);
-	if (opts && opts->reason && strlen(opts->reason) > BM_CONFIG_REASON_MAX)
-		return bm_error_set(BM_ETOOBIG, "the reason is over %d bytes", BM_CONFIG_REASON_MAX);
+	if (opts && opts->reason &&
+	    (error = bm_text_check(opts->reason, strlen(opts->reason), BM_TEXT_LINE, BM_CONFIG_REASON_MAX,
+				   "the reason")) < 0)
+		return error;
 	if (!(want = calloc(n, sizeof(*want))))
 		return bm_error_set(BM_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {

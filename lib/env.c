@@ -5,6 +5,7 @@
 #include "recio.h"
 #include "optcheck.h"
 #include "fs.h"
+#include "bootmeta/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -301,10 +302,9 @@ static int env_add_txn(bm_txn *txn, const char *name, const bm_env_add_options *
 	rec.created_ms = bm_txn_time_ms(txn);
 	rec.actor = (char *)bm_txn_actor(txn);
 	rec.description = (char *)(opts && opts->description ? opts->description : "");
-	if (strlen(rec.description) > 4096) {
-		error = bm_error_set(BM_ETOOBIG, "the description of \"%s\" is over 4096 bytes", name);
+	if ((error = bm_text_check(rec.description, strlen(rec.description), BM_TEXT_LINE, BM_TEXT_LINE_MAX,
+				   "the description")) < 0)
 		goto done;
-	}
 	error = bm__rec_add(txn, path.ptr, &rec.base);
 done:
 	bm_strlist_dispose(&chain);

@@ -8,6 +8,8 @@
 #include "bootmeta/names.h"
 #include "bootmeta/record.h"
 #include "meta_int.h"
+#include "bootmeta/text.h"
+#include "bootmeta/buildinfo.h"
 #include "bootmeta/utf8.h"
 #include "recio.h"
 
@@ -31,25 +33,12 @@ void bm_meta_free(void *record)
 
 /* ---- checks of values that are not names ---- */
 
-/* Free text (a note, a reason): bounded, valid UTF-8, no control characters except new
- * lines and tabs. */
+/* Free text (a note, a reason, a description): one line, bounded (bootmeta/text.h). */
 int bm__text_check(const char *s, const char *what)
 {
-	const char *p;
-	if (!s)
-		return 0;
-	if (strlen(s) > BM_META_TEXT_MAX)
-		return bm_error_set(BM_EINVALID, "%s is %zu bytes long, over the limit of %d", what, strlen(s),
-				    BM_META_TEXT_MAX);
-	for (p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			return bm_error_set(BM_EINVALID, "%s contains a control character (0x%02x) at offset %zu",
-					    what, c, (size_t)(p - s));
-	}
-	if (!bm_utf8_valid(s, strlen(s)))
-		return bm_error_set(BM_EINVALID, "%s is not valid UTF-8", what);
-	return 0;
+	char the[64];
+	snprintf(the, sizeof(the), "the %s", what);
+	return s ? bm_text_check(s, strlen(s), BM_TEXT_LINE, BM_META_TEXT_MAX, the) : 0;
 }
 
 /* A short token such as an OS or architecture name: [a-z0-9._-], up to 32. */
@@ -186,11 +175,7 @@ int bm__unpack_out(void **out, const ProtobufCMessageDescriptor *d, const bm_buf
 
 int bm__actor_check(bm_txn *txn)
 {
-	const char *a = bm_txn_actor(txn);
-	if (!bm_utf8_valid(a, strlen(a)) || strlen(a) > 512)
-		return bm_error_set(BM_EINVALID, "the actor is not valid UTF-8 or is over 512 bytes; set --actor "
-						 "or BOOTMETA_ACTOR to \"Name <email>\"");
-	return 0;
+	return bm_actor_check(bm_txn_actor(txn));
 }
 
 int bm__project_must_exist(bm_fs *fs, const char *project)

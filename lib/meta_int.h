@@ -14,10 +14,10 @@ int bm__binary_write(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *s
 		     const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts,
 		     const char *signature, const char *signer_key_id);
 
-/* Free text (a note, a reason): bounded, valid UTF-8, no control characters except new
- * lines and tabs; NULL is fine. `what` names it in the message. */
+/* Free text (a note, a reason): one line of text by bm_text_check (bootmeta/text.h), up to
+ * BM_META_TEXT_MAX bytes; NULL is fine. `what` names it in the message ("the <what>"). */
 int bm__text_check(const char *s, const char *what);
-/* The transaction's actor is valid UTF-8 and at most 512 bytes. */
+/* The transaction's actor passes bm_actor_check (bm_store_write has checked it already). */
 int bm__actor_check(bm_txn *txn);
 /* BM_ENOTFOUND (naming what to do) when the project, or the release of it, is not in `fs`. */
 int bm__project_must_exist(bm_fs *fs, const char *project);

@@ -23,6 +23,30 @@ static const struct rule rules[] = {
 	[BM_NAME_KIND] = { "log kind", "._-", 64, 1, 1, "lower-case letters, digits and . _ -" },
 };
 
+/* A refused name as the message shows it: printable ASCII as it is, every other byte as
+ * \xNN (no byte of it reaches the terminal raw, and a bad byte is not turned into U+FFFD). */
+#define SHOWN_MAX (4 * 256 + 4)
+static const char *shown(char out[SHOWN_MAX], const char *name)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (; *name && o + 8 < SHOWN_MAX; name++) {
+		unsigned char c = (unsigned char)*name;
+		if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (*name)
+		out[o++] = '.', out[o++] = '.', out[o++] = '.';
+	out[o] = '\0';
+	return out;
+}
+
 const char *bm_name_kind_str(bm_name_kind kind)
 {
 	if ((unsigned)kind >= sizeof(rules) / sizeof(rules[0]))
@@ -34,6 +58,7 @@ int bm_name_validate(const char *name, bm_name_kind kind)
 {
 	const struct rule *r;
 	const char *p, *seg;
+	char sn[SHOWN_MAX];
 	unsigned int segments = 1;
 	size_t len;
 
@@ -47,16 +72,16 @@ int bm_name_validate(const char *name, bm_name_kind kind)
 		return bm_error_set(BM_EINVALID, "%s is %zu characters long, over the limit of %zu",
 				    r->what, len, r->max_len);
 	if (name[0] == '/')
-		return bm_error_set(BM_EINVALID, "%s \"%s\" starts with '/' (expected %s)", r->what, name, r->form);
+		return bm_error_set(BM_EINVALID, "%s \"%s\" starts with '/' (expected %s)", r->what, shown(sn, name), r->form);
 	for (p = name; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c == '/') {
 			if (r->max_segments < 2)
 				return bm_error_set(BM_EINVALID, "%s \"%s\" may not contain '/' (expected %s)",
-						    r->what, name, r->form);
+						    r->what, shown(sn, name), r->form);
 			if (++segments > r->max_segments)
 				return bm_error_set(BM_EINVALID, "%s \"%s\" has more than %u parts", r->what,
-						    name, r->max_segments);
+						    shown(sn, name), r->max_segments);
 			continue;
 		}
 		if (c >= '0' && c <= '9')
@@ -70,8 +95,11 @@ int bm_name_validate(const char *name, bm_name_kind kind)
 		if (c < 0x20 || c == 0x7f)
 			return bm_error_set(BM_EINVALID, "%s contains a control character (0x%02x) at offset %zu",
 					    r->what, c, (size_t)(p - name));
+		if (c >= 0x80)
+			return bm_error_set(BM_EINVALID, "%s \"%s\" contains '\\x%02x', which is not allowed "
+					    "(expected %s)", r->what, shown(sn, name), c, r->form);
 		return bm_error_set(BM_EINVALID, "%s \"%s\" contains '%c', which is not allowed (expected %s)",
-				    r->what, name, c, r->form);
+				    r->what, shown(sn, name), c, r->form);
 	}
 	/* every segment: not empty, not "." or "..", not starting with '.' (no hidden files),
 	 * not ending in ".pb"/".lock" which the store uses itself */
@@ -79,19 +107,20 @@ int bm_name_validate(const char *name, bm_name_kind kind)
 		size_t n = strcspn(seg, "/");
 		if (n == 0)
 			return bm_error_set(BM_EINVALID, "%s \"%s\" has an empty part ('//' or a trailing '/')",
-					    r->what, name);
+					    r->what, shown(sn, name));
 		if (seg[0] == '.')
 			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not start with '.' (no \"..\")",
-					    r->what, name);
+					    r->what, shown(sn, name));
 		/* folder keywords of the layout would make a path ambiguous */
 		if ((kind == BM_NAME_PROJECT || kind == BM_NAME_ENV) &&
 		    ((n == 8 && !strncmp(seg, "releases", 8)) || (n == 8 && !strncmp(seg, "channels", 8)) ||
 		     (n == 7 && !strncmp(seg, "secrets", 7)) || (n == 6 && !strncmp(seg, "config", 6)) ||
 		     (n == 10 && !strncmp(seg, "recipients", 10))))
 			return bm_error_set(BM_EINVALID, "%s \"%s\": \"%.*s\" is reserved by the meta repo layout",
-					    r->what, name, (int)n, seg);
+					    r->what, shown(sn, name), (int)n, seg);
 		if (n >= 5 && !strncmp(seg + n - 5, ".lock", 5))
-			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not end in \".lock\"", r->what, name);
+			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not end in \".lock\"", r->what,
+					    shown(sn, name));
 	}
 	return 0;
 }

@@ -2,6 +2,7 @@
  * the checked encode/decode of one record file. */
 #include "bootmeta/record.h"
 #include "bootmeta/pbjson.h"
+#include "bootmeta/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -235,8 +236,42 @@ static const ProtobufCFieldDescriptor *field_by_number(const ProtobufCMessageDes
 	return NULL;
 }
 
+/* The string fields that may hold more than one line (new lines, tabs): the ones whose
+ * .proto comment says so. Every other string field of a record is one line. */
+static const struct {
+	const ProtobufCMessageDescriptor *type;
+	const char *field;
+} lines_fields[] = {
+	{ &bootmeta__v1__log_entry__descriptor, "message" },
+	{ &bootmeta__v1__config_value__descriptor, "string_value" },
+	{ &bootmeta__v1__config_value__descriptor, "json_value" },
+	{ &bootmeta__v1__flag_variant__descriptor, "string_value" },
+	{ &bootmeta__v1__flag_variant__descriptor, "json_value" },
+	{ &bootmeta__v1__binary__descriptor, "signature" },
+	{ &bootmeta__v1__binary_signature__descriptor, "signature" },
+};
+
+static bm_text_kind field_text_kind(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
+{
+	size_t i;
+	for (i = 0; i < sizeof(lines_fields) / sizeof(lines_fields[0]); i++)
+		if (lines_fields[i].type == d && !strcmp(lines_fields[i].field, f->name))
+			return BM_TEXT_LINES;
+	return BM_TEXT_LINE;
+}
+
+/* For a write: the text rule of bootmeta/text.h on one string field. */
+static int field_text_check(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f,
+			    const char *str, size_t n)
+{
+	bm_text_kind kind = field_text_kind(d, f);
+	char what[256];
+	snprintf(what, sizeof(what), "the %s field of the %s record", f->name, d->short_name);
+	return bm_text_check(str, n, kind, kind == BM_TEXT_LINE ? BM_TEXT_LINE_MAX : 0, what);
+}
+
 static int wire_check(const ProtobufCMessageDescriptor *d, const unsigned char *data, size_t len,
-		      size_t base, unsigned int depth)
+		      size_t base, unsigned int depth, int for_write)
 {
 	struct wire w = { data, len, 0 };
 	if (depth > BM_PBJSON_MAX_DEPTH)
@@ -281,9 +316,14 @@ static int wire_check(const ProtobufCMessageDescriptor *d, const unsigned char *
 				if (!bm_utf8_valid(str, (size_t)n))
 					return bm_error_set(BM_ECORRUPT, "string field %s.%s at byte %zu "
 							    "is not valid UTF-8", d->name, f->name, base + at);
+				if (for_write) {
+					int error = field_text_check(d, f, str, (size_t)n);
+					if (error < 0)
+						return error;
+				}
 			} else if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
 				int error = wire_check(f->descriptor, w.p + w.pos, (size_t)n,
-						       base + w.pos, depth + 1);
+						       base + w.pos, depth + 1, for_write);
 				if (error < 0)
 					return error;
 			}
@@ -310,7 +350,7 @@ int bm_record_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d
 				    BM_RECORD_MAX_SIZE);
 	if (len && !data)
 		return bm_error_set(BM_EINVALID, "no bytes given to decode");
-	if (wire_check(d, data, len, 0, 0) < 0)
+	if (wire_check(d, data, len, 0, 0, 0) < 0)
 		goto corrupt;
 	m = protobuf_c_message_unpack(d, NULL, len, data);
 	if (!m) {
@@ -325,6 +365,22 @@ corrupt: {
 		return bm_error_set(BM_ECORRUPT, "not a valid %s record (%zu bytes): %s; the file is "
 				    "damaged or holds another type", d->name, len, detail);
 	}
+}
+
+int bm_record_check_write(const ProtobufCMessageDescriptor *d, const void *data, size_t len)
+{
+	int error;
+	if (!d)
+		return bm_error_set(BM_EINVALID, "no record type given to check");
+	if (len > BM_RECORD_MAX_SIZE)
+		return bm_error_set(BM_ETOOBIG, "%s record of %zu bytes is over the %u byte limit of a "
+				    "record; keep big data in artifacts", d->name, len, BM_RECORD_MAX_SIZE);
+	if (len && !data)
+		return bm_error_set(BM_EINVALID, "no bytes given to check");
+	if ((error = wire_check(d, data, len, 0, 0, 1)) < 0)
+		return error == BM_ECORRUPT ? bm_error_prefix(BM_EINVALID, "not a valid %s record", d->name)
+					    : error;
+	return 0;
 }
 
 int bm_record_encode(bm_buf *out, const ProtobufCMessage *m)

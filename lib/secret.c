@@ -6,6 +6,7 @@
 #include "bootmeta/names.h"
 
 #include "bootmeta/age.h"
+#include "bootmeta/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -430,8 +431,8 @@ static int recipient_change(uint64_t *out_seq, bm_store *store, const char *env,
 		return error;
 	if ((error = bm_recipient_validate(recipient)) < 0)
 		return error;
-	if (comment && (strlen(comment) > 1024 || strchr(comment, '\n')))
-		return bm_error_set(BM_EINVALID, "a recipient comment is one line of at most 1024 characters");
+	if (comment && (error = bm_text_check(comment, strlen(comment), BM_TEXT_LINE, 1024, "the recipient comment")) < 0)
+		return error;
 	if ((error = bm_store_write(NULL, store, recipient_change_fn, &p, opts)) < 0)
 		return error;
 	if (out_seq)

@@ -25,6 +25,8 @@
 #include <sodium.h>
 
 #include "bootmeta/sign.h"
+#include "bootmeta/record.h"
+#include "bootmeta/text.h"
 
 #define MAIN_REF "refs/heads/main"
 #define ORIGIN_REF "refs/remotes/origin/main"
@@ -852,6 +854,25 @@ static int txn_note_written(bm_txn *t, const git_oid *oid)
 	return 0;
 }
 
+/* What a file must be to be added: a record decodes and its string fields are text by the
+ * rule of bootmeta/text.h; a text file is valid UTF-8 lines. */
+static int txn_check_content(const char *path, const void *data, size_t len)
+{
+	const ProtobufCMessageDescriptor *type = NULL;
+	int error = 0;
+	switch (bm_record_kind_for_path(path, &type)) {
+	case BM_FILE_RECORD:
+		error = bm_record_check_write(type, data, len);
+		break;
+	case BM_FILE_TEXT:
+		error = bm_text_check(data, len, BM_TEXT_LINES, 0, "the text");
+		break;
+	default:
+		break;
+	}
+	return error < 0 ? bm_error_prefix(error, "refusing to write %s", path) : 0;
+}
+
 int bm_txn_add(bm_txn *txn, const char *path, const void *data, size_t len)
 {
 	pending_file *f;
@@ -865,6 +886,9 @@ int bm_txn_add(bm_txn *txn, const char *path, const void *data, size_t len)
 		return bm_error_set(BM_EINVALID, "path too long");
 	if (txn_fs_exists(&txn->fsv, path))
 		return bm_error_set(BM_EEXISTS, "%s already exists; records are never rewritten", path);
+	/* the one gate every record passes on its way in: text a reader's screen can trust */
+	if ((error = txn_check_content(path, data, len)) < 0)
+		return error;
 	/* no part of the path may be a file already */
 	for (slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
 		memcpy(prefix, path, (size_t)(slash - path));
@@ -983,8 +1007,15 @@ done:
 
 static int make_signature(git_signature **out, const char *actor, int64_t time_ms)
 {
-	char name[256], email[256];
-	const char *lt = strchr(actor, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+	char name[BM_ACTOR_MAX + 1], email[BM_ACTOR_MAX + 1];
+	const char *lt, *gt;
+	int error;
+	/* what git writes into the author and committer lines: checked, or the commit would
+	 * fail `git fsck` (a new line in a name starts a forged header) */
+	if ((error = bm_actor_check(actor)) < 0)
+		return error;
+	lt = strchr(actor, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
 	if (lt && gt) {
 		size_t n = (size_t)(lt - actor);
 		while (n && actor[n - 1] == ' ')
@@ -1029,7 +1060,8 @@ static int create_commit(git_oid *out, bm_txn *t, const git_oid *tree_oid, const
 		}
 		parents[0] = parent;
 	}
-	if ((error = bm_buf_puts(&fullmsg, msg)) < 0 ||
+	if ((error = bm_text_check(msg, strlen(msg), BM_TEXT_LINES, 0, "the commit message")) < 0 ||
+	    (error = bm_buf_puts(&fullmsg, msg)) < 0 ||
 	    (fullmsg.size && fullmsg.ptr[fullmsg.size - 1] != '\n' && (error = bm_buf_putc(&fullmsg, '\n')) < 0))
 		goto done;
 	if (git_commit_create_buffer(&content, t->store->repo, sig, sig, NULL, fullmsg.ptr, tree,
@@ -1434,6 +1466,12 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 	t.fsv.ops = &txn_fs_ops;
 	if ((error = bm_actor_default(&actor, opts->actor)) < 0)
 		return error;
+	if ((error = bm_actor_check(actor.ptr)) < 0 ||
+	    (opts->message && (error = bm_text_check(opts->message, strlen(opts->message), BM_TEXT_LINES, 0,
+						     "the commit message")) < 0)) {
+		bm_buf_dispose(&actor);
+		return error;
+	}
 	t.actor = actor.ptr;
 	if (!opts->sign) {
 		if ((error = load_signing_key(store)) < 0) {

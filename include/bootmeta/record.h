@@ -65,6 +65,15 @@ BM_EXTERN const ProtobufCMessageDescriptor *bm_record_type_for_path(const char *
 BM_EXTERN int bm_record_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d,
 			       const void *data, size_t len) BM_WARN_UNUSED;
 
+/* The checks the bytes of a record of type `d` pass before they are written (bm_txn_add
+ * runs them on every record file it adds): the checks of bm_record_decode, and every
+ * string field, nested ones too, is text by bm_text_check (bootmeta/text.h): one line of
+ * at most BM_TEXT_LINE_MAX bytes, except the fields that hold lines (LogEntry.message,
+ * ConfigValue and FlagVariant string_value/json_value, Binary and BinarySignature
+ * signature), where new lines and tabs are allowed. BM_EINVALID or BM_ETOOBIG with a
+ * message that names the field. */
+BM_EXTERN int bm_record_check_write(const ProtobufCMessageDescriptor *d, const void *data, size_t len);
+
 /* Append the protobuf encoding of `m` to `out` (the bytes of its record file). */
 BM_EXTERN int bm_record_encode(bm_buf *out, const ProtobufCMessage *m);
 

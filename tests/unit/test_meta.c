@@ -178,10 +178,13 @@ static void test_release(void **state)
 	ro.nsources = 1;
 	ro.id = "v1.2.3";
 	ro.release_version = "1.2.3";
-	ro.note = "multi\nline";
+	ro.note = "multi\nline"; /* a note is one line: a new line would forge a row */
+	assert_int_equal(bm_release_add(&r, NULL, s, P, &ro), BM_EINVALID);
+	assert_non_null(strstr(bm_error_last(), "the note holds a new line"));
+	ro.note = "one line, \xc3\xa9t\xc3\xa9";
 	assert_int_equal(bm_release_add(&r, NULL, s, P, &ro), 0);
 	assert_string_equal(r->id, "v1.2.3");
-	assert_string_equal(r->note, "multi\nline");
+	assert_string_equal(r->note, "one line, \xc3\xa9t\xc3\xa9");
 	bm_meta_free(r);
 	assert_int_equal(bm_store_fs(&fs, s, NULL), 0);
 	assert_int_equal(bm_release_list(&l, fs, P), 0);

@@ -63,7 +63,8 @@ static void test_init_write_read(void **state)
 	bm_buf b = BM_BUF_INIT;
 	bm_strlist l = BM_STRLIST_INIT;
 	bm_oid c1, tip;
-	add_ctx ctx = { "projects/a/b/project.pb", "hello", NULL, 0 };
+	/* a record path takes a record: a Project named "hello" */
+	add_ctx ctx = { "projects/a/b/project.pb", "\n\x05hello", NULL, 0 };
 	(void)state;
 
 	repo_path(p, sizeof(p), "r1");
@@ -73,7 +74,7 @@ static void test_init_write_read(void **state)
 	assert_true(bm_oid_equal(&c1, &tip));
 	assert_int_equal(bm_store_fs(&fs, s, NULL), 0);
 	assert_int_equal(bm_fs_read(&b, fs, "projects/a/b/project.pb"), 0);
-	assert_string_equal(b.ptr, "hello");
+	assert_string_equal(b.ptr, "\n\x05hello");
 	assert_int_equal(bm_fs_read(&b, fs, "projects/nope.pb"), BM_ENOTFOUND);
 	assert_int_equal(bm_fs_list(&l, fs, "projects/a"), 0);
 	assert_int_equal(l.count, 1);
