@@ -566,7 +566,8 @@ int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *st
 						 "--source-dir DIR, one for every repo it was built from");
 	if (opts->nsources > BM_META_MAX_SOURCES)
 		return bm_error_set(BM_EINVALID, "%zu sources, over the limit of %d", opts->nsources, BM_META_MAX_SOURCES);
-	if ((error = bm__text_check(opts->release_version, "version")) < 0 || (error = bm__text_check(opts->note, "note")) < 0)
+	if ((error = bm__text_check(opts->release_version, "version")) < 0 ||
+	    (error = bm_stamp_version_check(opts->release_version)) < 0 || (error = bm__text_check(opts->note, "note")) < 0)
 		return error;
 	for (i = 0; i < opts->nsources; i++) {
 		const bm_source *s = &opts->sources[i];

@@ -74,7 +74,7 @@ typedef struct {
 typedef struct {
 	char *project;      /* a project name (bm_name_validate BM_NAME_PROJECT) */
 	char *release;      /* a release id (BM_NAME_RELEASE) */
-	char *version;      /* optional (NULL or ""): same characters as a release id */
+	char *version;      /* optional (NULL or ""): text as bm_stamp_version_check wants */
 	char *meta_commit;  /* hex commit of the meta repo the stamp was made at (40 or 64) */
 	bm_stamp_source *sources;
 	size_t source_count;
@@ -86,6 +86,12 @@ typedef enum {
 	BM_STAMP_FORMAT_GO_LDFLAGS, /* -X flags for `go build -ldflags` */
 	BM_STAMP_FORMAT_JSON,       /* the fields and the stamp string as a JSON object */
 } bm_stamp_format;
+
+/* A release version a stamp can carry (release add checks it, so every recorded version can
+ * be stamped): one line of text (bm_text_check, up to BM_TEXT_LINE_MAX bytes), not holding
+ * both ' and ". The stamp percent-encodes it; the C header escapes it; go-ldflags quotes it
+ * when it has a space. */
+BM_EXTERN int bm_stamp_version_check(const char *version);
 
 /* "c", "go-ldflags" or "json" to a format; BM_EINVALID otherwise. */
 BM_EXTERN int bm_stamp_format_from_str(bm_stamp_format *out, const char *name);
@@ -101,7 +107,8 @@ BM_EXTERN int bm_stamp_encode(bm_buf *out, const bm_stamp *stamp);
  *    it) and BOOTMETA_STAMP_PROJECT, _RELEASE, _VERSION, _META_COMMIT string macros.
  *  - go-ldflags: one line, `-X main.bootmetaStamp=<stamp> -X main.bootmetaProject=<p>
  *    -X main.bootmetaRelease=<r> -X main.bootmetaMetaCommit=<hex>` (and
- *    `-X main.bootmetaVersion=<v>` when there is a version). Declare
+ *    `-X main.bootmetaVersion=<v>` when there is a version; quoted as -X 'main.bootmetaVersion=<v>'
+ *    (or with ") when <v> has a space, which Go's flag splitting keeps together). Declare
  *    `var bootmetaStamp string` in package main and *use* it (print it in --version):
  *    the Go linker drops variables nothing reads. -X on a missing variable is ignored.
  *  - JSON: one line of compact JSON and a newline, lowerCamelCase as every --json:

@@ -369,7 +369,9 @@ static void test_stamp_validate(void **state)
 	s.release = "a b";
 	assert_int_equal(bm_stamp_encode(&b, &s), BM_EINVALID);
 	s = sample_stamp();
-	s.version = "1.0 beta";
+	s.version = "1.0 'beta' \"x\""; /* both quotes: go-ldflags could not carry it */
+	assert_int_equal(bm_stamp_encode(&b, &s), BM_EINVALID);
+	s.version = "1.0\nbeta";
 	assert_int_equal(bm_stamp_encode(&b, &s), BM_EINVALID);
 	s = sample_stamp();
 	s.meta_commit = "ABCDEF";
@@ -445,6 +447,43 @@ static void test_stamp_emit(void **state)
 	assert_int_equal(bm_stamp_emit(&b, &s, BM_STAMP_FORMAT_JSON), BM_EINVALID);
 	bm_buf_dispose(&b);
 	bm_buf_dispose(&raw);
+}
+
+/* A version is free text (release add takes "1.0 beta"): every format carries it and the
+ * stamp decodes back to the same bytes. */
+static void test_stamp_free_text_version(void **state)
+{
+	static const char *const versions[] = { "1.0 beta", "caf\xc3\xa9 \"rc\" ?\?= 1\\2", "it's 2", "%41;v=x@y" };
+	bm_stamp s = sample_stamp(), *back = NULL;
+	bm_buf b = BM_BUF_INIT;
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		s.version = (char *)versions[i];
+		bm_buf_clear(&b);
+		assert_int_equal(bm_stamp_encode(&b, &s), 0);
+		assert_null(strpbrk(b.ptr, " \"'\\"));
+		assert_int_equal(bm_stamp_decode(&back, b.ptr, b.size), 0);
+		assert_string_equal(back->version, versions[i]);
+		bm_stamp_free(back);
+		bm_buf_clear(&b);
+		assert_int_equal(bm_stamp_emit(&b, &s, BM_STAMP_FORMAT_C), 0);
+		bm_buf_clear(&b);
+		assert_int_equal(bm_stamp_emit(&b, &s, BM_STAMP_FORMAT_GO_LDFLAGS), 0);
+	}
+	s.version = (char *)"1.0 beta";
+	bm_buf_clear(&b);
+	assert_int_equal(bm_stamp_emit(&b, &s, BM_STAMP_FORMAT_GO_LDFLAGS), 0);
+	assert_non_null(strstr(b.ptr, " -X 'main.bootmetaVersion=1.0 beta'\n"));
+	s.version = (char *)"it's 2";
+	bm_buf_clear(&b);
+	assert_int_equal(bm_stamp_emit(&b, &s, BM_STAMP_FORMAT_GO_LDFLAGS), 0);
+	assert_non_null(strstr(b.ptr, " -X \"main.bootmetaVersion=it's 2\"\n"));
+	s.version = (char *)"caf\xc3\xa9 \"rc\" ?\?= 1\\2";
+	bm_buf_clear(&b);
+	assert_int_equal(bm_stamp_emit(&b, &s, BM_STAMP_FORMAT_C), 0);
+	assert_non_null(strstr(b.ptr, "#define BOOTMETA_STAMP_VERSION \"caf\\303\\251 \\\"rc\\\" \\?\\?= 1\\\\2\"\n"));
+	bm_buf_dispose(&b);
 }
 
 /* The file scanner reads 1 MiB chunks: put stamps and decoys across the boundaries. */
@@ -790,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_stamp_forged),
 		cmocka_unit_test(test_stamp_validate),
 		cmocka_unit_test(test_stamp_emit),
+		cmocka_unit_test(test_stamp_free_text_version),
 		cmocka_unit_test(test_stamp_find_file),
 		cmocka_unit_test(test_modinfo),
 		cmocka_unit_test(test_modinfo_bad),
