@@ -3,7 +3,7 @@
 #include "bootmeta/genlog.h"
 #include "bootmeta/env.h"
 #include "bootmeta/names.h"
-#include "bootmeta/utf8.h"
+#include "bootmeta/text.h"
 #include "recio.h"
 #include "optcheck.h"
 
@@ -55,8 +55,8 @@ int bm_log_check(const bm_log_add_spec *spec)
 	if ((len = strlen(spec->message)) > BM_LOG_MESSAGE_MAX)
 		return bm_error_set(BM_ETOOBIG, "the message is %zu bytes, over the limit of %d; keep long output "
 				    "elsewhere and put its URL in an attribute", len, BM_LOG_MESSAGE_MAX);
-	if (!bm_utf8_valid(spec->message, strlen(spec->message)))
-		return bm_error_set(BM_EINVALID, "the message is not valid UTF-8 text");
+	if ((error = bm_text_check(spec->message, len, BM_TEXT_LINES, 0, "the message")) < 0)
+		return error;
 	if (spec->nattrs > BM_LOG_ATTRS_MAX)
 		return bm_error_set(BM_ETOOBIG, "%zu attributes, over the limit of %d", spec->nattrs, BM_LOG_ATTRS_MAX);
 	for (i = 0; i < spec->nattrs; i++) {
@@ -69,8 +69,8 @@ int bm_log_check(const bm_log_add_spec *spec)
 		if ((len = strlen(v)) > BM_LOG_ATTR_VALUE_MAX)
 			return bm_error_set(BM_ETOOBIG, "attribute %s is %zu bytes, over the limit of %d", k, len,
 					    BM_LOG_ATTR_VALUE_MAX);
-		if (!bm_utf8_valid(v, strlen(v)))
-			return bm_error_set(BM_EINVALID, "attribute %s is not valid UTF-8 text", k);
+		if ((error = bm_text_check(v, len, BM_TEXT_LINE, 0, "the value")) < 0)
+			return bm_error_prefix(error, "attribute %s", k);
 		total += strlen(k) + len;
 	}
 	if (total > BM_LOG_ATTRS_BYTES_MAX)
