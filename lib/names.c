@@ -2,6 +2,7 @@
 #include "bootmeta/names.h"
 
 #include <string.h>
+#include <strings.h>
 
 struct rule {
 	const char *what;
@@ -118,6 +119,11 @@ int bm_name_validate(const char *name, bm_name_kind kind)
 		     (n == 10 && !strncmp(seg, "recipients", 10))))
 			return bm_error_set(BM_EINVALID, "%s \"%s\": \"%.*s\" is reserved by the meta repo layout",
 					    r->what, shown(sn, name), (int)n, seg);
+		/* git refuses this tree entry: it is ".git" on NTFS (its short name), also with
+		 * trailing dots */
+		if (n >= 5 && !strncasecmp(seg, "git~1", 5) && strspn(seg + 5, ".") == n - 5)
+			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not be \"%.*s\" (git refuses it: "
+					    "it names .git on Windows)", r->what, shown(sn, name), (int)n, seg);
 		if (n >= 5 && !strncmp(seg + n - 5, ".lock", 5))
 			return bm_error_set(BM_EINVALID, "%s \"%s\": a part may not end in \".lock\"", r->what,
 					    shown(sn, name));

@@ -66,6 +66,15 @@ static void test_names(void **state)
 	assert_int_equal(bm_name_validate("a/releases", BM_NAME_PROJECT), BM_EINVALID);
 	assert_non_null(strstr(bm_error_last(), "reserved"));
 	assert_int_equal(bm_name_validate("prod/secrets", BM_NAME_ENV), BM_EINVALID);
+	/* git refuses "git~1" as a tree entry (.git on NTFS) */
+	assert_int_equal(bm_name_validate("example.com/GIT~1/x", BM_NAME_MODULE), BM_EINVALID);
+	assert_int_equal(bm_name_validate("example.com/git~1..", BM_NAME_MODULE), BM_EINVALID);
+	assert_int_equal(bm_name_validate("example.com/git~12", BM_NAME_MODULE), 0);
+	/* a refused name shows every byte outside printable ASCII as \xNN */
+	assert_int_equal(bm_name_validate("caf\xc3\xa9\xff", BM_NAME_PROJECT), BM_EINVALID);
+	assert_non_null(strstr(bm_error_last(), "project name \"caf\\xc3\\xa9\\xff\" contains '\\xc3'"));
+	assert_int_equal(bm_name_validate("a\x1b[2J/../b", BM_NAME_PROJECT), BM_EINVALID);
+	assert_null(strchr(bm_error_last(), 0x1b));
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(bm_name_validate(longname, BM_NAME_PROJECT), BM_EINVALID);
