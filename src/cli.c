@@ -34,9 +34,9 @@ int cli_fail(bm_cli *cli, const char *what)
 		cli_json_str(stderr, msg);
 		fprintf(stderr, ",\"code\":\"%s\"}\n", bm_error_name(bm_error_last_code()));
 	} else if (what && *what) {
-		fprintf(stderr, "bootmeta: %s: %s\n", what, msg);
+		fprintf(stderr, "bootmeta: %s: %s\n", what, cli_esc(msg));
 	} else {
-		fprintf(stderr, "bootmeta: %s\n", msg);
+		fprintf(stderr, "bootmeta: %s\n", cli_esc(msg));
 	}
 	return BM_EXIT_FAIL;
 }
@@ -53,7 +53,7 @@ int cli_error(bm_cli *cli, const char *fmt, ...)
 		cli_json_str(stderr, msg);
 		fputs("}\n", stderr);
 	} else {
-		fprintf(stderr, "bootmeta: %s\n", msg);
+		fprintf(stderr, "bootmeta: %s\n", cli_esc(msg));
 	}
 	return BM_EXIT_FAIL;
 }
@@ -75,12 +75,19 @@ int cli_usage(const char *usage, const char *fmt, ...)
 void cli_progress(bm_cli *cli, const char *fmt, ...)
 {
 	va_list ap;
+	char line[2048], *p, *nl;
 	if (cli->quiet || cli->json)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* a progress line names files and records: each of its lines is shown escaped */
+	for (p = line; p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		fprintf(stderr, "%s\n", cli_esc(p));
+	}
 }
 
 int cli_wants_help(int argc, char **argv)
@@ -186,4 +193,46 @@ const char *cli_short(char buf[BM_OID_HEXSZ + 1], const bm_oid *oid)
 	bm_oid_fmt(buf, oid);
 	buf[12] = '\0';
 	return buf;
+}
+
+const char *cli_esc(const char *s)
+{
+	static bm_buf ring[16];
+	static unsigned int next;
+	bm_buf *b;
+	if (!s)
+		return "";
+	b = &ring[next++ % 16];
+	bm_buf_clear(b);
+	if (bm_text_escape(b, s, strlen(s), 0) < 0 || !b->ptr)
+		return "?";
+	return b->ptr;
+}
+
+bm_buf *cli_list_item(cli_list *l)
+{
+	if (l->nitems++)
+		bm_buf_putc(&l->items, ',');
+	return &l->items;
+}
+
+void cli_list_error(cli_list *l, const char *path)
+{
+	if (l->nerrors++)
+		bm_buf_putc(&l->errors, ',');
+	bm_buf_puts(&l->errors, "{\"path\":");
+	cli_json_buf_str(&l->errors, path ? path : "");
+	bm_buf_puts(&l->errors, ",\"error\":");
+	cli_json_buf_str(&l->errors, bm_error_last());
+	bm_buf_printf(&l->errors, ",\"code\":\"%s\"}", bm_error_name(bm_error_last_code()));
+}
+
+int cli_list_print(cli_list *l, const char *key)
+{
+	int rc = l->nerrors ? BM_EXIT_FAIL : BM_EXIT_OK;
+	printf("{\"%s\":[%s],\"errors\":[%s]}\n", key, l->items.ptr ? l->items.ptr : "",
+	       l->errors.ptr ? l->errors.ptr : "");
+	bm_buf_dispose(&l->items);
+	bm_buf_dispose(&l->errors);
+	return rc;
 }

@@ -74,6 +74,26 @@ void cli_time_fmt(char *out, size_t outlen, int64_t ms);
 void cli_json_str(FILE *f, const char *s);
 /* Append a JSON string with escapes to `b`. */
 int cli_json_buf_str(bm_buf *b, const char *s);
+/* `s` for text output (a table cell, a line): control characters, bytes that are not UTF-8
+ * and characters that reorder text are shown as \xNN (\n, \t, \r by name), so a record
+ * written by another tool cannot rewrite the reader's screen or forge a row. NULL gives "".
+ * The string stays valid for the next 15 calls. */
+const char *cli_esc(const char *s);
+
+/* A --json listing: one document, {"<key>":[...],"errors":[{"path":..,"error":..,"code":..}]},
+ * even when some records do not decode (they are named in "errors", and the command exits
+ * 1). cli_list_item gives the buffer to append the next item to (the comma is written). */
+typedef struct {
+	bm_buf items, errors;
+	size_t nitems, nerrors;
+} cli_list;
+#define CLI_LIST_INIT { BM_BUF_INIT, BM_BUF_INIT, 0, 0 }
+bm_buf *cli_list_item(cli_list *l);
+/* Record that the record at `path` failed with bm_error_last(). */
+void cli_list_error(cli_list *l, const char *path);
+/* Print the document with `key` for the items and free `l`; BM_EXIT_FAIL when an error was
+ * recorded, else BM_EXIT_OK. */
+int cli_list_print(cli_list *l, const char *key);
 
 /* ---- shared by the record commands ---- */
 

@@ -201,21 +201,18 @@ int cli_time_parse(int64_t *out_ms, const char *s)
 
 void cli_cell(FILE *f, const char *s, size_t max)
 {
-	size_t n = 0;
-	for (; s && *s; s++, n++) {
-		if (max && n >= max) {
-			fputs("...", f);
-			return;
-		}
-		if (*s == '\n')
-			fputs("\\n", f);
-		else if (*s == '\t')
-			fputs("\\t", f);
-		else if (*s == '\r')
-			fputs("\\r", f);
-		else
-			fputc(*s, f);
+	/* escaped as every text output (cli_esc), then cut at a character boundary */
+	const char *e = cli_esc(s);
+	size_t n = strlen(e);
+	if (max && n > max) {
+		n = max;
+		while (n && ((unsigned char)e[n] & 0xc0) == 0x80)
+			n--;
+		fwrite(e, 1, n, f);
+		fputs("...", f);
+		return;
 	}
+	fwrite(e, 1, n, f);
 }
 
 int cli_take_json(bm_cli *cli, int argc, char **argv)

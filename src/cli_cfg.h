@@ -40,7 +40,7 @@ json_t *cli_joid(const bm_oid *oid, int has);
  * duration back from now (90s, 15m, 2h, 7d), or milliseconds since the epoch. */
 int cli_time_parse(int64_t *out_ms, const char *s);
 
-/* Print a value for a table cell: newlines and tabs escaped, cut at `max` bytes with "...". */
+/* Print a value for a table cell, escaped as cli_esc does, cut at `max` bytes with "...". */
 void cli_cell(FILE *f, const char *s, size_t max);
 
 

@@ -62,7 +62,7 @@ void cli_sigs_text(const bm_binary_sigs *l, const char *indent)
 		printf("%s(none)\n", indent);
 	for (i = 0; i < l->count; i++) {
 		const bm_binary_sig *s = &l->items[i];
-		printf("%s%s  %s", indent, *s->key_id ? s->key_id : "?", bm_sig_status_name(s->status));
+		printf("%s%s  %s", indent, cli_esc(*s->key_id ? s->key_id : "?"), bm_sig_status_name(s->status));
 		if (s->trusted_comment.size) {
 			const char *p;
 			fputs("  \"", stdout);
@@ -71,7 +71,7 @@ void cli_sigs_text(const bm_binary_sigs *l, const char *indent)
 			putchar('"');
 		}
 		if (s->detail.size && s->status != BM_SIG_UNTRUSTED_KEY)
-			printf("  (%s)", s->detail.ptr);
+			printf("  (%s)", cli_esc(s->detail.ptr));
 		printf("\n");
 	}
 }

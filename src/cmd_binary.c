@@ -120,9 +120,9 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		}
 		cli_put(&out);
 	} else {
-		printf("added binary %s (%llu bytes, %s/%s) of %s %s%s%s (meta commit %s)\n", b->sha256,
-		       (unsigned long long)b->size, b->os, b->arch, b->project, b->release,
-		       *b->signer_key_id ? ", signed by " : "", b->signer_key_id, cli_short(hex, &mc));
+		printf("added binary %s (%llu bytes, %s/%s) of %s %s%s%s (meta commit %s)\n", cli_esc(b->sha256),
+		       (unsigned long long)b->size, cli_esc(b->os), cli_esc(b->arch), cli_esc(b->project), cli_esc(b->release),
+		       *b->signer_key_id ? ", signed by " : "", cli_esc(b->signer_key_id), cli_short(hex, &mc));
 	}
 	rc = BM_EXIT_OK;
 done:
@@ -164,12 +164,12 @@ static int binary_show(bm_cli *cli, int argc, char **argv)
 		cli_put(&out);
 	} else {
 		cli_time_fmt(when, sizeof(when), b->created_ms);
-		printf("sha256    %s\nsize      %llu\nplatform  %s/%s\nproject   %s\nrelease   %s\n", b->sha256,
-		       (unsigned long long)b->size, b->os, b->arch, b->project, b->release);
+		printf("sha256    %s\nsize      %llu\nplatform  %s/%s\nproject   %s\nrelease   %s\n", cli_esc(b->sha256),
+		       (unsigned long long)b->size, cli_esc(b->os), cli_esc(b->arch), cli_esc(b->project), cli_esc(b->release));
 		for (i = 0; i < b->n_urls; i++)
-			printf("url       %s\n", b->urls[i]);
+			printf("url       %s\n", cli_esc(b->urls[i]));
 		cli_sigs_text(&sigs, "signed    ");
-		printf("created   %s by %s\n", when, b->actor);
+		printf("created   %s by %s\n", when, cli_esc(b->actor));
 	}
 	rc = BM_EXIT_OK;
 done:
@@ -243,7 +243,7 @@ static int binary_sign(bm_cli *cli, int argc, char **argv)
 		}
 		cli_put(&out);
 	} else {
-		printf("signed binary %s by %s (meta commit %s)\n", rec->sha256, rec->signer_key_id, cli_short(hex, &mc));
+		printf("signed binary %s by %s (meta commit %s)\n", cli_esc(rec->sha256), cli_esc(rec->signer_key_id), cli_short(hex, &mc));
 	}
 	rc = BM_EXIT_OK;
 done:
@@ -333,10 +333,10 @@ static int binary_verify(bm_cli *cli, int argc, char **argv)
 		}
 		cli_put(&out);
 	} else {
-		printf("file      %s\nsha256    %s\nsize      %llu\n", argv[optind], chk.sha256, (unsigned long long)chk.size);
-		printf("binary    %s %s (%s/%s)\n", chk.binary->project, chk.binary->release, chk.binary->os,
-		       chk.binary->arch);
-		printf("keys      %zu trusted, from %s%s\n", keys.count, keys.source.ptr ? keys.source.ptr : "nowhere",
+		printf("file      %s\nsha256    %s\nsize      %llu\n", cli_esc(argv[optind]), cli_esc(chk.sha256), (unsigned long long)chk.size);
+		printf("binary    %s %s (%s/%s)\n", cli_esc(chk.binary->project), cli_esc(chk.binary->release), cli_esc(chk.binary->os),
+		       cli_esc(chk.binary->arch));
+		printf("keys      %zu trusted, from %s%s\n", keys.count, cli_esc(keys.source.ptr ? keys.source.ptr : "nowhere"),
 		       keys.pinned ? " (pinned)" : "");
 		if (chk.keys.source.size) /* else it stopped before the signatures */
 			cli_sigs_text(&chk.sigs, "signed    ");

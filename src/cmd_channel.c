@@ -70,8 +70,8 @@ static int channel_promote(bm_cli *cli, int argc, char **argv)
 		rc = print_entry_json(cli, e, &mc, "channel promote");
 		goto done;
 	}
-	printf("%s %s #%llu: %s%s%s (meta commit %s)\n", e->project, e->channel, (unsigned long long)e->seq, e->release,
-	       *e->previous_release ? ", was " : "", e->previous_release, cli_short(hex, &mc));
+	printf("%s %s #%llu: %s%s%s (meta commit %s)\n", cli_esc(e->project), cli_esc(e->channel), (unsigned long long)e->seq, cli_esc(e->release),
+	       *e->previous_release ? ", was " : "", cli_esc(e->previous_release), cli_short(hex, &mc));
 	rc = BM_EXIT_OK;
 done:
 	bm_meta_free(e);
@@ -115,13 +115,13 @@ static int channel_get(bm_cli *cli, int argc, char **argv)
 	}
 	cli_time_fmt(when, sizeof(when), e->time_ms);
 	bm_oid_fmt(hex, bm_fs_commit(fs));
-	printf("project   %s\nchannel   %s\nrelease   %s\nseq       %llu\n", e->project, e->channel, e->release,
+	printf("project   %s\nchannel   %s\nrelease   %s\nseq       %llu\n", cli_esc(e->project), cli_esc(e->channel), cli_esc(e->release),
 	       (unsigned long long)e->seq);
 	if (*e->previous_release)
-		printf("previous  %s\n", e->previous_release);
-	printf("promoted  %s by %s\n", when, e->actor);
+		printf("previous  %s\n", cli_esc(e->previous_release));
+	printf("promoted  %s by %s\n", when, cli_esc(e->actor));
 	if (*e->reason)
-		printf("reason    %s\n", e->reason);
+		printf("reason    %s\n", cli_esc(e->reason));
 	printf("meta      %s\n", hex);
 	rc = BM_EXIT_OK;
 done:
@@ -162,8 +162,8 @@ static int history_cb(const char *path, const Bootmeta__V1__ChannelEntry *e, int
 		rc = cli_record_json(&line, e, 0);
 	} else {
 		cli_time_fmt(when, sizeof(when), e->time_ms);
-		rc = bm_buf_printf(&line, "%-6llu %-42s %-20s %s%s%s", (unsigned long long)e->seq, e->release, when,
-				   e->actor, *e->reason ? "  " : "", e->reason);
+		rc = bm_buf_printf(&line, "%-6llu %-42s %-20s %s%s%s", (unsigned long long)e->seq, cli_esc(e->release), when,
+				   cli_esc(e->actor), *e->reason ? "  " : "", cli_esc(e->reason));
 	}
 	if (!rc)
 		rc = bm_strlist_add(&h->lines, line.ptr);
@@ -261,7 +261,7 @@ static int channel_list(bm_cli *cli, int argc, char **argv)
 			cli_record_json(&out, e, 0);
 		} else {
 			cli_time_fmt(when, sizeof(when), e->time_ms);
-			printf("%-20s %-42s %-6llu %s\n", e->channel, e->release, (unsigned long long)e->seq, when);
+			printf("%-20s %-42s %-6llu %s\n", cli_esc(e->channel), cli_esc(e->release), (unsigned long long)e->seq, when);
 		}
 		bm_meta_free(e);
 	}

@@ -148,7 +148,7 @@ static json_t *record_json(const bm_config_value *v)
 
 static void print_kv(const char *sign, const bm_config_value *v)
 {
-	printf("%s%s=", sign, v->key);
+	printf("%s%s=", sign, cli_esc(v->key));
 	cli_cell(stdout, v->text, 200);
 	printf("  (%s)\n", bm_config_type_str(v->type));
 }
@@ -195,7 +195,7 @@ static int report_changes(bm_cli *cli, const char *verb, const char *project, co
 			rec = record_json(&c->after);
 			js = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(16));
 			json_decref(rec);
-			printf("  %s\n    %s\n", c->after.path, js ? js : "");
+			printf("  %s\n    %s\n", cli_esc(c->after.path), cli_esc(js ? js : ""));
 			free(js);
 		}
 		if (changed)
@@ -207,7 +207,7 @@ static int report_changes(bm_cli *cli, const char *verb, const char *project, co
 	for (i = 0; i < ch->count; i++) {
 		const bm_config_change *c = &ch->items[i];
 		if (c->unchanged) {
-			printf("  %s unchanged\n", c->after.key);
+			printf("  %s unchanged\n", cli_esc(c->after.key));
 			continue;
 		}
 		if (c->has_before)
@@ -215,7 +215,7 @@ static int report_changes(bm_cli *cli, const char *verb, const char *project, co
 		if (!c->after.tombstone)
 			print_kv("  +", &c->after);
 		else
-			printf("  (%s unset in %s)\n", c->after.key, env);
+			printf("  (%s unset in %s)\n", cli_esc(c->after.key), cli_esc(env));
 	}
 	if (!dry_run && !ch->has_commit)
 		printf("nothing changed; no commit made\n");
@@ -490,8 +490,8 @@ static int do_history(bm_cli *cli, int argc, char **argv)
 		cli_time_fmt(t, sizeof(t), v->time_ms);
 		if (v->has_commit)
 			bm_oid_fmt(hex, &v->commit);
-		printf("%-20s %-24s %5llu  %-12.12s %-7s %-28s ", t, v->key, (unsigned long long)v->seq, hex,
-		       bm_config_type_str(v->type), v->actor);
+		printf("%-20s %-24s %5llu  %-12.12s %-7s %-28s ", t, cli_esc(v->key), (unsigned long long)v->seq, hex,
+		       bm_config_type_str(v->type), cli_esc(v->actor));
 		if (v->tombstone)
 			fputs("(unset)", stdout);
 		else
@@ -785,9 +785,9 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 		char hex[BM_OID_HEXSZ + 1] = "-";
 		if (c->has_at)
 			bm_oid_fmt(hex, &c->at);
-		printf("# %s in %s (", c->project, c->env);
+		printf("# %s in %s (", cli_esc(c->project), cli_esc(c->env));
 		for (i = 0; i < c->chain.count; i++)
-			printf("%s%s", i ? " <- " : "", c->chain.items[c->chain.count - 1 - i]);
+			printf("%s%s", i ? " <- " : "", cli_esc(c->chain.items[c->chain.count - 1 - i]));
 		printf("), meta commit %.12s\n", hex);
 	}
 	if (!c->count) {
@@ -803,7 +803,7 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 		cli_time_fmt(t, sizeof(t), v->time_ms);
 		if (v->has_commit)
 			bm_oid_fmt(hex, &v->commit);
-		printf("%-24s ", v->key);
+		printf("%-24s ", cli_esc(v->key));
 		{
 			/* pad the value cell */
 			size_t len = strlen(text);
@@ -811,8 +811,8 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 			if (len < 32 && !strpbrk(text, "\n\t\r"))
 				printf("%*s", (int)(32 - len), "");
 		}
-		printf(" %-7s %-14s %5llu %-12.12s %-20s %s\n", v->secret ? "secret" : bm_config_type_str(v->type),
-		       v->env, (unsigned long long)v->seq, hex, t, v->actor);
+		printf(" %-7s %-14s %5llu %-12.12s %-20s %s\n", cli_esc(v->secret ? "secret" : bm_config_type_str(v->type)),
+		       cli_esc(v->env), (unsigned long long)v->seq, hex, t, cli_esc(v->actor));
 	}
 	rc = BM_EXIT_OK;
 	goto done;

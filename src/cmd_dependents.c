@@ -55,9 +55,9 @@ int cmd_dependents(bm_cli *cli, int argc, char **argv)
 	}
 	printf("%-30s %-24s %-20s %s\n", "PROJECT", "RELEASE", "VERSION", "CHANNELS NOW");
 	for (i = 0; i < r.count; i++) {
-		printf("%-30s %-24s %-20s ", r.items[i].project, r.items[i].release, r.items[i].version);
+		printf("%-30s %-24s %-20s ", cli_esc(r.items[i].project), cli_esc(r.items[i].release), cli_esc(r.items[i].version));
 		for (j = 0; j < r.items[i].channels.count; j++)
-			printf("%s%s", j ? "," : "", r.items[i].channels.items[j]);
+			printf("%s%s", j ? "," : "", cli_esc(r.items[i].channels.items[j]));
 		printf("%s\n", r.items[i].channels.count ? "" : "-");
 	}
 	rc = BM_EXIT_OK;

@@ -91,7 +91,7 @@ static int env_list(bm_cli *cli, int argc, char **argv)
 			json_object_set_new(o, "description", cli_jstr(e->description));
 			json_array_append_new(arr, o);
 		} else {
-			printf("%-24s %-16s %-20s %s\n", e->name, *e->parent ? e->parent : "-", t, e->actor);
+			printf("%-24s %-16s %-20s %s\n", cli_esc(e->name), cli_esc(*e->parent ? e->parent : "-"), t, cli_esc(e->actor));
 		}
 		bm_env_free(e);
 	}
@@ -143,14 +143,14 @@ static int env_show(bm_cli *cli, int argc, char **argv)
 		json_object_set_new(o, "metaCommit", cli_joid(bm_fs_commit(fs), bm_fs_commit(fs) != NULL));
 		cli_json_print(o);
 	} else {
-		printf("env:         %s\n", e->name);
-		printf("parent:      %s\n", *e->parent ? e->parent : "(none: a root env)");
+		printf("env:         %s\n", cli_esc(e->name));
+		printf("parent:      %s\n", cli_esc(*e->parent ? e->parent : "(none: a root env)"));
 		printf("chain:       ");
 		for (i = 0; i < chain.count; i++)
-			printf("%s%s", i ? " -> " : "", chain.items[i]);
-		printf("\ncreated:     %s by %s\n", t, e->actor);
+			printf("%s%s", i ? " -> " : "", cli_esc(chain.items[i]));
+		printf("\ncreated:     %s by %s\n", t, cli_esc(e->actor));
 		if (*e->description)
-			printf("description: %s\n", e->description);
+			printf("description: %s\n", cli_esc(e->description));
 	}
 	rc = BM_EXIT_OK;
 done:

@@ -286,18 +286,18 @@ static int report(bm_cli *cli, const fopts *o, const bm_flag_change *ch)
 		return BM_EXIT_OK;
 	}
 	if (ch->unchanged) {
-		printf("flag %s of %s in %s unchanged; no commit made\n", o->flagkey, o->project, o->env);
+		printf("flag %s of %s in %s unchanged; no commit made\n", cli_esc(o->flagkey), cli_esc(o->project), cli_esc(o->env));
 		return BM_EXIT_OK;
 	}
 	if (o->dry_run) {
 		bm_buf rec = BM_BUF_INIT;
 		if (flag_record_json(&rec, ch->after, NULL, NULL, 0) < 0)
 			bm_buf_clear(&rec);
-		printf("dry run: nothing committed\nrecord it would add:\n  %s\n    %s\n", ch->path, rec.ptr ? rec.ptr : "");
+		printf("dry run: nothing committed\nrecord it would add:\n  %s\n    %s\n", cli_esc(ch->path), cli_esc(rec.ptr ? rec.ptr : ""));
 		bm_buf_dispose(&rec);
 	} else {
 		bm_oid_fmt(hex, &ch->commit);
-		printf("flag %s of %s in %s: version %llu (meta commit %.12s)\n", o->flagkey, o->project, o->env,
+		printf("flag %s of %s in %s: version %llu (meta commit %.12s)\n", cli_esc(o->flagkey), cli_esc(o->project), cli_esc(o->env),
 		       (unsigned long long)ch->after->seq, hex);
 	}
 	describe(&a, ch->before);
@@ -305,10 +305,10 @@ static int report(bm_cli *cli, const fopts *o, const bm_flag_change *ch)
 	printf("%s\n", ch->before ? "change:" : "new flag:");
 	for (i = 0; i < a.count; i++)
 		if (!in_list(&b, a.items[i]))
-			printf("  -%s\n", a.items[i]);
+			printf("  -%s\n", cli_esc(a.items[i]));
 	for (i = 0; i < b.count; i++)
 		if (!in_list(&a, b.items[i]))
-			printf("  +%s\n", b.items[i]);
+			printf("  +%s\n", cli_esc(b.items[i]));
 	bm_strlist_dispose(&a);
 	bm_strlist_dispose(&b);
 	return BM_EXIT_OK;
@@ -381,12 +381,12 @@ static void print_flag(const bm_flag *f, const char *path, const bm_oid *commit,
 	cli_time_fmt(t, sizeof(t), f->time_ms);
 	if (has_commit)
 		bm_oid_fmt(hex, commit);
-	printf("flag %s of %s in %s, version %llu, %s by %s (meta commit %.12s)\n", f->key, f->project, f->env,
-	       (unsigned long long)f->seq, t, f->actor, hex);
+	printf("flag %s of %s in %s, version %llu, %s by %s (meta commit %.12s)\n", cli_esc(f->key), cli_esc(f->project), cli_esc(f->env),
+	       (unsigned long long)f->seq, t, cli_esc(f->actor), hex);
 	for (i = 0; i < l.count; i++)
-		printf("  %s\n", l.items[i]);
+		printf("  %s\n", cli_esc(l.items[i]));
 	if (path)
-		printf("  record %s\n", path);
+		printf("  record %s\n", cli_esc(path));
 	bm_strlist_dispose(&l);
 }
 
@@ -530,9 +530,9 @@ static int do_list(bm_cli *cli, int argc, char **argv)
 				bm_buf_puts(&b, " ");
 			bm_flag_rule_format(&b, f, &f->rules[j]);
 		}
-		printf("%-28s %-7s %-9s %-12s %4llu  %s\n", f->key, bm_flag_type_str(f->type),
-		       f->disabled ? "DISABLED" : "ENABLED", f->variants[f->default_variant].name,
-		       (unsigned long long)f->seq, b.ptr ? b.ptr : "-");
+		printf("%-28s %-7s %-9s %-12s %4llu  %s\n", cli_esc(f->key), bm_flag_type_str(f->type),
+		       f->disabled ? "DISABLED" : "ENABLED", cli_esc(f->variants[f->default_variant].name),
+		       (unsigned long long)f->seq, cli_esc(b.ptr ? b.ptr : "-"));
 		bm_buf_dispose(&b);
 	}
 	rc = BM_EXIT_OK;

@@ -83,7 +83,7 @@ int cmd_imports(bm_cli *cli, int argc, char **argv)
 	if (!r.count)
 		printf("%s %s records no imports\n", o.pos[0], o.pos[1]);
 	for (i = 0; i < r.count; i++)
-		printf("%s %s%s\n", r.items[i].module, r.items[i].version, r.items[i].indirect ? " // indirect" : "");
+		printf("%s %s%s\n", cli_esc(r.items[i].module), cli_esc(r.items[i].version), r.items[i].indirect ? " // indirect" : "");
 	rc = BM_EXIT_OK;
 done:
 	bm_module_refs_dispose(&r);

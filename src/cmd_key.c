@@ -312,9 +312,9 @@ static int key_trust(bm_cli *cli, int argc, char **argv)
 		printf("{\"keyId\":\"%s\",\"path\":\"%s\",\"metaCommit\":\"%s\",\"alreadyTrusted\":%s}\n",
 		       t.pk.key_id_hex, t.path.ptr, hex, t.already ? "true" : "false");
 	else if (t.already)
-		printf("%s already trusted (%s)\n", t.pk.key_id_hex, t.path.ptr);
+		printf("%s already trusted (%s)\n", cli_esc(t.pk.key_id_hex), cli_esc(t.path.ptr));
 	else
-		printf("trusted %s: %s in %s\n", t.pk.key_id_hex, t.path.ptr, hex);
+		printf("trusted %s: %s in %s\n", cli_esc(t.pk.key_id_hex), cli_esc(t.path.ptr), hex);
 	rc = BM_EXIT_OK;
 done:
 	if (store)
@@ -477,7 +477,7 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 		cli_json_str(stdout, res.trusted_comment.ptr);
 		printf("}\n");
 	} else if (!quiet) {
-		printf("Signature and comment signature verified\nTrusted comment: %s\n", res.trusted_comment.ptr);
+		printf("Signature and comment signature verified\nTrusted comment: %s\n", cli_esc(res.trusted_comment.ptr));
 	}
 	rc = BM_EXIT_OK;
 	goto done;
@@ -614,7 +614,7 @@ static int key_ssh_verify(bm_cli *cli, int argc, char **argv)
 		cli_json_str(stdout, principal.ptr);
 		printf("}\n");
 	} else {
-		printf("Good signature from %s\n", principal.ptr);
+		printf("Good signature from %s\n", cli_esc(principal.ptr));
 	}
 	rc = BM_EXIT_OK;
 	goto done;

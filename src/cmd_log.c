@@ -31,7 +31,7 @@ static int log_cb(const bm_commit_info *info, void *payload)
 		cli_json_str(stdout, info->summary);
 		fputc('}', stdout);
 	} else {
-		printf("%.12s  %s  %-32s  %s\n", hex, when, info->author, info->summary);
+		printf("%.12s  %s  %-32s  %s\n", hex, when, cli_esc(info->author), cli_esc(info->summary));
 	}
 	c->n++;
 	return 0;

@@ -123,7 +123,7 @@ int cli_log_add(bm_cli *cli, int argc, char **argv)
 	if (cli->json)
 		rc = cli_json_print(entry_json(e));
 	else {
-		printf("logged %s (%s)\n", e->id, e->path);
+		printf("logged %s (%s)\n", cli_esc(e->id), cli_esc(e->path));
 		rc = BM_EXIT_OK;
 	}
 done:
@@ -154,11 +154,11 @@ static int print_entry(const bm_log_entry *e, void *payload)
 		return 0;
 	}
 	cli_time_fmt(t, sizeof(t), e->time_ms);
-	printf("%s  %-10s %-20s %-10s ", t, e->kind, *e->project ? e->project : "-", *e->env ? e->env : "-");
+	printf("%s  %-10s %-20s %-10s ", t, cli_esc(e->kind), cli_esc(*e->project ? e->project : "-"), cli_esc(*e->env ? e->env : "-"));
 	cli_cell(stdout, e->message, 200);
-	printf("  (%s)\n", e->actor);
+	printf("  (%s)\n", cli_esc(e->actor));
 	for (i = 0; i < e->nattrs; i++) {
-		printf("    %s=", e->attrs[i].key);
+		printf("    %s=", cli_esc(e->attrs[i].key));
 		cli_cell(stdout, e->attrs[i].value, 200);
 		fputc('\n', stdout);
 	}

@@ -30,7 +30,7 @@ static int ls_walk(bm_cli *cli, bm_fs *fs, const char *dir, int recursive, bm_bu
 				cli_json_buf_str(json, full.ptr);
 				bm_buf_printf(json, ",\"type\":\"%s\"}", is_dir ? "dir" : "file");
 			} else {
-				printf("%s%s\n", recursive ? full.ptr : name, recursive && is_dir ? "/" : "");
+				printf("%s%s\n", cli_esc(recursive ? full.ptr : name), recursive && is_dir ? "/" : "");
 				(*n)++;
 			}
 		}
@@ -83,7 +83,7 @@ int cmd_ls(bm_cli *cli, int argc, char **argv)
 			bm_buf_puts(&json, ",\"type\":\"file\"}]");
 			cli_put(&json);
 		} else {
-			printf("%s\n", dir.ptr);
+			printf("%s\n", cli_esc(dir.ptr));
 		}
 		rc = BM_EXIT_OK;
 		goto done;

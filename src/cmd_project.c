@@ -71,7 +71,7 @@ static int project_add(bm_cli *cli, int argc, char **argv)
 		}
 		cli_put(&out);
 	} else {
-		printf("added project %s (meta commit %s)\n", p->name, cli_short(hex, &commit));
+		printf("added project %s (meta commit %s)\n", cli_esc(p->name), cli_short(hex, &commit));
 	}
 	rc = BM_EXIT_OK;
 done:
@@ -114,7 +114,7 @@ static int project_list(bm_cli *cli, int argc, char **argv)
 				bm_buf_putc(&out, ',');
 			cli_record_json(&out, p, 0);
 		} else {
-			printf("%-40s %-8zu %s\n", p->name, p->n_sources, p->n_sources ? p->sources[0] : "-");
+			printf("%-40s %-8zu %s\n", cli_esc(p->name), p->n_sources, cli_esc(p->n_sources ? p->sources[0] : "-"));
 		}
 		bm_meta_free(p);
 	}
@@ -157,14 +157,14 @@ static int project_show(bm_cli *cli, int argc, char **argv)
 		cli_put(&out);
 	} else {
 		cli_time_fmt(when, sizeof(when), p->created_ms);
-		printf("project      %s\n", p->name);
+		printf("project      %s\n", cli_esc(p->name));
 		for (i = 0; i < p->n_sources; i++)
-			printf("source       %s\n", p->sources[i]);
+			printf("source       %s\n", cli_esc(p->sources[i]));
 		for (i = 0; i < p->n_owners; i++)
-			printf("owner        %s\n", p->owners[i]);
+			printf("owner        %s\n", cli_esc(p->owners[i]));
 		if (*p->description)
-			printf("description  %s\n", p->description);
-		printf("created      %s by %s\n", when, p->actor);
+			printf("description  %s\n", cli_esc(p->description));
+		printf("created      %s by %s\n", when, cli_esc(p->actor));
 	}
 	rc = BM_EXIT_OK;
 done:

@@ -40,8 +40,8 @@ static void print_list(const bm_recipient_list *l, const char *role)
 	for (i = 0; i < l->count; i++) {
 		char when[32];
 		cli_time_fmt(when, sizeof(when), l->items[i].time_ms);
-		printf("%-62s %-6s %-20s %-30s %s\n", l->items[i].recipient, role, when, l->items[i].actor,
-		       l->items[i].comment);
+		printf("%-62s %-6s %-20s %-30s %s\n", cli_esc(l->items[i].recipient), role, when, cli_esc(l->items[i].actor),
+		       cli_esc(l->items[i].comment));
 	}
 }
 

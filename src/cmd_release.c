@@ -149,11 +149,11 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 		}
 		cli_put(&out);
 	} else {
-		printf("added release %s of %s (meta commit %s)\n", r->id, r->project, cli_short(hex, &mc));
+		printf("added release %s of %s (meta commit %s)\n", cli_esc(r->id), cli_esc(r->project), cli_short(hex, &mc));
 		for (i = 0; i < r->n_sources; i++)
-			printf("  source %s @ %s\n", r->sources[i]->url, r->sources[i]->commit);
+			printf("  source %s @ %s\n", cli_esc(r->sources[i]->url), cli_esc(r->sources[i]->commit));
 		for (i = 0; i < r->n_imports; i++)
-			printf("  import %s@%s%s\n", r->imports[i]->module, r->imports[i]->version,
+			printf("  import %s@%s%s\n", cli_esc(r->imports[i]->module), cli_esc(r->imports[i]->version),
 			       r->imports[i]->indirect ? " (indirect)" : "");
 	}
 	rc = BM_EXIT_OK;
@@ -206,8 +206,8 @@ static int release_list(bm_cli *cli, int argc, char **argv)
 			cli_record_json(&out, r, 0);
 		} else {
 			cli_time_fmt(when, sizeof(when), r->created_ms);
-			printf("%-42s %-12s %-20s %-7zu %s\n", r->id, *r->version ? r->version : "-", when, r->n_sources,
-			       r->actor);
+			printf("%-42s %-12s %-20s %-7zu %s\n", cli_esc(r->id), cli_esc(*r->version ? r->version : "-"), when, r->n_sources,
+			       cli_esc(r->actor));
 		}
 		bm_meta_free(r);
 	}
@@ -250,17 +250,17 @@ static int release_show(bm_cli *cli, int argc, char **argv)
 		cli_put(&out);
 	} else {
 		cli_time_fmt(when, sizeof(when), r->created_ms);
-		printf("project   %s\nrelease   %s\n", r->project, r->id);
+		printf("project   %s\nrelease   %s\n", cli_esc(r->project), cli_esc(r->id));
 		if (*r->version)
-			printf("version   %s\n", r->version);
+			printf("version   %s\n", cli_esc(r->version));
 		for (i = 0; i < r->n_sources; i++)
-			printf("source    %s @ %s\n", r->sources[i]->url, r->sources[i]->commit);
+			printf("source    %s @ %s\n", cli_esc(r->sources[i]->url), cli_esc(r->sources[i]->commit));
 		for (i = 0; i < r->n_imports; i++)
-			printf("import    %s@%s%s\n", r->imports[i]->module, r->imports[i]->version,
+			printf("import    %s@%s%s\n", cli_esc(r->imports[i]->module), cli_esc(r->imports[i]->version),
 			       r->imports[i]->indirect ? " (indirect)" : "");
 		if (*r->note)
-			printf("note      %s\n", r->note);
-		printf("created   %s by %s\n", when, r->actor);
+			printf("note      %s\n", cli_esc(r->note));
+		printf("created   %s by %s\n", when, cli_esc(r->actor));
 	}
 	rc = BM_EXIT_OK;
 done:

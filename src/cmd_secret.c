@@ -419,9 +419,9 @@ static void print_infos(bm_cli *cli, const bm_secret_infos *l, const char *env, 
 		char when[32];
 		cli_time_fmt(when, sizeof(when), s->time_ms);
 		if (with_project)
-			printf("%-24s ", s->project);
-		printf("%-28s %-10llu %-6s %-20s %-30s %zu%s\n", s->name, (unsigned long long)s->seq, op_str(s->op),
-		       when, s->actor, s->nrecipients, s->stale ? " (stale: run `bootmeta secret rekey`)" : "");
+			printf("%-24s ", cli_esc(s->project));
+		printf("%-28s %-10llu %-6s %-20s %-30s %zu%s\n", cli_esc(s->name), (unsigned long long)s->seq, op_str(s->op),
+		       when, cli_esc(s->actor), s->nrecipients, s->stale ? " (stale: run `bootmeta secret rekey`)" : "");
 	}
 }
 

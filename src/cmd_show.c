@@ -71,7 +71,7 @@ static int show_one(bm_cli *cli, bm_store *s, const char *spec)
 				bm_buf_printf(&out, ",\"kind\":\"age\",\"size\":\"%zu\"}", data.size);
 				cli_put(&out);
 			} else {
-				printf("%s: age-encrypted secret, %zu bytes; read it with `bootmeta secret get`\n", path.ptr,
+				printf("%s: age-encrypted secret, %zu bytes; read it with `bootmeta secret get`\n", cli_esc(path.ptr),
 				       data.size);
 			}
 			goto done;

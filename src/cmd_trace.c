@@ -129,21 +129,21 @@ static void trace_text(const bm_trace *t);
 static void embedded_text(const embedded *e, const char *path)
 {
 	size_t i;
-	printf("file      %s (sha256 %s, %llu bytes; not recorded in the meta repo)\n", path, e->sha256,
+	printf("file      %s (sha256 %s, %llu bytes; not recorded in the meta repo)\n", cli_esc(path), cli_esc(e->sha256),
 	       (unsigned long long)e->size);
 	if (e->stamp) {
 		printf("stamp     bootmeta build stamp\n");
-		printf("project   %s\nrelease   %s%s%s%s\n", e->stamp->project, e->stamp->release,
-		       e->stamp->version ? " (" : "", e->stamp->version ? e->stamp->version : "",
+		printf("project   %s\nrelease   %s%s%s%s\n", cli_esc(e->stamp->project), cli_esc(e->stamp->release),
+		       e->stamp->version ? " (" : "", cli_esc(e->stamp->version ? e->stamp->version : ""),
 		       e->stamp->version ? ")" : "");
 		for (i = 0; i < e->stamp->source_count; i++)
-			printf("source    %s @ %s\n", e->stamp->sources[i].url, e->stamp->sources[i].commit);
-		printf("built at  meta commit %s\n", e->stamp->meta_commit);
+			printf("source    %s @ %s\n", cli_esc(e->stamp->sources[i].url), cli_esc(e->stamp->sources[i].commit));
+		printf("built at  meta commit %s\n", cli_esc(e->stamp->meta_commit));
 		if (e->repo) {
 			printf("\nthe meta repo now:\n");
 			trace_text(e->repo);
 		} else {
-			printf("          (this meta repo has no release %s of %s)\n", e->stamp->release, e->stamp->project);
+			printf("          (this meta repo has no release %s of %s)\n", cli_esc(e->stamp->release), cli_esc(e->stamp->project));
 		}
 	}
 	if (e->go) {
@@ -153,21 +153,21 @@ static void embedded_text(const embedded *e, const char *path)
 		const char *vcs = bm_gobuildinfo_setting(e->go, "vcs");
 		if (e->stamp)
 			printf("\n");
-		printf("go        %s\n", e->go->go_version ? e->go->go_version : "?");
-		printf("path      %s\n", e->go->path ? e->go->path : "?");
+		printf("go        %s\n", cli_esc(e->go->go_version ? e->go->go_version : "?"));
+		printf("path      %s\n", cli_esc(e->go->path ? e->go->path : "?"));
 		if (e->go->main.path && *e->go->main.path)
-			printf("module    %s %s\n", e->go->main.path, e->go->main.version ? e->go->main.version : "");
+			printf("module    %s %s\n", cli_esc(e->go->main.path), cli_esc(e->go->main.version ? e->go->main.version : ""));
 		else
 			printf("module    (none recorded: built in GOPATH mode or from a file list)\n");
 		if (rev)
-			printf("vcs       %s %s%s%s%s\n", vcs ? vcs : "", rev, when ? " at " : "", when ? when : "",
-			       mod && !strcmp(mod, "true") ? " (modified)" : "");
+			printf("vcs       %s %s%s%s%s\n", cli_esc(vcs ? vcs : ""), rev, when ? " at " : "", cli_esc(when ? when : ""),
+			       cli_esc(mod && !strcmp(mod, "true") ? " (modified)" : ""));
 		else
 			printf("vcs       (no vcs.revision recorded: built outside a checkout or with -buildvcs=false)\n");
 		for (i = 0; i < e->go->dep_count; i++)
-			printf("dep       %s %s%s%s\n", e->go->deps[i].path, e->go->deps[i].version ? e->go->deps[i].version : "",
+			printf("dep       %s %s%s%s\n", cli_esc(e->go->deps[i].path), cli_esc(e->go->deps[i].version ? e->go->deps[i].version : ""),
 			       e->go->deps[i].replace ? " => " : "",
-			       e->go->deps[i].replace && e->go->deps[i].replace->path ? e->go->deps[i].replace->path : "");
+			       cli_esc(e->go->deps[i].replace && e->go->deps[i].replace->path ? e->go->deps[i].replace->path : ""));
 	}
 }
 
@@ -214,20 +214,20 @@ static void trace_text(const bm_trace *t)
 	char hex[BM_OID_HEXSZ + 1];
 	size_t i, j;
 	if (t->binary)
-		printf("binary    %s (%llu bytes, %s/%s)\n", t->sha256, (unsigned long long)t->binary->size,
-		       t->binary->os, t->binary->arch);
+		printf("binary    %s (%llu bytes, %s/%s)\n", cli_esc(t->sha256), (unsigned long long)t->binary->size,
+		       cli_esc(t->binary->os), cli_esc(t->binary->arch));
 	for (i = 0; i < t->nreleases; i++) {
 		const Bootmeta__V1__Release *r = t->releases[i].release;
 		if (i)
 			printf("\n");
-		printf("project   %s\nrelease   %s%s%s%s\n", r->project, r->id, *r->version ? " (" : "", r->version,
+		printf("project   %s\nrelease   %s%s%s%s\n", cli_esc(r->project), cli_esc(r->id), *r->version ? " (" : "", cli_esc(r->version),
 		       *r->version ? ")" : "");
 		for (j = 0; j < r->n_sources; j++)
-			printf("source    %s @ %s\n", r->sources[j]->url, r->sources[j]->commit);
+			printf("source    %s @ %s\n", cli_esc(r->sources[j]->url), cli_esc(r->sources[j]->commit));
 		if (!t->releases[i].nchannels)
 			printf("channels  (none points at this release now)\n");
 		for (j = 0; j < t->releases[i].nchannels; j++)
-			printf("channel   %s (#%llu)\n", t->releases[i].channels[j]->channel,
+			printf("channel   %s (#%llu)\n", cli_esc(t->releases[i].channels[j]->channel),
 			       (unsigned long long)t->releases[i].channels[j]->seq);
 	}
 	if (t->has_commit) {
