@@ -209,30 +209,14 @@ const char *cli_esc(const char *s)
 	return b->ptr;
 }
 
-bm_buf *cli_list_item(cli_list *l)
+int cli_json_error_item(bm_buf *out, int comma, const char *path)
 {
-	if (l->nitems++)
-		bm_buf_putc(&l->items, ',');
-	return &l->items;
-}
-
-void cli_list_error(cli_list *l, const char *path)
-{
-	if (l->nerrors++)
-		bm_buf_putc(&l->errors, ',');
-	bm_buf_puts(&l->errors, "{\"path\":");
-	cli_json_buf_str(&l->errors, path ? path : "");
-	bm_buf_puts(&l->errors, ",\"error\":");
-	cli_json_buf_str(&l->errors, bm_error_last());
-	bm_buf_printf(&l->errors, ",\"code\":\"%s\"}", bm_error_name(bm_error_last_code()));
-}
-
-int cli_list_print(cli_list *l, const char *key)
-{
-	int rc = l->nerrors ? BM_EXIT_FAIL : BM_EXIT_OK;
-	printf("{\"%s\":[%s],\"errors\":[%s]}\n", key, l->items.ptr ? l->items.ptr : "",
-	       l->errors.ptr ? l->errors.ptr : "");
-	bm_buf_dispose(&l->items);
-	bm_buf_dispose(&l->errors);
-	return rc;
+	char msg[1024];
+	int code = bm_error_last_code(), error;
+	snprintf(msg, sizeof(msg), "%s", bm_error_last());
+	if ((error = comma ? bm_buf_putc(out, ',') : 0) < 0 || (error = bm_buf_puts(out, "{\"path\":")) < 0 ||
+	    (error = cli_json_buf_str(out, path ? path : "")) < 0 || (error = bm_buf_puts(out, ",\"error\":")) < 0 ||
+	    (error = cli_json_buf_str(out, msg)) < 0)
+		return error;
+	return bm_buf_printf(out, ",\"code\":\"%s\"}", bm_error_name(code));
 }

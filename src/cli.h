@@ -80,20 +80,11 @@ int cli_json_buf_str(bm_buf *b, const char *s);
  * The string stays valid for the next 15 calls. */
 const char *cli_esc(const char *s);
 
-/* A --json listing: one document, {"<key>":[...],"errors":[{"path":..,"error":..,"code":..}]},
- * even when some records do not decode (they are named in "errors", and the command exits
- * 1). cli_list_item gives the buffer to append the next item to (the comma is written). */
-typedef struct {
-	bm_buf items, errors;
-	size_t nitems, nerrors;
-} cli_list;
-#define CLI_LIST_INIT { BM_BUF_INIT, BM_BUF_INIT, 0, 0 }
-bm_buf *cli_list_item(cli_list *l);
-/* Record that the record at `path` failed with bm_error_last(). */
-void cli_list_error(cli_list *l, const char *path);
-/* Print the document with `key` for the items and free `l`; BM_EXIT_FAIL when an error was
- * recorded, else BM_EXIT_OK. */
-int cli_list_print(cli_list *l, const char *key);
+/* In a --json listing, the record at `path` that could not be read: appended to `out` (a
+ * ',' first when `comma`) in its place as {"path":..,"error":..,"code":..} from
+ * bm_error_last(), so the listing stays one JSON document that names what failed (the
+ * command then exits 1). */
+int cli_json_error_item(bm_buf *out, int comma, const char *path);
 
 /* ---- shared by the record commands ---- */
 

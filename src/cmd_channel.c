@@ -145,18 +145,19 @@ static int history_cb(const char *path, const Bootmeta__V1__ChannelEntry *e, int
 	bm_buf line = BM_BUF_INIT;
 	char when[40];
 	int rc;
-	(void)path;
-	if (error < 0) {
-		/* a damaged entry: say which, keep going with the others */
-		cli_fail(h->cli, "channel history");
+	if (error < 0 || cli_check_signed_entry(h->cli, h->store, h->fs, e) < 0) {
+		/* a damaged entry, or one not from a signed commit: said by name (in the JSON
+		 * listing, in its place), not shown; keep going with the others */
 		h->bad = 1;
-		return 0;
-	}
-	if (cli_check_signed_entry(h->cli, h->store, h->fs, e) < 0) {
-		/* not from a signed commit: refused, said by name, not shown */
-		cli_fail(h->cli, "channel history");
-		h->bad = 1;
-		return 0;
+		if (!h->cli->json) {
+			cli_fail(h->cli, "channel history");
+			return 0;
+		}
+		rc = cli_json_error_item(&line, 0, path);
+		if (!rc)
+			rc = bm_strlist_add(&h->lines, line.ptr);
+		bm_buf_dispose(&line);
+		return rc;
 	}
 	if (h->cli->json) {
 		rc = cli_record_json(&line, e, 0);
@@ -250,9 +251,16 @@ static int channel_list(bm_cli *cli, int argc, char **argv)
 		Bootmeta__V1__ChannelEntry *e = NULL;
 		char when[40];
 		if (bm_channel_current(&e, fs, argv[1], names.items[i]) < 0 || cli_check_signed_entry(cli, s, fs, e) < 0) {
-			cli_fail(cli, "channel list");
-			bm_meta_free(e);
 			bad = 1;
+			if (cli->json) {
+				bm_buf p = BM_BUF_INIT;
+				bm_path_channel(&p, argv[1], names.items[i]);
+				cli_json_error_item(&out, out.size > 1, p.ptr);
+				bm_buf_dispose(&p);
+			} else {
+				cli_fail(cli, "channel list");
+			}
+			bm_meta_free(e);
 			continue;
 		}
 		if (cli->json) {

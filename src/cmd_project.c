@@ -105,8 +105,15 @@ static int project_list(bm_cli *cli, int argc, char **argv)
 	for (i = 0; i < names.count; i++) {
 		Bootmeta__V1__Project *p = NULL;
 		if (bm_project_get(&p, fs, names.items[i]) < 0) {
-			cli_fail(cli, "project list");
 			bad = 1;
+			if (cli->json) {
+				bm_buf path = BM_BUF_INIT;
+				bm_path_project(&path, names.items[i]);
+				cli_json_error_item(&out, out.size > 1, path.ptr);
+				bm_buf_dispose(&path);
+			} else {
+				cli_fail(cli, "project list");
+			}
 			continue;
 		}
 		if (cli->json) {

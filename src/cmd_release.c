@@ -196,8 +196,15 @@ static int release_list(bm_cli *cli, int argc, char **argv)
 		Bootmeta__V1__Release *r = NULL;
 		char when[40];
 		if (bm_release_get(&r, fs, argv[1], ids.items[i]) < 0) {
-			cli_fail(cli, "release list");
 			bad = 1;
+			if (cli->json) {
+				bm_buf p = BM_BUF_INIT;
+				bm_path_release(&p, argv[1], ids.items[i]);
+				cli_json_error_item(&out, out.size > 1, p.ptr);
+				bm_buf_dispose(&p);
+			} else {
+				cli_fail(cli, "release list");
+			}
 			continue;
 		}
 		if (cli->json) {

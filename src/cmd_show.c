@@ -11,8 +11,24 @@ static const char show_usage[] =
 	"Decode record files of the meta repo to JSON, each by the type its path says (a release\n"
 	"under projects/*/releases/, a binary under binaries/ ...), at the tip or at COMMIT.\n"
 	"Text files are printed as they are. A file that does not decode is reported and the\n"
-	"others are still shown (exit 1 at the end).\n";
-static int show_one(bm_cli *cli, bm_store *s, const char *spec)
+	"others are still shown (exit 1 at the end). With --json and several PATHs the output is\n"
+	"one JSON array, in the order given, a file that does not decode being\n"
+	"{\"path\",\"error\",\"code\"} in its place.\n";
+
+/* With `all` (--json and more than one PATH), the document is appended to it (an array
+ * element) instead of printed. */
+static void emit(bm_buf *all, bm_buf *out)
+{
+	if (!all) {
+		cli_put(out);
+		return;
+	}
+	if (all->size > 1)
+		bm_buf_putc(all, ',');
+	bm_buf_put(all, out->ptr, out->size);
+}
+
+static int show_one(bm_cli *cli, bm_store *s, const char *spec, bm_buf *all)
 {
 	bm_buf path = BM_BUF_INIT, data = BM_BUF_INIT, out = BM_BUF_INIT;
 	const char *at = strrchr(spec, '@');
@@ -48,7 +64,7 @@ static int show_one(bm_cli *cli, bm_store *s, const char *spec)
 			bm_record_free(m);
 			if (error < 0)
 				goto done;
-			cli_put(&out);
+			emit(all, &out);
 			goto done;
 		case BM_FILE_TEXT:
 			if (cli->json) {
@@ -57,11 +73,16 @@ static int show_one(bm_cli *cli, bm_store *s, const char *spec)
 				bm_buf_puts(&out, ",\"text\":");
 				cli_json_buf_str(&out, data.ptr);
 				bm_buf_putc(&out, '}');
-				cli_put(&out);
+				emit(all, &out);
 			} else {
-				fwrite(data.ptr, 1, data.size, stdout);
-				if (data.size && data.ptr[data.size - 1] != '\n')
-					fputc('\n', stdout);
+				/* line by line, each escaped: a text file planted by another tool
+				 * cannot rewrite the screen */
+				char *p = data.ptr, *nl;
+				for (; p && *p; p = nl ? nl + 1 : NULL) {
+					if ((nl = strchr(p, '\n')))
+						*nl = '\0';
+					printf("%s\n", cli_esc(p));
+				}
 			}
 			goto done;
 		case BM_FILE_AGE:
@@ -69,7 +90,7 @@ static int show_one(bm_cli *cli, bm_store *s, const char *spec)
 				bm_buf_puts(&out, "{\"path\":");
 				cli_json_buf_str(&out, path.ptr);
 				bm_buf_printf(&out, ",\"kind\":\"age\",\"size\":\"%zu\"}", data.size);
-				cli_put(&out);
+				emit(all, &out);
 			} else {
 				printf("%s: age-encrypted secret, %zu bytes; read it with `bootmeta secret get`\n", cli_esc(path.ptr),
 				       data.size);
@@ -92,6 +113,7 @@ done:
 int cmd_show(bm_cli *cli, int argc, char **argv)
 {
 	bm_store *s = NULL;
+	bm_buf all = BM_BUF_INIT;
 	int i, bad = 0;
 
 	if (cli_wants_help(argc, argv)) {
@@ -102,11 +124,23 @@ int cmd_show(bm_cli *cli, int argc, char **argv)
 		return cli_usage(show_usage, "show takes a PATH");
 	if (cli_open(&s, cli) < 0)
 		return cli_fail(cli, "show");
+	/* several PATHs with --json: one document, an array in the order given; a file that
+	 * does not decode is an element {"path","error","code"} in its place */
+	if (cli->json && argc > 2)
+		bm_buf_putc(&all, '[');
 	for (i = 1; i < argc; i++) {
-		if (show_one(cli, s, argv[i]) < 0) {
-			cli_fail(cli, "show");
+		if (show_one(cli, s, argv[i], all.ptr ? &all : NULL) < 0) {
 			bad = 1;
+			if (all.ptr)
+				cli_json_error_item(&all, all.size > 1, argv[i]);
+			else
+				cli_fail(cli, "show");
 		}
+	}
+	if (all.ptr) {
+		bm_buf_putc(&all, ']');
+		cli_put(&all);
+		bm_buf_dispose(&all);
 	}
 	bm_store_free(s);
 	return bad ? BM_EXIT_FAIL : BM_EXIT_OK;
