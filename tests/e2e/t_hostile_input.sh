@@ -126,4 +126,59 @@ fi
 
 check "the meta repo passes git fsck --strict after all of it"
 git --git-dir="$R" fsck --strict --no-progress || fail "git fsck --strict"
+
+check "records planted by another tool with escapes and new lines are shown escaped"
+# protobuf by hand, as a foreign writer would: ChannelEntry seq 2 and a Release r9
+python3 - "$T" <<'PY'
+import sys
+def varint(n):
+    out = b''
+    while True:
+        b = n & 0x7f; n >>= 7
+        if n: out += bytes([b | 0x80])
+        else: return out + bytes([b])
+def s(f, v): v = v.encode() if isinstance(v, str) else v; return varint(f << 3 | 2) + varint(len(v)) + v
+def u(f, n): return varint(f << 3) + varint(n)
+open(sys.argv[1] + '/e2.pb', 'wb').write(u(1, 2) + s(2, 'app/server') + s(3, 'stable') + s(4, 'r1') +
+    s(6, 'ok\x1b[2J\x1b]0;owned\x07\n3      r1  forged row') + u(7, 1764547200000) + s(8, 'Eve \x1b[31m<eve@x>'))
+open(sys.argv[1] + '/r9.pb', 'wb').write(s(1, 'app/server') + s(2, 'r9') + s(3, s(1, 'https://x/y\x1b[2J') + s(2, 'a' * 40)) +
+    s(4, '1.0\u009b31m') + s(5, 'note\x1b[2J') + u(6, 1764547200000) + s(7, 'Eve\x1b[31m'))
+PY
+plant "$R" projects/app/server/channels/stable/0000000/0000000002.pb "$T/e2.pb"
+plant "$R" projects/app/server/releases/r9.pb "$T/r9.pb"
+printf 'garbage\377\001' >"$T/bad.pb"
+plant "$R" projects/app/server/releases/r8.pb "$T/bad.pb"
+for cmd in "channel history app/server stable" "channel get app/server stable" "release list app/server" \
+	"release show app/server r9" "trace r9"; do
+	# shellcheck disable=SC2086
+	bm $cmd >"$T/out" 2>"$T/err" || true
+	if grep -q "$ESC" "$T/out" "$T/err" || grep -q "$(printf '\302\233')" "$T/out" "$T/err"; then
+		fail "$cmd printed a raw escape"
+	fi
+done
+bm channel history app/server stable >"$T/out"
+grep -qF 'Eve \x1b[31m<eve@x>  ok\x1b[2J\x1b]0;owned\x07\n3      r1  forged row' "$T/out" || { cat "$T/out"; fail "history not escaped"; }
+[ "$(wc -l <"$T/out")" = 3 ] || { cat "$T/out"; fail "a new line in a reason forged a row"; }
+bm release show app/server r9 | grep -qF 'version   1.0\xc2\x9b31m' || fail "release show: version not escaped"
+
+check "--json listings stay one document and name the record that does not decode"
+set +e
+bm --json release list app/server >"$T/list.json" 2>"$T/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "release list with a damaged record exited $rc, want 1"
+[ "$(jq -r 'map(.id // empty) | join(",")' "$T/list.json")" = "r1,r3,r9" ] || { cat "$T/list.json"; fail "release list ids"; }
+[ "$(jq -r 'map(select(.error)) | .[0].path' "$T/list.json")" = projects/app/server/releases/r8.pb ] ||
+	{ cat "$T/list.json"; fail "release list does not name the damaged record"; }
+[ "$(jq -r 'map(select(.error)) | .[0].code' "$T/list.json")" = corrupt ] || fail "error code"
+set +e
+bm --json show projects/app/server/releases/r1.pb projects/app/server/releases/r8.pb \
+	projects/app/server/project.pb >"$T/show.json"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "show with a damaged record exited $rc"
+[ "$(jq -r 'length' "$T/show.json")" = 3 ] || { cat "$T/show.json"; fail "show A B C --json is not one array of 3"; }
+[ "$(jq -r '.[0].id, .[1].path, .[2].name' "$T/show.json" | tr '\n' ' ')" = "r1 projects/app/server/releases/r8.pb app/server " ] ||
+	{ cat "$T/show.json"; fail "show array order"; }
+[ "$(bm --json show projects/app/server/releases/r1.pb | jq -r .id)" = r1 ] || fail "show one PATH --json is the record"
 echo "ok"
