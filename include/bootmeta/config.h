@@ -139,9 +139,8 @@ typedef struct {
  *
  * With opts->identities, each layer of the chain adds its current secrets of `project`
  * (envs/<layer>/secrets/<project>/) that the identities open, as values with `secret` set.
- * Precedence is by layer, as for keys: the nearest layer that sets a name wins (a
- * dev/alice config key beats a dev secret of that name); within one layer a secret beats a
- * config key of the same name. A secret that cannot be opened (not a recipient, not UTF-8
+ * Which of a key and a secret wins a name is the one rule of bootmeta-config(1), SECRETS IN
+ * RESOLVE. A secret that cannot be opened (not a recipient, not UTF-8
  * text, tampered, unsigned with require_signed) goes to `skipped` and still claims its
  * name: the layers below do not supply it. Wipe nothing yourself: bm_config_free wipes the
  * secrets' text. */
