@@ -24,6 +24,7 @@
 
 #define MAIN_REF "refs/heads/main"
 #define MAX_MISSING_REPORTED 20
+#define MAX_LOST_LISTED 1000
 
 const char *bm_doctor_kind_name(bm_doctor_kind kind)
 {
@@ -313,6 +314,10 @@ static int plan_lost(bm_doctor_report *r, git_repository *repo, const git_oid *t
 		}
 		if (git_oid_equal(&c, to))
 			continue;
+		if (r->nlost == MAX_LOST_LISTED) {
+			r->lost_truncated = 1;
+			break;
+		}
 		rc = git_commit_lookup(&cm, repo, &c);
 		git_error_clear();
 		if (rc == 0 && git_graph_descendant_of(repo, to, &c) == 1) {

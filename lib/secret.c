@@ -172,15 +172,9 @@ static uint64_t seq_of(const char *entry, const char *ext)
 	return seq;
 }
 
-/* A secret's folder holds its .age files, and may hold the folders of longer names. */
-static unsigned log_flags(const char *dir)
-{
-	return strncmp(dir, "keys/", 5) && !strstr(dir, "/recipients") ? BM__LOG_SECRET : 0;
-}
-
 /* Sequence numbers of the "<seq>.pb" records of `dir`, ascending (the listing is sorted and
  * zero-padded). A missing folder is an empty log. */
-static int log_seqs(uint64_t **out, size_t *count, bm_fs *fs, const char *dir)
+static int log_seqs(uint64_t **out, size_t *count, bm_fs *fs, const char *dir, unsigned flags)
 {
 	bm_strlist l = BM_STRLIST_INIT;
 	uint64_t *seqs = NULL;
@@ -198,7 +192,7 @@ static int log_seqs(uint64_t **out, size_t *count, bm_fs *fs, const char *dir)
 	}
 	{ /* a sequence log: 1, 2, 3 ... with no gap (seqlog.h) */
 		uint64_t last;
-		if ((error = bm__log_names_check(&last, &l, dir, 1, BM__LOG_SEQ_MAX, log_flags(dir))) < 0)
+		if ((error = bm__log_names_check(&last, &l, dir, 1, BM__LOG_SEQ_MAX, flags)) < 0)
 			goto done;
 	}
 	if (l.count && !(seqs = calloc(l.count, sizeof(*seqs)))) {
@@ -220,11 +214,13 @@ done:
 }
 
 /* The seq the next record of the log `dir` takes, after checking what it builds on: no gap,
- * and the newest record decodes as `type` and is the entry its name says (seqlog.h). */
+ * and the newest record decodes as `type` and is the entry its name says (seqlog.h). A
+ * secret's folder also holds its .age files and the folders of longer names. */
 static int next_seq(uint64_t *out, bm_fs *fs, const char *dir, const ProtobufCMessageDescriptor *type)
 {
 	bm__log_tail tail = BM__LOG_TAIL_INIT;
-	int error = bm__log_tail_read(&tail, fs, dir, type, log_flags(dir));
+	int error = bm__log_tail_read(&tail, fs, dir, type,
+				      type == &bootmeta__v1__secret_version__descriptor ? BM__LOG_SECRET : 0);
 	*out = tail.last + 1;
 	bm__log_tail_dispose(&tail);
 	return error;
@@ -282,7 +278,7 @@ static int recipients_fold(bm_recipient_list *out, bm_fs *fs, const char *env)
 	int error;
 
 	recipients_dir(dir, sizeof(dir), env);
-	if ((error = log_seqs(&seqs, &n, fs, dir)) < 0)
+	if ((error = log_seqs(&seqs, &n, fs, dir, 0)) < 0)
 		return error;
 	if (n && !(out->items = calloc(n, sizeof(*out->items)))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
@@ -756,7 +752,7 @@ static int secret_current(Bootmeta__V1__SecretVersion **out, bm_fs *fs, const ch
 
 	*out = NULL;
 	secret_dir(dir, sizeof(dir), env, project, name);
-	if ((error = log_seqs(&seqs, &n, fs, dir)) < 0)
+	if ((error = log_seqs(&seqs, &n, fs, dir, BM__LOG_SECRET)) < 0)
 		return error;
 	if (!n)
 		error = bm_error_set(BM_ENOTFOUND, "no secret %s of %s in %s (see `bootmeta secret list %s %s`)",
@@ -904,7 +900,7 @@ int bm_secret_history(bm_secret_infos *out, bm_fs *fs, const char *project, cons
 	if ((error = check_secret_names(project, env, name)) < 0)
 		return error;
 	secret_dir(dir, sizeof(dir), env, project, name);
-	if ((error = log_seqs(&seqs, &n, fs, dir)) < 0)
+	if ((error = log_seqs(&seqs, &n, fs, dir, BM__LOG_SECRET)) < 0)
 		return error;
 	if (!n) {
 		error = bm_error_set(BM_ENOTFOUND, "no secret %s of %s in %s, now or before", name, project, env);

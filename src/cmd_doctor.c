@@ -90,7 +90,7 @@ static void print_json(const bm_doctor_report *r)
 		}
 		printf("}");
 	}
-	printf("]}}\n");
+	printf("],\"lostTruncated\":%s}}\n", r->lost_truncated ? "true" : "false");
 }
 
 static void print_text(const bm_doctor_report *r)
@@ -128,6 +128,8 @@ static void print_text(const bm_doctor_report *r)
 				printf("\n");
 			}
 		}
+		if (r->lost_truncated)
+			printf("  ... and more commits (only the first %zu are listed)\n", r->nlost);
 		if (r->repaired && r->lost_ref)
 			printf("the old main is kept as %s; delete it with `git update-ref -d %s` once you have what you "
 			       "need (while it names missing objects, git gc stops with an error and deletes nothing)\n",

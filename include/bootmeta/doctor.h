@@ -69,6 +69,7 @@ typedef struct {
 	char *plan_summary;       /* first line of that commit's message */
 	bm_doctor_lost *lost;     /* the commits moving main back loses, newest first */
 	size_t nlost;
+	int lost_truncated;       /* more commits are lost than the 1,000 listed */
 	int repaired;             /* the plan was applied */
 	char *lost_ref;           /* the ref that keeps the old tip (NULL when none was written) */
 } bm_doctor_report;
