@@ -8,6 +8,7 @@
 #include "bootmeta/record.h"
 #include "seqlog.h"
 #include "store_int.h"
+#include "optcheck.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -662,10 +663,10 @@ int bm_doctor(bm_doctor_report *out, const char *path, const bm_doctor_options *
 
 	memset(out, 0, sizeof(*out));
 	memset(&w, 0, sizeof(w));
+	if ((error = BM_OPTS_CHECK(opts, BM_DOCTOR_OPTIONS_VERSION, "bm_doctor_options")) < 0)
+		return error;
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != BM_DOCTOR_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_doctor_options version %u not supported", opts->version);
 	if (path && !strncmp(path, "file://", 7))
 		path += 7;
 	if (path && strstr(path, "://"))

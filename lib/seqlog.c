@@ -1,5 +1,6 @@
 /* seqlog.c: the check every append to a sequence log runs (see seqlog.h). */
 #include "seqlog.h"
+#include "bootmeta/record.h"
 
 #include <stdio.h>
 #include <string.h>

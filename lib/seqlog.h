@@ -18,7 +18,8 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "bootmeta.h"
+#include "bootmeta/common.h"
+#include "bootmeta/store.h"
 
 #define BM__LOG_BUCKETED 1u /* a channel log */
 #define BM__LOG_SECRET 2u   /* "<seq>.age" files and sub-folders (other secrets) may sit beside */

@@ -4,7 +4,8 @@
 
 #include <git2.h>
 
-#include "bootmeta.h"
+#include "bootmeta/common.h"
+#include "bootmeta/store.h"
 
 /* Move refs/heads/main of `repo` from `expected` (NULL: must not exist) to `next` the way
  * every bootmeta write does: under the writers' lock and main.lock, durably, with a reflog
