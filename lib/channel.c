@@ -6,6 +6,7 @@
 #include "bootmeta/names.h"
 #include "meta_int.h"
 #include "recio.h"
+#include "seqlog.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -205,26 +206,50 @@ typedef struct {
 	uint64_t seq;
 } promote_ctx;
 
+/* The release a promotion names must decode and be the one its path says (a release file
+ * full of garbage, or another project's release copied in, is not promoted). */
+static int release_check(bm_fs *fs, const char *project, const char *release)
+{
+	Bootmeta__V1__Release *r = NULL;
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	if ((error = bm__release_must_exist(fs, project, release)) < 0 || (error = bm_path_release(&p, project, release)) < 0 ||
+	    (error = bm__rec_read((ProtobufCMessage **)&r, fs, p.ptr, &bootmeta__v1__release__descriptor)) < 0)
+		goto done;
+	if (strcmp(r->project, project) || strcmp(r->id, release))
+		error = bm_error_set(BM_ECORRUPT, "%s holds release %s of %s, not of this path; the file was planted "
+				     "or moved (see `git log -- %s`)", p.ptr, r->id, r->project, p.ptr);
+done:
+	bm_meta_free(r);
+	bm_buf_dispose(&p);
+	return error;
+}
+
 static int promote_txn(bm_txn *txn, void *payload)
 {
 	promote_ctx *c = payload;
-	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT, *prev = NULL;
+	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT, *prev;
+	bm__log_tail tail = BM__LOG_TAIL_INIT;
 	bm_buf path = BM_BUF_INIT;
 	uint64_t last;
 	int error;
 
-	if ((error = bm__actor_check(txn)) < 0 || (error = bm__release_must_exist(bm_txn_fs(txn), c->project, c->release)) < 0 ||
-	    (error = bm_channel_last_seq(&last, bm_txn_fs(txn), c->project, c->channel)) < 0)
+	/* build only on a sound log: the entry this one follows decodes and is the one its path
+	 * says, the log has no gap (seqlog.h), and the release decodes */
+	if ((error = bm__actor_check(txn)) < 0 || (error = release_check(bm_txn_fs(txn), c->project, c->release)) < 0 ||
+	    (error = bm_path_channel(&path, c->project, c->channel)) < 0 ||
+	    (error = bm__log_tail_read(&tail, bm_txn_fs(txn), path.ptr, &bootmeta__v1__channel_entry__descriptor,
+				       BM__LOG_BUCKETED)) < 0)
+		goto done;
+	last = tail.last;
+	prev = (Bootmeta__V1__ChannelEntry *)tail.record;
+	if (prev && (error = entry_check(prev, tail.path.ptr, c->project, c->channel, last)) < 0)
 		goto done;
 	if (last >= BM_CHANNEL_SEQ_MAX) {
 		error = bm_error_set(BM_ETOOBIG, "channel %s of %s is full (%llu entries)", c->channel, c->project,
 				     (unsigned long long)last);
 		goto done;
 	}
-	/* a previous entry that does not decode leaves previous_release empty, and this new entry
-	 * becomes the channel's current one again */
-	if (last && read_entry(&prev, bm_txn_fs(txn), c->project, c->channel, last) < 0)
-		bm_error_clear();
 	c->seq = last + 1;
 	if ((error = bm_path_channel_entry(&path, c->project, c->channel, c->seq)) < 0)
 		goto done;
@@ -241,7 +266,7 @@ static int promote_txn(bm_txn *txn, void *payload)
 	error = bm_txn_message(txn, "channel promote %s %s #%llu: %s", c->project, c->channel,
 			       (unsigned long long)c->seq, c->release);
 done:
-	bm_meta_free(prev);
+	bm__log_tail_dispose(&tail);
 	bm_buf_dispose(&path);
 	return error;
 }

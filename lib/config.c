@@ -444,6 +444,10 @@ static int read_value_at(bm_config_value *v, bm_fs *fs, const char *rel, const c
 	if (strcmp(r->key, key) || strcmp(r->env, env) || strcmp(r->project, project))
 		error = bm_error_set(BM_ECORRUPT, "%s names key \"%s\" of %s in %s, not where it lies; it was "
 				     "made by hand", path, r->key, r->project, r->env);
+	else if (r->seq != bm__seq_of(strrchr(path, '/') ? strrchr(path, '/') + 1 : path))
+		error = bm_error_set(BM_ECORRUPT, "%s holds version %llu of key %s, not the one its name says; it was "
+				     "copied or moved by hand (see `git log -- %s`)", path, (unsigned long long)r->seq,
+				     key, path);
 	else
 		error = value_from_rec(v, r, path);
 	protobuf_c_message_free_unpacked(&r->base, &alloc);

@@ -44,6 +44,12 @@ static int read_flag(bm_flag **out, bm_fs *fs, const char *path, const char *pro
 				     path, (*out)->key, (*out)->project, (*out)->env);
 		bm_flag_free(*out);
 		*out = NULL;
+	} else if ((*out)->seq != bm__seq_of(strrchr(path, '/') ? strrchr(path, '/') + 1 : path)) {
+		error = bm_error_set(BM_ECORRUPT, "%s holds version %llu of flag %s, not the one its name says; it was "
+				     "copied or moved by hand (see `git log -- %s`)", path,
+				     (unsigned long long)(*out)->seq, key, path);
+		bm_flag_free(*out);
+		*out = NULL;
 	}
 done:
 	bm_buf_dispose(&b);

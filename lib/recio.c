@@ -3,6 +3,7 @@
  * bm_fs, sequence-numbered record folders, and which meta commit added a record. */
 #include "recio.h"
 #include "fs.h"
+#include "seqlog.h"
 #include "bootmeta/record.h"
 
 #include <stdlib.h>
@@ -72,23 +73,20 @@ const char *bm__last_pb(const bm_strlist *l)
 int bm__latest_seq(bm_buf *path, uint64_t *next_seq, bm_fs *fs, const char *dir)
 {
 	bm_strlist l = BM_STRLIST_INIT;
-	const char *last;
+	uint64_t last;
 	int error;
 
 	if (next_seq)
 		*next_seq = 1;
 	if ((error = bm_fs_list_or_empty(&l, fs, dir)) < 0)
 		goto done;
-	if (!(last = bm__last_pb(&l)))
+	/* the folder is a sequence log: no gap, nothing else in it (seqlog.h) */
+	if ((error = bm__log_names_check(&last, &l, dir, 1, BM__LOG_SEQ_MAX, 0)) < 0 || !last)
 		goto done;
-	if (!bm__seq_of(last)) {
-		error = bm_error_set(BM_ECORRUPT, "%s/%s is not a sequence-numbered record", dir, last);
-		goto done;
-	}
 	if (next_seq)
-		*next_seq = bm__seq_of(last) + 1;
+		*next_seq = last + 1;
 	bm_buf_clear(path);
-	if ((error = bm_buf_printf(path, "%s/%s", dir, last)) == 0)
+	if ((error = bm_buf_printf(path, "%s/%010llu.pb", dir, (unsigned long long)last)) == 0)
 		error = 1;
 done:
 	bm_strlist_dispose(&l);

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "bootmeta/v1/secret.pb-c.h"
+#include "seqlog.h"
 
 #define SEQ_FMT "%010llu"
 #define SEQ_DIGITS 10
@@ -173,7 +174,7 @@ static uint64_t seq_of(const char *entry, const char *ext)
 
 /* Sequence numbers of the "<seq>.pb" records of `dir`, ascending (the listing is sorted and
  * zero-padded). A missing folder is an empty log. */
-static int log_seqs(uint64_t **out, size_t *count, bm_fs *fs, const char *dir)
+static int log_seqs(uint64_t **out, size_t *count, bm_fs *fs, const char *dir, unsigned flags)
 {
 	bm_strlist l = BM_STRLIST_INIT;
 	uint64_t *seqs = NULL;
@@ -188,6 +189,11 @@ static int log_seqs(uint64_t **out, size_t *count, bm_fs *fs, const char *dir)
 	if (l.count > MAX_ENTRIES) {
 		error = bm_error_set(BM_ETOOBIG, "%s has %zu entries, over the limit of %d", dir, l.count, MAX_ENTRIES);
 		goto done;
+	}
+	{ /* a sequence log: 1, 2, 3 ... with no gap (seqlog.h) */
+		uint64_t last;
+		if ((error = bm__log_names_check(&last, &l, dir, 1, BM__LOG_SEQ_MAX, flags)) < 0)
+			goto done;
 	}
 	if (l.count && !(seqs = calloc(l.count, sizeof(*seqs)))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
@@ -207,18 +213,17 @@ done:
 	return error;
 }
 
-static int next_seq(uint64_t *out, bm_fs *fs, const char *dir)
+/* The seq the next record of the log `dir` takes, after checking what it builds on: no gap,
+ * and the newest record decodes as `type` and is the entry its name says (seqlog.h). A
+ * secret's folder also holds its .age files and the folders of longer names. */
+static int next_seq(uint64_t *out, bm_fs *fs, const char *dir, const ProtobufCMessageDescriptor *type)
 {
-	uint64_t *seqs = NULL;
-	size_t n = 0;
-	int error = log_seqs(&seqs, &n, fs, dir);
-	if (error < 0)
-		return error;
-	*out = n ? seqs[n - 1] + 1 : 1;
-	free(seqs);
-	if (*out > 9999999999ULL)
-		return bm_error_set(BM_ETOOBIG, "%s: sequence numbers exhausted", dir);
-	return 0;
+	bm__log_tail tail = BM__LOG_TAIL_INIT;
+	int error = bm__log_tail_read(&tail, fs, dir, type,
+				      type == &bootmeta__v1__secret_version__descriptor ? BM__LOG_SECRET : 0);
+	*out = tail.last + 1;
+	bm__log_tail_dispose(&tail);
+	return error;
 }
 
 static int read_bounded(bm_buf *out, bm_fs *fs, const char *path, size_t max)
@@ -273,7 +278,7 @@ static int recipients_fold(bm_recipient_list *out, bm_fs *fs, const char *env)
 	int error;
 
 	recipients_dir(dir, sizeof(dir), env);
-	if ((error = log_seqs(&seqs, &n, fs, dir)) < 0)
+	if ((error = log_seqs(&seqs, &n, fs, dir, 0)) < 0)
 		return error;
 	if (n && !(out->items = calloc(n, sizeof(*out->items)))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
@@ -288,6 +293,12 @@ static int recipients_fold(bm_recipient_list *out, bm_fs *fs, const char *env)
 		rc = bootmeta__v1__recipient_change__unpack(NULL, b.size, (const uint8_t *)b.ptr);
 		if (!rc) {
 			error = bm_error_set(BM_ECORRUPT, "%s does not decode as a RecipientChange", path);
+			goto done;
+		}
+		if (rc->seq != seqs[i] || strcmp(rc->env, env ? env : "")) {
+			error = bm_error_set(BM_ECORRUPT, "%s holds change %llu of %s, not of this path; it was planted, "
+					     "copied or moved (see `git log --all -- %s`)", path, (unsigned long long)rc->seq,
+					     *rc->env ? rc->env : "the admins", path);
 			goto done;
 		}
 		if (bm_recipient_validate(rc->recipient) < 0) {
@@ -394,7 +405,7 @@ static int recipient_change_fn(bm_txn *txn, void *payload)
 		goto done;
 	}
 	recipients_dir(dir, sizeof(dir), p->env);
-	if ((error = next_seq(&p->seq, fs, dir)) < 0)
+	if ((error = next_seq(&p->seq, fs, dir, &bootmeta__v1__recipient_change__descriptor)) < 0)
 		goto done;
 	rc.seq = p->seq;
 	rc.env = (char *)(p->env ? p->env : "");
@@ -741,7 +752,7 @@ static int secret_current(Bootmeta__V1__SecretVersion **out, bm_fs *fs, const ch
 
 	*out = NULL;
 	secret_dir(dir, sizeof(dir), env, project, name);
-	if ((error = log_seqs(&seqs, &n, fs, dir)) < 0)
+	if ((error = log_seqs(&seqs, &n, fs, dir, BM__LOG_SECRET)) < 0)
 		return error;
 	if (!n)
 		error = bm_error_set(BM_ENOTFOUND, "no secret %s of %s in %s (see `bootmeta secret list %s %s`)",
@@ -889,7 +900,7 @@ int bm_secret_history(bm_secret_infos *out, bm_fs *fs, const char *project, cons
 	if ((error = check_secret_names(project, env, name)) < 0)
 		return error;
 	secret_dir(dir, sizeof(dir), env, project, name);
-	if ((error = log_seqs(&seqs, &n, fs, dir)) < 0)
+	if ((error = log_seqs(&seqs, &n, fs, dir, BM__LOG_SECRET)) < 0)
 		return error;
 	if (!n) {
 		error = bm_error_set(BM_ENOTFOUND, "no secret %s of %s in %s, now or before", name, project, env);
@@ -1198,8 +1209,10 @@ static int set_fn(bm_txn *txn, void *payload)
 	} else if ((error = need_recipients(&rcpts, fs, p->env)) < 0) {
 		goto done;
 	}
-	if ((error = next_seq(&p->seq, fs, dir)) < 0)
+	if ((error = next_seq(&p->seq, fs, dir, &bootmeta__v1__secret_version__descriptor)) < 0)
 		goto done;
+	if (!cur && p->seq > 1 && (error = version_read(&cur, fs, dir, p->seq - 1, p->project, p->env, p->name)) < 0)
+		goto done; /* the version this one follows is the one its path says */
 	if ((error = version_add(txn, p->project, p->env, p->name, p->seq, p->remove ? BM_SECRET_REMOVE : BM_SECRET_SET,
 				 p->plain, p->len, &rcpts)) < 0)
 		goto done;

@@ -27,6 +27,7 @@
 #include "bootmeta/sign.h"
 #include "bootmeta/record.h"
 #include "bootmeta/text.h"
+#include "store_int.h"
 
 #define MAIN_REF "refs/heads/main"
 #define ORIGIN_REF "refs/remotes/origin/main"
@@ -664,15 +665,88 @@ static int take_git_lock(const char *lockpath)
 				    "running on this repo, remove it", lockpath);
 }
 
-/* Move main of `repo` from `expected` (NULL: must not exist) to `next`, durably.
- * BM_ECONFLICT when main moved. */
-static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *msg)
+/* 1 unless core.logAllRefUpdates is set to false: a meta repo keeps a reflog for main even
+ * when bare (git keeps none for a bare repo by default), so that `bootmeta doctor --repair`
+ * can move main back after `git prune` deleted objects a writer had not referenced yet. */
+static int reflog_wanted(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	git_buf v = { 0 };
+	int want = 1;
+	if (git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    git_config_get_string_buf(&v, cfg, "core.logallrefupdates") == 0)
+		want = strcasecmp(v.ptr, "false") && strcasecmp(v.ptr, "no") && strcasecmp(v.ptr, "off") &&
+		       strcmp(v.ptr, "0");
+	git_buf_dispose(&v);
+	git_config_free(cfg);
+	git_error_clear();
+	return want;
+}
+
+/* Append "<old> <new> <who> <time> +0000\t<msg>" to logs/refs/heads/main, as git writes a
+ * reflog entry (before the ref itself moves). `who` is "Name <email>" or a bare name;
+ * control characters in it and in the message's first line become spaces. */
+static int reflog_append(git_repository *repo, const git_oid *old, const git_oid *next, const char *who,
+			 int64_t time_ms, const char *msg)
+{
+	const char *gitdir = git_repository_path(repo);
+	char path[4200], ohex[GIT_OID_HEXSZ + 1], nhex[GIT_OID_HEXSZ + 1];
+	bm_buf line = BM_BUF_INIT;
+	size_t i, start;
+	int fd, error = 0;
+
+	snprintf(path, sizeof(path), "%slogs", gitdir);
+	(void)mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%slogs/refs", gitdir);
+	(void)mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%slogs/refs/heads", gitdir);
+	(void)mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%slogs/" MAIN_REF, gitdir);
+	if (old)
+		git_oid_tostr(ohex, sizeof(ohex), old);
+	else
+		memset(ohex, '0', GIT_OID_HEXSZ), ohex[GIT_OID_HEXSZ] = '\0';
+	git_oid_tostr(nhex, sizeof(nhex), next);
+	if ((error = bm_buf_printf(&line, "%s %s ", ohex, nhex)) < 0)
+		goto done;
+	start = line.size;
+	if ((error = bm_buf_puts(&line, who && *who ? who : "bootmeta")) < 0)
+		goto done;
+	if (!strchr(who ? who : "", '<') && (error = bm_buf_puts(&line, " <>")) < 0)
+		goto done;
+	if ((error = bm_buf_printf(&line, " %lld +0000\t", (long long)(time_ms / 1000))) < 0)
+		goto done;
+	for (i = 0; msg && msg[i] && msg[i] != '\n'; i++)
+		if ((error = bm_buf_putc(&line, msg[i])) < 0)
+			goto done;
+	if ((error = bm_buf_putc(&line, '\n')) < 0)
+		goto done;
+	for (i = start; i < line.size - 1; i++)
+		if ((unsigned char)line.ptr[i] < 0x20 || line.ptr[i] == 0x7f)
+			line.ptr[i] = ' ';
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		error = bm_error_set(BM_EIO, "%s: %s (the reflog of main; check the folder's owner and permissions)",
+				     path, strerror(errno));
+		goto done;
+	}
+	if (write(fd, line.ptr, line.size) != (ssize_t)line.size)
+		error = bm_error_set(BM_EIO, "writing %s: %s", path, strerror(errno));
+	close(fd);
+done:
+	bm_buf_dispose(&line);
+	return error;
+}
+
+/* Move main of `repo` from `expected` (NULL: must not exist) to `next`, durably, with a
+ * reflog entry by `who` at `time_ms` saying `msg`. BM_ECONFLICT when main moved. */
+static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *who,
+		   int64_t time_ms, const char *msg)
 {
 	const char *gitdir = git_repository_path(repo);
 	char refpath[4096], lockpath[4200], dirpath[4096], line[GIT_OID_HEXSZ + 2];
 	git_oid cur;
 	int lock, fd = -1, rc, error = 0, full = full_fsync_wanted(repo);
-	(void)msg;
 
 	snprintf(refpath, sizeof(refpath), "%s" MAIN_REF, gitdir);
 	snprintf(lockpath, sizeof(lockpath), "%s.lock", refpath);
@@ -703,6 +777,10 @@ static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *exp
 	}
 	close(fd);
 	fd = -1;
+	if (reflog_wanted(repo) && (error = reflog_append(repo, expected, next, who, time_ms, msg)) < 0) {
+		unlink(lockpath);
+		goto done;
+	}
 	if (rename(lockpath, refpath) < 0) {
 		error = bm_error_set(BM_EIO, "renaming %s: %s", lockpath, strerror(errno));
 		goto done;
@@ -715,6 +793,12 @@ done:
 	}
 	close(lock);
 	return error;
+}
+
+int bm__ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *who, int64_t time_ms,
+		const char *msg)
+{
+	return ref_cas(repo, next, expected, who, time_ms, msg);
 }
 
 /* ---- transactions ---- */
@@ -1208,7 +1292,8 @@ static int copy_tree(copy_ctx *c, git_repository *repo, const git_oid *tree_oid)
 
 /* Push `next` (child of `expected`) to a remote that is a local path: copy the missing
  * objects, make them durable, then compare-and-swap the remote's main. */
-static int push_local(bm_store *s, const git_oid *next, const git_oid *expected)
+static int push_local(bm_store *s, const git_oid *next, const git_oid *expected, const char *who, int64_t time_ms,
+		      const char *msg)
 {
 	git_repository *remote = NULL;
 	git_revwalk *walk = NULL;
@@ -1244,7 +1329,7 @@ static int push_local(bm_store *s, const git_oid *next, const git_oid *expected)
 		goto done;
 	if ((error = sync_objects(remote, c.copied, c.n)) < 0)
 		goto done;
-	error = ref_cas(remote, next, expected, "bootmeta: push");
+	error = ref_cas(remote, next, expected, who, time_ms, msg);
 done:
 	free(c.copied);
 	git_revwalk_free(walk);
@@ -1528,7 +1613,8 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 
 		if (remote) {
 			if (store->remote_is_local)
-				error = push_local(store, &commit, t.has_base ? &base_g : NULL);
+				error = push_local(store, &commit, t.has_base ? &base_g : NULL, t.actor, t.time_ms,
+						   t.message.size ? t.message.ptr : "bootmeta");
 			else
 				error = push_network(store);
 			if (error == BM_ECONFLICT)
@@ -1550,7 +1636,8 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 				goto retry;
 			if ((error = sync_objects(store->repo, t.written, t.nwritten)) < 0)
 				goto done;
-			error = ref_cas(store->repo, &commit, t.has_base ? &base_g : NULL, t.message.size ? t.message.ptr : "bootmeta");
+			error = ref_cas(store->repo, &commit, t.has_base ? &base_g : NULL, t.actor, t.time_ms,
+					t.message.size ? t.message.ptr : "bootmeta");
 			if (error == BM_ECONFLICT)
 				goto retry;
 			if (error < 0)
@@ -1610,7 +1697,7 @@ static int write_initial(bm_store *s)
 		if ((error = sync_objects(s->repo, objs, 4)) < 0)
 			goto done;
 	}
-	error = ref_cas(s->repo, &commit, NULL, "bootmeta: init");
+	error = ref_cas(s->repo, &commit, NULL, actor.ptr, now_ms(), "bootmeta: init meta repo");
 	if (error == BM_ECONFLICT)
 		error = bm_error_set(BM_EEXISTS, "%s already has a main branch", s->path);
 done:
@@ -1619,6 +1706,18 @@ done:
 	git_signature_free(sig);
 	git_treebuilder_free(root);
 	git_treebuilder_free(dot);
+	return error;
+}
+
+/* A bare repo keeps no reflog by default; a meta repo keeps one for every ref bootmeta or
+ * libgit2 moves (bootmeta doctor --repair goes back along main's). */
+static int keep_reflog(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	int error = 0;
+	if (git_repository_config(&cfg, repo) < 0 || git_config_set_string(cfg, "core.logAllRefUpdates", "always") < 0)
+		error = git_fail(BM_EIO, "setting core.logAllRefUpdates");
+	git_config_free(cfg);
 	return error;
 }
 
@@ -1654,7 +1753,7 @@ int bm_store_init(bm_store **out, const char *path)
 		return git_fail(BM_EIO, path);
 	if ((error = store_new(&s, repo)) < 0)
 		return error;
-	if ((error = write_initial(s)) < 0) {
+	if ((error = keep_reflog(repo)) < 0 || (error = write_initial(s)) < 0) {
 		bm_store_free(s);
 		return error;
 	}
@@ -1703,7 +1802,8 @@ int bm_store_clone(bm_store **out, const char *url, const char *path)
 		}
 		git_error_clear();
 	}
-	if ((error = load_remote(s)) < 0 || (error = fetch_origin(s)) < 0 || (error = check_format(s)) < 0) {
+	if ((error = keep_reflog(repo)) < 0 || (error = load_remote(s)) < 0 || (error = fetch_origin(s)) < 0 ||
+	    (error = check_format(s)) < 0) {
 		bm_store_free(s);
 		return error;
 	}
@@ -1741,7 +1841,14 @@ int bm_store_push(bm_store *store)
 	git_error_clear();
 	if (has_origin && git_oid_equal(&local, &origin))
 		return 0;
-	error = store->remote_is_local ? push_local(store, &local, has_origin ? &origin : NULL) : push_network(store);
+	if (store->remote_is_local) {
+		bm_buf who = BM_BUF_INIT;
+		if ((error = bm_actor_default(&who, NULL)) == 0)
+			error = push_local(store, &local, has_origin ? &origin : NULL, who.ptr, now_ms(), "bootmeta: push");
+		bm_buf_dispose(&who);
+	} else {
+		error = push_network(store);
+	}
 	if (error == BM_ECONFLICT)
 		return bm_error_set(BM_ECONFLICT, "the remote moved; run `bootmeta pull` and write again");
 	if (error == 0) {

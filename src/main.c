@@ -14,6 +14,7 @@
 CMD(init) CMD(project) CMD(release) CMD(binary) CMD(channel) CMD(trace) CMD(show) CMD(ls)
 CMD(log) CMD(clone) CMD(pull) CMD(push) CMD(age) CMD(key) CMD(secret) CMD(recipients)
 CMD(env) CMD(dev) CMD(config) CMD(flag) CMD(imports) CMD(dependents) CMD(pin) CMD(stamp)
+CMD(doctor)
 #undef CMD
 
 static const struct command {
@@ -46,6 +47,7 @@ static const struct command {
 	C(dependents, "releases that import a module"),
 	C(pin, "the version of a project on a channel, for builds"),
 	C(stamp, "build stamps a binary compiles in"),
+	C(doctor, "check the meta repo for damage; move main back after git prune"),
 #undef C
 };
 

@@ -106,8 +106,10 @@ expect_fail 1 "upgrade bootmeta" "$BM" --repo "$T/newer" project list
 check "a record file that does not decode: reported by path, the others still listed"
 printf '\377\377\377\377garbage' >"$T/junk"
 plant "$R" projects/app/server/releases/junk.pb "$T/junk"
-plant "$R" projects/app/server/channels/stable/0000000/0000000001.pb "$T/junk"
 bm channel promote app/server stable "$C1" >/dev/null
+bm channel promote app/server stable "$C1" >/dev/null
+# an older entry damaged (a damaged newest one is refused by promote: t_damaged_log)
+plant "$R" projects/app/server/channels/stable/0000000/0000000001.pb "$T/junk"
 set +e
 bm release list app/server >"$T/list.out" 2>"$T/list.err"
 rc=$?

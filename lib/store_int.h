@@ -1,0 +1,17 @@
+/* store_int.h: internals of store.c that other library modules use (doctor.c). */
+#ifndef BM_STORE_INTERNAL_H
+#define BM_STORE_INTERNAL_H
+
+#include <git2.h>
+
+#include "bootmeta/common.h"
+#include "bootmeta/store.h"
+
+/* Move refs/heads/main of `repo` from `expected` (NULL: must not exist) to `next` the way
+ * every bootmeta write does: under the writers' lock and main.lock, durably, with a reflog
+ * entry by `who` at `time_ms` saying `msg`. `expected` need not be an object that exists.
+ * BM_ECONFLICT when main is not `expected`. */
+int bm__ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *who, int64_t time_ms,
+		const char *msg);
+
+#endif

@@ -1,0 +1,205 @@
+/* test_seqlog.c: the check every append to a sequence log runs (lib/seqlog.c), on memory
+ * views: a channel log across bucket boundaries, flat logs, secrets' folders, and each kind
+ * of damage named by path. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bootmeta.h"
+#include "seqlog.h"
+#include "bootmeta/v1/core.pb-c.h"
+#include "bootmeta/v1/secret.pb-c.h"
+
+#define CH "projects/p/channels/c"
+
+static void put_entry(bm_fs *fs, const char *path, uint64_t seq)
+{
+	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT;
+	bm_buf b = BM_BUF_INIT;
+	e.seq = seq;
+	e.project = (char *)"p";
+	e.channel = (char *)"c";
+	e.release = (char *)"r";
+	assert_int_equal(bm_record_encode(&b, &e.base), 0);
+	assert_int_equal(bm_fs_mem_put(fs, path, b.ptr, b.size), 0);
+	bm_buf_dispose(&b);
+}
+
+static void put_seq(bm_fs *fs, uint64_t seq)
+{
+	char path[128];
+	snprintf(path, sizeof(path), CH "/%07llu/%010llu.pb", (unsigned long long)(seq / 1000), (unsigned long long)seq);
+	put_entry(fs, path, seq);
+}
+
+static bm_fs *channel(uint64_t n, uint64_t skip)
+{
+	bm_fs *fs = NULL;
+	uint64_t i;
+	assert_int_equal(bm_fs_mem(&fs), 0);
+	for (i = 1; i <= n; i++)
+		if (i != skip)
+			put_seq(fs, i);
+	return fs;
+}
+
+static void refused(int rc, const char *needle)
+{
+	assert_int_equal(rc, BM_ECORRUPT);
+	if (!strstr(bm_error_last(), needle))
+		fail_msg("error \"%s\" does not say \"%s\"", bm_error_last(), needle);
+}
+
+static void test_channel_buckets(void **state)
+{
+	bm__log_tail t = BM__LOG_TAIL_INIT;
+	uint64_t n;
+	bm_fs *fs;
+	(void)state;
+
+	fs = channel(2500, 0);
+	assert_int_equal(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED), 0);
+	assert_int_equal(t.last, 2500);
+	assert_string_equal(t.path.ptr, CH "/0000002/0000002500.pb");
+	assert_non_null(t.record);
+	assert_int_equal(bm__log_check_all(&n, fs, CH, BM__LOG_BUCKETED), 0);
+	assert_int_equal(n, 2500);
+	bm__log_tail_dispose(&t);
+	bm_fs_free(fs);
+
+	/* the last entry of bucket 0 is 999, bucket 1 starts at 1000 */
+	fs = channel(1000, 0);
+	assert_int_equal(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED), 0);
+	assert_int_equal(t.last, 1000);
+	bm__log_tail_dispose(&t);
+	bm_fs_free(fs);
+
+	/* the tail of the bucket before the newest: seen by the append check */
+	fs = channel(1500, 999);
+	refused(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED),
+		CH "/0000000/0000000999.pb is missing");
+	refused(bm__log_check_all(&n, fs, CH, BM__LOG_BUCKETED), CH "/0000000/0000000999.pb is missing");
+	bm_fs_free(fs);
+
+	/* inside an older bucket: the append check stays O(bucket); doctor sees it */
+	fs = channel(2500, 1500);
+	assert_int_equal(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED), 0);
+	bm__log_tail_dispose(&t);
+	refused(bm__log_check_all(&n, fs, CH, BM__LOG_BUCKETED), CH "/0000001/0000001500.pb is missing");
+	bm_fs_free(fs);
+
+	/* a gap in the newest bucket, a missing bucket, an entry in the wrong bucket */
+	fs = channel(20, 7);
+	refused(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED),
+		CH "/0000000/0000000007.pb is missing");
+	bm_fs_free(fs);
+	fs = channel(5, 0);
+	put_entry(fs, CH "/0000002/0000002000.pb", 2000);
+	refused(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED),
+		CH "/0000001/ is missing");
+	bm_fs_free(fs);
+	fs = channel(5, 0);
+	put_entry(fs, CH "/0000000/0000001000.pb", 1000);
+	refused(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED),
+		"0000001000.pb is outside the range");
+	bm_fs_free(fs);
+
+	/* a stray file, a stray folder, an entry that says another seq, garbage */
+	fs = channel(3, 0);
+	assert_int_equal(bm_fs_mem_put(fs, CH "/0000000/README", "x", 1), 0);
+	refused(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED),
+		CH "/0000000/README is not an entry");
+	bm_fs_free(fs);
+	fs = channel(3, 0);
+	put_entry(fs, CH "/old/0000000001.pb", 1);
+	refused(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED),
+		CH "/old/ is not a bucket");
+	bm_fs_free(fs);
+	fs = channel(3, 0);
+	put_entry(fs, CH "/0000000/0000000004.pb", 2);
+	refused(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED),
+		CH "/0000000/0000000004.pb holds entry 2, not entry 4");
+	bm_fs_free(fs);
+	fs = channel(3, 0);
+	assert_int_equal(bm_fs_mem_put(fs, CH "/0000000/0000000004.pb", "\377\377\377", 3), 0);
+	refused(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED),
+		CH "/0000000/0000000004.pb, does not decode");
+	assert_int_equal(t.last, 0);
+	assert_null(t.record);
+	bm_fs_free(fs);
+
+	/* no log yet */
+	assert_int_equal(bm_fs_mem(&fs), 0);
+	assert_int_equal(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED), 0);
+	assert_int_equal(t.last, 0);
+	assert_null(t.record);
+	bm_fs_free(fs);
+}
+
+static void put_version(bm_fs *fs, const char *dir, uint64_t seq, int with_age)
+{
+	Bootmeta__V1__SecretVersion v = BOOTMETA__V1__SECRET_VERSION__INIT;
+	bm_buf b = BM_BUF_INIT;
+	char path[256];
+	v.seq = seq;
+	assert_int_equal(bm_record_encode(&b, &v.base), 0);
+	snprintf(path, sizeof(path), "%s/%010llu.pb", dir, (unsigned long long)seq);
+	assert_int_equal(bm_fs_mem_put(fs, path, b.ptr, b.size), 0);
+	if (with_age) {
+		snprintf(path, sizeof(path), "%s/%010llu.age", dir, (unsigned long long)seq);
+		assert_int_equal(bm_fs_mem_put(fs, path, "age", 3), 0);
+	}
+	bm_buf_dispose(&b);
+}
+
+static void test_flat(void **state)
+{
+	const char *dir = "envs/prod/secrets/app/db";
+	bm__log_tail t = BM__LOG_TAIL_INIT;
+	uint64_t n;
+	bm_fs *fs;
+	(void)state;
+
+	/* a secret's folder: .age files and the folders of longer names sit beside */
+	assert_int_equal(bm_fs_mem(&fs), 0);
+	put_version(fs, dir, 1, 1);
+	put_version(fs, dir, 2, 0);
+	put_version(fs, dir, 3, 1);
+	put_version(fs, "envs/prod/secrets/app/db/replica", 1, 1);
+	assert_int_equal(bm__log_tail_read(&t, fs, dir, &bootmeta__v1__secret_version__descriptor, BM__LOG_SECRET), 0);
+	assert_int_equal(t.last, 3);
+	bm__log_tail_dispose(&t);
+	assert_int_equal(bm__log_check_all(&n, fs, dir, BM__LOG_SECRET), 0);
+	assert_int_equal(n, 3);
+	/* the same folder read as a plain log: the .age files are strays */
+	refused(bm__log_check_all(&n, fs, dir, 0), "0000000001.age is not an entry");
+	bm_fs_free(fs);
+
+	/* the oldest entry removed */
+	assert_int_equal(bm_fs_mem(&fs), 0);
+	put_version(fs, dir, 2, 1);
+	refused(bm__log_tail_read(&t, fs, dir, &bootmeta__v1__secret_version__descriptor, BM__LOG_SECRET),
+		"envs/prod/secrets/app/db/0000000001.pb is missing");
+	bm_fs_free(fs);
+
+	/* seq 0 is not an entry */
+	assert_int_equal(bm_fs_mem(&fs), 0);
+	put_version(fs, dir, 0, 0);
+	refused(bm__log_tail_read(&t, fs, dir, &bootmeta__v1__secret_version__descriptor, BM__LOG_SECRET),
+		"0000000000.pb is not an entry");
+	bm_fs_free(fs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_channel_buckets),
+		cmocka_unit_test(test_flat),
+	};
+	bm_global_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
