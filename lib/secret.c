@@ -453,29 +453,13 @@ int bm_recipients_rm(uint64_t *out_seq, bm_store *store, const char *env, const 
 
 /* ---- identities ---- */
 
-int bm_secret_identity_default_path(bm_buf *out)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	if (xdg && xdg[0] == '/')
-		return bm_buf_printf(out, "%s/bootmeta/identity", xdg);
-	if (!home || !*home)
-		return bm_error_set(BM_ENOTFOUND, "$HOME is not set, so there is no default identity file; "
-				    "pass --identity FILE or set BOOTMETA_IDENTITY");
-	return bm_buf_printf(out, "%s/.config/bootmeta/identity", home);
-}
-
 int bm_secret_identity_load(bm_buf *out, bm_buf *used_path, const char *path)
 {
-	bm_buf def = BM_BUF_INIT;
 	int error;
 
 	if (!path || !*path)
-		path = getenv("BOOTMETA_IDENTITY");
-	if (!path || !*path) {
-		if ((error = bm_secret_identity_default_path(&def)) < 0)
-			return error;
-		path = def.ptr;
-	}
+		return bm_error_set(BM_EINVALID, "no age identity file given; pass --identity FILE or set "
+				    "BOOTMETA_IDENTITY");
 	if (used_path) {
 		bm_buf_clear(used_path);
 		if ((error = bm_buf_puts(used_path, path)) < 0)
@@ -486,7 +470,6 @@ int bm_secret_identity_load(bm_buf *out, bm_buf *used_path, const char *path)
 		error = bm_error_set(BM_ENOTFOUND, "no age identity at %s; make one with `bootmeta key gen --age`, "
 				     "or pass --identity FILE / set BOOTMETA_IDENTITY", path);
 done:
-	bm_buf_dispose(&def);
 	return error;
 }
 
@@ -564,11 +547,8 @@ int bm_secret_identity_create(bm_buf *recipient, bm_buf *used_path, const char *
 	struct tm tm;
 	int error, fd = -1;
 
-	if (!path || !*path) {
-		if ((error = bm_secret_identity_default_path(&def)) < 0)
-			return error;
-		path = def.ptr;
-	}
+	if (!path || !*path)
+		return bm_error_set(BM_EINVALID, "no path given for the new age identity");
 	if (used_path && ((error = bm_buf_puts(used_path, path)) < 0))
 		goto done;
 	if ((error = mkdirs_0700(path)) < 0)

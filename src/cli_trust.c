@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli_trust.h"
+#include "cli_env.h"
 
 int cli_require_signed(bm_cli *cli, bm_store *s)
 {
@@ -39,7 +40,7 @@ int cli_binary_signers(bm_binary_sigs *out, bm_cli *cli, bm_fs *fs, const Bootme
 	bm_trusted_keys keys = BM_TRUSTED_KEYS_INIT;
 	int error, have_keys = 1;
 
-	if (bm_trusted_keys_load(&keys, fs, NULL, 0) < 0) {
+	if (cli_env_trusted_keys_load(&keys, fs, NULL, 0) < 0) {
 		if (!cli->quiet)
 			fprintf(stderr, "bootmeta: warning: signers not checked: %s\n", bm_error_last());
 		bm_error_clear();

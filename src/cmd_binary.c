@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_keys.h"
 #include "cli_trust.h"
+#include "cli_env.h"
 
 #define MINISIG_FILE_MAX (64 * 1024)
 
@@ -314,7 +315,7 @@ static int binary_verify(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (cli_open_fs(&s, &fs, cli, NULL) < 0 ||
-	    bm_trusted_keys_load(&keys, fs, (const char *const *)files.items, files.count) < 0) {
+	    cli_env_trusted_keys_load(&keys, fs, (const char *const *)files.items, files.count) < 0) {
 		rc = cli_fail(cli, "binary verify");
 		goto done;
 	}

@@ -23,7 +23,6 @@ static int setup(void **state)
 	(void)state;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bm-test-meta-XXXXXX");
 	assert_non_null(mkdtemp(tmpdir));
-	setenv("BOOTMETA_ACTOR", "Test <test@example.com>", 1);
 	return bm_global_init();
 }
 
@@ -40,8 +39,10 @@ static bm_store *new_repo(const char *name)
 {
 	char p[512];
 	bm_store *s = NULL;
+	bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
+	so.actor = "Test <test@example.com>"; /* the library reads no $BOOTMETA_ACTOR */
 	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
-	assert_int_equal(bm_store_init(&s, p), 0);
+	assert_int_equal(bm_store_init_ext(&s, p, &so), 0);
 	return s;
 }
 
