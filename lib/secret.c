@@ -141,9 +141,10 @@ static int env_must_exist(bm_fs *fs, const char *env)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "envs/%s/env.pb", env);
-	if (bm_fs_exists(fs, path) != 1)
-		return bm_error_set(BM_ENOTFOUND, "no environment \"%s\" (no %s); create it with `bootmeta env add %s`",
-				    env, path, env);
+	if (bm_fs_exists(fs, path) != 1) {
+		bm_error_set(BM_ENOTFOUND, "no environment \"%s\" (no %s)", env, path);
+		return bm_error_set_about(BM_ABOUT_ENV, env);
+	}
 	return 0;
 }
 
@@ -457,18 +458,20 @@ int bm_secret_identity_load(bm_buf *out, bm_buf *used_path, const char *path)
 {
 	int error;
 
-	if (!path || !*path)
-		return bm_error_set(BM_EINVALID, "no age identity file given; pass --identity FILE or set "
-				    "BOOTMETA_IDENTITY");
+	if (!path || !*path) {
+		bm_error_set(BM_EINVALID, "no age identity file given");
+		return bm_error_set_about(BM_ABOUT_IDENTITY, NULL);
+	}
 	if (used_path) {
 		bm_buf_clear(used_path);
 		if ((error = bm_buf_puts(used_path, path)) < 0)
 			goto done;
 	}
 	error = bm_age_identity_file_read(out, path);
-	if (error == BM_ENOTFOUND)
-		error = bm_error_set(BM_ENOTFOUND, "no age identity at %s; make one with `bootmeta key gen --age`, "
-				     "or pass --identity FILE / set BOOTMETA_IDENTITY", path);
+	if (error == BM_ENOTFOUND) {
+		bm_error_set(BM_ENOTFOUND, "no age identity at %s", path);
+		error = bm_error_set_about(BM_ABOUT_IDENTITY, path);
+	}
 done:
 	return error;
 }
@@ -1160,8 +1163,8 @@ static int set_fn(bm_txn *txn, void *payload)
 		char path[1024];
 		snprintf(path, sizeof(path), "projects/%s/project.pb", p->project);
 		if (bm_fs_exists(fs, path) != 1) {
-			error = bm_error_set(BM_ENOTFOUND, "no project \"%s\"; add it with `bootmeta project add %s`",
-					     p->project, p->project);
+			bm_error_set(BM_ENOTFOUND, "no project \"%s\"", p->project);
+			error = bm_error_set_about(BM_ABOUT_PROJECT, p->project);
 			goto done;
 		}
 	}

@@ -543,9 +543,10 @@ int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_opti
 	if (path && !strncmp(path, "file://", 7))
 		path += 7;
 	if (path) {
-		if (access(path, F_OK) < 0)
-			return bm_error_set(BM_ENOTFOUND, "%s: no such meta repo; create one with `bootmeta init %s`",
-					    path, path);
+		if (access(path, F_OK) < 0) {
+			bm_error_set(BM_ENOTFOUND, "%s: no such meta repo", path);
+			return bm_error_set_about(BM_ABOUT_REPO, path);
+		}
 		rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	} else {
 		rc = git_repository_open_ext(&repo, ".", 0, NULL);
@@ -554,9 +555,10 @@ int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_opti
 		const char *where = path ? path : "the current folder";
 		if ((error = check_reftable(path ? path : ".")) < 0)
 			return error;
-		if (rc == GIT_ENOTFOUND)
-			return bm_error_set(BM_ENOTFOUND, "%s is not in a meta repo; pass --repo PATH, set "
-							  "BOOTMETA_REPO, or create one with `bootmeta init PATH`", where);
+		if (rc == GIT_ENOTFOUND) {
+			bm_error_set(BM_ENOTFOUND, "%s is not in a meta repo", where);
+			return bm_error_set_about(BM_ABOUT_REPO, path);
+		}
 		return git_fail(BM_EFORMAT, where);
 	}
 	if ((error = store_new(&s, repo)) < 0)
@@ -1346,22 +1348,21 @@ int bm_store_verify_path(bm_buf *principal, bm_oid *commit, bm_store *store, con
 	git_odb_object *obj = NULL;
 	git_oid oid, found;
 	int error = 0, have = 0;
-	const char *env = getenv("BOOTMETA_ALLOWED_SIGNERS");
+	const char *given = store->allowed_signers;
 
 	if ((error = bm_path_check(path)) < 0)
 		return error;
 	if (allowed_signers)
 		error = bm_buf_puts(&signers_path, allowed_signers);
-	else if (env && *env)
-		error = bm_buf_puts(&signers_path, env);
+	else if (given && *given)
+		error = bm_buf_puts(&signers_path, given);
 	else if ((error = config_string(&signers_path, store->repo, "bootmeta.allowedsignersfile")) == 0)
 		error = config_string(&signers_path, store->repo, "gpg.ssh.allowedsignersfile");
 	if (error < 0)
 		goto done;
 	if (!signers_path.size) {
-		error = bm_error_set(BM_ENOTFOUND, "signed meta commits are required but no allowed signers are "
-						   "configured; set BOOTMETA_ALLOWED_SIGNERS or git config "
-						   "bootmeta.allowedSignersFile to a file in git's allowed-signers format");
+		bm_error_set(BM_ENOTFOUND, "signed meta commits are required but no allowed signers are configured");
+		error = bm_error_set_about(BM_ABOUT_ALLOWED_SIGNERS, NULL);
 		goto done;
 	}
 	if ((error = bm_file_read(&signers, signers_path.ptr, 1 << 20)) < 0)

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cli_env.h"
+#include "cli_hint.h"
 
 int cli_open(bm_store **out, bm_cli *cli)
 {
@@ -33,7 +34,7 @@ void cli_json_str(FILE *f, const char *s)
 
 int cli_fail(bm_cli *cli, const char *what)
 {
-	const char *msg = bm_error_last();
+	const char *msg = cli_error_text();
 	if (!msg || !*msg)
 		msg = "unknown error";
 	if (cli && cli->json) {
