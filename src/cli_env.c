@@ -43,7 +43,6 @@ static int truthy(const char *v)
 
 void cli_env_defaults(bm_cli *cli)
 {
-	static bm_buf identity = BM_BUF_INIT;
 	if (!cli->repo)
 		cli->repo = env("BOOTMETA_REPO");
 	if (cli->repo && !*cli->repo)
@@ -54,12 +53,19 @@ void cli_env_defaults(bm_cli *cli)
 		cli->actor = env("BOOTMETA_ACTOR");
 	if (!cli->identity)
 		cli->identity = env("BOOTMETA_IDENTITY");
-	if (!cli->identity && cli_env_identity_default(&identity) == 0)
-		cli->identity = identity.ptr;
-	bm_error_clear();
 	/* raise only: a requirement from git config or --require-signed stays whatever this says */
 	if (truthy(getenv("BOOTMETA_REQUIRE_SIGNED")))
 		cli->require_signed = 1;
+}
+
+const char *cli_env_identity(const bm_cli *cli, bm_buf *def)
+{
+	if (cli->identity && *cli->identity)
+		return cli->identity;
+	if (cli_env_identity_default(def) == 0)
+		return def->ptr;
+	bm_error_clear();
+	return NULL;
 }
 
 void cli_env_store_options(bm_store_open_options *o, bm_buf *cache, const bm_cli *cli)

@@ -6,7 +6,7 @@
 #include "cli.h"
 
 /* Fill what the command line left unset from the environment: --repo ($BOOTMETA_REPO),
- * --env ($BOOTMETA_ENV), --identity ($BOOTMETA_IDENTITY, else the default identity file),
+ * --env ($BOOTMETA_ENV), --identity ($BOOTMETA_IDENTITY),
  * --actor ($BOOTMETA_ACTOR); $BOOTMETA_REQUIRE_SIGNED=1 (or true/yes/on) turns the
  * requirement on. No value of it turns a requirement off. */
 void cli_env_defaults(bm_cli *cli);
@@ -14,6 +14,9 @@ void cli_env_defaults(bm_cli *cli);
  * allowed signers, the actor and the signed-commit requirement. The strings point into the
  * environment or `cli`, or into `cache` (kept by the caller until the store is opened). */
 void cli_env_store_options(bm_store_open_options *o, bm_buf *cache, const bm_cli *cli);
+/* The identity file to read: --identity / $BOOTMETA_IDENTITY (cli->identity), else the
+ * default below (written into `def`), else NULL. */
+const char *cli_env_identity(const bm_cli *cli, bm_buf *def);
 /* The default age identity file: $XDG_CONFIG_HOME/bootmeta/identity, else
  * $HOME/.config/bootmeta/identity. 0, or BM_ENOTFOUND when neither is set. */
 int cli_env_identity_default(bm_buf *out);

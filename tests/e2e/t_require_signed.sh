@@ -50,7 +50,6 @@ check "a requirement set in git config holds whatever BOOTMETA_REQUIRE_SIGNED sa
 for v in 0 yes false no off ""; do
 	expect_fail 1 "refusing channel entry" env BOOTMETA_REQUIRE_SIGNED="$v" "$BM" channel get demo/server stable
 	expect_fail 1 "#2" env BOOTMETA_REQUIRE_SIGNED="$v" "$BM" channel history demo/server stable
-	expect_fail 1 "refusing channel entry" env BOOTMETA_REQUIRE_SIGNED="$v" "$BM" trace server
 done
 expect_fail 1 "refusing channel entry" "$BM" --require-signed channel get demo/server stable
 git --git-dir=meta config --unset bootmeta.requireSigned

@@ -111,7 +111,7 @@ static void test_project(void **state)
 	assert_string_equal(l.items[2], "solo");
 	bm_strlist_dispose(&l);
 	assert_int_equal(bm_project_get(&p, fs, "nope"), BM_ENOTFOUND);
-	assert_non_null(strstr(bm_error_last(), "project list"));
+	assert_int_equal(bm_error_last_about(NULL), BM_ABOUT_PROJECT); /* the CLI's hint names `project list` */
 	bm_fs_free(fs);
 
 	assert_int_equal(bm_store_tip(&tip, s), 0);
