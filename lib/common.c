@@ -15,6 +15,8 @@
 
 static _Thread_local char err_msg[BM_ERRMSG_MAX];
 static _Thread_local int err_code;
+static _Thread_local bm_error_about err_about;
+static _Thread_local char err_about_name[512];
 
 const char *bm_error_last(void) { return err_msg; }
 int bm_error_last_code(void) { return err_code; }
@@ -23,6 +25,21 @@ void bm_error_clear(void)
 {
 	err_msg[0] = '\0';
 	err_code = 0;
+	err_about = BM_ABOUT_NONE;
+}
+
+bm_error_about bm_error_last_about(const char **name)
+{
+	if (name)
+		*name = err_about_name;
+	return err_about;
+}
+
+int bm_error_set_about(bm_error_about about, const char *name)
+{
+	err_about = about;
+	snprintf(err_about_name, sizeof(err_about_name), "%s", name ? name : "");
+	return err_code;
 }
 
 int bm_error_set(int code, const char *fmt, ...)
@@ -32,6 +49,7 @@ int bm_error_set(int code, const char *fmt, ...)
 	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
 	va_end(ap);
 	err_code = code;
+	err_about = BM_ABOUT_NONE;
 	return code;
 }
 

@@ -993,9 +993,10 @@ static int project_must_exist(bm_fs *fs, const char *project)
 	int error;
 	if ((error = bm_buf_printf(&p, "projects/%s/project.pb", project)) < 0)
 		return error;
-	if (bm_fs_exists(fs, p.ptr) != 1)
-		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\"; add it with `bootmeta project add %s`",
-				     project, project);
+	if (bm_fs_exists(fs, p.ptr) != 1) {
+		bm_error_set(BM_ENOTFOUND, "no project \"%s\"", project);
+		error = bm_error_set_about(BM_ABOUT_PROJECT, project);
+	}
 	bm_buf_dispose(&p);
 	return error;
 }

@@ -99,9 +99,8 @@ int bm_env_read(bm_env **out, bm_fs *fs, const char *name)
 		goto done;
 	error = bm__rec_read((ProtobufCMessage **)&rec, fs, p.ptr, &bootmeta__v1__env__descriptor);
 	if (error == BM_ENOTFOUND) {
-		error = bm_error_set(BM_ENOTFOUND, "no environment \"%s\"; add it with "
-				     "`bootmeta env add %s`%s", name, name,
-				     !strncmp(name, "dev/", 4) ? " or `bootmeta dev init USER`" : "");
+		bm_error_set(BM_ENOTFOUND, "no environment \"%s\"", name);
+		error = bm_error_set_about(BM_ABOUT_ENV, name);
 		goto done;
 	}
 	if (error < 0)

@@ -268,8 +268,8 @@ static int write_fn(bm_txn *txn, void *payload)
 	if ((error = bm_buf_printf(&p, "projects/%s/project.pb", w->project)) < 0)
 		goto done;
 	if (bm_fs_exists(fs, p.ptr) != 1) {
-		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\"; add it with `bootmeta project add %s`",
-				     w->project, w->project);
+		bm_error_set(BM_ENOTFOUND, "no project \"%s\"", w->project);
+		error = bm_error_set_about(BM_ABOUT_PROJECT, w->project);
 		goto done;
 	}
 	if (!bm_env_exists(fs, w->env)) {

@@ -175,16 +175,19 @@ int bm__unpack_out(void **out, const ProtobufCMessageDescriptor *d, const bm_buf
 
 int bm__actor_check(bm_txn *txn)
 {
-	return bm_actor_check(bm_txn_actor(txn));
+	if (bm_actor_check(bm_txn_actor(txn)) < 0)
+		return bm_error_set_about(BM_ABOUT_ACTOR, NULL);
+	return 0;
 }
 
 int bm__project_must_exist(bm_fs *fs, const char *project)
 {
 	bm_buf p = BM_BUF_INIT;
 	int error;
-	if ((error = bm_path_project(&p, project)) == 0 && bm_fs_exists(fs, p.ptr) != 1)
-		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\" in the meta repo; add it with `bootmeta project "
-						   "add %s`, or see `bootmeta project list`", project, project);
+	if ((error = bm_path_project(&p, project)) == 0 && bm_fs_exists(fs, p.ptr) != 1) {
+		bm_error_set(BM_ENOTFOUND, "no project \"%s\" in the meta repo", project);
+		error = bm_error_set_about(BM_ABOUT_PROJECT, project);
+	}
 	bm_buf_dispose(&p);
 	return error;
 }
@@ -195,9 +198,10 @@ int bm__release_must_exist(bm_fs *fs, const char *project, const char *release)
 	int error;
 	if ((error = bm__project_must_exist(fs, project)) < 0)
 		return error;
-	if ((error = bm_path_release(&p, project, release)) == 0 && bm_fs_exists(fs, p.ptr) != 1)
-		error = bm_error_set(BM_ENOTFOUND, "no release \"%s\" of project %s; record it with `bootmeta release "
-						   "add`, or see `bootmeta release list %s`", release, project, project);
+	if ((error = bm_path_release(&p, project, release)) == 0 && bm_fs_exists(fs, p.ptr) != 1) {
+		bm_error_set(BM_ENOTFOUND, "no release \"%s\" of project %s", release, project);
+		error = bm_error_set_about(BM_ABOUT_RELEASE, project);
+	}
 	bm_buf_dispose(&p);
 	return error;
 }
@@ -287,7 +291,8 @@ int bm_project_get(Bootmeta__V1__Project **out, bm_fs *fs, const char *name)
 	if ((error = bm_path_project(&p, name)) < 0)
 		goto done;
 	if (bm_fs_exists(fs, p.ptr) != 1) {
-		error = bm_error_set(BM_ENOTFOUND, "no project \"%s\" in the meta repo; see `bootmeta project list`", name);
+		bm_error_set(BM_ENOTFOUND, "no project \"%s\" in the meta repo", name);
+		error = bm_error_set_about(BM_ABOUT_PROJECT, name);
 		goto done;
 	}
 	error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__project__descriptor);
@@ -451,9 +456,9 @@ int bm_source_from_dir(bm_buf *url, bm_buf *commit, const char *dir, int allow_d
 			const git_status_entry *e = git_status_byindex(st, 0);
 			const char *p = e->head_to_index ? e->head_to_index->new_file.path
 				      : e->index_to_workdir ? e->index_to_workdir->new_file.path : "?";
-			error = bm_error_set(BM_EINVALID, "%s has uncommitted changes (%zu files, e.g. %s), so HEAD is "
-							  "not what was built; commit them, or pass --allow-dirty",
-					     dir, git_status_list_entrycount(st), p);
+			bm_error_set(BM_EINVALID, "%s has uncommitted changes (%zu files, e.g. %s), so HEAD is not what "
+						  "was built", dir, git_status_list_entrycount(st), p);
+			error = bm_error_set_about(BM_ABOUT_DIRTY_SOURCE, dir);
 			goto done;
 		}
 	}
@@ -629,9 +634,10 @@ int bm_release_get(Bootmeta__V1__Release **out, bm_fs *fs, const char *project, 
 		goto done;
 	if (bm_fs_exists(fs, p.ptr) != 1) {
 		error = bm__project_must_exist(fs, project);
-		if (!error)
-			error = bm_error_set(BM_ENOTFOUND, "no release \"%s\" of project %s; see `bootmeta release "
-							   "list %s`", release, project, project);
+		if (!error) {
+			bm_error_set(BM_ENOTFOUND, "no release \"%s\" of project %s", release, project);
+			error = bm_error_set_about(BM_ABOUT_RELEASE, project);
+		}
 		goto done;
 	}
 	error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__release__descriptor);

@@ -42,9 +42,10 @@ int bm__rec_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *des
 		   const char *path)
 {
 	int error = bm_record_decode(out, desc, data, len);
-	if (error < 0)
-		return bm_error_prefix(error, "%s does not decode (damaged, or not written by bootmeta; see "
-					      "`bootmeta log %s`)", path, path);
+	if (error < 0) {
+		bm_error_prefix(error, "%s does not decode (damaged, or not written by bootmeta)", path);
+		return bm_error_set_about(BM_ABOUT_RECORD, path);
+	}
 	return 0;
 }
 

@@ -143,9 +143,10 @@ static int env_must_exist(bm_fs *fs, const char *env)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "envs/%s/env.pb", env);
-	if (bm_fs_exists(fs, path) != 1)
-		return bm_error_set(BM_ENOTFOUND, "no environment \"%s\" (no %s); create it with `bootmeta env add %s`",
-				    env, path, env);
+	if (bm_fs_exists(fs, path) != 1) {
+		bm_error_set(BM_ENOTFOUND, "no environment \"%s\" (no %s)", env, path);
+		return bm_error_set_about(BM_ABOUT_ENV, env);
+	}
 	return 0;
 }
 
@@ -465,28 +466,13 @@ int bm_recipients_rm(uint64_t *out_seq, bm_store *store, const char *env, const 
 
 /* ---- identities ---- */
 
-int bm_secret_identity_default_path(bm_buf *out)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	if (xdg && xdg[0] == '/')
-		return bm_buf_printf(out, "%s/bootmeta/identity", xdg);
-	if (!home || !*home)
-		return bm_error_set(BM_ENOTFOUND, "$HOME is not set, so there is no default identity file; "
-				    "pass --identity FILE or set BOOTMETA_IDENTITY");
-	return bm_buf_printf(out, "%s/.config/bootmeta/identity", home);
-}
-
 int bm_secret_identity_load(bm_buf *out, bm_buf *used_path, const char *path)
 {
-	bm_buf def = BM_BUF_INIT;
 	int error;
 
-	if (!path || !*path)
-		path = getenv("BOOTMETA_IDENTITY");
 	if (!path || !*path) {
-		if ((error = bm_secret_identity_default_path(&def)) < 0)
-			return error;
-		path = def.ptr;
+		bm_error_set(BM_EINVALID, "no age identity file given");
+		return bm_error_set_about(BM_ABOUT_IDENTITY, NULL);
 	}
 	if (used_path) {
 		bm_buf_clear(used_path);
@@ -494,11 +480,11 @@ int bm_secret_identity_load(bm_buf *out, bm_buf *used_path, const char *path)
 			goto done;
 	}
 	error = bm_age_identity_file_read(out, path);
-	if (error == BM_ENOTFOUND)
-		error = bm_error_set(BM_ENOTFOUND, "no age identity at %s; make one with `bootmeta key gen --age`, "
-				     "or pass --identity FILE / set BOOTMETA_IDENTITY", path);
+	if (error == BM_ENOTFOUND) {
+		bm_error_set(BM_ENOTFOUND, "no age identity at %s", path);
+		error = bm_error_set_about(BM_ABOUT_IDENTITY, path);
+	}
 done:
-	bm_buf_dispose(&def);
 	return error;
 }
 
@@ -576,11 +562,8 @@ int bm_secret_identity_create(bm_buf *recipient, bm_buf *used_path, const char *
 	struct tm tm;
 	int error, fd = -1;
 
-	if (!path || !*path) {
-		if ((error = bm_secret_identity_default_path(&def)) < 0)
-			return error;
-		path = def.ptr;
-	}
+	if (!path || !*path)
+		return bm_error_set(BM_EINVALID, "no path given for the new age identity");
 	if (used_path && ((error = bm_buf_puts(used_path, path)) < 0))
 		goto done;
 	if ((error = mkdirs_0700(path)) < 0)
@@ -1192,8 +1175,8 @@ static int set_fn(bm_txn *txn, void *payload)
 		char path[1024];
 		snprintf(path, sizeof(path), "projects/%s/project.pb", p->project);
 		if (bm_fs_exists(fs, path) != 1) {
-			error = bm_error_set(BM_ENOTFOUND, "no project \"%s\"; add it with `bootmeta project add %s`",
-					     p->project, p->project);
+			bm_error_set(BM_ENOTFOUND, "no project \"%s\"", p->project);
+			error = bm_error_set_about(BM_ABOUT_PROJECT, p->project);
 			goto done;
 		}
 	}

@@ -40,6 +40,9 @@ struct bm_store {
 	int remote_is_local;
 	bm_sshsig_key *signing_key; /* loaded on the first write when configured */
 	int signing_checked;
+	/* from bm_store_open_options: the caller's policy, never the environment's */
+	char *signing_key_path, *allowed_signers, *actor;
+	int require_signed;
 };
 
 /* ---- errors from libgit2 ---- */
@@ -79,6 +82,9 @@ void bm_store_free(bm_store *store)
 		return;
 	git_repository_free(store->repo);
 	bm_sshsig_key_free(store->signing_key);
+	free(store->signing_key_path);
+	free(store->allowed_signers);
+	free(store->actor);
 	free(store->path);
 	free(store->remote_url);
 	free(store);
@@ -448,18 +454,29 @@ static int store_new(bm_store **out, git_repository *repo)
 	return 0;
 }
 
-static int cache_path_for(bm_buf *out, const char *url)
+static int cache_path_for(bm_buf *out, const char *url, const char *cache_dir)
 {
 	unsigned char h[32];
 	char hex[65];
-	const char *base = getenv("XDG_CACHE_HOME");
 	crypto_hash_sha256(h, (const unsigned char *)url, strlen(url));
 	bm_hex_encode(hex, h, 8);
-	if (base && *base)
-		return bm_buf_printf(out, "%s/bootmeta/repos/%s.git", base, hex);
-	if (!getenv("HOME"))
-		return bm_error_set(BM_EINVALID, "no HOME to keep a clone of %s in; pass a local path", url);
-	return bm_buf_printf(out, "%s/.cache/bootmeta/repos/%s.git", getenv("HOME"), hex);
+	if (!cache_dir || !*cache_dir)
+		return bm_error_set(BM_EINVALID, "no cache folder to keep a clone of %s in; pass a local path",
+				    url);
+	return bm_buf_printf(out, "%s/%s.git", cache_dir, hex);
+}
+
+/* Take the caller's policy from `opts` (copied: the caller's strings need not outlive it). */
+static int store_apply_options(bm_store *s, const bm_store_open_options *opts)
+{
+	if (!opts)
+		return 0;
+	if ((opts->signing_key && !(s->signing_key_path = strdup(opts->signing_key))) ||
+	    (opts->allowed_signers && !(s->allowed_signers = strdup(opts->allowed_signers))) ||
+	    (opts->actor && !(s->actor = strdup(opts->actor))))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	s->require_signed = opts->require_signed != 0;
+	return 0;
 }
 
 static int mkdirs(const char *path)
@@ -488,24 +505,27 @@ static int looks_like_url(const char *s)
 
 int bm_store_open(bm_store **out, const char *path)
 {
+	return bm_store_open_ext(out, path, NULL);
+}
+
+int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_options *opts)
+{
 	git_repository *repo = NULL;
 	bm_store *s = NULL;
 	int rc, error;
-	const char *start = path;
 
 	*out = NULL;
-	if (!path) {
-		path = getenv("BOOTMETA_REPO");
-		if (path && !*path)
-			path = NULL;
-	}
+	if (opts && opts->version != BM_STORE_OPEN_OPTIONS_VERSION)
+		return bm_error_set(BM_EINVALID, "bm_store_open_options version %u not supported", opts->version);
+	if (path && !*path)
+		path = NULL;
 	if (path && (looks_like_url(path) || (!is_local_url(path)))) {
 		/* a remote meta repo: keep a local clone in the cache and read that */
 		bm_buf cache = BM_BUF_INIT;
-		if ((error = cache_path_for(&cache, path)) < 0)
+		if ((error = cache_path_for(&cache, path, opts ? opts->cache_dir : NULL)) < 0)
 			return error;
 		if (access(cache.ptr, F_OK) == 0) {
-			error = bm_store_open(out, cache.ptr);
+			error = bm_store_open_ext(out, cache.ptr, opts);
 			if (!error)
 				error = bm_store_pull(NULL, *out);
 		} else {
@@ -513,8 +533,8 @@ int bm_store_open(bm_store **out, const char *path)
 			*slash = '\0';
 			error = mkdirs(cache.ptr);
 			*slash = '/';
-			if (!error)
-				error = bm_store_clone(out, path, cache.ptr);
+			if (!error && (error = bm_store_clone(out, path, cache.ptr)) == 0)
+				error = store_apply_options(*out, opts);
 		}
 		bm_buf_dispose(&cache);
 		if (error < 0) {
@@ -526,9 +546,10 @@ int bm_store_open(bm_store **out, const char *path)
 	if (path && !strncmp(path, "file://", 7))
 		path += 7;
 	if (path) {
-		if (access(path, F_OK) < 0)
-			return bm_error_set(BM_ENOTFOUND, "%s: no such meta repo; create one with `bootmeta init %s`",
-					    path, path);
+		if (access(path, F_OK) < 0) {
+			bm_error_set(BM_ENOTFOUND, "%s: no such meta repo", path);
+			return bm_error_set_about(BM_ABOUT_REPO, path);
+		}
 		rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	} else {
 		rc = git_repository_open_ext(&repo, ".", 0, NULL);
@@ -537,15 +558,15 @@ int bm_store_open(bm_store **out, const char *path)
 		const char *where = path ? path : "the current folder";
 		if ((error = check_reftable(path ? path : ".")) < 0)
 			return error;
-		if (rc == GIT_ENOTFOUND)
-			return bm_error_set(BM_ENOTFOUND, "%s is not in a meta repo; pass --repo PATH, set "
-							  "BOOTMETA_REPO, or create one with `bootmeta init PATH`", where);
+		if (rc == GIT_ENOTFOUND) {
+			bm_error_set(BM_ENOTFOUND, "%s is not in a meta repo", where);
+			return bm_error_set_about(BM_ABOUT_REPO, path);
+		}
 		return git_fail(BM_EFORMAT, where);
 	}
-	(void)start;
 	if ((error = store_new(&s, repo)) < 0)
 		return error;
-	if ((error = load_remote(s)) < 0 || (error = check_format(s)) < 0) {
+	if ((error = load_remote(s)) < 0 || (error = check_format(s)) < 0 || (error = store_apply_options(s, opts)) < 0) {
 		bm_store_free(s);
 		return error;
 	}
@@ -1402,18 +1423,16 @@ static int config_string(bm_buf *out, git_repository *repo, const char *name)
 static int load_signing_key(bm_store *s)
 {
 	bm_buf path = BM_BUF_INIT;
-	const char *env = getenv("BOOTMETA_SIGNING_KEY");
 	int error = 0, found;
 	if (s->signing_checked)
 		return 0;
-	if (env && *env)
-		found = bm_buf_puts(&path, env) == 0;
+	if (s->signing_key_path && *s->signing_key_path)
+		found = bm_buf_puts(&path, s->signing_key_path) == 0;
 	else if ((found = config_string(&path, s->repo, "bootmeta.signingkey")) < 0)
 		return found;
 	if (found && path.size) {
 		if ((error = bm_sshsig_key_load(&s->signing_key, path.ptr)) < 0)
-			error = bm_error_prefix(error, "loading the commit signing key %s (BOOTMETA_SIGNING_KEY or "
-							"git config bootmeta.signingKey)", path.ptr);
+			error = bm_error_prefix(error, "loading the commit signing key %s", path.ptr);
 	}
 	bm_buf_dispose(&path);
 	if (!error)
@@ -1423,11 +1442,12 @@ static int load_signing_key(bm_store *s)
 
 int bm_store_require_signed(bm_store *store)
 {
-	const char *env = getenv("BOOTMETA_REQUIRE_SIGNED");
 	git_config *cfg = NULL;
 	int v = 0;
-	if (env && *env)
-		return !strcmp(env, "1") || !strcmp(env, "true");
+	/* a requirement set anywhere holds: the opener's and git config's are OR'd, and
+	 * nothing here can turn the other off */
+	if (store->require_signed)
+		return 1;
 	if (git_repository_config_snapshot(&cfg, store->repo) == 0 &&
 	    git_config_get_bool(&v, cfg, "bootmeta.requiresigned") < 0)
 		v = 0;
@@ -1445,22 +1465,21 @@ int bm_store_verify_path(bm_buf *principal, bm_oid *commit, bm_store *store, con
 	git_odb_object *obj = NULL;
 	git_oid oid, found;
 	int error = 0, have = 0;
-	const char *env = getenv("BOOTMETA_ALLOWED_SIGNERS");
+	const char *given = store->allowed_signers;
 
 	if ((error = bm_path_check(path)) < 0)
 		return error;
 	if (allowed_signers)
 		error = bm_buf_puts(&signers_path, allowed_signers);
-	else if (env && *env)
-		error = bm_buf_puts(&signers_path, env);
+	else if (given && *given)
+		error = bm_buf_puts(&signers_path, given);
 	else if ((error = config_string(&signers_path, store->repo, "bootmeta.allowedsignersfile")) == 0)
 		error = config_string(&signers_path, store->repo, "gpg.ssh.allowedsignersfile");
 	if (error < 0)
 		goto done;
 	if (!signers_path.size) {
-		error = bm_error_set(BM_ENOTFOUND, "signed meta commits are required but no allowed signers are "
-						   "configured; set BOOTMETA_ALLOWED_SIGNERS or git config "
-						   "bootmeta.allowedSignersFile to a file in git's allowed-signers format");
+		bm_error_set(BM_ENOTFOUND, "signed meta commits are required but no allowed signers are configured");
+		error = bm_error_set_about(BM_ABOUT_ALLOWED_SIGNERS, NULL);
 		goto done;
 	}
 	if ((error = bm_file_read(&signers, signers_path.ptr, 1 << 20)) < 0)
@@ -1549,7 +1568,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 	memset(&t, 0, sizeof(t));
 	t.store = store;
 	t.fsv.ops = &txn_fs_ops;
-	if ((error = bm_actor_default(&actor, opts->actor)) < 0)
+	if ((error = bm_actor_default(&actor, opts->actor && *opts->actor ? opts->actor : store->actor)) < 0)
 		return error;
 	if ((error = bm_actor_check(actor.ptr)) < 0 ||
 	    (opts->message && (error = bm_text_check(opts->message, strlen(opts->message), BM_TEXT_LINES, 0,
@@ -1682,7 +1701,7 @@ static int write_initial(bm_store *s)
 		error = git_fail(BM_EIO, "writing the first tree");
 		goto done;
 	}
-	if ((error = bm_actor_default(&actor, NULL)) < 0 || (error = make_signature(&sig, actor.ptr, now_ms())) < 0)
+	if ((error = bm_actor_default(&actor, s->actor)) < 0 || (error = make_signature(&sig, actor.ptr, now_ms())) < 0)
 		goto done;
 	if (git_commit_create(&commit, s->repo, NULL, sig, sig, NULL, "bootmeta: init meta repo\n", t, 0, NULL) < 0) {
 		error = git_fail(BM_EIO, "writing the first commit");
@@ -1723,6 +1742,11 @@ static int keep_reflog(git_repository *repo)
 
 int bm_store_init(bm_store **out, const char *path)
 {
+	return bm_store_init_ext(out, path, NULL);
+}
+
+int bm_store_init_ext(bm_store **out, const char *path, const bm_store_open_options *opts)
+{
 	git_repository *repo = NULL;
 	git_repository_init_options io = GIT_REPOSITORY_INIT_OPTIONS_INIT;
 	bm_store *s = NULL;
@@ -1730,6 +1754,8 @@ int bm_store_init(bm_store **out, const char *path)
 	int error;
 
 	*out = NULL;
+	if (opts && opts->version != BM_STORE_OPEN_OPTIONS_VERSION)
+		return bm_error_set(BM_EINVALID, "bm_store_open_options version %u not supported", opts->version);
 	if (!path || !*path)
 		return bm_error_set(BM_EINVALID, "init needs a path for the new meta repo");
 	if (stat(path, &st) == 0) {
@@ -1753,7 +1779,7 @@ int bm_store_init(bm_store **out, const char *path)
 		return git_fail(BM_EIO, path);
 	if ((error = store_new(&s, repo)) < 0)
 		return error;
-	if ((error = keep_reflog(repo)) < 0 || (error = write_initial(s)) < 0) {
+	if ((error = keep_reflog(repo)) < 0 || (error = store_apply_options(s, opts)) < 0 || (error = write_initial(s)) < 0) {
 		bm_store_free(s);
 		return error;
 	}
@@ -1957,15 +1983,12 @@ int bm_store_log(bm_store *store, const char *path, size_t limit, bm_log_cb cb, 
 
 int bm_actor_default(bm_buf *out, const char *flag)
 {
-	const char *env = getenv("BOOTMETA_ACTOR");
 	git_config *cfg = NULL;
 	int error = 0;
 
 	bm_buf_clear(out);
 	if (flag && *flag)
 		return bm_buf_puts(out, flag);
-	if (env && *env)
-		return bm_buf_puts(out, env);
 	if (git_config_open_default(&cfg) == 0) {
 		git_buf name = { 0 }, email = { 0 };
 		int hn = git_config_get_string_buf(&name, cfg, "user.name") == 0;

@@ -173,44 +173,15 @@ done:
 	return error;
 }
 
-int bm_trusted_keys_default_file(bm_buf *out)
-{
-	const char *env = getenv("BOOTMETA_TRUSTED_KEYS"), *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	struct stat st;
-	int error = 0;
-
-	bm_buf_clear(out);
-	if (env && *env)
-		return bm_buf_puts(out, env); /* must exist: bm_trusted_keys_add_file says so */
-	if (xdg && xdg[0] == '/')
-		error = bm_buf_printf(out, "%s/bootmeta/trusted_keys", xdg);
-	else if (home && *home)
-		error = bm_buf_printf(out, "%s/.config/bootmeta/trusted_keys", home);
-	if (error < 0)
-		return error;
-	if (out->size && stat(out->ptr, &st) < 0)
-		bm_buf_clear(out);
-	return 0;
-}
-
 int bm_trusted_keys_load(bm_trusted_keys *out, bm_fs *fs, const char *const *files, size_t nfiles)
 {
-	bm_buf def = BM_BUF_INIT;
 	size_t i;
 	int error = 0;
 
 	for (i = 0; i < nfiles && !error; i++)
 		error = bm_trusted_keys_add_file(out, files[i]);
-	if (error || nfiles)
-		goto done;
-	if ((error = bm_trusted_keys_default_file(&def)) < 0)
-		goto done;
-	if (def.size)
-		error = bm_trusted_keys_add_file(out, def.ptr);
-	else
+	if (!error && !nfiles)
 		error = bm_trusted_keys_add_repo(out, fs);
-done:
-	bm_buf_dispose(&def);
 	return error;
 }
 

@@ -8,10 +8,18 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_env.h"
+#include "cli_hint.h"
 
 int cli_open(bm_store **out, bm_cli *cli)
 {
-	return bm_store_open(out, cli->repo);
+	bm_store_open_options o;
+	bm_buf cache = BM_BUF_INIT;
+	int error;
+	cli_env_store_options(&o, &cache, cli);
+	error = bm_store_open_ext(out, cli->repo, &o);
+	bm_buf_dispose(&cache);
+	return error;
 }
 
 void cli_json_str(FILE *f, const char *s)
@@ -26,7 +34,7 @@ void cli_json_str(FILE *f, const char *s)
 
 int cli_fail(bm_cli *cli, const char *what)
 {
-	const char *msg = bm_error_last();
+	const char *msg = cli_error_text();
 	if (!msg || !*msg)
 		msg = "unknown error";
 	if (cli && cli->json) {

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli_trust.h"
+#include "cli_env.h"
+#include "cli_hint.h"
 
 int cli_require_signed(bm_cli *cli, bm_store *s)
 {
@@ -20,7 +22,7 @@ int cli_check_signed_entry(bm_cli *cli, bm_store *s, bm_fs *fs, const Bootmeta__
 		goto done;
 	if ((error = bm_store_verify_path(NULL, NULL, s, path.ptr, bm_fs_commit(fs), NULL)) == 0)
 		goto done;
-	bm_buf_puts(&why, bm_error_last());
+	bm_buf_puts(&why, cli_error_text());
 	error = bm_error_set(error, "--require-signed: refusing channel entry %s %s #%llu (release %s): %s%s", e->project,
 			     e->channel, (unsigned long long)e->seq, e->release, why.ptr ? why.ptr : "",
 			     error == BM_ENOTFOUND ? "" :
@@ -39,9 +41,9 @@ int cli_binary_signers(bm_binary_sigs *out, bm_cli *cli, bm_fs *fs, const Bootme
 	bm_trusted_keys keys = BM_TRUSTED_KEYS_INIT;
 	int error, have_keys = 1;
 
-	if (bm_trusted_keys_load(&keys, fs, NULL, 0) < 0) {
+	if (cli_env_trusted_keys_load(&keys, fs, NULL, 0) < 0) {
 		if (!cli->quiet)
-			fprintf(stderr, "bootmeta: warning: signers not checked: %s\n", bm_error_last());
+			fprintf(stderr, "bootmeta: warning: signers not checked: %s\n", cli_error_text());
 		bm_error_clear();
 		have_keys = 0;
 	}

@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "cli_keys.h"
 #include "cli_trust.h"
+#include "cli_env.h"
+#include "cli_hint.h"
 
 #define MINISIG_FILE_MAX (64 * 1024)
 
@@ -314,7 +316,7 @@ static int binary_verify(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (cli_open_fs(&s, &fs, cli, NULL) < 0 ||
-	    bm_trusted_keys_load(&keys, fs, (const char *const *)files.items, files.count) < 0) {
+	    cli_env_trusted_keys_load(&keys, fs, (const char *const *)files.items, files.count) < 0) {
 		rc = cli_fail(cli, "binary verify");
 		goto done;
 	}
@@ -325,7 +327,7 @@ static int binary_verify(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (error < 0)
-		bm_buf_puts(&msg, bm_error_last());
+		bm_buf_puts(&msg, cli_error_text());
 	if (cli->json) {
 		if (verify_json(&out, &chk, error == 0, bm_fs_commit(fs)) < 0) {
 			rc = cli_fail(cli, "binary verify");

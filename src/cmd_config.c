@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "cli_cfg.h"
+#include "cli_env.h"
 
 static const char usage[] =
 	"usage: bootmeta config set PROJECT ENV KEY[:TYPE]=VALUE... [--type T] [--reason TEXT] [--dry-run]\n"
@@ -737,7 +738,10 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 	}
 	if (o.secrets) {
 		/* the identity as `secret get` finds it: -i, --identity, $BOOTMETA_IDENTITY, the default */
-		if (bm_secret_identity_load(&ident, &used, o.identity ? o.identity : cli->identity) < 0) {
+		bm_buf def = BM_BUF_INIT;
+		int loaded = bm_secret_identity_load(&ident, &used, o.identity ? o.identity : cli_env_identity(cli, &def));
+		bm_buf_dispose(&def);
+		if (loaded < 0) {
 			rc = cli_fail(cli, "config resolve --secrets");
 			goto done;
 		}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_cfg.h"
+#include "cli_hint.h"
 
 static const char env_usage[] =
 	"usage: bootmeta env add NAME [--parent ENV] [--description TEXT]\n"
@@ -78,7 +79,7 @@ static int env_list(bm_cli *cli, int argc, char **argv)
 		char t[40];
 		if (bm_env_read(&e, fs, l.items[i]) < 0) {
 			/* report and keep going */
-			fprintf(stderr, "bootmeta: env list: %s\n", bm_error_last());
+			fprintf(stderr, "bootmeta: env list: %s\n", cli_error_text());
 			continue;
 		}
 		cli_time_fmt(t, sizeof(t), e->created_ms);

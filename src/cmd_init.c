@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_env.h"
 
 static const char usage[] =
 	"usage: bootmeta init [PATH]\n\n"
@@ -23,8 +24,16 @@ int cmd_init(bm_cli *cli, int argc, char **argv)
 	if (argc > 2)
 		return cli_usage(usage, "init takes at most one PATH");
 	path = argc == 2 ? argv[1] : (cli->repo ? cli->repo : ".");
-	if (bm_store_init(&s, path) < 0)
-		return cli_fail(cli, "init");
+	{
+		bm_store_open_options o;
+		bm_buf cache = BM_BUF_INIT;
+		int error;
+		cli_env_store_options(&o, &cache, cli);
+		error = bm_store_init_ext(&s, path, &o);
+		bm_buf_dispose(&cache);
+		if (error < 0)
+			return cli_fail(cli, "init");
+	}
 	if (bm_store_tip(&tip, s) < 0) {
 		bm_store_free(s);
 		return cli_fail(cli, "init");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_env.h"
 
 static const char usage[] =
 	"usage: bootmeta key gen --age [-o FILE] [--force]\n\n"
@@ -23,7 +24,7 @@ int cli_key_gen_age(bm_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bm_buf recipient = BM_BUF_INIT, path = BM_BUF_INIT;
+	bm_buf recipient = BM_BUF_INIT, path = BM_BUF_INIT, def = BM_BUF_INIT;
 	const char *out = NULL;
 	int c, force = 0, rc = BM_EXIT_FAIL;
 
@@ -42,7 +43,8 @@ int cli_key_gen_age(bm_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(usage, "key gen --age takes no arguments (the file is -o FILE)");
-	if (bm_secret_identity_create(&recipient, &path, out, force) < 0) {
+	if ((!out && cli_env_identity_default(&def) < 0) ||
+	    bm_secret_identity_create(&recipient, &path, out ? out : def.ptr, force) < 0) {
 		rc = cli_fail(cli, "key gen --age");
 		goto done;
 	}
@@ -58,5 +60,6 @@ int cli_key_gen_age(bm_cli *cli, int argc, char **argv)
 done:
 	bm_buf_dispose(&recipient);
 	bm_buf_dispose(&path);
+	bm_buf_dispose(&def);
 	return rc;
 }

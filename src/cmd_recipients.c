@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_env.h"
 
 static const char usage[] =
 	"usage: bootmeta recipients add ENV AGE-RECIPIENT [--comment TEXT]\n"
@@ -112,7 +113,10 @@ static int recipients_change(bm_cli *cli, int remove, const char *env, const cha
 
 	o.actor = cli->actor;
 	if (me) {
-		if (bm_secret_identity_load(&ident, NULL, cli->identity) < 0 ||
+		bm_buf def = BM_BUF_INIT;
+		error = bm_secret_identity_load(&ident, NULL, cli_env_identity(cli, &def));
+		bm_buf_dispose(&def);
+		if (error < 0 ||
 		    bm_secret_identity_recipient(&mine, ident.ptr) < 0) {
 			rc = cli_fail(cli, what);
 			goto done;

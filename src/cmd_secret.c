@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "cli_cfg.h"
+#include "cli_env.h"
 
 static const char usage[] =
 	"usage: bootmeta secret set PROJECT ENV NAME [FILE|-]\n"
@@ -192,7 +193,10 @@ static int verify_signed(bm_cli *cli, bm_store *s, bm_fs *fs, const char *projec
 
 static int load_identity(bm_buf *ident, bm_buf *used, bm_cli *cli)
 {
-	return bm_secret_identity_load(ident, used, cli->identity);
+	bm_buf def = BM_BUF_INIT;
+	int error = bm_secret_identity_load(ident, used, cli_env_identity(cli, &def));
+	bm_buf_dispose(&def);
+	return error;
 }
 
 /* After "not a recipient": say which identity was used and its recipient, so the user can

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_env.h"
 
 /* Commands are declared weak so that the table can name every command of the product while
  * the command files land one by one; a missing one says so instead of failing to link. */
@@ -112,16 +113,7 @@ int main(int argc, char **argv)
 		printf("bootmeta %s (repo format %d)\n", BM_VERSION, BM_FORMAT_VERSION);
 		return BM_EXIT_OK;
 	}
-	if (!cli.repo)
-		cli.repo = getenv("BOOTMETA_REPO");
-	if (cli.repo && !*cli.repo)
-		cli.repo = NULL;
-	if (!cli.env)
-		cli.env = getenv("BOOTMETA_ENV");
-	if (!cli.identity)
-		cli.identity = getenv("BOOTMETA_IDENTITY");
-	if (getenv("BOOTMETA_REQUIRE_SIGNED") && !strcmp(getenv("BOOTMETA_REQUIRE_SIGNED"), "1"))
-		cli.require_signed = 1;
+	cli_env_defaults(&cli);
 
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name))

@@ -55,6 +55,27 @@ BM_EXTERN int bm_error_set(int code, const char *fmt, ...) BM_PRINTF(2, 3);
 /* Prefix the current error message with more context; returns `code`. */
 BM_EXTERN int bm_error_prefix(int code, const char *fmt, ...) BM_PRINTF(2, 3);
 BM_EXTERN void bm_error_clear(void);
+
+/* What the last error is about, so a caller can add advice in its own terms: messages from
+ * the library state the fact ("no project \"app\""); what to run about it is the caller's
+ * to say (the CLI names its commands and flags). bm_error_set clears it. */
+typedef enum {
+	BM_ABOUT_NONE = 0,
+	BM_ABOUT_PROJECT,         /* name: a project that does not exist */
+	BM_ABOUT_RELEASE,         /* name: the project a release does not exist in */
+	BM_ABOUT_ENV,             /* name: an env that does not exist */
+	BM_ABOUT_REPO,            /* name: the path given, "" when none was (not found upward) */
+	BM_ABOUT_ACTOR,           /* the actor is not valid UTF-8 or too long */
+	BM_ABOUT_DIRTY_SOURCE,    /* name: a source checkout with uncommitted changes */
+	BM_ABOUT_ALLOWED_SIGNERS, /* signed commits are required but no allowed signers are set */
+	BM_ABOUT_IDENTITY,        /* name: an age identity file that is missing, "" when none given */
+	BM_ABOUT_RECORD           /* name: the path of a record that does not decode */
+} bm_error_about;
+/* The subject of the last error on this thread (BM_ABOUT_NONE when it has none); `name`
+ * (may be NULL) gets its name ("" when it has none), valid until the next error. */
+BM_EXTERN bm_error_about bm_error_last_about(const char **name);
+/* Say what the error just set is about; returns the last error's code. */
+BM_EXTERN int bm_error_set_about(bm_error_about about, const char *name);
 /* Name of a code: "not found", "invalid" ... */
 BM_EXTERN const char *bm_error_name(int code);
 

@@ -73,17 +73,16 @@ BM_EXTERN int bm_recipients_rm(uint64_t *out_seq, bm_store *store, const char *e
 
 /* ---- identities ---- */
 
-/* The default identity file: $XDG_CONFIG_HOME/bootmeta/identity, else
- * $HOME/.config/bootmeta/identity. */
-BM_EXTERN int bm_secret_identity_default_path(bm_buf *out);
+/* Identity files are named by the caller: the library knows no default location (the CLI's
+ * is --identity, $BOOTMETA_IDENTITY, else ~/.config/bootmeta/identity; see bootmeta(1)). */
 
-/* Read the identity file `path` (NULL: $BOOTMETA_IDENTITY, else the default path) into
+/* Read the identity file `path` (BM_EINVALID when NULL or "") into
  * `out` (wipe it with bm_buf_dispose_secret). BM_EPERM when the file is group- or
  * world-readable; BM_ENOTFOUND (with the hint to run `bootmeta key gen --age`) when missing.
  * `used_path` (may be NULL) gets the path that was read. */
 BM_EXTERN int bm_secret_identity_load(bm_buf *out, bm_buf *used_path, const char *path);
 
-/* Make a new age X25519 identity and write it to `path` (NULL: the default path) in the
+/* Make a new age X25519 identity and write it to `path` (required) in the
  * format age-keygen writes, mode 0600, creating missing folders mode 0700. Refuses to
  * overwrite an existing file (BM_EEXISTS) unless `force`. `recipient` gets its age1...
  * recipient; `used_path` (may be NULL) the path written. */

@@ -31,11 +31,40 @@ BM_EXTERN int bm_oid_equal(const bm_oid *a, const bm_oid *b);
  * first commit holding `.bootmeta/format`. */
 BM_EXTERN int bm_store_init(bm_store **out, const char *path);
 
-/* Open a meta repo. `path` may be a repo path; NULL means $BOOTMETA_REPO, else the repo
- * found upward from the current folder as git finds one. BM_EFORMAT when the repo is not a
- * meta repo, uses reftable, or has a format newer than BM_FORMAT_VERSION; BM_ENOTFOUND when
- * none is found (the message says to run `bootmeta init`). */
+/* The caller's policy for a store. The library reads no environment variable: a program
+ * that wants $BOOTMETA_* to count (the CLI does, see bootmeta(1)) reads them itself and
+ * passes the values here. Every field may be NULL/0. */
+typedef struct {
+	unsigned int version;
+	/* where clones of remote meta repos are kept (<cache_dir>/<hash>.git); NULL: opening a
+	 * URL is BM_EINVALID */
+	const char *cache_dir;
+	/* SSH private key that signs every meta commit written; NULL: git config
+	 * bootmeta.signingKey */
+	const char *signing_key;
+	/* allowed-signers file bm_store_verify_path uses when given none; NULL: git config
+	 * bootmeta.allowedSignersFile, then gpg.ssh.allowedSignersFile */
+	const char *allowed_signers;
+	/* the actor of writes whose bm_write_options name none; NULL: git's user.name and
+	 * user.email, else user@host */
+	const char *actor;
+	/* 1: require signed meta commits (bm_store_require_signed). It can only add to git
+	 * config bootmeta.requireSigned: a requirement set in either place holds. */
+	int require_signed;
+} bm_store_open_options;
+#define BM_STORE_OPEN_OPTIONS_VERSION 1
+#define BM_STORE_OPEN_OPTIONS_INIT { BM_STORE_OPEN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0 }
+
+/* Open a meta repo. `path` may be a repo path or a URL (cloned into opts->cache_dir, then
+ * pulled on each open); NULL or "" means the repo found upward from the current folder as
+ * git finds one. BM_EFORMAT when the repo is not a meta repo, uses reftable, or has a
+ * format newer than BM_FORMAT_VERSION; BM_ENOTFOUND when none is found. */
+BM_EXTERN int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_options *opts);
+/* bm_store_open_ext with no options. */
 BM_EXTERN int bm_store_open(bm_store **out, const char *path);
+/* bm_store_init with the first commit's actor and the store's policy from `opts` (may be
+ * NULL). */
+BM_EXTERN int bm_store_init_ext(bm_store **out, const char *path, const bm_store_open_options *opts);
 
 /* Clone the meta repo at `url` (a path, file://, ssh or https) into a new bare repo at
  * `path`. Writes to a clone push to `url` with compare-and-swap (see bm_store_write). */
@@ -155,23 +184,24 @@ BM_EXTERN unsigned int bm_txn_attempt(bm_txn *txn);
  *
  * Writes are signed with an Ed25519 SSH key, in the format `git verify-commit` checks with
  * gpg.format=ssh, when bm_write_options.sign is NULL and a key is configured:
- * $BOOTMETA_SIGNING_KEY, else the repo's (or global) git config `bootmeta.signingKey`
- * (a path to an unencrypted OpenSSH private key). */
+ * bm_store_open_options.signing_key, else the repo's (or global) git config
+ * `bootmeta.signingKey` (a path to an unencrypted OpenSSH private key). */
 
 /* Verify the signature of the commit that last changed `path` (a record: the commit that
  * added it) against an allowed-signers file (git's format). `allowed_signers` NULL means
- * $BOOTMETA_ALLOWED_SIGNERS, else git config `bootmeta.allowedSignersFile`, else
+ * bm_store_open_options.allowed_signers, else git config `bootmeta.allowedSignersFile`, else
  * `gpg.ssh.allowedSignersFile`. On success `principal` (may be NULL) gets the signer and
  * `commit` (may be NULL) the commit. BM_EVERIFY when the commit is unsigned or not signed
  * by an allowed signer; BM_ENOTFOUND when there are no allowed signers configured. */
 BM_EXTERN int bm_store_verify_path(bm_buf *principal, bm_oid *commit, bm_store *store, const char *path,
 				   const bm_oid *at, const char *allowed_signers) BM_WARN_UNUSED;
 /* 1 when readers of this repo must refuse unsigned records: git config
- * `bootmeta.requireSigned` is true or $BOOTMETA_REQUIRE_SIGNED is 1. */
+ * `bootmeta.requireSigned` is true, or the store was opened with require_signed. Either
+ * one is enough; neither can turn the other off. */
 BM_EXTERN int bm_store_require_signed(bm_store *store);
 
-/* The default actor: $BOOTMETA_ACTOR, else git's user.name/user.email, else the OS user
- * at the host name. `flag` (may be NULL) wins over all of them. */
+/* The default actor: `flag` when given (not NULL or ""), else git's user.name/user.email,
+ * else the OS user at the host name. */
 BM_EXTERN int bm_actor_default(bm_buf *out, const char *flag);
 
 #ifdef __cplusplus

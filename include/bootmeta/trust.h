@@ -50,12 +50,9 @@ BM_EXTERN int bm_trusted_keys_add_text(bm_trusted_keys *k, const char *text, con
 /* Add every keys/signers/<KEY-ID>.pub of the view (none is not an error). A file whose key
  * id is not its name is BM_ECORRUPT. */
 BM_EXTERN int bm_trusted_keys_add_repo(bm_trusted_keys *k, bm_fs *fs);
-/* The pinned keys file used when none is given: $BOOTMETA_TRUSTED_KEYS (which must exist),
- * else $XDG_CONFIG_HOME/bootmeta/trusted_keys or ~/.config/bootmeta/trusted_keys when that
- * exists. `out` is left empty when there is none. */
-BM_EXTERN int bm_trusted_keys_default_file(bm_buf *out);
-/* The keys a verifier trusts: `files` when given (pinned), else the default pinned file,
- * else the view's keys/signers. */
+/* The keys a verifier trusts: `files` when given (pinned), else the view's keys/signers.
+ * The library knows no default pinned file (the CLI's: $BOOTMETA_TRUSTED_KEYS, else
+ * ~/.config/bootmeta/trusted_keys when it exists; see bootmeta(1)). */
 BM_EXTERN int bm_trusted_keys_load(bm_trusted_keys *out, bm_fs *fs, const char *const *files, size_t nfiles);
 /* The key with that id (16 hex digits), or NULL. */
 BM_EXTERN const bm_minisign_pubkey *bm_trusted_keys_find(const bm_trusted_keys *k, const char *key_id_hex);
@@ -115,7 +112,7 @@ typedef struct {
 	unsigned int version;
 	const char *project;           /* the record must be of this project (NULL: any) */
 	const char *sha256;            /* the digest the caller expects (NULL: the file's own) */
-	const bm_trusted_keys *keys;   /* NULL: bm_trusted_keys_load(fs, NULL, 0) */
+	const bm_trusted_keys *keys;   /* NULL: the view's keys/signers */
 } bm_binary_verify_options;
 #define BM_BINARY_VERIFY_OPTIONS_VERSION 1
 #define BM_BINARY_VERIFY_OPTIONS_INIT { BM_BINARY_VERIFY_OPTIONS_VERSION, NULL, NULL, NULL }

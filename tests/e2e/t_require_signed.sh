@@ -45,7 +45,22 @@ grep -q "^2 " "$T/out" && fail "history showed the refused entry"
 expect_fail 1 "demo/server stable #2" "$BM" --require-signed channel list demo/server
 git --git-dir=meta config bootmeta.requireSigned true
 expect_fail 1 "refusing channel entry" "$BM" channel get demo/server stable
+
+check "a requirement set in git config holds whatever BOOTMETA_REQUIRE_SIGNED says"
+for v in 0 yes false no off ""; do
+	expect_fail 1 "refusing channel entry" env BOOTMETA_REQUIRE_SIGNED="$v" "$BM" channel get demo/server stable
+	expect_fail 1 "#2" env BOOTMETA_REQUIRE_SIGNED="$v" "$BM" channel history demo/server stable
+done
+expect_fail 1 "refusing channel entry" "$BM" --require-signed channel get demo/server stable
 git --git-dir=meta config --unset bootmeta.requireSigned
+
+check "BOOTMETA_REQUIRE_SIGNED=1, true, yes or on turns the requirement on; other values change nothing"
+for v in 1 true yes on; do
+	expect_fail 1 "refusing channel entry" env BOOTMETA_REQUIRE_SIGNED="$v" "$BM" channel get demo/server stable
+done
+for v in 0 no ""; do
+	env BOOTMETA_REQUIRE_SIGNED="$v" "$BM" channel get demo/server stable >/dev/null || fail "BOOTMETA_REQUIRE_SIGNED=$v required signing"
+done
 "$BM" channel get demo/server stable --require-signed --at "$signed_tip" >/dev/null || fail "--at a signed state"
 
 check "signed by a key that is not an allowed signer: refused; so says git"

@@ -31,6 +31,35 @@ static void test_error(void **state)
 	assert_int_equal(bm_error_last_code(), BM_EINVALID);
 }
 
+/* An error can say what it is about (for callers' hints); a new error forgets it, a prefix
+ * keeps it; the library says it where a subject is missing. */
+static void test_error_about(void **state)
+{
+	const char *name = NULL;
+	bm_fs *fs = NULL;
+	Bootmeta__V1__Project *p = NULL;
+	(void)state;
+	bm_error_set(BM_ENOTFOUND, "no project \"x\"");
+	assert_int_equal(bm_error_set_about(BM_ABOUT_PROJECT, "x"), BM_ENOTFOUND);
+	assert_int_equal(bm_error_last_about(&name), BM_ABOUT_PROJECT);
+	assert_string_equal(name, "x");
+	bm_error_prefix(BM_ENOTFOUND, "ctx");
+	assert_int_equal(bm_error_last_about(NULL), BM_ABOUT_PROJECT);
+	bm_error_set(BM_EINVALID, "other");
+	assert_int_equal(bm_error_last_about(&name), BM_ABOUT_NONE);
+	bm_error_set_about(BM_ABOUT_PROJECT, "x");
+	bm_error_clear();
+	assert_int_equal(bm_error_last_about(NULL), BM_ABOUT_NONE);
+
+	/* the message states the fact only; the subject carries what a hint needs */
+	assert_int_equal(bm_fs_mem(&fs), 0);
+	assert_int_equal(bm_project_get(&p, fs, "app/server"), BM_ENOTFOUND);
+	assert_null(strstr(bm_error_last(), "bootmeta "));
+	assert_int_equal(bm_error_last_about(&name), BM_ABOUT_PROJECT);
+	assert_string_equal(name, "app/server");
+	bm_fs_free(fs);
+}
+
 static void test_hex(void **state)
 {
 	unsigned char raw[4] = { 0xde, 0xad, 0xbe, 0xef }, back[4];
@@ -86,6 +115,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_error),
+		cmocka_unit_test(test_error_about),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_names),
 	};

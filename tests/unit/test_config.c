@@ -24,7 +24,6 @@ static int setup(void **state)
 	(void)state;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bm-test-config-XXXXXX");
 	assert_non_null(mkdtemp(tmpdir));
-	setenv("BOOTMETA_ACTOR", "Test <test@example.com>", 1);
 	return bm_global_init();
 }
 
@@ -348,8 +347,10 @@ static bm_store *new_store(const char *name)
 	char p[512];
 	bm_store *s = NULL;
 	bm_env_add_options o = BM_ENV_ADD_OPTIONS_INIT;
+	bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
+	so.actor = "Test <test@example.com>"; /* the library reads no $BOOTMETA_ACTOR */
 	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
-	assert_int_equal(bm_store_init(&s, p), 0);
+	assert_int_equal(bm_store_init_ext(&s, p, &so), 0);
 	assert_int_equal(bm_store_write(NULL, s, add_project, (void *)"app/srv", NULL), 0);
 	assert_int_equal(bm_env_add(NULL, s, "prod", &o, NULL), 0);
 	assert_int_equal(bm_dev_init(NULL, s, "alice", NULL, NULL), 0);
@@ -567,17 +568,22 @@ static void test_resolve_secrets(void **state)
 	bm_config_free(c);
 
 	/* require_signed without allowed signers: nothing decrypted, every secret skipped */
-	setenv("BOOTMETA_ALLOWED_SIGNERS", "/nonexistent/allowed_signers", 1);
-	ro.identities = alice.ptr;
-	ro.require_signed = 1;
-	assert_int_equal(bm_config_resolve(&c, s, "app/srv", "dev", &ro), 0);
+	{
+		bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
+		bm_store *s2 = NULL;
+		so.allowed_signers = "/nonexistent/allowed_signers";
+		assert_int_equal(bm_store_open_ext(&s2, bm_store_path(s), &so), 0);
+		ro.identities = alice.ptr;
+		ro.require_signed = 1;
+		assert_int_equal(bm_config_resolve(&c, s2, "app/srv", "dev", &ro), 0);
+		bm_store_free(s2);
+	}
 	assert_int_equal(c->nskipped, 2);
 	assert_int_equal(c->skipped[0].error, BM_EVERIFY);
 	assert_non_null(strstr(c->skipped[0].message, "require-signed"));
 	assert_null(bm_config_get(c, "API_TOKEN"));
 	assert_string_equal(bm_config_get(c, "DB_URL")->text, "postgres://db.dev/app");
 	bm_config_free(c);
-	unsetenv("BOOTMETA_ALLOWED_SIGNERS");
 
 	bm_buf_dispose_secret(&alice);
 	bm_buf_dispose_secret(&carol);

@@ -135,7 +135,7 @@ static void test_open_errors(void **state)
 
 	repo_path(p, sizeof(p), "missing");
 	assert_int_equal(bm_store_open(&s, p), BM_ENOTFOUND);
-	assert_non_null(strstr(bm_error_last(), "bootmeta init"));
+	assert_int_equal(bm_error_last_about(NULL), BM_ABOUT_REPO); /* the CLI's hint names `bootmeta init` */
 
 	/* a plain git repo is not a meta repo */
 	repo_path(p, sizeof(p), "plain");
@@ -236,6 +236,83 @@ static void test_log_and_mem_fs(void **state)
 	bm_fs_free(m);
 }
 
+/* git config in `repo` (a fresh store handle reads it). */
+static void git_config_set(const char *repo, const char *key, const char *value)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "git --git-dir='%s' config %s %s", repo, key, value);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int require_signed_of(const char *repo, int opened_with)
+{
+	bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
+	bm_store *s = NULL;
+	int v;
+	so.require_signed = opened_with;
+	assert_int_equal(bm_store_open_ext(&s, repo, &so), 0);
+	v = bm_store_require_signed(s);
+	bm_store_free(s);
+	return v;
+}
+
+/* The library takes its policy from its caller, never from the environment: $BOOTMETA_*
+ * changes nothing, and a signed-commit requirement set anywhere holds (OR). */
+static void test_policy_not_from_env(void **state)
+{
+	static const char *const lowering[] = { "0", "yes", "false", "", "no" };
+	char p[512], cwd[4096];
+	bm_store *s = NULL;
+	bm_buf a = BM_BUF_INIT;
+	add_ctx ctx = { "projects/p/q/project.pb", "x", NULL, 0 };
+	size_t i;
+	(void)state;
+
+	repo_path(p, sizeof(p), "policy");
+	assert_int_equal(bm_store_init(&s, p), 0);
+	bm_store_free(s);
+
+	/* the environment neither raises nor lowers the requirement */
+	setenv("BOOTMETA_REQUIRE_SIGNED", "1", 1);
+	assert_int_equal(require_signed_of(p, 0), 0);
+	git_config_set(p, "bootmeta.requireSigned", "true");
+	for (i = 0; i < sizeof(lowering) / sizeof(lowering[0]); i++) {
+		setenv("BOOTMETA_REQUIRE_SIGNED", lowering[i], 1);
+		assert_int_equal(require_signed_of(p, 0), 1);
+	}
+	unsetenv("BOOTMETA_REQUIRE_SIGNED");
+	/* git config false does not lower the opener's requirement, nor the reverse */
+	assert_int_equal(require_signed_of(p, 1), 1);
+	git_config_set(p, "bootmeta.requireSigned", "false");
+	assert_int_equal(require_signed_of(p, 1), 1);
+	assert_int_equal(require_signed_of(p, 0), 0);
+
+	/* $BOOTMETA_ACTOR is not the default actor; a given one wins */
+	setenv("BOOTMETA_ACTOR", "Env <env@example.com>", 1);
+	assert_int_equal(bm_actor_default(&a, NULL), 0);
+	assert_string_not_equal(a.ptr, "Env <env@example.com>");
+	assert_int_equal(bm_actor_default(&a, "Flag <flag@example.com>"), 0);
+	assert_string_equal(a.ptr, "Flag <flag@example.com>");
+
+	/* $BOOTMETA_SIGNING_KEY is not loaded (a missing key would fail the write) */
+	setenv("BOOTMETA_SIGNING_KEY", "/nonexistent/signing_key", 1);
+	assert_int_equal(bm_store_open(&s, p), 0);
+	assert_int_equal(bm_store_write(NULL, s, add_one, &ctx, NULL), 0);
+	bm_store_free(s);
+	unsetenv("BOOTMETA_SIGNING_KEY");
+
+	/* $BOOTMETA_REPO does not pick the repo: NULL means discovery from the current folder */
+	setenv("BOOTMETA_REPO", p, 1);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(bm_store_open(&s, NULL), BM_ENOTFOUND);
+	assert_int_equal(chdir(cwd), 0);
+	unsetenv("BOOTMETA_REPO");
+	unsetenv("BOOTMETA_ACTOR");
+	setenv("BOOTMETA_ACTOR", "Test <test@example.com>", 1); /* as setup left it */
+	bm_buf_dispose(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_clone_push),
 		cmocka_unit_test(test_log_and_mem_fs),
+		cmocka_unit_test(test_policy_not_from_env),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -129,20 +129,25 @@ static void test_keys_file(void **state)
 	assert_int_equal(bm_trusted_keys_add_file(&k, "/nonexistent/keys"), BM_ENOTFOUND);
 	bm_trusted_keys_dispose(&k);
 
-	/* the default file: $BOOTMETA_TRUSTED_KEYS, else the config folder's when it exists */
-	assert_int_equal(bm_trusted_keys_default_file(&def), 0);
-	assert_int_equal(def.size, 0);
-	snprintf(dir, sizeof(dir), "%s/bootmeta", tmpdir);
-	mkdir(dir, 0700);
-	snprintf(path, sizeof(path), "%s/bootmeta/trusted_keys", tmpdir);
-	write_file(path, a.pub.ptr, 0600);
-	assert_int_equal(bm_trusted_keys_default_file(&def), 0);
-	assert_string_equal(def.ptr, path);
-	setenv("BOOTMETA_TRUSTED_KEYS", "/elsewhere/keys", 1);
-	assert_int_equal(bm_trusted_keys_default_file(&def), 0);
-	assert_string_equal(def.ptr, "/elsewhere/keys");
-	unsetenv("BOOTMETA_TRUSTED_KEYS");
-	remove(path);
+	/* no default pinned file in the library: neither $BOOTMETA_TRUSTED_KEYS nor a file in
+	 * the config folder steers it; with no files it takes the view's keys/signers (the CLI
+	 * picks the pinned file, cli_env.c) */
+	{
+		bm_fs *fs = NULL;
+		snprintf(dir, sizeof(dir), "%s/bootmeta", tmpdir);
+		mkdir(dir, 0700);
+		snprintf(path, sizeof(path), "%s/bootmeta/trusted_keys", tmpdir);
+		write_file(path, a.pub.ptr, 0600);
+		setenv("BOOTMETA_TRUSTED_KEYS", path, 1);
+		assert_int_equal(bm_fs_mem(&fs), 0);
+		assert_int_equal(bm_trusted_keys_load(&k, fs, NULL, 0), 0);
+		assert_int_equal(k.pinned, 0);
+		assert_int_equal(k.count, 0);
+		bm_trusted_keys_dispose(&k);
+		bm_fs_free(fs);
+		unsetenv("BOOTMETA_TRUSTED_KEYS");
+		remove(path);
+	}
 
 	bm_buf_dispose(&def);
 	key_free(&a);
