@@ -1237,19 +1237,28 @@ static int push_update_cb(const char *refname, const char *status, void *data)
 	return 0;
 }
 
-/* Push through git's protocol (ssh, https, git://): receive-pack refuses the update when
- * the remote ref is no longer the old value we sent, which is our compare-and-swap. */
-static int push_network(bm_store *s)
+/* Push `commit` to the remote's main through git's protocol (ssh, https, git://):
+ * receive-pack refuses the update when the remote ref is no longer the old value we sent,
+ * which is our compare-and-swap. libgit2 pushes refs, not commits, and local main moves
+ * only once the remote acknowledged, so the commit goes out through PUSH_REF. */
+#define PUSH_REF "refs/bootmeta/push"
+static int push_network(bm_store *s, const git_oid *commit)
 {
 	git_remote *r = NULL;
+	git_reference *tmp = NULL;
 	git_push_options po = GIT_PUSH_OPTIONS_INIT;
 	push_status ps = { 0 };
-	char *spec = "refs/heads/main:refs/heads/main";
+	char *spec = PUSH_REF ":" MAIN_REF;
 	git_strarray specs = { &spec, 1 };
 	int rc, error = 0;
 
-	if (git_remote_lookup(&r, s->repo, "origin") < 0)
-		return git_fail(BM_EREMOTE, "origin");
+	if (git_reference_create(&tmp, s->repo, PUSH_REF, commit, 1, "bootmeta: push") < 0)
+		return git_fail(BM_EIO, PUSH_REF);
+	git_reference_free(tmp);
+	if (git_remote_lookup(&r, s->repo, "origin") < 0) {
+		error = git_fail(BM_EREMOTE, "origin");
+		goto done;
+	}
 	tls_prepare(git_remote_url(r));
 	po.callbacks.push_update_reference = push_update_cb;
 	po.callbacks.payload = &ps;
@@ -1258,7 +1267,10 @@ static int push_network(bm_store *s)
 		error = BM_ECONFLICT;
 	else if (rc < 0)
 		error = git_fail(BM_EREMOTE, s->remote_url);
+done:
 	git_remote_free(r);
+	if (git_reference_remove(s->repo, PUSH_REF) < 0)
+		git_error_clear();
 	return error;
 }
 
@@ -1492,7 +1504,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 			if (store->remote_is_local)
 				error = push_local(store, &commit, t.has_base ? &base_g : NULL);
 			else
-				error = push_network(store);
+				error = push_network(store, &commit);
 			if (error == BM_ECONFLICT)
 				goto retry;
 			if (error < 0)
@@ -1703,7 +1715,7 @@ int bm_store_push(bm_store *store)
 	git_error_clear();
 	if (has_origin && git_oid_equal(&local, &origin))
 		return 0;
-	error = store->remote_is_local ? push_local(store, &local, has_origin ? &origin : NULL) : push_network(store);
+	error = store->remote_is_local ? push_local(store, &local, has_origin ? &origin : NULL) : push_network(store, &local);
 	if (error == BM_ECONFLICT)
 		return bm_error_set(BM_ECONFLICT, "the remote moved; run `bootmeta pull` and write again");
 	if (error == 0) {
