@@ -7,6 +7,7 @@
  * remote through git's push protocol, which refuses a ref that moved. */
 #define _GNU_SOURCE
 #include "fs.h"
+#include "global.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1069,23 +1070,6 @@ done:
 
 /* ---- remote: fetch, object copy, push ---- */
 
-/* Set when an https remote is about to be used; read by the CLI's lazy CA loader
- * (src/tls_lazy.c). Exported for that purpose only. */
-BM_EXTERN int bm__tls_certs_wanted;
-int bm__tls_certs_wanted;
-
-static void tls_prepare(const char *url)
-{
-	const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
-	if (bm__tls_certs_wanted || !url || strncmp(url, "https://", 8))
-		return;
-	bm__tls_certs_wanted = 1;
-	if (!file && !dir)
-		file = "/etc/ssl/certs/ca-certificates.crt";
-	if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, dir) < 0)
-		git_error_clear(); /* libgit2 without TLS support, or no bundle: the https operation says so */
-}
-
 static int fetch_origin(bm_store *s)
 {
 	git_remote *r = NULL;
@@ -1096,7 +1080,7 @@ static int fetch_origin(bm_store *s)
 
 	if (git_remote_lookup(&r, s->repo, "origin") < 0)
 		return git_fail(BM_EREMOTE, "no remote named origin");
-	tls_prepare(git_remote_url(r));
+	bm__tls_prepare(git_remote_url(r));
 	fo.update_fetchhead = 0;
 	if (git_remote_fetch(r, &specs, &fo, NULL) < 0)
 		error = git_fail(BM_EREMOTE, s->remote_url);
@@ -1259,7 +1243,7 @@ static int push_network(bm_store *s, const git_oid *commit)
 		error = git_fail(BM_EREMOTE, "origin");
 		goto done;
 	}
-	tls_prepare(git_remote_url(r));
+	bm__tls_prepare(git_remote_url(r));
 	po.callbacks.push_update_reference = push_update_cb;
 	po.callbacks.payload = &ps;
 	rc = git_remote_push(r, &specs, &po);
@@ -1663,7 +1647,7 @@ int bm_store_clone(bm_store **out, const char *url, const char *path)
 	}
 	co.bare = 1;
 	co.checkout_branch = "main";
-	tls_prepare(url);
+	bm__tls_prepare(url);
 	if (git_clone(&repo, url, path, &co) < 0)
 		return git_fail(BM_EREMOTE, url);
 	if ((error = store_new(&s, repo)) < 0)
