@@ -31,7 +31,9 @@ test: build
 	cd $(BUILD) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
-check: test release fuzz-short
+# Everything, ending with one verdict line (scripts/check.sh).
+check: deps
+	@sh scripts/check.sh "$(MAKE)" $(BUILD) $(RELEASE_BUILD) $(JOBS)
 
 $(FUZZ_BUILD)/CMakeCache.txt:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBM_FUZZ=ON -DBM_SANITIZE=ON -DBM_WERROR=ON
