@@ -15,13 +15,15 @@ passed=0 failed=0 skipped=0 fuzzn=0 stage=""
 # count N_TESTS N_FAILED N_SKIPPED of a ctest JUnit file into the totals
 count() {
 	[ -f "$1" ] || return 0
-	set -- $(sed -n 's/.*<testsuite [^>]*tests="\([0-9]*\)" failures="\([0-9]*\)" disabled="\([0-9]*\)" skipped="\([0-9]*\)".*/\1 \2 \3 \4/p' "$1" | head -1)
-	[ $# = 4 ] || return 0
+	# the <testsuite ...> element's attributes (ctest writes one per line)
+	set -- $(tr '\n\t' '  ' <"$1" | sed -n 's/^[^<]*<?xml[^>]*>[^<]*<testsuite [^>]*tests="\([0-9]*\)" *failures="\([0-9]*\)" *disabled="\([0-9]*\)" *skipped="\([0-9]*\)".*/\1 \2 \3 \4/p')
+	[ $# = 4 ] || { echo "check: cannot read the test counts of $1" >&2; failed=$((failed + 1)); return 0; }
 	passed=$((passed + $1 - $2 - $3 - $4))
 	failed=$((failed + $2))
 	skipped=$((skipped + $3 + $4))
 }
 verdict() {
+	[ -n "$stage" ] || [ "$passed" != 0 ] || stage="counting (no test ran)"
 	if [ -n "$stage" ] || [ "$failed" != 0 ] || [ "$skipped" != 0 ]; then
 		echo "check: FAIL${stage:+ at $stage}: $passed tests passed, $failed failed, $skipped skipped; $fuzzn fuzz targets run"
 		exit 1
