@@ -1,7 +1,7 @@
 /* global.c: process-wide initialisation of the libraries bootmeta stands on, and every
  * process-wide setting it makes (each is listed in bootmeta/global.h). */
 #include "bootmeta/global.h"
-#include "global.h"
+#include "net.h"
 
 #include <git2.h>
 #include <pthread.h>
@@ -129,8 +129,11 @@ int bm_global_init(void)
 void bm_global_shutdown(void)
 {
 	pthread_mutex_lock(&lock);
-	if (init_count > 0)
-		init_count--;
+	if (init_count > 0 && --init_count == 0) {
+		free(ca_file);
+		free(ca_dir);
+		ca_file = ca_dir = NULL;
+	}
 	pthread_mutex_unlock(&lock);
 	git_libgit2_shutdown();
 }

@@ -7,7 +7,7 @@
  * remote through git's push protocol, which refuses a ref that moved. */
 #define _GNU_SOURCE
 #include "fs.h"
-#include "global.h"
+#include "net.h"
 
 #include <errno.h>
 #include <fcntl.h>
