@@ -35,13 +35,19 @@ grep -qi 'test_all_types\|test_enum\|test_nested' "$work/syms" && fail "libbootm
 grep -q ' bm__' "$work/syms" && fail "libbootmeta.so exports internals: $(grep ' bm__' "$work/syms" | tr '\n' ' ')"
 [ ! -e "$work/prefix/include/bootmeta/v1/testing.pb-c.h" ] || fail "test-only header installed"
 
-# 3. compile the consumer as an outside program would
+# 3. the example of libbootmeta(3) is this program, letter for letter
+sed -n '/^\.SH EXAMPLE/,/^\.fi$/p' "$BM_SRCDIR/doc/libbootmeta.3" | sed '1,/^\.nf$/d;/^\.fi$/d' |
+	sed 's/\\-/-/g; s/\\&//g; s/\\e/\\/g' >"$work/example.c"
+diff -u "$BM_SRCDIR/tests/consumer/consumer.c" "$work/example.c" >"$work/example.diff" ||
+	{ cat "$work/example.diff"; fail "doc/libbootmeta.3's EXAMPLE is not tests/consumer/consumer.c"; }
+
+# 4. compile the consumer as an outside program would
 # shellcheck disable=SC2086
 ${CC:-cc} -std=c11 -Wall -Wextra -Werror ${BM_CONSUMER_CFLAGS:-} -o "$work/consumer" \
 	"$BM_SRCDIR/tests/consumer/consumer.c" $cflags $libs -Wl,-rpath,"$libdir" || fail "the consumer does not build"
 LD_TRACE_LOADED_OBJECTS=1 "$work/consumer" | grep -q "$libdir/libbootmeta.so" || fail "the consumer does not load the installed libbootmeta.so"
 
-# 4. a meta repo made by the CLI
+# 5. a meta repo made by the CLI
 export BOOTMETA_REPO="$work/meta" BOOTMETA_ACTOR="Consumer Test <ct@example.com>"
 unset BOOTMETA_ENV || true
 bm() { "$BOOTMETA" "$@" >/dev/null; }
@@ -60,7 +66,7 @@ bm config set demo/server prod PORT:int=80 'DB_URL=postgres://db/prod'
 bm config set demo/server prod/eu PORT:int=8080
 bm flag set demo/server prod/eu new-ui --variant on=true --variant off=false --default off --rule stable=on
 
-# 5. run it and check every fact against what the CLI wrote
+# 6. run it and check every fact against what the CLI wrote
 "$work/consumer" "$work/meta" demo/server stable prod/eu new-ui host-1 >"$work/out" 2>"$work/err" ||
 	{ cat "$work/out" "$work/err" >&2; fail "the consumer failed"; }
 tip=$(git --git-dir="$work/meta" rev-parse main)
