@@ -2,6 +2,7 @@
  * process-wide setting it makes (each is listed in bootmeta/global.h). */
 #include "bootmeta/global.h"
 #include "net.h"
+#include "optcheck.h"
 
 #include <git2.h>
 #include <pthread.h>
@@ -79,9 +80,8 @@ int bm_global_init_opts(const bm_global_options *opts)
 {
 	int error = 0;
 
-	if (opts && opts->version != BM_GLOBAL_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_global_options version %u (this library knows %d)",
-				    opts->version, BM_GLOBAL_OPTIONS_VERSION);
+	if ((error = BM_OPTS_CHECK(opts, BM_GLOBAL_OPTIONS_VERSION, "bm_global_options")) < 0)
+		return error;
 	if (opts && opts->net_setup != BM_NET_SETUP_AT_INIT && opts->net_setup != BM_NET_SETUP_ON_DEMAND)
 		return bm_error_set(BM_EINVALID, "bm_global_options: unknown net_setup %d", (int)opts->net_setup);
 	pthread_mutex_lock(&lock);
