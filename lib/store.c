@@ -7,6 +7,7 @@
  * remote through git's push protocol, which refuses a ref that moved. */
 #define _GNU_SOURCE
 #include "fs.h"
+#include "net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1206,23 +1207,6 @@ done:
 
 /* ---- remote: fetch, object copy, push ---- */
 
-/* Set when an https remote is about to be used; read by the CLI's lazy CA loader
- * (src/tls_lazy.c). Exported for that purpose only. */
-BM_EXTERN int bm__tls_certs_wanted;
-int bm__tls_certs_wanted;
-
-static void tls_prepare(const char *url)
-{
-	const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
-	if (bm__tls_certs_wanted || !url || strncmp(url, "https://", 8))
-		return;
-	bm__tls_certs_wanted = 1;
-	if (!file && !dir)
-		file = "/etc/ssl/certs/ca-certificates.crt";
-	if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, dir) < 0)
-		git_error_clear(); /* libgit2 without TLS support, or no bundle: the https operation says so */
-}
-
 static int fetch_origin(bm_store *s)
 {
 	git_remote *r = NULL;
@@ -1233,7 +1217,7 @@ static int fetch_origin(bm_store *s)
 
 	if (git_remote_lookup(&r, s->repo, "origin") < 0)
 		return git_fail(BM_EREMOTE, "no remote named origin");
-	tls_prepare(git_remote_url(r));
+	bm__tls_prepare(git_remote_url(r));
 	fo.update_fetchhead = 0;
 	if (git_remote_fetch(r, &specs, &fo, NULL) < 0)
 		error = git_fail(BM_EREMOTE, s->remote_url);
@@ -1375,20 +1359,29 @@ static int push_update_cb(const char *refname, const char *status, void *data)
 	return 0;
 }
 
-/* Push through git's protocol (ssh, https, git://): receive-pack refuses the update when
- * the remote ref is no longer the old value we sent, which is our compare-and-swap. */
-static int push_network(bm_store *s)
+/* Push `commit` to the remote's main through git's protocol (ssh, https, git://):
+ * receive-pack refuses the update when the remote ref is no longer the old value we sent,
+ * which is our compare-and-swap. libgit2 pushes refs, not commits, and local main moves
+ * only once the remote acknowledged, so the commit goes out through PUSH_REF. */
+#define PUSH_REF "refs/bootmeta/push"
+static int push_network(bm_store *s, const git_oid *commit)
 {
 	git_remote *r = NULL;
+	git_reference *tmp = NULL;
 	git_push_options po = GIT_PUSH_OPTIONS_INIT;
 	push_status ps = { 0 };
-	char *spec = "refs/heads/main:refs/heads/main";
+	char *spec = PUSH_REF ":" MAIN_REF;
 	git_strarray specs = { &spec, 1 };
 	int rc, error = 0;
 
-	if (git_remote_lookup(&r, s->repo, "origin") < 0)
-		return git_fail(BM_EREMOTE, "origin");
-	tls_prepare(git_remote_url(r));
+	if (git_reference_create(&tmp, s->repo, PUSH_REF, commit, 1, "bootmeta: push") < 0)
+		return git_fail(BM_EIO, PUSH_REF);
+	git_reference_free(tmp);
+	if (git_remote_lookup(&r, s->repo, "origin") < 0) {
+		error = git_fail(BM_EREMOTE, "origin");
+		goto done;
+	}
+	bm__tls_prepare(git_remote_url(r));
 	po.callbacks.push_update_reference = push_update_cb;
 	po.callbacks.payload = &ps;
 	rc = git_remote_push(r, &specs, &po);
@@ -1396,7 +1389,10 @@ static int push_network(bm_store *s)
 		error = BM_ECONFLICT;
 	else if (rc < 0)
 		error = git_fail(BM_EREMOTE, s->remote_url);
+done:
 	git_remote_free(r);
+	if (git_reference_remove(s->repo, PUSH_REF) < 0)
+		git_error_clear();
 	return error;
 }
 
@@ -1635,7 +1631,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 				error = push_local(store, &commit, t.has_base ? &base_g : NULL, t.actor, t.time_ms,
 						   t.message.size ? t.message.ptr : "bootmeta");
 			else
-				error = push_network(store);
+				error = push_network(store, &commit);
 			if (error == BM_ECONFLICT)
 				goto retry;
 			if (error < 0)
@@ -1814,7 +1810,7 @@ int bm_store_clone(bm_store **out, const char *url, const char *path)
 	}
 	co.bare = 1;
 	co.checkout_branch = "main";
-	tls_prepare(url);
+	bm__tls_prepare(url);
 	if (git_clone(&repo, url, path, &co) < 0)
 		return git_fail(BM_EREMOTE, url);
 	if ((error = store_new(&s, repo)) < 0)
@@ -1873,7 +1869,7 @@ int bm_store_push(bm_store *store)
 			error = push_local(store, &local, has_origin ? &origin : NULL, who.ptr, now_ms(), "bootmeta: push");
 		bm_buf_dispose(&who);
 	} else {
-		error = push_network(store);
+		error = push_network(store, &local);
 	}
 	if (error == BM_ECONFLICT)
 		return bm_error_set(BM_ECONFLICT, "the remote moved; run `bootmeta pull` and write again");

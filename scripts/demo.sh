@@ -15,6 +15,8 @@ export GIT_AUTHOR_NAME="Demo User" GIT_AUTHOR_EMAIL=demo@example.com
 export GIT_COMMITTER_NAME="Demo User" GIT_COMMITTER_EMAIL=demo@example.com
 unset BOOTMETA_REPO || true
 
+# bold headings on a terminal only (a log file gets plain text)
+if [ -t 1 ]; then BOLD=$(printf '\033[1m') OFF=$(printf '\033[0m'); else BOLD="" OFF=""; fi
 # say WHY CMD...: print the explanation and the command, then run it
 say() {
 	why=$1
@@ -26,7 +28,7 @@ say() {
 		*) line="$line $a" ;;
 		esac
 	done
-	printf '\n\033[1m# %s\033[0m\n$%s\n' "$why" "$line"
+	printf '\n%s# %s%s\n$%s\n' "$BOLD" "$why" "$OFF" "$line"
 	"$@"
 }
 bootmeta() { "$BM" "$@"; }

@@ -2,12 +2,20 @@
 # Install the Debian packages bootmeta needs to build, test and demo.
 # Asks for root (through sudo) only when something is missing.
 set -eu
+# Every tool a test or benchmark calls is listed here (no test skips a missing tool: it fails).
+# Also used and always present (Debian Essential): coreutils, grep, sed, awk (mawk), findutils,
+# diffutils, util-linux (setsid), bsdutils (script).
 PKGS="build-essential cmake pkg-config git ca-certificates
 libgit2-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libsodium-dev libcmocka-dev libjansson-dev zlib1g-dev
+libssh2-1-dev libmbedtls-dev libhttp-parser-dev libpcre2-dev libssl-dev
 clang libclang-rt-14-dev
-age minisign openssh-client golang-go nodejs npm
+age minisign openssh-client openssl golang-go nodejs npm jq python3
 groff-base"
+# libssh2-1-dev ... libssl-dev: the static archives (libgit2.a, libssh2.a, libmbed*.a,
+# libhttp_parser.a, libpcre2-8.a, libcrypto.a, libz.a) the release CLI links for a fast start.
+# groff-base: the man pages are rendered at build time.
+# openssl: the https remote test makes its certificates with it. jq, python3: e2e tests.
 
 missing=""
 for p in $PKGS; do

@@ -5,9 +5,11 @@ build=$1
 secs=$2
 src=$(cd "$(dirname "$0")/.." && pwd)
 found=0
+n=0
 for f in "$build"/fuzz_*; do
 	[ -x "$f" ] || continue
 	found=1
+	n=$((n + 1))
 	name=$(basename "$f")
 	work=$(mktemp -d)
 	seeds="$src/tests/fuzz/corpus/$name"
@@ -20,4 +22,6 @@ for f in "$build"/fuzz_*; do
 	grep -E '^(#[0-9]+ *DONE|Done)' "$work.log" | tail -1 || true
 	rm -rf "$work" "$work.log"
 done
-[ "$found" = 1 ] || echo "fuzz: no targets built"
+[ "$found" = 1 ] || { echo "fuzz: no targets built" >&2; exit 1; }
+# make check's verdict line counts the targets run
+[ -z "${FUZZ_REPORT:-}" ] || echo "$n" >"$FUZZ_REPORT"

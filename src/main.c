@@ -144,8 +144,13 @@ int main(int argc, char **argv)
 			sub_argc = k;
 			sub_argv[sub_argc] = NULL;
 
-			/* --help needs no libraries started */
-			if (!cli_wants_help(sub_argc, sub_argv) && bm_global_init() < 0) {
+			/* --help needs no libraries started. TLS and SSH are set up only when a
+			 * remote needs them; SSL_CERT_FILE / SSL_CERT_DIR name the CAs to trust. */
+			bm_global_options gopts = BM_GLOBAL_OPTIONS_INIT;
+			gopts.net_setup = BM_NET_SETUP_ON_DEMAND;
+			gopts.ca_file = getenv("SSL_CERT_FILE");
+			gopts.ca_dir = getenv("SSL_CERT_DIR");
+			if (!cli_wants_help(sub_argc, sub_argv) && bm_global_init_opts(&gopts) < 0) {
 				fprintf(stderr, "bootmeta: %s\n", bm_error_last());
 				return BM_EXIT_FAIL;
 			}

@@ -5,8 +5,8 @@
 # for the recorded bytes with a signature by a trusted key, and a pinned keys file outside
 # the repo overrides what the repo trusts. Every refused write leaves main where it was.
 . "$(dirname "$0")/lib_core.sh"
-command -v minisign >/dev/null || { echo "SKIP: minisign not installed"; exit 0; }
-command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 0; }
+command -v minisign >/dev/null 2>&1 || { echo "FAIL: needs minisign (Debian package minisign; make deps installs it)" >&2; exit 1; }
+command -v jq >/dev/null 2>&1 || { echo "FAIL: needs jq (Debian package jq; make deps installs it)" >&2; exit 1; }
 : "${BM_SRCDIR:?set BM_SRCDIR}"
 cd "$T"
 

@@ -70,19 +70,15 @@ bm flag set app/server prod ratio --variant low=0.1 --variant high=0.9 --rule st
 bm flag export app/server prod --format flagd --output "$work/flags.json" >/dev/null
 for k in new-ui banner ratio; do grep -q "\"$k\":" "$work/flags.json" || fail "export lacks $k"; done
 grep -q '"fractional":\[\["low",1\],\["high",3\]\]' "$work/flags.json" || fail "export rollout"
-if command -v node >/dev/null 2>&1; then
-	node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$work/flags.json" || fail "export is not JSON"
-fi
+node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$work/flags.json" || fail "export is not JSON"
 bm flag export app/server prod --pretty > "$work/pretty.json"
 [ "$(wc -l < "$work/pretty.json")" -gt 20 ] || fail "--pretty"
 grep -q '^    "new-ui": {$' "$work/pretty.json" && grep -q '^      "state": "ENABLED",$' "$work/pretty.json" ||
 	{ cat "$work/pretty.json"; fail "--pretty indents"; }
 bm flag export app/server prod > "$work/compact.json"
-if command -v node >/dev/null 2>&1; then
-	node -e 'const fs = require("fs"), [a, b] = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
-		if (JSON.stringify(a) !== JSON.stringify(b)) process.exit(1)' "$work/pretty.json" "$work/compact.json" ||
-		fail "--pretty is not the same JSON"
-fi
+node -e 'const fs = require("fs"), [a, b] = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+	if (JSON.stringify(a) !== JSON.stringify(b)) process.exit(1)' "$work/pretty.json" "$work/compact.json" ||
+	fail "--pretty is not the same JSON"
 # one newline at the end, not a blank line
 for f in pretty compact flags; do
 	[ "$(tail -c 2 "$work/$f.json" | od -An -c | tr -d ' ')" = '}\n' ] || fail "$f.json does not end in one newline"

@@ -10,8 +10,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 if ! command -v go >/dev/null 2>&1 || [ ! -x /usr/bin/age ]; then
-	echo "skip: needs go and /usr/bin/age (apt-get install golang-go age)"
-	exit 0
+	echo "FAIL: needs go and /usr/bin/age (Debian packages golang-go age; make deps installs them)" >&2
+	exit 1
 fi
 
 # go1.19's `go version -m` prints an empty "\t" line after each `=>` replacement (a bug

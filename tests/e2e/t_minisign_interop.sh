@@ -4,7 +4,7 @@
 # BM_SLOW_TESTS=1 also runs the full-strength (1 GiB scrypt) encrypted key round trips.
 set -eu
 : "${BOOTMETA:?set BOOTMETA to the bootmeta program}" "${BM_SRCDIR:?set BM_SRCDIR}"
-command -v minisign >/dev/null || { echo "SKIP: minisign not installed"; exit 0; }
+command -v minisign >/dev/null 2>&1 || { echo "FAIL: needs minisign (Debian package minisign; make deps installs it)" >&2; exit 1; }
 data="$BM_SRCDIR/tests/data/sign"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -89,19 +89,17 @@ bm secret list app/server prod >"$T/list"
 grep -q "DB_PASSWORD" "$T/list" && grep -q CERT "$T/list" || fail "secret list"
 grep -q "$MARK" "$T/list" && fail "secret list shows plaintext"
 bm --json secret list app/server prod | grep -q '"name":"DB_PASSWORD","seq":"1"' || fail "secret list --json"
-if command -v python3 >/dev/null; then
-	bm --json secret list app/server prod | python3 -m json.tool >/dev/null || fail "list --json is not JSON"
-	bm --json --identity "$T/alice.key" secret get app/server prod DB_PASSWORD | python3 -m json.tool >/dev/null ||
-		fail "get --json is not JSON"
-	bm --json recipients list prod | python3 -m json.tool >/dev/null || fail "recipients list --json is not JSON"
-	# lowerCamelCase keys, 64-bit integers (seq, timeMs) as strings: proto3 JSON, as every --json
-	bm --json secret list app/server prod > "$T/j-list.json"
-	bm --json --identity "$T/alice.key" secret get app/server prod DB_PASSWORD > "$T/j-get.json"
-	bm --json secret history app/server prod DB_PASSWORD > "$T/j-hist.json"
-	bm --json recipients list prod > "$T/j-rcpt.json"
-	python3 "$BM_SRCDIR/tests/e2e/json_conventions.py" "$T/j-list.json" "$T/j-get.json" "$T/j-hist.json" \
-		"$T/j-rcpt.json" || fail "secret --json conventions"
-fi
+bm --json secret list app/server prod | python3 -m json.tool >/dev/null || fail "list --json is not JSON"
+bm --json --identity "$T/alice.key" secret get app/server prod DB_PASSWORD | python3 -m json.tool >/dev/null ||
+	fail "get --json is not JSON"
+bm --json recipients list prod | python3 -m json.tool >/dev/null || fail "recipients list --json is not JSON"
+# lowerCamelCase keys, 64-bit integers (seq, timeMs) as strings: proto3 JSON, as every --json
+bm --json secret list app/server prod > "$T/j-list.json"
+bm --json --identity "$T/alice.key" secret get app/server prod DB_PASSWORD > "$T/j-get.json"
+bm --json secret history app/server prod DB_PASSWORD > "$T/j-hist.json"
+bm --json recipients list prod > "$T/j-rcpt.json"
+python3 "$BM_SRCDIR/tests/e2e/json_conventions.py" "$T/j-list.json" "$T/j-get.json" "$T/j-hist.json" \
+	"$T/j-rcpt.json" || fail "secret --json conventions"
 
 step "bob is not a recipient: a clear error, no plaintext"
 expect_fail 1 "not a recipient of prod" bm --identity "$T/bob.key" secret get app/server prod DB_PASSWORD
@@ -203,17 +201,15 @@ for i in 1 2 3 4; do
 done
 
 step "--require-signed: only secrets added in signed meta commits are decrypted"
-if command -v ssh-keygen >/dev/null; then
-	ssh-keygen -q -t ed25519 -N "" -C ci -f "$T/ci_key"
-	echo "ci@example.com $(cut -d' ' -f1,2 "$T/ci_key.pub")" >"$T/allowed_signers"
-	printf 'signed-%s' "$MARK" | BOOTMETA_SIGNING_KEY="$T/ci_key" bm -q secret set app/server prod SIGNED
-	export BOOTMETA_ALLOWED_SIGNERS="$T/allowed_signers"
-	[ "$(bm --require-signed secret get -i "$T/alice.key" app/server prod SIGNED)" = "signed-$MARK" ] ||
-		fail "signed secret with --require-signed"
-	expect_fail 1 "require-signed" bm --require-signed secret get -i "$T/alice.key" app/server prod ARGV_CHECK
-	[ -s "$T/out" ] && fail "plaintext of an unsigned secret with --require-signed"
-	unset BOOTMETA_ALLOWED_SIGNERS
-fi
+ssh-keygen -q -t ed25519 -N "" -C ci -f "$T/ci_key"
+echo "ci@example.com $(cut -d' ' -f1,2 "$T/ci_key.pub")" >"$T/allowed_signers"
+printf 'signed-%s' "$MARK" | BOOTMETA_SIGNING_KEY="$T/ci_key" bm -q secret set app/server prod SIGNED
+export BOOTMETA_ALLOWED_SIGNERS="$T/allowed_signers"
+[ "$(bm --require-signed secret get -i "$T/alice.key" app/server prod SIGNED)" = "signed-$MARK" ] ||
+	fail "signed secret with --require-signed"
+expect_fail 1 "require-signed" bm --require-signed secret get -i "$T/alice.key" app/server prod ARGV_CHECK
+[ -s "$T/out" ] && fail "plaintext of an unsigned secret with --require-signed"
+unset BOOTMETA_ALLOWED_SIGNERS
 
 step "the meta repo is clean for git"
 git --git-dir="$BOOTMETA_REPO" fsck --strict --no-progress >/dev/null 2>&1 || fail "git fsck --strict"

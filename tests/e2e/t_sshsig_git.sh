@@ -4,7 +4,7 @@
 # both; file signatures interoperate with `ssh-keygen -Y sign/verify`.
 set -eu
 : "${BOOTMETA:?set BOOTMETA to the bootmeta program}" "${BM_SRCDIR:?set BM_SRCDIR}"
-command -v ssh-keygen >/dev/null || { echo "SKIP: ssh-keygen not installed"; exit 0; }
+command -v ssh-keygen >/dev/null 2>&1 || { echo "FAIL: needs ssh-keygen (Debian package openssh-client; make deps installs it)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
