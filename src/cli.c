@@ -41,7 +41,7 @@ int cli_fail(bm_cli *cli, const char *what)
 	return BM_EXIT_FAIL;
 }
 
-int cli_error(bm_cli *cli, const char *fmt, ...)
+int cli_error(bm_cli *cli, int code, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
@@ -51,7 +51,7 @@ int cli_error(bm_cli *cli, const char *fmt, ...)
 	if (cli && cli->json) {
 		fputs("{\"error\":", stderr);
 		cli_json_str(stderr, msg);
-		fputs("}\n", stderr);
+		fprintf(stderr, ",\"code\":\"%s\"}\n", bm_error_name(code));
 	} else {
 		fprintf(stderr, "bootmeta: %s\n", cli_esc(msg));
 	}

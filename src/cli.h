@@ -60,8 +60,9 @@ int cli_open(bm_store **out, bm_cli *cli);
 /* Print "bootmeta: <what>: <bm_error_last()>" (or the JSON error object with --json) on
  * stderr and return BM_EXIT_FAIL. */
 int cli_fail(bm_cli *cli, const char *what);
-/* Print "bootmeta: <message>" and return BM_EXIT_FAIL. */
-int cli_error(bm_cli *cli, const char *fmt, ...) BM_PRINTF(2, 3);
+/* Print "bootmeta: <message>" (or with --json {"error":"<message>","code":"<name of code>"})
+ * on stderr and return BM_EXIT_FAIL. `code` is the BM_E* that fits (BM_ENOMEM, BM_EIO ...). */
+int cli_error(bm_cli *cli, int code, const char *fmt, ...) BM_PRINTF(3, 4);
 /* Print a usage error plus the usage text and return BM_EXIT_USAGE. */
 int cli_usage(const char *usage, const char *fmt, ...) BM_PRINTF(2, 3);
 /* Print a progress line on stderr unless --quiet or --json. */

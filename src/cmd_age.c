@@ -91,18 +91,18 @@ static int output_open(output *o, bm_cli *cli, const char *path, mode_t mode)
 	if (!dircopy || !basecopy || !o->final ||
 	    asprintf(&o->tmp, "%s/.%s.bootmeta-XXXXXX", dirname(dircopy), basename(basecopy)) < 0) {
 		o->tmp = NULL;
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	o->fd = mkstemp(o->tmp);
 	if (o->fd < 0) {
-		rc = cli_error(cli, "cannot create a file next to %s: %s", path, strerror(errno));
+		rc = cli_error(cli, BM_EIO, "cannot create a file next to %s: %s", path, strerror(errno));
 		free(o->tmp);
 		o->tmp = NULL;
 		goto done;
 	}
 	if (fchmod(o->fd, mode) < 0) {
-		rc = cli_error(cli, "cannot set the mode of %s: %s", o->tmp, strerror(errno));
+		rc = cli_error(cli, BM_EIO, "cannot set the mode of %s: %s", o->tmp, strerror(errno));
 		goto done;
 	}
 done:
@@ -117,12 +117,12 @@ static int output_close(output *o, bm_cli *cli, int ok)
 	int rc = 0;
 	if (o->tmp) {
 		if (ok && fsync(o->fd) < 0) {
-			rc = cli_error(cli, "cannot write %s: %s", o->final, strerror(errno));
+			rc = cli_error(cli, BM_EIO, "cannot write %s: %s", o->final, strerror(errno));
 			ok = 0;
 		}
 		close(o->fd);
 		if (ok && rename(o->tmp, o->final) < 0) {
-			rc = cli_error(cli, "cannot rename %s to %s: %s", o->tmp, o->final, strerror(errno));
+			rc = cli_error(cli, BM_EIO, "cannot rename %s to %s: %s", o->tmp, o->final, strerror(errno));
 			ok = 0;
 		}
 		if (!ok)
@@ -285,7 +285,7 @@ static int keygen_convert(bm_cli *cli, const char *path)
 		found = 1;
 	}
 	if (!found)
-		rc = cli_error(cli, "keygen -y: no identity (AGE-SECRET-KEY-1...) found");
+		rc = cli_error(cli, BM_ENOTFOUND, "keygen -y: no identity (AGE-SECRET-KEY-1...) found");
 done:
 	bm_buf_dispose_secret(&text);
 	bm_buf_dispose(&r);
@@ -334,8 +334,11 @@ static int age_keygen(bm_cli *cli, int argc, char **argv)
 	if (outpath) {
 		fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0) {
-			rc = cli_error(cli, errno == EEXIST ? "keygen: %s already exists; not overwriting a key (remove it first)"
-							    : "keygen: cannot create %s: %s", outpath, strerror(errno));
+			int exists = errno == EEXIST;
+			rc = cli_error(cli, exists ? BM_EEXISTS : BM_EIO,
+				       exists ? "keygen: %s already exists; not overwriting a key (remove it first)"
+					      : "keygen: cannot create %s: %s",
+				       outpath, strerror(errno));
 			goto done;
 		}
 		if (bm_age_fd_write(&fd, text.ptr, text.size) < 0 || fsync(fd) < 0) {
@@ -382,13 +385,13 @@ static int add_recipients_file(bm_cli *cli, bm_strlist *list, const char *path)
 		if (!*line || *line == '#')
 			continue;
 		if (bm_age_recipient_check(line) < 0) {
-			rc = cli_error(cli, "%s:%zu: %s", path, lineno, bm_error_last());
+			rc = cli_error(cli, bm_error_last_code(), "%s:%zu: %s", path, lineno, bm_error_last());
 			goto done;
 		}
 		bm_strlist_add(list, line);
 	}
 	if (list->count == before)
-		rc = cli_error(cli, "%s: no recipient in the file", path);
+		rc = cli_error(cli, BM_ENOTFOUND, "%s: no recipient in the file", path);
 done:
 	bm_buf_dispose(&text);
 	return rc;
@@ -462,7 +465,8 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if ((!outpath || !strcmp(outpath, "-")) && !armor && isatty(STDOUT_FILENO)) {
-		rc = cli_error(cli, "encrypt: refusing to write binary age output to a terminal; use -a (armor) or -o FILE");
+		rc = cli_error(cli, BM_EINVALID,
+			       "encrypt: refusing to write binary age output to a terminal; use -a (armor) or -o FILE");
 		goto done;
 	}
 	if ((rc = input_open(cli, optind < argc ? argv[optind] : NULL, &in)) != 0)
@@ -489,7 +493,7 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (!(buf = malloc(4 * BM_AGE_CHUNK_SIZE))) {
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (;;) {

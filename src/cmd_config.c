@@ -261,13 +261,13 @@ static int do_set(bm_cli *cli, int argc, char **argv, int unset)
 	as = calloc((size_t)n, sizeof(*as));
 	dup = calloc((size_t)n, sizeof(*dup));
 	if (!as || !dup) {
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
 		char *arg = o.pos[2 + i], *eq, *colon;
 		if (!(dup[i] = strdup(arg))) {
-			rc = cli_error(cli, "out of memory");
+			rc = cli_error(cli, BM_ENOMEM, "out of memory");
 			goto done;
 		}
 		as[i].type = deftype;
@@ -403,7 +403,7 @@ static int do_get(bm_cli *cli, int argc, char **argv)
 	}
 	v = (bm_config_value *)bm_config_get(c, o.pos[2]);
 	if (!v || v->tombstone) {
-		rc = cli_error(cli, "config get: %s is not set for %s in %s%s", o.pos[2], o.pos[0], o.pos[1],
+		rc = cli_error(cli, BM_ENOTFOUND, "config get: %s is not set for %s in %s%s", o.pos[2], o.pos[0], o.pos[1],
 			       o.layer ? " itself (without --layer its parents count too)" : " or its parents");
 		goto done;
 	}
@@ -776,7 +776,7 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 		dumped = json_dump_callback(r, dump_to_buf, &out, JSON_COMPACT | JSON_REAL_PRECISION(16));
 		json_decref(r);
 		if (dumped < 0 || bm_buf_putc(&out, '\n') < 0) {
-			rc = cli_error(cli, "config resolve: out of memory");
+			rc = cli_error(cli, BM_ENOMEM, "config resolve: out of memory");
 			goto done;
 		}
 		goto print;
@@ -820,7 +820,7 @@ print:
 	/* straight to fd 1, not through stdio's buffer, then wiped */
 	fflush(stdout);
 	if (cli_write_all(1, out.ptr ? out.ptr : "", out.size) < 0) {
-		rc = cli_error(cli, "config resolve: cannot write to stdout: %s", strerror(errno));
+		rc = cli_error(cli, BM_EIO, "config resolve: cannot write to stdout: %s", strerror(errno));
 		goto done;
 	}
 	rc = BM_EXIT_OK;

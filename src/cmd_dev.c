@@ -116,10 +116,10 @@ static int dev_use(bm_cli *cli, int argc, char **argv)
 	}
 	if (bm_env_exists(fs, name.ptr) != 1) {
 		if (!strchr(argv[optind], '/') && bm_name_validate(argv[optind], BM_NAME_USER) == 0)
-			rc = cli_error(cli, "dev use: neither environment dev/%s nor %s exists in the meta repo; "
+			rc = cli_error(cli, BM_ENOTFOUND, "dev use: neither environment dev/%s nor %s exists in the meta repo; "
 				       "create yours with `bootmeta dev init %s`", argv[optind], argv[optind], argv[optind]);
 		else
-			rc = cli_error(cli, "dev use: environment \"%s\" does not exist in the meta repo; create it "
+			rc = cli_error(cli, BM_ENOTFOUND, "dev use: environment \"%s\" does not exist in the meta repo; create it "
 				       "with `bootmeta env add %s`%s", name.ptr, name.ptr,
 				       !strncmp(name.ptr, "dev/", 4) ? " or `bootmeta dev init USER`" : "");
 		goto done;

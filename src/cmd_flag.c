@@ -576,7 +576,7 @@ static int do_eval(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (o.attrs.count && !(attrs = calloc(o.attrs.count, sizeof(*attrs)))) {
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < o.attrs.count; i++) {

@@ -131,7 +131,7 @@ static int key_gen(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (!force && (path_exists(pubpath.ptr) || path_exists(secpath.ptr))) {
-		rc = cli_error(cli, "%s or %s already exists; pick another -o or use --force to replace the key pair",
+		rc = cli_error(cli, BM_EEXISTS, "%s or %s already exists; pick another -o or use --force to replace the key pair",
 			       pubpath.ptr, secpath.ptr);
 		goto done;
 	}
@@ -181,7 +181,7 @@ static int read_pubkey(bm_cli *cli, bm_minisign_pubkey *pk, const char *path)
 		rc = cli_fail(cli, "reading the public key");
 	} else if (bm_minisign_pubkey_parse(pk, text.ptr) < 0) {
 		if (strstr(text.ptr, "secret key"))
-			rc = cli_error(cli, "%s is a secret key; give the public key (.pub) file", path);
+			rc = cli_error(cli, BM_EINVALID, "%s is a secret key; give the public key (.pub) file", path);
 		else
 			rc = cli_fail(cli, path);
 	}
@@ -331,7 +331,7 @@ static int write_output(bm_cli *cli, const char *path, const bm_buf *data, unsig
 {
 	if (!strcmp(path, "-")) {
 		if (fwrite(data->ptr, 1, data->size, stdout) != data->size || fflush(stdout) != 0)
-			return cli_error(cli, "writing to stdout failed");
+			return cli_error(cli, BM_EIO, "writing to stdout failed");
 		return BM_EXIT_OK;
 	}
 	if (bm_file_write_atomic(path, data->ptr, data->size, mode) < 0)
@@ -424,7 +424,7 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 	int c, prehashed_only = 0, quiet = 0, rc = BM_EXIT_FAIL, error;
 
 	if (!(keys = calloc((size_t)argc, sizeof(*keys))))
-		return cli_error(cli, "out of memory");
+		return cli_error(cli, BM_ENOMEM, "out of memory");
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "p:P:x:Hqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -468,7 +468,7 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 	if (error < 0)
 		goto fail;
 	if (prehashed_only && !res.prehashed) {
-		rc = cli_error(cli, "key verify: legacy signature (not prehashed) refused by -H");
+		rc = cli_error(cli, BM_EVERIFY, "key verify: legacy signature (not prehashed) refused by -H");
 		goto done;
 	}
 	if (cli->json) {

@@ -72,7 +72,7 @@ int cli_log_add(bm_cli *cli, int argc, char **argv)
 	keys = calloc((size_t)argc + 1, sizeof(*keys));
 	vals = calloc((size_t)argc + 1, sizeof(*vals));
 	if (!keys || !vals) {
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	optind = 0;
@@ -90,7 +90,7 @@ int cli_log_add(bm_cli *cli, int argc, char **argv)
 				goto done;
 			}
 			if (!(keys[n] = strndup(optarg, (size_t)(eq - optarg)))) {
-				rc = cli_error(cli, "out of memory");
+				rc = cli_error(cli, BM_ENOMEM, "out of memory");
 				goto done;
 			}
 			vals[n++] = eq + 1;

@@ -70,7 +70,7 @@ int cmd_pin(bm_cli *cli, int argc, char **argv)
 		go_module_of(&mod, st->sources[0].url, o.pos[0]);
 	if (!strcmp(fmt, "go")) {
 		if (!st->source_count || !mod.size) {
-			rc = cli_error(cli, "pin: release %s of %s has no source to take a Go module and commit from; "
+			rc = cli_error(cli, BM_ENOTFOUND, "pin: release %s of %s has no source to take a Go module and commit from; "
 				       "pass --module", rel.ptr, o.pos[0]);
 			goto done;
 		}

@@ -50,7 +50,7 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 	size_t nimp = 0, gbase = 0;
 
 	if (!(sources = calloc((size_t)argc + 1, sizeof(*sources))))
-		return cli_error(cli, "out of memory");
+		return cli_error(cli, BM_ENOMEM, "out of memory");
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_SRC:
@@ -119,7 +119,7 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 		size_t k;
 		nimp = imods.count;
 		if (!(imports = calloc(nimp, sizeof(*imports)))) {
-			rc = cli_error(cli, "out of memory");
+			rc = cli_error(cli, BM_ENOMEM, "out of memory");
 			goto done;
 		}
 		for (k = 0; k < nimp; k++) {

@@ -115,31 +115,31 @@ static int read_value(bm_cli *cli, secbuf *b, const char *file)
 	if (file && strcmp(file, "-")) {
 		/* a stream is fine (--file <(pass show x)); the read below is bounded */
 		if (bm_file_open_read(&fd, file, BM_FILE_STREAM) < 0)
-			return cli_error(cli, "secret set: %s (the value is read from a FILE, a pipe or stdin, "
+			return cli_error(cli, bm_error_last_code(), "secret set: %s (the value is read from a FILE, a pipe or stdin, "
 					 "never from the command line)", bm_error_last());
 	} else if (isatty(0)) {
 		if (read_tty_line(b, 0) < 0)
-			return cli_error(cli, "secret set: the value is over %d bytes", BM_SECRET_MAX_SIZE);
+			return cli_error(cli, BM_ETOOBIG, "secret set: the value is over %d bytes", BM_SECRET_MAX_SIZE);
 		return 0;
 	}
 	for (;;) {
 		ssize_t n;
 		if (secbuf_reserve(b, b->len + 4096) < 0) {
-			rc = cli_error(cli, "secret set: out of (locked) memory");
+			rc = cli_error(cli, BM_ENOMEM, "secret set: out of (locked) memory");
 			break;
 		}
 		n = read(fd, b->ptr + b->len, b->cap - b->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = cli_error(cli, "secret set: read %s: %s", file ? file : "stdin", strerror(errno));
+			rc = cli_error(cli, BM_EIO, "secret set: read %s: %s", file ? file : "stdin", strerror(errno));
 			break;
 		}
 		if (n == 0)
 			break;
 		b->len += (size_t)n;
 		if (b->len > BM_SECRET_MAX_SIZE) {
-			rc = cli_error(cli, "secret set: the value is over %d bytes; keep large files in an "
+			rc = cli_error(cli, BM_ETOOBIG, "secret set: the value is over %d bytes; keep large files in an "
 				       "artifact store and their key here", BM_SECRET_MAX_SIZE);
 			break;
 		}
@@ -352,7 +352,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 	if (a->output) {
 		fd = open(a->output, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 || fchmod(fd, 0600) < 0 || cli_write_all(fd, value.ptr, value.size) < 0 || fsync(fd) < 0) {
-			rc = cli_error(cli, "secret get: cannot write %s: %s", a->output, strerror(errno));
+			rc = cli_error(cli, BM_EIO, "secret get: cannot write %s: %s", a->output, strerror(errno));
 			goto done;
 		}
 		if (cli->json) {
@@ -369,7 +369,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 			size_t blen = sodium_base64_encoded_len(value.size, sodium_base64_VARIANT_ORIGINAL);
 			char *b64 = sodium_malloc(blen);
 			if (!b64) {
-				rc = cli_error(cli, "secret get: out of memory");
+				rc = cli_error(cli, BM_ENOMEM, "secret get: out of memory");
 				goto done;
 			}
 			sodium_bin2base64(b64, blen, (const unsigned char *)value.ptr, value.size,
@@ -381,7 +381,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 	} else {
 		fflush(stdout);
 		if (cli_write_all(1, value.ptr, value.size) < 0) {
-			rc = cli_error(cli, "secret get: cannot write to stdout: %s", strerror(errno));
+			rc = cli_error(cli, BM_EIO, "secret get: cannot write to stdout: %s", strerror(errno));
 			goto done;
 		}
 	}
