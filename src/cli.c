@@ -1,5 +1,6 @@
 /* cli.c: helpers every command shares: opening the store, errors, usage, progress,
  * time formatting. */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -11,6 +12,10 @@
 
 int cli_open(bm_store **out, bm_cli *cli)
 {
+	*out = NULL;
+	if (!(cli->flags & CLI_STORE))
+		return bm_error_set(BM_ERROR, "internal error: %s opens the meta repo but its command table entry "
+				    "lacks CLI_STORE", cli->group ? cli->group : "this command");
 	return bm_store_open(out, cli->repo);
 }
 
@@ -56,6 +61,34 @@ int cli_error(bm_cli *cli, int code, const char *fmt, ...)
 		fprintf(stderr, "bootmeta: %s\n", cli_esc(msg));
 	}
 	return BM_EXIT_FAIL;
+}
+
+int cli_run_sub(bm_cli *cli, const cli_command *subs, size_t n, const char *usage, int argc, char **argv)
+{
+	static const cli_opt none[] = { CLI_OPT_END };
+	cli_args a;
+	const char *name;
+	size_t i;
+	int rc;
+
+	cli_args_init(&a, cli, argc, argv, none, usage);
+	a.flags = CLI_ARGS_STOP;
+	if ((rc = cli_args_next(&a)) < 0)
+		return CLI_ARGS_EXIT(rc);
+	if (a.i >= argc)
+		return cli_usage(usage, "%s needs a subcommand", argv[0]);
+	name = argv[a.i];
+	if (!strcmp(name, "help")) {
+		fputs(usage, stdout);
+		return BM_EXIT_OK;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(name, subs[i].name) && (!subs[i].alias || strcmp(name, subs[i].alias)))
+			continue;
+		cli->flags |= subs[i].flags;
+		return subs[i].fn(cli, argc - a.i, argv + a.i);
+	}
+	return cli_usage(usage, "unknown %s command '%s'", argv[0], name);
 }
 
 int cli_usage(const char *usage, const char *fmt, ...)
@@ -130,6 +163,7 @@ int cli_open_fs(bm_store **store, bm_fs **fs, bm_cli *cli, const char *rev)
 void cli_write_options(bm_write_options *w, bm_cli *cli)
 {
 	bm_write_options init = BM_WRITE_OPTIONS_INIT;
+	assert(cli->flags & CLI_WRITES); /* the command table says which commands write */
 	*w = init;
 	w->actor = cli->actor;
 }
@@ -186,6 +220,18 @@ int cli_parse_count(size_t *out, const char *s)
 		return -1;
 	*out = (size_t)v;
 	return 0;
+}
+
+int cli_take_limit(size_t *out, cli_args *a)
+{
+	if (a->value && !strcmp(a->value, "0")) {
+		*out = 0;
+		return BM_EXIT_OK;
+	}
+	if (cli_parse_count(out, a->value) < 0)
+		return cli_args_fail(a, "%s takes a positive count (or 0 for all), not '%s'", a->spelled,
+				     a->value ? a->value : "");
+	return BM_EXIT_OK;
 }
 
 const char *cli_short(char buf[BM_OID_HEXSZ + 1], const bm_oid *oid)

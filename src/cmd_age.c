@@ -609,17 +609,16 @@ done:
 
 int cmd_age(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_command subs[] = {
+		{ "keygen", NULL, age_keygen, 0, NULL },
+		{ "encrypt", NULL, age_encrypt, 0, NULL },
+		{ "decrypt", NULL, age_decrypt, 0, NULL },
+	};
 	if (argc < 2)
 		return cli_usage(usage_age, "missing subcommand: keygen, encrypt or decrypt");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		fputs(usage_age, stdout);
 		return BM_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "keygen"))
-		return age_keygen(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "encrypt"))
-		return age_encrypt(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "decrypt"))
-		return age_decrypt(cli, argc - 1, argv + 1);
-	return cli_usage(usage_age, "unknown subcommand '%s'", argv[1]);
+	return CLI_RUN_SUB(cli, subs, usage_age, argc, argv);
 }

@@ -361,19 +361,17 @@ done:
 
 int cmd_binary(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_command subs[] = {
+		{ "add", NULL, binary_add, CLI_WRITES, NULL },
+		{ "show", NULL, binary_show, 0, NULL },
+		{ "sign", NULL, binary_sign, CLI_WRITES, NULL },
+		{ "verify", NULL, binary_verify, 0, NULL },
+	};
 	if (argc < 2)
 		return cli_usage(usage, NULL);
 	if (cli_wants_help(argc, argv)) {
 		fputs(usage, stdout);
 		return BM_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "add"))
-		return binary_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return binary_show(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "sign"))
-		return binary_sign(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "verify"))
-		return binary_verify(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown binary command '%s'", argv[1]);
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -290,19 +290,17 @@ done:
 
 int cmd_channel(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_command subs[] = {
+		{ "promote", NULL, channel_promote, CLI_WRITES, NULL },
+		{ "get", NULL, channel_get, 0, NULL },
+		{ "history", NULL, channel_history, 0, NULL },
+		{ "list", NULL, channel_list, 0, NULL },
+	};
 	if (argc < 2)
 		return cli_usage(usage, NULL);
 	if (cli_wants_help(argc, argv)) {
 		fputs(usage, stdout);
 		return BM_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "promote"))
-		return channel_promote(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "get"))
-		return channel_get(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "history"))
-		return channel_history(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return channel_list(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown channel command '%s'", argv[1]);
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

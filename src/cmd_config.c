@@ -224,7 +224,7 @@ static int report_changes(bm_cli *cli, const char *verb, const char *project, co
 
 static int write_opts(bm_write_options *w, bm_cli *cli)
 {
-	w->actor = cli->actor;
+	cli_write_options(w, cli);
 	return 0;
 }
 
@@ -834,8 +834,27 @@ done:
 	return rc;
 }
 
+static int do_setkeys(bm_cli *cli, int argc, char **argv)
+{
+	return do_set(cli, argc, argv, 0);
+}
+
+static int do_unset(bm_cli *cli, int argc, char **argv)
+{
+	return do_set(cli, argc, argv, 1);
+}
+
 int cmd_config(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_command subs[] = {
+		{ "set", NULL, do_setkeys, CLI_WRITES, NULL },
+		{ "unset", NULL, do_unset, CLI_WRITES, NULL },
+		{ "get", NULL, do_get, 0, NULL },
+		{ "history", NULL, do_history, 0, NULL },
+		{ "revert", NULL, do_revert, CLI_WRITES, NULL },
+		{ "diff", NULL, do_diff, 0, NULL },
+		{ "resolve", NULL, do_resolve, 0, NULL },
+	};
 	argc = cli_take_json(cli, argc, argv);
 	if (argc < 2)
 		return cli_usage(usage, "config needs a subcommand");
@@ -843,19 +862,5 @@ int cmd_config(bm_cli *cli, int argc, char **argv)
 		fputs(usage, stdout);
 		return BM_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "set"))
-		return do_set(cli, argc - 1, argv + 1, 0);
-	if (!strcmp(argv[1], "unset"))
-		return do_set(cli, argc - 1, argv + 1, 1);
-	if (!strcmp(argv[1], "get"))
-		return do_get(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "history"))
-		return do_history(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "revert"))
-		return do_revert(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "diff"))
-		return do_diff(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "resolve"))
-		return do_resolve(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown config subcommand '%s'", argv[1]);
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -48,7 +48,7 @@ static int dev_init(bm_cli *cli, int argc, char **argv)
 		bm_buf_dispose(&name);
 		return cli_fail(cli, "dev init");
 	}
-	w.actor = cli->actor;
+	cli_write_options(&w, cli);
 	if (bm_dev_init(&commit, s, argv[optind], desc, &w) < 0) {
 		rc = cli_fail(cli, "dev init");
 	} else {
@@ -169,6 +169,11 @@ static int dev_current(bm_cli *cli, int argc, char **argv)
 
 int cmd_dev(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_command subs[] = {
+		{ "init", NULL, dev_init, CLI_STORE | CLI_WRITES, NULL },
+		{ "use", NULL, dev_use, CLI_STORE, NULL },
+		{ "current", NULL, dev_current, 0, NULL },
+	};
 	argc = cli_take_json(cli, argc, argv);
 	if (argc < 2)
 		return cli_usage(dev_usage, "dev needs a subcommand");
@@ -176,11 +181,5 @@ int cmd_dev(bm_cli *cli, int argc, char **argv)
 		fputs(dev_usage, stdout);
 		return BM_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "init"))
-		return dev_init(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "use"))
-		return dev_use(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "current"))
-		return dev_current(cli, argc - 1, argv + 1);
-	return cli_usage(dev_usage, "unknown dev subcommand '%s'", argv[1]);
+	return CLI_RUN_SUB(cli, subs, dev_usage, argc, argv);
 }

@@ -43,7 +43,7 @@ static int env_add(bm_cli *cli, int argc, char **argv)
 		return cli_fail(cli, "env add");
 	if (cli_open(&s, cli) < 0)
 		return cli_fail(cli, "env add");
-	w.actor = cli->actor;
+	cli_write_options(&w, cli);
 	if (bm_env_add(&commit, s, argv[optind], &o, &w) < 0)
 		rc = cli_fail(cli, "env add");
 	else {
@@ -164,6 +164,11 @@ done:
 
 int cmd_env(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_command subs[] = {
+		{ "add", NULL, env_add, CLI_WRITES, NULL },
+		{ "list", "ls", env_list, 0, NULL },
+		{ "show", NULL, env_show, 0, NULL },
+	};
 	argc = cli_take_json(cli, argc, argv);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		if (argc < 2)
@@ -175,11 +180,5 @@ int cmd_env(bm_cli *cli, int argc, char **argv)
 		fputs(env_usage, stdout);
 		return BM_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "add"))
-		return env_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
-		return env_list(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return env_show(cli, argc - 1, argv + 1);
-	return cli_usage(env_usage, "unknown env subcommand '%s'", argv[1]);
+	return CLI_RUN_SUB(cli, subs, env_usage, argc, argv);
 }

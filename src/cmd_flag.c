@@ -346,7 +346,7 @@ static int do_write(bm_cli *cli, int argc, char **argv, int mode /* 0 set, 1 dis
 	o.set_disabled = mode == 1 ? 1 : mode == 2 ? 0 : o.disabled ? 1 : o.enabled ? 0 : -1;
 	fo.dry_run = o.dry_run;
 	fo.allow_unknown_channels = o.allow_unknown;
-	w.actor = cli->actor;
+	cli_write_options(&w, cli);
 	if (cli_open(&s, cli) < 0 || bm_flag_write(&ch, s, o.project, o.env, o.flagkey, edit_fn, &o, &fo, &w) < 0)
 		rc = cli_fail(cli, "flag");
 	else
@@ -672,8 +672,43 @@ done:
 	return rc;
 }
 
+static int do_set(bm_cli *cli, int argc, char **argv)
+{
+	return do_write(cli, argc, argv, 0);
+}
+
+static int do_disable(bm_cli *cli, int argc, char **argv)
+{
+	return do_write(cli, argc, argv, 1);
+}
+
+static int do_enable(bm_cli *cli, int argc, char **argv)
+{
+	return do_write(cli, argc, argv, 2);
+}
+
+static int do_get1(bm_cli *cli, int argc, char **argv)
+{
+	return do_get(cli, argc, argv, 0);
+}
+
+static int do_history(bm_cli *cli, int argc, char **argv)
+{
+	return do_get(cli, argc, argv, 1);
+}
+
 int cmd_flag(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_command subs[] = {
+		{ "set", NULL, do_set, CLI_WRITES, NULL },
+		{ "disable", NULL, do_disable, CLI_WRITES, NULL },
+		{ "enable", NULL, do_enable, CLI_WRITES, NULL },
+		{ "get", NULL, do_get1, 0, NULL },
+		{ "history", NULL, do_history, 0, NULL },
+		{ "list", "ls", do_list, 0, NULL },
+		{ "eval", NULL, do_eval, 0, NULL },
+		{ "export", NULL, do_export, 0, NULL },
+	};
 	argc = cli_take_json(cli, argc, argv);
 	if (argc < 2)
 		return cli_usage(usage, "flag needs a subcommand");
@@ -681,21 +716,5 @@ int cmd_flag(bm_cli *cli, int argc, char **argv)
 		fputs(usage, stdout);
 		return BM_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "set"))
-		return do_write(cli, argc - 1, argv + 1, 0);
-	if (!strcmp(argv[1], "disable"))
-		return do_write(cli, argc - 1, argv + 1, 1);
-	if (!strcmp(argv[1], "enable"))
-		return do_write(cli, argc - 1, argv + 1, 2);
-	if (!strcmp(argv[1], "get"))
-		return do_get(cli, argc - 1, argv + 1, 0);
-	if (!strcmp(argv[1], "history"))
-		return do_get(cli, argc - 1, argv + 1, 1);
-	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
-		return do_list(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "eval"))
-		return do_eval(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "export"))
-		return do_export(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown flag subcommand '%s'", argv[1]);
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -290,6 +290,7 @@ static int key_trust(bm_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "key trust");
 		goto done;
 	}
+	cli_write_options(&wopts, cli);
 	if (sshkey_path && *sshkey_path) {
 		if (bm_sshsig_key_load(&sshkey, sshkey_path) < 0) {
 			rc = cli_fail(cli, "loading the commit signing key");
@@ -298,7 +299,6 @@ static int key_trust(bm_cli *cli, int argc, char **argv)
 		wopts.sign = bm_sshsig_sign_commit;
 		wopts.sign_payload = sshkey;
 	}
-	wopts.actor = cli->actor;
 	if (cli_open(&store, cli) < 0) {
 		rc = cli_fail(cli, "opening the meta repo");
 		goto done;
@@ -632,19 +632,15 @@ done:
 int cmd_key(bm_cli *cli, int argc, char **argv);
 int cmd_key(bm_cli *cli, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		bm_cmd_fn fn;
-	} subs[] = {
-		{ "gen", key_gen },
-		{ "show-pub", key_show_pub },
-		{ "trust", key_trust },
-		{ "sign", key_sign },
-		{ "verify", key_verify },
-		{ "ssh-sign", key_ssh_sign },
-		{ "ssh-verify", key_ssh_verify },
+	static const cli_command subs[] = {
+		{ "gen", NULL, key_gen, 0, NULL },
+		{ "show-pub", NULL, key_show_pub, 0, NULL },
+		{ "trust", NULL, key_trust, CLI_STORE | CLI_WRITES, NULL },
+		{ "sign", NULL, key_sign, 0, NULL },
+		{ "verify", NULL, key_verify, 0, NULL },
+		{ "ssh-sign", NULL, key_ssh_sign, 0, NULL },
+		{ "ssh-verify", NULL, key_ssh_verify, 0, NULL },
 	};
-	size_t i;
 
 	if (argc < 2)
 		return cli_usage(usage_key, "which key command?");
@@ -652,8 +648,5 @@ int cmd_key(bm_cli *cli, int argc, char **argv)
 		fputs(usage_key, stdout);
 		return BM_EXIT_OK;
 	}
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(cli, argc - 1, argv + 1);
-	return cli_usage(usage_key, "'%s' is not a key command", argv[1]);
+	return CLI_RUN_SUB(cli, subs, usage_key, argc, argv);
 }

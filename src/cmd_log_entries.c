@@ -115,7 +115,7 @@ int cli_log_add(bm_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "log add");
 		goto done;
 	}
-	w.actor = cli->actor;
+	cli_write_options(&w, cli);
 	if (cli_open(&s, cli) < 0 || bm_log_add(&e, s, &spec, &w) < 0) {
 		rc = cli_fail(cli, "log add");
 		goto done;
@@ -242,8 +242,10 @@ int cli_log_dispatch(bm_cli *cli, int argc, char **argv)
 	static const char *const filters[] = { "--kind", "--project", "--env", "--since", "--until" };
 	int i;
 	size_t k;
-	if (argc > 1 && !strcmp(argv[1], "add"))
+	if (argc > 1 && !strcmp(argv[1], "add")) {
+		cli->flags |= CLI_WRITES;
 		return cli_log_add(cli, argc - 1, argv + 1);
+	}
 	if (argc > 1 && !strcmp(argv[1], "entries"))
 		return cli_log_entries(cli, argc, argv);
 	for (i = 1; i < argc; i++) {

@@ -184,6 +184,11 @@ done:
 
 int cmd_project(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_command subs[] = {
+		{ "add", NULL, project_add, CLI_WRITES, NULL },
+		{ "list", NULL, project_list, 0, NULL },
+		{ "show", NULL, project_show, 0, NULL },
+	};
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? BM_EXIT_USAGE : BM_EXIT_OK;
@@ -192,11 +197,5 @@ int cmd_project(bm_cli *cli, int argc, char **argv)
 		fputs(usage, stdout);
 		return BM_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "add"))
-		return project_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return project_list(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return project_show(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown project command '%s'", argv[1]);
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -110,7 +110,7 @@ static int recipients_change(bm_cli *cli, int remove, const char *env, const cha
 	uint64_t seq = 0;
 	int rc = BM_EXIT_FAIL, error;
 
-	o.actor = cli->actor;
+	cli_write_options(&o, cli);
 	if (me) {
 		if (bm_secret_identity_load(&ident, NULL, cli->identity) < 0 ||
 		    bm_secret_identity_recipient(&mine, ident.ptr) < 0) {
@@ -152,23 +152,15 @@ done:
 	return rc;
 }
 
-int cmd_recipients(bm_cli *cli, int argc, char **argv)
+/* add, rm and list (argv[0]) share their options */
+static int recipients_sub(bm_cli *cli, int argc, char **argv)
 {
-	const char *sub, *comment = NULL, *at = NULL, *env = NULL, *recipient = NULL;
+	const char *sub = argv[0], *comment = NULL, *at = NULL, *env = NULL, *recipient = NULL;
 	int c, admin = 0, me = 0, nargs;
 	char **args;
 
-	if (argc < 2) {
-		fputs(usage, stderr);
-		return BM_EXIT_USAGE;
-	}
-	if (cli_wants_help(argc, argv) || !strcmp(argv[1], "help")) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	sub = argv[1];
 	optind = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, "i:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ADMIN: admin = 1; break;
 		case OPT_COMMENT: comment = optarg; break;
@@ -178,8 +170,8 @@ int cmd_recipients(bm_cli *cli, int argc, char **argv)
 		default: return cli_usage(usage, NULL);
 		}
 	}
-	nargs = argc - 1 - optind;
-	args = argv + 1 + optind;
+	nargs = argc - optind;
+	args = argv + optind;
 	if (!strcmp(sub, "list") || !strcmp(sub, "ls")) {
 		if (admin ? nargs != 0 : nargs != 1)
 			return cli_usage(usage, "recipients list takes ENV, or --admin");
@@ -187,8 +179,6 @@ int cmd_recipients(bm_cli *cli, int argc, char **argv)
 			return cli_usage(usage, "recipients list takes no --comment or --me");
 		return recipients_list(cli, admin ? NULL : args[0], at);
 	}
-	if (strcmp(sub, "add") && strcmp(sub, "rm"))
-		return cli_usage(usage, "unknown recipients command '%s'", sub);
 	if (at)
 		return cli_usage(usage, "--at is for list");
 	if (admin && nargs == 1 - me) {
@@ -200,4 +190,22 @@ int cmd_recipients(bm_cli *cli, int argc, char **argv)
 		return cli_usage(usage, "recipients %s takes ENV AGE-RECIPIENT (or --me), or --admin AGE-RECIPIENT", sub);
 	}
 	return recipients_change(cli, !strcmp(sub, "rm"), env, recipient, me, comment);
+}
+
+int cmd_recipients(bm_cli *cli, int argc, char **argv)
+{
+	static const cli_command subs[] = {
+		{ "add", NULL, recipients_sub, CLI_WRITES, NULL },
+		{ "rm", NULL, recipients_sub, CLI_WRITES, NULL },
+		{ "list", "ls", recipients_sub, 0, NULL },
+	};
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return BM_EXIT_USAGE;
+	}
+	if (cli_wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return BM_EXIT_OK;
+	}
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -280,17 +280,16 @@ done:
 
 int cmd_release(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_command subs[] = {
+		{ "add", NULL, release_add, CLI_WRITES, NULL },
+		{ "list", NULL, release_list, 0, NULL },
+		{ "show", NULL, release_show, 0, NULL },
+	};
 	if (argc < 2)
 		return cli_usage(usage, NULL);
 	if (cli_wants_help(argc, argv)) {
 		fputs(usage, stdout);
 		return BM_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "add"))
-		return release_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return release_list(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return release_show(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown release command '%s'", argv[1]);
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -210,9 +210,7 @@ static void hint_identity(bm_cli *cli, const char *identities, const char *path)
 
 static void write_opts(bm_write_options *o, bm_cli *cli)
 {
-	bm_write_options init = BM_WRITE_OPTIONS_INIT;
-	*o = init;
-	o->actor = cli->actor;
+	cli_write_options(o, cli);
 }
 
 static const char *op_str(bm_secret_op op)
@@ -536,11 +534,31 @@ done:
 	return rc;
 }
 
+/* The subcommands share one parser: SUB(name) is the cli_command function of secret_name. */
+#define SUB(name)                                                       \
+	static int sub_##name(bm_cli *cli, int argc, char **argv)       \
+	{                                                               \
+		secret_args a;                                          \
+		int rc;                                                 \
+		if ((rc = parse(&a, argc, argv)) != 0)                  \
+			return rc;                                      \
+		if (a.identity)                                         \
+			cli->identity = a.identity;                     \
+		return secret_##name(cli, &a);                          \
+	}
+SUB(set) SUB(get) SUB(list) SUB(history) SUB(rm) SUB(rekey)
+#undef SUB
+
 int cmd_secret(bm_cli *cli, int argc, char **argv)
 {
-	secret_args a;
-	const char *sub;
-	int rc;
+	static const cli_command subs[] = {
+		{ "set", NULL, sub_set, CLI_WRITES, NULL },
+		{ "get", NULL, sub_get, 0, NULL },
+		{ "list", "ls", sub_list, 0, NULL },
+		{ "history", NULL, sub_history, 0, NULL },
+		{ "rm", NULL, sub_rm, CLI_WRITES, NULL },
+		{ "rekey", NULL, sub_rekey, CLI_WRITES, NULL },
+	};
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
@@ -550,22 +568,5 @@ int cmd_secret(bm_cli *cli, int argc, char **argv)
 		fputs(usage, stdout);
 		return BM_EXIT_OK;
 	}
-	sub = argv[1];
-	if ((rc = parse(&a, argc - 1, argv + 1)) != 0)
-		return rc;
-	if (a.identity)
-		cli->identity = a.identity;
-	if (!strcmp(sub, "set"))
-		return secret_set(cli, &a);
-	if (!strcmp(sub, "get"))
-		return secret_get(cli, &a);
-	if (!strcmp(sub, "list") || !strcmp(sub, "ls"))
-		return secret_list(cli, &a);
-	if (!strcmp(sub, "history"))
-		return secret_history(cli, &a);
-	if (!strcmp(sub, "rm"))
-		return secret_rm(cli, &a);
-	if (!strcmp(sub, "rekey"))
-		return secret_rekey(cli, &a);
-	return cli_usage(usage, "unknown secret command '%s'", sub);
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }
