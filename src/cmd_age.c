@@ -5,7 +5,6 @@
 #define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,33 +293,35 @@ done:
 
 static int age_keygen(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'o', "output", 'o', 1 },
+		{ 'y', NULL, 'y', 0 },
+		CLI_OPT_END,
 	};
 	const char *outpath = NULL;
 	bm_buf id = BM_BUF_INIT, r = BM_BUF_INIT, text = BM_BUF_INIT;
 	char created[64];
+	cli_args a;
 	int c, convert = 0, rc = BM_EXIT_OK, fd = -1;
 
-	while ((c = getopt_long(argc, argv, "o:yh", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_keygen);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'o': outpath = optarg; break;
+		case 'o': outpath = a.value; break;
 		case 'y': convert = 1; break;
-		case 'h': fputs(usage_keygen, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage_keygen, NULL);
 		}
 	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
 	if (convert) {
 		if (outpath)
 			return cli_usage(usage_keygen, "-y and -o do not go together");
-		if (argc - optind > 1)
+		if (a.npos > 1)
 			return cli_usage(usage_keygen, "-y takes at most one file");
-		return keygen_convert(cli, optind < argc ? argv[optind] : NULL);
+		return keygen_convert(cli, a.npos > 0 ? a.pos[0] : NULL);
 	}
-	if (optind != argc)
-		return cli_usage(usage_keygen, "unexpected argument '%s'", argv[optind]);
+	if (a.npos != 0)
+		return cli_usage(usage_keygen, "unexpected argument '%s'", a.pos[0]);
 	if (bm_age_keygen(&id, &r) < 0) {
 		rc = cli_fail(cli, "keygen");
 		goto done;
@@ -400,15 +401,14 @@ done:
 static int age_encrypt(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_WORK = 256 };
-	static const struct option opts[] = {
-		{ "recipient", required_argument, NULL, 'r' },
-		{ "recipients-file", required_argument, NULL, 'R' },
-		{ "passphrase", no_argument, NULL, 'p' },
-		{ "work-factor", required_argument, NULL, OPT_WORK },
-		{ "armor", no_argument, NULL, 'a' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'r', "recipient", 'r', 1 },
+		{ 'R', "recipients-file", 'R', 1 },
+		{ 'p', "passphrase", 'p', 0 },
+		{ OPT_WORK, "work-factor", 0, 1 },
+		{ 'a', "armor", 'a', 0 },
+		{ 'o', "output", 'o', 1 },
+		CLI_OPT_END,
 	};
 	bm_strlist rcpts = BM_STRLIST_INIT;
 	bm_age_encryptor *enc = NULL;
@@ -416,25 +416,27 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 	output out = { -1, NULL, NULL };
 	const char *outpath = NULL;
 	unsigned char *buf = NULL;
+	cli_args a;
 	int c, rc = BM_EXIT_OK, armor = 0, passphrase = 0, work = 0, in = -1, opened = 0;
 
-	while ((c = getopt_long(argc, argv, "r:R:pao:h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_encrypt);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'r':
-			if (bm_age_recipient_check(optarg) < 0) {
+			if (bm_age_recipient_check(a.value) < 0) {
 				rc = cli_fail(cli, "encrypt");
 				goto done;
 			}
-			bm_strlist_add(&rcpts, optarg);
+			bm_strlist_add(&rcpts, a.value);
 			break;
 		case 'R':
-			if ((rc = add_recipients_file(cli, &rcpts, optarg)) != 0)
+			if ((rc = add_recipients_file(cli, &rcpts, a.value)) != 0)
 				goto done;
 			break;
 		case 'p': passphrase = 1; break;
 		case OPT_WORK: {
 			char *end;
-			long v = strtol(optarg, &end, 10);
+			long v = strtol(a.value, &end, 10);
 			if (*end || v < 1 || v > 30) {
 				rc = cli_usage(usage_encrypt, "--work-factor takes a number from 1 to 30");
 				goto done;
@@ -443,12 +445,14 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 			break;
 		}
 		case 'a': armor = 1; break;
-		case 'o': outpath = optarg; break;
-		case 'h': fputs(usage_encrypt, stdout); goto done;
-		default: rc = cli_usage(usage_encrypt, NULL); goto done;
+		case 'o': outpath = a.value; break;
 		}
 	}
-	if (argc - optind > 1) {
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos > 1) {
 		rc = cli_usage(usage_encrypt, "at most one INPUT file");
 		goto done;
 	}
@@ -469,7 +473,7 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 			       "encrypt: refusing to write binary age output to a terminal; use -a (armor) or -o FILE");
 		goto done;
 	}
-	if ((rc = input_open(cli, optind < argc ? argv[optind] : NULL, &in)) != 0)
+	if ((rc = input_open(cli, a.npos > 0 ? a.pos[0] : NULL, &in)) != 0)
 		goto done;
 	if (passphrase && get_passphrase(&pass, 1) < 0) {
 		rc = cli_fail(cli, "encrypt");
@@ -542,43 +546,46 @@ static int add_identity_file(bm_cli *cli, bm_age_identities *ids, const char *pa
 static int age_decrypt(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_MAXWORK = 256 };
-	static const struct option opts[] = {
-		{ "identity", required_argument, NULL, 'i' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "max-work-factor", required_argument, NULL, OPT_MAXWORK },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'i', "identity", 'i', 1 },
+		{ 'o', "output", 'o', 1 },
+		{ OPT_MAXWORK, "max-work-factor", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_age_identities *ids = NULL;
 	bm_age_failure failure = BM_AGE_FAIL_NONE;
 	output out = { -1, NULL, NULL };
 	const char *outpath = NULL;
+	cli_args a;
 	int c, rc = BM_EXIT_OK, in = -1, opened = 0, nfiles = 0;
 
 	if (bm_age_identities_new(&ids) < 0)
 		return cli_fail(cli, "decrypt");
-	while ((c = getopt_long(argc, argv, "i:o:h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_decrypt);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'i':
 			nfiles++;
-			if ((rc = add_identity_file(cli, ids, optarg)) != 0)
+			if ((rc = add_identity_file(cli, ids, a.value)) != 0)
 				goto done;
 			break;
-		case 'o': outpath = optarg; break;
+		case 'o': outpath = a.value; break;
 		case OPT_MAXWORK: {
 			char *end;
-			long v = strtol(optarg, &end, 10);
+			long v = strtol(a.value, &end, 10);
 			if (*end || bm_age_identities_set_max_work_factor(ids, (int)(v > 99 ? 99 : v)) < 0) {
 				rc = cli_usage(usage_decrypt, "--max-work-factor takes a number from 1 to 30");
 				goto done;
 			}
 			break;
 		}
-		case 'h': fputs(usage_decrypt, stdout); goto done;
-		default: rc = cli_usage(usage_decrypt, NULL); goto done;
 		}
 	}
-	if (argc - optind > 1) {
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos > 1) {
 		rc = cli_usage(usage_decrypt, "at most one INPUT file");
 		goto done;
 	}
@@ -589,7 +596,7 @@ static int age_decrypt(bm_cli *cli, int argc, char **argv)
 	}
 	if (!nfiles)
 		bm_age_identities_set_passphrase_fn(ids, ask_passphrase, NULL);
-	if ((rc = input_open(cli, optind < argc ? argv[optind] : NULL, &in)) != 0)
+	if ((rc = input_open(cli, a.npos > 0 ? a.pos[0] : NULL, &in)) != 0)
 		goto done;
 	if ((rc = output_open(&out, cli, outpath, 0600)) != 0)
 		goto done;
@@ -614,11 +621,5 @@ int cmd_age(bm_cli *cli, int argc, char **argv)
 		{ "encrypt", NULL, age_encrypt, 0, NULL },
 		{ "decrypt", NULL, age_decrypt, 0, NULL },
 	};
-	if (argc < 2)
-		return cli_usage(usage_age, "missing subcommand: keygen, encrypt or decrypt");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		fputs(usage_age, stdout);
-		return BM_EXIT_OK;
-	}
 	return CLI_RUN_SUB(cli, subs, usage_age, argc, argv);
 }

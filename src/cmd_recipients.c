@@ -1,6 +1,5 @@
 /* cmd_recipients.c: `bootmeta recipients add|list|rm`: who can read an environment's
  * secrets (age X25519 recipients per env, plus repo admins who read every env). */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -24,14 +23,13 @@ static const char usage[] =
 	"secrets it could read.\n";
 
 enum { OPT_ADMIN = 256, OPT_COMMENT, OPT_AT, OPT_ME };
-static const struct option long_opts[] = {
-	{ "admin", no_argument, NULL, OPT_ADMIN },
-	{ "comment", required_argument, NULL, OPT_COMMENT },
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "me", no_argument, NULL, OPT_ME },
-	{ "identity", required_argument, NULL, 'i' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const cli_opt long_opts[] = {
+	{ OPT_ADMIN, "admin", 0, 0 },
+	{ OPT_COMMENT, "comment", 0, 1 },
+	{ OPT_AT, "at", 0, 1 },
+	{ OPT_ME, "me", 0, 0 },
+	{ 'i', "identity", 'i', 1 },
+	CLI_OPT_END,
 };
 
 static void print_list(const bm_recipient_list *l, const char *role)
@@ -156,22 +154,24 @@ done:
 static int recipients_sub(bm_cli *cli, int argc, char **argv)
 {
 	const char *sub = argv[0], *comment = NULL, *at = NULL, *env = NULL, *recipient = NULL;
+	cli_args a;
 	int c, admin = 0, me = 0, nargs;
 	char **args;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "i:h", long_opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, long_opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case OPT_ADMIN: admin = 1; break;
-		case OPT_COMMENT: comment = optarg; break;
-		case OPT_AT: at = optarg; break;
+		case OPT_COMMENT: comment = a.value; break;
+		case OPT_AT: at = a.value; break;
 		case OPT_ME: me = 1; break;
-		case 'i': cli->identity = optarg; break;
-		default: return cli_usage(usage, NULL);
+		case 'i': cli->identity = a.value; break;
 		}
 	}
-	nargs = argc - optind;
-	args = argv + optind;
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	nargs = a.npos;
+	args = a.pos;
 	if (!strcmp(sub, "list") || !strcmp(sub, "ls")) {
 		if (admin ? nargs != 0 : nargs != 1)
 			return cli_usage(usage, "recipients list takes ENV, or --admin");
@@ -199,13 +199,5 @@ int cmd_recipients(bm_cli *cli, int argc, char **argv)
 		{ "rm", NULL, recipients_sub, CLI_WRITES, NULL },
 		{ "list", "ls", recipients_sub, 0, NULL },
 	};
-	if (argc < 2) {
-		fputs(usage, stderr);
-		return BM_EXIT_USAGE;
-	}
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
 	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -3,7 +3,6 @@
  * memory while the command runs, and goes only to stdout or the -o file. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -244,15 +243,14 @@ static void json_info(const bm_secret_info *s, const char *env)
 /* ---- subcommands ---- */
 
 enum { OPT_AT = 256, OPT_ALL, OPT_REMOVED, OPT_STALE };
-static const struct option long_opts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "removed", no_argument, NULL, OPT_REMOVED },
-	{ "stale", no_argument, NULL, OPT_STALE },
-	{ "identity", required_argument, NULL, 'i' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const cli_opt long_opts[] = {
+	{ 'o', "output", 'o', 1 },
+	{ OPT_AT, "at", 0, 1 },
+	{ OPT_ALL, "all", 0, 0 },
+	{ OPT_REMOVED, "removed", 0, 0 },
+	{ OPT_STALE, "stale", 0, 0 },
+	{ 'i', "identity", 'i', 1 },
+	CLI_OPT_END,
 };
 
 typedef struct {
@@ -262,24 +260,29 @@ typedef struct {
 	char **args;
 } secret_args;
 
-static int parse(secret_args *a, int argc, char **argv)
+/* 0: parsed; 1: the command is done (--help, or a usage error) with its exit code in *rc */
+static int parse(secret_args *sa, bm_cli *cli, int argc, char **argv, int *rc)
 {
+	cli_args a;
 	int c;
-	memset(a, 0, sizeof(*a));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:i:h", long_opts, NULL)) != -1) {
+	memset(sa, 0, sizeof(*sa));
+	cli_args_init(&a, cli, argc, argv, long_opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'o': a->output = optarg; break;
-		case 'i': a->identity = optarg; break;
-		case OPT_AT: a->at = optarg; break;
-		case OPT_ALL: a->all = 1; break;
-		case OPT_REMOVED: a->removed = 1; break;
-		case OPT_STALE: a->stale = 1; break;
-		default: return cli_usage(usage, NULL);
+		case 'o': sa->output = a.value; break;
+		case 'i': sa->identity = a.value; break;
+		case OPT_AT: sa->at = a.value; break;
+		case OPT_ALL: sa->all = 1; break;
+		case OPT_REMOVED: sa->removed = 1; break;
+		case OPT_STALE: sa->stale = 1; break;
 		}
 	}
-	a->nargs = argc - optind;
-	a->args = argv + optind;
+	if (c < 0) {
+		*rc = CLI_ARGS_EXIT(c);
+		return 1;
+	}
+	sa->nargs = a.npos;
+	sa->args = a.pos;
 	return 0;
 }
 
@@ -540,7 +543,7 @@ done:
 	{                                                               \
 		secret_args a;                                          \
 		int rc;                                                 \
-		if ((rc = parse(&a, argc, argv)) != 0)                  \
+		if (parse(&a, cli, argc, argv, &rc))                    \
 			return rc;                                      \
 		if (a.identity)                                         \
 			cli->identity = a.identity;                     \
@@ -559,14 +562,5 @@ int cmd_secret(bm_cli *cli, int argc, char **argv)
 		{ "rm", NULL, sub_rm, CLI_WRITES, NULL },
 		{ "rekey", NULL, sub_rekey, CLI_WRITES, NULL },
 	};
-
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? BM_EXIT_USAGE : BM_EXIT_OK;
-	}
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
 	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

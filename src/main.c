@@ -1,6 +1,5 @@
 /* main.c: the `bootmeta` program: global options and the dispatch table (cli.h says what
  * the properties mean). Each command lives in its own src/cmd_*.c file. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,36 +136,16 @@ int main(int argc, char **argv)
 	}
 	cli.group = cmd->name;
 	cli.flags = cmd->flags;
+	if (cli.json && !(cmd->flags & CLI_JSON)) {
+		fprintf(stderr, "bootmeta: --json: %s has no JSON output\n", cmd->name);
+		return BM_EXIT_USAGE;
+	}
 	/* --help needs no libraries started */
 	if (!cli_wants_help(argc - a.i, argv + a.i) && bm_global_init() < 0) {
 		fprintf(stderr, "bootmeta: %s\n", bm_error_last());
 		return BM_EXIT_FAIL;
 	}
-	{
-		int sub_argc = argc - a.i, j, k;
-		char **sub_argv = argv + a.i;
-		/* STRIP: --json and --require-signed after the command too */
-		for (j = 1, k = 1; j < sub_argc; j++) {
-			if (!strcmp(sub_argv[j], "--")) {
-				while (j < sub_argc)
-					sub_argv[k++] = sub_argv[j++];
-				break;
-			}
-			if (!strcmp(sub_argv[j], "--json"))
-				cli.json = 1;
-			else if (!strcmp(sub_argv[j], "--require-signed"))
-				cli.require_signed = 1;
-			else
-				sub_argv[k++] = sub_argv[j];
-		}
-		sub_argv[k] = NULL;
-		if (cli.json && !(cmd->flags & CLI_JSON)) {
-			fprintf(stderr, "bootmeta: --json: %s has no JSON output\n", cmd->name);
-			return BM_EXIT_USAGE;
-		}
-		optind = 0;
-		rc = cmd->fn(&cli, k, sub_argv);
-	}
+	rc = cmd->fn(&cli, argc - a.i, argv + a.i);
 	bm_global_shutdown();
 	return rc;
 }
