@@ -46,7 +46,13 @@ struct bm_store {
 static int git_fail(int code, const char *what)
 {
 	const git_error *e = git_error_last();
-	return bm_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+	const char *m = e && e->message ? e->message : NULL, *q;
+	/* libgit2 says "failed to lock file 'X' for writing: " with no reason: say what it is */
+	if (m && !strncmp(m, "failed to lock file '", 21) && (q = strchr(m + 21, '\'')))
+		return bm_error_set(code, "%s: the lock file %.*s exists: a git or bootmeta process is "
+					  "writing there, or one was killed; if none is running, remove that file",
+				    what, (int)(q - m - 21), m + 21);
+	return bm_error_set(code, "%s: %s", what, m ? m : "libgit2 error");
 }
 
 void bm_oid_fmt(char out[BM_OID_HEXSZ + 1], const bm_oid *oid)
@@ -480,6 +486,8 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
+static void recover_on_open(git_repository *repo);
+
 static int looks_like_url(const char *s)
 {
 	return strstr(s, "://") != NULL && strncmp(s, "file://", 7) != 0;
@@ -542,6 +550,7 @@ int bm_store_open(bm_store **out, const char *path)
 		return git_fail(BM_EFORMAT, where);
 	}
 	(void)start;
+	recover_on_open(repo);
 	if ((error = store_new(&s, repo)) < 0)
 		return error;
 	if ((error = load_remote(s)) < 0 || (error = check_format(s)) < 0) {
@@ -623,77 +632,180 @@ static int sync_objects(git_repository *repo, const git_oid *oids, size_t n)
 	return error;
 }
 
-/* Writers serialise only the ref update, with an flock that dies with its process, so a
- * main.lock left by a writer killed at the wrong moment can be recognised as stale. */
-static int ref_lock(git_repository *repo)
-{
-	char path[4096];
+/* ---- ref locks ----
+ *
+ * Every ref bootmeta moves (main; origin/main on a clone; a path remote's main) is moved
+ * here: under the repo's writer flock (bootmeta-ref.lock, which dies with its process)
+ * bootmeta takes git's own lock file REF.lock with O_EXCL, as git does, so git processes
+ * are excluded too; writes the new value into it and renames it over the ref.
+ *
+ * A writer killed while it holds REF.lock would leave it behind, and git (and libgit2)
+ * then refuse every update of that ref until someone removes it. So while a bootmeta
+ * writer holds a lock file it keeps that file's identity (device, inode, change time) in
+ * bootmeta-ref.lock and clears it when done. Whoever next takes the flock (any write, and
+ * any bootmeta command that opens the repo, without waiting) and finds such a record
+ * knows its writer died (it no longer holds the flock) and removes the lock files it names
+ * if they are still the same files: at once, so git is not blocked either. A lock file no
+ * record names is a git process's (or one killed before it recorded it); a writer removes
+ * it once it is LOCK_STALE_SECS old (git holds a ref lock for milliseconds). */
+
+#define LOCK_STALE_SECS 2
+#define WRITER_LOCK "bootmeta-ref.lock"
+
+typedef struct {
 	int fd;
-	snprintf(path, sizeof(path), "%sbootmeta-ref.lock", git_repository_path(repo));
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return bm_error_set(BM_EIO, "%s: %s", path, strerror(errno));
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return bm_error_set(BM_EIO, "lock %s: %s", path, strerror(errno));
-		}
-	}
-	return fd;
+	git_repository *repo;
+} writer_lock;
+
+static int lock_error(const char *lockpath, const char *why)
+{
+	return bm_error_set(BM_EIO, "cannot take the lock %s (%s); if no git or bootmeta process is "
+				    "writing to this repo, remove that file", lockpath, why);
 }
 
-/* Take refs/heads/main.lock the way git does (O_EXCL), so a git process on the same repo
- * is excluded too. We hold the writers' flock, so a lock file no bootmeta writer owns and
- * that is a few seconds old was left by a killed process. */
+/* Remove the lock files named in the record of a dead writer (we hold the flock). */
+static void recover_dead_writer(int fd, const char *gitdir)
+{
+	char rec[4096], path[4096];
+	ssize_t n = pread(fd, rec, sizeof(rec) - 1, 0);
+	char *line, *save = NULL;
+	if (n <= 0)
+		return;
+	rec[n] = '\0';
+	for (line = strtok_r(rec, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long dev, ino;
+		long long cs, cns;
+		int off = 0;
+		struct stat st;
+		if (sscanf(line, "%llu %llu %lld %lld %n", &dev, &ino, &cs, &cns, &off) != 4 || !off ||
+		    strstr(line + off, "..") || line[off] == '/')
+			continue;
+		snprintf(path, sizeof(path), "%s%s", gitdir, line + off);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_dev == dev &&
+		    (unsigned long long)st.st_ino == ino && (long long)st.st_ctim.tv_sec == cs &&
+		    (long long)st.st_ctim.tv_nsec == cns)
+			unlink(path);
+	}
+	if (ftruncate(fd, 0) < 0) {
+		/* read-only: the next writer retries */
+	}
+}
+
+static int writer_lock_take(writer_lock *wl, git_repository *repo)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s" WRITER_LOCK, git_repository_path(repo));
+	wl->repo = repo;
+	wl->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (wl->fd < 0)
+		return bm_error_set(BM_EIO, "cannot open the writers' lock %s: %s", path, strerror(errno));
+	while (flock(wl->fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(wl->fd);
+			wl->fd = -1;
+			return bm_error_set(BM_EIO, "cannot lock %s: %s", path, strerror(e));
+		}
+	}
+	recover_dead_writer(wl->fd, git_repository_path(repo));
+	return 0;
+}
+
+static void writer_lock_release(writer_lock *wl)
+{
+	if (wl->fd >= 0)
+		close(wl->fd);
+	wl->fd = -1;
+}
+
+/* Any bootmeta process that opens a repo clears a dead writer's lock files, without
+ * waiting for a live writer (which clears its own). Silent: a repo we cannot write to is
+ * left as it is. */
+static void recover_on_open(git_repository *repo)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+	snprintf(path, sizeof(path), "%s" WRITER_LOCK, git_repository_path(repo));
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		recover_dead_writer(fd, git_repository_path(repo));
+	close(fd);
+}
+
+/* Take REF.lock for `refname` (O_EXCL, as git does); its fd, or an error. A lock file that
+ * stays for LOCK_STALE_SECS while we hold the writers' flock is a dead process's. */
 static int take_git_lock(const char *lockpath)
 {
 	int tries, fd;
 	struct stat st;
-	for (tries = 0; tries < 100; tries++) {
+	for (tries = 0; tries < 150; tries++) {
 		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0)
 			return fd;
+		if (errno == ENOENT) {
+			/* the ref's folder is missing (refs/remotes/origin/ on a fresh clone) */
+			char dir[4096], *slash;
+			snprintf(dir, sizeof(dir), "%s", lockpath);
+			if ((slash = strrchr(dir, '/')))
+				*slash = '\0';
+			if (mkdirs(dir) < 0)
+				return bm_error_prefix(BM_EIO, "cannot take the lock %s", lockpath);
+			continue;
+		}
 		if (errno != EEXIST)
-			return bm_error_set(BM_EIO, "%s: %s", lockpath, strerror(errno));
-		if (stat(lockpath, &st) == 0 && time(NULL) - st.st_mtime >= 2)
-			unlink(lockpath);
-		else
+			return lock_error(lockpath, strerror(errno));
+		if (stat(lockpath, &st) == 0 && time(NULL) - st.st_mtime >= LOCK_STALE_SECS) {
+			if (unlink(lockpath) < 0 && errno != ENOENT)
+				return lock_error(lockpath, "it was left by a process that is gone, and cannot be removed");
+		} else {
 			usleep(20000);
+		}
 	}
-	return bm_error_set(BM_EIO, "%s is held by another process; if no git or bootmeta process is "
-				    "running on this repo, remove it", lockpath);
+	return lock_error(lockpath, "another process holds it and did not release it within 3 s");
 }
 
-/* Move main of `repo` from `expected` (NULL: must not exist) to `next`, durably.
- * BM_ECONFLICT when main moved. */
-static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *msg)
+/* Move `refname` of the repo held by `wl` to `next`, durably. With `check`, only from
+ * `expected` (NULL: the ref must not exist): BM_ECONFLICT when it moved. */
+static int ref_set_locked(writer_lock *wl, const char *refname, const git_oid *next, int check,
+			  const git_oid *expected)
 {
+	git_repository *repo = wl->repo;
 	const char *gitdir = git_repository_path(repo);
-	char refpath[4096], lockpath[4200], dirpath[4096], line[GIT_OID_HEXSZ + 2];
+	char refpath[4096], lockpath[4200], dirpath[4096], line[GIT_OID_HEXSZ + 2], rec[4400];
 	git_oid cur;
-	int lock, fd = -1, rc, error = 0, full = full_fsync_wanted(repo);
-	(void)msg;
+	struct stat st;
+	int fd = -1, rc, error = 0, full = full_fsync_wanted(repo), n;
+	char *slash;
 
-	snprintf(refpath, sizeof(refpath), "%s" MAIN_REF, gitdir);
+	snprintf(refpath, sizeof(refpath), "%s%s", gitdir, refname);
 	snprintf(lockpath, sizeof(lockpath), "%s.lock", refpath);
-	snprintf(dirpath, sizeof(dirpath), "%srefs/heads", gitdir);
-	if ((lock = ref_lock(repo)) < 0)
-		return lock;
-	rc = git_reference_name_to_id(&cur, repo, MAIN_REF);
-	git_error_clear();
-	if (expected ? (rc < 0 || !git_oid_equal(&cur, expected)) : rc == 0) {
-		error = BM_ECONFLICT;
-		goto done;
+	snprintf(dirpath, sizeof(dirpath), "%s", refpath);
+	if ((slash = strrchr(dirpath, '/')))
+		*slash = '\0';
+	if (check) {
+		rc = git_reference_name_to_id(&cur, repo, refname);
+		git_error_clear();
+		if (expected ? (rc < 0 || !git_oid_equal(&cur, expected)) : rc == 0)
+			return BM_ECONFLICT;
 	}
-	if ((fd = take_git_lock(lockpath)) < 0) {
-		error = fd;
-		goto done;
-	}
+	if ((fd = take_git_lock(lockpath)) < 0)
+		return fd;
 	git_oid_tostr(line, sizeof(line), next);
 	line[GIT_OID_HEXSZ] = '\n';
 	if (write(fd, line, GIT_OID_HEXSZ + 1) != GIT_OID_HEXSZ + 1) {
 		error = bm_error_set(BM_EIO, "writing %s: %s", lockpath, strerror(errno));
 		goto done;
+	}
+	/* the record that lets the next writer remove this lock at once if we die now */
+	if (fstat(fd, &st) == 0) {
+		n = snprintf(rec, sizeof(rec), "%llu %llu %lld %lld %s.lock\n", (unsigned long long)st.st_dev,
+			     (unsigned long long)st.st_ino, (long long)st.st_ctim.tv_sec,
+			     (long long)st.st_ctim.tv_nsec, refname);
+		if (n > 0 && (size_t)n < sizeof(rec) && pwrite(wl->fd, rec, (size_t)n, 0) != n) {
+			/* no record: the lock is still removed once it is LOCK_STALE_SECS old */
+		}
 	}
 	if (full ? fsync(fd) < 0
 		 : (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
@@ -705,6 +817,7 @@ static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *exp
 	fd = -1;
 	if (rename(lockpath, refpath) < 0) {
 		error = bm_error_set(BM_EIO, "renaming %s: %s", lockpath, strerror(errno));
+		unlink(lockpath);
 		goto done;
 	}
 	error = fsync_path(dirpath, 1);
@@ -713,8 +826,65 @@ done:
 		close(fd);
 		unlink(lockpath);
 	}
-	close(lock);
+	if (ftruncate(wl->fd, 0) < 0) {
+		/* a stale record names a lock file that is gone or new: recovery checks identity */
+	}
 	return error;
+}
+
+/* Temporary object files of a dead libgit2 writer (objects/tmp_object_git2_*, a fetch's
+ * objects/pack/pack_git2_*) are removed by the next write once they are TMP_STALE_SECS
+ * old: a live writer renames its file into place within milliseconds of creating it, but
+ * such a file cannot tell which process made it, so only age proves it dead. git's own
+ * temporary files (tmp_obj_*, tmp_pack_*) are left to git gc. */
+#define TMP_STALE_SECS 3600
+
+static void clean_tmp_dir(const char *dir, const char *prefix, time_t now)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t pl = strlen(prefix);
+	char path[4096];
+	struct stat st;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, pl))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= TMP_STALE_SECS)
+			unlink(path);
+	}
+	closedir(d);
+}
+
+static void clean_tmp_objects(git_repository *repo)
+{
+	char dir[4096];
+	time_t now = time(NULL);
+	snprintf(dir, sizeof(dir), "%sobjects", git_repository_path(repo));
+	clean_tmp_dir(dir, "tmp_object_git2_", now);
+	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(repo));
+	clean_tmp_dir(dir, "pack_git2_", now);
+}
+
+static int ref_set(git_repository *repo, const char *refname, const git_oid *next, int check, const git_oid *expected)
+{
+	writer_lock wl;
+	int error;
+	if ((error = writer_lock_take(&wl, repo)) < 0)
+		return error;
+	error = ref_set_locked(&wl, refname, next, check, expected);
+	writer_lock_release(&wl);
+	return error;
+}
+
+/* Move main of `repo` from `expected` (NULL: must not exist) to `next`, durably.
+ * BM_ECONFLICT when main moved. */
+static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *msg)
+{
+	(void)msg;
+	return ref_set(repo, MAIN_REF, next, 1, expected);
 }
 
 /* ---- transactions ---- */
@@ -1118,20 +1288,54 @@ static void tls_prepare(const char *url)
 		git_error_clear(); /* libgit2 without TLS support, or no bundle: the https operation says so */
 }
 
+/* Fetch origin's main into the objects and move origin/main to it. The download is
+ * libgit2's; the ref is moved by ref_set, so a fetch killed halfway leaves no lock that
+ * blocks the next one. */
 static int fetch_origin(bm_store *s)
 {
 	git_remote *r = NULL;
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 	char *spec = "+refs/heads/main:" ORIGIN_REF;
 	git_strarray specs = { &spec, 1 };
-	int error = 0;
+	const git_remote_head **heads = NULL;
+	size_t nheads = 0, i;
+	git_oid tip;
+	int error = 0, found = 0;
 
 	if (git_remote_lookup(&r, s->repo, "origin") < 0)
 		return git_fail(BM_EREMOTE, "no remote named origin");
 	tls_prepare(git_remote_url(r));
 	fo.update_fetchhead = 0;
-	if (git_remote_fetch(r, &specs, &fo, NULL) < 0)
+	if (git_remote_connect(r, GIT_DIRECTION_FETCH, &fo.callbacks, &fo.proxy_opts, &fo.custom_headers) < 0 ||
+	    git_remote_ls(&heads, &nheads, r) < 0) {
 		error = git_fail(BM_EREMOTE, s->remote_url);
+		goto done;
+	}
+	for (i = 0; i < nheads && !found; i++) {
+		if (!strcmp(heads[i]->name, MAIN_REF)) {
+			git_oid_cpy(&tip, &heads[i]->oid);
+			found = 1;
+		}
+	}
+	if (!found)
+		goto done; /* follow_origin says the remote has no main branch */
+	if (git_remote_download(r, &specs, &fo) < 0) {
+		error = git_fail(BM_EREMOTE, s->remote_url);
+		goto done;
+	}
+	{
+		git_odb *odb = NULL;
+		int have = git_repository_odb(&odb, s->repo) == 0 && git_odb_exists(odb, &tip);
+		git_odb_free(odb);
+		if (!have) {
+			error = bm_error_set(BM_EREMOTE, "%s: the fetch did not bring the remote's main (%.12s)",
+					     s->remote_url, git_oid_tostr_s(&tip));
+			goto done;
+		}
+	}
+	error = ref_set(s->repo, ORIGIN_REF, &tip, 0, NULL);
+done:
+	git_remote_disconnect(r);
 	git_remote_free(r);
 	return error;
 }
@@ -1140,15 +1344,13 @@ static int fetch_origin(bm_store *s)
 static int follow_origin(bm_oid *tip, bm_store *s)
 {
 	git_oid o;
-	git_reference *ref = NULL;
 	int rc;
 	if ((rc = git_reference_name_to_id(&o, s->repo, ORIGIN_REF)) < 0)
 		return rc == GIT_ENOTFOUND ? bm_error_set(BM_EFORMAT, "the remote %s has no main branch; is it "
 								    "a meta repo?", s->remote_url)
 					   : git_fail(BM_EIO, ORIGIN_REF);
-	if (git_reference_create(&ref, s->repo, MAIN_REF, &o, 1, "bootmeta: follow origin") < 0)
-		return git_fail(BM_EIO, "moving main");
-	git_reference_free(ref);
+	if ((rc = ref_set(s->repo, MAIN_REF, &o, 0, NULL)) < 0)
+		return bm_error_prefix(rc, "moving main to the remote's tip");
 	if (tip)
 		from_git(tip, &o);
 	return 0;
@@ -1242,6 +1444,7 @@ static int push_local(bm_store *s, const git_oid *next, const git_oid *expected)
 	}
 	if (error < 0)
 		goto done;
+	clean_tmp_objects(remote);
 	if ((error = sync_objects(remote, c.copied, c.n)) < 0)
 		goto done;
 	error = ref_cas(remote, next, expected, "bootmeta: push");
@@ -1446,6 +1649,19 @@ done:
 
 /* ---- the write loop ---- */
 
+/* After the remote took `commit`: origin/main and main move to it, under one flock. */
+static void follow_pushed(bm_store *store, const git_oid *commit)
+{
+	writer_lock wl;
+	if (writer_lock_take(&wl, store->repo) == 0) {
+		if (ref_set_locked(&wl, ORIGIN_REF, commit, 0, NULL) == 0)
+			ref_set_locked(&wl, MAIN_REF, commit, 0, NULL);
+		writer_lock_release(&wl);
+	}
+	bm_error_clear();
+	git_error_clear();
+}
+
 int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payload, const bm_write_options *opts)
 {
 	bm_write_options defaults = BM_WRITE_OPTIONS_INIT, signed_opts;
@@ -1486,6 +1702,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 		}
 	}
 
+	clean_tmp_objects(store->repo);
 	for (t.attempt = 1; t.attempt <= max; t.attempt++) {
 		git_oid root, commit, base_g;
 		bm_oid tip;
@@ -1535,15 +1752,9 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 				goto retry;
 			if (error < 0)
 				goto done;
-			/* acknowledged by the remote: local main and origin/main follow */
-			{
-				git_reference *ref = NULL;
-				if (git_reference_create(&ref, store->repo, ORIGIN_REF, &commit, 1, "bootmeta: pushed") == 0)
-					git_reference_free(ref);
-				if (git_reference_create(&ref, store->repo, MAIN_REF, &commit, 1, "bootmeta: pushed") == 0)
-					git_reference_free(ref);
-				git_error_clear();
-			}
+			/* acknowledged by the remote: local main and origin/main follow (if that
+			 * fails the write still stands; the next write fetches first) */
+			follow_pushed(store, &commit);
 		} else {
 			/* cheap check before paying for the sync: has another writer moved main? */
 			if (bm_store_tip(&tip, store) == 0 ? (!t.has_base || !bm_oid_equal(&tip, &t.base)) : t.has_base)
@@ -1744,12 +1955,8 @@ int bm_store_push(bm_store *store)
 	error = store->remote_is_local ? push_local(store, &local, has_origin ? &origin : NULL) : push_network(store);
 	if (error == BM_ECONFLICT)
 		return bm_error_set(BM_ECONFLICT, "the remote moved; run `bootmeta pull` and write again");
-	if (error == 0) {
-		git_reference *ref = NULL;
-		if (git_reference_create(&ref, store->repo, ORIGIN_REF, &local, 1, "bootmeta: pushed") == 0)
-			git_reference_free(ref);
-		git_error_clear();
-	}
+	if (error == 0 && (error = ref_set(store->repo, ORIGIN_REF, &local, 0, NULL)) < 0)
+		error = bm_error_prefix(error, "pushed, but recording it in " ORIGIN_REF);
 	return error;
 }
 
