@@ -2,6 +2,7 @@
  * time formatting. */
 #include <assert.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,4 +266,55 @@ int cli_json_error_item(bm_buf *out, int comma, const char *path)
 	    (error = cli_json_buf_str(out, msg)) < 0)
 		return error;
 	return bm_buf_printf(out, ",\"code\":\"%s\"}", bm_error_name(code));
+}
+
+/* ---- temporary files removed when a signal ends the process ---- */
+
+#define CLI_TMP_MAX 4
+static const char *volatile cli_tmp[CLI_TMP_MAX];
+static const int cli_tmp_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT };
+
+static void cli_tmp_on_signal(int sig)
+{
+	size_t i;
+	for (i = 0; i < CLI_TMP_MAX; i++)
+		if (cli_tmp[i])
+			unlink(cli_tmp[i]);
+	/* the handler was reset to the default: re-raised, the signal ends the process once
+	 * this returns, with the status the caller expects */
+	raise(sig);
+}
+
+void cli_tmp_add(const char *path)
+{
+	static int installed;
+	size_t i;
+	if (!installed) {
+		struct sigaction sa, old;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = cli_tmp_on_signal;
+		sa.sa_flags = SA_RESETHAND;
+		sigemptyset(&sa.sa_mask);
+		for (i = 0; i < sizeof(cli_tmp_signals) / sizeof(cli_tmp_signals[0]); i++) {
+			/* a signal the caller ignores (SIGINT in a background job) stays ignored */
+			if (sigaction(cli_tmp_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+				continue;
+			sigaction(cli_tmp_signals[i], &sa, NULL);
+		}
+		installed = 1;
+	}
+	for (i = 0; i < CLI_TMP_MAX; i++) {
+		if (!cli_tmp[i]) {
+			cli_tmp[i] = path;
+			return;
+		}
+	}
+}
+
+void cli_tmp_forget(const char *path)
+{
+	size_t i;
+	for (i = 0; i < CLI_TMP_MAX; i++)
+		if (cli_tmp[i] == path)
+			cli_tmp[i] = NULL;
 }

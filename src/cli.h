@@ -195,6 +195,11 @@ int cli_parse_count(size_t *out, const char *s);
 #define CLI_OPT_LIMIT { CLI_OPT_LIMIT_ID, "limit", 'n', 1 }, { CLI_OPT_LIMIT_ID, "max-count", 0, 1 }
 /* BM_EXIT_OK with *out set, or the usage error printed and BM_EXIT_USAGE. */
 int cli_take_limit(size_t *out, cli_args *a);
+/* A temporary file that must not outlive the process: removed if SIGTERM, SIGINT, SIGHUP,
+ * SIGPIPE or SIGQUIT ends it (signals the caller ignores stay ignored). `path` must stay
+ * valid until cli_tmp_forget(path), called once the file is renamed into place or removed. */
+void cli_tmp_add(const char *path);
+void cli_tmp_forget(const char *path);
 /* Short form of a commit for text output. */
 const char *cli_short(char buf[BM_OID_HEXSZ + 1], const bm_oid *oid);
 

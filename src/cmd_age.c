@@ -94,6 +94,8 @@ static int output_open(output *o, bm_cli *cli, const char *path, mode_t mode)
 		goto done;
 	}
 	o->fd = mkstemp(o->tmp);
+	if (o->fd >= 0)
+		cli_tmp_add(o->tmp);
 	if (o->fd < 0) {
 		rc = cli_error(cli, BM_EIO, "cannot create a file next to %s: %s", path, strerror(errno));
 		free(o->tmp);
@@ -126,6 +128,7 @@ static int output_close(output *o, bm_cli *cli, int ok)
 		}
 		if (!ok)
 			unlink(o->tmp);
+		cli_tmp_forget(o->tmp); /* after: a signal before it only unlinks a name now gone */
 	}
 	free(o->tmp);
 	free(o->final);
