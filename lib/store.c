@@ -2,9 +2,10 @@
  * write path: transactions that only add files, built into trees in memory along the
  * changed paths, committed, made durable with one sync for the objects and one for the ref,
  * and published with compare-and-swap on refs/heads/main (re-run on conflict). On a clone
- * the compare-and-swap is the push: a local-path remote is updated directly with
- * git_reference_create_matching (libgit2's local transport push is not a CAS), a network
- * remote through git's push protocol, which refuses a ref that moved. */
+ * the compare-and-swap is the push: a local-path remote is updated directly (objects
+ * copied, its main swapped under the same lock; libgit2's local transport push is not a
+ * CAS) unless it has receive hooks, then through `git push` with a lease; a network remote
+ * through git's push protocol, which refuses a ref that moved. */
 #define _GNU_SOURCE
 #include "fs.h"
 
@@ -15,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -784,14 +788,17 @@ static int ref_set_locked(writer_lock *wl, const char *refname, const git_oid *n
 	snprintf(dirpath, sizeof(dirpath), "%s", refpath);
 	if ((slash = strrchr(dirpath, '/')))
 		*slash = '\0';
-	if (check) {
-		rc = git_reference_name_to_id(&cur, repo, refname);
-		git_error_clear();
-		if (expected ? (rc < 0 || !git_oid_equal(&cur, expected)) : rc == 0)
-			return BM_ECONFLICT;
-	}
 	if ((fd = take_git_lock(lockpath)) < 0)
 		return fd;
+	if (check) {
+		/* under git's lock, so a git receive-pack cannot move the ref in between */
+		rc = git_reference_name_to_id(&cur, repo, refname);
+		git_error_clear();
+		if (expected ? (rc < 0 || !git_oid_equal(&cur, expected)) : rc == 0) {
+			error = BM_ECONFLICT;
+			goto done;
+		}
+	}
 	git_oid_tostr(line, sizeof(line), next);
 	line[GIT_OID_HEXSZ] = '\n';
 	if (write(fd, line, GIT_OID_HEXSZ + 1) != GIT_OID_HEXSZ + 1) {
@@ -1408,6 +1415,234 @@ static int copy_tree(copy_ctx *c, git_repository *repo, const git_oid *tree_oid)
 	return error;
 }
 
+/* ---- a path remote with hooks: through git's receive-pack ----
+ *
+ * Copying objects and swapping the ref ourselves skips the remote's receive hooks, which
+ * git runs for a local path too. When the remote has any, the push goes through
+ * `git push`, which runs receive-pack (and so the hooks) there; --force-with-lease with
+ * the old tip keeps the compare-and-swap (receive-pack checks it under its ref lock). */
+
+static int config_string(bm_buf *out, git_repository *repo, const char *name);
+
+static const char *const receive_hooks[] = { "pre-receive", "update", "post-receive", "post-update",
+					     "reference-transaction", "proc-receive", NULL };
+
+/* The names of the receive hooks `remote` would run, comma-separated; 0 when none. */
+static int remote_hooks(bm_buf *names, git_repository *remote)
+{
+	bm_buf dir = BM_BUF_INIT, f = BM_BUF_INIT;
+	int error, i, found = 0;
+	struct stat st;
+	if ((error = config_string(&dir, remote, "core.hookspath")) < 0)
+		goto done;
+	if (!error || !dir.size) {
+		bm_buf_clear(&dir);
+		error = bm_buf_printf(&dir, "%shooks", git_repository_path(remote));
+	} else if (dir.ptr[0] != '/') {
+		error = 0;
+		/* relative to where the hooks run: the repo folder of a bare repo */
+		bm_buf rel = BM_BUF_INIT;
+		if ((error = bm_buf_printf(&rel, "%s%s", git_repository_path(remote), dir.ptr)) == 0) {
+			bm_buf_clear(&dir);
+			error = bm_buf_puts(&dir, rel.ptr);
+		}
+		bm_buf_dispose(&rel);
+	} else {
+		error = 0;
+	}
+	for (i = 0; !error && receive_hooks[i]; i++) {
+		bm_buf_clear(&f);
+		if ((error = bm_buf_printf(&f, "%s/%s", dir.ptr, receive_hooks[i])) < 0)
+			break;
+		if (stat(f.ptr, &st) == 0 && S_ISREG(st.st_mode) && access(f.ptr, X_OK) == 0) {
+			if ((names->size && (error = bm_buf_puts(names, ", ")) < 0) ||
+			    (error = bm_buf_puts(names, receive_hooks[i])) < 0)
+				break;
+			found = 1;
+		}
+	}
+done:
+	bm_buf_dispose(&dir);
+	bm_buf_dispose(&f);
+	return error < 0 ? error : found;
+}
+
+extern char **environ;
+
+/* Run git with `argv`; its stdout and stderr (each up to 64 KiB) into `out` and `err`.
+ * The exit status, or -1 with errno when git could not be started. */
+static int run_git(bm_buf *out, bm_buf *err, char *const argv[])
+{
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, status = -1, open_fds;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	struct pollfd pf[2];
+	char chunk[4096];
+	static const char *const drop[] = { "GIT_DIR=", "GIT_WORK_TREE=", "GIT_OBJECT_DIRECTORY=",
+					    "GIT_ALTERNATE_OBJECT_DIRECTORIES=", "GIT_QUARANTINE_PATH=",
+					    "GIT_INDEX_FILE=", "GIT_NAMESPACE=", NULL };
+	char **env = NULL;
+	size_t n = 0, i, j;
+
+	for (i = 0; environ && environ[i]; i++)
+		n++;
+	if (!(env = calloc(n + 1, sizeof(*env)))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* git's own variables from an enclosing git (bootmeta run from a hook) would point
+	 * this git at the wrong repo */
+	for (i = 0, n = 0; environ && environ[i]; i++) {
+		for (j = 0; drop[j] && strncmp(environ[i], drop[j], strlen(drop[j])); j++)
+			;
+		if (!drop[j])
+			env[n++] = environ[i];
+	}
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+		goto fail;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	errno = posix_spawnp(&pid, "git", &fa, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	if (errno)
+		goto fail;
+	close(po[1]);
+	close(pe[1]);
+	po[1] = pe[1] = -1;
+	pf[0].fd = po[0];
+	pf[1].fd = pe[0];
+	pf[0].events = pf[1].events = POLLIN;
+	for (open_fds = 2; open_fds > 0;) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			ssize_t got;
+			bm_buf *b = i == 0 ? out : err;
+			if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			got = read(pf[i].fd, chunk, sizeof(chunk));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+				open_fds--;
+			} else if (b->size < 65536 && bm_buf_put(b, chunk, (size_t)got) < 0) {
+				/* out of memory: the output is only for messages */
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	for (i = 0; i < 2; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	free(env);
+	return status;
+fail:
+	{
+		int e = errno;
+		for (i = 0; i < 2; i++) {
+			if (po[i] >= 0)
+				close(po[i]);
+			if (pe[i] >= 0)
+				close(pe[i]);
+		}
+		free(env);
+		errno = e;
+	}
+	return -1;
+}
+
+/* The remote's own words from git push's stderr: the "remote: " lines (its hooks' output),
+ * else the last lines, as one indented block. */
+static int hook_output(bm_buf *out, const bm_buf *err)
+{
+	const char *p = err->ptr ? err->ptr : "", *nl;
+	int any = 0, error = 0;
+	for (; *p && !error; p = *nl ? nl + 1 : nl) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if (!strncmp(p, "remote: ", 8)) {
+			error = bm_buf_printf(out, "\n  %.*s", (int)(nl - p - 8), p + 8);
+			any = 1;
+		}
+	}
+	if (!any && !error && err->size)
+		error = bm_buf_printf(out, "\n  %.*s", (int)(err->size > 2000 ? 2000 : err->size), err->ptr);
+	return error;
+}
+
+static int push_via_git(bm_store *s, git_repository *remote, const char *hooks, const git_oid *next,
+			const git_oid *expected)
+{
+	char nhex[GIT_OID_HEXSZ + 1], ehex[GIT_OID_HEXSZ + 1] = "";
+	bm_buf lease = BM_BUF_INIT, spec = BM_BUF_INIT, out = BM_BUF_INIT, err = BM_BUF_INIT, words = BM_BUF_INIT;
+	const char *dest = git_repository_path(remote);
+	int status, error = 0;
+	const char *line;
+
+	git_oid_tostr(nhex, sizeof(nhex), next);
+	if (expected)
+		git_oid_tostr(ehex, sizeof(ehex), expected);
+	if ((error = bm_buf_printf(&lease, "--force-with-lease=" MAIN_REF ":%s", ehex)) < 0 ||
+	    (error = bm_buf_printf(&spec, "%s:" MAIN_REF, nhex)) < 0)
+		goto done;
+	{
+		char *argv[] = { "git", "--git-dir", (char *)git_repository_path(s->repo), "-c", "core.fsync=committed",
+				 "push", "--porcelain", "--no-verify", lease.ptr, (char *)dest, spec.ptr, NULL };
+		status = run_git(&out, &err, argv);
+	}
+	if (status < 0) {
+		error = bm_error_set(BM_EREMOTE, "the remote %s has receive hooks (%s), which only git can run, and "
+						 "git could not be started (%s); install git, or remove the hooks if "
+						 "they are not wanted", s->remote_url, hooks, strerror(errno));
+		goto done;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		goto done;
+	/* porcelain: "!\tFROM:TO\t[rejected] (stale info)" or "[remote rejected] (... hook declined)" */
+	line = out.ptr ? strstr(out.ptr, "!\t") : NULL;
+	if (line && !strstr(line, "[remote rejected]") &&
+	    (strstr(line, "stale info") || strstr(line, "fetch first") || strstr(line, "non-fast-forward"))) {
+		error = BM_ECONFLICT;
+		goto done;
+	}
+	/* receive-pack's own compare-and-swap under its ref lock: another writer got there first
+	 * ("is at X but expected Y"), or holds the lock right now */
+	if (line && strstr(line, "[remote rejected]") && err.ptr &&
+	    (strstr(err.ptr, "but expected") || (strstr(err.ptr, "cannot lock ref") && strstr(err.ptr, "File exists")))) {
+		error = BM_ECONFLICT;
+		goto done;
+	}
+	if ((error = hook_output(&words, &err)) < 0)
+		goto done;
+	if (line && strstr(line, "[remote rejected]")) {
+		const char *tab = strrchr(line, '\t'), *end = strchr(line, '\n');
+		if (tab && end && tab < end)
+			line = tab + 1;
+		error = bm_error_set(BM_EREMOTE, "the remote %s refused the write: %.*s; nothing was written here or "
+						 "there. The remote said:%s", s->remote_url,
+				     end ? (int)(end - line) : (int)strlen(line), line, words.ptr ? words.ptr : "");
+	} else {
+		error = bm_error_set(BM_EREMOTE, "pushing to %s through git (it has receive hooks: %s) failed:%s",
+				     s->remote_url, hooks, words.ptr ? words.ptr : " (no output)");
+	}
+done:
+	bm_buf_dispose(&lease);
+	bm_buf_dispose(&spec);
+	bm_buf_dispose(&out);
+	bm_buf_dispose(&err);
+	bm_buf_dispose(&words);
+	return error;
+}
+
 /* Push `next` (child of `expected`) to a remote that is a local path: copy the missing
  * objects, make them durable, then compare-and-swap the remote's main. */
 static int push_local(bm_store *s, const git_oid *next, const git_oid *expected)
@@ -1420,6 +1655,31 @@ static int push_local(bm_store *s, const git_oid *next, const git_oid *expected)
 
 	if (git_repository_open_ext(&remote, local_path_of(s->remote_url), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
 		return git_fail(BM_EREMOTE, s->remote_url);
+	{
+		bm_buf hooks = BM_BUF_INIT;
+		int has = remote_hooks(&hooks, remote);
+		if (has > 0) {
+			/* under the remote's writers' flock, with what dead writers left removed,
+			 * as for a push bootmeta makes itself */
+			writer_lock wl;
+			char lockpath[4096];
+			struct stat st;
+			if ((error = writer_lock_take(&wl, remote)) == 0) {
+				snprintf(lockpath, sizeof(lockpath), "%s" MAIN_REF ".lock", git_repository_path(remote));
+				if (stat(lockpath, &st) == 0 && time(NULL) - st.st_mtime >= LOCK_STALE_SECS)
+					unlink(lockpath);
+				error = push_via_git(s, remote, hooks.ptr, next, expected);
+				writer_lock_release(&wl);
+			}
+		}
+		if (has != 0) {
+			if (has < 0)
+				error = has;
+			bm_buf_dispose(&hooks);
+			git_repository_free(remote);
+			return error;
+		}
+	}
 	if (git_repository_odb(&c.src, s->repo) < 0 || git_repository_odb(&c.dst, remote) < 0) {
 		error = git_fail(BM_EIO, "object database");
 		goto done;
