@@ -360,15 +360,28 @@ int bm_store_fs(bm_fs **out, bm_store *store, const bm_oid *commit)
 static int check_format(bm_store *s)
 {
 	bm_fs *fs = NULL;
+	bm_oid tip;
 	bm_buf buf = BM_BUF_INIT;
 	int error, version;
 	char *end;
 
-	if ((error = bm_store_fs(&fs, s, NULL)) < 0) {
+	if ((error = bm_store_tip(&tip, s)) < 0) {
 		if (error == BM_ENOTFOUND)
 			error = bm_error_set(BM_EFORMAT, "%s is a git repo but not a bootmeta meta repo (no main "
 							 "branch); use --repo, or create one with `bootmeta init PATH`",
 					     s->path);
+		goto done;
+	}
+	if ((error = bm_store_fs(&fs, s, &tip)) < 0) {
+		char hex[BM_OID_HEXSZ + 1], why[512];
+		bm_oid_fmt(hex, &tip);
+		snprintf(why, sizeof(why), "%s", bm_error_last() ? bm_error_last() : "");
+		/* the branch is there; what it points at is not */
+		error = bm_error_set(BM_ECORRUPT, "%s: main points at commit %.12s, which is missing or damaged "
+						  "in the object store (%s); objects were deleted under it (e.g. `git "
+						  "prune --expire=now` beside a writer) or the copy is damaged: run "
+						  "`git -C %s fsck`, and restore from a clone or move main back to an "
+						  "intact commit", s->path, hex, why, s->path);
 		goto done;
 	}
 	if ((error = bm_fs_read(&buf, fs, FORMAT_PATH)) < 0) {
@@ -415,6 +428,61 @@ static int check_reftable(const char *path)
 	if (found)
 		return bm_error_set(BM_EFORMAT, "%s uses the reftable ref storage, which libgit2 cannot read; "
 						 "convert it with `git refs migrate --ref-format=files` or clone it", path);
+	return 0;
+}
+
+/* libgit2 refuses a repo another user owns (git's safe.directory rule) and, in 1.5, says
+ * only "not found" or nothing: find the repo folder it would have opened and say so. */
+static int check_owner(const char *path)
+{
+	char dir[4096], cand[4200], real[4300];
+	struct stat st;
+	int depth;
+	uid_t me = geteuid();
+	if (!getcwd(dir, sizeof(dir)))
+		return 0;
+	if (path && snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return 0;
+	for (depth = 0; depth < 64; depth++) {
+		const char *found = NULL;
+		snprintf(cand, sizeof(cand), "%s/.git", dir);
+		if (stat(cand, &st) == 0)
+			found = cand;
+		else {
+			char head[4300], objs[4300];
+			struct stat a, b;
+			snprintf(head, sizeof(head), "%s/HEAD", dir);
+			snprintf(objs, sizeof(objs), "%s/objects", dir);
+			if (stat(head, &a) == 0 && stat(objs, &b) == 0 && S_ISDIR(b.st_mode) && stat(dir, &st) == 0)
+				found = dir;
+		}
+		if (found) {
+			if (st.st_uid != me) {
+				struct passwd *pw = getpwuid(st.st_uid);
+				int maj = 0, min = 0, rev = 0;
+				if (!realpath(found == cand ? dir : found, real))
+					snprintf(real, sizeof(real), "%s", found == cand ? dir : found);
+				git_libgit2_version(&maj, &min, &rev);
+				return bm_error_set(BM_EPERM, "%s is owned by %s (uid %u), not by you (uid %u), and git and "
+							      "libgit2 refuse a repo another user owns. If you trust it, "
+							      "run `git config --global --add safe.directory %s`%s, or "
+							      "run bootmeta as its owner",
+						    real, pw && pw->pw_name ? pw->pw_name : "another user", (unsigned)st.st_uid,
+						    (unsigned)me, real,
+						    maj == 1 && min <= 5 ? " (name the folder: this libgit2 ignores "
+									   "safe.directory=*)" : "");
+			}
+			return 0;
+		}
+		if (path)
+			return 0; /* --repo names the repo itself: no search */
+		{
+			char *slash = strrchr(dir, '/');
+			if (!slash || slash == dir)
+				return 0;
+			*slash = '\0';
+		}
+	}
 	return 0;
 }
 
@@ -546,12 +614,16 @@ int bm_store_open(bm_store **out, const char *path)
 	}
 	if (rc < 0) {
 		const char *where = path ? path : "the current folder";
-		if ((error = check_reftable(path ? path : ".")) < 0)
+		const git_error *ge = git_error_last();
+		char why[512];
+		snprintf(why, sizeof(why), "%s", ge && ge->message ? ge->message : "");
+		if ((error = check_reftable(path ? path : ".")) < 0 || (error = check_owner(path)) < 0)
 			return error;
 		if (rc == GIT_ENOTFOUND)
 			return bm_error_set(BM_ENOTFOUND, "%s is not in a meta repo; pass --repo PATH, set "
 							  "BOOTMETA_REPO, or create one with `bootmeta init PATH`", where);
-		return git_fail(BM_EFORMAT, where);
+		return bm_error_set(BM_EFORMAT, "%s: cannot open it as a git repo: %s", where,
+				    *why ? why : "libgit2 gave no reason");
 	}
 	(void)start;
 	recover_on_open(repo);
