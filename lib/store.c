@@ -822,7 +822,7 @@ static int take_git_lock(const char *lockpath)
 			return fd;
 		if (errno == ENOENT) {
 			/* the ref's folder is missing (refs/remotes/origin/ on a fresh clone) */
-			char dir[4096], *slash;
+			char dir[4300], *slash;
 			snprintf(dir, sizeof(dir), "%s", lockpath);
 			if ((slash = strrchr(dir, '/')))
 				*slash = '\0';
@@ -1412,6 +1412,12 @@ static int fetch_origin(bm_store *s)
 			goto done;
 		}
 	}
+	{
+		git_oid cur;
+		if (git_reference_name_to_id(&cur, s->repo, ORIGIN_REF) == 0 && git_oid_equal(&cur, &tip))
+			goto done; /* unchanged: no lock, no sync */
+		git_error_clear();
+	}
 	error = ref_set(s->repo, ORIGIN_REF, &tip, 0, NULL);
 done:
 	git_remote_disconnect(r);
@@ -1428,8 +1434,13 @@ static int follow_origin(bm_oid *tip, bm_store *s)
 		return rc == GIT_ENOTFOUND ? bm_error_set(BM_EFORMAT, "the remote %s has no main branch; is it "
 								    "a meta repo?", s->remote_url)
 					   : git_fail(BM_EIO, ORIGIN_REF);
-	if ((rc = ref_set(s->repo, MAIN_REF, &o, 0, NULL)) < 0)
-		return bm_error_prefix(rc, "moving main to the remote's tip");
+	{
+		git_oid cur;
+		int same = git_reference_name_to_id(&cur, s->repo, MAIN_REF) == 0 && git_oid_equal(&cur, &o);
+		git_error_clear();
+		if (!same && (rc = ref_set(s->repo, MAIN_REF, &o, 0, NULL)) < 0)
+			return bm_error_prefix(rc, "moving main to the remote's tip");
+	}
 	if (tip)
 		from_git(tip, &o);
 	return 0;
@@ -1731,8 +1742,8 @@ static int push_local(bm_store *s, const git_oid *next, const git_oid *expected)
 		bm_buf hooks = BM_BUF_INIT;
 		int has = remote_hooks(&hooks, remote);
 		if (has > 0) {
-			/* under the remote's writers' flock, with what dead writers left removed,
-			 * as for a push bootmeta makes itself */
+			/* first what dead writers left is removed, under the remote's writers'
+			 * flock, as for a push bootmeta makes itself */
 			writer_lock wl;
 			char lockpath[4096];
 			struct stat st;
@@ -1740,8 +1751,9 @@ static int push_local(bm_store *s, const git_oid *next, const git_oid *expected)
 				snprintf(lockpath, sizeof(lockpath), "%s" MAIN_REF ".lock", git_repository_path(remote));
 				if (stat(lockpath, &st) == 0 && time(NULL) - st.st_mtime >= LOCK_STALE_SECS)
 					unlink(lockpath);
-				error = push_via_git(s, remote, hooks.ptr, next, expected);
+				/* not held across the push: a hook may itself run bootmeta on the remote */
 				writer_lock_release(&wl);
+				error = push_via_git(s, remote, hooks.ptr, next, expected);
 			}
 		}
 		if (has != 0) {
