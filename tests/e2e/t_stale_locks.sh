@@ -71,6 +71,7 @@ touch -d '10 seconds ago' "$R/refs/heads/main.lock"
 check "a lock that cannot be removed: the error names the file and says what to do"
 mkdir "$C/refs/remotes/origin/main.lock"
 touch -d '10 seconds ago' "$C/refs/remotes/origin/main.lock"
+"$BM" --quiet --repo "$R" project add app/moved >/dev/null # so the pull must move origin/main
 expect_fail 1 "$C/refs/remotes/origin/main.lock" "$BM" --repo "$C" pull
 grep -q "remove that file" "$T/err" || fail "the lock error does not say what to do: $(cat "$T/err")"
 rmdir "$C/refs/remotes/origin/main.lock"
