@@ -2,9 +2,10 @@
  * write path: transactions that only add files, built into trees in memory along the
  * changed paths, committed, made durable with one sync for the objects and one for the ref,
  * and published with compare-and-swap on refs/heads/main (re-run on conflict). On a clone
- * the compare-and-swap is the push: a local-path remote is updated directly with
- * git_reference_create_matching (libgit2's local transport push is not a CAS), a network
- * remote through git's push protocol, which refuses a ref that moved. */
+ * the compare-and-swap is the push: a local-path remote is updated directly (objects
+ * copied, its main swapped under the same lock; libgit2's local transport push is not a
+ * CAS) unless it has receive hooks, then through `git push` with a lease; a network remote
+ * through git's push protocol, which refuses a ref that moved. */
 #define _GNU_SOURCE
 #include "fs.h"
 #include "net.h"
@@ -16,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -26,9 +30,9 @@
 #include <sodium.h>
 
 #include "bootmeta/sign.h"
+#include "store_int.h"
 #include "bootmeta/record.h"
 #include "bootmeta/text.h"
-#include "store_int.h"
 
 #define MAIN_REF "refs/heads/main"
 #define ORIGIN_REF "refs/remotes/origin/main"
@@ -51,7 +55,13 @@ struct bm_store {
 static int git_fail(int code, const char *what)
 {
 	const git_error *e = git_error_last();
-	return bm_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+	const char *m = e && e->message ? e->message : NULL, *q;
+	/* libgit2 says "failed to lock file 'X' for writing: " with no reason: say what it is */
+	if (m && !strncmp(m, "failed to lock file '", 21) && (q = strchr(m + 21, '\'')))
+		return bm_error_set(code, "%s: the lock file %.*s exists: a git or bootmeta process is "
+					  "writing there, or one was killed; if none is running, remove that file",
+				    what, (int)(q - m - 21), m + 21);
+	return bm_error_set(code, "%s: %s", what, m ? m : "libgit2 error");
 }
 
 void bm_oid_fmt(char out[BM_OID_HEXSZ + 1], const bm_oid *oid)
@@ -358,15 +368,28 @@ int bm_store_fs(bm_fs **out, bm_store *store, const bm_oid *commit)
 static int check_format(bm_store *s)
 {
 	bm_fs *fs = NULL;
+	bm_oid tip;
 	bm_buf buf = BM_BUF_INIT;
 	int error, version;
 	char *end;
 
-	if ((error = bm_store_fs(&fs, s, NULL)) < 0) {
+	if ((error = bm_store_tip(&tip, s)) < 0) {
 		if (error == BM_ENOTFOUND)
 			error = bm_error_set(BM_EFORMAT, "%s is a git repo but not a bootmeta meta repo (no main "
 							 "branch); use --repo, or create one with `bootmeta init PATH`",
 					     s->path);
+		goto done;
+	}
+	if ((error = bm_store_fs(&fs, s, &tip)) < 0) {
+		char hex[BM_OID_HEXSZ + 1], why[512];
+		bm_oid_fmt(hex, &tip);
+		snprintf(why, sizeof(why), "%s", bm_error_last() ? bm_error_last() : "");
+		/* the branch is there; what it points at is not */
+		error = bm_error_set(BM_ECORRUPT, "%s: main points at commit %.12s, which is missing or damaged "
+						  "in the object store (%s); objects were deleted under it (e.g. `git "
+						  "prune --expire=now` beside a writer) or the copy is damaged: run "
+						  "`git -C %s fsck`, and restore from a clone or move main back to an "
+						  "intact commit", s->path, hex, why, s->path);
 		goto done;
 	}
 	if ((error = bm_fs_read(&buf, fs, FORMAT_PATH)) < 0) {
@@ -413,6 +436,61 @@ static int check_reftable(const char *path)
 	if (found)
 		return bm_error_set(BM_EFORMAT, "%s uses the reftable ref storage, which libgit2 cannot read; "
 						 "convert it with `git refs migrate --ref-format=files` or clone it", path);
+	return 0;
+}
+
+/* libgit2 refuses a repo another user owns (git's safe.directory rule) and, in 1.5, says
+ * only "not found" or nothing: find the repo folder it would have opened and say so. */
+static int check_owner(const char *path)
+{
+	char dir[4096], cand[4200], real[4300];
+	struct stat st;
+	int depth;
+	uid_t me = geteuid();
+	if (!getcwd(dir, sizeof(dir)))
+		return 0;
+	if (path && snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return 0;
+	for (depth = 0; depth < 64; depth++) {
+		const char *found = NULL;
+		snprintf(cand, sizeof(cand), "%s/.git", dir);
+		if (stat(cand, &st) == 0)
+			found = cand;
+		else {
+			char head[4300], objs[4300];
+			struct stat a, b;
+			snprintf(head, sizeof(head), "%s/HEAD", dir);
+			snprintf(objs, sizeof(objs), "%s/objects", dir);
+			if (stat(head, &a) == 0 && stat(objs, &b) == 0 && S_ISDIR(b.st_mode) && stat(dir, &st) == 0)
+				found = dir;
+		}
+		if (found) {
+			if (st.st_uid != me) {
+				struct passwd *pw = getpwuid(st.st_uid);
+				int maj = 0, min = 0, rev = 0;
+				if (!realpath(found == cand ? dir : found, real))
+					snprintf(real, sizeof(real), "%s", found == cand ? dir : found);
+				git_libgit2_version(&maj, &min, &rev);
+				return bm_error_set(BM_EPERM, "%s is owned by %s (uid %u), not by you (uid %u), and git and "
+							      "libgit2 refuse a repo another user owns. If you trust it, "
+							      "run `git config --global --add safe.directory %s`%s, or "
+							      "run bootmeta as its owner",
+						    real, pw && pw->pw_name ? pw->pw_name : "another user", (unsigned)st.st_uid,
+						    (unsigned)me, real,
+						    maj == 1 && min <= 5 ? " (name the folder: this libgit2 ignores "
+									   "safe.directory=*)" : "");
+			}
+			return 0;
+		}
+		if (path)
+			return 0; /* --repo names the repo itself: no search */
+		{
+			char *slash = strrchr(dir, '/');
+			if (!slash || slash == dir)
+				return 0;
+			*slash = '\0';
+		}
+	}
 	return 0;
 }
 
@@ -499,6 +577,8 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
+static void recover_on_open(git_repository *repo);
+
 static int looks_like_url(const char *s)
 {
 	return strstr(s, "://") != NULL && strncmp(s, "file://", 7) != 0;
@@ -557,14 +637,19 @@ int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_opti
 	}
 	if (rc < 0) {
 		const char *where = path ? path : "the current folder";
-		if ((error = check_reftable(path ? path : ".")) < 0)
+		const git_error *ge = git_error_last();
+		char why[512];
+		snprintf(why, sizeof(why), "%s", ge && ge->message ? ge->message : "");
+		if ((error = check_reftable(path ? path : ".")) < 0 || (error = check_owner(path)) < 0)
 			return error;
 		if (rc == GIT_ENOTFOUND) {
 			bm_error_set(BM_ENOTFOUND, "%s is not in a meta repo", where);
 			return bm_error_set_about(BM_ABOUT_REPO, path);
 		}
-		return git_fail(BM_EFORMAT, where);
+		return bm_error_set(BM_EFORMAT, "%s: cannot open it as a git repo: %s", where,
+				    *why ? why : "libgit2 gave no reason");
 	}
+	recover_on_open(repo);
 	if ((error = store_new(&s, repo)) < 0)
 		return error;
 	if ((error = load_remote(s)) < 0 || (error = check_format(s)) < 0 || (error = store_apply_options(s, opts)) < 0) {
@@ -646,45 +731,138 @@ static int sync_objects(git_repository *repo, const git_oid *oids, size_t n)
 	return error;
 }
 
-/* Writers serialise only the ref update, with an flock that dies with its process, so a
- * main.lock left by a writer killed at the wrong moment can be recognised as stale. */
-static int ref_lock(git_repository *repo)
-{
-	char path[4096];
+/* ---- ref locks ----
+ *
+ * Every ref bootmeta moves (main; origin/main on a clone; a path remote's main) is moved
+ * here: under the repo's writer flock (bootmeta-ref.lock, which dies with its process)
+ * bootmeta takes git's own lock file REF.lock with O_EXCL, as git does, so git processes
+ * are excluded too; writes the new value into it and renames it over the ref.
+ *
+ * A writer killed while it holds REF.lock would leave it behind, and git (and libgit2)
+ * then refuse every update of that ref until someone removes it. So while a bootmeta
+ * writer holds a lock file it keeps that file's identity (device, inode, change time) in
+ * bootmeta-ref.lock and clears it when done. Whoever next takes the flock (any write, and
+ * any bootmeta command that opens the repo, without waiting) and finds such a record
+ * knows its writer died (it no longer holds the flock) and removes the lock files it names
+ * if they are still the same files: at once, so git is not blocked either. A lock file no
+ * record names is a git process's (or one killed before it recorded it); a writer removes
+ * it once it is LOCK_STALE_SECS old (git holds a ref lock for milliseconds). */
+
+#define LOCK_STALE_SECS 2
+#define WRITER_LOCK "bootmeta-ref.lock"
+
+typedef struct {
 	int fd;
-	snprintf(path, sizeof(path), "%sbootmeta-ref.lock", git_repository_path(repo));
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return bm_error_set(BM_EIO, "%s: %s", path, strerror(errno));
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return bm_error_set(BM_EIO, "lock %s: %s", path, strerror(errno));
-		}
-	}
-	return fd;
+	git_repository *repo;
+} writer_lock;
+
+static int lock_error(const char *lockpath, const char *why)
+{
+	return bm_error_set(BM_EIO, "cannot take the lock %s (%s); if no git or bootmeta process is "
+				    "writing to this repo, remove that file", lockpath, why);
 }
 
-/* Take refs/heads/main.lock the way git does (O_EXCL), so a git process on the same repo
- * is excluded too. We hold the writers' flock, so a lock file no bootmeta writer owns and
- * that is a few seconds old was left by a killed process. */
+/* Remove the lock files named in the record of a dead writer (we hold the flock). */
+static void recover_dead_writer(int fd, const char *gitdir)
+{
+	char rec[4096], path[4096];
+	ssize_t n = pread(fd, rec, sizeof(rec) - 1, 0);
+	char *line, *save = NULL;
+	if (n <= 0)
+		return;
+	rec[n] = '\0';
+	for (line = strtok_r(rec, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long dev, ino;
+		long long cs, cns;
+		int off = 0;
+		struct stat st;
+		if (sscanf(line, "%llu %llu %lld %lld %n", &dev, &ino, &cs, &cns, &off) != 4 || !off ||
+		    strstr(line + off, "..") || line[off] == '/')
+			continue;
+		snprintf(path, sizeof(path), "%s%s", gitdir, line + off);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_dev == dev &&
+		    (unsigned long long)st.st_ino == ino && (long long)st.st_ctim.tv_sec == cs &&
+		    (long long)st.st_ctim.tv_nsec == cns)
+			unlink(path);
+	}
+	if (ftruncate(fd, 0) < 0) {
+		/* read-only: the next writer retries */
+	}
+}
+
+static int writer_lock_take(writer_lock *wl, git_repository *repo)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s" WRITER_LOCK, git_repository_path(repo));
+	wl->repo = repo;
+	wl->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (wl->fd < 0)
+		return bm_error_set(BM_EIO, "cannot open the writers' lock %s: %s", path, strerror(errno));
+	while (flock(wl->fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(wl->fd);
+			wl->fd = -1;
+			return bm_error_set(BM_EIO, "cannot lock %s: %s", path, strerror(e));
+		}
+	}
+	recover_dead_writer(wl->fd, git_repository_path(repo));
+	return 0;
+}
+
+static void writer_lock_release(writer_lock *wl)
+{
+	if (wl->fd >= 0)
+		close(wl->fd);
+	wl->fd = -1;
+}
+
+/* Any bootmeta process that opens a repo clears a dead writer's lock files, without
+ * waiting for a live writer (which clears its own). Silent: a repo we cannot write to is
+ * left as it is. */
+static void recover_on_open(git_repository *repo)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+	snprintf(path, sizeof(path), "%s" WRITER_LOCK, git_repository_path(repo));
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		recover_dead_writer(fd, git_repository_path(repo));
+	close(fd);
+}
+
+/* Take REF.lock for `refname` (O_EXCL, as git does); its fd, or an error. A lock file that
+ * stays for LOCK_STALE_SECS while we hold the writers' flock is a dead process's. */
 static int take_git_lock(const char *lockpath)
 {
 	int tries, fd;
 	struct stat st;
-	for (tries = 0; tries < 100; tries++) {
+	for (tries = 0; tries < 150; tries++) {
 		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0)
 			return fd;
+		if (errno == ENOENT) {
+			/* the ref's folder is missing (refs/remotes/origin/ on a fresh clone) */
+			char dir[4300], *slash;
+			snprintf(dir, sizeof(dir), "%s", lockpath);
+			if ((slash = strrchr(dir, '/')))
+				*slash = '\0';
+			if (mkdirs(dir) < 0)
+				return bm_error_prefix(BM_EIO, "cannot take the lock %s", lockpath);
+			continue;
+		}
 		if (errno != EEXIST)
-			return bm_error_set(BM_EIO, "%s: %s", lockpath, strerror(errno));
-		if (stat(lockpath, &st) == 0 && time(NULL) - st.st_mtime >= 2)
-			unlink(lockpath);
-		else
+			return lock_error(lockpath, strerror(errno));
+		if (stat(lockpath, &st) == 0 && time(NULL) - st.st_mtime >= LOCK_STALE_SECS) {
+			if (unlink(lockpath) < 0 && errno != ENOENT)
+				return lock_error(lockpath, "it was left by a process that is gone, and cannot be removed");
+		} else {
 			usleep(20000);
+		}
 	}
-	return bm_error_set(BM_EIO, "%s is held by another process; if no git or bootmeta process is "
-				    "running on this repo, remove it", lockpath);
+	return lock_error(lockpath, "another process holds it and did not release it within 3 s");
 }
 
 /* 1 unless core.logAllRefUpdates is set to false: a meta repo keeps a reflog for main even
@@ -705,25 +883,37 @@ static int reflog_wanted(git_repository *repo)
 	return want;
 }
 
-/* Append "<old> <new> <who> <time> +0000\t<msg>" to logs/refs/heads/main, as git writes a
- * reflog entry (before the ref itself moves). `who` is "Name <email>" or a bare name;
- * control characters in it and in the message's first line become spaces. */
-static int reflog_append(git_repository *repo, const git_oid *old, const git_oid *next, const char *who,
-			 int64_t time_ms, const char *msg)
+/* Who moved a ref, when and why, for its reflog entry (NULL members: bootmeta, now, a
+ * generic message). */
+typedef struct {
+	const char *who;
+	int64_t time_ms;
+	const char *msg;
+} ref_note;
+#define NOTE(m) (&(const ref_note){ NULL, 0, (m) })
+
+/* Append "<old> <new> <who> <time> +0000\t<msg>" to logs/<refname>, as git writes a reflog
+ * entry (before the ref itself moves). `who` is "Name <email>" or a bare name; control
+ * characters in it and in the message's first line become spaces. */
+static int reflog_append(git_repository *repo, const char *refname, const git_oid *old, const git_oid *next,
+			 const ref_note *note)
 {
 	const char *gitdir = git_repository_path(repo);
-	char path[4200], ohex[GIT_OID_HEXSZ + 1], nhex[GIT_OID_HEXSZ + 1];
+	const char *who = note && note->who && *note->who ? note->who : "bootmeta";
+	const char *msg = note && note->msg ? note->msg : "bootmeta: update";
+	int64_t time_ms = note && note->time_ms ? note->time_ms : (int64_t)time(NULL) * 1000;
+	char path[4200], ohex[GIT_OID_HEXSZ + 1], nhex[GIT_OID_HEXSZ + 1], *slash;
 	bm_buf line = BM_BUF_INIT;
 	size_t i, start;
 	int fd, error = 0;
 
-	snprintf(path, sizeof(path), "%slogs", gitdir);
-	(void)mkdir(path, 0777);
-	snprintf(path, sizeof(path), "%slogs/refs", gitdir);
-	(void)mkdir(path, 0777);
-	snprintf(path, sizeof(path), "%slogs/refs/heads", gitdir);
-	(void)mkdir(path, 0777);
-	snprintf(path, sizeof(path), "%slogs/" MAIN_REF, gitdir);
+	/* mkdir -p the folders of logs/<refname> */
+	snprintf(path, sizeof(path), "%slogs/%s", gitdir, refname);
+	for (slash = path + strlen(gitdir); (slash = strchr(slash + 1, '/'));) {
+		*slash = '\0';
+		(void)mkdir(path, 0777);
+		*slash = '/';
+	}
 	if (old)
 		git_oid_tostr(ohex, sizeof(ohex), old);
 	else
@@ -732,13 +922,13 @@ static int reflog_append(git_repository *repo, const git_oid *old, const git_oid
 	if ((error = bm_buf_printf(&line, "%s %s ", ohex, nhex)) < 0)
 		goto done;
 	start = line.size;
-	if ((error = bm_buf_puts(&line, who && *who ? who : "bootmeta")) < 0)
+	if ((error = bm_buf_puts(&line, who)) < 0)
 		goto done;
-	if (!strchr(who ? who : "", '<') && (error = bm_buf_puts(&line, " <>")) < 0)
+	if (!strchr(who, '<') && (error = bm_buf_puts(&line, " <>")) < 0)
 		goto done;
 	if ((error = bm_buf_printf(&line, " %lld +0000\t", (long long)(time_ms / 1000))) < 0)
 		goto done;
-	for (i = 0; msg && msg[i] && msg[i] != '\n'; i++)
+	for (i = 0; msg[i] && msg[i] != '\n'; i++)
 		if ((error = bm_buf_putc(&line, msg[i])) < 0)
 			goto done;
 	if ((error = bm_buf_putc(&line, '\n')) < 0)
@@ -748,8 +938,8 @@ static int reflog_append(git_repository *repo, const git_oid *old, const git_oid
 			line.ptr[i] = ' ';
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 	if (fd < 0) {
-		error = bm_error_set(BM_EIO, "%s: %s (the reflog of main; check the folder's owner and permissions)",
-				     path, strerror(errno));
+		error = bm_error_set(BM_EIO, "%s: %s (the reflog of %s; check the folder's owner and permissions)",
+				     path, strerror(errno), refname);
 		goto done;
 	}
 	if (write(fd, line.ptr, line.size) != (ssize_t)line.size)
@@ -760,36 +950,49 @@ done:
 	return error;
 }
 
-/* Move main of `repo` from `expected` (NULL: must not exist) to `next`, durably, with a
- * reflog entry by `who` at `time_ms` saying `msg`. BM_ECONFLICT when main moved. */
-static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *who,
-		   int64_t time_ms, const char *msg)
+/* Move `refname` of the repo held by `wl` to `next`, durably. With `check`, only from
+ * `expected` (NULL: the ref must not exist): BM_ECONFLICT when it moved. */
+static int ref_set_locked(writer_lock *wl, const char *refname, const git_oid *next, int check,
+			  const git_oid *expected, const ref_note *note)
 {
+	git_repository *repo = wl->repo;
 	const char *gitdir = git_repository_path(repo);
-	char refpath[4096], lockpath[4200], dirpath[4096], line[GIT_OID_HEXSZ + 2];
+	char refpath[4096], lockpath[4200], dirpath[4096], line[GIT_OID_HEXSZ + 2], rec[4400];
 	git_oid cur;
-	int lock, fd = -1, rc, error = 0, full = full_fsync_wanted(repo);
+	struct stat st;
+	int fd = -1, rc, error = 0, full = full_fsync_wanted(repo), n;
+	char *slash;
 
-	snprintf(refpath, sizeof(refpath), "%s" MAIN_REF, gitdir);
+	snprintf(refpath, sizeof(refpath), "%s%s", gitdir, refname);
 	snprintf(lockpath, sizeof(lockpath), "%s.lock", refpath);
-	snprintf(dirpath, sizeof(dirpath), "%srefs/heads", gitdir);
-	if ((lock = ref_lock(repo)) < 0)
-		return lock;
-	rc = git_reference_name_to_id(&cur, repo, MAIN_REF);
-	git_error_clear();
-	if (expected ? (rc < 0 || !git_oid_equal(&cur, expected)) : rc == 0) {
-		error = BM_ECONFLICT;
-		goto done;
-	}
-	if ((fd = take_git_lock(lockpath)) < 0) {
-		error = fd;
-		goto done;
+	snprintf(dirpath, sizeof(dirpath), "%s", refpath);
+	if ((slash = strrchr(dirpath, '/')))
+		*slash = '\0';
+	if ((fd = take_git_lock(lockpath)) < 0)
+		return fd;
+	if (check) {
+		/* under git's lock, so a git receive-pack cannot move the ref in between */
+		rc = git_reference_name_to_id(&cur, repo, refname);
+		git_error_clear();
+		if (expected ? (rc < 0 || !git_oid_equal(&cur, expected)) : rc == 0) {
+			error = BM_ECONFLICT;
+			goto done;
+		}
 	}
 	git_oid_tostr(line, sizeof(line), next);
 	line[GIT_OID_HEXSZ] = '\n';
 	if (write(fd, line, GIT_OID_HEXSZ + 1) != GIT_OID_HEXSZ + 1) {
 		error = bm_error_set(BM_EIO, "writing %s: %s", lockpath, strerror(errno));
 		goto done;
+	}
+	/* the record that lets the next writer remove this lock at once if we die now */
+	if (fstat(fd, &st) == 0) {
+		n = snprintf(rec, sizeof(rec), "%llu %llu %lld %lld %s.lock\n", (unsigned long long)st.st_dev,
+			     (unsigned long long)st.st_ino, (long long)st.st_ctim.tv_sec,
+			     (long long)st.st_ctim.tv_nsec, refname);
+		if (n > 0 && (size_t)n < sizeof(rec) && pwrite(wl->fd, rec, (size_t)n, 0) != n) {
+			/* no record: the lock is still removed once it is LOCK_STALE_SECS old */
+		}
 	}
 	if (full ? fsync(fd) < 0
 		 : (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
@@ -799,12 +1002,19 @@ static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *exp
 	}
 	close(fd);
 	fd = -1;
-	if (reflog_wanted(repo) && (error = reflog_append(repo, expected, next, who, time_ms, msg)) < 0) {
-		unlink(lockpath);
-		goto done;
+	if (reflog_wanted(repo)) { /* the entry goes in before the ref moves, as git does */
+		const git_oid *old = expected;
+		if (!check)
+			old = git_reference_name_to_id(&cur, repo, refname) == 0 ? &cur : NULL;
+		git_error_clear();
+		if ((error = reflog_append(repo, refname, old, next, note)) < 0) {
+			unlink(lockpath);
+			goto done;
+		}
 	}
 	if (rename(lockpath, refpath) < 0) {
 		error = bm_error_set(BM_EIO, "renaming %s: %s", lockpath, strerror(errno));
+		unlink(lockpath);
 		goto done;
 	}
 	error = fsync_path(dirpath, 1);
@@ -813,8 +1023,67 @@ done:
 		close(fd);
 		unlink(lockpath);
 	}
-	close(lock);
+	if (ftruncate(wl->fd, 0) < 0) {
+		/* a stale record names a lock file that is gone or new: recovery checks identity */
+	}
 	return error;
+}
+
+/* Temporary object files of a dead libgit2 writer (objects/tmp_object_git2_*, a fetch's
+ * objects/pack/pack_git2_*) are removed by the next write once they are TMP_STALE_SECS
+ * old: a live writer renames its file into place within milliseconds of creating it, but
+ * such a file cannot tell which process made it, so only age proves it dead. git's own
+ * temporary files (tmp_obj_*, tmp_pack_*) are left to git gc. */
+#define TMP_STALE_SECS 3600
+
+static void clean_tmp_dir(const char *dir, const char *prefix, time_t now)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t pl = strlen(prefix);
+	char path[4096];
+	struct stat st;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, pl))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= TMP_STALE_SECS)
+			unlink(path);
+	}
+	closedir(d);
+}
+
+static void clean_tmp_objects(git_repository *repo)
+{
+	char dir[4096];
+	time_t now = time(NULL);
+	snprintf(dir, sizeof(dir), "%sobjects", git_repository_path(repo));
+	clean_tmp_dir(dir, "tmp_object_git2_", now);
+	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(repo));
+	clean_tmp_dir(dir, "pack_git2_", now);
+}
+
+static int ref_set(git_repository *repo, const char *refname, const git_oid *next, int check, const git_oid *expected,
+		   const ref_note *note)
+{
+	writer_lock wl;
+	int error;
+	if ((error = writer_lock_take(&wl, repo)) < 0)
+		return error;
+	error = ref_set_locked(&wl, refname, next, check, expected, note);
+	writer_lock_release(&wl);
+	return error;
+}
+
+/* Move main of `repo` from `expected` (NULL: must not exist) to `next`, durably, with a
+ * reflog entry by `who` at `time_ms` saying `msg`. BM_ECONFLICT when main moved. */
+static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *who,
+		   int64_t time_ms, const char *msg)
+{
+	ref_note note = { who, time_ms, msg };
+	return ref_set(repo, MAIN_REF, next, 1, expected, &note);
 }
 
 int bm__ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *who, int64_t time_ms,
@@ -1207,20 +1476,60 @@ done:
 
 /* ---- remote: fetch, object copy, push ---- */
 
+/* Fetch origin's main into the objects and move origin/main to it. The download is
+ * libgit2's; the ref is moved by ref_set, so a fetch killed halfway leaves no lock that
+ * blocks the next one. */
 static int fetch_origin(bm_store *s)
 {
 	git_remote *r = NULL;
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 	char *spec = "+refs/heads/main:" ORIGIN_REF;
 	git_strarray specs = { &spec, 1 };
-	int error = 0;
+	const git_remote_head **heads = NULL;
+	size_t nheads = 0, i;
+	git_oid tip;
+	int error = 0, found = 0;
 
 	if (git_remote_lookup(&r, s->repo, "origin") < 0)
 		return git_fail(BM_EREMOTE, "no remote named origin");
 	bm__tls_prepare(git_remote_url(r));
 	fo.update_fetchhead = 0;
-	if (git_remote_fetch(r, &specs, &fo, NULL) < 0)
+	if (git_remote_connect(r, GIT_DIRECTION_FETCH, &fo.callbacks, &fo.proxy_opts, &fo.custom_headers) < 0 ||
+	    git_remote_ls(&heads, &nheads, r) < 0) {
 		error = git_fail(BM_EREMOTE, s->remote_url);
+		goto done;
+	}
+	for (i = 0; i < nheads && !found; i++) {
+		if (!strcmp(heads[i]->name, MAIN_REF)) {
+			git_oid_cpy(&tip, &heads[i]->oid);
+			found = 1;
+		}
+	}
+	if (!found)
+		goto done; /* follow_origin says the remote has no main branch */
+	if (git_remote_download(r, &specs, &fo) < 0) {
+		error = git_fail(BM_EREMOTE, s->remote_url);
+		goto done;
+	}
+	{
+		git_odb *odb = NULL;
+		int have = git_repository_odb(&odb, s->repo) == 0 && git_odb_exists(odb, &tip);
+		git_odb_free(odb);
+		if (!have) {
+			error = bm_error_set(BM_EREMOTE, "%s: the fetch did not bring the remote's main (%.12s)",
+					     s->remote_url, git_oid_tostr_s(&tip));
+			goto done;
+		}
+	}
+	{
+		git_oid cur;
+		if (git_reference_name_to_id(&cur, s->repo, ORIGIN_REF) == 0 && git_oid_equal(&cur, &tip))
+			goto done; /* unchanged: no lock, no sync */
+		git_error_clear();
+	}
+	error = ref_set(s->repo, ORIGIN_REF, &tip, 0, NULL, NOTE("bootmeta: fetch"));
+done:
+	git_remote_disconnect(r);
 	git_remote_free(r);
 	return error;
 }
@@ -1229,15 +1538,18 @@ static int fetch_origin(bm_store *s)
 static int follow_origin(bm_oid *tip, bm_store *s)
 {
 	git_oid o;
-	git_reference *ref = NULL;
 	int rc;
 	if ((rc = git_reference_name_to_id(&o, s->repo, ORIGIN_REF)) < 0)
 		return rc == GIT_ENOTFOUND ? bm_error_set(BM_EFORMAT, "the remote %s has no main branch; is it "
 								    "a meta repo?", s->remote_url)
 					   : git_fail(BM_EIO, ORIGIN_REF);
-	if (git_reference_create(&ref, s->repo, MAIN_REF, &o, 1, "bootmeta: follow origin") < 0)
-		return git_fail(BM_EIO, "moving main");
-	git_reference_free(ref);
+	{
+		git_oid cur;
+		int same = git_reference_name_to_id(&cur, s->repo, MAIN_REF) == 0 && git_oid_equal(&cur, &o);
+		git_error_clear();
+		if (!same && (rc = ref_set(s->repo, MAIN_REF, &o, 0, NULL, NOTE("bootmeta: follow origin"))) < 0)
+			return bm_error_prefix(rc, "moving main to the remote's tip");
+	}
 	if (tip)
 		from_git(tip, &o);
 	return 0;
@@ -1295,10 +1607,237 @@ static int copy_tree(copy_ctx *c, git_repository *repo, const git_oid *tree_oid)
 	return error;
 }
 
+/* ---- a path remote with hooks: through git's receive-pack ----
+ *
+ * Copying objects and swapping the ref ourselves skips the remote's receive hooks, which
+ * git runs for a local path too. When the remote has any, the push goes through
+ * `git push`, which runs receive-pack (and so the hooks) there; --force-with-lease with
+ * the old tip keeps the compare-and-swap (receive-pack checks it under its ref lock). */
+
+static int config_string(bm_buf *out, git_repository *repo, const char *name);
+
+static const char *const receive_hooks[] = { "pre-receive", "update", "post-receive", "post-update",
+					     "reference-transaction", "proc-receive", NULL };
+
+/* The names of the receive hooks `remote` would run, comma-separated; 0 when none. */
+static int remote_hooks(bm_buf *names, git_repository *remote)
+{
+	bm_buf dir = BM_BUF_INIT, f = BM_BUF_INIT;
+	int error, i, found = 0;
+	struct stat st;
+	if ((error = config_string(&dir, remote, "core.hookspath")) < 0)
+		goto done;
+	if (!error || !dir.size) {
+		bm_buf_clear(&dir);
+		error = bm_buf_printf(&dir, "%shooks", git_repository_path(remote));
+	} else if (dir.ptr[0] != '/') {
+		error = 0;
+		/* relative to where the hooks run: the repo folder of a bare repo */
+		bm_buf rel = BM_BUF_INIT;
+		if ((error = bm_buf_printf(&rel, "%s%s", git_repository_path(remote), dir.ptr)) == 0) {
+			bm_buf_clear(&dir);
+			error = bm_buf_puts(&dir, rel.ptr);
+		}
+		bm_buf_dispose(&rel);
+	} else {
+		error = 0;
+	}
+	for (i = 0; !error && receive_hooks[i]; i++) {
+		bm_buf_clear(&f);
+		if ((error = bm_buf_printf(&f, "%s/%s", dir.ptr, receive_hooks[i])) < 0)
+			break;
+		if (stat(f.ptr, &st) == 0 && S_ISREG(st.st_mode) && access(f.ptr, X_OK) == 0) {
+			if ((names->size && (error = bm_buf_puts(names, ", ")) < 0) ||
+			    (error = bm_buf_puts(names, receive_hooks[i])) < 0)
+				break;
+			found = 1;
+		}
+	}
+done:
+	bm_buf_dispose(&dir);
+	bm_buf_dispose(&f);
+	return error < 0 ? error : found;
+}
+
+extern char **environ;
+
+/* Run git with `argv`; its stdout and stderr (each up to 64 KiB) into `out` and `err`.
+ * The exit status, or -1 with errno when git could not be started. */
+static int run_git(bm_buf *out, bm_buf *err, char *const argv[])
+{
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, status = -1, open_fds;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	struct pollfd pf[2];
+	char chunk[4096];
+	static const char *const drop[] = { "GIT_DIR=", "GIT_WORK_TREE=", "GIT_OBJECT_DIRECTORY=",
+					    "GIT_ALTERNATE_OBJECT_DIRECTORIES=", "GIT_QUARANTINE_PATH=",
+					    "GIT_INDEX_FILE=", "GIT_NAMESPACE=", NULL };
+	char **env = NULL;
+	size_t n = 0, i, j;
+
+	for (i = 0; environ && environ[i]; i++)
+		n++;
+	if (!(env = calloc(n + 1, sizeof(*env)))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* git's own variables from an enclosing git (bootmeta run from a hook) would point
+	 * this git at the wrong repo */
+	for (i = 0, n = 0; environ && environ[i]; i++) {
+		for (j = 0; drop[j] && strncmp(environ[i], drop[j], strlen(drop[j])); j++)
+			;
+		if (!drop[j])
+			env[n++] = environ[i];
+	}
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+		goto fail;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	errno = posix_spawnp(&pid, "git", &fa, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	if (errno)
+		goto fail;
+	close(po[1]);
+	close(pe[1]);
+	po[1] = pe[1] = -1;
+	pf[0].fd = po[0];
+	pf[1].fd = pe[0];
+	pf[0].events = pf[1].events = POLLIN;
+	for (open_fds = 2; open_fds > 0;) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			ssize_t got;
+			bm_buf *b = i == 0 ? out : err;
+			if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			got = read(pf[i].fd, chunk, sizeof(chunk));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+				open_fds--;
+			} else if (b->size < 65536 && bm_buf_put(b, chunk, (size_t)got) < 0) {
+				/* out of memory: the output is only for messages */
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	for (i = 0; i < 2; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	free(env);
+	return status;
+fail:
+	{
+		int e = errno;
+		for (i = 0; i < 2; i++) {
+			if (po[i] >= 0)
+				close(po[i]);
+			if (pe[i] >= 0)
+				close(pe[i]);
+		}
+		free(env);
+		errno = e;
+	}
+	return -1;
+}
+
+/* The remote's own words from git push's stderr: the "remote: " lines (its hooks' output),
+ * else the last lines, as one indented block. */
+static int hook_output(bm_buf *out, const bm_buf *err)
+{
+	const char *p = err->ptr ? err->ptr : "", *nl;
+	int any = 0, error = 0;
+	for (; *p && !error; p = *nl ? nl + 1 : nl) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if (!strncmp(p, "remote: ", 8)) {
+			error = bm_buf_printf(out, "\n  %.*s", (int)(nl - p - 8), p + 8);
+			any = 1;
+		}
+	}
+	if (!any && !error && err->size)
+		error = bm_buf_printf(out, "\n  %.*s", (int)(err->size > 2000 ? 2000 : err->size), err->ptr);
+	return error;
+}
+
+static int push_via_git(bm_store *s, git_repository *remote, const char *hooks, const git_oid *next,
+			const git_oid *expected)
+{
+	char nhex[GIT_OID_HEXSZ + 1], ehex[GIT_OID_HEXSZ + 1] = "";
+	bm_buf lease = BM_BUF_INIT, spec = BM_BUF_INIT, out = BM_BUF_INIT, err = BM_BUF_INIT, words = BM_BUF_INIT;
+	const char *dest = git_repository_path(remote);
+	int status, error = 0;
+	const char *line;
+
+	git_oid_tostr(nhex, sizeof(nhex), next);
+	if (expected)
+		git_oid_tostr(ehex, sizeof(ehex), expected);
+	if ((error = bm_buf_printf(&lease, "--force-with-lease=" MAIN_REF ":%s", ehex)) < 0 ||
+	    (error = bm_buf_printf(&spec, "%s:" MAIN_REF, nhex)) < 0)
+		goto done;
+	{
+		char *argv[] = { "git", "--git-dir", (char *)git_repository_path(s->repo), "-c", "core.fsync=committed",
+				 "push", "--porcelain", "--no-verify", lease.ptr, (char *)dest, spec.ptr, NULL };
+		status = run_git(&out, &err, argv);
+	}
+	if (status < 0) {
+		error = bm_error_set(BM_EREMOTE, "the remote %s has receive hooks (%s), which only git can run, and "
+						 "git could not be started (%s); install git, or remove the hooks if "
+						 "they are not wanted", s->remote_url, hooks, strerror(errno));
+		goto done;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		goto done;
+	/* porcelain: "!\tFROM:TO\t[rejected] (stale info)" or "[remote rejected] (... hook declined)" */
+	line = out.ptr ? strstr(out.ptr, "!\t") : NULL;
+	if (line && !strstr(line, "[remote rejected]") &&
+	    (strstr(line, "stale info") || strstr(line, "fetch first") || strstr(line, "non-fast-forward"))) {
+		error = BM_ECONFLICT;
+		goto done;
+	}
+	/* receive-pack's own compare-and-swap under its ref lock: another writer got there first
+	 * ("is at X but expected Y"), or holds the lock right now */
+	if (line && strstr(line, "[remote rejected]") && err.ptr &&
+	    (strstr(err.ptr, "but expected") || (strstr(err.ptr, "cannot lock ref") && strstr(err.ptr, "File exists")))) {
+		error = BM_ECONFLICT;
+		goto done;
+	}
+	if ((error = hook_output(&words, &err)) < 0)
+		goto done;
+	if (line && strstr(line, "[remote rejected]")) {
+		const char *tab = strrchr(line, '\t'), *end = strchr(line, '\n');
+		if (tab && end && tab < end)
+			line = tab + 1;
+		error = bm_error_set(BM_EREMOTE, "the remote %s refused the write: %.*s; nothing was written here or "
+						 "there. The remote said:%s", s->remote_url,
+				     end ? (int)(end - line) : (int)strlen(line), line, words.ptr ? words.ptr : "");
+	} else {
+		error = bm_error_set(BM_EREMOTE, "pushing to %s through git (it has receive hooks: %s) failed:%s",
+				     s->remote_url, hooks, words.ptr ? words.ptr : " (no output)");
+	}
+done:
+	bm_buf_dispose(&lease);
+	bm_buf_dispose(&spec);
+	bm_buf_dispose(&out);
+	bm_buf_dispose(&err);
+	bm_buf_dispose(&words);
+	return error;
+}
+
 /* Push `next` (child of `expected`) to a remote that is a local path: copy the missing
  * objects, make them durable, then compare-and-swap the remote's main. */
-static int push_local(bm_store *s, const git_oid *next, const git_oid *expected, const char *who, int64_t time_ms,
-		      const char *msg)
+static int push_local(bm_store *s, const git_oid *next, const git_oid *expected, const ref_note *note)
 {
 	git_repository *remote = NULL;
 	git_revwalk *walk = NULL;
@@ -1308,6 +1847,32 @@ static int push_local(bm_store *s, const git_oid *next, const git_oid *expected,
 
 	if (git_repository_open_ext(&remote, local_path_of(s->remote_url), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
 		return git_fail(BM_EREMOTE, s->remote_url);
+	{
+		bm_buf hooks = BM_BUF_INIT;
+		int has = remote_hooks(&hooks, remote);
+		if (has > 0) {
+			/* first what dead writers left is removed, under the remote's writers'
+			 * flock, as for a push bootmeta makes itself */
+			writer_lock wl;
+			char lockpath[4096];
+			struct stat st;
+			if ((error = writer_lock_take(&wl, remote)) == 0) {
+				snprintf(lockpath, sizeof(lockpath), "%s" MAIN_REF ".lock", git_repository_path(remote));
+				if (stat(lockpath, &st) == 0 && time(NULL) - st.st_mtime >= LOCK_STALE_SECS)
+					unlink(lockpath);
+				/* not held across the push: a hook may itself run bootmeta on the remote */
+				writer_lock_release(&wl);
+				error = push_via_git(s, remote, hooks.ptr, next, expected);
+			}
+		}
+		if (has != 0) {
+			if (has < 0)
+				error = has;
+			bm_buf_dispose(&hooks);
+			git_repository_free(remote);
+			return error;
+		}
+	}
 	if (git_repository_odb(&c.src, s->repo) < 0 || git_repository_odb(&c.dst, remote) < 0) {
 		error = git_fail(BM_EIO, "object database");
 		goto done;
@@ -1332,9 +1897,10 @@ static int push_local(bm_store *s, const git_oid *next, const git_oid *expected,
 	}
 	if (error < 0)
 		goto done;
+	clean_tmp_objects(remote);
 	if ((error = sync_objects(remote, c.copied, c.n)) < 0)
 		goto done;
-	error = ref_cas(remote, next, expected, who, time_ms, msg);
+	error = ref_set(remote, MAIN_REF, next, 1, expected, note);
 done:
 	free(c.copied);
 	git_revwalk_free(walk);
@@ -1546,6 +2112,19 @@ done:
 
 /* ---- the write loop ---- */
 
+/* After the remote took `commit`: origin/main and main move to it, under one flock. */
+static void follow_pushed(bm_store *store, const git_oid *commit, const ref_note *note)
+{
+	writer_lock wl;
+	if (writer_lock_take(&wl, store->repo) == 0) {
+		if (ref_set_locked(&wl, ORIGIN_REF, commit, 0, NULL, NOTE("bootmeta: pushed")) == 0)
+			ref_set_locked(&wl, MAIN_REF, commit, 0, NULL, note);
+		writer_lock_release(&wl);
+	}
+	bm_error_clear();
+	git_error_clear();
+}
+
 int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payload, const bm_write_options *opts)
 {
 	bm_write_options defaults = BM_WRITE_OPTIONS_INIT, signed_opts;
@@ -1586,8 +2165,10 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 		}
 	}
 
+	clean_tmp_objects(store->repo);
 	for (t.attempt = 1; t.attempt <= max; t.attempt++) {
 		git_oid root, commit, base_g;
+		ref_note note;
 		bm_oid tip;
 		int rc;
 
@@ -1625,34 +2206,29 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 			goto done;
 		if (t.has_base)
 			to_git(&base_g, &t.base);
+		note.who = t.actor;
+		note.time_ms = t.time_ms;
+		note.msg = t.message.size ? t.message.ptr : "bootmeta";
 
 		if (remote) {
 			if (store->remote_is_local)
-				error = push_local(store, &commit, t.has_base ? &base_g : NULL, t.actor, t.time_ms,
-						   t.message.size ? t.message.ptr : "bootmeta");
+				error = push_local(store, &commit, t.has_base ? &base_g : NULL, &note);
 			else
 				error = push_network(store, &commit);
 			if (error == BM_ECONFLICT)
 				goto retry;
 			if (error < 0)
 				goto done;
-			/* acknowledged by the remote: local main and origin/main follow */
-			{
-				git_reference *ref = NULL;
-				if (git_reference_create(&ref, store->repo, ORIGIN_REF, &commit, 1, "bootmeta: pushed") == 0)
-					git_reference_free(ref);
-				if (git_reference_create(&ref, store->repo, MAIN_REF, &commit, 1, "bootmeta: pushed") == 0)
-					git_reference_free(ref);
-				git_error_clear();
-			}
+			/* acknowledged by the remote: local main and origin/main follow (if that
+			 * fails the write still stands; the next write fetches first) */
+			follow_pushed(store, &commit, &note);
 		} else {
 			/* cheap check before paying for the sync: has another writer moved main? */
 			if (bm_store_tip(&tip, store) == 0 ? (!t.has_base || !bm_oid_equal(&tip, &t.base)) : t.has_base)
 				goto retry;
 			if ((error = sync_objects(store->repo, t.written, t.nwritten)) < 0)
 				goto done;
-			error = ref_cas(store->repo, &commit, t.has_base ? &base_g : NULL, t.actor, t.time_ms,
-					t.message.size ? t.message.ptr : "bootmeta");
+			error = ref_cas(store->repo, &commit, t.has_base ? &base_g : NULL, note.who, note.time_ms, note.msg);
 			if (error == BM_ECONFLICT)
 				goto retry;
 			if (error < 0)
@@ -1865,20 +2441,19 @@ int bm_store_push(bm_store *store)
 		return 0;
 	if (store->remote_is_local) {
 		bm_buf who = BM_BUF_INIT;
-		if ((error = bm_actor_default(&who, NULL)) == 0)
-			error = push_local(store, &local, has_origin ? &origin : NULL, who.ptr, now_ms(), "bootmeta: push");
+		ref_note note = { NULL, 0, "bootmeta: push" };
+		if ((error = bm_actor_default(&who, NULL)) == 0) {
+			note.who = who.ptr;
+			error = push_local(store, &local, has_origin ? &origin : NULL, &note);
+		}
 		bm_buf_dispose(&who);
 	} else {
 		error = push_network(store, &local);
 	}
 	if (error == BM_ECONFLICT)
 		return bm_error_set(BM_ECONFLICT, "the remote moved; run `bootmeta pull` and write again");
-	if (error == 0) {
-		git_reference *ref = NULL;
-		if (git_reference_create(&ref, store->repo, ORIGIN_REF, &local, 1, "bootmeta: pushed") == 0)
-			git_reference_free(ref);
-		git_error_clear();
-	}
+	if (error == 0 && (error = ref_set(store->repo, ORIGIN_REF, &local, 0, NULL, NOTE("bootmeta: pushed"))) < 0)
+		error = bm_error_prefix(error, "pushed, but recording it in " ORIGIN_REF);
 	return error;
 }
 

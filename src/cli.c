@@ -1,6 +1,8 @@
 /* cli.c: helpers every command shares: opening the store, errors, usage, progress,
  * time formatting. */
+#include <assert.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,10 @@ int cli_open(bm_store **out, bm_cli *cli)
 	bm_store_open_options o;
 	bm_buf cache = BM_BUF_INIT;
 	int error;
+	*out = NULL;
+	if (!(cli->flags & CLI_STORE))
+		return bm_error_set(BM_ERROR, "internal error: %s opens the meta repo but its command table entry "
+				    "lacks CLI_STORE", cli->group ? cli->group : "this command");
 	cli_env_store_options(&o, &cache, cli);
 	error = bm_store_open_ext(out, cli->repo, &o);
 	bm_buf_dispose(&cache);
@@ -49,7 +55,7 @@ int cli_fail(bm_cli *cli, const char *what)
 	return BM_EXIT_FAIL;
 }
 
-int cli_error(bm_cli *cli, const char *fmt, ...)
+int cli_error(bm_cli *cli, int code, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
@@ -59,11 +65,39 @@ int cli_error(bm_cli *cli, const char *fmt, ...)
 	if (cli && cli->json) {
 		fputs("{\"error\":", stderr);
 		cli_json_str(stderr, msg);
-		fputs("}\n", stderr);
+		fprintf(stderr, ",\"code\":\"%s\"}\n", bm_error_name(code));
 	} else {
 		fprintf(stderr, "bootmeta: %s\n", cli_esc(msg));
 	}
 	return BM_EXIT_FAIL;
+}
+
+int cli_run_sub(bm_cli *cli, const cli_command *subs, size_t n, const char *usage, int argc, char **argv)
+{
+	static const cli_opt none[] = { CLI_OPT_END };
+	cli_args a;
+	const char *name;
+	size_t i;
+	int rc;
+
+	cli_args_init(&a, cli, argc, argv, none, usage);
+	a.flags = CLI_ARGS_STOP;
+	if ((rc = cli_args_next(&a)) < 0)
+		return CLI_ARGS_EXIT(rc);
+	if (a.i >= argc)
+		return cli_usage(usage, "%s needs a subcommand", argv[0]);
+	name = argv[a.i];
+	if (!strcmp(name, "help")) {
+		fputs(usage, stdout);
+		return BM_EXIT_OK;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(name, subs[i].name) && (!subs[i].alias || strcmp(name, subs[i].alias)))
+			continue;
+		cli->flags |= subs[i].flags;
+		return subs[i].fn(cli, argc - a.i, argv + a.i);
+	}
+	return cli_usage(usage, "unknown %s command '%s'", argv[0], name);
 }
 
 int cli_usage(const char *usage, const char *fmt, ...)
@@ -138,6 +172,7 @@ int cli_open_fs(bm_store **store, bm_fs **fs, bm_cli *cli, const char *rev)
 void cli_write_options(bm_write_options *w, bm_cli *cli)
 {
 	bm_write_options init = BM_WRITE_OPTIONS_INIT;
+	assert(cli->flags & CLI_WRITES); /* the command table says which commands write */
 	*w = init;
 	w->actor = cli->actor;
 }
@@ -196,6 +231,18 @@ int cli_parse_count(size_t *out, const char *s)
 	return 0;
 }
 
+int cli_take_limit(size_t *out, cli_args *a)
+{
+	if (a->value && !strcmp(a->value, "0")) {
+		*out = 0;
+		return BM_EXIT_OK;
+	}
+	if (cli_parse_count(out, a->value) < 0)
+		return cli_args_fail(a, "%s takes a positive count (or 0 for all), not '%s'", a->spelled,
+				     a->value ? a->value : "");
+	return BM_EXIT_OK;
+}
+
 const char *cli_short(char buf[BM_OID_HEXSZ + 1], const bm_oid *oid)
 {
 	bm_oid_fmt(buf, oid);
@@ -227,4 +274,55 @@ int cli_json_error_item(bm_buf *out, int comma, const char *path)
 	    (error = cli_json_buf_str(out, msg)) < 0)
 		return error;
 	return bm_buf_printf(out, ",\"code\":\"%s\"}", bm_error_name(code));
+}
+
+/* ---- temporary files removed when a signal ends the process ---- */
+
+#define CLI_TMP_MAX 4
+static const char *volatile cli_tmp[CLI_TMP_MAX];
+static const int cli_tmp_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT };
+
+static void cli_tmp_on_signal(int sig)
+{
+	size_t i;
+	for (i = 0; i < CLI_TMP_MAX; i++)
+		if (cli_tmp[i])
+			unlink(cli_tmp[i]);
+	/* the handler was reset to the default: re-raised, the signal ends the process once
+	 * this returns, with the status the caller expects */
+	raise(sig);
+}
+
+void cli_tmp_add(const char *path)
+{
+	static int installed;
+	size_t i;
+	if (!installed) {
+		struct sigaction sa, old;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = cli_tmp_on_signal;
+		sa.sa_flags = SA_RESETHAND;
+		sigemptyset(&sa.sa_mask);
+		for (i = 0; i < sizeof(cli_tmp_signals) / sizeof(cli_tmp_signals[0]); i++) {
+			/* a signal the caller ignores (SIGINT in a background job) stays ignored */
+			if (sigaction(cli_tmp_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+				continue;
+			sigaction(cli_tmp_signals[i], &sa, NULL);
+		}
+		installed = 1;
+	}
+	for (i = 0; i < CLI_TMP_MAX; i++) {
+		if (!cli_tmp[i]) {
+			cli_tmp[i] = path;
+			return;
+		}
+	}
+}
+
+void cli_tmp_forget(const char *path)
+{
+	size_t i;
+	for (i = 0; i < CLI_TMP_MAX; i++)
+		if (cli_tmp[i] == path)
+			cli_tmp[i] = NULL;
 }

@@ -215,26 +215,6 @@ void cli_cell(FILE *f, const char *s, size_t max)
 	fwrite(e, 1, n, f);
 }
 
-int cli_take_json(bm_cli *cli, int argc, char **argv)
-{
-	int i, j;
-	for (i = j = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			for (; i < argc; i++)
-				argv[j++] = argv[i];
-			break;
-		}
-		if (!strcmp(argv[i], "--json")) {
-			cli->json = 1;
-			continue;
-		}
-		argv[j++] = argv[i];
-	}
-	if (j < argc)
-		argv[j] = NULL;
-	return j;
-}
-
 void cli_env_added(bm_cli *cli, const char *what, const bm_oid *commit)
 {
 	char hex[BM_OID_HEXSZ + 1];

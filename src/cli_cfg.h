@@ -44,10 +44,6 @@ int cli_time_parse(int64_t *out_ms, const char *s);
 void cli_cell(FILE *f, const char *s, size_t max);
 
 
-/* Take every "--json" out of argv (before a "--"), setting cli->json: so `--json` works after
- * the subcommand too. Returns the new argc. */
-int cli_take_json(bm_cli *cli, int argc, char **argv);
-
 /* Generator logs (cmd_log_entries.c). `bootmeta log add ...` is cli_log_add; the listing
  * (`bootmeta log entries ...`, or `bootmeta log` with --kind/--project/--env/--since/--until)
  * is cli_log_entries. cli_log_dispatch() applies that rule: it runs the matching one and

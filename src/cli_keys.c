@@ -70,32 +70,32 @@ int cli_password_get(bm_cli *cli, char **out, int twice)
 
 	*out = NULL;
 	if (!pw)
-		return cli_error(cli, "out of memory");
+		return cli_error(cli, BM_ENOMEM, "out of memory");
 	if (env) {
 		if (strlen(env) >= CLI_PASSWORD_MAX) {
-			cli_error(cli, "BOOTMETA_PASSWORD is longer than %d bytes", CLI_PASSWORD_MAX - 1);
+			cli_error(cli, BM_ETOOBIG, "BOOTMETA_PASSWORD is longer than %d bytes", CLI_PASSWORD_MAX - 1);
 			goto done;
 		}
 		memcpy(pw, env, strlen(env) + 1);
 	} else {
 		if (tty_read_password(pw, CLI_PASSWORD_MAX, "Password: ") < 0) {
-			cli_error(cli, "a password is needed and there is no terminal to ask on: set BOOTMETA_PASSWORD%s",
+			cli_error(cli, BM_EINVALID, "a password is needed and there is no terminal to ask on: set BOOTMETA_PASSWORD%s",
 				  twice ? ", or use --no-password" : "");
 			goto done;
 		}
 		if (twice) {
 			if (!(again = sodium_malloc(CLI_PASSWORD_MAX))) {
-				cli_error(cli, "out of memory");
+				cli_error(cli, BM_ENOMEM, "out of memory");
 				goto done;
 			}
 			if (tty_read_password(again, CLI_PASSWORD_MAX, "Password (again): ") < 0 || strcmp(pw, again) != 0) {
-				cli_error(cli, "the passwords do not match");
+				cli_error(cli, BM_EINVALID, "the passwords do not match");
 				goto done;
 			}
 		}
 	}
 	if (!*pw) {
-		cli_error(cli, "empty password; use --no-password for an unencrypted key");
+		cli_error(cli, BM_EINVALID, "empty password; use --no-password for an unencrypted key");
 		goto done;
 	}
 	*out = pw;

@@ -5,7 +5,6 @@
 #define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,18 +90,20 @@ static int output_open(output *o, bm_cli *cli, const char *path, mode_t mode)
 	if (!dircopy || !basecopy || !o->final ||
 	    asprintf(&o->tmp, "%s/.%s.bootmeta-XXXXXX", dirname(dircopy), basename(basecopy)) < 0) {
 		o->tmp = NULL;
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	o->fd = mkstemp(o->tmp);
+	if (o->fd >= 0)
+		cli_tmp_add(o->tmp);
 	if (o->fd < 0) {
-		rc = cli_error(cli, "cannot create a file next to %s: %s", path, strerror(errno));
+		rc = cli_error(cli, BM_EIO, "cannot create a file next to %s: %s", path, strerror(errno));
 		free(o->tmp);
 		o->tmp = NULL;
 		goto done;
 	}
 	if (fchmod(o->fd, mode) < 0) {
-		rc = cli_error(cli, "cannot set the mode of %s: %s", o->tmp, strerror(errno));
+		rc = cli_error(cli, BM_EIO, "cannot set the mode of %s: %s", o->tmp, strerror(errno));
 		goto done;
 	}
 done:
@@ -117,16 +118,17 @@ static int output_close(output *o, bm_cli *cli, int ok)
 	int rc = 0;
 	if (o->tmp) {
 		if (ok && fsync(o->fd) < 0) {
-			rc = cli_error(cli, "cannot write %s: %s", o->final, strerror(errno));
+			rc = cli_error(cli, BM_EIO, "cannot write %s: %s", o->final, strerror(errno));
 			ok = 0;
 		}
 		close(o->fd);
 		if (ok && rename(o->tmp, o->final) < 0) {
-			rc = cli_error(cli, "cannot rename %s to %s: %s", o->tmp, o->final, strerror(errno));
+			rc = cli_error(cli, BM_EIO, "cannot rename %s to %s: %s", o->tmp, o->final, strerror(errno));
 			ok = 0;
 		}
 		if (!ok)
 			unlink(o->tmp);
+		cli_tmp_forget(o->tmp); /* after: a signal before it only unlinks a name now gone */
 	}
 	free(o->tmp);
 	free(o->final);
@@ -285,7 +287,7 @@ static int keygen_convert(bm_cli *cli, const char *path)
 		found = 1;
 	}
 	if (!found)
-		rc = cli_error(cli, "keygen -y: no identity (AGE-SECRET-KEY-1...) found");
+		rc = cli_error(cli, BM_ENOTFOUND, "keygen -y: no identity (AGE-SECRET-KEY-1...) found");
 done:
 	bm_buf_dispose_secret(&text);
 	bm_buf_dispose(&r);
@@ -294,33 +296,35 @@ done:
 
 static int age_keygen(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'o', "output", 'o', 1 },
+		{ 'y', NULL, 'y', 0 },
+		CLI_OPT_END,
 	};
 	const char *outpath = NULL;
 	bm_buf id = BM_BUF_INIT, r = BM_BUF_INIT, text = BM_BUF_INIT;
 	char created[64];
+	cli_args a;
 	int c, convert = 0, rc = BM_EXIT_OK, fd = -1;
 
-	while ((c = getopt_long(argc, argv, "o:yh", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_keygen);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'o': outpath = optarg; break;
+		case 'o': outpath = a.value; break;
 		case 'y': convert = 1; break;
-		case 'h': fputs(usage_keygen, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage_keygen, NULL);
 		}
 	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
 	if (convert) {
 		if (outpath)
 			return cli_usage(usage_keygen, "-y and -o do not go together");
-		if (argc - optind > 1)
+		if (a.npos > 1)
 			return cli_usage(usage_keygen, "-y takes at most one file");
-		return keygen_convert(cli, optind < argc ? argv[optind] : NULL);
+		return keygen_convert(cli, a.npos > 0 ? a.pos[0] : NULL);
 	}
-	if (optind != argc)
-		return cli_usage(usage_keygen, "unexpected argument '%s'", argv[optind]);
+	if (a.npos != 0)
+		return cli_usage(usage_keygen, "unexpected argument '%s'", a.pos[0]);
 	if (bm_age_keygen(&id, &r) < 0) {
 		rc = cli_fail(cli, "keygen");
 		goto done;
@@ -334,8 +338,11 @@ static int age_keygen(bm_cli *cli, int argc, char **argv)
 	if (outpath) {
 		fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0) {
-			rc = cli_error(cli, errno == EEXIST ? "keygen: %s already exists; not overwriting a key (remove it first)"
-							    : "keygen: cannot create %s: %s", outpath, strerror(errno));
+			int exists = errno == EEXIST;
+			rc = cli_error(cli, exists ? BM_EEXISTS : BM_EIO,
+				       exists ? "keygen: %s already exists; not overwriting a key (remove it first)"
+					      : "keygen: cannot create %s: %s",
+				       outpath, strerror(errno));
 			goto done;
 		}
 		if (bm_age_fd_write(&fd, text.ptr, text.size) < 0 || fsync(fd) < 0) {
@@ -382,13 +389,13 @@ static int add_recipients_file(bm_cli *cli, bm_strlist *list, const char *path)
 		if (!*line || *line == '#')
 			continue;
 		if (bm_age_recipient_check(line) < 0) {
-			rc = cli_error(cli, "%s:%zu: %s", path, lineno, bm_error_last());
+			rc = cli_error(cli, bm_error_last_code(), "%s:%zu: %s", path, lineno, bm_error_last());
 			goto done;
 		}
 		bm_strlist_add(list, line);
 	}
 	if (list->count == before)
-		rc = cli_error(cli, "%s: no recipient in the file", path);
+		rc = cli_error(cli, BM_ENOTFOUND, "%s: no recipient in the file", path);
 done:
 	bm_buf_dispose(&text);
 	return rc;
@@ -397,15 +404,14 @@ done:
 static int age_encrypt(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_WORK = 256 };
-	static const struct option opts[] = {
-		{ "recipient", required_argument, NULL, 'r' },
-		{ "recipients-file", required_argument, NULL, 'R' },
-		{ "passphrase", no_argument, NULL, 'p' },
-		{ "work-factor", required_argument, NULL, OPT_WORK },
-		{ "armor", no_argument, NULL, 'a' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'r', "recipient", 'r', 1 },
+		{ 'R', "recipients-file", 'R', 1 },
+		{ 'p', "passphrase", 'p', 0 },
+		{ OPT_WORK, "work-factor", 0, 1 },
+		{ 'a', "armor", 'a', 0 },
+		{ 'o', "output", 'o', 1 },
+		CLI_OPT_END,
 	};
 	bm_strlist rcpts = BM_STRLIST_INIT;
 	bm_age_encryptor *enc = NULL;
@@ -413,25 +419,27 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 	output out = { -1, NULL, NULL };
 	const char *outpath = NULL;
 	unsigned char *buf = NULL;
+	cli_args a;
 	int c, rc = BM_EXIT_OK, armor = 0, passphrase = 0, work = 0, in = -1, opened = 0;
 
-	while ((c = getopt_long(argc, argv, "r:R:pao:h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_encrypt);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'r':
-			if (bm_age_recipient_check(optarg) < 0) {
+			if (bm_age_recipient_check(a.value) < 0) {
 				rc = cli_fail(cli, "encrypt");
 				goto done;
 			}
-			bm_strlist_add(&rcpts, optarg);
+			bm_strlist_add(&rcpts, a.value);
 			break;
 		case 'R':
-			if ((rc = add_recipients_file(cli, &rcpts, optarg)) != 0)
+			if ((rc = add_recipients_file(cli, &rcpts, a.value)) != 0)
 				goto done;
 			break;
 		case 'p': passphrase = 1; break;
 		case OPT_WORK: {
 			char *end;
-			long v = strtol(optarg, &end, 10);
+			long v = strtol(a.value, &end, 10);
 			if (*end || v < 1 || v > 30) {
 				rc = cli_usage(usage_encrypt, "--work-factor takes a number from 1 to 30");
 				goto done;
@@ -440,12 +448,14 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 			break;
 		}
 		case 'a': armor = 1; break;
-		case 'o': outpath = optarg; break;
-		case 'h': fputs(usage_encrypt, stdout); goto done;
-		default: rc = cli_usage(usage_encrypt, NULL); goto done;
+		case 'o': outpath = a.value; break;
 		}
 	}
-	if (argc - optind > 1) {
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos > 1) {
 		rc = cli_usage(usage_encrypt, "at most one INPUT file");
 		goto done;
 	}
@@ -462,10 +472,11 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if ((!outpath || !strcmp(outpath, "-")) && !armor && isatty(STDOUT_FILENO)) {
-		rc = cli_error(cli, "encrypt: refusing to write binary age output to a terminal; use -a (armor) or -o FILE");
+		rc = cli_error(cli, BM_EINVALID,
+			       "encrypt: refusing to write binary age output to a terminal; use -a (armor) or -o FILE");
 		goto done;
 	}
-	if ((rc = input_open(cli, optind < argc ? argv[optind] : NULL, &in)) != 0)
+	if ((rc = input_open(cli, a.npos > 0 ? a.pos[0] : NULL, &in)) != 0)
 		goto done;
 	if (passphrase && get_passphrase(&pass, 1) < 0) {
 		rc = cli_fail(cli, "encrypt");
@@ -489,7 +500,7 @@ static int age_encrypt(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (!(buf = malloc(4 * BM_AGE_CHUNK_SIZE))) {
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (;;) {
@@ -538,43 +549,46 @@ static int add_identity_file(bm_cli *cli, bm_age_identities *ids, const char *pa
 static int age_decrypt(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_MAXWORK = 256 };
-	static const struct option opts[] = {
-		{ "identity", required_argument, NULL, 'i' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "max-work-factor", required_argument, NULL, OPT_MAXWORK },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'i', "identity", 'i', 1 },
+		{ 'o', "output", 'o', 1 },
+		{ OPT_MAXWORK, "max-work-factor", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_age_identities *ids = NULL;
 	bm_age_failure failure = BM_AGE_FAIL_NONE;
 	output out = { -1, NULL, NULL };
 	const char *outpath = NULL;
+	cli_args a;
 	int c, rc = BM_EXIT_OK, in = -1, opened = 0, nfiles = 0;
 
 	if (bm_age_identities_new(&ids) < 0)
 		return cli_fail(cli, "decrypt");
-	while ((c = getopt_long(argc, argv, "i:o:h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_decrypt);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'i':
 			nfiles++;
-			if ((rc = add_identity_file(cli, ids, optarg)) != 0)
+			if ((rc = add_identity_file(cli, ids, a.value)) != 0)
 				goto done;
 			break;
-		case 'o': outpath = optarg; break;
+		case 'o': outpath = a.value; break;
 		case OPT_MAXWORK: {
 			char *end;
-			long v = strtol(optarg, &end, 10);
+			long v = strtol(a.value, &end, 10);
 			if (*end || bm_age_identities_set_max_work_factor(ids, (int)(v > 99 ? 99 : v)) < 0) {
 				rc = cli_usage(usage_decrypt, "--max-work-factor takes a number from 1 to 30");
 				goto done;
 			}
 			break;
 		}
-		case 'h': fputs(usage_decrypt, stdout); goto done;
-		default: rc = cli_usage(usage_decrypt, NULL); goto done;
 		}
 	}
-	if (argc - optind > 1) {
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos > 1) {
 		rc = cli_usage(usage_decrypt, "at most one INPUT file");
 		goto done;
 	}
@@ -585,7 +599,7 @@ static int age_decrypt(bm_cli *cli, int argc, char **argv)
 	}
 	if (!nfiles)
 		bm_age_identities_set_passphrase_fn(ids, ask_passphrase, NULL);
-	if ((rc = input_open(cli, optind < argc ? argv[optind] : NULL, &in)) != 0)
+	if ((rc = input_open(cli, a.npos > 0 ? a.pos[0] : NULL, &in)) != 0)
 		goto done;
 	if ((rc = output_open(&out, cli, outpath, 0600)) != 0)
 		goto done;
@@ -605,17 +619,10 @@ done:
 
 int cmd_age(bm_cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_usage(usage_age, "missing subcommand: keygen, encrypt or decrypt");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		fputs(usage_age, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "keygen"))
-		return age_keygen(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "encrypt"))
-		return age_encrypt(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "decrypt"))
-		return age_decrypt(cli, argc - 1, argv + 1);
-	return cli_usage(usage_age, "unknown subcommand '%s'", argv[1]);
+	static const cli_command subs[] = {
+		{ "keygen", NULL, age_keygen, 0, NULL },
+		{ "encrypt", NULL, age_encrypt, 0, NULL },
+		{ "decrypt", NULL, age_decrypt, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, usage_age, argc, argv);
 }

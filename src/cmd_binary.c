@@ -1,5 +1,4 @@
 /* cmd_binary.c: `bootmeta binary add|show|sign|verify`. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,14 +45,13 @@ static int read_minisig(bm_cli *cli, bm_buf *out, const char *path)
 static int binary_add(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_SIGN = 256, OPT_SIGNATURE };
-	static const struct option opts[] = {
-		{ "os", required_argument, NULL, 'o' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "sign", required_argument, NULL, OPT_SIGN },
-		{ "signature", required_argument, NULL, OPT_SIGNATURE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'o', "os", 0, 1 },
+		{ 'a', "arch", 0, 1 },
+		{ 'u', "url", 0, 1 },
+		{ OPT_SIGN, "sign", 0, 1 },
+		{ OPT_SIGNATURE, "signature", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_binary_options bo = BM_BINARY_OPTIONS_INIT;
 	bm_write_options w;
@@ -65,20 +63,24 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 	bm_oid mc;
 	const char *keyfile = NULL, *sigfile = NULL;
 	char hex[BM_OID_HEXSZ + 1];
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'o': bo.os = optarg; break;
-		case 'a': bo.arch = optarg; break;
-		case 'u': bm_strlist_add(&urls, optarg); break;
-		case OPT_SIGN: keyfile = optarg; break;
-		case OPT_SIGNATURE: sigfile = optarg; break;
-		case 'h': fputs(usage, stdout); rc = BM_EXIT_OK; goto done;
-		default: rc = cli_usage(usage, NULL); goto done;
+		case 'o': bo.os = a.value; break;
+		case 'a': bo.arch = a.value; break;
+		case 'u': bm_strlist_add(&urls, a.value); break;
+		case OPT_SIGN: keyfile = a.value; break;
+		case OPT_SIGNATURE: sigfile = a.value; break;
 		}
 	}
-	if (argc - optind != 3) {
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos != 3) {
 		rc = cli_usage(usage, "binary add takes PROJECT, RELEASE and FILE");
 		goto done;
 	}
@@ -94,7 +96,7 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 	bo.nurls = urls.count;
 	cli_write_options(&w, cli);
 	bo.write = &w;
-	if (bm_project_name_check(argv[optind]) < 0 || bm_name_validate(argv[optind + 1], BM_NAME_RELEASE) < 0 ||
+	if (bm_project_name_check(a.pos[0]) < 0 || bm_name_validate(a.pos[1], BM_NAME_RELEASE) < 0 ||
 	    cli_open(&s, cli) < 0) {
 		rc = cli_fail(cli, "binary add");
 		goto done;
@@ -109,9 +111,9 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		bo.signature = sig.ptr;
 	}
 	rc = BM_EXIT_FAIL;
-	cli_progress(cli, "hashing %s and recording it as %s %s%s", argv[optind + 2], argv[optind], argv[optind + 1],
+	cli_progress(cli, "hashing %s and recording it as %s %s%s", a.pos[2], a.pos[0], a.pos[1],
 		     keyfile ? " (signed)" : sigfile ? " (with its signature)" : "");
-	if (bm_binary_add(&b, &mc, s, argv[optind], argv[optind + 1], argv[optind + 2], &bo) < 0) {
+	if (bm_binary_add(&b, &mc, s, a.pos[0], a.pos[1], a.pos[2], &bo) < 0) {
 		rc = cli_fail(cli, "binary add");
 		goto done;
 	}
@@ -148,6 +150,8 @@ static int binary_show(bm_cli *cli, int argc, char **argv)
 	size_t i;
 	int rc = BM_EXIT_FAIL;
 
+	if (cli_operands(cli, &argc, argv, usage, &rc))
+		return rc;
 	if (argc != 2)
 		return cli_usage(usage, "binary show takes one SHA256");
 	if (bm_sha256_check(argv[1]) < 0 || cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_binary_get(&b, fs, argv[1]) < 0 ||
@@ -186,11 +190,10 @@ done:
 static int binary_sign(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_SIGNATURE = 256 };
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "signature", required_argument, NULL, OPT_SIGNATURE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'k', "key", 'k', 1 },
+		{ OPT_SIGNATURE, "signature", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_binary_sign_options so = BM_BINARY_SIGN_OPTIONS_INIT;
 	bm_write_options w;
@@ -201,21 +204,23 @@ static int binary_sign(bm_cli *cli, int argc, char **argv)
 	bm_oid mc;
 	const char *keyfile = NULL, *sigfile = NULL, *file;
 	char hex[BM_OID_HEXSZ + 1];
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'k': keyfile = optarg; break;
-		case OPT_SIGNATURE: sigfile = optarg; break;
-		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage, NULL);
+		case 'k': keyfile = a.value; break;
+		case OPT_SIGNATURE: sigfile = a.value; break;
 		}
 	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 1)
 		return cli_usage(usage, "binary sign takes one FILE");
 	if (!keyfile == !sigfile)
 		return cli_usage(usage, "binary sign needs --key KEYFILE or --signature FILE.minisig");
-	file = argv[optind];
+	file = a.pos[0];
 	if (bm_sha256_check(file) == 0 && !strchr(file, '/') && access(file, F_OK) != 0)
 		return cli_usage(usage, "binary sign needs the FILE, not its sha256: minisign signs the bytes");
 	cli_write_options(&w, cli);
@@ -286,12 +291,11 @@ static int verify_json(bm_buf *out, const bm_binary_check *c, int verified, cons
 
 static int binary_verify(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "project", required_argument, NULL, 'p' },
-		{ "sha256", required_argument, NULL, 's' },
-		{ "trusted-keys", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'p', "project", 0, 1 },
+		{ 's', "sha256", 0, 1 },
+		{ 'k', "trusted-keys", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_binary_verify_options vo = BM_BINARY_VERIFY_OPTIONS_INIT;
 	bm_binary_check chk = BM_BINARY_CHECK_INIT;
@@ -300,18 +304,22 @@ static int binary_verify(bm_cli *cli, int argc, char **argv)
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	bm_buf out = BM_BUF_INIT, msg = BM_BUF_INIT;
+	cli_args a;
 	int c, error, rc = BM_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'p': vo.project = optarg; break;
-		case 's': vo.sha256 = optarg; break;
-		case 'k': bm_strlist_add(&files, optarg); break;
-		case 'h': fputs(usage, stdout); rc = BM_EXIT_OK; goto done;
-		default: rc = cli_usage(usage, NULL); goto done;
+		case 'p': vo.project = a.value; break;
+		case 's': vo.sha256 = a.value; break;
+		case 'k': bm_strlist_add(&files, a.value); break;
 		}
 	}
-	if (argc - optind != 1) {
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos != 1) {
 		rc = cli_usage(usage, "binary verify takes one FILE");
 		goto done;
 	}
@@ -321,7 +329,7 @@ static int binary_verify(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	vo.keys = &keys;
-	error = bm_binary_verify(&chk, fs, argv[optind], &vo);
+	error = bm_binary_verify(&chk, fs, a.pos[0], &vo);
 	if (error < 0 && !chk.binary) {
 		rc = cli_fail(cli, "binary verify");
 		goto done;
@@ -335,7 +343,7 @@ static int binary_verify(bm_cli *cli, int argc, char **argv)
 		}
 		cli_put(&out);
 	} else {
-		printf("file      %s\nsha256    %s\nsize      %llu\n", cli_esc(argv[optind]), cli_esc(chk.sha256), (unsigned long long)chk.size);
+		printf("file      %s\nsha256    %s\nsize      %llu\n", cli_esc(a.pos[0]), cli_esc(chk.sha256), (unsigned long long)chk.size);
 		printf("binary    %s %s (%s/%s)\n", cli_esc(chk.binary->project), cli_esc(chk.binary->release), cli_esc(chk.binary->os),
 		       cli_esc(chk.binary->arch));
 		printf("keys      %zu trusted, from %s%s\n", keys.count, cli_esc(keys.source.ptr ? keys.source.ptr : "nowhere"),
@@ -363,19 +371,11 @@ done:
 
 int cmd_binary(bm_cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_usage(usage, NULL);
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "add"))
-		return binary_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return binary_show(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "sign"))
-		return binary_sign(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "verify"))
-		return binary_verify(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown binary command '%s'", argv[1]);
+	static const cli_command subs[] = {
+		{ "add", NULL, binary_add, CLI_WRITES, NULL },
+		{ "show", NULL, binary_show, 0, NULL },
+		{ "sign", NULL, binary_sign, CLI_WRITES, NULL },
+		{ "verify", NULL, binary_verify, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

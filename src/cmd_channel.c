@@ -1,5 +1,4 @@
 /* cmd_channel.c: `bootmeta channel promote|get|history|list`. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +8,7 @@
 static const char usage[] =
 	"usage: bootmeta channel promote PROJECT CHANNEL RELEASE [--reason TEXT]\n"
 	"       bootmeta channel get PROJECT CHANNEL [--at COMMIT] [--require-signed]\n"
-	"       bootmeta channel history PROJECT CHANNEL [-n N] [--require-signed]\n"
+	"       bootmeta channel history PROJECT CHANNEL [-n|--limit N] [--require-signed]\n"
 	"       bootmeta channel list PROJECT\n\n"
 	"A channel (stable, beta ...) is a log of promotions: entry 1, 2, 3 ... with no gaps.\n"
 	"get prints the current release, its sequence number, who promoted it and when, and the\n"
@@ -32,10 +31,9 @@ static int print_entry_json(bm_cli *cli, const Bootmeta__V1__ChannelEntry *e, co
 
 static int channel_promote(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'r', "reason", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_promote_options po = BM_PROMOTE_OPTIONS_INIT;
 	bm_write_options w;
@@ -43,26 +41,28 @@ static int channel_promote(bm_cli *cli, int argc, char **argv)
 	bm_store *s = NULL;
 	bm_oid mc;
 	char hex[BM_OID_HEXSZ + 1];
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'r': po.reason = optarg; break;
-		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage, NULL);
+		case 'r': po.reason = a.value; break;
 		}
 	}
-	if (argc - optind != 3)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 3)
 		return cli_usage(usage, "channel promote takes PROJECT, CHANNEL and RELEASE");
 	cli_write_options(&w, cli);
 	po.write = &w;
-	if (bm_project_name_check(argv[optind]) < 0 || bm_name_validate(argv[optind + 1], BM_NAME_CHANNEL) < 0 ||
-	    bm_name_validate(argv[optind + 2], BM_NAME_RELEASE) < 0 || cli_open(&s, cli) < 0) {
+	if (bm_project_name_check(a.pos[0]) < 0 || bm_name_validate(a.pos[1], BM_NAME_CHANNEL) < 0 ||
+	    bm_name_validate(a.pos[2], BM_NAME_RELEASE) < 0 || cli_open(&s, cli) < 0) {
 		rc = cli_fail(cli, "channel promote");
 		goto done;
 	}
-	cli_progress(cli, "promoting %s of %s to %s", argv[optind + 2], argv[optind], argv[optind + 1]);
-	if (bm_channel_promote(&e, &mc, s, argv[optind], argv[optind + 1], argv[optind + 2], &po) < 0) {
+	cli_progress(cli, "promoting %s of %s to %s", a.pos[2], a.pos[0], a.pos[1]);
+	if (bm_channel_promote(&e, &mc, s, a.pos[0], a.pos[1], a.pos[2], &po) < 0) {
 		rc = cli_fail(cli, "channel promote");
 		goto done;
 	}
@@ -81,30 +81,29 @@ done:
 
 static int channel_get(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "at", required_argument, NULL, 'a' },
-		{ "require-signed", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'a', "at", 0, 1 },
+		CLI_OPT_END,
 	};
 	Bootmeta__V1__ChannelEntry *e = NULL;
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	const char *at = NULL;
 	char hex[BM_OID_HEXSZ + 1], when[40];
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'a': at = optarg; break;
-		case 'S': cli->require_signed = 1; break;
-		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage, NULL);
+		case 'a': at = a.value; break;
 		}
 	}
-	if (argc - optind != 2)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 2)
 		return cli_usage(usage, "channel get takes PROJECT and CHANNEL");
-	if (cli_open_fs(&s, &fs, cli, at) < 0 || bm_channel_current(&e, fs, argv[optind], argv[optind + 1]) < 0 ||
+	if (cli_open_fs(&s, &fs, cli, at) < 0 || bm_channel_current(&e, fs, a.pos[0], a.pos[1]) < 0 ||
 	    cli_check_signed_entry(cli, s, fs, e) < 0) {
 		rc = cli_fail(cli, "channel get");
 		goto done;
@@ -174,30 +173,29 @@ static int history_cb(const char *path, const Bootmeta__V1__ChannelEntry *e, int
 
 static int channel_history(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "max-count", required_argument, NULL, 'n' },
-		{ "require-signed", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		CLI_OPT_LIMIT,
+		CLI_OPT_END,
 	};
 	history_ctx h = { cli, BM_STRLIST_INIT, 0, NULL, NULL };
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	size_t limit = 0, i, shown = 0;
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'n':
-			if (cli_parse_count(&limit, optarg) < 0)
-				return cli_usage(usage, "-n takes a positive count, not '%s'", optarg);
+		case CLI_OPT_LIMIT_ID:
+			if (cli_take_limit(&limit, &a) != BM_EXIT_OK)
+				return BM_EXIT_USAGE;
 			break;
-		case 'S': cli->require_signed = 1; break;
-		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage, NULL);
 		}
 	}
-	if (argc - optind != 2)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 2)
 		return cli_usage(usage, "channel history takes PROJECT and CHANNEL");
 	if (cli_open_fs(&s, &fs, cli, NULL) < 0) {
 		rc = cli_fail(cli, "channel history");
@@ -205,7 +203,7 @@ static int channel_history(bm_cli *cli, int argc, char **argv)
 	}
 	h.store = s;
 	h.fs = fs;
-	if (bm_channel_history(fs, argv[optind], argv[optind + 1], 0, history_cb, &h) < 0) {
+	if (bm_channel_history(fs, a.pos[0], a.pos[1], 0, history_cb, &h) < 0) {
 		rc = cli_fail(cli, "channel history");
 		goto done;
 	}
@@ -237,6 +235,8 @@ static int channel_list(bm_cli *cli, int argc, char **argv)
 	size_t i;
 	int rc = BM_EXIT_FAIL, bad = 0;
 
+	if (cli_operands(cli, &argc, argv, usage, &rc))
+		return rc;
 	if (argc != 2)
 		return cli_usage(usage, "channel list takes one PROJECT");
 	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_channel_list(&names, fs, argv[1]) < 0) {
@@ -290,19 +290,11 @@ done:
 
 int cmd_channel(bm_cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_usage(usage, NULL);
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "promote"))
-		return channel_promote(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "get"))
-		return channel_get(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "history"))
-		return channel_history(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return channel_list(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown channel command '%s'", argv[1]);
+	static const cli_command subs[] = {
+		{ "promote", NULL, channel_promote, CLI_WRITES, NULL },
+		{ "get", NULL, channel_get, 0, NULL },
+		{ "history", NULL, channel_history, 0, NULL },
+		{ "list", NULL, channel_list, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -14,11 +14,10 @@ int cmd_clone(bm_cli *cli, int argc, char **argv)
 	bm_store *s = NULL;
 	bm_oid tip;
 	char hex[BM_OID_HEXSZ + 1];
+	int rc;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(clone_usage, stdout);
-		return BM_EXIT_OK;
-	}
+	if (cli_operands(cli, &argc, argv, clone_usage, &rc))
+		return rc;
 	if (argc != 3)
 		return cli_usage(clone_usage, "clone takes URL and DIR");
 	cli_progress(cli, "cloning %s into %s", argv[1], argv[2]);

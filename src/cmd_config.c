@@ -1,7 +1,6 @@
 /* cmd_config.c: `bootmeta config set|unset|get|history|revert|diff|resolve`: runtime config
  * per project and env, layered through the env's parents. */
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@ static const char usage[] =
 	"usage: bootmeta config set PROJECT ENV KEY[:TYPE]=VALUE... [--type T] [--reason TEXT] [--dry-run]\n"
 	"       bootmeta config unset PROJECT ENV KEY... [--reason TEXT] [--dry-run]\n"
 	"       bootmeta config get PROJECT ENV KEY [--layer] [--at COMMIT] [--json]\n"
-	"       bootmeta config history PROJECT ENV [KEY] [--limit N] [--json]\n"
+	"       bootmeta config history PROJECT ENV [KEY] [-n|--limit N] [--json]\n"
 	"       bootmeta config revert PROJECT ENV KEY --to SEQ|COMMIT [--reason TEXT] [--dry-run]\n"
 	"       bootmeta config diff PROJECT ENV_A ENV_B [--at COMMIT] [--json]\n"
 	"       bootmeta config diff PROJECT ENV --at COMMIT [--json]\n"
@@ -43,83 +42,67 @@ static const char usage[] =
 	"unless --secrets-required. A secret changed outside bootmeta, or unsigned under\n"
 	"--require-signed, fails the command (exit 1, nothing on stdout).\n";
 
-enum { OPT_TYPE = 256, OPT_REASON, OPT_DRY, OPT_LAYER, OPT_AT, OPT_LIMIT, OPT_TO, OPT_FORMAT, OPT_NOCOMMITS,
+enum { OPT_TYPE = 256, OPT_REASON, OPT_DRY, OPT_LAYER, OPT_AT, OPT_TO, OPT_FORMAT, OPT_NOCOMMITS,
        OPT_SECRETS, OPT_SHOWSECRETS, OPT_SECRETSREQ };
 
-static const struct option all_opts[] = {
-	{ "type", required_argument, NULL, OPT_TYPE },
-	{ "reason", required_argument, NULL, OPT_REASON },
-	{ "dry-run", no_argument, NULL, OPT_DRY },
-	{ "layer", no_argument, NULL, OPT_LAYER },
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "limit", required_argument, NULL, OPT_LIMIT },
-	{ "to", required_argument, NULL, OPT_TO },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "no-commits", no_argument, NULL, OPT_NOCOMMITS },
-	{ "secrets", no_argument, NULL, OPT_SECRETS },
-	{ "show-secrets", no_argument, NULL, OPT_SHOWSECRETS },
-	{ "secrets-required", no_argument, NULL, OPT_SECRETSREQ },
-	{ "identity", required_argument, NULL, 'i' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const cli_opt all_opts[] = {
+	{ OPT_TYPE, "type", 0, 1 },
+	{ OPT_REASON, "reason", 0, 1 },
+	{ OPT_DRY, "dry-run", 0, 0 },
+	{ OPT_LAYER, "layer", 0, 0 },
+	{ OPT_AT, "at", 0, 1 },
+	CLI_OPT_LIMIT,
+	{ OPT_TO, "to", 0, 1 },
+	{ OPT_FORMAT, "format", 0, 1 },
+	{ OPT_NOCOMMITS, "no-commits", 0, 0 },
+	{ OPT_SECRETS, "secrets", 0, 0 },
+	{ OPT_SHOWSECRETS, "show-secrets", 0, 0 },
+	{ OPT_SECRETSREQ, "secrets-required", 0, 0 },
+	{ 'i', "identity", 'i', 1 },
+	CLI_OPT_END,
 };
 
 typedef struct {
 	const char *type, *reason, *at, *to, *format, *identity;
-	long limit;
+	size_t limit;
 	int dry_run, layer, no_commits, secrets, show_secrets, secrets_required;
 	int npos;
 	char **pos;
 } opts_t;
 
-/* Parse the options of a subcommand (anywhere among the positionals: GNU getopt permutes);
- * `allowed` lists the OPT_* it takes (0-terminated). 1: --help was printed, -1: usage error. */
-static int parse(opts_t *o, int argc, char **argv, const int *allowed)
+/* Parse the options of a subcommand (anywhere among the positionals); `allowed` lists the
+ * OPT_* it takes (0-terminated). 1: --help was printed, -1: usage error. */
+static int parse(opts_t *o, bm_cli *cli, int argc, char **argv, const int *allowed)
 {
+	cli_args a;
 	int c;
 	memset(o, 0, sizeof(*o));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hi:", all_opts, NULL)) != -1) {
-		const int *a;
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 1;
-		}
-		for (a = allowed; *a && *a != c; a++)
-			;
-		if (!*a || c == '?') {
-			const struct option *op;
-			for (op = all_opts; op->name && op->val != c; op++)
-				;
-			cli_usage(usage, c == '?' ? NULL : "config %s does not take --%s", argv[0], op->name ? op->name : "?");
-			return -1;
-		}
+	cli_args_init(&a, cli, argc, argv, all_opts, usage);
+	a.allowed = allowed;
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case OPT_TYPE: o->type = optarg; break;
-		case OPT_REASON: o->reason = optarg; break;
+		case OPT_TYPE: o->type = a.value; break;
+		case OPT_REASON: o->reason = a.value; break;
 		case OPT_DRY: o->dry_run = 1; break;
 		case OPT_LAYER: o->layer = 1; break;
-		case OPT_AT: o->at = optarg; break;
-		case OPT_TO: o->to = optarg; break;
-		case OPT_FORMAT: o->format = optarg; break;
+		case OPT_AT: o->at = a.value; break;
+		case OPT_TO: o->to = a.value; break;
+		case OPT_FORMAT: o->format = a.value; break;
 		case OPT_NOCOMMITS: o->no_commits = 1; break;
 		case OPT_SECRETS: o->secrets = 1; break;
 		case OPT_SHOWSECRETS: o->show_secrets = 1; break;
 		case OPT_SECRETSREQ: o->secrets_required = 1; break;
-		case 'i': o->identity = optarg; break;
-		case OPT_LIMIT: {
-			char *end;
-			o->limit = strtol(optarg, &end, 10);
-			if (*end || o->limit < 0) {
-				cli_usage(usage, "--limit takes a number");
+		case 'i': o->identity = a.value; break;
+		case CLI_OPT_LIMIT_ID:
+			if (cli_take_limit(&o->limit, &a) != BM_EXIT_OK)
 				return -1;
-			}
 			break;
 		}
-		}
 	}
-	o->pos = argv + optind;
-	o->npos = argc - optind;
+	if (c < 0)
+		return c == CLI_ARGS_HELP ? 1 : -1;
+	o->pos = a.pos;
+	o->npos = a.npos;
 	return 0;
 }
 
@@ -225,7 +208,7 @@ static int report_changes(bm_cli *cli, const char *verb, const char *project, co
 
 static int write_opts(bm_write_options *w, bm_cli *cli)
 {
-	w->actor = cli->actor;
+	cli_write_options(w, cli);
 	return 0;
 }
 
@@ -244,7 +227,7 @@ static int do_set(bm_cli *cli, int argc, char **argv, int unset)
 	int i, n, rc = BM_EXIT_FAIL, prc;
 
 	memset(&ch, 0, sizeof(ch));
-	prc = parse(&o, argc, argv, unset ? allowed_unset : allowed_set);
+	prc = parse(&o, cli, argc, argv, unset ? allowed_unset : allowed_set);
 	if (prc) {
 		free(keep);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
@@ -262,13 +245,13 @@ static int do_set(bm_cli *cli, int argc, char **argv, int unset)
 	as = calloc((size_t)n, sizeof(*as));
 	dup = calloc((size_t)n, sizeof(*dup));
 	if (!as || !dup) {
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
 		char *arg = o.pos[2 + i], *eq, *colon;
 		if (!(dup[i] = strdup(arg))) {
-			rc = cli_error(cli, "out of memory");
+			rc = cli_error(cli, BM_ENOMEM, "out of memory");
 			goto done;
 		}
 		as[i].type = deftype;
@@ -329,7 +312,7 @@ static int do_revert(bm_cli *cli, int argc, char **argv)
 	int rc = BM_EXIT_FAIL, prc;
 
 	memset(&ch, 0, sizeof(ch));
-	if ((prc = parse(&o, argc, argv, allowed)) != 0) {
+	if ((prc = parse(&o, cli, argc, argv, allowed)) != 0) {
 		free(keep);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	}
@@ -374,7 +357,7 @@ static int do_get(bm_cli *cli, int argc, char **argv)
 	opts_t o;
 	int has_at, rc = BM_EXIT_FAIL, prc;
 
-	if ((prc = parse(&o, argc, argv, allowed)) != 0) {
+	if ((prc = parse(&o, cli, argc, argv, allowed)) != 0) {
 		free(keep);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	}
@@ -404,7 +387,7 @@ static int do_get(bm_cli *cli, int argc, char **argv)
 	}
 	v = (bm_config_value *)bm_config_get(c, o.pos[2]);
 	if (!v || v->tombstone) {
-		rc = cli_error(cli, "config get: %s is not set for %s in %s%s", o.pos[2], o.pos[0], o.pos[1],
+		rc = cli_error(cli, BM_ENOTFOUND, "config get: %s is not set for %s in %s%s", o.pos[2], o.pos[0], o.pos[1],
 			       o.layer ? " itself (without --layer its parents count too)" : " or its parents");
 		goto done;
 	}
@@ -439,7 +422,7 @@ static int cmp_hist(const void *a, const void *b)
 
 static int do_history(bm_cli *cli, int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LIMIT, OPT_AT, 0 };
+	static const int allowed[] = { CLI_OPT_LIMIT_ID, OPT_AT, 0 };
 	bm_config_resolve_options ro = BM_CONFIG_RESOLVE_OPTIONS_INIT;
 	bm_store *s = NULL;
 	bm_config *c = NULL;
@@ -449,7 +432,7 @@ static int do_history(bm_cli *cli, int argc, char **argv)
 	size_t i, n;
 	int has_at, rc = BM_EXIT_FAIL, prc;
 
-	if ((prc = parse(&o, argc, argv, allowed)) != 0) {
+	if ((prc = parse(&o, cli, argc, argv, allowed)) != 0) {
 		free(keep);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	}
@@ -470,7 +453,7 @@ static int do_history(bm_cli *cli, int argc, char **argv)
 	}
 	if (c->count > 1)
 		qsort(c->values, c->count, sizeof(*c->values), cmp_hist);
-	n = o.limit && (size_t)o.limit < c->count ? (size_t)o.limit : c->count;
+	n = o.limit && o.limit < c->count ? o.limit : c->count;
 	if (cli->json) {
 		json_t *a = json_array();
 		for (i = 0; i < n; i++)
@@ -529,7 +512,7 @@ static int do_diff(bm_cli *cli, int argc, char **argv)
 	json_t *jadd = NULL, *jrem = NULL, *jchg = NULL;
 	int has_at, rc = BM_EXIT_FAIL, prc;
 
-	if ((prc = parse(&o, argc, argv, allowed)) != 0) {
+	if ((prc = parse(&o, cli, argc, argv, allowed)) != 0) {
 		free(keep);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	}
@@ -711,7 +694,7 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 	size_t i;
 	int has_at, rc = BM_EXIT_FAIL, prc, envfmt = -1;
 
-	if ((prc = parse(&o, argc, argv, allowed)) != 0)
+	if ((prc = parse(&o, cli, argc, argv, allowed)) != 0)
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	if (o.npos != 1 && o.npos != 2)
 		return cli_usage(usage, "config resolve needs PROJECT [ENV]");
@@ -780,7 +763,7 @@ static int do_resolve(bm_cli *cli, int argc, char **argv)
 		dumped = json_dump_callback(r, dump_to_buf, &out, JSON_COMPACT | JSON_REAL_PRECISION(16));
 		json_decref(r);
 		if (dumped < 0 || bm_buf_putc(&out, '\n') < 0) {
-			rc = cli_error(cli, "config resolve: out of memory");
+			rc = cli_error(cli, BM_ENOMEM, "config resolve: out of memory");
 			goto done;
 		}
 		goto print;
@@ -824,7 +807,7 @@ print:
 	/* straight to fd 1, not through stdio's buffer, then wiped */
 	fflush(stdout);
 	if (cli_write_all(1, out.ptr ? out.ptr : "", out.size) < 0) {
-		rc = cli_error(cli, "config resolve: cannot write to stdout: %s", strerror(errno));
+		rc = cli_error(cli, BM_EIO, "config resolve: cannot write to stdout: %s", strerror(errno));
 		goto done;
 	}
 	rc = BM_EXIT_OK;
@@ -838,28 +821,26 @@ done:
 	return rc;
 }
 
+static int do_setkeys(bm_cli *cli, int argc, char **argv)
+{
+	return do_set(cli, argc, argv, 0);
+}
+
+static int do_unset(bm_cli *cli, int argc, char **argv)
+{
+	return do_set(cli, argc, argv, 1);
+}
+
 int cmd_config(bm_cli *cli, int argc, char **argv)
 {
-	argc = cli_take_json(cli, argc, argv);
-	if (argc < 2)
-		return cli_usage(usage, "config needs a subcommand");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "set"))
-		return do_set(cli, argc - 1, argv + 1, 0);
-	if (!strcmp(argv[1], "unset"))
-		return do_set(cli, argc - 1, argv + 1, 1);
-	if (!strcmp(argv[1], "get"))
-		return do_get(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "history"))
-		return do_history(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "revert"))
-		return do_revert(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "diff"))
-		return do_diff(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "resolve"))
-		return do_resolve(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown config subcommand '%s'", argv[1]);
+	static const cli_command subs[] = {
+		{ "set", NULL, do_setkeys, CLI_WRITES, NULL },
+		{ "unset", NULL, do_unset, CLI_WRITES, NULL },
+		{ "get", NULL, do_get, 0, NULL },
+		{ "history", NULL, do_history, 0, NULL },
+		{ "revert", NULL, do_revert, CLI_WRITES, NULL },
+		{ "diff", NULL, do_diff, 0, NULL },
+		{ "resolve", NULL, do_resolve, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_imports.h"
+#include "cli_cfg.h"
+
+enum { OPT_VERSION = 256, OPT_AT };
 
 static const char dependents_usage[] =
 	"usage: bootmeta dependents MODULE [--version V] [--json]\n\n"
@@ -17,14 +19,34 @@ static void bad_ref(const char *path, const char *error, void *payload)
 
 int cmd_dependents(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_opt opts[] = {
+		{ OPT_VERSION, "version", 0, 1 },
+		{ OPT_AT, "at", 0, 1 },
+		CLI_OPT_END,
+	};
+	struct {
+		const char *version, *at;
+		char **pos;
+		int npos;
+	} o = { 0 };
+	cli_args args;
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	bm_module_refs r = { NULL, 0 };
-	cli_iopts o;
 	size_t i, j;
-	int rc;
+	int c, rc;
 
-	PARSE(dependents_usage, OPT_VERSION, OPT_AT, 0);
+	cli_args_init(&args, cli, argc, argv, opts, dependents_usage);
+	while ((c = cli_args_next(&args)) > 0) {
+		switch (c) {
+		case OPT_VERSION: o.version = args.value; break;
+		case OPT_AT: o.at = args.value; break;
+		}
+	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	o.pos = args.pos;
+	o.npos = args.npos;
 	if (o.npos != 1)
 		return cli_usage(dependents_usage, "dependents needs one MODULE");
 	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || bm_dependents(&r, fs, o.pos[0], o.version, bad_ref, NULL) < 0) {

@@ -1,5 +1,4 @@
 /* cmd_dev.c: `bootmeta dev init|use|current`: developer overlays of dev. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,28 +17,28 @@ static const char dev_usage[] =
 
 static int dev_init(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_opt opts[] = {
+		{ 'd', "description", 'd', 1 },
+		CLI_OPT_END,
+	};
 	bm_write_options w = BM_WRITE_OPTIONS_INIT;
 	bm_store *s = NULL;
 	bm_oid commit;
 	bm_buf name = BM_BUF_INIT;
 	const char *desc = NULL;
+	cli_args a;
 	int c, rc;
-	static const struct option opts[] = {
-		{ "description", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, dev_usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'd': desc = optarg; break;
-		case 'h': fputs(dev_usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(dev_usage, NULL);
+		case 'd': desc = a.value; break;
 		}
 	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 1)
 		return cli_usage(dev_usage, "dev init takes one USER");
-	if (bm_name_validate(argv[optind], BM_NAME_USER) < 0 || bm_buf_printf(&name, "dev/%s", argv[optind]) < 0 ||
+	if (bm_name_validate(a.pos[0], BM_NAME_USER) < 0 || bm_buf_printf(&name, "dev/%s", a.pos[0]) < 0 ||
 	    bm_env_name_validate(name.ptr) < 0) {
 		bm_buf_dispose(&name);
 		return cli_fail(cli, "dev init");
@@ -48,8 +47,8 @@ static int dev_init(bm_cli *cli, int argc, char **argv)
 		bm_buf_dispose(&name);
 		return cli_fail(cli, "dev init");
 	}
-	w.actor = cli->actor;
-	if (bm_dev_init(&commit, s, argv[optind], desc, &w) < 0) {
+	cli_write_options(&w, cli);
+	if (bm_dev_init(&commit, s, a.pos[0], desc, &w) < 0) {
 		rc = cli_fail(cli, "dev init");
 	} else {
 		cli_env_added(cli, name.ptr, &commit);
@@ -64,25 +63,25 @@ static int dev_init(bm_cli *cli, int argc, char **argv)
 
 static int dev_use(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_opt opts[] = {
+		{ 'c', "clear", 0, 0 },
+		CLI_OPT_END,
+	};
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	bm_buf name = BM_BUF_INIT, file = BM_BUF_INIT;
+	cli_args a;
 	int c, clear = 0, rc = BM_EXIT_FAIL;
-	static const struct option opts[] = {
-		{ "clear", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, dev_usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'c': clear = 1; break;
-		case 'h': fputs(dev_usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(dev_usage, NULL);
 		}
 	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
 	if (clear) {
-		if (argc - optind != 0)
+		if (a.npos != 0)
 			return cli_usage(dev_usage, "dev use --clear takes no ENV");
 		if (bm_checkout_env_write(&file, NULL, NULL) < 0) {
 			rc = cli_fail(cli, "dev use --clear");
@@ -93,21 +92,21 @@ static int dev_use(bm_cli *cli, int argc, char **argv)
 		rc = BM_EXIT_OK;
 		goto done;
 	}
-	if (argc - optind != 1)
+	if (a.npos != 1)
 		return cli_usage(dev_usage, "dev use takes one ENV (dev/USER) or USER");
 	if (cli_open(&s, cli) < 0 || bm_store_fs(&fs, s, NULL) < 0) {
 		rc = cli_fail(cli, "dev use");
 		goto done;
 	}
 	/* USER alone means dev/USER when that env exists */
-	if (!strchr(argv[optind], '/') && bm_name_validate(argv[optind], BM_NAME_USER) == 0) {
-		bm_buf_printf(&name, "dev/%s", argv[optind]);
+	if (!strchr(a.pos[0], '/') && bm_name_validate(a.pos[0], BM_NAME_USER) == 0) {
+		bm_buf_printf(&name, "dev/%s", a.pos[0]);
 		if (bm_env_exists(fs, name.ptr) != 1) {
 			bm_buf_clear(&name);
-			bm_buf_puts(&name, argv[optind]);
+			bm_buf_puts(&name, a.pos[0]);
 		}
 	} else {
-		bm_buf_puts(&name, argv[optind]);
+		bm_buf_puts(&name, a.pos[0]);
 	}
 	bm_error_clear();
 	if (bm_env_name_validate(name.ptr) < 0) {
@@ -115,11 +114,11 @@ static int dev_use(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (bm_env_exists(fs, name.ptr) != 1) {
-		if (!strchr(argv[optind], '/') && bm_name_validate(argv[optind], BM_NAME_USER) == 0)
-			rc = cli_error(cli, "dev use: neither environment dev/%s nor %s exists in the meta repo; "
-				       "create yours with `bootmeta dev init %s`", argv[optind], argv[optind], argv[optind]);
+		if (!strchr(a.pos[0], '/') && bm_name_validate(a.pos[0], BM_NAME_USER) == 0)
+			rc = cli_error(cli, BM_ENOTFOUND, "dev use: neither environment dev/%s nor %s exists in the meta repo; "
+				       "create yours with `bootmeta dev init %s`", a.pos[0], a.pos[0], a.pos[0]);
 		else
-			rc = cli_error(cli, "dev use: environment \"%s\" does not exist in the meta repo; create it "
+			rc = cli_error(cli, BM_ENOTFOUND, "dev use: environment \"%s\" does not exist in the meta repo; create it "
 				       "with `bootmeta env add %s`%s", name.ptr, name.ptr,
 				       !strncmp(name.ptr, "dev/", 4) ? " or `bootmeta dev init USER`" : "");
 		goto done;
@@ -150,6 +149,8 @@ static int dev_current(bm_cli *cli, int argc, char **argv)
 	bm_buf name = BM_BUF_INIT;
 	const char *source = NULL;
 	int rc;
+	if (cli_operands(cli, &argc, argv, dev_usage, &rc))
+		return rc;
 	if (argc > 1)
 		return cli_usage(dev_usage, "dev current takes no arguments");
 	if (cli_env_resolve(cli, &name, &source) < 0) {
@@ -169,18 +170,10 @@ static int dev_current(bm_cli *cli, int argc, char **argv)
 
 int cmd_dev(bm_cli *cli, int argc, char **argv)
 {
-	argc = cli_take_json(cli, argc, argv);
-	if (argc < 2)
-		return cli_usage(dev_usage, "dev needs a subcommand");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || cli_wants_help(argc - 1, argv + 1)) {
-		fputs(dev_usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "init"))
-		return dev_init(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "use"))
-		return dev_use(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "current"))
-		return dev_current(cli, argc - 1, argv + 1);
-	return cli_usage(dev_usage, "unknown dev subcommand '%s'", argv[1]);
+	static const cli_command subs[] = {
+		{ "init", NULL, dev_init, CLI_STORE | CLI_WRITES, NULL },
+		{ "use", NULL, dev_use, CLI_STORE, NULL },
+		{ "current", NULL, dev_current, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, dev_usage, argc, argv);
 }

@@ -1,5 +1,4 @@
 /* cmd_env.c: `bootmeta env add|list|show`: environments. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,37 +17,37 @@ static const char env_usage[] =
 
 static int env_add(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_opt opts[] = {
+		{ 'p', "parent", 'p', 1 },
+		{ 'd', "description", 'd', 1 },
+		CLI_OPT_END,
+	};
 	bm_env_add_options o = BM_ENV_ADD_OPTIONS_INIT;
 	bm_write_options w = BM_WRITE_OPTIONS_INIT;
 	bm_store *s = NULL;
 	bm_oid commit;
+	cli_args a;
 	int c, rc;
-	static const struct option opts[] = {
-		{ "parent", required_argument, NULL, 'p' },
-		{ "description", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:d:h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, env_usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'p': o.parent = optarg; break;
-		case 'd': o.description = optarg; break;
-		case 'h': fputs(env_usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(env_usage, NULL);
+		case 'p': o.parent = a.value; break;
+		case 'd': o.description = a.value; break;
 		}
 	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 1)
 		return cli_usage(env_usage, "env add takes one NAME");
-	if (bm_env_name_validate(argv[optind]) < 0 || (o.parent && *o.parent && bm_env_name_validate(o.parent) < 0))
+	if (bm_env_name_validate(a.pos[0]) < 0 || (o.parent && *o.parent && bm_env_name_validate(o.parent) < 0))
 		return cli_fail(cli, "env add");
 	if (cli_open(&s, cli) < 0)
 		return cli_fail(cli, "env add");
-	w.actor = cli->actor;
-	if (bm_env_add(&commit, s, argv[optind], &o, &w) < 0)
+	cli_write_options(&w, cli);
+	if (bm_env_add(&commit, s, a.pos[0], &o, &w) < 0)
 		rc = cli_fail(cli, "env add");
 	else {
-		cli_env_added(cli, argv[optind], &commit);
+		cli_env_added(cli, a.pos[0], &commit);
 		rc = BM_EXIT_OK;
 	}
 	bm_store_free(s);
@@ -64,6 +63,8 @@ static int env_list(bm_cli *cli, int argc, char **argv)
 	size_t i;
 	int rc = BM_EXIT_FAIL;
 
+	if (cli_operands(cli, &argc, argv, env_usage, &rc))
+		return rc;
 	if (argc > 1)
 		return cli_usage(env_usage, "env list takes no arguments");
 	if (cli_open(&s, cli) < 0 || bm_store_fs(&fs, s, NULL) < 0 || bm_env_list(&l, fs) < 0) {
@@ -119,6 +120,8 @@ static int env_show(bm_cli *cli, int argc, char **argv)
 	int rc = BM_EXIT_FAIL;
 	char t[40];
 
+	if (cli_operands(cli, &argc, argv, env_usage, &rc))
+		return rc;
 	if (argc > 2)
 		return cli_usage(env_usage, "env show takes at most one NAME");
 	if (argc == 2 ? bm_buf_puts(&name, argv[1]) < 0 : cli_env_resolve(cli, &name, NULL) < 0) {
@@ -165,22 +168,10 @@ done:
 
 int cmd_env(bm_cli *cli, int argc, char **argv)
 {
-	argc = cli_take_json(cli, argc, argv);
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		if (argc < 2)
-			return cli_usage(env_usage, "env needs a subcommand");
-		fputs(env_usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (cli_wants_help(argc - 1, argv + 1)) {
-		fputs(env_usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "add"))
-		return env_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
-		return env_list(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return env_show(cli, argc - 1, argv + 1);
-	return cli_usage(env_usage, "unknown env subcommand '%s'", argv[1]);
+	static const cli_command subs[] = {
+		{ "add", NULL, env_add, CLI_WRITES, NULL },
+		{ "list", "ls", env_list, 0, NULL },
+		{ "show", NULL, env_show, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, env_usage, argc, argv);
 }

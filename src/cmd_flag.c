@@ -1,6 +1,5 @@
 /* cmd_flag.c: `bootmeta flag set|enable|disable|get|list|history|eval|export`: feature
  * flags per project and env, with rules per release channel. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,26 +35,25 @@ enum {
 	OPT_CHANNEL_ATTR, OPT_OUTPUT,
 };
 
-static const struct option all_opts[] = {
-	{ "variant", required_argument, NULL, OPT_VARIANT },
-	{ "type", required_argument, NULL, OPT_TYPE },
-	{ "default", required_argument, NULL, OPT_DEFAULT },
-	{ "rule", required_argument, NULL, OPT_RULE },
-	{ "remove-rule", required_argument, NULL, OPT_REMOVE_RULE },
-	{ "enabled", no_argument, NULL, OPT_ENABLED },
-	{ "disabled", no_argument, NULL, OPT_DISABLED },
-	{ "allow-unknown-channel", no_argument, NULL, OPT_ALLOW_UNKNOWN },
-	{ "dry-run", no_argument, NULL, OPT_DRY },
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "channel", required_argument, NULL, OPT_CHANNEL },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "attr", required_argument, NULL, OPT_ATTR },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "pretty", no_argument, NULL, OPT_PRETTY },
-	{ "channel-attr", required_argument, NULL, OPT_CHANNEL_ATTR },
-	{ "output", required_argument, NULL, OPT_OUTPUT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const cli_opt all_opts[] = {
+	{ OPT_VARIANT, "variant", 0, 1 },
+	{ OPT_TYPE, "type", 0, 1 },
+	{ OPT_DEFAULT, "default", 0, 1 },
+	{ OPT_RULE, "rule", 0, 1 },
+	{ OPT_REMOVE_RULE, "remove-rule", 0, 1 },
+	{ OPT_ENABLED, "enabled", 0, 0 },
+	{ OPT_DISABLED, "disabled", 0, 0 },
+	{ OPT_ALLOW_UNKNOWN, "allow-unknown-channel", 0, 0 },
+	{ OPT_DRY, "dry-run", 0, 0 },
+	{ OPT_AT, "at", 0, 1 },
+	{ OPT_CHANNEL, "channel", 0, 1 },
+	{ OPT_KEY, "key", 0, 1 },
+	{ OPT_ATTR, "attr", 0, 1 },
+	{ OPT_FORMAT, "format", 0, 1 },
+	{ OPT_PRETTY, "pretty", 0, 0 },
+	{ OPT_CHANNEL_ATTR, "channel-attr", 0, 1 },
+	{ OPT_OUTPUT, "output", 'o', 1 },
+	CLI_OPT_END,
 };
 
 typedef struct {
@@ -77,49 +75,38 @@ static void fopts_dispose(fopts *o)
 	bm_strlist_dispose(&o->attrs);
 }
 
-static int parse(fopts *o, int argc, char **argv, const int *allowed)
+/* 1: --help was printed, -1: usage error, 0: parsed. `allowed` lists the OPT_* taken (0 ends). */
+static int parse(fopts *o, bm_cli *cli, int argc, char **argv, const int *allowed)
 {
+	cli_args a;
 	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "ho:", all_opts, NULL)) != -1) {
-		const int *a;
-		if (c == 'o')
-			c = OPT_OUTPUT;
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 1;
-		}
-		for (a = allowed; *a && *a != c; a++)
-			;
-		if (!*a || c == '?') {
-			const struct option *op;
-			for (op = all_opts; op->name && op->val != c; op++)
-				;
-			cli_usage(usage, c == '?' ? NULL : "flag %s does not take --%s", argv[0], op->name ? op->name : "?");
-			return -1;
-		}
+	cli_args_init(&a, cli, argc, argv, all_opts, usage);
+	a.allowed = allowed;
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case OPT_VARIANT: bm_strlist_add(&o->variants, optarg); break;
-		case OPT_RULE: bm_strlist_add(&o->rules, optarg); break;
-		case OPT_REMOVE_RULE: bm_strlist_add(&o->remove_rules, optarg); break;
-		case OPT_ATTR: bm_strlist_add(&o->attrs, optarg); break;
-		case OPT_TYPE: o->type = optarg; break;
-		case OPT_DEFAULT: o->def = optarg; break;
+		case OPT_VARIANT: bm_strlist_add(&o->variants, a.value); break;
+		case OPT_RULE: bm_strlist_add(&o->rules, a.value); break;
+		case OPT_REMOVE_RULE: bm_strlist_add(&o->remove_rules, a.value); break;
+		case OPT_ATTR: bm_strlist_add(&o->attrs, a.value); break;
+		case OPT_TYPE: o->type = a.value; break;
+		case OPT_DEFAULT: o->def = a.value; break;
 		case OPT_ENABLED: o->enabled = 1; break;
 		case OPT_DISABLED: o->disabled = 1; break;
 		case OPT_ALLOW_UNKNOWN: o->allow_unknown = 1; break;
 		case OPT_DRY: o->dry_run = 1; break;
-		case OPT_AT: o->at = optarg; break;
-		case OPT_CHANNEL: o->channel = optarg; break;
-		case OPT_KEY: o->key = optarg; break;
-		case OPT_FORMAT: o->format = optarg; break;
+		case OPT_AT: o->at = a.value; break;
+		case OPT_CHANNEL: o->channel = a.value; break;
+		case OPT_KEY: o->key = a.value; break;
+		case OPT_FORMAT: o->format = a.value; break;
 		case OPT_PRETTY: o->pretty = 1; break;
-		case OPT_CHANNEL_ATTR: o->channel_attr = optarg; break;
-		case OPT_OUTPUT: o->output = optarg; break;
+		case OPT_CHANNEL_ATTR: o->channel_attr = a.value; break;
+		case OPT_OUTPUT: o->output = a.value; break;
 		}
 	}
-	o->pos = argv + optind;
-	o->npos = argc - optind;
+	if (c < 0)
+		return c == CLI_ARGS_HELP ? 1 : -1;
+	o->pos = a.pos;
+	o->npos = a.npos;
 	return 0;
 }
 
@@ -328,7 +315,7 @@ static int do_write(bm_cli *cli, int argc, char **argv, int mode /* 0 set, 1 dis
 
 	memset(&o, 0, sizeof(o));
 	memset(&ch, 0, sizeof(ch));
-	if ((prc = parse(&o, argc, argv, mode ? allowed_kill : allowed_set)) != 0) {
+	if ((prc = parse(&o, cli, argc, argv, mode ? allowed_kill : allowed_set)) != 0) {
 		fopts_dispose(&o);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	}
@@ -346,7 +333,7 @@ static int do_write(bm_cli *cli, int argc, char **argv, int mode /* 0 set, 1 dis
 	o.set_disabled = mode == 1 ? 1 : mode == 2 ? 0 : o.disabled ? 1 : o.enabled ? 0 : -1;
 	fo.dry_run = o.dry_run;
 	fo.allow_unknown_channels = o.allow_unknown;
-	w.actor = cli->actor;
+	cli_write_options(&w, cli);
 	if (cli_open(&s, cli) < 0 || bm_flag_write(&ch, s, o.project, o.env, o.flagkey, edit_fn, &o, &fo, &w) < 0)
 		rc = cli_fail(cli, "flag");
 	else
@@ -403,7 +390,7 @@ static int do_get(bm_cli *cli, int argc, char **argv, int history)
 	int rc = BM_EXIT_FAIL, prc;
 
 	memset(&o, 0, sizeof(o));
-	if ((prc = parse(&o, argc, argv, allowed)) != 0) {
+	if ((prc = parse(&o, cli, argc, argv, allowed)) != 0) {
 		fopts_dispose(&o);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	}
@@ -487,7 +474,7 @@ static int do_list(bm_cli *cli, int argc, char **argv)
 	int rc = BM_EXIT_FAIL, prc;
 
 	memset(&o, 0, sizeof(o));
-	if ((prc = parse(&o, argc, argv, allowed)) != 0) {
+	if ((prc = parse(&o, cli, argc, argv, allowed)) != 0) {
 		fopts_dispose(&o);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	}
@@ -559,7 +546,7 @@ static int do_eval(bm_cli *cli, int argc, char **argv)
 	int rc = BM_EXIT_FAIL, prc;
 
 	memset(&o, 0, sizeof(o));
-	if ((prc = parse(&o, argc, argv, allowed)) != 0) {
+	if ((prc = parse(&o, cli, argc, argv, allowed)) != 0) {
 		fopts_dispose(&o);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	}
@@ -576,7 +563,7 @@ static int do_eval(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (o.attrs.count && !(attrs = calloc(o.attrs.count, sizeof(*attrs)))) {
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < o.attrs.count; i++) {
@@ -634,7 +621,7 @@ static int do_export(bm_cli *cli, int argc, char **argv)
 	int rc = BM_EXIT_FAIL, prc;
 
 	memset(&o, 0, sizeof(o));
-	if ((prc = parse(&o, argc, argv, allowed)) != 0) {
+	if ((prc = parse(&o, cli, argc, argv, allowed)) != 0) {
 		fopts_dispose(&o);
 		return prc > 0 ? BM_EXIT_OK : BM_EXIT_USAGE;
 	}
@@ -672,30 +659,42 @@ done:
 	return rc;
 }
 
+static int do_set(bm_cli *cli, int argc, char **argv)
+{
+	return do_write(cli, argc, argv, 0);
+}
+
+static int do_disable(bm_cli *cli, int argc, char **argv)
+{
+	return do_write(cli, argc, argv, 1);
+}
+
+static int do_enable(bm_cli *cli, int argc, char **argv)
+{
+	return do_write(cli, argc, argv, 2);
+}
+
+static int do_get1(bm_cli *cli, int argc, char **argv)
+{
+	return do_get(cli, argc, argv, 0);
+}
+
+static int do_history(bm_cli *cli, int argc, char **argv)
+{
+	return do_get(cli, argc, argv, 1);
+}
+
 int cmd_flag(bm_cli *cli, int argc, char **argv)
 {
-	argc = cli_take_json(cli, argc, argv);
-	if (argc < 2)
-		return cli_usage(usage, "flag needs a subcommand");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "set"))
-		return do_write(cli, argc - 1, argv + 1, 0);
-	if (!strcmp(argv[1], "disable"))
-		return do_write(cli, argc - 1, argv + 1, 1);
-	if (!strcmp(argv[1], "enable"))
-		return do_write(cli, argc - 1, argv + 1, 2);
-	if (!strcmp(argv[1], "get"))
-		return do_get(cli, argc - 1, argv + 1, 0);
-	if (!strcmp(argv[1], "history"))
-		return do_get(cli, argc - 1, argv + 1, 1);
-	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
-		return do_list(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "eval"))
-		return do_eval(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "export"))
-		return do_export(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown flag subcommand '%s'", argv[1]);
+	static const cli_command subs[] = {
+		{ "set", NULL, do_set, CLI_WRITES, NULL },
+		{ "disable", NULL, do_disable, CLI_WRITES, NULL },
+		{ "enable", NULL, do_enable, CLI_WRITES, NULL },
+		{ "get", NULL, do_get1, 0, NULL },
+		{ "history", NULL, do_history, 0, NULL },
+		{ "list", "ls", do_list, 0, NULL },
+		{ "eval", NULL, do_eval, 0, NULL },
+		{ "export", NULL, do_export, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

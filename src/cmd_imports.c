@@ -1,66 +1,43 @@
-/* cmd_imports.c: `bootmeta imports PROJECT RELEASE`: which modules a release imports. The option
- * parser below is shared with dependents, pin and stamp. */
-#include <getopt.h>
+/* cmd_imports.c: `bootmeta imports PROJECT RELEASE`: which modules a release imports. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_imports.h"
+#include "cli_cfg.h"
+
+enum { OPT_AT = 256 };
 
 static const char imports_usage[] =
 	"usage: bootmeta imports PROJECT RELEASE [--json]\n\n"
 	"The modules RELEASE of PROJECT imports, with their versions (release add --import/--go-mod).\n";
 
-static const struct option opts[] = {
-	{ "version", required_argument, NULL, OPT_VERSION },
-	{ "channel", required_argument, NULL, OPT_CHANNEL },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "module", required_argument, NULL, OPT_MODULE },
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* 1: help printed, -1: usage error, 0: parsed. */
-int cli_imports_parse(cli_iopts *o, int argc, char **argv, const char *usage, const int *allowed)
-{
-	int c;
-	memset(o, 0, sizeof(*o));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		const int *a;
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 1;
-		}
-		for (a = allowed; *a && *a != c; a++)
-			;
-		if (!*a) {
-			cli_usage(usage, c == '?' ? NULL : "unexpected option");
-			return -1;
-		}
-		switch (c) {
-		case OPT_VERSION: o->version = optarg; break;
-		case OPT_CHANNEL: o->channel = optarg; break;
-		case OPT_FORMAT: o->format = optarg; break;
-		case OPT_MODULE: o->module = optarg; break;
-		case OPT_AT: o->at = optarg; break;
-		}
-	}
-	o->pos = argv + optind;
-	o->npos = argc - optind;
-	return 0;
-}
-
 int cmd_imports(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_opt opts[] = {
+		{ OPT_AT, "at", 0, 1 },
+		CLI_OPT_END,
+	};
+	struct {
+		const char *at;
+		char **pos;
+		int npos;
+	} o = { 0 };
+	cli_args args;
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	bm_module_refs r = { NULL, 0 };
-	cli_iopts o;
 	size_t i;
-	int rc;
+	int c, rc;
 
-	PARSE(imports_usage, OPT_AT, 0);
+	cli_args_init(&args, cli, argc, argv, opts, imports_usage);
+	while ((c = cli_args_next(&args)) > 0) {
+		switch (c) {
+		case OPT_AT: o.at = args.value; break;
+		}
+	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	o.pos = args.pos;
+	o.npos = args.npos;
 	if (o.npos != 2)
 		return cli_usage(imports_usage, "imports needs PROJECT RELEASE");
 	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, o.pos[0], NULL) < 0 ||

@@ -16,11 +16,10 @@ int cmd_init(bm_cli *cli, int argc, char **argv)
 	bm_oid tip;
 	char hex[BM_OID_HEXSZ + 1];
 	const char *path;
+	int rc;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
+	if (cli_operands(cli, &argc, argv, usage, &rc))
+		return rc;
 	if (argc > 2)
 		return cli_usage(usage, "init takes at most one PATH");
 	path = argc == 2 ? argv[1] : (cli->repo ? cli->repo : ".");

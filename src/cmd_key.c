@@ -3,7 +3,6 @@
  * SSH signatures as git makes them with gpg.format=ssh. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,16 +89,16 @@ static int path_exists(const char *path)
 static int key_gen(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_SIGN = 256, OPT_AGE, OPT_NOPW, OPT_FORCE };
-	static const struct option opts[] = {
-		{ "sign", no_argument, NULL, OPT_SIGN },
-		{ "age", no_argument, NULL, OPT_AGE },
-		{ "no-password", no_argument, NULL, OPT_NOPW },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ OPT_SIGN, "sign", 0, 0 },
+		{ OPT_AGE, "age", 0, 0 },
+		{ OPT_NOPW, "no-password", 0, 0 },
+		{ OPT_FORCE, "force", 'f', 0 },
+		{ 'o', "output", 'o', 1 },
+		CLI_OPT_END,
 	};
 	const char *base = "bootmeta";
+	cli_args a;
 	int c, sign = 0, age = 0, nopw = 0, force = 0, rc = BM_EXIT_FAIL;
 	bm_buf pub = BM_BUF_INIT, sec = BM_BUF_INIT, pubpath = BM_BUF_INIT, secpath = BM_BUF_INIT;
 	bm_minisign_pubkey pk;
@@ -108,20 +107,20 @@ static int key_gen(bm_cli *cli, int argc, char **argv)
 	for (c = 1; c < argc && strcmp(argv[c], "--"); c++)
 		if (!strcmp(argv[c], "--age"))
 			return cli_key_gen_age(cli, argc, argv); /* src/cmd_key_age.c */
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_gen);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case OPT_SIGN: sign = 1; break;
 		case OPT_AGE: age = 1; break;
 		case OPT_NOPW: nopw = 1; break;
-		case OPT_FORCE: case 'f': force = 1; break;
-		case 'o': base = optarg; break;
-		case 'h': fputs(usage_gen, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage_gen, NULL);
+		case OPT_FORCE: force = 1; break;
+		case 'o': base = a.value; break;
 		}
 	}
-	if (optind < argc)
-		return cli_usage(usage_gen, "unexpected argument '%s'", argv[optind]);
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos > 0)
+		return cli_usage(usage_gen, "unexpected argument '%s'", a.pos[0]);
 	if (sign == age)
 		return cli_usage(usage_gen, "say which key to make: --sign or --age");
 	if (!*base)
@@ -131,7 +130,7 @@ static int key_gen(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (!force && (path_exists(pubpath.ptr) || path_exists(secpath.ptr))) {
-		rc = cli_error(cli, "%s or %s already exists; pick another -o or use --force to replace the key pair",
+		rc = cli_error(cli, BM_EEXISTS, "%s or %s already exists; pick another -o or use --force to replace the key pair",
 			       pubpath.ptr, secpath.ptr);
 		goto done;
 	}
@@ -181,7 +180,7 @@ static int read_pubkey(bm_cli *cli, bm_minisign_pubkey *pk, const char *path)
 		rc = cli_fail(cli, "reading the public key");
 	} else if (bm_minisign_pubkey_parse(pk, text.ptr) < 0) {
 		if (strstr(text.ptr, "secret key"))
-			rc = cli_error(cli, "%s is a secret key; give the public key (.pub) file", path);
+			rc = cli_error(cli, BM_EINVALID, "%s is a secret key; give the public key (.pub) file", path);
 		else
 			rc = cli_fail(cli, path);
 	}
@@ -196,10 +195,8 @@ static int key_show_pub(bm_cli *cli, int argc, char **argv)
 	const char *line;
 	int rc;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage_show, stdout);
-		return BM_EXIT_OK;
-	}
+	if (cli_operands(cli, &argc, argv, usage_show, &rc))
+		return rc;
 	if (argc != 2 || argv[1][0] == '-')
 		return cli_usage(usage_show, argc < 2 ? "which public key file?" : "expected one FILE");
 	if ((rc = read_pubkey(cli, &pk, argv[1])) != BM_EXIT_OK)
@@ -258,10 +255,9 @@ done:
 static int key_trust(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_SIGN_COMMIT = 256 };
-	static const struct option opts[] = {
-		{ "sign-commit", required_argument, NULL, OPT_SIGN_COMMIT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ OPT_SIGN_COMMIT, "sign-commit", 0, 1 },
+		CLI_OPT_END,
 	};
 	trust_ctx t = { .text = BM_BUF_INIT, .path = BM_BUF_INIT };
 	bm_write_options wopts = BM_WRITE_OPTIONS_INIT;
@@ -270,19 +266,20 @@ static int key_trust(bm_cli *cli, int argc, char **argv)
 	bm_store *store = NULL;
 	bm_oid commit;
 	char hex[BM_OID_HEXSZ + 1];
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_trust);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case OPT_SIGN_COMMIT: sshkey_path = optarg; break;
-		case 'h': fputs(usage_trust, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage_trust, NULL);
+		case OPT_SIGN_COMMIT: sshkey_path = a.value; break;
 		}
 	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 1)
 		return cli_usage(usage_trust, "expected one public key FILE");
-	if ((rc = read_pubkey(cli, &t.pk, argv[optind])) != BM_EXIT_OK)
+	if ((rc = read_pubkey(cli, &t.pk, a.pos[0])) != BM_EXIT_OK)
 		goto done;
 	rc = BM_EXIT_FAIL;
 	if (bm_minisign_pubkey_format(&t.text, &t.pk) < 0 ||
@@ -290,6 +287,7 @@ static int key_trust(bm_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "key trust");
 		goto done;
 	}
+	cli_write_options(&wopts, cli);
 	if (sshkey_path && *sshkey_path) {
 		if (bm_sshsig_key_load(&sshkey, sshkey_path) < 0) {
 			rc = cli_fail(cli, "loading the commit signing key");
@@ -298,7 +296,6 @@ static int key_trust(bm_cli *cli, int argc, char **argv)
 		wopts.sign = bm_sshsig_sign_commit;
 		wopts.sign_payload = sshkey;
 	}
-	wopts.actor = cli->actor;
 	if (cli_open(&store, cli) < 0) {
 		rc = cli_fail(cli, "opening the meta repo");
 		goto done;
@@ -331,7 +328,7 @@ static int write_output(bm_cli *cli, const char *path, const bm_buf *data, unsig
 {
 	if (!strcmp(path, "-")) {
 		if (fwrite(data->ptr, 1, data->size, stdout) != data->size || fflush(stdout) != 0)
-			return cli_error(cli, "writing to stdout failed");
+			return cli_error(cli, BM_EIO, "writing to stdout failed");
 		return BM_EXIT_OK;
 	}
 	if (bm_file_write_atomic(path, data->ptr, data->size, mode) < 0)
@@ -341,37 +338,37 @@ static int write_output(bm_cli *cli, const char *path, const bm_buf *data, unsig
 
 static int key_sign(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "trusted-comment", required_argument, NULL, 't' },
-		{ "comment", required_argument, NULL, 'c' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "legacy", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'k', "key", 'k', 1 },
+		{ 't', "trusted-comment", 't', 1 },
+		{ 'c', "comment", 'c', 1 },
+		{ 'o', "output", 'o', 1 },
+		{ 'l', "legacy", 'l', 0 },
+		CLI_OPT_END,
 	};
 	const char *keypath = getenv("BOOTMETA_MINISIGN_KEY"), *tc = NULL, *uc = NULL, *out = NULL, *file;
 	bm_buf sig = BM_BUF_INIT, outpath = BM_BUF_INIT, content = BM_BUF_INIT;
 	bm_minisign_seckey *sk = NULL;
+	cli_args a;
 	int c, legacy = 0, rc = BM_EXIT_FAIL;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:t:c:o:lh", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_sign);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'k': keypath = optarg; break;
-		case 't': tc = optarg; break;
-		case 'c': uc = optarg; break;
-		case 'o': out = optarg; break;
+		case 'k': keypath = a.value; break;
+		case 't': tc = a.value; break;
+		case 'c': uc = a.value; break;
+		case 'o': out = a.value; break;
 		case 'l': legacy = 1; break;
-		case 'h': fputs(usage_sign, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage_sign, NULL);
 		}
 	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 1)
 		return cli_usage(usage_sign, "expected one FILE to sign");
 	if (!keypath || !*keypath)
 		return cli_usage(usage_sign, "which secret key? give -k KEYFILE (or set BOOTMETA_MINISIGN_KEY)");
-	file = argv[optind];
+	file = a.pos[0];
 	if (!out) {
 		if (bm_buf_printf(&outpath, "%s.minisig", file) < 0)
 			goto fail;
@@ -407,48 +404,50 @@ done:
 
 static int key_verify(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pubkey-file", required_argument, NULL, 'p' },
-		{ "pubkey", required_argument, NULL, 'P' },
-		{ "signature", required_argument, NULL, 'x' },
-		{ "require-prehashed", no_argument, NULL, 'H' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'p', "pubkey-file", 'p', 1 },
+		{ 'P', "pubkey", 'P', 1 },
+		{ 'x', "signature", 'x', 1 },
+		{ 'H', "require-prehashed", 'H', 0 },
+		{ 'q', "quiet", 'q', 0 },
+		CLI_OPT_END,
 	};
 	bm_minisign_pubkey *keys = NULL;
 	size_t nkeys = 0;
 	bm_minisign_result res = BM_MINISIGN_RESULT_INIT;
 	bm_buf sig = BM_BUF_INIT, sigpath = BM_BUF_INIT;
 	const char *sigfile = NULL, *file;
+	cli_args a;
 	int c, prehashed_only = 0, quiet = 0, rc = BM_EXIT_FAIL, error;
 
 	if (!(keys = calloc((size_t)argc, sizeof(*keys))))
-		return cli_error(cli, "out of memory");
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:P:x:Hqh", opts, NULL)) != -1) {
+		return cli_error(cli, BM_ENOMEM, "out of memory");
+	cli_args_init(&a, cli, argc, argv, opts, usage_verify);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'p':
-			if ((rc = read_pubkey(cli, &keys[nkeys], optarg)) != BM_EXIT_OK)
+			if ((rc = read_pubkey(cli, &keys[nkeys], a.value)) != BM_EXIT_OK)
 				goto done;
 			nkeys++;
 			break;
 		case 'P':
-			if (bm_minisign_pubkey_parse(&keys[nkeys], optarg) < 0) {
+			if (bm_minisign_pubkey_parse(&keys[nkeys], a.value) < 0) {
 				rc = cli_fail(cli, "-P");
 				goto done;
 			}
 			nkeys++;
 			break;
-		case 'x': sigfile = optarg; break;
+		case 'x': sigfile = a.value; break;
 		case 'H': prehashed_only = 1; break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_verify, stdout); rc = BM_EXIT_OK; goto done;
-		default: rc = cli_usage(usage_verify, NULL); goto done;
 		}
 	}
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
 	rc = BM_EXIT_FAIL;
-	if (argc - optind != 1) {
+	if (a.npos != 1) {
 		rc = cli_usage(usage_verify, "expected one FILE to verify");
 		goto done;
 	}
@@ -456,7 +455,7 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 		rc = cli_usage(usage_verify, "which key to trust? give -p PUBKEY_FILE or -P PUBKEY");
 		goto done;
 	}
-	file = argv[optind];
+	file = a.pos[0];
 	if (!sigfile) {
 		if (bm_buf_printf(&sigpath, "%s.minisig", file) < 0)
 			goto fail;
@@ -468,7 +467,7 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 	if (error < 0)
 		goto fail;
 	if (prehashed_only && !res.prehashed) {
-		rc = cli_error(cli, "key verify: legacy signature (not prehashed) refused by -H");
+		rc = cli_error(cli, BM_EVERIFY, "key verify: legacy signature (not prehashed) refused by -H");
 		goto done;
 	}
 	if (cli->json) {
@@ -512,41 +511,41 @@ static int read_input(bm_buf *out, const char *path)
 
 static int key_ssh_sign(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'k', "key", 'k', 1 },
+		{ 'n', "namespace", 'n', 1 },
+		{ 'o', "output", 'o', 1 },
+		CLI_OPT_END,
 	};
 	const char *keypath = NULL, *ns = "git", *out = NULL;
 	bm_buf data = BM_BUF_INIT, sig = BM_BUF_INIT, outpath = BM_BUF_INIT;
 	bm_sshsig_key *key = NULL;
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "k:n:o:h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_ssh_sign);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'k': keypath = optarg; break;
-		case 'n': ns = optarg; break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(usage_ssh_sign, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage_ssh_sign, NULL);
+		case 'k': keypath = a.value; break;
+		case 'n': ns = a.value; break;
+		case 'o': out = a.value; break;
 		}
 	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 1)
 		return cli_usage(usage_ssh_sign, "expected one FILE to sign");
 	if (!keypath)
 		return cli_usage(usage_ssh_sign, "which key? give -k SSH_PRIVATE_KEY");
 	if (!out) {
-		if (!strcmp(argv[optind], "-"))
+		if (!strcmp(a.pos[0], "-"))
 			out = "-";
-		else if (bm_buf_printf(&outpath, "%s.sig", argv[optind]) < 0)
+		else if (bm_buf_printf(&outpath, "%s.sig", a.pos[0]) < 0)
 			goto fail;
 		else
 			out = outpath.ptr;
 	}
-	if (bm_sshsig_key_load(&key, keypath) < 0 || read_input(&data, argv[optind]) < 0 ||
+	if (bm_sshsig_key_load(&key, keypath) < 0 || read_input(&data, a.pos[0]) < 0 ||
 	    bm_sshsig_sign(&sig, data.ptr, data.size, key, ns) < 0)
 		goto fail;
 	rc = write_output(cli, out, &sig, 0644);
@@ -564,42 +563,42 @@ done:
 static int key_ssh_verify(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_COMMIT = 256 };
-	static const struct option opts[] = {
-		{ "allowed-signers", required_argument, NULL, 'a' },
-		{ "signature", required_argument, NULL, 's' },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "commit", no_argument, NULL, OPT_COMMIT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'a', "allowed-signers", 'a', 1 },
+		{ 's', "signature", 's', 1 },
+		{ 'n', "namespace", 'n', 1 },
+		{ OPT_COMMIT, "commit", 0, 0 },
+		CLI_OPT_END,
 	};
 	const char *allowed_path = NULL, *sigfile = NULL, *ns = "git";
 	bm_buf data = BM_BUF_INIT, sig = BM_BUF_INIT, allowed = BM_BUF_INIT, sigpath = BM_BUF_INIT, principal = BM_BUF_INIT;
+	cli_args a;
 	int c, commit = 0, rc = BM_EXIT_FAIL, error;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "a:s:n:h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage_ssh_verify);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'a': allowed_path = optarg; break;
-		case 's': sigfile = optarg; break;
-		case 'n': ns = optarg; break;
+		case 'a': allowed_path = a.value; break;
+		case 's': sigfile = a.value; break;
+		case 'n': ns = a.value; break;
 		case OPT_COMMIT: commit = 1; break;
-		case 'h': fputs(usage_ssh_verify, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage_ssh_verify, NULL);
 		}
 	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 1)
 		return cli_usage(usage_ssh_verify, "expected one FILE");
 	if (!allowed_path)
 		return cli_usage(usage_ssh_verify, "give the allowed signers with -a FILE");
 	if (commit && (sigfile || strcmp(ns, "git")))
 		return cli_usage(usage_ssh_verify, "--commit takes the signature from the commit, in namespace git");
-	if (cli_read_text(&allowed, allowed_path, 0) < 0 || read_input(&data, argv[optind]) < 0)
+	if (cli_read_text(&allowed, allowed_path, 0) < 0 || read_input(&data, a.pos[0]) < 0)
 		goto fail;
 	if (commit) {
 		error = bm_sshsig_verify_commit(data.ptr, data.size, allowed.ptr, &principal);
 	} else {
 		if (!sigfile) {
-			if (bm_buf_printf(&sigpath, "%s.sig", argv[optind]) < 0)
+			if (bm_buf_printf(&sigpath, "%s.sig", a.pos[0]) < 0)
 				goto fail;
 			sigfile = sigpath.ptr;
 		}
@@ -632,28 +631,14 @@ done:
 int cmd_key(bm_cli *cli, int argc, char **argv);
 int cmd_key(bm_cli *cli, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		bm_cmd_fn fn;
-	} subs[] = {
-		{ "gen", key_gen },
-		{ "show-pub", key_show_pub },
-		{ "trust", key_trust },
-		{ "sign", key_sign },
-		{ "verify", key_verify },
-		{ "ssh-sign", key_ssh_sign },
-		{ "ssh-verify", key_ssh_verify },
+	static const cli_command subs[] = {
+		{ "gen", NULL, key_gen, 0, NULL },
+		{ "show-pub", NULL, key_show_pub, 0, NULL },
+		{ "trust", NULL, key_trust, CLI_STORE | CLI_WRITES, NULL },
+		{ "sign", NULL, key_sign, 0, NULL },
+		{ "verify", NULL, key_verify, 0, NULL },
+		{ "ssh-sign", NULL, key_ssh_sign, 0, NULL },
+		{ "ssh-verify", NULL, key_ssh_verify, 0, NULL },
 	};
-	size_t i;
-
-	if (argc < 2)
-		return cli_usage(usage_key, "which key command?");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		fputs(usage_key, stdout);
-		return BM_EXIT_OK;
-	}
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(cli, argc - 1, argv + 1);
-	return cli_usage(usage_key, "'%s' is not a key command", argv[1]);
+	return CLI_RUN_SUB(cli, subs, usage_key, argc, argv);
 }

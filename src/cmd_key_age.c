@@ -1,6 +1,5 @@
 /* cmd_key_age.c: `bootmeta key gen --age`: a new age identity for reading secrets.
  * src/cmd_key.c's `key gen` hands any argv holding --age to cli_key_gen_age. */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -17,31 +16,28 @@ static const char usage[] =
 int cli_key_gen_age(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_AGE = 256, OPT_FORCE };
-	static const struct option opts[] = {
-		{ "age", no_argument, NULL, OPT_AGE },
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ OPT_AGE, "age", 0, 0 },
+		{ 'o', "output", 'o', 1 },
+		{ OPT_FORCE, "force", 'f', 0 },
+		CLI_OPT_END,
 	};
 	bm_buf recipient = BM_BUF_INIT, path = BM_BUF_INIT, def = BM_BUF_INIT;
 	const char *out = NULL;
+	cli_args a;
 	int c, force = 0, rc = BM_EXIT_FAIL;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case OPT_AGE: break;
-		case 'o': out = optarg; break;
-		case OPT_FORCE: case 'f': force = 1; break;
-		default: return cli_usage(usage, NULL);
+		case 'o': out = a.value; break;
+		case OPT_FORCE: force = 1; break;
 		}
 	}
-	if (optind != argc)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 0)
 		return cli_usage(usage, "key gen --age takes no arguments (the file is -o FILE)");
 	if ((!out && cli_env_identity_default(&def) < 0) ||
 	    bm_secret_identity_create(&recipient, &path, out ? out : def.ptr, force) < 0) {

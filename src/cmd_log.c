@@ -1,5 +1,4 @@
-/* cmd_log.c: `bootmeta log [PATH] [-n N]`: the meta history of a path. */
-#include <getopt.h>
+/* cmd_log.c: `bootmeta log [PATH] [-n|--limit N]`: the meta history of a path. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +6,7 @@
 #include "cli_cfg.h"
 
 static const char usage[] =
-	"usage: bootmeta log [PATH] [-n N]\n\n"
+	"usage: bootmeta log [PATH] [-n|--limit N]\n\n"
 	"The meta commits that changed PATH (a record file or a folder; default: the whole repo),\n"
 	"newest first: commit hash, when, who, what. -n N shows the last N only.\n\n"
 	"Generator logs: `bootmeta log add --kind KIND --message TEXT ...`, and the listing\n"
@@ -39,15 +38,15 @@ static int log_cb(const bm_commit_info *info, void *payload)
 
 int cmd_log(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "max-count", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		CLI_OPT_LIMIT,
+		CLI_OPT_END,
 	};
 	bm_store *s = NULL;
 	log_ctx ctx = { cli, 0 };
 	size_t limit = 0;
 	const char *path = NULL;
+	cli_args a;
 	int c, rc;
 
 	/* `log add`, `log entries` and the filters --kind/--project/--env/--since/--until are the
@@ -55,20 +54,21 @@ int cmd_log(bm_cli *cli, int argc, char **argv)
 	if ((rc = cli_log_dispatch(cli, argc, argv)) >= 0)
 		return rc;
 
-	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'n':
-			if (cli_parse_count(&limit, optarg) < 0)
-				return cli_usage(usage, "-n takes a positive count, not '%s'", optarg);
+		case CLI_OPT_LIMIT_ID:
+			if (cli_take_limit(&limit, &a) != BM_EXIT_OK)
+				return BM_EXIT_USAGE;
 			break;
-		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage, NULL);
 		}
 	}
-	if (argc - optind > 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos > 1)
 		return cli_usage(usage, "log takes at most one PATH");
-	if (argc - optind == 1)
-		path = argv[optind];
+	if (a.npos == 1)
+		path = a.pos[0];
 	if (cli_open(&s, cli) < 0)
 		return cli_fail(cli, "log");
 	if (cli->json)

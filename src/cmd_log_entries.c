@@ -1,7 +1,6 @@
 /* cmd_log_entries.c: generator log records: `bootmeta log add ...` and the listing
  * `bootmeta log [entries] --kind/--project/--env/--since/--until`. `bootmeta log [PATH]`
  * (the meta history of a path) is cmd_log.c's; cli_log_dispatch() tells the two apart. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +9,7 @@
 static const char usage[] =
 	"usage: bootmeta log add --kind KIND [--project P] [--env E] --message TEXT [--attr K=V]...\n"
 	"       bootmeta log [entries] [--kind KIND] [--project P] [--env E] [--since T] [--until T]\n"
-	"                    [--limit N] [--json]\n\n"
+	"                    [-n|--limit N] [--json]\n\n"
 	"Generator logs: short records that generators, CI jobs and people append to the meta repo,\n"
 	"one commit each, under log/<yyyy>/<mm>/<dd>/. KIND is lower-case (codegen, deploy, rotate).\n"
 	"A message holds up to 16 KiB, an entry up to 64 attributes of up to 4 KiB (32 KiB in all).\n"
@@ -18,19 +17,18 @@ static const char usage[] =
 	"now (90m, 2h, 7d) or milliseconds since the epoch; --since is inclusive, --until exclusive.\n"
 	"`bootmeta log [PATH]` without these options is the meta history of PATH.\n";
 
-enum { OPT_KIND = 256, OPT_PROJECT, OPT_ENV, OPT_MESSAGE, OPT_ATTR, OPT_SINCE, OPT_UNTIL, OPT_LIMIT };
+enum { OPT_KIND = 256, OPT_PROJECT, OPT_ENV, OPT_MESSAGE, OPT_ATTR, OPT_SINCE, OPT_UNTIL };
 
-static const struct option opts[] = {
-	{ "kind", required_argument, NULL, OPT_KIND },
-	{ "project", required_argument, NULL, OPT_PROJECT },
-	{ "env", required_argument, NULL, OPT_ENV },
-	{ "message", required_argument, NULL, OPT_MESSAGE },
-	{ "attr", required_argument, NULL, OPT_ATTR },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "until", required_argument, NULL, OPT_UNTIL },
-	{ "limit", required_argument, NULL, OPT_LIMIT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const cli_opt opts[] = {
+	{ OPT_KIND, "kind", 0, 1 },
+	{ OPT_PROJECT, "project", 0, 1 },
+	{ OPT_ENV, "env", 0, 1 },
+	{ OPT_MESSAGE, "message", 'm', 1 },
+	{ OPT_ATTR, "attr", 0, 1 },
+	{ OPT_SINCE, "since", 0, 1 },
+	{ OPT_UNTIL, "until", 0, 1 },
+	CLI_OPT_LIMIT,
+	CLI_OPT_END,
 };
 
 static json_t *entry_json(const bm_log_entry *e)
@@ -60,48 +58,51 @@ static json_t *entry_json(const bm_log_entry *e)
 
 int cli_log_add(bm_cli *cli, int argc, char **argv)
 {
+	static const int add_opts[] = { OPT_KIND, OPT_PROJECT, OPT_ENV, OPT_MESSAGE, OPT_ATTR, 0 };
 	bm_log_add_spec spec = BM_LOG_ADD_SPEC_INIT;
 	bm_write_options w = BM_WRITE_OPTIONS_INIT;
 	bm_store *s = NULL;
 	bm_log_entry *e = NULL;
 	char **keys = NULL, **vals = NULL;
 	size_t n = 0;
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	argc = cli_take_json(cli, argc, argv);
 	keys = calloc((size_t)argc + 1, sizeof(*keys));
 	vals = calloc((size_t)argc + 1, sizeof(*vals));
 	if (!keys || !vals) {
-		rc = cli_error(cli, "out of memory");
+		rc = cli_error(cli, BM_ENOMEM, "out of memory");
 		goto done;
 	}
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hm:", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	a.allowed = add_opts;
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case OPT_KIND: spec.kind = optarg; break;
-		case OPT_PROJECT: spec.project = optarg; break;
-		case OPT_ENV: spec.env = optarg; break;
-		case 'm':
-		case OPT_MESSAGE: spec.message = optarg; break;
+		case OPT_KIND: spec.kind = a.value; break;
+		case OPT_PROJECT: spec.project = a.value; break;
+		case OPT_ENV: spec.env = a.value; break;
+		case OPT_MESSAGE: spec.message = a.value; break;
 		case OPT_ATTR: {
-			char *eq = strchr(optarg, '=');
+			char *eq = strchr(a.value, '=');
 			if (!eq) {
-				rc = cli_usage(usage, "--attr takes KEY=VALUE (\"%s\")", optarg);
+				rc = cli_usage(usage, "--attr takes KEY=VALUE (\"%s\")", a.value);
 				goto done;
 			}
-			if (!(keys[n] = strndup(optarg, (size_t)(eq - optarg)))) {
-				rc = cli_error(cli, "out of memory");
+			if (!(keys[n] = strndup(a.value, (size_t)(eq - a.value)))) {
+				rc = cli_error(cli, BM_ENOMEM, "out of memory");
 				goto done;
 			}
 			vals[n++] = eq + 1;
 			break;
 		}
-		case 'h': fputs(usage, stdout); rc = BM_EXIT_OK; goto done;
-		default: rc = cli_usage(usage, "log add takes --kind, --project, --env, --message and --attr"); goto done;
 		}
 	}
-	if (optind != argc) {
-		rc = cli_usage(usage, "log add takes no arguments besides its options (\"%s\")", argv[optind]);
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos != 0) {
+		rc = cli_usage(usage, "log add takes no arguments besides its options (\"%s\")", a.pos[0]);
 		goto done;
 	}
 	if (!spec.kind || !spec.message) {
@@ -115,7 +116,7 @@ int cli_log_add(bm_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "log add");
 		goto done;
 	}
-	w.actor = cli->actor;
+	cli_write_options(&w, cli);
 	if (cli_open(&s, cli) < 0 || bm_log_add(&e, s, &spec, &w) < 0) {
 		rc = cli_fail(cli, "log add");
 		goto done;
@@ -173,44 +174,42 @@ static void print_bad(const char *path, const char *error, void *payload)
 
 int cli_log_entries(bm_cli *cli, int argc, char **argv)
 {
+	static const int list_opts[] = { OPT_KIND, OPT_PROJECT, OPT_ENV, OPT_SINCE, OPT_UNTIL, CLI_OPT_LIMIT_ID, 0 };
 	bm_log_filter f = BM_LOG_FILTER_INIT;
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	list_ctx lc;
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	argc = cli_take_json(cli, argc, argv);
 	/* `log entries ...` and `log --kind ...` both land here */
 	if (argc > 1 && !strcmp(argv[1], "entries")) {
 		argc--;
 		argv++;
 	}
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	a.allowed = list_opts;
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case OPT_KIND: f.kind = optarg; break;
-		case OPT_PROJECT: f.project = optarg; break;
-		case OPT_ENV: f.env = optarg; break;
+		case OPT_KIND: f.kind = a.value; break;
+		case OPT_PROJECT: f.project = a.value; break;
+		case OPT_ENV: f.env = a.value; break;
 		case OPT_SINCE:
 		case OPT_UNTIL:
-			if (cli_time_parse(c == OPT_SINCE ? &f.since_ms : &f.until_ms, optarg) < 0)
+			if (cli_time_parse(c == OPT_SINCE ? &f.since_ms : &f.until_ms, a.value) < 0)
 				return cli_usage(usage, "%s", bm_error_last());
 			break;
-		case OPT_LIMIT: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0)
-				return cli_usage(usage, "--limit takes a number");
-			f.limit = (size_t)v;
+		case CLI_OPT_LIMIT_ID:
+			if (cli_take_limit(&f.limit, &a) != BM_EXIT_OK)
+				return BM_EXIT_USAGE;
 			break;
 		}
-		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage, "the log listing takes --kind, --project, --env, --since, --until, --limit");
-		}
 	}
-	if (optind != argc)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 0)
 		return cli_usage(usage, "the log listing takes no PATH (\"%s\"); `bootmeta log PATH` alone is the "
-				 "meta history of a path", argv[optind]);
+				 "meta history of a path", a.pos[0]);
 	if (f.kind && bm_name_validate(f.kind, BM_NAME_KIND) < 0)
 		return cli_fail(cli, "log");
 	if (f.since_ms && f.until_ms && f.since_ms >= f.until_ms)
@@ -242,8 +241,10 @@ int cli_log_dispatch(bm_cli *cli, int argc, char **argv)
 	static const char *const filters[] = { "--kind", "--project", "--env", "--since", "--until" };
 	int i;
 	size_t k;
-	if (argc > 1 && !strcmp(argv[1], "add"))
+	if (argc > 1 && !strcmp(argv[1], "add")) {
+		cli->flags |= CLI_WRITES;
 		return cli_log_add(cli, argc - 1, argv + 1);
+	}
 	if (argc > 1 && !strcmp(argv[1], "entries"))
 		return cli_log_entries(cli, argc, argv);
 	for (i = 1; i < argc; i++) {

@@ -1,5 +1,4 @@
 /* cmd_ls.c: `bootmeta ls [PATH]`: list the files of the meta repo. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,30 +44,31 @@ done:
 
 int cmd_ls(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "recursive", no_argument, NULL, 'r' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'r', "recursive", 'r', 0 },
+		{ 'a', "at", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	bm_buf json = BM_BUF_INIT, dir = BM_BUF_INIT;
 	const char *at = NULL;
 	size_t n = 0;
+	cli_args a;
 	int c, recursive = 0, rc = BM_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "hr", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, ls_usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'r': recursive = 1; break;
-		case 'a': at = optarg; break;
-		case 'h': fputs(ls_usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(ls_usage, NULL);
+		case 'a': at = a.value; break;
 		}
 	}
-	if (argc - optind > 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos > 1)
 		return cli_usage(ls_usage, "ls takes at most one PATH");
-	bm_buf_puts(&dir, argc - optind == 1 ? argv[optind] : "");
+	bm_buf_puts(&dir, a.npos == 1 ? a.pos[0] : "");
 	while (dir.size && dir.ptr[dir.size - 1] == '/')
 		dir.ptr[--dir.size] = '\0';
 	if (cli_open_fs(&s, &fs, cli, at) < 0) {

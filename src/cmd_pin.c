@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_imports.h"
+#include "cli_cfg.h"
+
+enum { OPT_CHANNEL = 256, OPT_FORMAT, OPT_MODULE, OPT_AT };
 
 static const char pin_usage[] =
 	"usage: bootmeta pin PROJECT --channel C [--format plain|go|json] [--module PATH] [--at COMMIT]\n\n"
@@ -43,16 +45,40 @@ static int go_module_of(bm_buf *out, const char *url, const char *project)
 
 int cmd_pin(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_opt opts[] = {
+		{ OPT_CHANNEL, "channel", 0, 1 },
+		{ OPT_FORMAT, "format", 0, 1 },
+		{ OPT_MODULE, "module", 0, 1 },
+		{ OPT_AT, "at", 0, 1 },
+		CLI_OPT_END,
+	};
+	struct {
+		const char *channel, *format, *module, *at;
+		char **pos;
+		int npos;
+	} o = { 0 };
+	cli_args args;
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	bm_stamp *st = NULL;
 	bm_buf rel = BM_BUF_INIT, mod = BM_BUF_INIT;
 	uint64_t seq = 0;
-	cli_iopts o;
 	const char *fmt;
-	int rc;
+	int c, rc;
 
-	PARSE(pin_usage, OPT_CHANNEL, OPT_FORMAT, OPT_MODULE, OPT_AT, 0);
+	cli_args_init(&args, cli, argc, argv, opts, pin_usage);
+	while ((c = cli_args_next(&args)) > 0) {
+		switch (c) {
+		case OPT_CHANNEL: o.channel = args.value; break;
+		case OPT_FORMAT: o.format = args.value; break;
+		case OPT_MODULE: o.module = args.value; break;
+		case OPT_AT: o.at = args.value; break;
+		}
+	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	o.pos = args.pos;
+	o.npos = args.npos;
 	if (o.npos != 1 || !o.channel)
 		return cli_usage(pin_usage, "pin needs PROJECT --channel C");
 	fmt = o.format ? o.format : cli->json ? "json" : "plain";
@@ -70,7 +96,7 @@ int cmd_pin(bm_cli *cli, int argc, char **argv)
 		go_module_of(&mod, st->sources[0].url, o.pos[0]);
 	if (!strcmp(fmt, "go")) {
 		if (!st->source_count || !mod.size) {
-			rc = cli_error(cli, "pin: release %s of %s has no source to take a Go module and commit from; "
+			rc = cli_error(cli, BM_ENOTFOUND, "pin: release %s of %s has no source to take a Go module and commit from; "
 				       "pass --module", rel.ptr, o.pos[0]);
 			goto done;
 		}

@@ -1,5 +1,4 @@
 /* cmd_project.c: `bootmeta project add|list|show`. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,12 +14,11 @@ static const char usage[] =
 
 static int project_add(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "source", required_argument, NULL, 's' },
-		{ "owner", required_argument, NULL, 'o' },
-		{ "description", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 's', "source", 0, 1 },
+		{ 'o', "owner", 0, 1 },
+		{ 'd', "description", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_project_options po = BM_PROJECT_OPTIONS_INIT;
 	bm_write_options w;
@@ -30,18 +28,22 @@ static int project_add(bm_cli *cli, int argc, char **argv)
 	bm_oid commit;
 	bm_buf out = BM_BUF_INIT;
 	char hex[BM_OID_HEXSZ + 1];
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 's': bm_strlist_add(&sources, optarg); break;
-		case 'o': bm_strlist_add(&owners, optarg); break;
-		case 'd': po.description = optarg; break;
-		case 'h': fputs(usage, stdout); rc = BM_EXIT_OK; goto done;
-		default: rc = cli_usage(usage, NULL); goto done;
+		case 's': bm_strlist_add(&sources, a.value); break;
+		case 'o': bm_strlist_add(&owners, a.value); break;
+		case 'd': po.description = a.value; break;
 		}
 	}
-	if (argc - optind != 1) {
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos != 1) {
 		rc = cli_usage(usage, "project add takes one NAME");
 		goto done;
 	}
@@ -51,7 +53,7 @@ static int project_add(bm_cli *cli, int argc, char **argv)
 	po.nowners = owners.count;
 	cli_write_options(&w, cli);
 	po.write = &w;
-	if (bm_project_name_check(argv[optind]) < 0) {
+	if (bm_project_name_check(a.pos[0]) < 0) {
 		rc = cli_fail(cli, "project add");
 		goto done;
 	}
@@ -59,8 +61,8 @@ static int project_add(bm_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "project add");
 		goto done;
 	}
-	cli_progress(cli, "adding project %s to %s", argv[optind], bm_store_path(s));
-	if (bm_project_add(&p, &commit, s, argv[optind], &po) < 0) {
+	cli_progress(cli, "adding project %s to %s", a.pos[0], bm_store_path(s));
+	if (bm_project_add(&p, &commit, s, a.pos[0], &po) < 0) {
 		rc = cli_fail(cli, "project add");
 		goto done;
 	}
@@ -92,6 +94,8 @@ static int project_list(bm_cli *cli, int argc, char **argv)
 	size_t i;
 	int rc = BM_EXIT_FAIL, bad = 0;
 
+	if (cli_operands(cli, &argc, argv, usage, &rc))
+		return rc;
 	if (argc != 1)
 		return cli_usage(usage, "project list takes no arguments");
 	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_project_list(&names, fs) < 0) {
@@ -150,6 +154,8 @@ static int project_show(bm_cli *cli, int argc, char **argv)
 	size_t i;
 	int rc = BM_EXIT_FAIL;
 
+	if (cli_operands(cli, &argc, argv, usage, &rc))
+		return rc;
 	if (argc != 2)
 		return cli_usage(usage, "project show takes one NAME");
 	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_project_get(&p, fs, argv[1]) < 0) {
@@ -184,19 +190,10 @@ done:
 
 int cmd_project(bm_cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? BM_EXIT_USAGE : BM_EXIT_OK;
-	}
-	if (strcmp(argv[1], "add") && cli_wants_help(argc - 1, argv + 1)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "add"))
-		return project_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return project_list(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return project_show(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown project command '%s'", argv[1]);
+	static const cli_command subs[] = {
+		{ "add", NULL, project_add, CLI_WRITES, NULL },
+		{ "list", NULL, project_list, 0, NULL },
+		{ "show", NULL, project_show, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -11,12 +11,10 @@ int cmd_pull(bm_cli *cli, int argc, char **argv)
 	bm_store *s = NULL;
 	bm_oid before, after;
 	char a[BM_OID_HEXSZ + 1], b[BM_OID_HEXSZ + 1];
-	int had;
+	int had, rc;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(pull_usage, stdout);
-		return BM_EXIT_OK;
-	}
+	if (cli_operands(cli, &argc, argv, pull_usage, &rc))
+		return rc;
 	if (argc != 1)
 		return cli_usage(pull_usage, "pull takes no arguments");
 	if (cli_open(&s, cli) < 0)

@@ -12,11 +12,10 @@ int cmd_push(bm_cli *cli, int argc, char **argv)
 	bm_store *s = NULL;
 	bm_oid tip;
 	char hex[BM_OID_HEXSZ + 1];
+	int rc;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(push_usage, stdout);
-		return BM_EXIT_OK;
-	}
+	if (cli_operands(cli, &argc, argv, push_usage, &rc))
+		return rc;
 	if (argc != 1)
 		return cli_usage(push_usage, "push takes no arguments");
 	if (cli_open(&s, cli) < 0)

@@ -1,6 +1,5 @@
 /* cmd_recipients.c: `bootmeta recipients add|list|rm`: who can read an environment's
  * secrets (age X25519 recipients per env, plus repo admins who read every env). */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -25,14 +24,13 @@ static const char usage[] =
 	"secrets it could read.\n";
 
 enum { OPT_ADMIN = 256, OPT_COMMENT, OPT_AT, OPT_ME };
-static const struct option long_opts[] = {
-	{ "admin", no_argument, NULL, OPT_ADMIN },
-	{ "comment", required_argument, NULL, OPT_COMMENT },
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "me", no_argument, NULL, OPT_ME },
-	{ "identity", required_argument, NULL, 'i' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const cli_opt long_opts[] = {
+	{ OPT_ADMIN, "admin", 0, 0 },
+	{ OPT_COMMENT, "comment", 0, 1 },
+	{ OPT_AT, "at", 0, 1 },
+	{ OPT_ME, "me", 0, 0 },
+	{ 'i', "identity", 'i', 1 },
+	CLI_OPT_END,
 };
 
 static void print_list(const bm_recipient_list *l, const char *role)
@@ -111,7 +109,7 @@ static int recipients_change(bm_cli *cli, int remove, const char *env, const cha
 	uint64_t seq = 0;
 	int rc = BM_EXIT_FAIL, error;
 
-	o.actor = cli->actor;
+	cli_write_options(&o, cli);
 	if (me) {
 		bm_buf def = BM_BUF_INIT;
 		error = bm_secret_identity_load(&ident, NULL, cli_env_identity(cli, &def));
@@ -156,34 +154,28 @@ done:
 	return rc;
 }
 
-int cmd_recipients(bm_cli *cli, int argc, char **argv)
+/* add, rm and list (argv[0]) share their options */
+static int recipients_sub(bm_cli *cli, int argc, char **argv)
 {
-	const char *sub, *comment = NULL, *at = NULL, *env = NULL, *recipient = NULL;
+	const char *sub = argv[0], *comment = NULL, *at = NULL, *env = NULL, *recipient = NULL;
+	cli_args a;
 	int c, admin = 0, me = 0, nargs;
 	char **args;
 
-	if (argc < 2) {
-		fputs(usage, stderr);
-		return BM_EXIT_USAGE;
-	}
-	if (cli_wants_help(argc, argv) || !strcmp(argv[1], "help")) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	sub = argv[1];
-	optind = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, "i:h", long_opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, long_opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case OPT_ADMIN: admin = 1; break;
-		case OPT_COMMENT: comment = optarg; break;
-		case OPT_AT: at = optarg; break;
+		case OPT_COMMENT: comment = a.value; break;
+		case OPT_AT: at = a.value; break;
 		case OPT_ME: me = 1; break;
-		case 'i': cli->identity = optarg; break;
-		default: return cli_usage(usage, NULL);
+		case 'i': cli->identity = a.value; break;
 		}
 	}
-	nargs = argc - 1 - optind;
-	args = argv + 1 + optind;
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	nargs = a.npos;
+	args = a.pos;
 	if (!strcmp(sub, "list") || !strcmp(sub, "ls")) {
 		if (admin ? nargs != 0 : nargs != 1)
 			return cli_usage(usage, "recipients list takes ENV, or --admin");
@@ -191,8 +183,6 @@ int cmd_recipients(bm_cli *cli, int argc, char **argv)
 			return cli_usage(usage, "recipients list takes no --comment or --me");
 		return recipients_list(cli, admin ? NULL : args[0], at);
 	}
-	if (strcmp(sub, "add") && strcmp(sub, "rm"))
-		return cli_usage(usage, "unknown recipients command '%s'", sub);
 	if (at)
 		return cli_usage(usage, "--at is for list");
 	if (admin && nargs == 1 - me) {
@@ -204,4 +194,14 @@ int cmd_recipients(bm_cli *cli, int argc, char **argv)
 		return cli_usage(usage, "recipients %s takes ENV AGE-RECIPIENT (or --me), or --admin AGE-RECIPIENT", sub);
 	}
 	return recipients_change(cli, !strcmp(sub, "rm"), env, recipient, me, comment);
+}
+
+int cmd_recipients(bm_cli *cli, int argc, char **argv)
+{
+	static const cli_command subs[] = {
+		{ "add", NULL, recipients_sub, CLI_WRITES, NULL },
+		{ "rm", NULL, recipients_sub, CLI_WRITES, NULL },
+		{ "list", "ls", recipients_sub, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

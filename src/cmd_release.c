@@ -1,5 +1,4 @@
 /* cmd_release.c: `bootmeta release add|list|show`. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,17 +19,16 @@ static const char usage[] =
 static int release_add(bm_cli *cli, int argc, char **argv)
 {
 	enum { OPT_SRC = 256, OPT_DIR, OPT_ID, OPT_VERSION, OPT_NOTE, OPT_DIRTY, OPT_IMPORT, OPT_GOMOD };
-	static const struct option opts[] = {
-		{ "source", required_argument, NULL, OPT_SRC },
-		{ "source-dir", required_argument, NULL, OPT_DIR },
-		{ "id", required_argument, NULL, OPT_ID },
-		{ "version", required_argument, NULL, OPT_VERSION },
-		{ "note", required_argument, NULL, OPT_NOTE },
-		{ "allow-dirty", no_argument, NULL, OPT_DIRTY },
-		{ "import", required_argument, NULL, OPT_IMPORT },
-		{ "go-mod", required_argument, NULL, OPT_GOMOD },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ OPT_SRC, "source", 0, 1 },
+		{ OPT_DIR, "source-dir", 0, 1 },
+		{ OPT_ID, "id", 0, 1 },
+		{ OPT_VERSION, "version", 0, 1 },
+		{ OPT_NOTE, "note", 0, 1 },
+		{ OPT_DIRTY, "allow-dirty", 0, 0 },
+		{ OPT_IMPORT, "import", 0, 1 },
+		{ OPT_GOMOD, "go-mod", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_release_options ro = BM_RELEASE_OPTIONS_INIT;
 	bm_write_options w;
@@ -42,6 +40,7 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 	bm_oid mc;
 	char hex[BM_OID_HEXSZ + 1];
 	size_t n = 0, i;
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 	/* imports: --import strings and go.mod requires, kept alive until the write */
 	bm_strlist imods = BM_STRLIST_INIT, ivers = BM_STRLIST_INIT;
@@ -50,12 +49,13 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 	size_t nimp = 0, gbase = 0;
 
 	if (!(sources = calloc((size_t)argc + 1, sizeof(*sources))))
-		return cli_error(cli, "out of memory");
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		return cli_error(cli, BM_ENOMEM, "out of memory");
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case OPT_SRC:
 			/* parsed now so a bad --source is a usage-level error before the repo is opened */
-			if (bm_source_parse(&url, &commit, optarg) < 0) {
+			if (bm_source_parse(&url, &commit, a.value) < 0) {
 				rc = cli_fail(cli, "release add");
 				goto done;
 			}
@@ -66,13 +66,13 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 			sources[n].commit = commits.items[commits.count - 1];
 			n++;
 			break;
-		case OPT_DIR: sources[n].dir = optarg; n++; break;
-		case OPT_ID: ro.id = optarg; break;
-		case OPT_VERSION: ro.release_version = optarg; break;
-		case OPT_NOTE: ro.note = optarg; break;
+		case OPT_DIR: sources[n].dir = a.value; n++; break;
+		case OPT_ID: ro.id = a.value; break;
+		case OPT_VERSION: ro.release_version = a.value; break;
+		case OPT_NOTE: ro.note = a.value; break;
 		case OPT_DIRTY: ro.allow_dirty = 1; break;
 		case OPT_IMPORT:
-			if (bm_import_parse(&url, &commit, optarg) < 0) {
+			if (bm_import_parse(&url, &commit, a.value) < 0) {
 				rc = cli_fail(cli, "release add");
 				goto done;
 			}
@@ -86,7 +86,7 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 				rc = cli_usage(usage, "--go-mod is given once");
 				goto done;
 			}
-			if (bm_file_read(&text, optarg, BM_GOMOD_MAX_SIZE) < 0 ||
+			if (bm_file_read(&text, a.value, BM_GOMOD_MAX_SIZE) < 0 ||
 			    bm_gomod_parse(&gomod, text.ptr ? text.ptr : "", text.size) < 0) {
 				bm_buf_dispose(&text);
 				rc = cli_fail(cli, "release add --go-mod");
@@ -100,11 +100,13 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 			}
 			break;
 		}
-		case 'h': fputs(usage, stdout); rc = BM_EXIT_OK; goto done;
-		default: rc = cli_usage(usage, NULL); goto done;
 		}
 	}
-	if (argc - optind != 1) {
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos != 1) {
 		rc = cli_usage(usage, "release add takes one PROJECT");
 		goto done;
 	}
@@ -119,7 +121,7 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 		size_t k;
 		nimp = imods.count;
 		if (!(imports = calloc(nimp, sizeof(*imports)))) {
-			rc = cli_error(cli, "out of memory");
+			rc = cli_error(cli, BM_ENOMEM, "out of memory");
 			goto done;
 		}
 		for (k = 0; k < nimp; k++) {
@@ -133,12 +135,12 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 	}
 	cli_write_options(&w, cli);
 	ro.write = &w;
-	if (bm_project_name_check(argv[optind]) < 0 || cli_open(&s, cli) < 0) {
+	if (bm_project_name_check(a.pos[0]) < 0 || cli_open(&s, cli) < 0) {
 		rc = cli_fail(cli, "release add");
 		goto done;
 	}
-	cli_progress(cli, "recording a release of %s from %zu source%s", argv[optind], n, n == 1 ? "" : "s");
-	if (bm_release_add(&r, &mc, s, argv[optind], &ro) < 0) {
+	cli_progress(cli, "recording a release of %s from %zu source%s", a.pos[0], n, n == 1 ? "" : "s");
+	if (bm_release_add(&r, &mc, s, a.pos[0], &ro) < 0) {
 		rc = cli_fail(cli, "release add");
 		goto done;
 	}
@@ -182,6 +184,8 @@ static int release_list(bm_cli *cli, int argc, char **argv)
 	size_t i;
 	int rc = BM_EXIT_FAIL, bad = 0;
 
+	if (cli_operands(cli, &argc, argv, usage, &rc))
+		return rc;
 	if (argc != 2)
 		return cli_usage(usage, "release list takes one PROJECT");
 	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_release_list(&ids, fs, argv[1]) < 0) {
@@ -243,6 +247,8 @@ static int release_show(bm_cli *cli, int argc, char **argv)
 	size_t i;
 	int rc = BM_EXIT_FAIL;
 
+	if (cli_operands(cli, &argc, argv, usage, &rc))
+		return rc;
 	if (argc != 3)
 		return cli_usage(usage, "release show takes PROJECT and ID");
 	if (cli_open_fs(&s, &fs, cli, NULL) < 0 || bm_release_get(&r, fs, argv[1], argv[2]) < 0) {
@@ -280,17 +286,10 @@ done:
 
 int cmd_release(bm_cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_usage(usage, NULL);
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "add"))
-		return release_add(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "list"))
-		return release_list(cli, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return release_show(cli, argc - 1, argv + 1);
-	return cli_usage(usage, "unknown release command '%s'", argv[1]);
+	static const cli_command subs[] = {
+		{ "add", NULL, release_add, CLI_WRITES, NULL },
+		{ "list", NULL, release_list, 0, NULL },
+		{ "show", NULL, release_show, 0, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -3,7 +3,6 @@
  * memory while the command runs, and goes only to stdout or the -o file. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -116,31 +115,31 @@ static int read_value(bm_cli *cli, secbuf *b, const char *file)
 	if (file && strcmp(file, "-")) {
 		/* a stream is fine (--file <(pass show x)); the read below is bounded */
 		if (bm_file_open_read(&fd, file, BM_FILE_STREAM) < 0)
-			return cli_error(cli, "secret set: %s (the value is read from a FILE, a pipe or stdin, "
+			return cli_error(cli, bm_error_last_code(), "secret set: %s (the value is read from a FILE, a pipe or stdin, "
 					 "never from the command line)", bm_error_last());
 	} else if (isatty(0)) {
 		if (read_tty_line(b, 0) < 0)
-			return cli_error(cli, "secret set: the value is over %d bytes", BM_SECRET_MAX_SIZE);
+			return cli_error(cli, BM_ETOOBIG, "secret set: the value is over %d bytes", BM_SECRET_MAX_SIZE);
 		return 0;
 	}
 	for (;;) {
 		ssize_t n;
 		if (secbuf_reserve(b, b->len + 4096) < 0) {
-			rc = cli_error(cli, "secret set: out of (locked) memory");
+			rc = cli_error(cli, BM_ENOMEM, "secret set: out of (locked) memory");
 			break;
 		}
 		n = read(fd, b->ptr + b->len, b->cap - b->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = cli_error(cli, "secret set: read %s: %s", file ? file : "stdin", strerror(errno));
+			rc = cli_error(cli, BM_EIO, "secret set: read %s: %s", file ? file : "stdin", strerror(errno));
 			break;
 		}
 		if (n == 0)
 			break;
 		b->len += (size_t)n;
 		if (b->len > BM_SECRET_MAX_SIZE) {
-			rc = cli_error(cli, "secret set: the value is over %d bytes; keep large files in an "
+			rc = cli_error(cli, BM_ETOOBIG, "secret set: the value is over %d bytes; keep large files in an "
 				       "artifact store and their key here", BM_SECRET_MAX_SIZE);
 			break;
 		}
@@ -214,9 +213,7 @@ static void hint_identity(bm_cli *cli, const char *identities, const char *path)
 
 static void write_opts(bm_write_options *o, bm_cli *cli)
 {
-	bm_write_options init = BM_WRITE_OPTIONS_INIT;
-	*o = init;
-	o->actor = cli->actor;
+	cli_write_options(o, cli);
 }
 
 static const char *op_str(bm_secret_op op)
@@ -250,15 +247,14 @@ static void json_info(const bm_secret_info *s, const char *env)
 /* ---- subcommands ---- */
 
 enum { OPT_AT = 256, OPT_ALL, OPT_REMOVED, OPT_STALE };
-static const struct option long_opts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "removed", no_argument, NULL, OPT_REMOVED },
-	{ "stale", no_argument, NULL, OPT_STALE },
-	{ "identity", required_argument, NULL, 'i' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const cli_opt long_opts[] = {
+	{ 'o', "output", 'o', 1 },
+	{ OPT_AT, "at", 0, 1 },
+	{ OPT_ALL, "all", 0, 0 },
+	{ OPT_REMOVED, "removed", 0, 0 },
+	{ OPT_STALE, "stale", 0, 0 },
+	{ 'i', "identity", 'i', 1 },
+	CLI_OPT_END,
 };
 
 typedef struct {
@@ -268,24 +264,29 @@ typedef struct {
 	char **args;
 } secret_args;
 
-static int parse(secret_args *a, int argc, char **argv)
+/* 0: parsed; 1: the command is done (--help, or a usage error) with its exit code in *rc */
+static int parse(secret_args *sa, bm_cli *cli, int argc, char **argv, int *rc)
 {
+	cli_args a;
 	int c;
-	memset(a, 0, sizeof(*a));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:i:h", long_opts, NULL)) != -1) {
+	memset(sa, 0, sizeof(*sa));
+	cli_args_init(&a, cli, argc, argv, long_opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'o': a->output = optarg; break;
-		case 'i': a->identity = optarg; break;
-		case OPT_AT: a->at = optarg; break;
-		case OPT_ALL: a->all = 1; break;
-		case OPT_REMOVED: a->removed = 1; break;
-		case OPT_STALE: a->stale = 1; break;
-		default: return cli_usage(usage, NULL);
+		case 'o': sa->output = a.value; break;
+		case 'i': sa->identity = a.value; break;
+		case OPT_AT: sa->at = a.value; break;
+		case OPT_ALL: sa->all = 1; break;
+		case OPT_REMOVED: sa->removed = 1; break;
+		case OPT_STALE: sa->stale = 1; break;
 		}
 	}
-	a->nargs = argc - optind;
-	a->args = argv + optind;
+	if (c < 0) {
+		*rc = CLI_ARGS_EXIT(c);
+		return 1;
+	}
+	sa->nargs = a.npos;
+	sa->args = a.pos;
 	return 0;
 }
 
@@ -356,7 +357,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 	if (a->output) {
 		fd = open(a->output, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 || fchmod(fd, 0600) < 0 || cli_write_all(fd, value.ptr, value.size) < 0 || fsync(fd) < 0) {
-			rc = cli_error(cli, "secret get: cannot write %s: %s", a->output, strerror(errno));
+			rc = cli_error(cli, BM_EIO, "secret get: cannot write %s: %s", a->output, strerror(errno));
 			goto done;
 		}
 		if (cli->json) {
@@ -373,7 +374,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 			size_t blen = sodium_base64_encoded_len(value.size, sodium_base64_VARIANT_ORIGINAL);
 			char *b64 = sodium_malloc(blen);
 			if (!b64) {
-				rc = cli_error(cli, "secret get: out of memory");
+				rc = cli_error(cli, BM_ENOMEM, "secret get: out of memory");
 				goto done;
 			}
 			sodium_bin2base64(b64, blen, (const unsigned char *)value.ptr, value.size,
@@ -385,7 +386,7 @@ static int secret_get(bm_cli *cli, secret_args *a)
 	} else {
 		fflush(stdout);
 		if (cli_write_all(1, value.ptr, value.size) < 0) {
-			rc = cli_error(cli, "secret get: cannot write to stdout: %s", strerror(errno));
+			rc = cli_error(cli, BM_EIO, "secret get: cannot write to stdout: %s", strerror(errno));
 			goto done;
 		}
 	}
@@ -540,36 +541,30 @@ done:
 	return rc;
 }
 
+/* The subcommands share one parser: SUB(name) is the cli_command function of secret_name. */
+#define SUB(name)                                                       \
+	static int sub_##name(bm_cli *cli, int argc, char **argv)       \
+	{                                                               \
+		secret_args a;                                          \
+		int rc;                                                 \
+		if (parse(&a, cli, argc, argv, &rc))                    \
+			return rc;                                      \
+		if (a.identity)                                         \
+			cli->identity = a.identity;                     \
+		return secret_##name(cli, &a);                          \
+	}
+SUB(set) SUB(get) SUB(list) SUB(history) SUB(rm) SUB(rekey)
+#undef SUB
+
 int cmd_secret(bm_cli *cli, int argc, char **argv)
 {
-	secret_args a;
-	const char *sub;
-	int rc;
-
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? BM_EXIT_USAGE : BM_EXIT_OK;
-	}
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	sub = argv[1];
-	if ((rc = parse(&a, argc - 1, argv + 1)) != 0)
-		return rc;
-	if (a.identity)
-		cli->identity = a.identity;
-	if (!strcmp(sub, "set"))
-		return secret_set(cli, &a);
-	if (!strcmp(sub, "get"))
-		return secret_get(cli, &a);
-	if (!strcmp(sub, "list") || !strcmp(sub, "ls"))
-		return secret_list(cli, &a);
-	if (!strcmp(sub, "history"))
-		return secret_history(cli, &a);
-	if (!strcmp(sub, "rm"))
-		return secret_rm(cli, &a);
-	if (!strcmp(sub, "rekey"))
-		return secret_rekey(cli, &a);
-	return cli_usage(usage, "unknown secret command '%s'", sub);
+	static const cli_command subs[] = {
+		{ "set", NULL, sub_set, CLI_WRITES, NULL },
+		{ "get", NULL, sub_get, 0, NULL },
+		{ "list", "ls", sub_list, 0, NULL },
+		{ "history", NULL, sub_history, 0, NULL },
+		{ "rm", NULL, sub_rm, CLI_WRITES, NULL },
+		{ "rekey", NULL, sub_rekey, CLI_WRITES, NULL },
+	};
+	return CLI_RUN_SUB(cli, subs, usage, argc, argv);
 }

@@ -1,6 +1,5 @@
 /* cmd_show.c: `bootmeta show PATH[@COMMIT]...`: any record decoded to JSON by its path's
  * type. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,12 +113,10 @@ int cmd_show(bm_cli *cli, int argc, char **argv)
 {
 	bm_store *s = NULL;
 	bm_buf all = BM_BUF_INIT;
-	int i, bad = 0;
+	int i, bad = 0, rc;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(show_usage, stdout);
-		return BM_EXIT_OK;
-	}
+	if (cli_operands(cli, &argc, argv, show_usage, &rc))
+		return rc;
 	if (argc < 2)
 		return cli_usage(show_usage, "show takes a PATH");
 	if (cli_open(&s, cli) < 0)

@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_imports.h"
+#include "cli_cfg.h"
+
+enum { OPT_FORMAT = 256, OPT_AT };
 
 static const char stamp_usage[] =
 	"usage: bootmeta stamp PROJECT RELEASE [--format c|go-ldflags|json] [--at COMMIT]\n\n"
@@ -12,15 +14,35 @@ static const char stamp_usage[] =
 
 int cmd_stamp(bm_cli *cli, int argc, char **argv)
 {
+	static const cli_opt opts[] = {
+		{ OPT_FORMAT, "format", 0, 1 },
+		{ OPT_AT, "at", 0, 1 },
+		CLI_OPT_END,
+	};
+	struct {
+		const char *format, *at;
+		char **pos;
+		int npos;
+	} o = { 0 };
+	cli_args args;
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	bm_stamp *st = NULL;
 	bm_stamp_format f = BM_STAMP_FORMAT_JSON;
 	bm_buf b = BM_BUF_INIT;
-	cli_iopts o;
-	int rc;
+	int c, rc;
 
-	PARSE(stamp_usage, OPT_FORMAT, OPT_AT, 0);
+	cli_args_init(&args, cli, argc, argv, opts, stamp_usage);
+	while ((c = cli_args_next(&args)) > 0) {
+		switch (c) {
+		case OPT_FORMAT: o.format = args.value; break;
+		case OPT_AT: o.at = args.value; break;
+		}
+	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	o.pos = args.pos;
+	o.npos = args.npos;
 	if (o.npos != 2)
 		return cli_usage(stamp_usage, "stamp needs PROJECT RELEASE");
 	if (bm_stamp_format_from_str(&f, o.format ? o.format : cli->json ? "json" : "c") < 0)

@@ -1,5 +1,4 @@
 /* cmd_trace.c: `bootmeta trace FILE|SHA256|RELEASE`: from a binary back to every source. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -279,47 +278,46 @@ static int trace_require_signed(bm_cli *cli, bm_store *s, bm_fs *fs, const bm_tr
 
 int cmd_trace(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "project", required_argument, NULL, 'p' },
-		{ "require-signed", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'p', "project", 0, 1 },
+		CLI_OPT_END,
 	};
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	bm_trace *t = NULL;
 	bm_buf out = BM_BUF_INIT;
 	const char *project = NULL;
+	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
-		case 'p': project = optarg; break;
-		case 'S': cli->require_signed = 1; break;
-		case 'h': fputs(usage, stdout); return BM_EXIT_OK;
-		default: return cli_usage(usage, NULL);
+		case 'p': project = a.value; break;
 		}
 	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 1)
 		return cli_usage(usage, "trace takes one FILE, SHA256 or RELEASE");
 	if (cli_open_fs(&s, &fs, cli, NULL) < 0) {
 		rc = cli_fail(cli, "trace");
 		goto done;
 	}
-	if (bm_trace_run(&t, fs, argv[optind], project) < 0) {
+	if (bm_trace_run(&t, fs, a.pos[0], project) < 0) {
 		struct stat st;
 		embedded e;
-		if (bm_error_last_code() != BM_ENOTFOUND || stat(argv[optind], &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (bm_error_last_code() != BM_ENOTFOUND || stat(a.pos[0], &st) < 0 || !S_ISREG(st.st_mode)) {
 			rc = cli_fail(cli, "trace");
 			goto done;
 		}
 		memset(&e, 0, sizeof(e));
-		if (embedded_read(&e, fs, argv[optind]) < 0 || (e.repo && trace_require_signed(cli, s, fs, e.repo) < 0)) {
+		if (embedded_read(&e, fs, a.pos[0]) < 0 || (e.repo && trace_require_signed(cli, s, fs, e.repo) < 0)) {
 			rc = cli_fail(cli, "trace");
 		} else if (cli->json) {
 			rc = embedded_json(&out, &e) < 0 ? cli_fail(cli, "trace") : (cli_put(&out), BM_EXIT_OK);
 		} else {
-			embedded_text(&e, argv[optind]);
+			embedded_text(&e, a.pos[0]);
 			rc = BM_EXIT_OK;
 		}
 		embedded_free(&e);

@@ -73,6 +73,8 @@ refused 1 "no project \"nosuch/proj\"" bm config diff nosuch/proj prod --at main
 refused 1 "no environment \"nosuchenv\"" bm config diff app/server prod nosuchenv
 refused 1 "no project \"nosuch/proj\"" bm config get nosuch/proj prod X
 refused 1 '"code":"not found"' bm --json config resolve nosuch/proj prod
+# a CLI error (not one of the library) carries its code too: {"error":...,"code":...}
+refused 1 '"code":"not found"}' bm --json config get app/server prod NOSUCHKEY
 refused 1 "given twice" bm config set app/server prod X=1 X=2
 refused 2 "not KEY=VALUE" bm config set app/server prod JUSTKEY
 head -c 70000 /dev/zero | tr '\0' x > "$work/big"
