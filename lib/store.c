@@ -43,9 +43,13 @@ struct bm_store {
 
 /* ---- errors from libgit2 ---- */
 
+/* A libgit2 failure as a bootmeta error: `code`, or BM_ENOMEM when libgit2 ran out of memory
+ * (whatever it returned: under memory pressure it can answer "not found"). */
 static int git_fail(int code, const char *what)
 {
 	const git_error *e = git_error_last();
+	if (e && e->klass == GIT_ERROR_NOMEMORY)
+		code = BM_ENOMEM;
 	return bm_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
 }
 
@@ -362,6 +366,8 @@ static int check_format(bm_store *s)
 		goto done;
 	}
 	if ((error = bm_fs_read(&buf, fs, FORMAT_PATH)) < 0) {
+		if (error != BM_ENOTFOUND) /* out of memory, a read error: not a verdict on the repo */
+			goto done;
 		error = bm_error_set(BM_EFORMAT, "%s is a git repo but not a bootmeta meta repo (no %s on main); "
 						 "use --repo, or create one with `bootmeta init PATH`", s->path, FORMAT_PATH);
 		goto done;
@@ -411,10 +417,14 @@ static int check_reftable(const char *path)
 static int load_remote(bm_store *s)
 {
 	git_remote *r = NULL;
-	if (git_remote_lookup(&r, s->repo, "origin") < 0) {
+	int rc = git_remote_lookup(&r, s->repo, "origin");
+	const git_error *e = git_error_last();
+	if (rc == GIT_ENOTFOUND && !(e && e->klass == GIT_ERROR_NOMEMORY)) {
 		git_error_clear();
 		return 0;
 	}
+	if (rc < 0) /* not "no remote": writes would not be pushed */
+		return git_fail(BM_ERROR, "reading the remote origin");
 	if (git_remote_url(r) && !(s->remote_url = strdup(git_remote_url(r)))) {
 		git_remote_free(r);
 		return bm_error_set(BM_ENOMEM, "out of memory");
@@ -534,12 +544,18 @@ int bm_store_open(bm_store **out, const char *path)
 	}
 	if (rc < 0) {
 		const char *where = path ? path : "the current folder";
+		const git_error *e = git_error_last();
+		char why[512];
+		if (e && e->klass == GIT_ERROR_NOMEMORY)
+			return git_fail(BM_ENOMEM, where);
+		/* keep libgit2's message: check_reftable clears it */
+		snprintf(why, sizeof(why), "%s", e && e->message ? e->message : "libgit2 error");
 		if ((error = check_reftable(path ? path : ".")) < 0)
 			return error;
 		if (rc == GIT_ENOTFOUND)
 			return bm_error_set(BM_ENOTFOUND, "%s is not in a meta repo; pass --repo PATH, set "
 							  "BOOTMETA_REPO, or create one with `bootmeta init PATH`", where);
-		return git_fail(BM_EFORMAT, where);
+		return bm_error_set(BM_EFORMAT, "%s: %s", where, why);
 	}
 	(void)start;
 	if ((error = store_new(&s, repo)) < 0)
@@ -610,8 +626,12 @@ static int sync_objects(git_repository *repo, const git_oid *oids, size_t n)
 				continue;
 			}
 			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
+			if (fd < 0 && errno == ENOENT)
 				continue; /* packed, or not a loose object of ours: nothing to write out */
+			if (fd < 0) {
+				error = bm_error_set(BM_EIO, "writing out %s: %s", path, strerror(errno));
+				continue;
+			}
 			if (sync_file_range(fd, 0, 0, pass == 0 ? SYNC_FILE_RANGE_WRITE
 								: SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 									  SYNC_FILE_RANGE_WAIT_AFTER) < 0 &&
@@ -671,7 +691,7 @@ static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *exp
 	const char *gitdir = git_repository_path(repo);
 	char refpath[4096], lockpath[4200], dirpath[4096], line[GIT_OID_HEXSZ + 2];
 	git_oid cur;
-	int lock, fd = -1, rc, error = 0, full = full_fsync_wanted(repo);
+	int lock, fd = -1, rc, error = 0, full = full_fsync_wanted(repo), locked = 0;
 	(void)msg;
 
 	snprintf(refpath, sizeof(refpath), "%s" MAIN_REF, gitdir);
@@ -689,6 +709,7 @@ static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *exp
 		error = fd;
 		goto done;
 	}
+	locked = 1;
 	git_oid_tostr(line, sizeof(line), next);
 	line[GIT_OID_HEXSZ] = '\n';
 	if (write(fd, line, GIT_OID_HEXSZ + 1) != GIT_OID_HEXSZ + 1) {
@@ -707,12 +728,15 @@ static int ref_cas(git_repository *repo, const git_oid *next, const git_oid *exp
 		error = bm_error_set(BM_EIO, "renaming %s: %s", lockpath, strerror(errno));
 		goto done;
 	}
-	error = fsync_path(dirpath, 1);
+	locked = 0;
+	/* main has moved: a failure now cannot be undone, only reported */
+	if ((error = fsync_path(dirpath, 1)) < 0)
+		error = bm_error_prefix(BM_EIO, "main moved to the new commit, but it is not known to be durable");
 done:
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
+	if (locked)
 		unlink(lockpath);
-	}
 	close(lock);
 	return error;
 }
@@ -782,7 +806,7 @@ static int txn_fs_list(bm_strlist *out, bm_fs *fs, const char *dir)
 	if (error == 0)
 		found_base = 1;
 	else if (error != BM_ENOTFOUND)
-		return error;
+		goto done;
 	for (i = 0; i < base.count; i++)
 		if ((error = bm_strlist_add(out, base.items[i])) < 0)
 			goto done;
