@@ -396,7 +396,7 @@ static int add_releases(bm_txn *txn, void *payload)
 	if ((error = bm_txn_message(txn, "test: two releases")) < 0 ||
 	    (error = bm_txn_add(txn, "projects/" PROJECT "/releases/r1.pb", release_bytes.ptr, release_bytes.size)) < 0)
 		return error;
-	return bm_txn_add(txn, "projects/" PROJECT "/releases/r2.pb", release_bytes.ptr, release_bytes.size / 2);
+	return bm_txn_add(txn, "projects/" PROJECT "/releases/r2.pb", release_bytes.ptr, release_bytes.size);
 }
 
 static int run_store_write(void)
