@@ -7,6 +7,7 @@
 #include "bootmeta/secret.h"
 #include "bootmeta/utf8.h"
 #include "recio.h"
+#include "record_int.h"
 #include "optcheck.h"
 #include "fs.h"
 
@@ -436,9 +437,11 @@ static int read_value_at(bm_config_value *v, bm_fs *fs, const char *rel, const c
 	ar.used = 0;
 	if ((error = bm_fs_read(&b, fs, rel)) < 0)
 		return error;
-	r = bootmeta__v1__config_value__unpack(&alloc, b.size, (const uint8_t *)(b.ptr ? b.ptr : ""));
+	error = bm__pb_unpack((ProtobufCMessage **)&r, &bootmeta__v1__config_value__descriptor, &alloc, b.ptr, b.size);
 	bm_buf_dispose(&b);
-	if (!r)
+	if (error == BM_ENOMEM)
+		return error;
+	if (error < 0)
 		return bm_error_set(BM_ECORRUPT, "%s does not decode as a ConfigValue record; restore it from "
 				    "history (bootmeta log %s)", path, path);
 	if (strcmp(r->key, key) || strcmp(r->env, env) || strcmp(r->project, project))
@@ -885,12 +888,14 @@ int bm_config_history(bm_config **out, bm_store *store, const char *project, con
 		c->at = *bm_fs_commit(fs);
 		c->has_at = 1;
 	}
-	if (!bm_env_exists(fs, env)) {
+	if ((error = bm_env_exists(fs, env)) <= 0) { /* < 0: out of memory */
 		bm_env *e = NULL;
-		error = bm_env_read(&e, fs, env); /* for its message */
+		if (error == 0)
+			error = bm_env_read(&e, fs, env); /* for its message */
 		bm_env_free(e);
 		goto done;
 	}
+	error = 0;
 	if (key) {
 		error = history_key(c, fs, project, env, key);
 	} else {
@@ -1013,12 +1018,14 @@ static int write_fn(bm_txn *txn, void *payload)
 	bm_config_changes_dispose(w->out);
 	if ((error = project_must_exist(fs, w->project)) < 0)
 		goto done;
-	if (!bm_env_exists(fs, w->env)) {
+	if ((error = bm_env_exists(fs, w->env)) <= 0) { /* < 0: out of memory */
 		bm_env *e = NULL;
-		error = bm_env_read(&e, fs, w->env);
+		if (error == 0)
+			error = bm_env_read(&e, fs, w->env);
 		bm_env_free(e);
 		goto done;
 	}
+	error = 0;
 	if (!(w->out->items = calloc(w->n, sizeof(*w->out->items)))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;

@@ -273,7 +273,9 @@ static int env_add_txn(bm_txn *txn, const char *name, const bm_env_add_options *
 					     "chain may not loop)", name);
 			goto done;
 		}
-		if (!bm_env_exists(fs, parent.ptr)) {
+		if ((error = bm_env_exists(fs, parent.ptr)) < 0)
+			goto done;
+		if (!error) {
 			if (opts && opts->create_parent) {
 				bm_env_add_options po = BM_ENV_ADD_OPTIONS_INIT;
 				po.create_parent = 1;

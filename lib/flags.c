@@ -5,6 +5,7 @@
  * checks, so bm_flag_eval can trust the indices and weights it reads and stay branch-light
  * and allocation-free. */
 #include "bootmeta/flags.h"
+#include "record_int.h"
 #include "bootmeta/names.h"
 #include "bootmeta/utf8.h"
 
@@ -939,8 +940,9 @@ int bm_flag_decode(bm_flag **out, const void *data, size_t len)
 	if (!out)
 		return bm_error_set(BM_EINVALID, "bm_flag_decode: NULL argument");
 	*out = NULL;
-	if (!(msg = bootmeta__v1__flag__unpack(NULL, len, data)))
-		return bm_error_set(BM_ECORRUPT, "flag record does not decode as bootmeta.v1.Flag");
+	if ((error = bm__pb_unpack((ProtobufCMessage **)&msg, &bootmeta__v1__flag__descriptor, NULL, data, len)) < 0)
+		return error == BM_ECORRUPT ? bm_error_set(BM_ECORRUPT, "flag record does not decode as bootmeta.v1.Flag")
+					    : error;
 	if ((error = flag_alloc(&f, msg->project, msg->env, msg->key)) < 0)
 		goto done;
 	if (msg->n_variants == 0 || msg->n_variants > BM_FLAG_MAX_VARIANTS) {

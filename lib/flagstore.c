@@ -233,26 +233,24 @@ typedef struct {
 	bm_flag_change *out;
 } write_ctx;
 
-/* Equal definitions (meta left out). */
+/* 1 when the definitions are equal (meta left out), 0 when not, < 0 on an error (out of
+ * memory: not an answer, or an unchanged flag would get a new version). */
 static int same_flag(const bm_flag *a, const bm_flag *b)
 {
 	bm_flag *x = NULL, *y = NULL;
 	bm_buf ea = BM_BUF_INIT, eb = BM_BUF_INIT;
-	int same = 0;
-	if (bm_flag_dup(&x, a) < 0 || bm_flag_dup(&y, b) < 0)
+	int error;
+	if ((error = bm_flag_dup(&x, a)) < 0 || (error = bm_flag_dup(&y, b)) < 0 ||
+	    (error = bm_flag_set_meta(x, 0, NULL, 0)) < 0 || (error = bm_flag_set_meta(y, 0, NULL, 0)) < 0 ||
+	    (error = bm_flag_encode(&ea, x)) < 0 || (error = bm_flag_encode(&eb, y)) < 0)
 		goto done;
-	if (bm_flag_set_meta(x, 0, NULL, 0) < 0 || bm_flag_set_meta(y, 0, NULL, 0) < 0)
-		goto done;
-	if (bm_flag_encode(&ea, x) < 0 || bm_flag_encode(&eb, y) < 0)
-		goto done;
-	same = ea.size == eb.size && !memcmp(ea.ptr, eb.ptr, ea.size);
+	error = ea.size == eb.size && !memcmp(ea.ptr, eb.ptr, ea.size);
 done:
-	bm_error_clear();
 	bm_flag_free(x);
 	bm_flag_free(y);
 	bm_buf_dispose(&ea);
 	bm_buf_dispose(&eb);
-	return same;
+	return error;
 }
 
 static int write_fn(bm_txn *txn, void *payload)
@@ -272,12 +270,14 @@ static int write_fn(bm_txn *txn, void *payload)
 		error = bm_error_set_about(BM_ABOUT_PROJECT, w->project);
 		goto done;
 	}
-	if (!bm_env_exists(fs, w->env)) {
+	if ((error = bm_env_exists(fs, w->env)) <= 0) { /* < 0: out of memory */
 		bm_env *e = NULL;
-		error = bm_env_read(&e, fs, w->env);
+		if (error == 0)
+			error = bm_env_read(&e, fs, w->env);
 		bm_env_free(e);
 		goto done;
 	}
+	error = 0;
 	if ((error = latest(&w->out->before, &path, &seq, fs, w->project, w->env, w->key)) < 0)
 		goto done;
 	if ((error = w->edit(&w->out->after, w->out->before, w->payload)) < 0)
@@ -306,9 +306,9 @@ static int write_fn(bm_txn *txn, void *payload)
 			goto done;
 		}
 	}
-	if (w->out->before && same_flag(w->out->before, w->out->after)) {
-		w->out->unchanged = 1;
-		error = 1;
+	if (w->out->before && (error = same_flag(w->out->before, w->out->after)) != 0) {
+		if (error > 0)
+			w->out->unchanged = 1;
 		goto done;
 	}
 	if ((error = bm_flag_set_meta(w->out->after, bm_txn_time_ms(txn), bm_txn_actor(txn), seq)) < 0)

@@ -16,9 +16,17 @@ int bm_fs_read(bm_buf *out, bm_fs *fs, const char *path)
 
 int bm_fs_list(bm_strlist *out, bm_fs *fs, const char *dir)
 {
+	size_t had = out->count;
 	int error = fs->ops->list(out, fs, dir ? dir : "");
-	if (!error)
+	if (!error) {
 		bm_strlist_sort(out);
+		return 0;
+	}
+	/* a listing that failed half-way (out of memory) adds nothing */
+	while (out->count > had)
+		free(out->items[--out->count]);
+	if (!out->count)
+		bm_strlist_dispose(out);
 	return error;
 }
 

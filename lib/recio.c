@@ -42,6 +42,8 @@ int bm__rec_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *des
 		   const char *path)
 {
 	int error = bm_record_decode(out, desc, data, len);
+	if (error == BM_ENOMEM) /* not a verdict on the file */
+		return error;
 	if (error < 0) {
 		bm_error_prefix(error, "%s does not decode (damaged, or not written by bootmeta)", path);
 		return bm_error_set_about(BM_ABOUT_RECORD, path);

@@ -3,8 +3,10 @@
 #include "bootmeta/record.h"
 #include "bootmeta/pbjson.h"
 #include "bootmeta/text.h"
+#include "record_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bootmeta/v1/core.pb-c.h"
@@ -337,10 +339,47 @@ static int wire_check(const ProtobufCMessageDescriptor *d, const unsigned char *
 	return 0;
 }
 
+typedef struct {
+	ProtobufCAllocator *inner;
+	int failed;
+} unpack_ctx;
+
+static void *unpack_alloc(void *data, size_t n)
+{
+	unpack_ctx *c = data;
+	void *p = c->inner ? c->inner->alloc(c->inner->allocator_data, n) : malloc(n);
+	if (!p)
+		c->failed = 1;
+	return p;
+}
+
+static void unpack_free(void *data, void *p)
+{
+	unpack_ctx *c = data;
+	if (c->inner)
+		c->inner->free(c->inner->allocator_data, p);
+	else
+		free(p);
+}
+
+int bm__pb_unpack(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d, ProtobufCAllocator *alloc,
+		  const void *data, size_t len)
+{
+	unpack_ctx c = { alloc, 0 };
+	ProtobufCAllocator a = { unpack_alloc, unpack_free, &c };
+	*out = protobuf_c_message_unpack(d, &a, len, (const uint8_t *)(data ? data : ""));
+	if (*out)
+		return 0;
+	if (c.failed)
+		return bm_error_set(BM_ENOMEM, "out of memory decoding a %s record", d->short_name);
+	return BM_ECORRUPT;
+}
+
 int bm_record_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d,
 		     const void *data, size_t len)
 {
 	ProtobufCMessage *m;
+	int error;
 	*out = NULL;
 	if (!d)
 		return bm_error_set(BM_EINVALID, "no record type given to decode");
@@ -352,8 +391,9 @@ int bm_record_decode(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d
 		return bm_error_set(BM_EINVALID, "no bytes given to decode");
 	if (wire_check(d, data, len, 0, 0, 0) < 0)
 		goto corrupt;
-	m = protobuf_c_message_unpack(d, NULL, len, data);
-	if (!m) {
+	if ((error = bm__pb_unpack(&m, d, NULL, data, len)) == BM_ENOMEM)
+		return error;
+	if (error < 0) {
 		bm_error_set(BM_ECORRUPT, "a field has the wrong wire type or a bad value");
 		goto corrupt;
 	}

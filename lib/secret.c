@@ -3,6 +3,7 @@
  * transaction that re-reads recipients and sequence numbers on each attempt, so a secret is
  * always encrypted to the recipient set of the commit it lands in. */
 #include "bootmeta/secret.h"
+#include "record_int.h"
 #include "bootmeta/names.h"
 
 #include "bootmeta/age.h"
@@ -291,9 +292,10 @@ static int recipients_fold(bm_recipient_list *out, bm_fs *fs, const char *env)
 		bm_buf_clear(&b);
 		if ((error = read_bounded(&b, fs, path, MAX_RECORD)) < 0)
 			goto done;
-		rc = bootmeta__v1__recipient_change__unpack(NULL, b.size, (const uint8_t *)b.ptr);
-		if (!rc) {
-			error = bm_error_set(BM_ECORRUPT, "%s does not decode as a RecipientChange", path);
+		if ((error = bm__pb_unpack((ProtobufCMessage **)&rc, &bootmeta__v1__recipient_change__descriptor,
+					   NULL, b.ptr, b.size)) < 0) {
+			if (error == BM_ECORRUPT)
+				bm_error_set(BM_ECORRUPT, "%s does not decode as a RecipientChange", path);
 			goto done;
 		}
 		if (rc->seq != seqs[i] || strcmp(rc->env, env ? env : "")) {
@@ -656,9 +658,10 @@ static int version_read(Bootmeta__V1__SecretVersion **out, bm_fs *fs, const char
 	snprintf(path, sizeof(path), "%s/" SEQ_FMT ".pb", dir, (unsigned long long)seq);
 	if ((error = read_bounded(&b, fs, path, MAX_RECORD)) < 0)
 		goto done;
-	v = bootmeta__v1__secret_version__unpack(NULL, b.size, (const uint8_t *)b.ptr);
-	if (!v) {
-		error = bm_error_set(BM_ECORRUPT, "%s does not decode as a SecretVersion", path);
+	if ((error = bm__pb_unpack((ProtobufCMessage **)&v, &bootmeta__v1__secret_version__descriptor, NULL,
+				   b.ptr, b.size)) < 0) {
+		if (error == BM_ECORRUPT)
+			bm_error_set(BM_ECORRUPT, "%s does not decode as a SecretVersion", path);
 		goto done;
 	}
 	if (v->seq != seq || strcmp(v->project, project) || strcmp(v->env, env) || strcmp(v->name, name)) {
@@ -974,7 +977,7 @@ static int version_decrypt(bm_buf *out, bm_fs *fs, const char *dir, const Bootme
 					     "recipients add %s <your age1... recipient>` then `bootmeta secret rekey %s`",
 					     v->env, v->project, v->name, v->n_recipients, v->n_recipients == 1 ? "" : "s",
 					     v->env, v->env);
-	} else if (error < 0) {
+	} else if (error < 0 && error != BM_ENOMEM) {
 		error = bm_error_prefix(BM_EVERIFY, "%s does not decrypt (changed outside bootmeta?)", path);
 	}
 done:

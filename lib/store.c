@@ -52,9 +52,13 @@ struct bm_store {
 
 /* ---- errors from libgit2 ---- */
 
+/* A libgit2 failure as a bootmeta error: `code`, or BM_ENOMEM when libgit2 ran out of memory
+ * (whatever it returned: under memory pressure it can answer "not found"). */
 static int git_fail(int code, const char *what)
 {
 	const git_error *e = git_error_last();
+	if (e && e->klass == GIT_ERROR_NOMEMORY)
+		code = BM_ENOMEM;
 	const char *m = e && e->message ? e->message : NULL, *q;
 	/* libgit2 says "failed to lock file 'X' for writing: " with no reason: say what it is */
 	if (m && !strncmp(m, "failed to lock file '", 21) && (q = strchr(m + 21, '\'')))
@@ -393,6 +397,8 @@ static int check_format(bm_store *s)
 		goto done;
 	}
 	if ((error = bm_fs_read(&buf, fs, FORMAT_PATH)) < 0) {
+		if (error != BM_ENOTFOUND) /* out of memory, a read error: not a verdict on the repo */
+			goto done;
 		error = bm_error_set(BM_EFORMAT, "%s is a git repo but not a bootmeta meta repo (no %s on main); "
 						 "use --repo, or create one with `bootmeta init PATH`", s->path, FORMAT_PATH);
 		goto done;
@@ -497,10 +503,14 @@ static int check_owner(const char *path)
 static int load_remote(bm_store *s)
 {
 	git_remote *r = NULL;
-	if (git_remote_lookup(&r, s->repo, "origin") < 0) {
+	int rc = git_remote_lookup(&r, s->repo, "origin");
+	const git_error *e = git_error_last();
+	if (rc == GIT_ENOTFOUND && !(e && e->klass == GIT_ERROR_NOMEMORY)) {
 		git_error_clear();
 		return 0;
 	}
+	if (rc < 0) /* not "no remote": writes would not be pushed */
+		return git_fail(BM_ERROR, "reading the remote origin");
 	if (git_remote_url(r) && !(s->remote_url = strdup(git_remote_url(r)))) {
 		git_remote_free(r);
 		return bm_error_set(BM_ENOMEM, "out of memory");
@@ -639,6 +649,8 @@ int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_opti
 		const char *where = path ? path : "the current folder";
 		const git_error *ge = git_error_last();
 		char why[512];
+		if (ge && ge->klass == GIT_ERROR_NOMEMORY)
+			return git_fail(BM_ENOMEM, where);
 		snprintf(why, sizeof(why), "%s", ge && ge->message ? ge->message : "");
 		if ((error = check_reftable(path ? path : ".")) < 0 || (error = check_owner(path)) < 0)
 			return error;
@@ -718,8 +730,12 @@ static int sync_objects(git_repository *repo, const git_oid *oids, size_t n)
 				continue;
 			}
 			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
+			if (fd < 0 && errno == ENOENT)
 				continue; /* packed, or not a loose object of ours: nothing to write out */
+			if (fd < 0) {
+				error = bm_error_set(BM_EIO, "writing out %s: %s", path, strerror(errno));
+				continue;
+			}
 			if (sync_file_range(fd, 0, 0, pass == 0 ? SYNC_FILE_RANGE_WRITE
 								: SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 									  SYNC_FILE_RANGE_WAIT_AFTER) < 0 &&
@@ -960,7 +976,7 @@ static int ref_set_locked(writer_lock *wl, const char *refname, const git_oid *n
 	char refpath[4096], lockpath[4200], dirpath[4096], line[GIT_OID_HEXSZ + 2], rec[4400];
 	git_oid cur;
 	struct stat st;
-	int fd = -1, rc, error = 0, full = full_fsync_wanted(repo), n;
+	int fd = -1, rc, error = 0, full = full_fsync_wanted(repo), n, locked = 0;
 	char *slash;
 
 	snprintf(refpath, sizeof(refpath), "%s%s", gitdir, refname);
@@ -970,6 +986,7 @@ static int ref_set_locked(writer_lock *wl, const char *refname, const git_oid *n
 		*slash = '\0';
 	if ((fd = take_git_lock(lockpath)) < 0)
 		return fd;
+	locked = 1;
 	if (check) {
 		/* under git's lock, so a git receive-pack cannot move the ref in between */
 		rc = git_reference_name_to_id(&cur, repo, refname);
@@ -1017,12 +1034,16 @@ static int ref_set_locked(writer_lock *wl, const char *refname, const git_oid *n
 		unlink(lockpath);
 		goto done;
 	}
-	error = fsync_path(dirpath, 1);
+	locked = 0;
+	/* the ref has moved: a failure now cannot be undone, only reported */
+	if ((error = fsync_path(dirpath, 1)) < 0)
+		error = bm_error_prefix(BM_EIO, "%s moved to the new commit, but it is not known to be durable",
+					strcmp(refname, MAIN_REF) ? refname : "main");
 done:
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
+	if (locked)
 		unlink(lockpath);
-	}
 	if (ftruncate(wl->fd, 0) < 0) {
 		/* a stale record names a lock file that is gone or new: recovery checks identity */
 	}
@@ -1157,7 +1178,7 @@ static int txn_fs_list(bm_strlist *out, bm_fs *fs, const char *dir)
 	if (error == 0)
 		found_base = 1;
 	else if (error != BM_ENOTFOUND)
-		return error;
+		goto done;
 	for (i = 0; i < base.count; i++)
 		if ((error = bm_strlist_add(out, base.items[i])) < 0)
 			goto done;

@@ -116,7 +116,7 @@ BM_EXTERN void bm_fs_free(bm_fs *fs);
 /* Read a file (BM_ENOTFOUND when it does not exist). */
 BM_EXTERN int bm_fs_read(bm_buf *out, bm_fs *fs, const char *path);
 /* Entry names of a folder, sorted bytewise; sub-folders end with '/'. BM_ENOTFOUND when
- * there is no such folder. */
+ * there is no such folder. On an error `out` holds what it held before. */
 BM_EXTERN int bm_fs_list(bm_strlist *out, bm_fs *fs, const char *dir);
 /* bm_fs_list, but a folder that does not exist lists as empty (0, `out` untouched): record
  * folders appear with their first record, so "no folder" and "no records" are the same. */
@@ -159,7 +159,11 @@ typedef struct {
  * objects and the ref are fsync'd (one sync for the objects of a transaction, then the ref).
  * On a clone, the commit is pushed; when the remote moved, it fetches, re-runs `fn` on the
  * new tip and pushes again. `out_commit` (may be NULL) gets the new commit; when `fn`
- * returned 1 or added nothing, no commit is made and `out_commit` gets the tip. */
+ * returned 1 or added nothing, no commit is made and `out_commit` gets the tip.
+ * On an error main is where it was (objects written on the way are unreferenced, for
+ * `git gc`), with one exception: when the sync of refs/heads fails after the ref was
+ * replaced, main holds the new, complete commit but it may not survive a crash; the
+ * BM_EIO message then begins "main moved to the new commit". */
 BM_EXTERN int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payload,
 			     const bm_write_options *opts);
 
