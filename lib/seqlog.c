@@ -207,6 +207,8 @@ int bm__log_tail_read(bm__log_tail *out, bm_fs *fs, const char *dir, const Proto
 	if ((error = bm_fs_read(&data, fs, out->path.ptr)) < 0)
 		goto done;
 	if ((error = bm_record_decode(&out->record, type, data.ptr ? data.ptr : "", data.size)) < 0) {
+		if (error == BM_ENOMEM) /* not a verdict on the file */
+			goto done;
 		error = bm_error_prefix(BM_ECORRUPT, "the newest entry of the log %s, %s, does not decode", dir,
 					out->path.ptr);
 		bm_buf_clear(&data);

@@ -386,6 +386,8 @@ static int check_format(bm_store *s)
 	}
 	if ((error = bm_store_fs(&fs, s, &tip)) < 0) {
 		char hex[BM_OID_HEXSZ + 1], why[512];
+		if (error == BM_ENOMEM) /* not a verdict on the repo */
+			goto done;
 		bm_oid_fmt(hex, &tip);
 		snprintf(why, sizeof(why), "%s", bm_error_last() ? bm_error_last() : "");
 		/* the branch is there; what it points at is not */
@@ -587,7 +589,7 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
-static void recover_on_open(git_repository *repo);
+static int recover_on_open(git_repository *repo);
 
 static int looks_like_url(const char *s)
 {
@@ -661,7 +663,10 @@ int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_opti
 		return bm_error_set(BM_EFORMAT, "%s: cannot open it as a git repo: %s", where,
 				    *why ? why : "libgit2 gave no reason");
 	}
-	recover_on_open(repo);
+	if ((error = recover_on_open(repo)) < 0) {
+		git_repository_free(repo);
+		return error;
+	}
 	if ((error = store_new(&s, repo)) < 0)
 		return error;
 	if ((error = load_remote(s)) < 0 || (error = check_format(s)) < 0 || (error = store_apply_options(s, opts)) < 0) {
@@ -836,17 +841,22 @@ static void writer_lock_release(writer_lock *wl)
 /* Any bootmeta process that opens a repo clears a dead writer's lock files, without
  * waiting for a live writer (which clears its own). Silent: a repo we cannot write to is
  * left as it is. */
-static void recover_on_open(git_repository *repo)
+static int recover_on_open(git_repository *repo)
 {
 	char path[4096];
 	struct stat st;
 	int fd;
 	snprintf(path, sizeof(path), "%s" WRITER_LOCK, git_repository_path(repo));
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
-		return;
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		/* none yet, or a reader who may not write here: nothing to recover */
+		if (errno == ENOENT || errno == EACCES || errno == EPERM || errno == EROFS)
+			return 0;
+		return bm_error_set(BM_EIO, "%s: %s", path, strerror(errno));
+	}
 	if (fstat(fd, &st) == 0 && st.st_size > 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
 		recover_dead_writer(fd, git_repository_path(repo));
 	close(fd);
+	return 0;
 }
 
 /* Take REF.lock for `refname` (O_EXCL, as git does); its fd, or an error. A lock file that
@@ -927,7 +937,11 @@ static int reflog_append(git_repository *repo, const char *refname, const git_oi
 	snprintf(path, sizeof(path), "%slogs/%s", gitdir, refname);
 	for (slash = path + strlen(gitdir); (slash = strchr(slash + 1, '/'));) {
 		*slash = '\0';
-		(void)mkdir(path, 0777);
+		if (mkdir(path, 0777) < 0 && errno != EEXIST) {
+			error = bm_error_set(BM_EIO, "%s: %s (the reflog's folder; check its owner and permissions)",
+					     path, strerror(errno));
+			goto done;
+		}
 		*slash = '/';
 	}
 	if (old)
@@ -1008,7 +1022,10 @@ static int ref_set_locked(writer_lock *wl, const char *refname, const git_oid *n
 			     (unsigned long long)st.st_ino, (long long)st.st_ctim.tv_sec,
 			     (long long)st.st_ctim.tv_nsec, refname);
 		if (n > 0 && (size_t)n < sizeof(rec) && pwrite(wl->fd, rec, (size_t)n, 0) != n) {
-			/* no record: the lock is still removed once it is LOCK_STALE_SECS old */
+			/* the disk refuses a small write: stop before the ref moves */
+			error = bm_error_set(BM_EIO, "writing the lock record %s" WRITER_LOCK ": %s", gitdir,
+					     strerror(errno));
+			goto done;
 		}
 	}
 	if (full ? fsync(fd) < 0

@@ -1,7 +1,6 @@
 /* cmd_doctor.c: `bootmeta doctor [--repair]`: check a meta repo for damage (a missing branch
  * or object, records that do not decode, logs with gaps) and move main back along its reflog
  * after `git prune` deleted objects under a writer (bm_doctor). */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -147,26 +146,24 @@ static void print_text(const bm_doctor_report *r)
 
 int cmd_doctor(bm_cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "repair", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const cli_opt opts[] = {
+		{ 'r', "repair", 0, 0 },
+		CLI_OPT_END,
 	};
 	bm_doctor_options o = BM_DOCTOR_OPTIONS_INIT;
 	bm_doctor_report r = BM_DOCTOR_REPORT_INIT;
+	cli_args a;
 	int c, rc;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return BM_EXIT_OK;
-	}
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'r': o.repair = 1; break;
-		default: return cli_usage(usage, "unknown option");
 		}
 	}
-	if (optind != argc)
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 0)
 		return cli_usage(usage, "doctor takes no arguments");
 	o.actor = cli->actor;
 	if (bm_doctor(&r, cli->repo, &o) < 0) {

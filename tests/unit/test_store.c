@@ -264,7 +264,7 @@ static void test_policy_not_from_env(void **state)
 	char p[512], cwd[4096];
 	bm_store *s = NULL;
 	bm_buf a = BM_BUF_INIT;
-	add_ctx ctx = { "projects/p/q/project.pb", "x", NULL, 0 };
+	add_ctx ctx = { "projects/p/q/project.pb", "\n\x05hello", NULL, 0 };
 	size_t i;
 	(void)state;
 
