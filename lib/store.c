@@ -48,6 +48,8 @@ struct bm_store {
 	/* from bm_store_open_options: the caller's policy, never the environment's */
 	char *signing_key_path, *allowed_signers, *actor;
 	int require_signed;
+	bm_push_cb push_cb;
+	void *push_payload;
 };
 
 /* ---- errors from libgit2 ---- */
@@ -90,6 +92,13 @@ static void from_git(bm_oid *o, const git_oid *g) { memcpy(o->id, g->id, 20); }
 
 const char *bm_store_path(bm_store *store) { return store->path; }
 int bm_store_has_remote(bm_store *store) { return store->remote_url != NULL; }
+const char *bm_store_remote_url(bm_store *store) { return store->remote_url; }
+
+void bm_store_on_push(bm_store *store, bm_push_cb cb, void *payload)
+{
+	store->push_cb = cb;
+	store->push_payload = payload;
+}
 
 void bm_store_free(bm_store *store)
 {
@@ -2260,6 +2269,11 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 			/* acknowledged by the remote: local main and origin/main follow (if that
 			 * fails the write still stands; the next write fetches first) */
 			follow_pushed(store, &commit, &note);
+			if (store->push_cb) {
+				bm_oid pushed;
+				from_git(&pushed, &commit);
+				store->push_cb(store->remote_url, &pushed, store->push_payload);
+			}
 		} else {
 			/* cheap check before paying for the sync: has another writer moved main? */
 			if (bm_store_tip(&tip, store) == 0 ? (!t.has_base || !bm_oid_equal(&tip, &t.base)) : t.has_base)

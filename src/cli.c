@@ -13,6 +13,17 @@
 #include "cli_env.h"
 #include "cli_hint.h"
 
+/* The remote the last write of this process went to (said once, when the command ends). */
+static char *cli_pushed_url;
+
+static void cli_note_push(const char *url, const bm_oid *commit, void *payload)
+{
+	(void)commit;
+	(void)payload;
+	if (!cli_pushed_url && url)
+		cli_pushed_url = strdup(url);
+}
+
 int cli_open(bm_store **out, bm_cli *cli)
 {
 	bm_store_open_options o;
@@ -25,7 +36,29 @@ int cli_open(bm_store **out, bm_cli *cli)
 	cli_env_store_options(&o, &cache, cli);
 	error = bm_store_open_ext(out, cli->repo, &o);
 	bm_buf_dispose(&cache);
+	if (!error)
+		bm_store_on_push(*out, cli_note_push, NULL);
 	return error;
+}
+
+const char *cli_pushed_to(void)
+{
+	return cli_pushed_url;
+}
+
+void cli_say_pushed(bm_cli *cli)
+{
+	if (!cli_pushed_url || cli->quiet)
+		return;
+	if (cli->json) {
+		fputs("{\"pushedTo\":", stderr);
+		cli_json_str(stderr, cli_pushed_url);
+		fputs("}\n", stderr);
+	} else {
+		fprintf(stderr, "bootmeta: pushed to origin (%s)\n", cli_pushed_url);
+	}
+	free(cli_pushed_url);
+	cli_pushed_url = NULL;
 }
 
 void cli_json_str(FILE *f, const char *s)
@@ -192,9 +225,15 @@ int cli_record_json_at(bm_buf *out, const void *record, const bm_oid *commit)
 	if ((error = cli_record_json(out, record, 0)) < 0 || !commit)
 		return error;
 	bm_oid_fmt(hex, commit);
-	/* "{...}" -> "{...,"metaCommit":"hex"}" */
+	/* "{...}" -> "{...,"metaCommit":"hex"}" (and "pushedTo":URL after a write that went to
+	 * the remote) */
 	out->size--;
-	return bm_buf_printf(out, "%s\"metaCommit\":\"%s\"}", out->size - start > 1 ? "," : "", hex);
+	if ((error = bm_buf_printf(out, "%s\"metaCommit\":\"%s\"", out->size - start > 1 ? "," : "", hex)) < 0)
+		return error;
+	if (cli_pushed_url && ((error = bm_buf_puts(out, ",\"pushedTo\":")) < 0 ||
+			       (error = cli_json_buf_str(out, cli_pushed_url)) < 0))
+		return error;
+	return bm_buf_putc(out, '}');
 }
 
 int cli_write_all(int fd, const char *p, size_t len)

@@ -141,6 +141,11 @@ int cli_key_gen_age(bm_cli *cli, int argc, char **argv);
 
 /* Open the store named by the global options (prints nothing). */
 int cli_open(bm_store **out, bm_cli *cli);
+/* After a write this process pushed to the remote: its URL (else NULL); and the one line
+ * saying so on stderr ("bootmeta: pushed to origin (URL)"; with --json {"pushedTo":URL};
+ * none with --quiet), printed by main when the command ends. */
+const char *cli_pushed_to(void);
+void cli_say_pushed(bm_cli *cli);
 /* Print "bootmeta: <what>: <bm_error_last()>" (or the JSON error object with --json) on
  * stderr and return BM_EXIT_FAIL. */
 int cli_fail(bm_cli *cli, const char *what);

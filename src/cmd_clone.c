@@ -6,8 +6,11 @@
 static const char clone_usage[] =
 	"usage: bootmeta clone URL DIR\n\n"
 	"Clone the meta repo at URL (a bare repo path, file://, ssh or https) into a new bare repo\n"
-	"DIR. Writes made with --repo DIR push to URL with compare-and-swap; when the remote moved\n"
-	"they fetch, re-run on the new tip and push again.\n";
+	"DIR. The remote stays the primary copy: every write made with --repo DIR is pushed to URL\n"
+	"with compare-and-swap before it counts (bootmeta says \"pushed to origin (URL)\" on\n"
+	"stderr), and when the remote moved it fetches, re-runs on the new tip and pushes again.\n"
+	"A path remote's receive hooks run as for git push (through git). For a copy of its own\n"
+	"that writes never leave, use `bootmeta init` instead.\n";
 
 int cmd_clone(bm_cli *cli, int argc, char **argv)
 {
@@ -31,9 +34,13 @@ int cmd_clone(bm_cli *cli, int argc, char **argv)
 		cli_json_str(stdout, bm_store_path(s));
 		printf(",\"url\":");
 		cli_json_str(stdout, argv[1]);
-		printf(",\"metaCommit\":\"%s\"}\n", hex);
+		printf(",\"metaCommit\":\"%s\",\"remote\":", hex);
+		cli_json_str(stdout, argv[1]);
+		printf("}\n");
 	} else {
 		printf("cloned %s into %s (main at %.12s)\n", argv[1], bm_store_path(s), hex);
+		printf("every write made with --repo %s is pushed to %s first: the remote is the primary copy\n",
+		       bm_store_path(s), argv[1]);
 	}
 	bm_store_free(s);
 	return BM_EXIT_OK;

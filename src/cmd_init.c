@@ -7,8 +7,11 @@
 static const char usage[] =
 	"usage: bootmeta init [PATH]\n\n"
 	"Create a new bare meta repo at PATH (default: the current folder, which must be empty),\n"
-	"with a first commit holding .bootmeta/format. Share it like any git repo; writers use\n"
-	"`bootmeta clone` and every write pushes with compare-and-swap.\n";
+	"with a first commit holding .bootmeta/format. It is a primary copy: it has no remote, and\n"
+	"writes made with --repo PATH stay in it. Share it like any git repo; writers elsewhere use\n"
+	"`bootmeta clone`, and every write on a clone is pushed here first, with compare-and-swap.\n"
+	"(Any meta repo with a remote named origin, a `git clone --bare` of one too, pushes each\n"
+	"write to origin; bootmeta then says \"pushed to origin (URL)\" on stderr.)\n";
 
 int cmd_init(bm_cli *cli, int argc, char **argv)
 {
@@ -41,9 +44,10 @@ int cmd_init(bm_cli *cli, int argc, char **argv)
 	if (cli->json) {
 		printf("{\"path\":");
 		cli_json_str(stdout, bm_store_path(s));
-		printf(",\"metaCommit\":\"%s\",\"format\":%d}\n", hex, BM_FORMAT_VERSION);
+		printf(",\"metaCommit\":\"%s\",\"format\":%d,\"remote\":null}\n", hex, BM_FORMAT_VERSION);
 	} else {
 		printf("initialised meta repo %s (format %d, commit %.12s)\n", bm_store_path(s), BM_FORMAT_VERSION, hex);
+		printf("it is a primary copy: no remote, writes made here stay here\n");
 		printf("next: bootmeta --repo %s project add NAME --source URL\n", bm_store_path(s));
 	}
 	bm_store_free(s);

@@ -144,6 +144,7 @@ int main(int argc, char **argv)
 		return BM_EXIT_FAIL;
 	}
 	rc = cmd->fn(&cli, argc - a.i, argv + a.i);
+	cli_say_pushed(&cli);
 	bm_global_shutdown();
 	return rc;
 }

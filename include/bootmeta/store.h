@@ -76,6 +76,12 @@ BM_EXTERN int bm_store_pull(bm_oid *new_tip, bm_store *store);
 BM_EXTERN int bm_store_push(bm_store *store);
 /* 1 when the store has a remote (`origin`) that writes push to. */
 BM_EXTERN int bm_store_has_remote(bm_store *store);
+/* origin's URL, or NULL when the store has no remote. */
+BM_EXTERN const char *bm_store_remote_url(bm_store *store);
+/* Called after each write on this handle that the remote acknowledged (the commit is on
+ * the remote's main), with origin's URL: a write that also goes elsewhere can say so. */
+typedef void (*bm_push_cb)(const char *url, const bm_oid *commit, void *payload);
+BM_EXTERN void bm_store_on_push(bm_store *store, bm_push_cb cb, void *payload);
 
 BM_EXTERN void bm_store_free(bm_store *store);
 BM_EXTERN const char *bm_store_path(bm_store *store);
