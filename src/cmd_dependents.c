@@ -26,8 +26,6 @@ int cmd_dependents(bm_cli *cli, int argc, char **argv)
 	};
 	struct {
 		const char *version, *at;
-		char **pos;
-		int npos;
 	} o = { 0 };
 	cli_args args;
 	bm_store *s = NULL;
@@ -45,11 +43,9 @@ int cmd_dependents(bm_cli *cli, int argc, char **argv)
 	}
 	if (c < 0)
 		return CLI_ARGS_EXIT(c);
-	o.pos = args.pos;
-	o.npos = args.npos;
-	if (o.npos != 1)
+	if (args.npos != 1)
 		return cli_usage(dependents_usage, "dependents needs one MODULE");
-	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || bm_dependents(&r, fs, o.pos[0], o.version, bad_ref, NULL) < 0) {
+	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || bm_dependents(&r, fs, args.pos[0], o.version, bad_ref, NULL) < 0) {
 		rc = cli_fail(cli, "dependents");
 		goto done;
 	}
@@ -71,7 +67,7 @@ int cmd_dependents(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (!r.count) {
-		printf("no release imports %s%s%s\n", o.pos[0], o.version ? "@" : "", o.version ? o.version : "");
+		printf("no release imports %s%s%s\n", args.pos[0], o.version ? "@" : "", o.version ? o.version : "");
 		rc = BM_EXIT_OK;
 		goto done;
 	}

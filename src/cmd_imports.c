@@ -18,8 +18,6 @@ int cmd_imports(bm_cli *cli, int argc, char **argv)
 	};
 	struct {
 		const char *at;
-		char **pos;
-		int npos;
 	} o = { 0 };
 	cli_args args;
 	bm_store *s = NULL;
@@ -36,12 +34,10 @@ int cmd_imports(bm_cli *cli, int argc, char **argv)
 	}
 	if (c < 0)
 		return CLI_ARGS_EXIT(c);
-	o.pos = args.pos;
-	o.npos = args.npos;
-	if (o.npos != 2)
+	if (args.npos != 2)
 		return cli_usage(imports_usage, "imports needs PROJECT RELEASE");
-	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, o.pos[0], NULL) < 0 ||
-	    bm_release_imports(&r, fs, o.pos[0], o.pos[1]) < 0) {
+	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, args.pos[0], NULL) < 0 ||
+	    bm_release_imports(&r, fs, args.pos[0], args.pos[1]) < 0) {
 		rc = cli_fail(cli, "imports");
 		goto done;
 	}
@@ -58,7 +54,7 @@ int cmd_imports(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (!r.count)
-		printf("%s %s records no imports\n", o.pos[0], o.pos[1]);
+		printf("%s %s records no imports\n", args.pos[0], args.pos[1]);
 	for (i = 0; i < r.count; i++)
 		printf("%s %s%s\n", cli_esc(r.items[i].module), cli_esc(r.items[i].version), r.items[i].indirect ? " // indirect" : "");
 	rc = BM_EXIT_OK;

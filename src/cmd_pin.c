@@ -54,8 +54,6 @@ int cmd_pin(bm_cli *cli, int argc, char **argv)
 	};
 	struct {
 		const char *channel, *format, *module, *at;
-		char **pos;
-		int npos;
 	} o = { 0 };
 	cli_args args;
 	bm_store *s = NULL;
@@ -77,33 +75,31 @@ int cmd_pin(bm_cli *cli, int argc, char **argv)
 	}
 	if (c < 0)
 		return CLI_ARGS_EXIT(c);
-	o.pos = args.pos;
-	o.npos = args.npos;
-	if (o.npos != 1 || !o.channel)
+	if (args.npos != 1 || !o.channel)
 		return cli_usage(pin_usage, "pin needs PROJECT --channel C");
 	fmt = o.format ? o.format : cli->json ? "json" : "plain";
 	if (strcmp(fmt, "plain") && strcmp(fmt, "go") && strcmp(fmt, "json"))
 		return cli_usage(pin_usage, "unknown --format %s (plain, go or json)", fmt);
-	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, o.pos[0], NULL) < 0 ||
-	    bm_channel_release(&rel, &seq, fs, o.pos[0], o.channel) < 0 ||
-	    bm_stamp_for_release(&st, fs, o.pos[0], rel.ptr) < 0) {
+	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, args.pos[0], NULL) < 0 ||
+	    bm_channel_release(&rel, &seq, fs, args.pos[0], o.channel) < 0 ||
+	    bm_stamp_for_release(&st, fs, args.pos[0], rel.ptr) < 0) {
 		rc = cli_fail(cli, "pin");
 		goto done;
 	}
 	if (o.module)
 		bm_buf_puts(&mod, o.module);
 	else if (st->source_count)
-		go_module_of(&mod, st->sources[0].url, o.pos[0]);
+		go_module_of(&mod, st->sources[0].url, args.pos[0]);
 	if (!strcmp(fmt, "go")) {
 		if (!st->source_count || !mod.size) {
 			rc = cli_error(cli, BM_ENOTFOUND, "pin: release %s of %s has no source to take a Go module and commit from; "
-				       "pass --module", rel.ptr, o.pos[0]);
+				       "pass --module", rel.ptr, args.pos[0]);
 			goto done;
 		}
 		printf("%s@%s\n", mod.ptr, st->sources[0].commit);
 	} else if (!strcmp(fmt, "json")) {
 		json_t *j = json_object();
-		json_object_set_new(j, "project", cli_jstr(o.pos[0]));
+		json_object_set_new(j, "project", cli_jstr(args.pos[0]));
 		json_object_set_new(j, "channel", cli_jstr(o.channel));
 		json_object_set_new(j, "release", cli_jstr(rel.ptr));
 		json_object_set_new(j, "seq", cli_juint64(seq));

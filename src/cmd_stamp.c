@@ -21,8 +21,6 @@ int cmd_stamp(bm_cli *cli, int argc, char **argv)
 	};
 	struct {
 		const char *format, *at;
-		char **pos;
-		int npos;
 	} o = { 0 };
 	cli_args args;
 	bm_store *s = NULL;
@@ -41,14 +39,12 @@ int cmd_stamp(bm_cli *cli, int argc, char **argv)
 	}
 	if (c < 0)
 		return CLI_ARGS_EXIT(c);
-	o.pos = args.pos;
-	o.npos = args.npos;
-	if (o.npos != 2)
+	if (args.npos != 2)
 		return cli_usage(stamp_usage, "stamp needs PROJECT RELEASE");
 	if (bm_stamp_format_from_str(&f, o.format ? o.format : cli->json ? "json" : "c") < 0)
 		return cli_usage(stamp_usage, "%s", bm_error_last());
-	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, o.pos[0], NULL) < 0 ||
-	    bm_stamp_for_release(&st, fs, o.pos[0], o.pos[1]) < 0 ||
+	if (cli_open_fs(&s, &fs, cli, o.at) < 0 || cli_need_project_env(fs, args.pos[0], NULL) < 0 ||
+	    bm_stamp_for_release(&st, fs, args.pos[0], args.pos[1]) < 0 ||
 	    bm_stamp_emit(&b, st, f) < 0) {
 		rc = cli_fail(cli, "stamp");
 		goto done;
