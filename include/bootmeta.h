@@ -10,6 +10,7 @@
 #include "bootmeta/names.h"
 #include "bootmeta/text.h"
 #include "bootmeta/store.h"
+#include "bootmeta/diff.h"
 #include "bootmeta/doctor.h"
 #include "bootmeta/env.h"
 #include "bootmeta/config.h"

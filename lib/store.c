@@ -2639,3 +2639,8 @@ int bm_actor_default(bm_buf *out, const char *flag)
 				     pw && pw->pw_name ? pw->pw_name : "unknown", host);
 	}
 }
+
+git_repository *bm__store_repo(bm_store *store)
+{
+	return store->repo;
+}

@@ -14,4 +14,7 @@
 int bm__ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *who, int64_t time_ms,
 		const char *msg);
 
+/* The store's libgit2 repository (diff.c reads commits and trees through it). */
+git_repository *bm__store_repo(bm_store *store);
+
 #endif

@@ -1,0 +1,53 @@
+/* cmd_serve.c: `bootmeta serve` and `bootmeta watch` run bootmeta-live (src/live/), the
+ * program of the long-running side, found next to this one. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int run_live(bm_cli *cli, int argc, char **argv)
+{
+	char self[PATH_MAX], path[PATH_MAX + 32];
+	char **args;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+	int i, k = 0;
+
+	if (n <= 0)
+		return cli_error(cli, BM_EIO, "%s: cannot find this program's folder (/proc/self/exe)", argv[0]);
+	self[n] = '\0';
+	if (!(slash = strrchr(self, '/')))
+		return cli_error(cli, BM_EIO, "%s: cannot find this program's folder", argv[0]);
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/bootmeta-live", self);
+	if (!(args = calloc((size_t)argc + 4, sizeof(char *))))
+		return cli_error(cli, BM_ENOMEM, "out of memory");
+	args[k++] = path;
+	if (cli->repo) {
+		args[k++] = (char *)"--repo";
+		args[k++] = (char *)cli->repo;
+	}
+	for (i = 0; i < argc; i++)
+		args[k++] = argv[i];
+	if (cli->json && !strcmp(argv[0], "watch"))
+		args[k++] = (char *)"--json";
+	args[k] = NULL;
+	fflush(stdout);
+	execv(path, args);
+	i = errno;
+	free(args);
+	return cli_error(cli, BM_EIO, "%s: cannot run %s: %s (it is installed next to bootmeta)", argv[0], path, strerror(i));
+}
+
+int cmd_serve(bm_cli *cli, int argc, char **argv)
+{
+	return run_live(cli, argc, argv);
+}
+
+int cmd_watch(bm_cli *cli, int argc, char **argv)
+{
+	return run_live(cli, argc, argv);
+}

@@ -1,0 +1,13 @@
+/* live.h: the commands of bootmeta-live, the program that runs the long-running side of
+ * bootmeta (`bootmeta serve`, `watch`, `follow`); `bootmeta` runs it for those commands. */
+#ifndef BM_LIVE_H
+#define BM_LIVE_H
+
+#include "cli.h"
+
+int live_serve(bm_cli *cli, int argc, char **argv);
+int live_watch(bm_cli *cli, int argc, char **argv);
+/* Open the meta repo the way the CLI does (--repo, $BOOTMETA_REPO, discovery). */
+int live_open(bm_store **out, bm_cli *cli);
+
+#endif

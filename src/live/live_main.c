@@ -1,0 +1,64 @@
+/* live_main.c: bootmeta-live, the program behind `bootmeta serve`, `bootmeta watch`. It is
+ * separate from `bootmeta` so the libraries of servers and clients (libmicrohttpd, nats.c,
+ * libcurl) are loaded only by the commands that use them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_env.h"
+#include "live.h"
+
+static const char usage[] = "usage: bootmeta-live [--repo PATH] serve|watch [ARGS]\n"
+			    "(run through `bootmeta serve` and `bootmeta watch`; see bootmeta-serve(1))\n";
+
+int live_open(bm_store **out, bm_cli *cli)
+{
+	return cli_open(out, cli);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		bm_cmd_fn fn;
+		unsigned flags;
+	} cmds[] = {
+		{ "serve", live_serve, CLI_STORE | CLI_WRITES },
+		{ "watch", live_watch, CLI_JSON },
+	};
+	bm_cli cli;
+	bm_global_options g = BM_GLOBAL_OPTIONS_INIT;
+	int i = 1, rc;
+	size_t k;
+
+	memset(&cli, 0, sizeof(cli));
+	/* the global options `bootmeta` passes on */
+	while (i + 1 < argc && !strcmp(argv[i], "--repo")) {
+		cli.repo = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc) {
+		fputs(usage, stderr);
+		return BM_EXIT_USAGE;
+	}
+	cli_env_defaults(&cli);
+	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+		if (!strcmp(argv[i], cmds[k].name))
+			break;
+	if (k == sizeof(cmds) / sizeof(cmds[0])) {
+		fprintf(stderr, "bootmeta-live: '%s' is not a command\n%s", argv[i], usage);
+		return BM_EXIT_USAGE;
+	}
+	cli.group = cmds[k].name;
+	cli.flags = cmds[k].flags;
+	g.net_setup = BM_NET_SETUP_ON_DEMAND;
+	g.ca_file = getenv("SSL_CERT_FILE");
+	g.ca_dir = getenv("SSL_CERT_DIR");
+	if (!cli_wants_help(argc - i, argv + i) && bm_global_init_opts(&g) < 0) {
+		fprintf(stderr, "bootmeta: %s\n", bm_error_last());
+		return BM_EXIT_FAIL;
+	}
+	rc = cmds[k].fn(&cli, argc - i, argv + i);
+	bm_global_shutdown();
+	return rc;
+}

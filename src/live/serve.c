@@ -1,0 +1,228 @@
+/* serve.c: `bootmeta serve`: options, start-up, and the clean stop on SIGTERM (new
+ * connections refused, queued writes committed and answered, event streams ended, then
+ * exit). The parts: serve_http.c (requests), serve_read.c, serve_write.c (group commit),
+ * serve_watch.c (events). */
+#include "serve.h"
+#include "live.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static const char serve_usage[] =
+	"usage: bootmeta serve [--repo PATH] [--listen HOST:PORT] [--tokens FILE | --open-writes]\n"
+	"                      [--tls-cert FILE --tls-key FILE] [--ready-file FILE]\n"
+	"                      [--threads N] [--batch-max N] [--queue-max N] [--body-max BYTES]\n"
+	"                      [--conn-limit N] [--conn-timeout SECONDS] [--poll-ms MS]\n"
+	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
+	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
+	"group-committed writes), in the foreground, logs on stderr, one line per request and per\n"
+	"commit. --listen defaults to 127.0.0.1:8420 (port 0: any free port; --ready-file gets the\n"
+	"URL once it listens). Writes need a token from --tokens FILE (`bootmeta serve token add`);\n"
+	"--open-writes takes writes from anyone (a machine of your own, never a shared one).\n"
+	"SIGTERM or SIGINT: stop taking connections, commit and answer the writes queued, end the\n"
+	"event streams, exit 0.\n";
+
+static int parse_uint(unsigned long long *out, const char *s, unsigned long long max)
+{
+	char *end;
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		return -1;
+	*out = strtoull(s, &end, 10);
+	return errno || *end || *out > max ? -1 : 0;
+}
+
+static int parse_listen(serve *s, const char *spec)
+{
+	const char *colon = strrchr(spec, ':');
+	unsigned long long port;
+	size_t hl;
+	if (!colon || colon == spec)
+		return -1;
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(s->host) || parse_uint(&port, colon + 1, 65535) < 0)
+		return -1;
+	memcpy(s->host, spec, hl);
+	s->host[hl] = '\0';
+	s->port = (unsigned)port;
+	return 0;
+}
+
+static int write_ready(const char *file, const serve *s)
+{
+	char tmp[4096];
+	FILE *f;
+	int ok;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp))
+		return -1;
+	if (!(f = fopen(tmp, "w")))
+		return -1;
+	ok = fprintf(f, "%s://%s%s%s:%u\n", s->tls_cert ? "https" : "http", strchr(s->host, ':') ? "[" : "", s->host,
+		     strchr(s->host, ':') ? "]" : "", s->port) > 0;
+	ok = (fclose(f) == 0) && ok;
+	return ok && rename(tmp, file) == 0 ? 0 : -1;
+}
+
+int live_serve(bm_cli *cli, int argc, char **argv)
+{
+	enum { O_LISTEN = 256, O_TOKENS, O_OPEN, O_CERT, O_KEY, O_STATE, O_READY, O_THREADS, O_BATCH, O_QUEUE, O_BODY,
+	       O_CONNS, O_CTIMEOUT, O_POLL };
+	static const cli_opt opts[] = {
+		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
+		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   { O_STATE, "state-dir", 0, 1 },
+		{ O_READY, "ready-file", 0, 1 },  { O_THREADS, "threads", 0, 1 },  { O_BATCH, "batch-max", 0, 1 },
+		{ O_QUEUE, "queue-max", 0, 1 },   { O_BODY, "body-max", 0, 1 },	   { O_CONNS, "conn-limit", 0, 1 },
+		{ O_CTIMEOUT, "conn-timeout", 0, 1 }, { O_POLL, "poll-ms", 0, 1 }, CLI_OPT_END,
+	};
+	serve s;
+	cli_args a;
+	const char *ready = NULL;
+	unsigned long long v;
+	sigset_t sigs;
+	struct rlimit rl;
+	int c, sig = 0, rc = BM_EXIT_FAIL;
+	int writer = 0, hub = 0, http = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.repo = cli->repo;
+	s.batch_max = 256;
+	s.queue_max = 8192;
+	s.body_max = 1u << 20;
+	s.conn_limit = 20000;
+	s.conn_timeout = 30;
+	s.threads = 2;
+	s.poll_ms = 1000;
+	parse_listen(&s, "127.0.0.1:8420");
+
+	cli_args_init(&a, cli, argc, argv, opts, serve_usage);
+	while ((c = cli_args_next(&a)) > 0) {
+		switch (c) {
+		case O_LISTEN:
+			if (parse_listen(&s, a.value) < 0)
+				return cli_args_fail(&a, "'%s' is not HOST:PORT (127.0.0.1:8420, [::1]:8420)", a.value);
+			s.listen = a.value;
+			break;
+		case O_TOKENS: s.tokens_file = a.value; break;
+		case O_OPEN: s.open_writes = 1; break;
+		case O_CERT: s.tls_cert = a.value; break;
+		case O_KEY: s.tls_key = a.value; break;
+		case O_STATE: s.state_dir = a.value; break;
+		case O_READY: ready = a.value; break;
+		case O_THREADS:
+			if (parse_uint(&v, a.value, 64) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a thread count from 1 to 64", a.value);
+			s.threads = (unsigned)v;
+			break;
+		case O_BATCH:
+			if (parse_uint(&v, a.value, 4096) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a batch size from 1 to 4096", a.value);
+			s.batch_max = (size_t)v;
+			break;
+		case O_QUEUE:
+			if (parse_uint(&v, a.value, 1000000) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a queue length from 1 to 1000000", a.value);
+			s.queue_max = (size_t)v;
+			break;
+		case O_BODY:
+			if (parse_uint(&v, a.value, 64u << 20) < 0 || v < 1024)
+				return cli_args_fail(&a, "'%s' is not a byte count from 1024 to 67108864", a.value);
+			s.body_max = (size_t)v;
+			break;
+		case O_CONNS:
+			if (parse_uint(&v, a.value, 1000000) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a connection count", a.value);
+			s.conn_limit = (unsigned)v;
+			break;
+		case O_CTIMEOUT:
+			if (parse_uint(&v, a.value, 86400) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a number of seconds from 1 to 86400", a.value);
+			s.conn_timeout = (unsigned)v;
+			break;
+		case O_POLL:
+			if (parse_uint(&v, a.value, 3600000) < 0 || v < 10)
+				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 10", a.value);
+			s.poll_ms = (unsigned)v;
+			break;
+		}
+	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos)
+		return cli_args_fail(&a, "serve takes no operands ('%s')", a.pos[0]);
+	if (!s.tls_cert != !s.tls_key)
+		return cli_args_fail(&a, "--tls-cert and --tls-key go together");
+	if (s.tokens_file && s.open_writes)
+		return cli_args_fail(&a, "--tokens and --open-writes exclude each other");
+
+	/* many idle connections (watchers) each hold a descriptor */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* every thread started from here inherits the mask: the signals come to sigwait below */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (live_open(&s.wstore, cli) < 0 || live_open(&s.hstore, cli) < 0) {
+		serve_log("error", "open", "repo=%s error=\"%s\"", s.repo ? s.repo : ".", bm_error_last());
+		goto done;
+	}
+	s.repo = bm_store_path(s.wstore);
+	if (serve_writer_start(&s) < 0)
+		goto done;
+	writer = 1;
+	if (serve_hub_start(&s) < 0)
+		goto done;
+	hub = 1;
+	if (serve_http_start(&s) < 0)
+		goto done;
+	http = 1;
+	serve_log("info", "listening", "addr=%s:%u repo=%s writes=%s threads=%u", s.host, s.port, s.repo,
+		  s.tokens_file ? "tokens" : s.open_writes ? "open" : "off", s.threads);
+	if (ready && write_ready(ready, &s) < 0) {
+		serve_log("error", "ready-file", "file=%s error=\"%s\"", ready, strerror(errno));
+		goto done;
+	}
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			serve_log("info", "sighup", "what=\"tokens are re-read when their file changes; nothing to do\"");
+			continue;
+		}
+		break;
+	}
+	serve_log("info", "stopping", "signal=%s queued=%zu", sig == SIGTERM ? "TERM" : "INT", s.qlen);
+	rc = BM_EXIT_OK;
+done:
+	atomic_store(&s.stopping, 1);
+	if (http)
+		MHD_quiesce_daemon(s.mhd);
+	if (writer)
+		serve_writer_stop(&s);
+	if (hub)
+		serve_hub_stop(&s);
+	if (http)
+		serve_http_stop(&s);
+	if (hub)
+		serve_hub_free(&s);
+	bm_store_free(s.wstore);
+	bm_store_free(s.hstore);
+	if (rc == BM_EXIT_OK)
+		serve_log("info", "stopped", "commits=%llu writes=%llu", (unsigned long long)s.m.commits,
+			  (unsigned long long)s.m.writes_ok);
+	return rc;
+}

@@ -1,0 +1,160 @@
+/* serve.h: the parts of `bootmeta serve` (src/live/serve_*.c). Built on libbootmeta's public
+ * API only, like any outside program.
+ *
+ * Threads: libmicrohttpd's pool answers requests (reads run there, each thread with its
+ * own bm_store); one writer thread takes queued writes in batches and makes one meta
+ * commit per batch (group commit); one hub thread turns each new commit on main, from the
+ * writer or from anyone else, into events for watchers; a ticker ends long polls and
+ * keeps idle event streams alive. */
+#ifndef BM_SERVE_H
+#define BM_SERVE_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "bootmeta.h"
+
+#define SERVE_RING 1024          /* commits the hub remembers for watchers that resume */
+#define SERVE_EVENT_RECORDS 256  /* records carried in one event; past it: "truncated" */
+#define SERVE_WATCH_BUF (1u << 20) /* bytes queued for one event stream before it is dropped */
+
+typedef struct serve serve;
+typedef struct serve_job serve_job;
+typedef struct serve_watcher serve_watcher;
+
+/* ---- logs (serve_log.c): one line each, key=value, on stderr ---- */
+void serve_log(const char *level, const char *msg, const char *fmt, ...) BM_PRINTF(3, 4);
+int64_t serve_now_ms(void);
+/* monotonic, for durations and deadlines */
+int64_t serve_mono_us(void);
+
+/* ---- metrics ---- */
+typedef struct {
+	atomic_ullong req_by_class[6]; /* 1xx..5xx by hundreds; [0]: others */
+	atomic_ullong reads, writes_ok, writes_failed, writes_replayed, commits, batch_writes;
+	atomic_ullong commit_us_total, commit_us_max;
+	atomic_ullong batch_hist[8];   /* batch sizes 1, 2-3, 4-7, ... 128+ */
+	atomic_ullong watch_events, watch_dropped;
+	atomic_ullong auth_401, auth_403, body_413, body_400;
+	atomic_uint watchers, longpolls;
+	atomic_ullong route_hits[32];  /* by route id (serve_http.c) */
+} serve_metrics;
+
+/* ---- the server ---- */
+struct serve {
+	/* options */
+	const char *repo, *listen, *tokens_file, *state_dir, *tls_cert, *tls_key;
+	char host[64];
+	unsigned port;
+	int open_writes;           /* --open-writes: writes without tokens (local dev only) */
+	size_t batch_max, queue_max, body_max;
+	unsigned conn_limit, conn_timeout, threads;
+	unsigned poll_ms;          /* how often the hub looks at main for writes made elsewhere */
+
+	struct MHD_Daemon *mhd;
+	serve_metrics m;
+	atomic_int stopping;
+
+	/* writer (serve_write.c) */
+	bm_store *wstore;
+	pthread_t writer;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	serve_job *qhead, *qtail;
+	size_t qlen;
+	/* the idempotency keys answered lately (key hash -> answer), also rebuilt from the
+	 * commit trailers at start */
+	struct serve_idem *idem;
+	size_t nidem, idem_cap;
+
+	/* hub (serve_watch.c) */
+	bm_store *hstore;
+	pthread_t hub, ticker;
+	pthread_mutex_t hlock;
+	pthread_cond_t hcond;
+	int hub_kick;
+	bm_oid tip;                /* the last commit the hub has turned into events */
+	int has_tip;
+	struct serve_event *ring;  /* SERVE_RING, oldest at ring_start */
+	size_t ring_start, ring_len;
+	uint64_t ring_seq;         /* events ever added */
+	serve_watcher *watchers;
+};
+
+/* ---- HTTP (serve_http.c) ---- */
+int serve_http_start(serve *s);
+void serve_http_stop(serve *s);
+/* The per-thread store of an MHD worker (opened on first use). NULL on error (logged). */
+bm_store *serve_thread_store(serve *s);
+
+/* An answer: status, content type, body (taken over), extra headers. */
+typedef struct {
+	unsigned status;
+	const char *ctype;
+	bm_buf body;
+	char etag[BM_OID_HEXSZ + 1]; /* "" when none */
+	const char *hdr_name[4], *hdr_value[4];
+	char hdr_store[2][128];
+	int nhdr;
+} serve_answer;
+void serve_answer_init(serve_answer *a);
+void serve_answer_dispose(serve_answer *a);
+/* A JSON error {"error","code","status"}: `code` is a bm_ error code or 0. */
+void serve_answer_error(serve_answer *a, unsigned status, int code, const char *fmt, ...) BM_PRINTF(4, 5);
+/* The HTTP status for a library error code. */
+unsigned serve_status_of(int code);
+void serve_answer_header(serve_answer *a, const char *name, const char *value);
+
+/* ---- reads (serve_read.c) ---- */
+typedef struct {
+	const char *url;        /* decoded path */
+	const char *method;
+	struct MHD_Connection *conn;
+	int want_proto;         /* Accept: application/x-protobuf */
+} serve_req;
+/* Answers GET routes; returns 0 when it answered, 1 when the route is not a read. */
+int serve_read(serve *s, const serve_req *r, serve_answer *a);
+/* The JSON of the record at `path` of `fs` (a record type bootmeta knows), into `out`. */
+int serve_record_json(bm_buf *out, bm_fs *fs, const char *path);
+/* Split /v1/projects/<project>/<word>/... : the project's end is the first part that is one
+ * of the route words. Returns the index in `parts` of the word, or -1. */
+int serve_split_project(char **parts, size_t n, size_t from);
+int serve_path_split(bm_strlist *out, const char *url);
+
+/* ---- writes (serve_write.c) ---- */
+int serve_writer_start(serve *s);
+void serve_writer_stop(serve *s);
+/* Handle a write request: returns 0 when it answered at once (an error, a replay), 1 when
+ * the job was queued (`*job` set; the connection is suspended until serve_job_done). */
+typedef void (*serve_job_done_fn)(serve_job *job, void *payload);
+int serve_write_submit(serve *s, const serve_req *r, const char *body, size_t len, serve_answer *a,
+		       serve_job **job, serve_job_done_fn done, void *payload);
+/* The answer of a finished job (moved into `a`), then the job is freed. */
+void serve_job_take(serve_job *job, serve_answer *a);
+/* 1: the URL/method is a write route */
+int serve_is_write(const char *method, const char *url);
+
+/* ---- watch (serve_watch.c) ---- */
+int serve_hub_start(serve *s);
+void serve_hub_stop(serve *s);
+void serve_hub_free(serve *s);
+/* Wake the hub: main moved (the writer calls it after each commit). */
+void serve_hub_kick(serve *s);
+/* GET /v1/watch: 0 answered now, 1 long-poll registered (connection suspended; the hub
+ * resumes it), 2 an event stream response was queued in `*resp` */
+int serve_watch_begin(serve *s, const serve_req *r, serve_answer *a, serve_watcher **w,
+		      struct MHD_Response **resp);
+/* After resume: the long-poll answer. */
+void serve_watch_take(serve *s, serve_watcher *w, serve_answer *a);
+/* The connection of a long-poll watcher ended (completed or dropped). */
+void serve_watch_end(serve *s, serve_watcher *w);
+/* The event JSON of one commit (or a span of commits) for a prefix. */
+int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
+		     const char *prefix);
+
+/* ---- metrics text ---- */
+int serve_metrics_text(serve *s, bm_buf *out);
+
+#endif

@@ -1,0 +1,684 @@
+/* serve_watch.c: the follower side of `bootmeta serve`. The hub thread looks at main after
+ * every commit the writer makes (and every --poll-ms, for commits made by anyone else) and
+ * turns each new commit into an event: the commit, the previous one, the paths it changed
+ * and, for a watcher's prefix, the changed records themselves. Watchers are Server-Sent
+ * Event streams (`id:` is the commit; Last-Event-ID resumes) and long polls (?wait=30s).
+ * A watcher that resumes from a commit gets every change since then (from the ring of the
+ * last SERVE_RING events, or one combined event computed from git), or 410 when that
+ * commit is not in main's history: never a silent gap. A stream that does not read is
+ * dropped once SERVE_WATCH_BUF bytes wait for it. */
+#include "serve.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHANGED_MAX 10000     /* paths listed in one event */
+#define WALK_MAX 1000         /* commits turned into events one by one; past it: one event */
+#define KEEPALIVE_US (15 * 1000000LL)
+
+typedef struct serve_event {
+	bm_oid prev, next;
+	int has_prev;
+	bm_strlist paths;
+	int truncated;
+} serve_event;
+
+struct serve_watcher {
+	serve_watcher *next, *prev;
+	serve *s;
+	struct MHD_Connection *conn;
+	char *prefix;
+	int sse, linked, suspended, closed, ready;
+	bm_buf out;         /* SSE: bytes not sent yet; long poll: the events so far */
+	size_t off, nevents;
+	int64_t deadline_us, last_us;
+	bm_oid last;
+};
+
+static void link_watcher(serve *s, serve_watcher *w)
+{
+	w->next = s->watchers;
+	w->prev = NULL;
+	if (s->watchers)
+		s->watchers->prev = w;
+	s->watchers = w;
+	w->linked = 1;
+	if (w->sse)
+		atomic_fetch_add(&s->m.watchers, 1);
+	else
+		atomic_fetch_add(&s->m.longpolls, 1);
+}
+
+static void unlink_watcher(serve *s, serve_watcher *w)
+{
+	if (!w->linked)
+		return;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		s->watchers = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->linked = 0;
+	if (w->sse)
+		atomic_fetch_sub(&s->m.watchers, 1);
+	else
+		atomic_fetch_sub(&s->m.longpolls, 1);
+}
+
+static void watcher_free(serve_watcher *w)
+{
+	if (!w)
+		return;
+	free(w->prefix);
+	bm_buf_dispose(&w->out);
+	free(w);
+}
+
+static void wake(serve_watcher *w)
+{
+	if (w->suspended) {
+		w->suspended = 0;
+		MHD_resume_connection(w->conn);
+	}
+}
+
+/* ---- events ---- */
+
+static int under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return !n || !strncmp(path, prefix, n);
+}
+
+int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
+		     const char *prefix)
+{
+	char hex[BM_OID_HEXSZ + 1];
+	bm_fs *fs = NULL;
+	size_t i, n = 0, nrec = 0;
+	int truncated = 0, error = 0;
+
+	bm_oid_fmt(hex, next);
+	bm_buf_printf(out, "{\"commit\":\"%s\",\"previous\":", hex);
+	if (prev) {
+		bm_oid_fmt(hex, prev);
+		bm_buf_printf(out, "\"%s\"", hex);
+	} else {
+		bm_buf_puts(out, "null");
+	}
+	bm_buf_puts(out, ",\"prefix\":");
+	bm_json_escape(out, prefix);
+	bm_buf_puts(out, ",\"paths\":[");
+	for (i = 0; i < paths->count; i++) {
+		if (!under(paths->items[i], prefix))
+			continue;
+		if (n++)
+			bm_buf_putc(out, ',');
+		bm_json_escape(out, paths->items[i]);
+	}
+	bm_buf_puts(out, "],\"records\":{");
+	if ((error = bm_store_fs(&fs, st, next)) < 0)
+		goto done;
+	for (i = 0; i < paths->count; i++) {
+		size_t mark;
+		if (!under(paths->items[i], prefix))
+			continue;
+		if (nrec >= SERVE_EVENT_RECORDS) {
+			truncated = 1;
+			break;
+		}
+		if (nrec++)
+			bm_buf_putc(out, ',');
+		bm_json_escape(out, paths->items[i]);
+		bm_buf_putc(out, ':');
+		mark = out->size;
+		if (bm_fs_exists(fs, paths->items[i]) != 1 || serve_record_json(out, fs, paths->items[i]) < 0) {
+			/* gone, or not a record bootmeta knows: null (read it with git) */
+			out->size = mark;
+			out->ptr[mark] = '\0';
+			bm_buf_puts(out, "null");
+			bm_error_clear();
+		}
+	}
+	bm_buf_printf(out, "},\"truncated\":%s}", truncated ? "true" : "false");
+done:
+	bm_fs_free(fs);
+	return error;
+}
+
+static int event_matches(const serve_event *e, const char *prefix)
+{
+	size_t i;
+	if (!*prefix)
+		return 1;
+	for (i = 0; i < e->paths.count; i++)
+		if (under(e->paths.items[i], prefix))
+			return 1;
+	return 0;
+}
+
+/* Add one event to a watcher (hub lock held). */
+static void deliver(serve *s, serve_watcher *w, bm_store *st, const bm_oid *prev, const bm_oid *next,
+		    const bm_strlist *paths)
+{
+	bm_buf ev = BM_BUF_INIT;
+	char hex[BM_OID_HEXSZ + 1];
+	w->last = *next;
+	if (w->closed || w->ready)
+		return;
+	if (serve_event_json(&ev, st, prev, next, paths, w->prefix) < 0) {
+		serve_log("warn", "event", "error=\"%s\"", bm_error_last());
+		bm_error_clear();
+		bm_buf_dispose(&ev);
+		return;
+	}
+	bm_oid_fmt(hex, next);
+	if (w->sse) {
+		if (w->out.size - w->off + ev.size > SERVE_WATCH_BUF) {
+			/* it does not read: end it; it resumes from the last id it got */
+			w->closed = 1;
+			atomic_fetch_add(&s->m.watch_dropped, 1);
+			bm_buf_puts(&w->out, "event: dropped\ndata: {\"error\":\"this stream did not read its events; "
+					     "reconnect with Last-Event-ID\"}\n\n");
+			serve_log("warn", "watch-dropped", "prefix=\"%s\" queued=%zu", w->prefix, w->out.size - w->off);
+		} else {
+			bm_buf_printf(&w->out, "id: %s\nevent: commit\ndata: ", hex);
+			bm_buf_put(&w->out, ev.ptr, ev.size);
+			bm_buf_puts(&w->out, "\n\n");
+			w->last_us = serve_mono_us();
+		}
+		wake(w);
+	} else {
+		if (w->nevents++)
+			bm_buf_putc(&w->out, ',');
+		bm_buf_put(&w->out, ev.ptr, ev.size);
+		w->ready = 1;
+		wake(w);
+	}
+	atomic_fetch_add(&s->m.watch_events, 1);
+	bm_buf_dispose(&ev);
+}
+
+static void ring_push(serve *s, serve_event *e)
+{
+	serve_event *slot;
+	if (s->ring_len == SERVE_RING) {
+		slot = &s->ring[s->ring_start];
+		bm_strlist_dispose(&slot->paths);
+		s->ring_start = (s->ring_start + 1) % SERVE_RING;
+		s->ring_len--;
+	}
+	slot = &s->ring[(s->ring_start + s->ring_len) % SERVE_RING];
+	*slot = *e;
+	memset(e, 0, sizeof(*e));
+	s->ring_len++;
+	s->ring_seq++;
+}
+
+/* The ring index of the event whose commit is `c`; -1 when not in the ring. */
+static long ring_find(serve *s, const bm_oid *c)
+{
+	size_t i;
+	for (i = s->ring_len; i-- > 0;)
+		if (bm_oid_equal(&s->ring[(s->ring_start + i) % SERVE_RING].next, c))
+			return (long)i;
+	return -1;
+}
+
+static serve_event *ring_at(serve *s, size_t i)
+{
+	return &s->ring[(s->ring_start + i) % SERVE_RING];
+}
+
+/* ---- the hub thread ---- */
+
+static int changed(serve_event *e, bm_store *st)
+{
+	int error = bm_store_changed(&e->paths, st, e->has_prev ? &e->prev : NULL, &e->next, NULL, CHANGED_MAX);
+	if (error == BM_ETOOBIG) {
+		e->truncated = 1;
+		bm_error_clear();
+		error = 0;
+	}
+	return error;
+}
+
+static void publish(serve *s, serve_event *e)
+{
+	serve_watcher *w;
+	pthread_mutex_lock(&s->hlock);
+	for (w = s->watchers; w; w = w->next)
+		if (event_matches(e, w->prefix))
+			deliver(s, w, s->hstore, e->has_prev ? &e->prev : NULL, &e->next, &e->paths);
+		else
+			w->last = e->next;
+	s->tip = e->next;
+	s->has_tip = 1;
+	ring_push(s, e);
+	pthread_mutex_unlock(&s->hlock);
+}
+
+static void step(serve *s)
+{
+	bm_oid tip, c, chain[WALK_MAX];
+	size_t n = 0;
+	int error, anc = 0;
+
+	if ((error = bm_store_tip(&tip, s->hstore)) < 0) {
+		bm_error_clear();
+		return;
+	}
+	if (s->has_tip && bm_oid_equal(&tip, &s->tip))
+		return;
+	if (s->has_tip && (bm_store_is_ancestor(&anc, s->hstore, &s->tip, &tip) < 0 || !anc)) {
+		/* main was moved to another history (an upstream reset): one event from nothing */
+		serve_log("warn", "history", "what=\"main is not a descendant of the last commit seen; events restart\"");
+		bm_error_clear();
+		anc = 0;
+	}
+	/* the commits since the last one seen, newest first, by first parents */
+	c = tip;
+	while (n < WALK_MAX) {
+		chain[n++] = c;
+		if (bm_store_parent(&c, s->hstore, &c) < 0) {
+			bm_error_clear();
+			break;
+		}
+		if (s->has_tip && anc && bm_oid_equal(&c, &s->tip))
+			break;
+	}
+	if (!s->has_tip) {
+		/* at start: no event, just where the streams begin */
+		pthread_mutex_lock(&s->hlock);
+		s->tip = tip;
+		s->has_tip = 1;
+		pthread_mutex_unlock(&s->hlock);
+		return;
+	}
+	if (!anc || !bm_oid_equal(&c, &s->tip)) {
+		/* the first look, or too many commits: one event for all of it */
+		serve_event e;
+		memset(&e, 0, sizeof(e));
+		e.next = tip;
+		if (anc) {
+			e.prev = s->tip;
+			e.has_prev = 1;
+		}
+		if (changed(&e, s->hstore) < 0) {
+			serve_log("warn", "event", "error=\"%s\"", bm_error_last());
+			bm_error_clear();
+		}
+		publish(s, &e);
+		bm_strlist_dispose(&e.paths);
+		return;
+	}
+	while (n-- > 0) {
+		serve_event e;
+		memset(&e, 0, sizeof(e));
+		e.next = chain[n];
+		e.has_prev = 1;
+		if (bm_store_parent(&e.prev, s->hstore, &e.next) < 0) {
+			e.has_prev = 0;
+			bm_error_clear();
+		}
+		if (changed(&e, s->hstore) < 0) {
+			serve_log("warn", "event", "error=\"%s\"", bm_error_last());
+			bm_error_clear();
+		}
+		publish(s, &e);
+		bm_strlist_dispose(&e.paths);
+	}
+}
+
+static void *hub_main(void *arg)
+{
+	serve *s = arg;
+	for (;;) {
+		struct timespec ts;
+		pthread_mutex_lock(&s->hlock);
+		if (!s->hub_kick && !atomic_load(&s->stopping)) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += s->poll_ms / 1000;
+			ts.tv_nsec += (long)(s->poll_ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&s->hcond, &s->hlock, &ts);
+		}
+		s->hub_kick = 0;
+		pthread_mutex_unlock(&s->hlock);
+		step(s);
+		if (atomic_load(&s->stopping))
+			break;
+	}
+	return NULL;
+}
+
+/* long-poll deadlines and keep-alives for quiet streams */
+static void *ticker_main(void *arg)
+{
+	serve *s = arg;
+	while (!atomic_load(&s->stopping)) {
+		struct timespec d = { 0, 100 * 1000000L };
+		serve_watcher *w;
+		int64_t now;
+		nanosleep(&d, NULL);
+		now = serve_mono_us();
+		pthread_mutex_lock(&s->hlock);
+		for (w = s->watchers; w; w = w->next) {
+			if (!w->sse && !w->ready && now >= w->deadline_us) {
+				w->ready = 1;
+				wake(w);
+			} else if (w->sse && !w->closed && now - w->last_us >= KEEPALIVE_US) {
+				bm_buf_puts(&w->out, ": keep-alive\n\n");
+				w->last_us = now;
+				wake(w);
+			}
+		}
+		pthread_mutex_unlock(&s->hlock);
+	}
+	return NULL;
+}
+
+void serve_hub_kick(serve *s)
+{
+	pthread_mutex_lock(&s->hlock);
+	s->hub_kick = 1;
+	pthread_cond_signal(&s->hcond);
+	pthread_mutex_unlock(&s->hlock);
+}
+
+int serve_hub_start(serve *s)
+{
+	pthread_mutex_init(&s->hlock, NULL);
+	pthread_cond_init(&s->hcond, NULL);
+	if (!(s->ring = calloc(SERVE_RING, sizeof(*s->ring))))
+		return -1;
+	step(s); /* where events start */
+	if (pthread_create(&s->hub, NULL, hub_main, s) != 0)
+		return -1;
+	if (pthread_create(&s->ticker, NULL, ticker_main, s) != 0)
+		return -1;
+	return 0;
+}
+
+void serve_hub_stop(serve *s)
+{
+	serve_watcher *w;
+	size_t i;
+	serve_hub_kick(s);
+	pthread_join(s->hub, NULL);
+	pthread_join(s->ticker, NULL);
+	/* end every stream and long poll: their connections finish before the daemon stops */
+	pthread_mutex_lock(&s->hlock);
+	for (w = s->watchers; w; w = w->next) {
+		w->closed = 1;
+		w->ready = 1;
+		wake(w);
+	}
+	pthread_mutex_unlock(&s->hlock);
+	for (i = 0; i < 50; i++) {
+		struct timespec d = { 0, 20 * 1000000L };
+		int any;
+		pthread_mutex_lock(&s->hlock);
+		any = s->watchers != NULL;
+		pthread_mutex_unlock(&s->hlock);
+		if (!any)
+			break;
+		nanosleep(&d, NULL);
+	}
+}
+
+void serve_hub_free(serve *s)
+{
+	size_t i;
+	for (i = 0; s->ring && i < SERVE_RING; i++)
+		bm_strlist_dispose(&s->ring[i].paths);
+	free(s->ring);
+	s->ring = NULL;
+}
+
+/* ---- watch requests ---- */
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	serve_watcher *w = cls;
+	serve *s = w->s;
+	size_t n;
+	(void)pos;
+	pthread_mutex_lock(&s->hlock);
+	if (w->off < w->out.size) {
+		n = w->out.size - w->off;
+		if (n > max)
+			n = max;
+		memcpy(buf, w->out.ptr + w->off, n);
+		w->off += n;
+		if (w->off == w->out.size) {
+			bm_buf_clear(&w->out);
+			w->off = 0;
+		}
+		pthread_mutex_unlock(&s->hlock);
+		return (ssize_t)n;
+	}
+	if (w->closed || atomic_load(&s->stopping)) {
+		pthread_mutex_unlock(&s->hlock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	w->suspended = 1;
+	MHD_suspend_connection(w->conn);
+	pthread_mutex_unlock(&s->hlock);
+	return 0;
+}
+
+static void sse_free(void *cls)
+{
+	serve_watcher *w = cls;
+	serve *s = w->s;
+	pthread_mutex_lock(&s->hlock);
+	unlink_watcher(s, w);
+	pthread_mutex_unlock(&s->hlock);
+	watcher_free(w);
+}
+
+static int parse_wait(int64_t *us, const char *v)
+{
+	char *end;
+	double x = strtod(v, &end);
+	if (end == v || x < 0 || x > 300)
+		return -1;
+	if (!strcmp(end, "ms"))
+		x /= 1000.0;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	*us = (int64_t)(x * 1e6);
+	return 0;
+}
+
+/* The events after `since` up to the hub's tip for `w` (no lock held on entry): 0, or 410
+ * in `a` when `since` is not in main's history. */
+static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answer *a)
+{
+	bm_store *st = serve_thread_store(s);
+	bm_oid from = *since, upto;
+	long i;
+	int anc = 0, error;
+
+	if (!st) {
+		serve_answer_error(a, 503, 0, "the meta repo cannot be opened; see serve's log");
+		return -1;
+	}
+	for (;;) {
+		pthread_mutex_lock(&s->hlock);
+		upto = s->tip;
+		if (bm_oid_equal(&from, &upto)) {
+			w->last = upto;
+			return 0; /* lock held: the caller links the watcher */
+		}
+		if ((i = ring_find(s, &from)) >= 0) {
+			size_t k;
+			for (k = (size_t)i + 1; k < s->ring_len; k++) {
+				serve_event *e = ring_at(s, k);
+				if (event_matches(e, w->prefix))
+					deliver(s, w, st, e->has_prev ? &e->prev : NULL, &e->next, &e->paths);
+				else
+					w->last = e->next;
+			}
+			w->last = s->tip;
+			return 0;
+		}
+		pthread_mutex_unlock(&s->hlock);
+		/* older than the ring: one event from git, from `since` to the hub's tip */
+		if ((error = bm_store_is_ancestor(&anc, st, &from, &upto)) < 0 || !anc) {
+			char hex[BM_OID_HEXSZ + 1];
+			bm_oid_fmt(hex, &from);
+			bm_error_clear();
+			serve_answer_error(a, 410, 0, "%s is not in the history of main: re-read the state (GET the records "
+						      "you follow), then watch from the commit you read",
+					   hex);
+			bm_oid_fmt(a->etag, &upto);
+			return -1;
+		}
+		{
+			serve_event e;
+			memset(&e, 0, sizeof(e));
+			e.prev = from;
+			e.has_prev = 1;
+			e.next = upto;
+			if (bm_store_changed(&e.paths, st, &from, &upto, w->prefix, CHANGED_MAX) == BM_ETOOBIG)
+				e.truncated = 1;
+			bm_error_clear();
+			pthread_mutex_lock(&s->hlock);
+			if (e.paths.count)
+				deliver(s, w, st, &from, &upto, &e.paths);
+			w->last = upto;
+			pthread_mutex_unlock(&s->hlock);
+			bm_strlist_dispose(&e.paths);
+		}
+		from = upto; /* then what came after it, from the ring */
+	}
+}
+
+int serve_watch_begin(serve *s, const serve_req *r, serve_answer *a, serve_watcher **out, struct MHD_Response **resp)
+{
+	const char *prefix = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "prefix");
+	const char *since = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "since");
+	const char *wait = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "wait");
+	const char *accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
+	const char *leid = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
+	serve_watcher *w;
+	bm_oid from;
+	int64_t wait_us = 30 * 1000000LL;
+	int sse;
+	char hex[BM_OID_HEXSZ + 1];
+
+	*out = NULL;
+	*resp = NULL;
+	sse = !wait && accept && strstr(accept, "text/event-stream");
+	if (!sse && !wait && MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "stream"))
+		sse = 1;
+	if (wait && parse_wait(&wait_us, wait) < 0) {
+		serve_answer_error(a, 400, BM_EINVALID, "wait=%s: give seconds up to 300 (30s, 2.5s, 500ms)", wait);
+		return 0;
+	}
+	if (!since && leid)
+		since = leid;
+	if (prefix && (strstr(prefix, "..") || strchr(prefix, '\\') || prefix[0] == '/')) {
+		serve_answer_error(a, 400, BM_EINVALID, "prefix=%s: a relative path in the meta repo (projects/acme/)", prefix);
+		return 0;
+	}
+	for (const char *p = prefix; p && *p; p++)
+		if ((unsigned char)*p < 0x20) {
+			serve_answer_error(a, 400, BM_EINVALID, "prefix: control characters are not allowed");
+			return 0;
+		}
+	if (since && bm_oid_parse(&from, since) < 0) {
+		serve_answer_error(a, 400, BM_EINVALID, "since=%s: give a full meta commit (40 hex digits)", since);
+		return 0;
+	}
+	if (!(w = calloc(1, sizeof(*w))) || !(w->prefix = strdup(prefix ? prefix : ""))) {
+		free(w);
+		serve_answer_error(a, 500, BM_ENOMEM, "out of memory");
+		return 0;
+	}
+	w->s = s;
+	w->conn = r->conn;
+	w->sse = sse;
+	w->last_us = serve_mono_us();
+	w->deadline_us = w->last_us + wait_us;
+	if (since) {
+		if (catch_up(s, w, &from, a) < 0) {
+			watcher_free(w);
+			return 0;
+		}
+		/* hub lock held */
+	} else {
+		pthread_mutex_lock(&s->hlock);
+		w->last = s->tip;
+		if (!sse) {
+			/* no commit to start from: answer where the stream is now */
+			pthread_mutex_unlock(&s->hlock);
+			bm_oid_fmt(hex, &w->last);
+			bm_buf_printf(&a->body, "{\"events\":[],\"metaCommit\":\"%s\"}\n", hex);
+			memcpy(a->etag, hex, sizeof(hex));
+			watcher_free(w);
+			return 0;
+		}
+		bm_oid_fmt(hex, &w->last);
+		bm_buf_printf(&w->out, "id: %s\nevent: ready\ndata: {\"metaCommit\":\"%s\"}\n\n", hex, hex);
+	}
+	if (!sse && w->ready) {
+		/* events already: answer now */
+		pthread_mutex_unlock(&s->hlock);
+		serve_watch_take(s, w, a);
+		watcher_free(w);
+		return 0;
+	}
+	if (sse) {
+		bm_buf_puts(&w->out, "retry: 1000\n\n");
+		*resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, w, sse_free);
+		if (!*resp) {
+			pthread_mutex_unlock(&s->hlock);
+			watcher_free(w);
+			serve_answer_error(a, 500, BM_ENOMEM, "out of memory");
+			return 0;
+		}
+		MHD_add_response_header(*resp, "Content-Type", "text/event-stream");
+		MHD_add_response_header(*resp, "Cache-Control", "no-store");
+		MHD_add_response_header(*resp, "X-Accel-Buffering", "no");
+		link_watcher(s, w);
+		pthread_mutex_unlock(&s->hlock);
+		return 2;
+	}
+	link_watcher(s, w);
+	MHD_suspend_connection(r->conn);
+	w->suspended = 1;
+	pthread_mutex_unlock(&s->hlock);
+	*out = w;
+	return 1;
+}
+
+void serve_watch_take(serve *s, serve_watcher *w, serve_answer *a)
+{
+	char hex[BM_OID_HEXSZ + 1];
+	pthread_mutex_lock(&s->hlock);
+	unlink_watcher(s, w);
+	bm_oid_fmt(hex, &w->last);
+	bm_buf_puts(&a->body, "{\"events\":[");
+	if (w->out.size)
+		bm_buf_put(&a->body, w->out.ptr, w->out.size);
+	bm_buf_printf(&a->body, "],\"metaCommit\":\"%s\"}\n", hex);
+	memcpy(a->etag, hex, sizeof(hex));
+	bm_buf_clear(&w->out);
+	pthread_mutex_unlock(&s->hlock);
+}
+
+void serve_watch_end(serve *s, serve_watcher *w)
+{
+	pthread_mutex_lock(&s->hlock);
+	unlink_watcher(s, w);
+	pthread_mutex_unlock(&s->hlock);
+	watcher_free(w);
+}

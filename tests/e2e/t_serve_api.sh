@@ -1,0 +1,214 @@
+#!/bin/sh
+# bootmeta serve, end to end with curl: reads (records, folders, channels, the binary for a
+# platform, config, flags, ?at=, ETag), writes (promote, group commit, If-Match, Idempotency-Key
+# also across a restart), watch (long poll and SSE, resume, 410), bad input (413, 400 naming
+# the field, unknown fields, path traversal, wrong methods), /healthz, /metrics, and a clean
+# stop on SIGTERM.
+set -eu
+. "$BM_SRCDIR/tests/e2e/lib_core.sh"
+. "$BM_SRCDIR/tests/e2e/lib_serve.sh"
+
+R=$T/meta.git
+C1=1111111111111111111111111111111111111111
+C2=2222222222222222222222222222222222222222
+"$BM" init "$R" >/dev/null
+"$BM" --repo "$R" project add acme/server --source https://git.example.com/acme/server.git >/dev/null
+"$BM" --repo "$R" release add acme/server --source "https://git.example.com/acme/server.git@$C1" --version 1.0 >/dev/null
+"$BM" --repo "$R" release add acme/server --source "https://git.example.com/acme/server.git@$C2" --version 1.1 >/dev/null
+printf 'binary one\n' >"$T/bin1"
+"$BM" --repo "$R" binary add acme/server "$C1" "$T/bin1" --os linux --arch amd64 --url https://a.example/bin1 >/dev/null
+"$BM" --repo "$R" channel promote acme/server stable "$C1" --reason first >/dev/null
+"$BM" --repo "$R" env add prod >/dev/null
+"$BM" --repo "$R" config set acme/server prod PORT=8080 --type int64 >/dev/null
+
+serve_start s1 "$R" --open-writes
+U=$(serve_url s1)
+
+check "healthz and metrics"
+http GET "$U/healthz"; want 200; [ "$(jget .status)" = ok ] || fail "healthz: $(cat "$T/body")"
+http GET "$U/metrics"; want 200; grep -q '^bootmeta_http_requests_total{code="2xx"}' "$T/body" || fail "metrics: $(head -5 "$T/body")"
+
+check "a channel: its current entry, ETag and X-Bootmeta-Commit name the commit read"
+curl -sS -D "$T/hdr" -o "$T/body" "$U/v1/projects/acme/server/channels/stable"
+[ "$(jget .release)" = "$C1" ] || fail "channel release: $(cat "$T/body")"
+[ "$(jget .seq)" = 1 ] || fail "channel seq: $(cat "$T/body")"
+head1=$(tip "$R")
+grep -qi "^ETag: \"$head1\"" "$T/hdr" || fail "no ETag of the tip: $(cat "$T/hdr")"
+grep -qi "^X-Bootmeta-Commit: $head1" "$T/hdr" || fail "no X-Bootmeta-Commit: $(cat "$T/hdr")"
+
+check "the protobuf bytes with Accept: application/x-protobuf are the record as stored"
+curl -sS -H 'Accept: application/x-protobuf' -o "$T/pb" "$U/v1/projects/acme/server/channels/stable"
+git --git-dir="$R" show "main:projects/acme/server/channels/stable/0000000/0000000001.pb" >"$T/pb.git"
+cmp -s "$T/pb" "$T/pb.git" || fail "protobuf answer differs from the stored record"
+
+check "the binary a linux/amd64 host should run"
+http GET "$U/v1/projects/acme/server/channels/stable/binary?os=linux&arch=amd64"; want 200
+[ "$(jget .binary.sha256)" = "$(sha256sum "$T/bin1" | cut -c1-64)" ] || fail "binary: $(cat "$T/body")"
+[ "$(jget '.binary.urls[0]')" = https://a.example/bin1 ] || fail "binary urls: $(cat "$T/body")"
+http GET "$U/v1/projects/acme/server/channels/stable/binary?os=linux&arch=arm64"; want 404
+grep -q "no binary for linux/arm64" "$T/body" || fail "404 says: $(cat "$T/body")"
+http GET "$U/v1/projects/acme/server/channels/stable/binary"; want 400
+
+check "records, folders, projects, releases, config"
+http GET "$U/v1/ls/projects/acme/server"; want 200
+jget '.entries[]' | grep -qx "channels/" || fail "ls: $(cat "$T/body")"
+http GET "$U/v1/records/projects/acme/server/project.pb"; want 200
+[ "$(jget .name)" = acme/server ] || fail "record: $(cat "$T/body")"
+http GET "$U/v1/projects"; want 200; [ "$(jget '.projects[0]')" = acme/server ] || fail "projects: $(cat "$T/body")"
+http GET "$U/v1/projects/acme/server/releases"; want 200; [ "$(jget '.releases | length')" = 2 ] || fail "releases: $(cat "$T/body")"
+http GET "$U/v1/projects/acme/server/envs/prod/config"; want 200
+[ "$(jget .values.PORT.value)" = 8080 ] || fail "config: $(cat "$T/body")"
+http GET "$U/v1/projects/acme/server/envs/prod/config?format=env"; want 200
+grep -qx "PORT=8080" "$T/body" || fail "config env: $(cat "$T/body")"
+http GET "$U/v1/projects/acme/server/envs/nope/config"; want 404
+
+check "writes: promote answers with its commit and seq once durable"
+http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C2\",\"reason\":\"over http\"}"; want 200
+[ "$(jget .seq)" = 2 ] || fail "promote seq: $(cat "$T/body")"
+c2=$(jget .metaCommit)
+[ "$c2" = "$(tip "$R")" ] || fail "answer names $c2, main is $(tip "$R")"
+[ "$(jget .record.release)" = "$C2" ] || fail "promote record: $(cat "$T/body")"
+"$BM" --repo "$R" --json channel get acme/server stable | jq -e ".release == \"$C2\" and .actor == \"anonymous\"" >/dev/null ||
+	fail "channel get after promote: $("$BM" --repo "$R" --json channel get acme/server stable)"
+
+check "?at= reads the past"
+http GET "$U/v1/projects/acme/server/channels/stable?at=$head1"; want 200
+[ "$(jget .release)" = "$C1" ] || fail "at=: $(cat "$T/body")"
+
+check "If-Match: a write whose channel moved after the commit given is refused (412)"
+http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C1\"}" -H "If-Match: \"$head1\""; want 412
+grep -q "changed after that commit" "$T/body" || fail "412 says: $(cat "$T/body")"
+http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C1\"}" -H "If-Match: \"$c2\""; want 200
+c3=$(jget .metaCommit)
+
+check "Idempotency-Key: a retry gets the first answer and commits nothing"
+http POST "$U/v1/projects/acme/server/channels/beta/promote" "{\"release\":\"$C1\"}" -H 'Idempotency-Key: k-1'; want 200
+first=$(cat "$T/body" | jq -c '{metaCommit,seq,path}')
+before=$(tip "$R")
+http POST "$U/v1/projects/acme/server/channels/beta/promote" "{\"release\":\"$C1\"}" -H 'Idempotency-Key: k-1'; want 200
+[ "$(jq -c '{metaCommit,seq,path}' "$T/body")" = "$first" ] || fail "replay answer $(cat "$T/body") differs from $first"
+[ "$(jget .replayed)" = true ] || fail "replay not marked: $(cat "$T/body")"
+[ "$(tip "$R")" = "$before" ] || fail "a replay committed"
+
+check "a write that fails its own checks fails alone, with the library's reason"
+http POST "$U/v1/projects/acme/server/channels/stable/promote" '{"release":"nope"}'; want 404
+grep -q '"code":"not-found"' "$T/body" || fail "unknown release: $(cat "$T/body")"
+
+check "group commit: 40 writes at once are answered, each with a unique seq, in fewer commits"
+n0=$(git --git-dir="$R" rev-list --count main)
+for i in $(seq 1 40); do
+	curl -sS -o "$T/g$i" -X POST -H 'Content-Type: application/json' \
+		--data-binary "{\"release\":\"$C2\",\"reason\":\"g$i\"}" "$U/v1/projects/acme/server/channels/group/promote" &
+done
+wait
+for i in $(seq 1 40); do jq -r .seq "$T/g$i"; done | sort -n >"$T/seqs"
+seq 1 40 >"$T/want"
+cmp -s "$T/seqs" "$T/want" || fail "seqs of 40 writes: $(tr '\n' ' ' <"$T/seqs")"
+n1=$(git --git-dir="$R" rev-list --count main)
+echo "  40 writes in $((n1 - n0)) commits"
+[ $((n1 - n0)) -le 40 ] || fail "more commits than writes"
+
+check "bad input: clear JSON errors, nothing committed, serve still serving"
+before=$(tip "$R")
+http POST "$U/v1/projects/acme/server/channels/stable/promote" '{"release":'; want 400
+grep -q "not JSON" "$T/body" || fail "malformed: $(cat "$T/body")"
+http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C1\",\"bogus\":1}"; want 400
+grep -q 'field \\"bogus\\": unknown field' "$T/body" || fail "unknown field: $(cat "$T/body")"
+http POST "$U/v1/projects/acme/server/channels/stable/promote" '{"release":5}'; want 400
+grep -q 'field \\"release\\": must be a string' "$T/body" || fail "wrong type: $(cat "$T/body")"
+http POST "$U/v1/projects/acme/server/channels/st..able/promote" "{\"release\":\"$C1\"}"; want 400
+head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/big"
+curl -sS -o "$T/body" -w '%{http_code}' -X POST --data-binary @"$T/big" "$U/v1/projects/acme/server/channels/stable/promote" >"$T/status"
+want 413
+http GET "$U/v1/records/../../etc/passwd" --path-as-is; want 400
+http GET "$U/v1/records/projects/%2e%2e/x" --path-as-is; want 400
+http GET "$U/v1/projects/acme/server/channels/stable/promote"; want 405
+http DELETE "$U/v1/projects/acme/server/channels/stable"; want 405
+http GET "$U/v1/nothing"; want 404
+[ "$(tip "$R")" = "$before" ] || fail "bad input committed"
+http GET "$U/healthz"; want 200
+
+check "watch: long poll without since answers where main is"
+http GET "$U/v1/watch?prefix=projects/acme/server/&wait=1s"; want 200
+[ "$(jget .metaCommit)" = "$(tip "$R")" ] || fail "watch head: $(cat "$T/body")"
+[ "$(jget '.events | length')" = 0 ] || fail "watch events: $(cat "$T/body")"
+w0=$(jget .metaCommit)
+
+check "watch: long poll since a commit gets the change with its record"
+( sleep 0.3; curl -sS -o /dev/null -X POST --data-binary "{\"release\":\"$C2\"}" "$U/v1/projects/acme/server/channels/beta/promote" ) &
+http GET "$U/v1/watch?prefix=projects/acme/server/channels/beta/&since=$w0&wait=10s"; want 200
+wait
+[ "$(jget '.events | length')" = 1 ] || fail "long poll events: $(cat "$T/body")"
+[ "$(jget '.events[0].previous')" = "$w0" ] || fail "event previous: $(cat "$T/body")"
+p=$(jget '.events[0].paths[0]')
+[ "$(jget ".events[0].records[\"$p\"].release")" = "$C2" ] || fail "event record: $(cat "$T/body")"
+w1=$(jget .metaCommit)
+
+check "watch: a since older than the last event gets every change since (no gap)"
+http GET "$U/v1/watch?prefix=projects/acme/server/channels/&since=$head1&wait=1s"; want 200
+[ "$(jget '.events | length')" -ge 1 ] || fail "catch-up: $(cat "$T/body")"
+
+check "watch: a since not in main's history is 410"
+http GET "$U/v1/watch?since=$C1&wait=1s"; want 410
+grep -q "re-read the state" "$T/body" || fail "410 says: $(cat "$T/body")"
+
+check "watch: SSE stream with ids; Last-Event-ID resumes"
+curl -sS -N -H 'Accept: text/event-stream' --max-time 4 "$U/v1/watch?prefix=projects/acme/server/channels/sse/" >"$T/sse" 2>/dev/null &
+cpid=$!
+sleep 0.5
+http POST "$U/v1/projects/acme/server/channels/sse/promote" "{\"release\":\"$C1\"}"; want 200
+sse1=$(jget .metaCommit)
+http POST "$U/v1/projects/acme/server/channels/sse/promote" "{\"release\":\"$C2\"}"; want 200
+sse2=$(jget .metaCommit)
+wait $cpid || true
+grep -q "^event: ready" "$T/sse" || fail "no ready event: $(head -c 300 "$T/sse")"
+grep -qx "id: $sse1" "$T/sse" || fail "no event for $sse1: $(cat "$T/sse")"
+grep -qx "id: $sse2" "$T/sse" || fail "no event for $sse2: $(cat "$T/sse")"
+curl -sS -N -H 'Accept: text/event-stream' -H "Last-Event-ID: $sse1" --max-time 2 \
+	"$U/v1/watch?prefix=projects/acme/server/channels/sse/" >"$T/sse2" 2>/dev/null || true
+grep -qx "id: $sse2" "$T/sse2" || fail "resume from $sse1 misses $sse2: $(cat "$T/sse2")"
+grep -qx "id: $sse1" "$T/sse2" && fail "resume repeats $sse1"
+
+check "bootmeta watch prints the events"
+( sleep 0.5; curl -sS -o /dev/null -X POST --data-binary "{\"release\":\"$C2\"}" "$U/v1/projects/acme/server/channels/cli/promote" ) &
+"$BM" watch --server "$U" projects/acme/server/channels/cli/ --count 1 --json >"$T/w.json"
+wait
+jq -e '.paths[0] | startswith("projects/acme/server/channels/cli/")' "$T/w.json" >/dev/null || fail "watch --json: $(cat "$T/w.json")"
+
+check "a commit made by someone else (the CLI on the same repo) reaches watchers"
+( sleep 0.3; "$BM" --repo "$R" channel promote acme/server other "$C1" >/dev/null ) &
+http GET "$U/v1/watch?prefix=projects/acme/server/channels/other/&since=$(tip "$R")&wait=10s"; want 200
+wait
+[ "$(jget '.events | length')" = 1 ] || fail "outside commit not seen: $(cat "$T/body")"
+
+check "metrics count the writes and the batches"
+http GET "$U/metrics"; want 200
+grep -q '^bootmeta_writes_total{result="committed"} [1-9]' "$T/body" || fail "metrics writes: $(grep writes "$T/body")"
+grep -q '^bootmeta_batch_size_count [1-9]' "$T/body" || fail "metrics batches"
+
+check "SIGTERM: a clean stop; after a restart the Idempotency-Key is still answered from the repo"
+serve_stop s1
+grep -q "msg=stopped" "$T/s1.log" || fail "no stopped line: $(tail -3 "$T/s1.log")"
+grep -q 'msg=request method=POST' "$T/s1.log" || fail "no request lines in the log"
+grep -q 'msg=commit commit=' "$T/s1.log" || fail "no commit lines in the log"
+serve_start s2 "$R" --open-writes
+U=$(serve_url s2)
+before=$(tip "$R")
+http POST "$U/v1/projects/acme/server/channels/beta/promote" "{\"release\":\"$C1\"}" -H 'Idempotency-Key: k-1'; want 200
+[ "$(jq -c '{metaCommit,seq,path}' "$T/body")" = "$first" ] || fail "replay after restart $(cat "$T/body") differs from $first"
+[ "$(tip "$R")" = "$before" ] || fail "a replay after restart committed"
+
+check "writes without --tokens or --open-writes are refused (401)"
+serve_stop s2
+serve_start s3 "$R"
+U=$(serve_url s3)
+http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C1\"}"; want 401
+grep -q "without --tokens" "$T/body" || fail "401 says: $(cat "$T/body")"
+serve_stop s3
+
+check "usage errors"
+expect_fail 2 "not HOST:PORT" "$BM" --repo "$R" serve --listen nope
+expect_fail 2 "go together" "$BM" --repo "$R" serve --tls-cert x
+"$BM" serve --help | grep -q "group-committed" || fail "serve --help"
+git --git-dir="$R" fsck --strict >/dev/null 2>&1 || fail "git fsck --strict"
+echo "PASS"
