@@ -14,4 +14,8 @@
 int bm__ref_cas(git_repository *repo, const git_oid *next, const git_oid *expected, const char *who, int64_t time_ms,
 		const char *msg);
 
+/* The checks bm_txn_add makes, without adding: the path, that nothing is there, and the
+ * content (a dry run reports what a write would refuse). */
+int bm__txn_check_add(bm_txn *txn, const char *path, const void *data, size_t len);
+
 #endif
