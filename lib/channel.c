@@ -199,13 +199,6 @@ done:
 	return error;
 }
 
-typedef struct {
-	const char *project, *channel, *release;
-	const bm_promote_options *o;
-	bm_buf packed;
-	uint64_t seq;
-} promote_ctx;
-
 /* The release a promotion names must decode and be the one its path says (a release file
  * full of garbage, or another project's release copied in, is not promoted). */
 static int release_check(bm_fs *fs, const char *project, const char *release)
@@ -225,49 +218,85 @@ done:
 	return error;
 }
 
-static int promote_txn(bm_txn *txn, void *payload)
+/* The checks before any transaction: names, text and the options' version. */
+static int promote_args_check(const char *project, const char *channel, const char *release,
+			      const bm_promote_options *o)
 {
-	promote_ctx *c = payload;
+	int error;
+	if (o->version != BM_PROMOTE_OPTIONS_VERSION)
+		return bm_error_set(BM_EINVALID, "bm_promote_options version %u not supported", o->version);
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0 ||
+	    (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 || (error = bm__text_check(o->reason, "reason")) < 0)
+		return error;
+	return 0;
+}
+
+int bm_channel_promote_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project, const char *channel,
+			   const char *release, const bm_promote_options *opts)
+{
+	bm_promote_options defaults = BM_PROMOTE_OPTIONS_INIT;
+	const bm_promote_options *o = opts ? opts : &defaults;
 	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT, *prev;
 	bm__log_tail tail = BM__LOG_TAIL_INIT;
-	bm_buf path = BM_BUF_INIT;
+	bm_buf path = BM_BUF_INIT, packed = BM_BUF_INIT;
 	uint64_t last;
 	int error;
 
+	if (out) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	if ((error = promote_args_check(project, channel, release, o)) < 0)
+		return error;
 	/* build only on a sound log: the entry this one follows decodes and is the one its path
 	 * says, the log has no gap (seqlog.h), and the release decodes */
-	if ((error = bm__actor_check(txn)) < 0 || (error = release_check(bm_txn_fs(txn), c->project, c->release)) < 0 ||
-	    (error = bm_path_channel(&path, c->project, c->channel)) < 0 ||
+	if ((error = bm__actor_check(txn)) < 0 || (error = release_check(bm_txn_fs(txn), project, release)) < 0 ||
+	    (error = bm_path_channel(&path, project, channel)) < 0 ||
 	    (error = bm__log_tail_read(&tail, bm_txn_fs(txn), path.ptr, &bootmeta__v1__channel_entry__descriptor,
 				       BM__LOG_BUCKETED)) < 0)
 		goto done;
 	last = tail.last;
 	prev = (Bootmeta__V1__ChannelEntry *)tail.record;
-	if (prev && (error = entry_check(prev, tail.path.ptr, c->project, c->channel, last)) < 0)
+	if (prev && (error = entry_check(prev, tail.path.ptr, project, channel, last)) < 0)
 		goto done;
 	if (last >= BM_CHANNEL_SEQ_MAX) {
-		error = bm_error_set(BM_ETOOBIG, "channel %s of %s is full (%llu entries)", c->channel, c->project,
+		error = bm_error_set(BM_ETOOBIG, "channel %s of %s is full (%llu entries)", channel, project,
 				     (unsigned long long)last);
 		goto done;
 	}
-	c->seq = last + 1;
-	if ((error = bm_path_channel_entry(&path, c->project, c->channel, c->seq)) < 0)
+	if ((error = bm_path_channel_entry(&path, project, channel, last + 1)) < 0)
 		goto done;
-	e.seq = c->seq;
-	e.project = (char *)c->project;
-	e.channel = (char *)c->channel;
-	e.release = (char *)c->release;
+	e.seq = last + 1;
+	e.project = (char *)project;
+	e.channel = (char *)channel;
+	e.release = (char *)release;
 	e.previous_release = prev ? prev->release : (char *)"";
-	e.reason = (char *)(c->o->reason ? c->o->reason : "");
+	e.reason = (char *)(o->reason ? o->reason : "");
 	e.time_ms = bm_txn_time_ms(txn);
 	e.actor = (char *)bm_txn_actor(txn);
-	if ((error = bm__rec_pack(&c->packed, &e.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
+	if ((error = bm__rec_pack(&packed, &e.base)) < 0 || (error = bm_txn_add(txn, path.ptr, packed.ptr, packed.size)) < 0)
 		goto done;
-	error = bm_txn_message(txn, "channel promote %s %s #%llu: %s", c->project, c->channel,
-			       (unsigned long long)c->seq, c->release);
+	error = bm__unpack_out((void **)out, &bootmeta__v1__channel_entry__descriptor, &packed);
 done:
 	bm__log_tail_dispose(&tail);
 	bm_buf_dispose(&path);
+	bm_buf_dispose(&packed);
+	return error;
+}
+
+typedef struct {
+	const char *project, *channel, *release;
+	const bm_promote_options *o;
+	Bootmeta__V1__ChannelEntry *entry;
+} promote_ctx;
+
+static int promote_fn(bm_txn *txn, void *payload)
+{
+	promote_ctx *c = payload;
+	int error = bm_channel_promote_txn(&c->entry, txn, c->project, c->channel, c->release, c->o);
+	if (!error)
+		error = bm_txn_message(txn, "channel promote %s %s #%llu: %s", c->project, c->channel,
+				       (unsigned long long)c->entry->seq, c->release);
 	return error;
 }
 
@@ -275,21 +304,21 @@ int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_
 		       const char *channel, const char *release, const bm_promote_options *opts)
 {
 	bm_promote_options defaults = BM_PROMOTE_OPTIONS_INIT;
-	promote_ctx c = { project, channel, release, NULL, BM_BUF_INIT, 0 };
+	promote_ctx c = { project, channel, release, NULL, NULL };
 	bm_write_options w;
 	int error;
 
 	if (out)
 		*out = NULL;
 	c.o = opts ? opts : &defaults;
-	if (c.o->version != BM_PROMOTE_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_promote_options version %u not supported", c.o->version);
-	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0 ||
-	    (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 || (error = bm__text_check(c.o->reason, "reason")) < 0)
+	if ((error = promote_args_check(project, channel, release, c.o)) < 0)
 		return error;
 	bm__write_opts(&w, c.o->write);
-	if ((error = bm_store_write(out_commit, store, promote_txn, &c, &w)) == 0)
-		error = bm__unpack_out((void **)out, &bootmeta__v1__channel_entry__descriptor, &c.packed);
-	bm_buf_dispose(&c.packed);
+	error = bm_store_write(out_commit, store, promote_fn, &c, &w);
+	if (!error && out) {
+		*out = c.entry;
+		c.entry = NULL;
+	}
+	bm_meta_free(c.entry);
 	return error;
 }

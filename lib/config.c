@@ -978,15 +978,6 @@ void bm_config_changes_dispose(bm_config_changes *c)
 	memset(c, 0, sizeof(*c));
 }
 
-typedef struct {
-	const char *project, *env;
-	bm_config_value *want; /* parsed: key, type, text, typed field, tombstone; revert fields */
-	size_t n;
-	const bm_config_write_options *opts;
-	bm_config_changes *out;
-	const char *verb;
-} write_ctx;
-
 static int same_value(const bm_config_value *a, const bm_config_value *b)
 {
 	return a->type == b->type && !strcmp(a->text ? a->text : "", b->text ? b->text : "");
@@ -1006,36 +997,39 @@ static int project_must_exist(bm_fs *fs, const char *project)
 	return error;
 }
 
-static int write_fn(bm_txn *txn, void *payload)
+/* Add the records of the keys in `want` that change to the transaction. 0 when some were
+ * added, 1 when none (every key unchanged, or a dry run: nothing added), < 0 on an error.
+ * `out` is replaced. */
+static int config_apply(bm_config_changes *out, bm_txn *txn, const char *project, const char *env,
+			const bm_config_value *want_all, size_t n, const bm_config_write_options *opts)
 {
-	write_ctx *w = payload;
 	bm_fs *fs = bm_txn_fs(txn);
-	bm_buf dir = BM_BUF_INIT, path = BM_BUF_INIT, keys = BM_BUF_INIT;
+	bm_buf dir = BM_BUF_INIT, path = BM_BUF_INIT;
 	Bootmeta__V1__ConfigValue rec;
 	size_t i, written = 0;
 	int error;
 
-	bm_config_changes_dispose(w->out);
-	if ((error = project_must_exist(fs, w->project)) < 0)
+	bm_config_changes_dispose(out);
+	if ((error = project_must_exist(fs, project)) < 0)
 		goto done;
-	if ((error = bm_env_exists(fs, w->env)) <= 0) { /* < 0: out of memory */
+	if ((error = bm_env_exists(fs, env)) <= 0) { /* < 0: out of memory */
 		bm_env *e = NULL;
 		if (error == 0)
-			error = bm_env_read(&e, fs, w->env);
+			error = bm_env_read(&e, fs, env);
 		bm_env_free(e);
 		goto done;
 	}
 	error = 0;
-	if (!(w->out->items = calloc(w->n, sizeof(*w->out->items)))) {
+	if (!(out->items = calloc(n, sizeof(*out->items)))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;
 	}
-	for (i = 0; i < w->n; i++) {
-		bm_config_change *ch = &w->out->items[i];
-		const bm_config_value *want = &w->want[i];
+	for (i = 0; i < n; i++) {
+		bm_config_change *ch = &out->items[i];
+		const bm_config_value *want = &want_all[i];
 		uint64_t seq;
-		w->out->count++;
-		if ((error = read_latest(&ch->before, &seq, fs, w->project, w->env, want->key)) < 0)
+		out->count++;
+		if ((error = read_latest(&ch->before, &seq, fs, project, env, want->key)) < 0)
 			goto done;
 		ch->has_before = error == 1 && !ch->before.tombstone;
 		if (error == 1 && ch->before.tombstone)
@@ -1047,7 +1041,7 @@ static int write_fn(bm_txn *txn, void *payload)
 			} else {
 				error = bm_error_set(BM_ENOTFOUND, "%s is not set in environment %s for %s (nothing "
 						     "to unset; see `bootmeta config resolve %s %s`)", want->key,
-						     w->env, w->project, w->project, w->env);
+						     env, project, project, env);
 				goto done;
 			}
 		}
@@ -1062,16 +1056,16 @@ static int write_fn(bm_txn *txn, void *payload)
 		free(ch->after.actor);
 		free(ch->after.reason);
 		ch->after.project = ch->after.env = ch->after.actor = ch->after.reason = NULL;
-		if ((error = bm__strdup(&ch->after.project, w->project)) < 0 ||
-		    (error = bm__strdup(&ch->after.env, w->env)) < 0 ||
+		if ((error = bm__strdup(&ch->after.project, project)) < 0 ||
+		    (error = bm__strdup(&ch->after.env, env)) < 0 ||
 		    (error = bm__strdup(&ch->after.actor, bm_txn_actor(txn))) < 0 ||
-		    (error = bm__strdup(&ch->after.reason, w->opts && w->opts->reason ? w->opts->reason : "")) < 0)
+		    (error = bm__strdup(&ch->after.reason, opts && opts->reason ? opts->reason : "")) < 0)
 			goto done;
 		if (ch->after.tombstone && ch->has_before)
 			ch->after.type = ch->before.type;
 		ch->after.seq = seq;
 		ch->after.time_ms = bm_txn_time_ms(txn);
-		if ((error = key_dir(&dir, w->project, w->env, want->key)) < 0)
+		if ((error = key_dir(&dir, project, env, want->key)) < 0)
 			goto done;
 		bm_buf_clear(&path);
 		if ((error = bm_buf_printf(&path, "%s/%010llu.pb", dir.ptr, (unsigned long long)seq)) < 0)
@@ -1079,39 +1073,65 @@ static int write_fn(bm_txn *txn, void *payload)
 		free(ch->after.path);
 		if ((error = bm__strdup(&ch->after.path, path.ptr)) < 0)
 			goto done;
-		rec_from_value(&rec, &ch->after);
-		if ((error = bm__rec_add(txn, path.ptr, &rec.base)) < 0)
-			goto done;
-		if ((error = bm_buf_printf(&keys, "%s%s", written ? " " : "", want->key)) < 0)
-			goto done;
 		written++;
+		rec_from_value(&rec, &ch->after);
+		/* a dry run adds nothing, but says what the write would refuse */
+		if ((error = opts && opts->dry_run ? bm__rec_check_add(txn, path.ptr, &rec.base)
+						   : bm__rec_add(txn, path.ptr, &rec.base)) < 0)
+			goto done;
 	}
-	if (!written || (w->opts && w->opts->dry_run)) {
-		error = 1;
-		goto done;
-	}
-	error = bm_txn_message(txn, "config %s %s %s: %s%s%s", w->verb, w->project, w->env,
-			       keys.size > 400 ? "(many keys)" : keys.ptr,
-			       w->opts && w->opts->reason && *w->opts->reason ? "\n\n" : "",
-			       w->opts && w->opts->reason ? w->opts->reason : "");
+	error = !written || (opts && opts->dry_run) ? 1 : 0;
 done:
 	bm_buf_dispose(&dir);
 	bm_buf_dispose(&path);
+	return error;
+}
+
+/* The commit message of a config write that added records. */
+static int config_message(bm_txn *txn, const bm_config_changes *out, const char *project, const char *env,
+			  const char *verb, const bm_config_write_options *opts)
+{
+	bm_buf keys = BM_BUF_INIT;
+	size_t i, written = 0;
+	int error = 0;
+	for (i = 0; i < out->count && !error; i++)
+		if (!out->items[i].unchanged)
+			error = bm_buf_printf(&keys, "%s%s", written++ ? " " : "", out->items[i].after.key);
+	if (!error)
+		error = bm_txn_message(txn, "config %s %s %s: %s%s%s", verb, project, env,
+				       keys.size > 400 ? "(many keys)" : keys.ptr ? keys.ptr : "",
+				       opts && opts->reason && *opts->reason ? "\n\n" : "",
+				       opts && opts->reason ? opts->reason : "");
 	bm_buf_dispose(&keys);
 	return error;
 }
 
-static int run_write(bm_config_changes *out, bm_store *store, const char *project, const char *env,
-		     bm_config_value *want, size_t n, const bm_config_write_options *opts,
-		     const bm_write_options *wopts, const char *verb)
+typedef struct {
+	const char *project, *env;
+	bm_config_value *want; /* parsed: key, type, text, typed field, tombstone; revert fields */
+	size_t n;
+	const bm_config_write_options *opts;
+	bm_config_changes *out;
+	const char *verb;
+} write_ctx;
+
+static int write_fn(bm_txn *txn, void *payload)
 {
-	write_ctx w = { project, env, want, n, opts, out, verb };
+	write_ctx *w = payload;
+	int error = config_apply(w->out, txn, w->project, w->env, w->want, w->n, w->opts);
+	return error ? error : config_message(txn, w->out, w->project, w->env, w->verb, w->opts);
+}
+
+/* Commit what `fn` adds; `out` says whether a commit was made. */
+static int config_commit(bm_config_changes *out, bm_store *store, bm_txn_fn fn, void *payload,
+			 const bm_config_write_options *opts, const bm_write_options *wopts)
+{
 	bm_oid commit, before;
 	int error, had_tip;
 
 	had_tip = bm_store_tip(&before, store) == 0;
 	bm_error_clear();
-	if ((error = bm_store_write(&commit, store, write_fn, &w, wopts)) < 0) {
+	if ((error = bm_store_write(&commit, store, fn, payload, wopts)) < 0) {
 		bm_config_changes_dispose(out);
 		return error;
 	}
@@ -1129,15 +1149,25 @@ static int run_write(bm_config_changes *out, bm_store *store, const char *projec
 	return 0;
 }
 
-int bm_config_write(bm_config_changes *out, bm_store *store, const char *project, const char *env,
-		    const bm_config_assign *assigns, size_t n, const bm_config_write_options *opts,
-		    const bm_write_options *wopts)
+static int run_write(bm_config_changes *out, bm_store *store, const char *project, const char *env,
+		     bm_config_value *want, size_t n, const bm_config_write_options *opts,
+		     const bm_write_options *wopts, const char *verb)
+{
+	write_ctx w = { project, env, want, n, opts, out, verb };
+	return config_commit(out, store, write_fn, &w, opts, wopts);
+}
+
+/* Check the arguments of a config write and parse them into `*want` (n values; free each
+ * with bm_config_value_dispose, then the array). `sets` gets the number of keys set. */
+static int config_want(bm_config_value **want_out, size_t *sets, const char *project, const char *env,
+		       const bm_config_assign *assigns, size_t n, const bm_config_write_options *opts)
 {
 	bm_config_value *want = NULL;
 	size_t i, j;
-	int error, sets = 0;
+	int error;
 
-	memset(out, 0, sizeof(*out));
+	*want_out = NULL;
+	*sets = 0;
 	if ((error = BM_OPTS_CHECK(opts, BM_CONFIG_WRITE_OPTIONS_VERSION, "bm_config_write_options")) < 0)
 		return error;
 	if ((error = check_names(project, env)) < 0)
@@ -1168,19 +1198,79 @@ int bm_config_write(bm_config_changes *out, bm_store *store, const char *project
 			if ((error = bm__strdup(&want[i].text, "")) < 0)
 				goto done;
 		} else {
-			sets++;
+			(*sets)++;
 			if ((error = bm_config_value_parse(&want[i], assigns[i].type, assigns[i].value)) < 0) {
 				bm_error_prefix(error, "%s", assigns[i].key);
 				goto done;
 			}
 		}
 	}
-	error = run_write(out, store, project, env, want, n, opts, wopts, sets ? "set" : "unset");
 done:
-	for (i = 0; i < n; i++)
+	if (error < 0) {
+		for (i = 0; i < n; i++)
+			bm_config_value_dispose(&want[i]);
+		free(want);
+		return error;
+	}
+	*want_out = want;
+	return 0;
+}
+
+static void want_free(bm_config_value *want, size_t n)
+{
+	size_t i;
+	for (i = 0; want && i < n; i++)
 		bm_config_value_dispose(&want[i]);
 	free(want);
+}
+
+int bm_config_write_txn(bm_config_changes *out, bm_txn *txn, const char *project, const char *env,
+			const bm_config_assign *assigns, size_t n, const bm_config_write_options *opts)
+{
+	bm_config_value *want = NULL;
+	size_t sets;
+	int error;
+
+	bm_config_changes_dispose(out);
+	if ((error = config_want(&want, &sets, project, env, assigns, n, opts)) < 0)
+		return error;
+	error = config_apply(out, txn, project, env, want, n, opts);
+	want_free(want, n);
 	return error;
+}
+
+typedef struct {
+	const char *project, *env;
+	const bm_config_assign *assigns;
+	size_t n;
+	const bm_config_write_options *opts;
+	bm_config_changes *out;
+	const char *verb;
+} assign_ctx;
+
+static int assign_fn(bm_txn *txn, void *payload)
+{
+	assign_ctx *a = payload;
+	int error = bm_config_write_txn(a->out, txn, a->project, a->env, a->assigns, a->n, a->opts);
+	return error ? error : config_message(txn, a->out, a->project, a->env, a->verb, a->opts);
+}
+
+int bm_config_write(bm_config_changes *out, bm_store *store, const char *project, const char *env,
+		    const bm_config_assign *assigns, size_t n, const bm_config_write_options *opts,
+		    const bm_write_options *wopts)
+{
+	assign_ctx a = { project, env, assigns, n, opts, out, NULL };
+	bm_config_value *want = NULL;
+	size_t sets;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	/* every argument is checked before the transaction (and again in it: one code path) */
+	if ((error = config_want(&want, &sets, project, env, assigns, n, opts)) < 0)
+		return error;
+	want_free(want, n);
+	a.verb = sets ? "set" : "unset";
+	return config_commit(out, store, assign_fn, &a, opts, wopts);
 }
 
 int bm_config_revert(bm_config_changes *out, bm_store *store, const char *project, const char *env,

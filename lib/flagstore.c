@@ -4,6 +4,7 @@
 #include "bootmeta/env.h"
 #include "bootmeta/names.h"
 #include "recio.h"
+#include "store_int.h"
 #include "optcheck.h"
 
 #include <stdlib.h>
@@ -225,14 +226,6 @@ void bm_flag_change_dispose(bm_flag_change *c)
 	memset(c, 0, sizeof(*c));
 }
 
-typedef struct {
-	const char *project, *env, *key;
-	bm_flag_edit_fn edit;
-	void *payload;
-	const bm_flag_write_options *opts;
-	bm_flag_change *out;
-} write_ctx;
-
 /* 1 when the definitions are equal (meta left out), 0 when not, < 0 on an error (out of
  * memory: not an answer, or an unchanged flag would get a new version). */
 static int same_flag(const bm_flag *a, const bm_flag *b)
@@ -253,87 +246,108 @@ done:
 	return error;
 }
 
-static int write_fn(bm_txn *txn, void *payload)
+int bm_flag_write_txn(bm_flag_change *out, bm_txn *txn, const char *project, const char *env, const char *key,
+		      bm_flag_edit_fn edit, void *payload, const bm_flag_write_options *opts)
 {
-	write_ctx *w = payload;
 	bm_fs *fs = bm_txn_fs(txn);
 	bm_buf path = BM_BUF_INIT, p = BM_BUF_INIT, enc = BM_BUF_INIT;
 	uint64_t seq;
 	size_t i;
 	int error;
 
-	bm_flag_change_dispose(w->out);
-	if ((error = bm_buf_printf(&p, "projects/%s/project.pb", w->project)) < 0)
+	bm_flag_change_dispose(out);
+	if ((error = BM_OPTS_CHECK(opts, BM_FLAG_WRITE_OPTIONS_VERSION, "bm_flag_write_options")) < 0 ||
+	    (error = check_names(project, env, key)) < 0)
+		return error;
+	if (!edit)
+		return bm_error_set(BM_EINVALID, "no flag edit function given");
+	if ((error = bm_buf_printf(&p, "projects/%s/project.pb", project)) < 0)
 		goto done;
 	if (bm_fs_exists(fs, p.ptr) != 1) {
-		bm_error_set(BM_ENOTFOUND, "no project \"%s\"", w->project);
-		error = bm_error_set_about(BM_ABOUT_PROJECT, w->project);
+		bm_error_set(BM_ENOTFOUND, "no project \"%s\"", project);
+		error = bm_error_set_about(BM_ABOUT_PROJECT, project);
 		goto done;
 	}
-	if ((error = bm_env_exists(fs, w->env)) <= 0) { /* < 0: out of memory */
+	if ((error = bm_env_exists(fs, env)) <= 0) { /* < 0: out of memory */
 		bm_env *e = NULL;
 		if (error == 0)
-			error = bm_env_read(&e, fs, w->env);
+			error = bm_env_read(&e, fs, env);
 		bm_env_free(e);
 		goto done;
 	}
 	error = 0;
-	if ((error = latest(&w->out->before, &path, &seq, fs, w->project, w->env, w->key)) < 0)
+	if ((error = latest(&out->before, &path, &seq, fs, project, env, key)) < 0)
 		goto done;
-	if ((error = w->edit(&w->out->after, w->out->before, w->payload)) < 0)
+	if ((error = edit(&out->after, out->before, payload)) < 0)
 		goto done;
-	if (!w->out->after) {
+	if (!out->after) {
 		error = bm_error_set(BM_EINVALID, "the flag edit made no flag");
 		goto done;
 	}
-	if (strcmp(w->out->after->project, w->project) || strcmp(w->out->after->env, w->env) ||
-	    strcmp(w->out->after->key, w->key)) {
+	if (strcmp(out->after->project, project) || strcmp(out->after->env, env) || strcmp(out->after->key, key)) {
 		error = bm_error_set(BM_EINVALID, "the flag edit changed the flag's project, env or key");
 		goto done;
 	}
-	for (i = 0; !(w->opts && w->opts->allow_unknown_channels) && i < w->out->after->nrules; i++) {
-		const char *ch = w->out->after->rules[i].channel;
+	for (i = 0; !(opts && opts->allow_unknown_channels) && i < out->after->nrules; i++) {
+		const char *ch = out->after->rules[i].channel;
 		/* a channel the current version has a rule for was checked when that rule was set */
-		if (w->out->before && bm_flag_rule_find(w->out->before, ch))
+		if (out->before && bm_flag_rule_find(out->before, ch))
 			continue;
 		bm_buf_clear(&p);
-		if ((error = bm_buf_printf(&p, "projects/%s/channels/%s", w->project, ch)) < 0)
+		if ((error = bm_buf_printf(&p, "projects/%s/channels/%s", project, ch)) < 0)
 			goto done;
 		if (bm_fs_exists(fs, p.ptr) != 2) {
 			error = bm_error_set(BM_EINVALID, "rule for channel \"%s\": %s has no channel %s yet (no release "
 					     "was promoted to it); check the name, or pass --allow-unknown-channel to set "
-					     "the rule ahead of the first promotion", ch, w->project, ch);
+					     "the rule ahead of the first promotion", ch, project, ch);
 			goto done;
 		}
 	}
-	if (w->out->before && (error = same_flag(w->out->before, w->out->after)) != 0) {
+	if (out->before && (error = same_flag(out->before, out->after)) != 0) {
 		if (error > 0)
-			w->out->unchanged = 1;
+			out->unchanged = 1;
 		goto done;
 	}
-	if ((error = bm_flag_set_meta(w->out->after, bm_txn_time_ms(txn), bm_txn_actor(txn), seq)) < 0)
+	if ((error = bm_flag_set_meta(out->after, bm_txn_time_ms(txn), bm_txn_actor(txn), seq)) < 0)
 		goto done;
 	bm_buf_clear(&path);
-	if ((error = bm_buf_printf(&path, "envs/%s/config/%s/+flags/%s/%010llu.pb", w->env, w->project, w->key,
+	if ((error = bm_buf_printf(&path, "envs/%s/config/%s/+flags/%s/%010llu.pb", env, project, key,
 				   (unsigned long long)seq)) < 0)
 		goto done;
-	if ((error = bm__strdup(&w->out->path, path.ptr)) < 0)
+	if ((error = bm__strdup(&out->path, path.ptr)) < 0)
 		goto done;
-	if ((error = bm_flag_encode(&enc, w->out->after)) < 0)
+	if ((error = bm_flag_encode(&enc, out->after)) < 0)
 		goto done;
-	if ((error = bm_txn_add(txn, path.ptr, enc.ptr, enc.size)) < 0)
-		goto done;
-	if (w->opts && w->opts->dry_run) {
-		error = 1;
+	/* a dry run adds nothing, but says what the write would refuse */
+	if (opts && opts->dry_run) {
+		if ((error = bm__txn_check_add(txn, path.ptr, enc.ptr, enc.size)) == 0)
+			error = 1;
 		goto done;
 	}
-	error = bm_txn_message(txn, "flag %s %s %s: %s (version %llu)", w->project, w->env, w->key,
-			       w->out->after->disabled ? "disabled" : "enabled", (unsigned long long)seq);
+	error = bm_txn_add(txn, path.ptr, enc.ptr, enc.size);
 done:
 	bm_buf_dispose(&path);
 	bm_buf_dispose(&p);
 	bm_buf_dispose(&enc);
 	return error;
+}
+
+typedef struct {
+	const char *project, *env, *key;
+	bm_flag_edit_fn edit;
+	void *payload;
+	const bm_flag_write_options *opts;
+	bm_flag_change *out;
+} write_ctx;
+
+static int write_fn(bm_txn *txn, void *payload)
+{
+	write_ctx *w = payload;
+	int error = bm_flag_write_txn(w->out, txn, w->project, w->env, w->key, w->edit, w->payload, w->opts);
+	if (error)
+		return error;
+	return bm_txn_message(txn, "flag %s %s %s: %s (version %llu)", w->project, w->env, w->key,
+			      w->out->after->disabled ? "disabled" : "enabled", (unsigned long long)w->out->after->seq);
 }
 
 int bm_flag_write(bm_flag_change *out, bm_store *store, const char *project, const char *env, const char *key,

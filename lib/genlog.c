@@ -110,30 +110,27 @@ done:
 	return error;
 }
 
-typedef struct {
-	const bm_log_add_spec *spec;
-	char id[17];
-	bm_log_entry *written;
-} add_ctx;
-
-static int add_fn(bm_txn *txn, void *payload)
+/* Add entry `id` (16 hex digits) of `s` to the transaction; `*out` (may be NULL) replaced. */
+static int log_add_in(bm_log_entry **out, bm_txn *txn, const bm_log_add_spec *s, const char *id)
 {
-	add_ctx *c = payload;
-	const bm_log_add_spec *s = c->spec;
 	Bootmeta__V1__LogEntry rec = BOOTMETA__V1__LOG_ENTRY__INIT;
 	Bootmeta__V1__Attr *attrs = NULL, **ap = NULL;
 	bm_buf path = BM_BUF_INIT;
 	int64_t ms = bm_txn_time_ms(txn);
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
-	size_t i, n;
+	size_t i;
 	int error;
 
-	bm_log_entry_free(c->written);
-	c->written = NULL;
+	if (out) {
+		bm_log_entry_free(*out);
+		*out = NULL;
+	}
+	if ((error = bm_log_check(s)) < 0)
+		return error;
 	gmtime_r(&t, &tm);
 	if ((error = bm_buf_printf(&path, "log/%04d/%02d/%02d/%013lld-%s.pb", tm.tm_year + 1900, tm.tm_mon + 1,
-				   tm.tm_mday, (long long)ms, c->id)) < 0)
+				   tm.tm_mday, (long long)ms, id)) < 0)
 		goto done;
 	if (s->nattrs) {
 		attrs = calloc(s->nattrs, sizeof(*attrs));
@@ -149,7 +146,7 @@ static int add_fn(bm_txn *txn, void *payload)
 			ap[i] = &attrs[i];
 		}
 	}
-	rec.id = c->id;
+	rec.id = (char *)id;
 	rec.kind = (char *)s->kind;
 	rec.project = (char *)(s->project ? s->project : "");
 	rec.env = (char *)(s->env ? s->env : "");
@@ -160,11 +157,8 @@ static int add_fn(bm_txn *txn, void *payload)
 	rec.actor = (char *)bm_txn_actor(txn);
 	if ((error = bm__rec_add(txn, path.ptr, &rec.base)) < 0)
 		goto done;
-	n = strcspn(s->message, "\n");
-	if ((error = bm_txn_message(txn, "log %s: %.*s%s", s->kind, (int)(n > 72 ? 72 : n), s->message,
-				    n > 72 ? "..." : "")) < 0)
-		goto done;
-	error = entry_from_rec(&c->written, &rec, path.ptr);
+	if (out)
+		error = entry_from_rec(out, &rec, path.ptr);
 done:
 	free(attrs);
 	free(ap);
@@ -172,10 +166,41 @@ done:
 	return error;
 }
 
+static void new_id(char id[17])
+{
+	unsigned char rnd[8];
+	randombytes_buf(rnd, sizeof(rnd));
+	bm_hex_encode(id, rnd, sizeof(rnd));
+	id[16] = '\0';
+}
+
+int bm_log_add_txn(bm_log_entry **out, bm_txn *txn, const bm_log_add_spec *spec)
+{
+	char id[17];
+	new_id(id);
+	return log_add_in(out, txn, spec, id);
+}
+
+typedef struct {
+	const bm_log_add_spec *spec;
+	char id[17];
+	bm_log_entry *written;
+} add_ctx;
+
+static int add_fn(bm_txn *txn, void *payload)
+{
+	add_ctx *c = payload;
+	const bm_log_add_spec *s = c->spec;
+	size_t n = strcspn(s->message, "\n");
+	int error = log_add_in(&c->written, txn, s, c->id);
+	if (error)
+		return error;
+	return bm_txn_message(txn, "log %s: %.*s%s", s->kind, (int)(n > 72 ? 72 : n), s->message, n > 72 ? "..." : "");
+}
+
 int bm_log_add(bm_log_entry **out, bm_store *store, const bm_log_add_spec *spec, const bm_write_options *wopts)
 {
 	add_ctx c;
-	unsigned char rnd[8];
 	int error;
 
 	if (out)
@@ -185,9 +210,7 @@ int bm_log_add(bm_log_entry **out, bm_store *store, const bm_log_add_spec *spec,
 	memset(&c, 0, sizeof(c));
 	c.spec = spec;
 	/* the id is chosen once, outside the transaction, so a replay keeps it */
-	randombytes_buf(rnd, sizeof(rnd));
-	bm_hex_encode(c.id, rnd, sizeof(rnd));
-	c.id[16] = '\0';
+	new_id(c.id);
 	error = bm_store_write(NULL, store, add_fn, &c, wopts);
 	if (!error && out) {
 		*out = c.written;

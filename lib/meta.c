@@ -469,99 +469,10 @@ done:
 	return error;
 }
 
-typedef struct {
-	const char *project;
-	const bm_release_options *o;
-	bm_strlist urls, commits;
-	const char *id;
-	bm_buf packed;
-} release_ctx;
-
-static int release_txn(bm_txn *txn, void *payload)
+/* The checks of a release's options that need no source read. */
+static int release_opts_check(const char *project, const bm_release_options *opts)
 {
-	release_ctx *c = payload;
-	Bootmeta__V1__Release r = BOOTMETA__V1__RELEASE__INIT;
-	Bootmeta__V1__Source *srcs = NULL, **psrcs = NULL;
-	Bootmeta__V1__ModuleImport *imps = NULL, **pimps = NULL;
-	bm_buf path = BM_BUF_INIT;
-	size_t i;
 	int error;
-
-	if ((error = bm__actor_check(txn)) < 0 || (error = bm__project_must_exist(bm_txn_fs(txn), c->project)) < 0 ||
-	    (error = bm_path_release(&path, c->project, c->id)) < 0)
-		goto done;
-	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
-		error = bm_error_set(BM_EEXISTS, "release %s of project %s already exists; releases are never "
-						 "rewritten: give a new --id", c->id, c->project);
-		goto done;
-	}
-	srcs = calloc(c->urls.count, sizeof(*srcs));
-	psrcs = calloc(c->urls.count, sizeof(*psrcs));
-	if (!srcs || !psrcs) {
-		error = bm_error_set(BM_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (i = 0; i < c->urls.count; i++) {
-		Bootmeta__V1__Source s = BOOTMETA__V1__SOURCE__INIT;
-		s.url = c->urls.items[i];
-		s.commit = c->commits.items[i];
-		srcs[i] = s;
-		psrcs[i] = &srcs[i];
-	}
-	r.project = (char *)c->project;
-	r.id = (char *)c->id;
-	r.n_sources = c->urls.count;
-	r.sources = psrcs;
-	r.version = (char *)(c->o->release_version ? c->o->release_version : "");
-	r.note = (char *)(c->o->note ? c->o->note : "");
-	r.created_ms = bm_txn_time_ms(txn);
-	r.actor = (char *)bm_txn_actor(txn);
-	if (c->o->nimports) {
-		imps = calloc(c->o->nimports, sizeof(*imps));
-		pimps = calloc(c->o->nimports, sizeof(*pimps));
-		if (!imps || !pimps) {
-			error = bm_error_set(BM_ENOMEM, "out of memory");
-			goto done;
-		}
-		for (i = 0; i < c->o->nimports; i++) {
-			bootmeta__v1__module_import__init(&imps[i]);
-			imps[i].module = (char *)c->o->imports[i].module;
-			imps[i].version = (char *)(c->o->imports[i].version ? c->o->imports[i].version : "");
-			imps[i].indirect = c->o->imports[i].indirect;
-			pimps[i] = &imps[i];
-		}
-		r.imports = pimps;
-		r.n_imports = c->o->nimports;
-		/* the reverse index, in the same commit as the release */
-		if ((error = bm_module_index_add_txn(txn, c->project, c->id, c->o->imports, c->o->nimports)) < 0)
-			goto done;
-	}
-	if ((error = bm__rec_pack(&c->packed, &r.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
-		goto done;
-	error = bm_txn_message(txn, "release add %s %s", c->project, c->id);
-done:
-	free(srcs);
-	free(psrcs);
-	free(imps);
-	free(pimps);
-	bm_buf_dispose(&path);
-	return error;
-}
-
-int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *store, const char *project,
-		   const bm_release_options *opts)
-{
-	release_ctx c;
-	bm_write_options w;
-	bm_buf url = BM_BUF_INIT, commit = BM_BUF_INIT;
-	size_t i, j;
-	int error;
-
-	if (out)
-		*out = NULL;
-	memset(&c, 0, sizeof(c));
-	c.project = project;
-	c.o = opts;
 	if (!opts || opts->version != BM_RELEASE_OPTIONS_VERSION)
 		return bm_error_set(BM_EINVALID, "bm_release_options missing or of an unsupported version");
 	if ((error = bm_project_name_check(project)) < 0)
@@ -574,8 +485,25 @@ int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *st
 	if ((error = bm__text_check(opts->release_version, "version")) < 0 ||
 	    (error = bm_stamp_version_check(opts->release_version)) < 0 || (error = bm__text_check(opts->note, "note")) < 0)
 		return error;
+	return 0;
+}
+
+/* Every source as URL and lower-case commit, each repo once; then the id and the imports.
+ * A checkout folder (bm_source.dir) is read only when `allow_dir`. */
+static int release_sources(bm_strlist *urls, bm_strlist *commits, const char **id, const bm_release_options *opts,
+			   int allow_dir)
+{
+	bm_buf url = BM_BUF_INIT, commit = BM_BUF_INIT;
+	size_t i, j;
+	int error = 0;
+
 	for (i = 0; i < opts->nsources; i++) {
 		const bm_source *s = &opts->sources[i];
+		if (s->dir && !allow_dir) {
+			error = bm_error_set(BM_EINVALID, "source %zu is a checkout folder (%s); a transaction takes "
+							  "sources as URL and commit", i + 1, s->dir);
+			goto done;
+		}
 		if (s->dir) {
 			if ((error = bm_source_from_dir(&url, &commit, s->dir, opts->allow_dirty)) < 0)
 				goto done;
@@ -587,17 +515,17 @@ int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *st
 				goto done;
 			lower(commit.ptr);
 		}
-		for (j = 0; j < c.urls.count; j++)
-			if (!strcmp(c.urls.items[j], url.ptr)) {
+		for (j = 0; j < urls->count; j++)
+			if (!strcmp(urls->items[j], url.ptr)) {
 				error = bm_error_set(BM_EINVALID, "source %s is given twice; a release names each source "
 								  "repo once, at the commit it was built from", url.ptr);
 				goto done;
 			}
-		if ((error = bm_strlist_add(&c.urls, url.ptr)) < 0 || (error = bm_strlist_add(&c.commits, commit.ptr)) < 0)
+		if ((error = bm_strlist_add(urls, url.ptr)) < 0 || (error = bm_strlist_add(commits, commit.ptr)) < 0)
 			goto done;
 	}
-	c.id = opts->id ? opts->id : c.commits.items[0];
-	if ((error = bm_name_validate(c.id, BM_NAME_RELEASE)) < 0)
+	*id = opts->id ? opts->id : commits->items[0];
+	if ((error = bm_name_validate(*id, BM_NAME_RELEASE)) < 0)
 		goto done;
 	if (opts->nimports > BM_IMPORTS_MAX) {
 		error = bm_error_set(BM_ETOOBIG, "%zu imports, over the limit of %d", opts->nimports, BM_IMPORTS_MAX);
@@ -613,15 +541,152 @@ int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *st
 				goto done;
 			}
 	}
-	bm__write_opts(&w, opts->write);
-	if ((error = bm_store_write(out_commit, store, release_txn, &c, &w)) == 0)
-		error = bm__unpack_out((void **)out, &bootmeta__v1__release__descriptor, &c.packed);
 done:
 	bm_buf_dispose(&url);
 	bm_buf_dispose(&commit);
-	bm_strlist_dispose(&c.urls);
-	bm_strlist_dispose(&c.commits);
-	bm_buf_dispose(&c.packed);
+	return error;
+}
+
+int bm_release_add_txn(Bootmeta__V1__Release **out, bm_txn *txn, const char *project, const bm_release_options *opts)
+{
+	Bootmeta__V1__Release r = BOOTMETA__V1__RELEASE__INIT;
+	Bootmeta__V1__Source *srcs = NULL, **psrcs = NULL;
+	Bootmeta__V1__ModuleImport *imps = NULL, **pimps = NULL;
+	bm_strlist urls = BM_STRLIST_INIT, commits = BM_STRLIST_INIT;
+	bm_buf path = BM_BUF_INIT, packed = BM_BUF_INIT;
+	const char *id = NULL;
+	size_t i;
+	int error;
+
+	if (out) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	if ((error = release_opts_check(project, opts)) < 0 ||
+	    (error = release_sources(&urls, &commits, &id, opts, 0)) < 0)
+		goto done;
+	if ((error = bm__actor_check(txn)) < 0 || (error = bm__project_must_exist(bm_txn_fs(txn), project)) < 0 ||
+	    (error = bm_path_release(&path, project, id)) < 0)
+		goto done;
+	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
+		error = bm_error_set(BM_EEXISTS, "release %s of project %s already exists; releases are never "
+						 "rewritten: give a new --id", id, project);
+		goto done;
+	}
+	srcs = calloc(urls.count, sizeof(*srcs));
+	psrcs = calloc(urls.count, sizeof(*psrcs));
+	if (!srcs || !psrcs) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < urls.count; i++) {
+		Bootmeta__V1__Source s = BOOTMETA__V1__SOURCE__INIT;
+		s.url = urls.items[i];
+		s.commit = commits.items[i];
+		srcs[i] = s;
+		psrcs[i] = &srcs[i];
+	}
+	r.project = (char *)project;
+	r.id = (char *)id;
+	r.n_sources = urls.count;
+	r.sources = psrcs;
+	r.version = (char *)(opts->release_version ? opts->release_version : "");
+	r.note = (char *)(opts->note ? opts->note : "");
+	r.created_ms = bm_txn_time_ms(txn);
+	r.actor = (char *)bm_txn_actor(txn);
+	if (opts->nimports) {
+		imps = calloc(opts->nimports, sizeof(*imps));
+		pimps = calloc(opts->nimports, sizeof(*pimps));
+		if (!imps || !pimps) {
+			error = bm_error_set(BM_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (i = 0; i < opts->nimports; i++) {
+			bootmeta__v1__module_import__init(&imps[i]);
+			imps[i].module = (char *)opts->imports[i].module;
+			imps[i].version = (char *)(opts->imports[i].version ? opts->imports[i].version : "");
+			imps[i].indirect = opts->imports[i].indirect;
+			pimps[i] = &imps[i];
+		}
+		r.imports = pimps;
+		r.n_imports = opts->nimports;
+		/* the reverse index, in the same commit as the release */
+		if ((error = bm_module_index_add_txn(txn, project, id, opts->imports, opts->nimports)) < 0)
+			goto done;
+	}
+	if ((error = bm__rec_pack(&packed, &r.base)) < 0 || (error = bm_txn_add(txn, path.ptr, packed.ptr, packed.size)) < 0)
+		goto done;
+	error = bm__unpack_out((void **)out, &bootmeta__v1__release__descriptor, &packed);
+done:
+	free(srcs);
+	free(psrcs);
+	free(imps);
+	free(pimps);
+	bm_strlist_dispose(&urls);
+	bm_strlist_dispose(&commits);
+	bm_buf_dispose(&path);
+	bm_buf_dispose(&packed);
+	return error;
+}
+
+typedef struct {
+	const char *project;
+	const bm_release_options *o; /* sources as URL and commit */
+	Bootmeta__V1__Release *rec;
+} release_ctx;
+
+static int release_fn(bm_txn *txn, void *payload)
+{
+	release_ctx *c = payload;
+	int error = bm_release_add_txn(&c->rec, txn, c->project, c->o);
+	if (!error)
+		error = bm_txn_message(txn, "release add %s %s", c->project, c->rec->id);
+	return error;
+}
+
+int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *store, const char *project,
+		   const bm_release_options *opts)
+{
+	release_ctx c = { project, NULL, NULL };
+	bm_release_options resolved;
+	bm_source *srcs = NULL;
+	bm_strlist urls = BM_STRLIST_INIT, commits = BM_STRLIST_INIT;
+	bm_write_options w;
+	const char *id;
+	size_t i;
+	int error;
+
+	if (out)
+		*out = NULL;
+	/* every check (a checkout folder read once, here) before the transaction, which takes
+	 * the sources as URL and commit */
+	if ((error = release_opts_check(project, opts)) < 0 ||
+	    (error = release_sources(&urls, &commits, &id, opts, 1)) < 0)
+		goto done;
+	if (!(srcs = calloc(urls.count, sizeof(*srcs)))) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < urls.count; i++) {
+		srcs[i].url = urls.items[i];
+		srcs[i].commit = commits.items[i];
+	}
+	resolved = *opts;
+	resolved.sources = srcs;
+	resolved.nsources = urls.count;
+	resolved.id = id;
+	c.o = &resolved;
+	bm__write_opts(&w, opts->write);
+	error = bm_store_write(out_commit, store, release_fn, &c, &w);
+	if (!error && out) {
+		*out = c.rec;
+		c.rec = NULL;
+	}
+done:
+	bm_meta_free(c.rec);
+	free(srcs);
+	bm_strlist_dispose(&urls);
+	bm_strlist_dispose(&commits);
 	return error;
 }
 
@@ -724,58 +789,6 @@ done:
 	return error;
 }
 
-typedef struct {
-	const char *project, *release, *sha256;
-	uint64_t size;
-	const bm_binary_options *o;
-	bm_buf packed;
-	const char *signature, *signer_key_id; /* checked before the transaction */
-} binary_ctx;
-
-static int binary_txn(bm_txn *txn, void *payload)
-{
-	binary_ctx *c = payload;
-	Bootmeta__V1__Binary b = BOOTMETA__V1__BINARY__INIT;
-	bm_buf path = BM_BUF_INIT, old = BM_BUF_INIT;
-	int error;
-
-	if ((error = bm__actor_check(txn)) < 0 || (error = bm__release_must_exist(bm_txn_fs(txn), c->project, c->release)) < 0 ||
-	    (error = bm_path_binary(&path, c->sha256)) < 0)
-		goto done;
-	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
-		Bootmeta__V1__Binary *prev = NULL;
-		if (bm_fs_read(&old, bm_txn_fs(txn), path.ptr) == 0 &&
-		    bm__rec_decode((ProtobufCMessage **)&prev, &bootmeta__v1__binary__descriptor, old.ptr, old.size, path.ptr) == 0) {
-			error = bm_error_set(BM_EEXISTS, "binary %s is already recorded (project %s, release %s, %s/%s); "
-							 "a binary's record is never rewritten", c->sha256, prev->project,
-					     prev->release, prev->os, prev->arch);
-			bm_meta_free(prev);
-		} else {
-			error = bm_error_set(BM_EEXISTS, "binary %s is already recorded (%s)", c->sha256, path.ptr);
-		}
-		goto done;
-	}
-	b.sha256 = (char *)c->sha256;
-	b.size = c->size;
-	b.os = (char *)(c->o->os ? c->o->os : "");
-	b.arch = (char *)(c->o->arch ? c->o->arch : "");
-	b.project = (char *)c->project;
-	b.release = (char *)c->release;
-	b.n_urls = c->o->nurls;
-	b.urls = (char **)c->o->urls;
-	b.created_ms = bm_txn_time_ms(txn);
-	b.actor = (char *)bm_txn_actor(txn);
-	b.signature = (char *)(c->signature ? c->signature : "");
-	b.signer_key_id = (char *)(c->signer_key_id ? c->signer_key_id : "");
-	if ((error = bm__rec_pack(&c->packed, &b.base)) < 0 || (error = bm_txn_add(txn, path.ptr, c->packed.ptr, c->packed.size)) < 0)
-		goto done;
-	error = bm_txn_message(txn, "binary add %.16s (%s %s %s/%s)", c->sha256, c->project, c->release, b.os, b.arch);
-done:
-	bm_buf_dispose(&old);
-	bm_buf_dispose(&path);
-	return error;
-}
-
 static int binary_options_check(const bm_binary_options *o)
 {
 	size_t i;
@@ -795,36 +808,6 @@ static int binary_options_check(const bm_binary_options *o)
 	return 0;
 }
 
-static int binary_write(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, binary_ctx *c)
-{
-	bm_write_options w;
-	int error;
-	bm__write_opts(&w, c->o->write);
-	if ((error = bm_store_write(out_commit, store, binary_txn, c, &w)) == 0)
-		error = bm__unpack_out((void **)out, &bootmeta__v1__binary__descriptor, &c->packed);
-	bm_buf_dispose(&c->packed);
-	return error;
-}
-
-int bm_binary_add_digest(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
-			 const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts)
-{
-	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
-	binary_ctx c = { project, release, sha256, size, NULL, BM_BUF_INIT, NULL, NULL };
-	int error;
-
-	if (out)
-		*out = NULL;
-	c.o = opts ? opts : &defaults;
-	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 ||
-	    (error = bm_sha256_check(sha256)) < 0 || (error = binary_options_check(c.o)) < 0)
-		return error;
-	if (c.o->sign_key || c.o->signature)
-		return bm_error_set(BM_EINVALID, "a signature needs the file itself (minisign signs its bytes): use "
-						 "bm_binary_add, or sign later with bm_binary_sign");
-	return binary_write(out, out_commit, store, &c);
-}
-
 int bm__binary_check(const char *project, const char *release, const bm_binary_options *opts)
 {
 	int error;
@@ -833,17 +816,125 @@ int bm__binary_check(const char *project, const char *release, const bm_binary_o
 	return binary_options_check(opts);
 }
 
-int bm__binary_write(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
-		     const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts,
-		     const char *signature, const char *signer_key_id)
+int bm__binary_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project, const char *release,
+		   const char *sha256, uint64_t size, const bm_binary_options *o, const char *signature,
+		   const char *signer_key_id)
 {
-	binary_ctx c = { project, release, sha256, size, opts, BM_BUF_INIT, signature, signer_key_id };
+	Bootmeta__V1__Binary b = BOOTMETA__V1__BINARY__INIT;
+	bm_buf path = BM_BUF_INIT, old = BM_BUF_INIT, packed = BM_BUF_INIT;
 	int error;
+
+	if (out) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	if ((error = bm__binary_check(project, release, o)) < 0 || (error = bm_sha256_check(sha256)) < 0)
+		return error;
+	if ((error = bm__actor_check(txn)) < 0 || (error = bm__release_must_exist(bm_txn_fs(txn), project, release)) < 0 ||
+	    (error = bm_path_binary(&path, sha256)) < 0)
+		goto done;
+	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
+		Bootmeta__V1__Binary *prev = NULL;
+		if (bm_fs_read(&old, bm_txn_fs(txn), path.ptr) == 0 &&
+		    bm__rec_decode((ProtobufCMessage **)&prev, &bootmeta__v1__binary__descriptor, old.ptr, old.size, path.ptr) == 0) {
+			error = bm_error_set(BM_EEXISTS, "binary %s is already recorded (project %s, release %s, %s/%s); "
+							 "a binary's record is never rewritten", sha256, prev->project,
+					     prev->release, prev->os, prev->arch);
+			bm_meta_free(prev);
+		} else {
+			error = bm_error_set(BM_EEXISTS, "binary %s is already recorded (%s)", sha256, path.ptr);
+		}
+		goto done;
+	}
+	b.sha256 = (char *)sha256;
+	b.size = size;
+	b.os = (char *)(o->os ? o->os : "");
+	b.arch = (char *)(o->arch ? o->arch : "");
+	b.project = (char *)project;
+	b.release = (char *)release;
+	b.n_urls = o->nurls;
+	b.urls = (char **)o->urls;
+	b.created_ms = bm_txn_time_ms(txn);
+	b.actor = (char *)bm_txn_actor(txn);
+	b.signature = (char *)(signature ? signature : "");
+	b.signer_key_id = (char *)(signer_key_id ? signer_key_id : "");
+	if ((error = bm__rec_pack(&packed, &b.base)) < 0 || (error = bm_txn_add(txn, path.ptr, packed.ptr, packed.size)) < 0)
+		goto done;
+	error = bm__unpack_out((void **)out, &bootmeta__v1__binary__descriptor, &packed);
+done:
+	bm_buf_dispose(&old);
+	bm_buf_dispose(&path);
+	bm_buf_dispose(&packed);
+	return error;
+}
+
+int bm__binary_message(bm_txn *txn, const Bootmeta__V1__Binary *b)
+{
+	return bm_txn_message(txn, "binary add %.16s (%s %s %s/%s)", b->sha256, b->project, b->release, b->os, b->arch);
+}
+
+static int digest_check(const char *project, const char *release, const char *sha256, const bm_binary_options *o)
+{
+	int error;
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 ||
+	    (error = bm_sha256_check(sha256)) < 0 || (error = binary_options_check(o)) < 0)
+		return error;
+	if (o->sign_key || o->signature)
+		return bm_error_set(BM_EINVALID, "a signature needs the file itself (minisign signs its bytes): use "
+						 "bm_binary_add, or sign later with bm_binary_sign");
+	return 0;
+}
+
+int bm_binary_add_digest_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project, const char *release,
+			     const char *sha256, uint64_t size, const bm_binary_options *opts)
+{
+	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
+	const bm_binary_options *o = opts ? opts : &defaults;
+	int error;
+	if (out) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	if ((error = digest_check(project, release, sha256, o)) < 0)
+		return error;
+	return bm__binary_txn(out, txn, project, release, sha256, size, o, NULL, NULL);
+}
+
+typedef struct {
+	const char *project, *release, *sha256;
+	uint64_t size;
+	const bm_binary_options *o;
+	Bootmeta__V1__Binary *rec;
+} digest_ctx;
+
+static int digest_fn(bm_txn *txn, void *payload)
+{
+	digest_ctx *c = payload;
+	int error = bm_binary_add_digest_txn(&c->rec, txn, c->project, c->release, c->sha256, c->size, c->o);
+	return error ? error : bm__binary_message(txn, c->rec);
+}
+
+int bm_binary_add_digest(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
+			 const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts)
+{
+	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
+	digest_ctx c = { project, release, sha256, size, NULL, NULL };
+	bm_write_options w;
+	int error;
+
 	if (out)
 		*out = NULL;
-	if ((error = bm__binary_check(project, release, opts)) < 0 || (error = bm_sha256_check(sha256)) < 0)
+	c.o = opts ? opts : &defaults;
+	if ((error = digest_check(project, release, sha256, c.o)) < 0)
 		return error;
-	return binary_write(out, out_commit, store, &c);
+	bm__write_opts(&w, c.o->write);
+	error = bm_store_write(out_commit, store, digest_fn, &c, &w);
+	if (!error && out) {
+		*out = c.rec;
+		c.rec = NULL;
+	}
+	bm_meta_free(c.rec);
+	return error;
 }
 
 int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256)

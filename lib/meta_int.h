@@ -8,11 +8,14 @@
 
 /* The checks bm_binary_add_digest makes before it reads anything: names and options. */
 int bm__binary_check(const char *project, const char *release, const bm_binary_options *opts);
-/* Write a Binary record (the checks above first); `signature` and `signer_key_id` (may be
- * NULL) must have been verified by the caller. */
-int bm__binary_write(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
-		     const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts,
-		     const char *signature, const char *signer_key_id);
+/* Add a Binary record to the transaction (the checks above first); `signature` and
+ * `signer_key_id` (may be NULL) must have been verified by the caller. `*out` (may be NULL;
+ * else NULL or a record, freed) gets the record. The commit message is not set. */
+int bm__binary_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project, const char *release,
+		   const char *sha256, uint64_t size, const bm_binary_options *opts, const char *signature,
+		   const char *signer_key_id);
+/* The commit message of a binary add. */
+int bm__binary_message(bm_txn *txn, const Bootmeta__V1__Binary *b);
 
 /* Free text (a note, a reason): one line of text by bm_text_check (bootmeta/text.h), up to
  * BM_META_TEXT_MAX bytes; NULL is fine. `what` names it in the message ("the <what>"). */

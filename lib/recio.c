@@ -5,6 +5,7 @@
 #include "fs.h"
 #include "seqlog.h"
 #include "bootmeta/record.h"
+#include "store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,16 @@ int bm__rec_add(bm_txn *txn, const char *path, const ProtobufCMessage *msg)
 	int error;
 	if ((error = bm__rec_pack(&b, msg)) == 0)
 		error = bm_txn_add(txn, path, b.ptr, b.size);
+	bm_buf_dispose(&b);
+	return error;
+}
+
+int bm__rec_check_add(bm_txn *txn, const char *path, const ProtobufCMessage *msg)
+{
+	bm_buf b = BM_BUF_INIT;
+	int error;
+	if ((error = bm__rec_pack(&b, msg)) == 0)
+		error = bm__txn_check_add(txn, path, b.ptr, b.size);
 	bm_buf_dispose(&b);
 	return error;
 }

@@ -12,6 +12,8 @@
 
 /* Pack `msg` and stage it at `path` in `txn`. */
 int bm__rec_add(bm_txn *txn, const char *path, const ProtobufCMessage *msg);
+/* bm__rec_add's checks (bm_txn_add's) without staging anything, for a dry run. */
+int bm__rec_check_add(bm_txn *txn, const char *path, const ProtobufCMessage *msg);
 /* Pack `msg` into `out` (cleared first). */
 int bm__rec_pack(bm_buf *out, const ProtobufCMessage *msg);
 /* Decode `len` bytes read from `path` with bm_record_decode (size limit, wire check, UTF-8

@@ -1157,7 +1157,9 @@ struct bm_txn {
 	git_oid *written;    /* every object this attempt wrote, for the sync */
 	size_t nwritten, awritten;
 	bm_buf message;
-	const char *actor;
+	const char *actor;       /* the actor records name: write_actor, or bm_txn_set_actor's */
+	const char *write_actor; /* the write's actor: the commit's author and the reflog's */
+	bm_buf record_actor;     /* bm_txn_set_actor's copy */
 	int64_t time_ms;
 	unsigned int attempt;
 };
@@ -1248,6 +1250,25 @@ static const bm_fs_ops txn_fs_ops = { txn_fs_read, txn_fs_list, txn_fs_exists, N
 bm_fs *bm_txn_fs(bm_txn *txn) { return &txn->fsv; }
 const bm_oid *bm_txn_base(bm_txn *txn) { return txn->has_base ? &txn->base : NULL; }
 const char *bm_txn_actor(bm_txn *txn) { return txn->actor; }
+
+int bm_txn_set_actor(bm_txn *txn, const char *actor)
+{
+	int error;
+	if (!actor || !*actor) {
+		txn->actor = txn->write_actor;
+		return 0;
+	}
+	/* the check every write's actor passes (bm_store_write), before anything is kept */
+	if ((error = bm_actor_check(actor)) < 0)
+		return bm_error_set_about(BM_ABOUT_ACTOR, NULL);
+	bm_buf_clear(&txn->record_actor);
+	if ((error = bm_buf_puts(&txn->record_actor, actor)) < 0) {
+		txn->actor = txn->write_actor;
+		return error;
+	}
+	txn->actor = txn->record_actor.ptr;
+	return 0;
+}
 int64_t bm_txn_time_ms(bm_txn *txn) { return txn->time_ms; }
 unsigned int bm_txn_attempt(bm_txn *txn) { return txn->attempt; }
 
@@ -1295,9 +1316,8 @@ static int txn_check_content(const char *path, const void *data, size_t len)
 	return error < 0 ? bm_error_prefix(error, "refusing to write %s", path) : 0;
 }
 
-int bm_txn_add(bm_txn *txn, const char *path, const void *data, size_t len)
+int bm__txn_check_add(bm_txn *txn, const char *path, const void *data, size_t len)
 {
-	pending_file *f;
 	const char *slash;
 	char prefix[4096];
 	int error;
@@ -1318,6 +1338,16 @@ int bm_txn_add(bm_txn *txn, const char *path, const void *data, size_t len)
 		if (txn_fs_exists(&txn->fsv, prefix) == 1)
 			return bm_error_set(BM_EEXISTS, "%s is a record, so %s cannot be added under it", prefix, path);
 	}
+	return 0;
+}
+
+int bm_txn_add(bm_txn *txn, const char *path, const void *data, size_t len)
+{
+	pending_file *f;
+	int error;
+
+	if ((error = bm__txn_check_add(txn, path, data, len)) < 0)
+		return error;
 	if (txn->nfiles == txn->afiles) {
 		size_t na = txn->afiles ? txn->afiles * 2 : 8;
 		pending_file *p = realloc(txn->files, na * sizeof(*p));
@@ -1345,6 +1375,7 @@ static void txn_reset(bm_txn *t)
 	git_tree_free(t->base_tree);
 	t->base_tree = NULL;
 	t->has_base = 0;
+	t->actor = t->write_actor; /* a re-run starts with the write's actor */
 }
 
 static void txn_dispose(bm_txn *t)
@@ -1353,6 +1384,7 @@ static void txn_dispose(bm_txn *t)
 	free(t->files);
 	free(t->written);
 	bm_buf_dispose(&t->message);
+	bm_buf_dispose(&t->record_actor);
 }
 
 static int64_t now_ms(void)
@@ -1467,7 +1499,7 @@ static int create_commit(git_oid *out, bm_txn *t, const git_oid *tree_oid, const
 	bm_buf fullmsg = BM_BUF_INIT;
 	int error = 0;
 
-	if ((error = make_signature(&sig, t->actor, t->time_ms)) < 0)
+	if ((error = make_signature(&sig, t->write_actor, t->time_ms)) < 0)
 		goto done;
 	if (git_tree_lookup(&tree, t->store->repo, tree_oid) < 0) {
 		error = git_fail(BM_EIO, "tree");
@@ -2198,7 +2230,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 		bm_buf_dispose(&actor);
 		return error;
 	}
-	t.actor = actor.ptr;
+	t.actor = t.write_actor = actor.ptr;
 	if (!opts->sign) {
 		if ((error = load_signing_key(store)) < 0) {
 			bm_buf_dispose(&actor);
@@ -2253,7 +2285,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 			goto done;
 		if (t.has_base)
 			to_git(&base_g, &t.base);
-		note.who = t.actor;
+		note.who = t.write_actor;
 		note.time_ms = t.time_ms;
 		note.msg = t.message.size ? t.message.ptr : "bootmeta";
 

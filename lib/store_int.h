@@ -17,4 +17,8 @@ int bm__ref_cas(git_repository *repo, const git_oid *next, const git_oid *expect
 /* The store's libgit2 repository (diff.c reads commits and trees through it). */
 git_repository *bm__store_repo(bm_store *store);
 
+/* The checks bm_txn_add makes, without adding: the path, that nothing is there, and the
+ * content (a dry run reports what a write would refuse). */
+int bm__txn_check_add(bm_txn *txn, const char *path, const void *data, size_t len);
+
 #endif

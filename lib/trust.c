@@ -580,17 +580,18 @@ done:
 
 /* ---- adding a binary with its signature ---- */
 
-/* Sign (or take the given signature) and check it against the tip's keys/signers, before
- * the transaction: keys are only ever added, so one trusted at the tip stays trusted. */
-static int binary_signature_prepare(bm_buf *minisig, char key_id[BM_MINISIGN_KEYID_HEXSZ + 1], bm_store *store,
+/* Sign (or take the given signature) and check it against the keys/signers of the view the
+ * record is written on (the transaction's), so the key that vouches is one the same commit
+ * trusts. */
+static int binary_signature_prepare(bm_buf *minisig, char key_id[BM_MINISIGN_KEYID_HEXSZ + 1], bm_fs *fs,
 				    const bm_binary_options *o, const char *project, const char *release,
 				    const char *sha256, uint64_t size, const char *file)
 {
 	Bootmeta__V1__Binary b = BOOTMETA__V1__BINARY__INIT;
-	bm_fs *fs = NULL;
 	bm_buf tc = BM_BUF_INIT;
 	int error;
 
+	bm_buf_clear(minisig);
 	b.sha256 = (char *)sha256;
 	b.size = size;
 	b.project = (char *)project;
@@ -603,39 +604,91 @@ static int binary_signature_prepare(bm_buf *minisig, char key_id[BM_MINISIGN_KEY
 	} else if ((error = bm_buf_puts(minisig, o->signature)) < 0) {
 		goto done;
 	}
-	if ((error = bm_store_fs(&fs, store, NULL)) < 0)
-		goto done;
 	error = bm_binary_signature_check(key_id, fs, file, minisig->ptr, &b);
 done:
-	bm_fs_free(fs);
 	bm_buf_dispose(&tc);
 	return error;
+}
+
+/* The part of bm_binary_add after the file is hashed: sign or check the signature, then the
+ * record, in `txn`. */
+static int binary_file_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project, const char *release,
+			   const char *file, const char *sha256, uint64_t size, const bm_binary_options *o)
+{
+	bm_buf minisig = BM_BUF_INIT;
+	char key_id[BM_MINISIGN_KEYID_HEXSZ + 1];
+	int error, signed_ = o->sign_key || o->signature;
+
+	if (out) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	if (signed_ && (error = binary_signature_prepare(&minisig, key_id, bm_txn_fs(txn), o, project, release, sha256,
+							 size, file)) < 0)
+		goto done;
+	error = bm__binary_txn(out, txn, project, release, sha256, size, o, signed_ ? minisig.ptr : NULL,
+			       signed_ ? key_id : NULL);
+done:
+	bm_buf_dispose(&minisig);
+	return error;
+}
+
+int bm_binary_add_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project, const char *release,
+		      const char *file, const bm_binary_options *opts)
+{
+	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
+	const bm_binary_options *o = opts ? opts : &defaults;
+	char hex[65];
+	uint64_t size;
+	int error;
+
+	if (out) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	/* names first: a bad name is reported before the file is read */
+	if ((error = bm__binary_check(project, release, o)) < 0 || (error = bm_file_sha256(hex, &size, file)) < 0)
+		return error;
+	return binary_file_txn(out, txn, project, release, file, hex, size, o);
+}
+
+typedef struct {
+	const char *project, *release, *file, *sha256;
+	uint64_t size;
+	const bm_binary_options *o;
+	Bootmeta__V1__Binary *rec;
+} binary_file_ctx;
+
+static int binary_file_fn(bm_txn *txn, void *payload)
+{
+	binary_file_ctx *c = payload;
+	int error = binary_file_txn(&c->rec, txn, c->project, c->release, c->file, c->sha256, c->size, c->o);
+	return error ? error : bm__binary_message(txn, c->rec);
 }
 
 int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store, const char *project,
 		  const char *release, const char *file, const bm_binary_options *opts)
 {
 	bm_binary_options defaults = BM_BINARY_OPTIONS_INIT;
-	const bm_binary_options *o = opts ? opts : &defaults;
-	bm_buf minisig = BM_BUF_INIT;
-	char hex[65], key_id[BM_MINISIGN_KEYID_HEXSZ + 1];
-	uint64_t size;
-	int error, signed_ = o->sign_key || o->signature;
+	binary_file_ctx c = { project, release, file, NULL, 0, NULL, NULL };
+	bm_write_options w;
+	char hex[65];
+	int error;
 
 	if (out)
 		*out = NULL;
-	/* names first: a bad name is reported before the file is read */
-	if ((error = bm__binary_check(project, release, o)) < 0)
+	c.o = opts ? opts : &defaults;
+	/* names first: a bad name is reported before the file is read; the file is hashed once */
+	if ((error = bm__binary_check(project, release, c.o)) < 0 || (error = bm_file_sha256(hex, &c.size, file)) < 0)
 		return error;
-	if ((error = bm_file_sha256(hex, &size, file)) < 0)
-		return error;
-	if (signed_ && (error = binary_signature_prepare(&minisig, key_id, store, o, project, release, hex, size,
-							 file)) < 0)
-		goto done;
-	error = bm__binary_write(out, out_commit, store, project, release, hex, size, o, signed_ ? minisig.ptr : NULL,
-				 signed_ ? key_id : NULL);
-done:
-	bm_buf_dispose(&minisig);
+	c.sha256 = hex;
+	bm__write_opts(&w, c.o->write);
+	error = bm_store_write(out_commit, store, binary_file_fn, &c, &w);
+	if (!error && out) {
+		*out = c.rec;
+		c.rec = NULL;
+	}
+	bm_meta_free(c.rec);
 	return error;
 }
 

@@ -37,6 +37,14 @@ typedef struct {
 BM_EXTERN int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store,
 				 const char *project, const char *channel, const char *release,
 				 const bm_promote_options *opts);
+/* bm_channel_promote inside the caller's transaction (several writes in one commit): the
+ * same checks and the same entry file, with seq = last + 1 of what the transaction sees
+ * (entries this transaction added count). `*out` (may be NULL; else NULL or an entry from an
+ * earlier call, which is freed) gets the entry; a re-run of the transaction replaces it.
+ * opts->write is not used, and the commit message is not set (bm_txn_message is the
+ * caller's). On an error the transaction may hold part of the call's files: abort it. */
+BM_EXTERN int bm_channel_promote_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project,
+				     const char *channel, const char *release, const bm_promote_options *opts);
 /* The last entry of the channel in `fs` (the view's commit is bm_fs_commit(fs)).
  * BM_ENOTFOUND when the channel has no entry; BM_ECORRUPT when the last entry does not
  * decode or does not match its path. */

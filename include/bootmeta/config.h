@@ -202,6 +202,16 @@ BM_EXTERN int bm_config_write(bm_config_changes *out, bm_store *store, const cha
 			      const bm_config_assign *assigns, size_t n, const bm_config_write_options *opts,
 			      const bm_write_options *wopts);
 
+/* bm_config_write inside the caller's transaction (several writes in one commit): the same
+ * checks and the same records, sequence numbers counting what the transaction added. 0 when
+ * records were added; 1 when none were (every key unchanged, or opts->dry_run: the records
+ * are checked but not added); < 0 on an error, when the transaction may hold part of the
+ * call's records: abort it. `out` (zeroed, or filled by an earlier call: it is disposed
+ * first) gets the changes, replaced when the transaction re-runs; its has_commit is 0 (the
+ * commit is the caller's). The commit message is not set. */
+BM_EXTERN int bm_config_write_txn(bm_config_changes *out, bm_txn *txn, const char *project, const char *env,
+				  const bm_config_assign *assigns, size_t n, const bm_config_write_options *opts);
+
 /* Write a new record of `key` restoring the env's value at sequence `seq` (seq > 0) or at
  * meta commit `commit` (a revision; the key's latest record there, or a tombstone when the
  * env did not set it then). BM_ENOTFOUND for an unknown seq or commit. */

@@ -70,6 +70,17 @@ BM_EXTERN int bm_flag_write(bm_flag_change *out, bm_store *store, const char *pr
 			    const char *key, bm_flag_edit_fn edit, void *payload, const bm_flag_write_options *opts,
 			    const bm_write_options *wopts);
 
+/* bm_flag_write inside the caller's transaction (several writes in one commit): the same
+ * checks and the same record, the version counting what the transaction added. 0 when the
+ * record was added; 1 when nothing was (the edit changed nothing, or opts->dry_run: the
+ * record is checked but not added); < 0 on an error, when the transaction may hold part of
+ * the call's files: abort it. `out` (zeroed, or filled by an earlier call: it is disposed
+ * first) gets the change, replaced when the transaction re-runs (`edit` runs again); its
+ * has_commit is 0 (the commit is the caller's). The commit message is not set. */
+BM_EXTERN int bm_flag_write_txn(bm_flag_change *out, bm_txn *txn, const char *project, const char *env,
+				const char *key, bm_flag_edit_fn edit, void *payload,
+				const bm_flag_write_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -63,6 +63,13 @@ BM_EXTERN int bm_log_check(const bm_log_add_spec *spec);
 BM_EXTERN int bm_log_add(bm_log_entry **out, bm_store *store, const bm_log_add_spec *spec,
 			 const bm_write_options *wopts);
 
+/* bm_log_add inside the caller's transaction (several writes in one commit): the same check
+ * and the same kind of record, with a new random id on each call. `*out` (may be NULL; else
+ * NULL or an entry from an earlier call, which is freed) gets the entry; a re-run of the
+ * transaction replaces it. The commit message is not set. On an error abort the
+ * transaction. */
+BM_EXTERN int bm_log_add_txn(bm_log_entry **out, bm_txn *txn, const bm_log_add_spec *spec);
+
 typedef struct {
 	unsigned int version;
 	const char *kind;     /* NULL: any */

@@ -111,6 +111,16 @@ typedef struct {
  * release id exists (releases are immutable); BM_EINVALID for a bad source, URL or id. */
 BM_EXTERN int bm_release_add(Bootmeta__V1__Release **out, bm_oid *out_commit, bm_store *store,
 			     const char *project, const bm_release_options *opts);
+/* bm_release_add inside the caller's transaction (several writes in one commit): the same
+ * checks and the same files (the release and, with imports, the reverse index) as
+ * bm_release_add. Every source must be given as url + commit: a `dir` source is BM_EINVALID
+ * (reading a checkout is the caller's, before the transaction: bm_source_from_dir).
+ * `*out` (may be NULL; else NULL or a record from an earlier call, which is freed) gets the
+ * record; a re-run of the transaction replaces it. opts->write is not used and the commit
+ * message is not set. On an error the transaction may hold part of the call's files: abort
+ * it. */
+BM_EXTERN int bm_release_add_txn(Bootmeta__V1__Release **out, bm_txn *txn, const char *project,
+				 const bm_release_options *opts);
 BM_EXTERN int bm_release_get(Bootmeta__V1__Release **out, bm_fs *fs, const char *project, const char *release);
 /* The release ids of `project`, sorted. BM_ENOTFOUND for an unknown project. */
 BM_EXTERN int bm_release_list(bm_strlist *out, bm_fs *fs, const char *project);
@@ -146,6 +156,13 @@ typedef struct {
 BM_EXTERN int bm_binary_add_digest(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store,
 				   const char *project, const char *release, const char *sha256,
 				   uint64_t size, const bm_binary_options *opts);
+/* bm_binary_add_digest inside the caller's transaction: the same checks and the same record.
+ * `*out` (may be NULL; else NULL or a record from an earlier call, which is freed) gets the
+ * record; a re-run replaces it. opts->write is not used and the commit message is not set.
+ * On an error the transaction may hold part of the call's files: abort it. */
+BM_EXTERN int bm_binary_add_digest_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project,
+				       const char *release, const char *sha256, uint64_t size,
+				       const bm_binary_options *opts);
 BM_EXTERN int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256);
 
 #ifdef __cplusplus

@@ -182,8 +182,15 @@ BM_EXTERN int bm_txn_add(bm_txn *txn, const char *path, const void *data, size_t
 BM_EXTERN int bm_txn_message(bm_txn *txn, const char *fmt, ...) BM_PRINTF(2, 3);
 /* The commit the transaction runs on (NULL: none yet). */
 BM_EXTERN const bm_oid *bm_txn_base(bm_txn *txn);
-/* The actor of this write ("Name <email>"). */
+/* The actor records added now name: the write's actor ("Name <email>"), or the one
+ * bm_txn_set_actor set. */
 BM_EXTERN const char *bm_txn_actor(bm_txn *txn);
+/* Name `actor` in the records added after this call (a server committing several callers'
+ * requests in one write sets each request's actor before its _txn call). The commit's
+ * author stays the write's actor. NULL or "": the write's actor again. BM_EINVALID (about
+ * BM_ABOUT_ACTOR) for an actor bm_store_write would refuse; the actor is then unchanged.
+ * Each attempt of the transaction starts with the write's actor. */
+BM_EXTERN int bm_txn_set_actor(bm_txn *txn, const char *actor);
 /* The time of this attempt (milliseconds since the epoch), the same for every record the
  * attempt writes. */
 BM_EXTERN int64_t bm_txn_time_ms(bm_txn *txn);

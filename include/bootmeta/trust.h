@@ -166,6 +166,14 @@ typedef struct {
 BM_EXTERN int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_store *store,
 			    const char *project, const char *release, const char *file,
 			    const bm_binary_options *opts);
+/* bm_binary_add inside the caller's transaction: the same checks (the file is hashed here,
+ * and signed or its signature verified against the keys/signers the transaction sees) and
+ * the same record. `*out` (may be NULL; else NULL or a record from an earlier call, which is
+ * freed) gets the record; a re-run of the transaction replaces it (and signs again).
+ * opts->write is not used and the commit message is not set. On an error the transaction
+ * may hold part of the call's files: abort it. */
+BM_EXTERN int bm_binary_add_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project,
+				const char *release, const char *file, const bm_binary_options *opts);
 /* Add a signature of the recorded binary `file` as a BinarySignature record. The signer's
  * key must be in keys/signers (checked with bm_binary_signature_check on the tip).
  * BM_ENOTFOUND when the file is not recorded; BM_EEXISTS when that key signed it already. */
