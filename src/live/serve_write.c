@@ -144,6 +144,7 @@ void serve_result_dispose(serve_result *r)
 {
 	bm_strlist_dispose(&r->paths);
 	bm_buf_dispose(&r->record);
+	bm_buf_dispose(&r->summary);
 	free(r->errmsg);
 	memset(r, 0, sizeof(*r));
 }

@@ -96,11 +96,13 @@ grep -q '"code":"not-found"' "$T/body" || fail "unknown release: $(cat "$T/body"
 
 check "group commit: 40 writes at once are answered, each with a unique seq, in fewer commits"
 n0=$(git --git-dir="$R" rev-list --count main)
+pids=""
 for i in $(seq 1 40); do
 	curl -sS -o "$T/g$i" -X POST -H 'Content-Type: application/json' \
 		--data-binary "{\"release\":\"$C2\",\"reason\":\"g$i\"}" "$U/v1/projects/acme/server/channels/group/promote" &
+	pids="$pids $!"
 done
-wait
+wait $pids
 for i in $(seq 1 40); do jq -r .seq "$T/g$i"; done | sort -n >"$T/seqs"
 seq 1 40 >"$T/want"
 cmp -s "$T/seqs" "$T/want" || fail "seqs of 40 writes: $(tr '\n' ' ' <"$T/seqs")"
@@ -116,7 +118,9 @@ http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$
 grep -q 'field \\"bogus\\": unknown field' "$T/body" || fail "unknown field: $(cat "$T/body")"
 http POST "$U/v1/projects/acme/server/channels/stable/promote" '{"release":5}'; want 400
 grep -q 'field \\"release\\": must be a string' "$T/body" || fail "wrong type: $(cat "$T/body")"
-http POST "$U/v1/projects/acme/server/channels/st..able/promote" "{\"release\":\"$C1\"}"; want 400
+http POST "$U/v1/projects/acme/server/channels/../promote" "{\"release\":\"$C1\"}" --path-as-is; want 400
+http POST "$U/v1/projects/acme/server/channels/a%01b/promote" "{\"release\":\"$C1\"}"; want 400
+http POST "$U/v1/projects/acme/server/channels/.hidden/promote" "{\"release\":\"$C1\"}"; want 400
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/big"
 curl -sS -o "$T/body" -w '%{http_code}' -X POST --data-binary @"$T/big" "$U/v1/projects/acme/server/channels/stable/promote" >"$T/status"
 want 413
@@ -136,8 +140,9 @@ w0=$(jget .metaCommit)
 
 check "watch: long poll since a commit gets the change with its record"
 ( sleep 0.3; curl -sS -o /dev/null -X POST --data-binary "{\"release\":\"$C2\"}" "$U/v1/projects/acme/server/channels/beta/promote" ) &
+bg=$!
 http GET "$U/v1/watch?prefix=projects/acme/server/channels/beta/&since=$w0&wait=10s"; want 200
-wait
+wait $bg
 [ "$(jget '.events | length')" = 1 ] || fail "long poll events: $(cat "$T/body")"
 [ "$(jget '.events[0].previous')" = "$w0" ] || fail "event previous: $(cat "$T/body")"
 p=$(jget '.events[0].paths[0]')
@@ -171,14 +176,16 @@ grep -qx "id: $sse1" "$T/sse2" && fail "resume repeats $sse1"
 
 check "bootmeta watch prints the events"
 ( sleep 0.5; curl -sS -o /dev/null -X POST --data-binary "{\"release\":\"$C2\"}" "$U/v1/projects/acme/server/channels/cli/promote" ) &
+bg=$!
 "$BM" watch --server "$U" projects/acme/server/channels/cli/ --count 1 --json >"$T/w.json"
-wait
+wait $bg
 jq -e '.paths[0] | startswith("projects/acme/server/channels/cli/")' "$T/w.json" >/dev/null || fail "watch --json: $(cat "$T/w.json")"
 
 check "a commit made by someone else (the CLI on the same repo) reaches watchers"
 ( sleep 0.3; "$BM" --repo "$R" channel promote acme/server other "$C1" >/dev/null ) &
+bg=$!
 http GET "$U/v1/watch?prefix=projects/acme/server/channels/other/&since=$(tip "$R")&wait=10s"; want 200
-wait
+wait $bg
 [ "$(jget '.events | length')" = 1 ] || fail "outside commit not seen: $(cat "$T/body")"
 
 check "metrics count the writes and the batches"
