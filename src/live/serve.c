@@ -78,7 +78,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	       O_CONNS, O_CTIMEOUT, O_POLL };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
-		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   { O_STATE, "state-dir", 0, 1 },
+		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   
 		{ O_READY, "ready-file", 0, 1 },  { O_THREADS, "threads", 0, 1 },  { O_BATCH, "batch-max", 0, 1 },
 		{ O_QUEUE, "queue-max", 0, 1 },   { O_BODY, "body-max", 0, 1 },	   { O_CONNS, "conn-limit", 0, 1 },
 		{ O_CTIMEOUT, "conn-timeout", 0, 1 }, { O_POLL, "poll-ms", 0, 1 }, CLI_OPT_END,
@@ -115,7 +115,6 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		case O_OPEN: s.open_writes = 1; break;
 		case O_CERT: s.tls_cert = a.value; break;
 		case O_KEY: s.tls_key = a.value; break;
-		case O_STATE: s.state_dir = a.value; break;
 		case O_READY: ready = a.value; break;
 		case O_THREADS:
 			if (parse_uint(&v, a.value, 64) < 0 || v == 0)
