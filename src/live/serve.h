@@ -22,6 +22,13 @@
 
 typedef struct serve serve;
 typedef struct serve_job serve_job;
+
+/* Called by the hub thread for every new commit on main, in order, just before the watchers get
+ * it: `prev` NULL when unknown (main moved to another history). Must not block long: queue
+ * the work (NATS publishing, webhook deliveries) and return. */
+typedef void (*serve_commit_hook)(serve *s, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
+				  void *payload);
+#define SERVE_HOOKS_MAX 4
 typedef struct serve_watcher serve_watcher;
 
 /* ---- logs (serve_log.c): one line each, key=value, on stderr ---- */
@@ -81,7 +88,14 @@ struct serve {
 	size_t ring_start, ring_len;
 	uint64_t ring_seq;         /* events ever added */
 	serve_watcher *watchers;
+	/* registered before serve_hub_start */
+	serve_commit_hook hooks[SERVE_HOOKS_MAX];
+	void *hook_payloads[SERVE_HOOKS_MAX];
+	int nhooks;
 };
+
+/* Register a hook (before serve_hub_start). -1 when SERVE_HOOKS_MAX are registered. */
+int serve_add_commit_hook(serve *s, serve_commit_hook fn, void *payload);
 
 /* ---- HTTP (serve_http.c) ---- */
 int serve_http_start(serve *s);
@@ -111,9 +125,13 @@ void serve_answer_header(serve_answer *a, const char *name, const char *value);
 typedef struct {
 	const char *url;        /* decoded path */
 	const char *method;
-	struct MHD_Connection *conn;
+	struct MHD_Connection *conn; /* NULL for a request that did not come over HTTP (NATS) */
 	int want_proto;         /* Accept: application/x-protobuf */
+	/* without a connection: the headers a write reads (NULL: absent) */
+	const char *authorization, *if_match, *idempotency_key;
 } serve_req;
+/* A request header: from the connection, or the fields above when there is none. */
+const char *serve_req_header(const serve_req *r, const char *name);
 /* Answers GET routes; returns 0 when it answered, 1 when the route is not a read. */
 int serve_read(serve *s, const serve_req *r, serve_answer *a);
 /* The JSON of the record at `path` of `fs` (a record type bootmeta knows), into `out`. */
@@ -126,8 +144,10 @@ int serve_path_split(bm_strlist *out, const char *url);
 /* ---- writes (serve_write.c) ---- */
 int serve_writer_start(serve *s);
 void serve_writer_stop(serve *s);
-/* Handle a write request: returns 0 when it answered at once (an error, a replay), 1 when
- * the job was queued (`*job` set; the connection is suspended until serve_job_done). */
+/* Handle a write request (HTTP, or any other transport with r->conn NULL): returns 0 when
+ * it answered at once in `a` (an error, a replay), 1 when the job was queued (`*job` set);
+ * `done` is then called once from the writer thread when the answer is ready: take it with
+ * serve_job_take (from any thread). */
 typedef void (*serve_job_done_fn)(serve_job *job, void *payload);
 int serve_write_submit(serve *s, const serve_req *r, const char *body, size_t len, serve_answer *a,
 		       serve_job **job, serve_job_done_fn done, void *payload);

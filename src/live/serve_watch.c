@@ -248,6 +248,11 @@ static int changed(serve_event *e, bm_store *st)
 static void publish(serve *s, serve_event *e)
 {
 	serve_watcher *w;
+	int i;
+	for (i = 0; i < s->nhooks; i++)
+		s->hooks[i](s, e->has_prev ? &e->prev : NULL, &e->next, &e->paths, s->hook_payloads[i]);
+	/* the watchers, the tip and the ring change together: a watcher that resumes sees the
+	 * event either in the ring or delivered, never neither */
 	pthread_mutex_lock(&s->hlock);
 	for (w = s->watchers; w; w = w->next)
 		if (event_matches(e, w->prefix))
@@ -258,6 +263,16 @@ static void publish(serve *s, serve_event *e)
 	s->has_tip = 1;
 	ring_push(s, e);
 	pthread_mutex_unlock(&s->hlock);
+}
+
+int serve_add_commit_hook(serve *s, serve_commit_hook fn, void *payload)
+{
+	if (s->nhooks >= SERVE_HOOKS_MAX)
+		return -1;
+	s->hooks[s->nhooks] = fn;
+	s->hook_payloads[s->nhooks] = payload;
+	s->nhooks++;
+	return 0;
 }
 
 static void step(serve *s)

@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define IDEM_CAP 16384        /* answered keys remembered */
 #define IDEM_BUCKETS 32768
@@ -286,10 +287,20 @@ int serve_is_write(const char *method, const char *url)
 
 /* ---- submit (HTTP thread) ---- */
 
-static const char *hdr(const serve_req *r, const char *name)
+const char *serve_req_header(const serve_req *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	if (r->conn)
+		return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	if (!strcasecmp(name, "Authorization"))
+		return r->authorization;
+	if (!strcasecmp(name, "If-Match"))
+		return r->if_match;
+	if (!strcasecmp(name, "Idempotency-Key"))
+		return r->idempotency_key;
+	return NULL;
 }
+
+#define hdr serve_req_header
 
 static int parse_if_match(bm_oid *out, const char *v)
 {
