@@ -129,11 +129,11 @@ typedef struct {
 	int want_proto;         /* Accept: application/x-protobuf */
 	/* without a connection: the headers a write reads (NULL: absent) */
 	const char *authorization, *if_match, *idempotency_key;
-} serve_req;
+} serve_rq;
 /* A request header: from the connection, or the fields above when there is none. */
-const char *serve_req_header(const serve_req *r, const char *name);
+const char *serve_req_header(const serve_rq *r, const char *name);
 /* Answers GET routes; returns 0 when it answered, 1 when the route is not a read. */
-int serve_read(serve *s, const serve_req *r, serve_answer *a);
+int serve_read(serve *s, const serve_rq *r, serve_answer *a);
 /* The JSON of the record at `path` of `fs` (a record type bootmeta knows), into `out`. */
 int serve_record_json(bm_buf *out, bm_fs *fs, const char *path);
 /* Split /v1/projects/<project>/<word>/... : the project's end is the first part that is one
@@ -149,7 +149,7 @@ void serve_writer_stop(serve *s);
  * `done` is then called once from the writer thread when the answer is ready: take it with
  * serve_job_take (from any thread). */
 typedef void (*serve_job_done_fn)(serve_job *job, void *payload);
-int serve_write_submit(serve *s, const serve_req *r, const char *body, size_t len, serve_answer *a,
+int serve_write_submit(serve *s, const serve_rq *r, const char *body, size_t len, serve_answer *a,
 		       serve_job **job, serve_job_done_fn done, void *payload);
 /* The answer of a finished job (moved into `a`), then the job is freed. */
 void serve_job_take(serve_job *job, serve_answer *a);
@@ -164,7 +164,7 @@ void serve_hub_free(serve *s);
 void serve_hub_kick(serve *s);
 /* GET /v1/watch: 0 answered now, 1 long-poll registered (connection suspended; the hub
  * resumes it), 2 an event stream response was queued in `*resp` */
-int serve_watch_begin(serve *s, const serve_req *r, serve_answer *a, serve_watcher **w,
+int serve_watch_begin(serve *s, const serve_rq *r, serve_answer *a, serve_watcher **w,
 		      struct MHD_Response **resp);
 /* After resume: the long-poll answer. */
 void serve_watch_take(serve *s, serve_watcher *w, serve_answer *a);

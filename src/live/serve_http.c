@@ -230,7 +230,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	serve *s = cls;
 	conn_ctx *c = *con_cls;
 	serve_answer a;
-	serve_req r;
+	serve_rq r;
 	(void)version;
 
 	if (!c) {

@@ -174,7 +174,7 @@ const serve_op *serve_op_find(const char *name)
 
 /* ---- who may write ---- */
 
-int serve_auth(serve *s, const serve_req *r, const serve_op *op, const serve_params *pp, bm_buf *actor,
+int serve_auth(serve *s, const serve_rq *r, const serve_op *op, const serve_params *pp, bm_buf *actor,
 	       serve_answer *a)
 {
 	(void)r;

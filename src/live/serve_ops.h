@@ -44,7 +44,7 @@ typedef struct serve_op {
 const serve_op *serve_op_find(const char *name);
 /* Check the request's token for `op`: 0 with the actor (the token's name) in `actor`; -1
  * with the 401/403 answer in `a`. */
-int serve_auth(serve *s, const serve_req *r, const serve_op *op, const serve_params *pp, bm_buf *actor,
+int serve_auth(serve *s, const serve_rq *r, const serve_op *op, const serve_params *pp, bm_buf *actor,
 	       serve_answer *a);
 
 #endif

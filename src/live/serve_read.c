@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *arg(const serve_req *r, const char *name)
+static const char *arg(const serve_rq *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
@@ -72,7 +72,7 @@ done:
 }
 
 /* The view to read: ?at=COMMIT or the tip. Fills the answer's ETag. */
-static int open_view(bm_fs **fs, bm_store **st, serve *s, const serve_req *r, serve_answer *a)
+static int open_view(bm_fs **fs, bm_store **st, serve *s, const serve_rq *r, serve_answer *a)
 {
 	const char *at = arg(r, "at");
 	bm_oid commit;
@@ -195,7 +195,7 @@ static void answer_config(serve_answer *a, bm_fs *fs, const char *project, const
 	bm_config_free(c);
 }
 
-static void answer_flag(serve_answer *a, const serve_req *r, bm_fs *fs, const char *project, const char *env,
+static void answer_flag(serve_answer *a, const serve_rq *r, bm_fs *fs, const char *project, const char *env,
 			const char *key)
 {
 	bm_flag *f = NULL;
@@ -211,7 +211,7 @@ static void answer_flag(serve_answer *a, const serve_req *r, bm_fs *fs, const ch
 	bm_flag_free(f);
 }
 
-static void answer_flags(serve_answer *a, const serve_req *r, bm_fs *fs, const char *project, const char *env)
+static void answer_flags(serve_answer *a, const serve_rq *r, bm_fs *fs, const char *project, const char *env)
 {
 	bm_flag_list l = { 0 };
 	const char *format = arg(r, "format");
@@ -347,7 +347,7 @@ done:
 	return error;
 }
 
-static void answer_binary(serve_answer *a, const serve_req *r, bm_store *st, bm_fs *fs, const char *project,
+static void answer_binary(serve_answer *a, const serve_rq *r, bm_store *st, bm_fs *fs, const char *project,
 			  const char *channel)
 {
 	Bootmeta__V1__ChannelEntry *e = NULL;
@@ -479,7 +479,7 @@ static void answer_list_json(serve_answer *a, const char *name, const bm_strlist
 	bm_buf_puts(&a->body, "]}\n");
 }
 
-int serve_read(serve *s, const serve_req *r, serve_answer *a)
+int serve_read(serve *s, const serve_rq *r, serve_answer *a)
 {
 	bm_strlist parts = BM_STRLIST_INIT, l = BM_STRLIST_INIT;
 	bm_buf project = BM_BUF_INIT, rest = BM_BUF_INIT;

@@ -576,7 +576,7 @@ static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answe
 	}
 }
 
-int serve_watch_begin(serve *s, const serve_req *r, serve_answer *a, serve_watcher **out, struct MHD_Response **resp)
+int serve_watch_begin(serve *s, const serve_rq *r, serve_answer *a, serve_watcher **out, struct MHD_Response **resp)
 {
 	const char *prefix = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "prefix");
 	const char *since = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "since");

@@ -287,7 +287,7 @@ int serve_is_write(const char *method, const char *url)
 
 /* ---- submit (HTTP thread) ---- */
 
-const char *serve_req_header(const serve_req *r, const char *name)
+const char *serve_req_header(const serve_rq *r, const char *name)
 {
 	if (r->conn)
 		return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -339,7 +339,7 @@ static void replay(serve *s, serve_idem *e, serve_answer *a)
 	serve_result_dispose(&r);
 }
 
-int serve_write_submit(serve *s, const serve_req *r, const char *body, size_t len, serve_answer *a, serve_job **out,
+int serve_write_submit(serve *s, const serve_rq *r, const char *body, size_t len, serve_answer *a, serve_job **out,
 		       serve_job_done_fn done, void *payload)
 {
 	serve_params pp;
