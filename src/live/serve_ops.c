@@ -1,166 +1,333 @@
 /* serve_ops.c: the write kinds of `bootmeta serve` (serve_ops.h). */
 #include "serve_ops.h"
+#include "serve_body.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- strict JSON bodies ---- */
+/* ---- bodies: the URL's parameters, then serve_body_parse ---- */
 
-static int body_object(json_t **out, const char *body, size_t len, const char *const *allowed, bm_buf *err)
+typedef struct {
+	serve_req body;         /* serve_body.h */
+	/* the outputs of the _txn call (replaced when the transaction re-runs) */
+	Bootmeta__V1__ChannelEntry *entry;
+	Bootmeta__V1__Release *release;
+	Bootmeta__V1__Binary *binary;
+	Bootmeta__V1__InstanceReport *report;
+	bm_config_changes changes;
+	bm_flag_change flag;
+	bm_log_entry *log;
+} op_req;
+
+/* Put the URL's value of `field` into the body object: refused when the body names
+ * another. */
+static int put_param(json_t *o, const char *field, const char *value, bm_buf *err)
 {
-	json_error_t je;
-	const char *k;
 	json_t *v;
-	*out = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!*out) {
-		bm_buf_printf(err, "the body is not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
-		return -1;
-	}
-	if (!json_is_object(*out)) {
-		bm_buf_puts(err, "the body must be a JSON object");
-		goto bad;
-	}
-	json_object_foreach(*out, k, v) {
-		size_t i;
-		for (i = 0; allowed[i]; i++)
-			if (!strcmp(k, allowed[i]))
-				break;
-		if (!allowed[i]) {
-			bm_buf_puts(err, "field ");
-			bm_json_escape(err, k);
-			bm_buf_puts(err, ": unknown field");
-			goto bad;
-		}
-	}
-	return 0;
-bad:
-	json_decref(*out);
-	*out = NULL;
-	return -1;
-}
-
-/* A string field: NULL when absent (error when `required`). */
-static int str_field(const char **out, json_t *o, const char *name, int required, bm_buf *err)
-{
-	json_t *v = json_object_get(o, name);
-	*out = NULL;
-	if (!v || json_is_null(v)) {
-		if (required) {
-			bm_buf_printf(err, "field \"%s\": required", name);
+	if (!value)
+		return 0;
+	if ((v = json_object_get(o, field))) {
+		if (!json_is_string(v) || strcmp(json_string_value(v), value)) {
+			bm_buf_printf(err, "field \"%s\": differs from the URL's \"%s\"", field, value);
 			return -1;
 		}
 		return 0;
 	}
-	if (!json_is_string(v)) {
-		bm_buf_printf(err, "field \"%s\": must be a string", name);
-		return -1;
-	}
-	*out = json_string_value(v);
-	if (strlen(*out) != json_string_length(v)) {
-		bm_buf_printf(err, "field \"%s\": holds a NUL character", name);
-		return -1;
-	}
-	return 0;
+	return json_object_set_new(o, field, json_string(value)) < 0 ? -1 : 0;
 }
 
-static char *dup_or_null(const char *s)
+static int parse_kind(void **out, serve_kind kind, const serve_params *pp, const char *body, size_t len, bm_buf *err)
 {
-	return s ? strdup(s) : NULL;
-}
+	json_error_t je;
+	json_t *o = NULL;
+	char *text = NULL;
+	op_req *r = NULL;
+	int error = -1;
 
-/* ---- promote ---- */
-
-typedef struct {
-	char *project, *channel, *release, *reason;
-	Bootmeta__V1__ChannelEntry *entry;
-} promote_req;
-
-static int promote_parse(void **out, const serve_params *pp, const char *body, size_t len, bm_buf *err)
-{
-	static const char *const allowed[] = { "release", "reason", "project", "channel", NULL };
-	promote_req *r;
-	json_t *o;
-	const char *release, *reason, *project, *channel;
 	*out = NULL;
-	if (body_object(&o, body, len, allowed, err) < 0)
+	if (len > SERVE_BODY_MAX) {
+		bm_buf_printf(err, "body: %zu bytes, over the bound of %d", len, SERVE_BODY_MAX);
 		return -1;
-	if (str_field(&release, o, "release", 1, err) < 0 || str_field(&reason, o, "reason", 0, err) < 0 ||
-	    str_field(&project, o, "project", 0, err) < 0 || str_field(&channel, o, "channel", 0, err) < 0)
-		goto bad;
-	if ((project && strcmp(project, pp->project)) || (channel && strcmp(channel, pp->channel))) {
-		bm_buf_puts(err, "field \"project\"/\"channel\": differs from the URL's");
-		goto bad;
 	}
-	if (bm_project_name_check(pp->project) < 0 || bm_name_validate(pp->channel, BM_NAME_CHANNEL) < 0 ||
-	    bm_name_validate(release, BM_NAME_RELEASE) < 0) {
-		bm_buf_puts(err, bm_error_last());
-		goto bad;
+	if (!(o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je))) {
+		bm_buf_printf(err, "body: not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+		return -1;
 	}
-	if (!(r = calloc(1, sizeof(*r))))
-		goto bad;
-	r->project = strdup(pp->project);
-	r->channel = strdup(pp->channel);
-	r->release = strdup(release);
-	r->reason = dup_or_null(reason);
-	json_decref(o);
+	if (!json_is_object(o)) {
+		bm_buf_puts(err, "body: must be a JSON object");
+		goto done;
+	}
+	if (kind != SERVE_KIND_REPORT &&
+	    (put_param(o, "project", pp->project, err) < 0 || put_param(o, "channel", pp->channel, err) < 0 ||
+	     put_param(o, "release", pp->release, err) < 0 || put_param(o, "env", pp->env, err) < 0 ||
+	     put_param(o, "key", pp->flag, err) < 0))
+		goto done;
+	if (!(text = json_dumps(o, JSON_COMPACT)) || !(r = calloc(1, sizeof(*r)))) {
+		bm_buf_puts(err, "out of memory");
+		goto done;
+	}
+	if (serve_body_parse(&r->body, kind, text, strlen(text), err) < 0)
+		goto done;
+	if (kind == SERVE_KIND_REPORT && serve_report_where(&r->body, pp->env, pp->instance, err) < 0)
+		goto done;
 	*out = r;
-	return 0;
-bad:
+	r = NULL;
+	error = 0;
+done:
+	if (r) {
+		serve_req_dispose(&r->body);
+		free(r);
+	}
+	free(text);
 	json_decref(o);
-	return -1;
+	return error;
 }
 
-static const char *promote_scope(const void *req)
+#define PARSER(name, kind)                                                                                     \
+	static int name(void **out, const serve_params *pp, const char *body, size_t len, bm_buf *err)         \
+	{                                                                                                      \
+		return parse_kind(out, kind, pp, body, len, err);                                              \
+	}
+PARSER(parse_promote, SERVE_KIND_PROMOTE)
+PARSER(parse_release, SERVE_KIND_RELEASE)
+PARSER(parse_binary, SERVE_KIND_BINARY)
+PARSER(parse_config, SERVE_KIND_CONFIG)
+PARSER(parse_flag, SERVE_KIND_FLAG)
+PARSER(parse_log, SERVE_KIND_LOG)
+PARSER(parse_report, SERVE_KIND_REPORT)
+
+static void op_dispose(void *req)
 {
-	return ((const promote_req *)req)->project;
+	op_req *r = req;
+	serve_req_dispose(&r->body);
+	bm_meta_free(r->entry);
+	bm_meta_free(r->release);
+	bm_meta_free(r->binary);
+	bm_meta_free(r->report);
+	bm_config_changes_dispose(&r->changes);
+	bm_flag_change_dispose(&r->flag);
+	bm_log_entry_free(r->log);
+	free(r);
 }
 
-static int promote_target(char **out, const void *req)
+/* ---- scope targets and If-Match paths ---- */
+
+static const char *scope_project(const void *req)
 {
-	const promote_req *r = req;
+	const op_req *r = req;
+	switch (r->body.kind) {
+	case SERVE_KIND_PROMOTE: return r->body.promote.project;
+	case SERVE_KIND_RELEASE: return r->body.release.project;
+	case SERVE_KIND_BINARY: return r->body.binary.project;
+	case SERVE_KIND_CONFIG: return r->body.config.project;
+	case SERVE_KIND_FLAG: return r->body.flag.project;
+	case SERVE_KIND_LOG: return r->body.log.spec.project ? r->body.log.spec.project : "";
+	case SERVE_KIND_REPORT: return r->body.report.env;
+	}
+	return "";
+}
+
+/* The folders the write's target lives in (the layout of lib/config.c and lib/flagstore.c:
+ * envs/<env>/config/<project>/+keys/<key>/, .../+flags/<key>/). */
+static int target_promote(char **out, const void *req)
+{
+	const op_req *r = req;
 	bm_buf p = BM_BUF_INIT;
-	int error = bm_path_channel(&p, r->project, r->channel);
+	int error = bm_path_channel(&p, r->body.promote.project, r->body.promote.channel);
 	*out = p.ptr;
 	return error;
 }
 
-static int promote_apply(bm_txn *txn, void *req, serve_result *res)
+static int target_config(char **out, const void *req)
 {
-	promote_req *r = req;
-	bm_promote_options o = BM_PROMOTE_OPTIONS_INIT;
+	const serve_config_req *c = &((const op_req *)req)->body.config;
+	bm_buf p = BM_BUF_INIT;
+	int error = c->nassigns == 1 ? bm_buf_printf(&p, "envs/%s/config/%s/+keys/%s", c->env, c->project, c->assigns[0].key)
+				     : bm_buf_printf(&p, "envs/%s/config/%s/+keys", c->env, c->project);
+	*out = p.ptr;
+	return error;
+}
+
+static int target_flag(char **out, const void *req)
+{
+	const serve_flag_req *f = &((const op_req *)req)->body.flag;
+	bm_buf p = BM_BUF_INIT;
+	int error = bm_buf_printf(&p, "envs/%s/config/%s/+flags/%s", f->env, f->project, f->key);
+	*out = p.ptr;
+	return error;
+}
+
+/* ---- running them ---- */
+
+static int record_json(bm_buf *out, const ProtobufCMessage *m)
+{
 	bm_pbjson_options jo = BM_PBJSON_OPTIONS_INIT;
+	return bm_pbjson_write(out, m, &jo);
+}
+
+static int apply_promote(bm_txn *txn, void *req, serve_result *res)
+{
+	op_req *r = req;
+	serve_promote_req *q = &r->body.promote;
 	bm_buf p = BM_BUF_INIT;
 	int error;
-	o.reason = r->reason;
-	if ((error = bm_channel_promote_txn(&r->entry, txn, r->project, r->channel, r->release, &o)) < 0)
+	if ((error = bm_channel_promote_txn(&r->entry, txn, q->project, q->channel, q->release, &q->opts)) < 0)
 		return error;
 	res->seq = r->entry->seq;
-	if ((error = bm_path_channel_entry(&p, r->project, r->channel, r->entry->seq)) < 0 ||
-	    (error = bm_strlist_add(&res->paths, p.ptr)) < 0 || (error = bm_pbjson_write(&res->record, &r->entry->base, &jo)) < 0)
-		goto done;
-	error = bm_buf_printf(&res->summary, "channel promote %s %s #%llu: %s", r->project, r->channel,
-			      (unsigned long long)r->entry->seq, r->release);
-done:
+	if ((error = bm_path_channel_entry(&p, q->project, q->channel, r->entry->seq)) == 0 &&
+	    (error = bm_strlist_add(&res->paths, p.ptr)) == 0 && (error = record_json(&res->record, &r->entry->base)) == 0)
+		error = bm_buf_printf(&res->summary, "channel promote %s %s #%llu: %s", q->project, q->channel,
+				      (unsigned long long)r->entry->seq, q->release);
 	bm_buf_dispose(&p);
 	return error;
 }
 
-static void promote_dispose(void *req)
+static int apply_release(bm_txn *txn, void *req, serve_result *res)
 {
-	promote_req *r = req;
-	free(r->project);
-	free(r->channel);
-	free(r->release);
-	free(r->reason);
-	bm_meta_free(r->entry);
-	free(r);
+	op_req *r = req;
+	serve_release_req *q = &r->body.release;
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	if ((error = bm_release_add_txn(&r->release, txn, q->project, &q->opts)) < 0)
+		return error;
+	if ((error = bm_path_release(&p, q->project, r->release->id)) == 0 && (error = bm_strlist_add(&res->paths, p.ptr)) == 0 &&
+	    (error = record_json(&res->record, &r->release->base)) == 0)
+		error = bm_buf_printf(&res->summary, "release add %s %s", q->project, r->release->id);
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static int apply_binary(bm_txn *txn, void *req, serve_result *res)
+{
+	op_req *r = req;
+	serve_binary_req *q = &r->body.binary;
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	if ((error = bm_binary_add_digest_txn(&r->binary, txn, q->project, q->release, q->sha256, q->size, &q->opts)) < 0)
+		return error;
+	if ((error = bm_path_binary(&p, q->sha256)) == 0 && (error = bm_strlist_add(&res->paths, p.ptr)) == 0 &&
+	    (error = record_json(&res->record, &r->binary->base)) == 0)
+		error = bm_buf_printf(&res->summary, "binary add %.16s (%s %s %s/%s)", q->sha256, q->project, q->release,
+				      r->binary->os, r->binary->arch);
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static int apply_config(bm_txn *txn, void *req, serve_result *res)
+{
+	op_req *r = req;
+	serve_config_req *q = &r->body.config;
+	size_t i;
+	int rc, error = 0;
+	if ((rc = bm_config_write_txn(&r->changes, txn, q->project, q->env, q->assigns, q->nassigns, &q->opts)) < 0)
+		return rc;
+	res->unchanged = rc == 1;
+	bm_buf_puts(&res->record, "{\"changes\":[");
+	for (i = 0; i < r->changes.count && !error; i++) {
+		bm_config_change *c = &r->changes.items[i];
+		if (i)
+			bm_buf_putc(&res->record, ',');
+		bm_buf_puts(&res->record, "{\"key\":");
+		bm_json_escape(&res->record, c->after.key);
+		bm_buf_printf(&res->record, ",\"unchanged\":%s", c->unchanged ? "true" : "false");
+		if (!c->unchanged && c->after.path) {
+			bm_strlist_add(&res->paths, c->after.path);
+			bm_buf_puts(&res->record, ",\"path\":");
+			bm_json_escape(&res->record, c->after.path);
+			bm_buf_puts(&res->record, ",\"record\":");
+			error = bm_config_value_record_json(&res->record, &c->after);
+		}
+		bm_buf_putc(&res->record, '}');
+	}
+	bm_buf_puts(&res->record, "]}");
+	if (!error)
+		error = bm_buf_printf(&res->summary, "config set %s %s (%zu keys)", q->project, q->env, q->nassigns);
+	return error;
+}
+
+static int apply_flag(bm_txn *txn, void *req, serve_result *res)
+{
+	op_req *r = req;
+	serve_flag_req *q = &r->body.flag;
+	int rc, error = 0;
+	if ((rc = bm_flag_write_txn(&r->flag, txn, q->project, q->env, q->key, serve_flag_edit, q, &q->opts)) < 0)
+		return rc;
+	res->unchanged = rc == 1;
+	if (r->flag.after) {
+		res->seq = r->flag.after->seq;
+		if (!res->unchanged && r->flag.path)
+			error = bm_strlist_add(&res->paths, r->flag.path);
+		if (!error)
+			error = bm_flag_to_json(&res->record, r->flag.after);
+	}
+	if (!error)
+		error = bm_buf_printf(&res->summary, "flag set %s %s %s", q->project, q->env, q->key);
+	return error;
+}
+
+static int apply_log(bm_txn *txn, void *req, serve_result *res)
+{
+	op_req *r = req;
+	int error;
+	if ((error = bm_log_add_txn(&r->log, txn, &r->body.log.spec)) < 0)
+		return error;
+	if ((error = bm_strlist_add(&res->paths, r->log->path)) == 0) {
+		bm_buf_puts(&res->record, "{\"id\":");
+		bm_json_escape(&res->record, r->log->id);
+		bm_buf_puts(&res->record, ",\"kind\":");
+		bm_json_escape(&res->record, r->log->kind);
+		bm_buf_puts(&res->record, ",\"path\":");
+		bm_json_escape(&res->record, r->log->path);
+		bm_buf_putc(&res->record, '}');
+		error = bm_buf_printf(&res->summary, "log add %s: %.60s", r->log->kind, r->log->message);
+	}
+	return error;
+}
+
+static int apply_report(bm_txn *txn, void *req, serve_result *res)
+{
+	op_req *r = req;
+	serve_report_req *q = &r->body.report;
+	bm_instance_report_spec spec = BM_INSTANCE_REPORT_SPEC_INIT;
+	bm_buf p = BM_BUF_INIT;
+	int rc, error = 0;
+	spec.env = q->env;
+	spec.instance = q->instance;
+	spec.project = q->project;
+	spec.release = q->release;
+	spec.state = (bm_instance_state)q->state;
+	spec.meta_commit = q->meta_commit;
+	spec.error = q->error;
+	spec.os = q->os;
+	spec.arch = q->arch;
+	spec.agent_version = q->agent_version;
+	if ((rc = bm_instance_report_txn(&r->report, txn, &spec)) < 0)
+		return rc;
+	res->unchanged = rc == 1;
+	if (r->report) {
+		res->seq = r->report->seq;
+		if ((error = bm_path_instance_report(&p, q->env, q->instance, q->project, r->report->seq)) == 0 &&
+		    (error = bm_strlist_add(&res->paths, p.ptr)) == 0)
+			error = record_json(&res->record, &r->report->base);
+	}
+	if (!error)
+		error = bm_buf_printf(&res->summary, "instance report %s %s %s: %s %s", q->env, q->instance, q->project,
+				      serve_report_state_name(q->state), q->release);
+	bm_buf_dispose(&p);
+	return error;
 }
 
 /* ---- the table ---- */
 
 static const serve_op ops[] = {
-	{ "promote", "promote", 1, promote_parse, promote_scope, promote_target, promote_apply, promote_dispose },
+	{ "promote", "promote", 1, parse_promote, scope_project, target_promote, apply_promote, op_dispose },
+	{ "release", "release", 0, parse_release, scope_project, NULL, apply_release, op_dispose },
+	{ "binary", "binary", 1, parse_binary, scope_project, NULL, apply_binary, op_dispose },
+	{ "config", "config", 0, parse_config, scope_project, target_config, apply_config, op_dispose },
+	{ "flag", "flag", 0, parse_flag, scope_project, target_flag, apply_flag, op_dispose },
+	{ "log", "log", 1, parse_log, scope_project, NULL, apply_log, op_dispose },
+	{ "report", "report", 1, parse_report, scope_project, NULL, apply_report, op_dispose },
 };
 
 const serve_op *serve_op_find(const char *name)

@@ -110,6 +110,41 @@ n1=$(git --git-dir="$R" rev-list --count main)
 echo "  40 writes in $((n1 - n0)) commits"
 [ $((n1 - n0)) -le 40 ] || fail "more commits than writes"
 
+check "every write kind over HTTP: release, binary, config, flag, log, instance report"
+C3=3333333333333333333333333333333333333333
+http POST "$U/v1/projects/acme/server/releases" "{\"sources\":[\"https://git.example.com/acme/server.git@$C3\"],\"version\":\"1.2\"}"; want 200
+[ "$(jget .record.id)" = "$C3" ] || fail "release add: $(cat "$T/body")"
+"$BM" --repo "$R" --json release show acme/server "$C3" | jq -e '.version == "1.2"' >/dev/null || fail "release not in the repo"
+SHA=$(printf 'binary three\n' | sha256sum | cut -c1-64)
+http POST "$U/v1/projects/acme/server/releases/$C3/binaries" "{\"sha256\":\"$SHA\",\"size\":13,\"os\":\"linux\",\"arch\":\"arm64\",\"urls\":[\"https://a.example/b3\"]}"; want 200
+[ "$(jget .path)" = "binaries/$(echo "$SHA" | cut -c1-2)/$SHA.pb" ] || fail "binary add: $(cat "$T/body")"
+http POST "$U/v1/projects/acme/server/envs/prod/config" '{"set":{"WORKERS":16,"MODE":"fast"}}'; want 200
+[ "$(jget '.record.changes | length')" = 2 ] || fail "config set: $(cat "$T/body")"
+http GET "$U/v1/projects/acme/server/envs/prod/config"; want 200
+[ "$(jget .values.WORKERS.value)" = 16 ] && [ "$(jget .values.MODE.value)" = fast ] || fail "config after set: $(cat "$T/body")"
+http POST "$U/v1/projects/acme/server/envs/prod/config" '{"set":{"MODE":"fast"}}'; want 200
+[ "$(jget .unchanged)" = true ] || fail "an unchanged config write: $(cat "$T/body")"
+cfgc=$(jget .metaCommit)
+http POST "$U/v1/projects/acme/server/envs/prod/config" '{"unset":["MODE"]}' -H "If-Match: \"$head1\""; want 412
+http POST "$U/v1/projects/acme/server/envs/prod/config" '{"unset":["MODE"]}' -H "If-Match: \"$cfgc\""; want 200
+http POST "$U/v1/projects/acme/server/envs/prod/flags/new-ui" '{"variants":{"on":true,"off":false},"defaultVariant":"off","rules":[{"channel":"stable","variant":"on"}]}'; want 200
+http GET "$U/v1/projects/acme/server/envs/prod/flags/new-ui?channel=stable&key=h1"; want 200
+[ "$(jget .value)" = true ] || fail "flag eval stable: $(cat "$T/body")"
+http GET "$U/v1/projects/acme/server/envs/prod/flags/new-ui?channel=beta&key=h1"; want 200
+[ "$(jget .value)" = false ] || fail "flag eval beta: $(cat "$T/body")"
+http GET "$U/v1/projects/acme/server/envs/prod/flags?format=flagd"; want 200
+[ "$(jget '.flags["new-ui"].defaultVariant')" = off ] || fail "flagd file: $(cat "$T/body")"
+http POST "$U/v1/log" '{"kind":"deploy","project":"acme/server","message":"rolled out","attrs":{"wave":"1"}}'; want 200
+"$BM" --repo "$R" --json log entries --kind deploy | grep -q "rolled out" || fail "log entry not in the repo"
+http POST "$U/v1/envs/prod/instances/host-1/reports" "{\"project\":\"acme/server\",\"release\":\"$C1\",\"metaCommit\":\"$head1\",\"state\":\"healthy\",\"os\":\"linux\",\"arch\":\"amd64\"}"; want 200
+[ "$(jget .seq)" = 1 ] || fail "report: $(cat "$T/body")"
+git --git-dir="$R" cat-file -e "main:$(jget .path)" || fail "the report is not in the repo: $(cat "$T/body")"
+rc1=$(tip "$R")
+http POST "$U/v1/envs/prod/instances/host-1/reports" "{\"project\":\"acme/server\",\"release\":\"$C1\",\"metaCommit\":\"$(tip "$R")\",\"state\":\"healthy\"}"; want 200
+[ "$(jget .unchanged)" = true ] || fail "a report of the same state is not a change: $(cat "$T/body")"
+[ "$(tip "$R")" = "$rc1" ] || fail "an unchanged report committed"
+http POST "$U/v1/envs/prod/instances/host-1/reports" '{"project":"acme/server","release":"x","metaCommit":"zz","state":"bogus"}'; want 400
+
 check "bad input: clear JSON errors, nothing committed, serve still serving"
 before=$(tip "$R")
 http POST "$U/v1/projects/acme/server/channels/stable/promote" '{"release":'; want 400
@@ -117,7 +152,7 @@ grep -q "not JSON" "$T/body" || fail "malformed: $(cat "$T/body")"
 http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C1\",\"bogus\":1}"; want 400
 grep -q 'field \\"bogus\\": unknown field' "$T/body" || fail "unknown field: $(cat "$T/body")"
 http POST "$U/v1/projects/acme/server/channels/stable/promote" '{"release":5}'; want 400
-grep -q 'field \\"release\\": must be a string' "$T/body" || fail "wrong type: $(cat "$T/body")"
+grep -q 'field \\"release\\": an integer, not a string' "$T/body" || fail "wrong type: $(cat "$T/body")"
 http POST "$U/v1/projects/acme/server/channels/../promote" "{\"release\":\"$C1\"}" --path-as-is; want 400
 http POST "$U/v1/projects/acme/server/channels/a%01b/promote" "{\"release\":\"$C1\"}"; want 400
 http POST "$U/v1/projects/acme/server/channels/.hidden/promote" "{\"release\":\"$C1\"}"; want 400
@@ -175,9 +210,10 @@ grep -qx "id: $sse2" "$T/sse2" || fail "resume from $sse1 misses $sse2: $(cat "$
 grep -qx "id: $sse1" "$T/sse2" && fail "resume repeats $sse1"
 
 check "bootmeta watch prints the events"
+wsince=$(tip "$R")
 ( sleep 0.5; curl -sS -o /dev/null -X POST --data-binary "{\"release\":\"$C2\"}" "$U/v1/projects/acme/server/channels/cli/promote" ) &
 bg=$!
-"$BM" watch --server "$U" projects/acme/server/channels/cli/ --count 1 --json >"$T/w.json"
+"$BM" watch --server "$U" projects/acme/server/channels/cli/ --since "$wsince" --count 1 --json >"$T/w.json"
 wait $bg
 jq -e '.paths[0] | startswith("projects/acme/server/channels/cli/")' "$T/w.json" >/dev/null || fail "watch --json: $(cat "$T/w.json")"
 
