@@ -8,7 +8,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 20
 CTEST_ARGS ?=
 
-.PHONY: all deps build release check test fuzz fuzz-build fuzz-short demo bench clean
+.PHONY: all deps build release check test fuzz fuzz-build fuzz-short demo bench soak clean
 
 all: build
 
@@ -50,6 +50,11 @@ fuzz: fuzz-build
 
 demo: release
 	@sh scripts/demo.sh $(RELEASE_BUILD)/bootmeta
+
+# The crash test of serve with many more SIGKILLs than make check runs (SOAK_TRIALS).
+SOAK_TRIALS ?= 200
+soak: build
+	cd $(BUILD) && SERVE_CRASH_TRIALS=$(SOAK_TRIALS) ctest --output-on-failure -R t_serve_crash --timeout 7200
 
 bench: release
 	@sh bench/run.sh $(RELEASE_BUILD)
