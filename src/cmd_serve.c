@@ -44,6 +44,12 @@ static int run_live(bm_cli *cli, int argc, char **argv)
 
 int cmd_serve(bm_cli *cli, int argc, char **argv)
 {
+	/* `serve token ...` edits the token file here; serve itself runs in bootmeta-live */
+	if (argc >= 2 && !strcmp(argv[1], "token"))
+		return cmd_serve_token(cli, argc - 1, argv + 1);
+	if (cli->json)
+		return cli_usage("usage: bootmeta serve [OPTIONS] (see bootmeta serve --help)\n",
+				 "--json: serve has no JSON output (serve token list has)");
 	return run_live(cli, argc, argv);
 }
 

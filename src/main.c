@@ -45,7 +45,7 @@ static const cli_command commands[] = {
 	{ "pin", NULL, cmd_pin, S | J, "the version of a project on a channel, for builds" },
 	{ "stamp", NULL, cmd_stamp, S | J, "build stamps a binary compiles in" },
 	{ "doctor", NULL, cmd_doctor, S | J, "check the meta repo for damage; move main back after git prune" },
-	{ "serve", NULL, cmd_serve, 0, "the live meta server: HTTP API, watch, group-committed writes" },
+	{ "serve", NULL, cmd_serve, J, "the live meta server: HTTP API, watch, group-committed writes" },
 	{ "watch", NULL, cmd_watch, J, "print the changes a bootmeta serve announces" },
 };
 #undef S

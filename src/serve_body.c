@@ -42,9 +42,10 @@ const char *serve_report_state_name(serve_report_state state)
 /* ---- messages ---- */
 
 typedef struct {
-	serve_req *req;
+	serve_body_req *req;
 	bm_buf *err;
 	const char *prefix; /* of field names inside an item: "sources[1]." */
+	const serve_body_url *url;
 } pctx;
 
 /* The message "field \"NAME\": ..." (NAME shown byte-safe: it may come from the body). */
@@ -225,6 +226,7 @@ static int take_text(const char **out, pctx *p, json_t *v, const char *field, bm
 /* Names: checked as text first (a bad byte is named by offset), then by the name rules. */
 #define NAME_TEXT_MAX 1024
 #define NAME_PROJECT (-1) /* bm_project_name_check */
+#define URL(member) (p->url ? p->url->member : NULL)
 
 static int name_check(const char *s, int kind)
 {
@@ -248,6 +250,38 @@ static int take_name(const char **out, pctx *p, json_t *v, const char *field, in
 		return error;
 	if ((error = name_check(*out, kind)) < 0)
 		return fail_lib(p, error, field);
+	return 0;
+}
+
+/* A name the URL may carry: from the URL when it has it (checked; the body may repeat it, the
+ * same), else from the body. */
+static int get_named(const char **out, pctx *p, json_t *obj, const char *field, int required, int kind,
+		     const char *from_url)
+{
+	const char *body;
+	int error;
+	if (!from_url)
+		return get_name(out, p, obj, field, required, kind);
+	*out = NULL;
+	if ((error = bm_text_check(from_url, strlen(from_url), BM_TEXT_LINE, NAME_TEXT_MAX, "the name")) < 0 ||
+	    (error = name_check(from_url, kind)) < 0) {
+		const char *msg = bm_error_last();
+		bm_buf_clear(p->err);
+		bm_buf_printf(p->err, "url: %s: ", field);
+		bm_text_escape(p->err, msg, strlen(msg), BM_ESCAPE_DEFAULT);
+		return error == BM_ENOMEM ? error : BM_EINVALID;
+	}
+	if ((error = get_name(&body, p, obj, field, 0, kind)) < 0)
+		return error;
+	if (body && strcmp(body, from_url)) {
+		bm_buf_clear(p->err);
+		bm_buf_printf(p->err, "field \"%s\": \"%s\" differs from the URL's \"", field, body);
+		bm_text_escape(p->err, from_url, strlen(from_url), BM_ESCAPE_ASCII);
+		bm_buf_putc(p->err, '"');
+		return BM_EINVALID;
+	}
+	if (!(*out = keep_str(p, from_url, strlen(from_url))))
+		return oom(p);
 	return 0;
 }
 
@@ -363,9 +397,9 @@ static int parse_promote(pctx *p, json_t *o)
 
 	r->opts = init;
 	if ((error = check_members(p, o, known, "a promote body")) < 0 ||
-	    (error = get_name(&r->project, p, o, "project", 1, NAME_PROJECT)) < 0 ||
-	    (error = get_name(&r->channel, p, o, "channel", 1, BM_NAME_CHANNEL)) < 0 ||
-	    (error = get_name(&r->release, p, o, "release", 1, BM_NAME_RELEASE)) < 0 ||
+	    (error = get_named(&r->project, p, o, "project", 1, NAME_PROJECT, URL(project))) < 0 ||
+	    (error = get_named(&r->channel, p, o, "channel", 1, BM_NAME_CHANNEL, URL(channel))) < 0 ||
+	    (error = get_named(&r->release, p, o, "release", 1, BM_NAME_RELEASE, URL(release))) < 0 ||
 	    (error = get_text(&r->opts.reason, p, o, "reason", 0, BM_TEXT_LINE, BM_META_TEXT_MAX)) < 0)
 		return error;
 	return 0;
@@ -411,7 +445,7 @@ static int parse_release(pctx *p, json_t *o)
 
 	r->opts = init;
 	if ((error = check_members(p, o, known, "a release body")) < 0 ||
-	    (error = get_name(&r->project, p, o, "project", 1, NAME_PROJECT)) < 0 ||
+	    (error = get_named(&r->project, p, o, "project", 1, NAME_PROJECT, URL(project))) < 0 ||
 	    (error = get_array(&arr, p, o, "sources", 1, 1, BM_META_MAX_SOURCES)) < 0)
 		goto done;
 	if (!(sources = keep_mem(p, json_array_size(arr), sizeof(*sources)))) {
@@ -439,7 +473,7 @@ static int parse_release(pctx *p, json_t *o)
 	}
 	r->opts.sources = sources;
 	r->opts.nsources = json_array_size(arr);
-	if ((error = get_name(&r->opts.id, p, o, "id", 0, BM_NAME_RELEASE)) < 0 ||
+	if ((error = get_named(&r->opts.id, p, o, "id", 0, BM_NAME_RELEASE, URL(release))) < 0 ||
 	    (error = get_text(&r->opts.release_version, p, o, "version", 0, BM_TEXT_LINE, BM_META_TEXT_MAX)) < 0 ||
 	    (error = get_text(&r->opts.note, p, o, "note", 0, BM_TEXT_LINE, BM_META_TEXT_MAX)) < 0 ||
 	    (error = get_array(&arr, p, o, "imports", 0, 0, BM_IMPORTS_MAX)) < 0)
@@ -537,8 +571,8 @@ static int parse_binary(pctx *p, json_t *o)
 			    "a signature needs the file itself (minisign signs its bytes): record the binary, then "
 			    "sign it with `bootmeta binary sign FILE`");
 	if ((error = check_members(p, o, known, "a binary body")) < 0 ||
-	    (error = get_name(&r->project, p, o, "project", 1, NAME_PROJECT)) < 0 ||
-	    (error = get_name(&r->release, p, o, "release", 1, BM_NAME_RELEASE)) < 0 ||
+	    (error = get_named(&r->project, p, o, "project", 1, NAME_PROJECT, URL(project))) < 0 ||
+	    (error = get_named(&r->release, p, o, "release", 1, BM_NAME_RELEASE, URL(release))) < 0 ||
 	    (error = get_text(&r->sha256, p, o, "sha256", 1, BM_TEXT_LINE, 64)) < 0)
 		return error;
 	if ((error = bm_sha256_check(r->sha256)) < 0)
@@ -627,8 +661,8 @@ static int parse_config(pctx *p, json_t *o)
 
 	r->opts = init;
 	if ((error = check_members(p, o, known, "a config body")) < 0 ||
-	    (error = get_name(&r->project, p, o, "project", 1, NAME_PROJECT)) < 0 ||
-	    (error = get_name(&r->env, p, o, "env", 1, BM_NAME_ENV)) < 0 ||
+	    (error = get_named(&r->project, p, o, "project", 1, NAME_PROJECT, URL(project))) < 0 ||
+	    (error = get_named(&r->env, p, o, "env", 1, BM_NAME_ENV, URL(env))) < 0 ||
 	    (error = get_object(&set, p, o, "set", BM_CONFIG_MAX_KEYS)) < 0 ||
 	    (error = get_array(&unset, p, o, "unset", 0, 0, BM_CONFIG_MAX_KEYS)) < 0 ||
 	    (error = get_text(&r->opts.reason, p, o, "reason", 0, BM_TEXT_LINE, BM_CONFIG_REASON_MAX)) < 0)
@@ -870,9 +904,9 @@ static int parse_flag(pctx *p, json_t *o)
 	r->opts = init;
 	r->set_disabled = -1;
 	if ((error = check_members(p, o, known, "a flag body")) < 0 ||
-	    (error = get_name(&r->project, p, o, "project", 1, NAME_PROJECT)) < 0 ||
-	    (error = get_name(&r->env, p, o, "env", 1, BM_NAME_ENV)) < 0 ||
-	    (error = get_name(&r->key, p, o, "key", 1, BM_NAME_KEY)) < 0 ||
+	    (error = get_named(&r->project, p, o, "project", 1, NAME_PROJECT, URL(project))) < 0 ||
+	    (error = get_named(&r->env, p, o, "env", 1, BM_NAME_ENV, URL(env))) < 0 ||
+	    (error = get_named(&r->key, p, o, "key", 1, BM_NAME_KEY, URL(key))) < 0 ||
 	    (error = get_object(&vars, p, o, "variants", BM_FLAG_MAX_VARIANTS)) < 0)
 		goto done;
 	if (vars && !json_object_size(vars)) {
@@ -953,8 +987,8 @@ static int parse_log(pctx *p, json_t *o)
 	if ((error = check_members(p, o, known, "a log body")) < 0 ||
 	    (error = get_name(&s->kind, p, o, "kind", 1, BM_NAME_KIND)) < 0 ||
 	    (error = get_text(&s->message, p, o, "message", 1, BM_TEXT_LINES, BM_LOG_MESSAGE_MAX)) < 0 ||
-	    (error = get_name(&s->project, p, o, "project", 0, NAME_PROJECT)) < 0 ||
-	    (error = get_name(&s->env, p, o, "env", 0, BM_NAME_ENV)) < 0)
+	    (error = get_named(&s->project, p, o, "project", 0, NAME_PROJECT, URL(project))) < 0 ||
+	    (error = get_named(&s->env, p, o, "env", 0, BM_NAME_ENV, URL(env))) < 0)
 		goto done;
 	attrs = json_object_get(o, "attrs");
 	if (attrs && !json_is_null(attrs)) {
@@ -1015,6 +1049,22 @@ done:
 	return error;
 }
 
+/* A name only the URL carries. */
+static int url_name(const char **out, pctx *p, const char *what, const char *value, int kind)
+{
+	int error;
+	if ((error = name_check(value, kind)) < 0) {
+		const char *msg = bm_error_last();
+		bm_buf_clear(p->err);
+		bm_buf_printf(p->err, "url: %s: ", what);
+		bm_text_escape(p->err, msg, strlen(msg), BM_ESCAPE_DEFAULT);
+		return error == BM_ENOMEM ? error : BM_EINVALID;
+	}
+	if (!(*out = keep_str(p, value, strlen(value))))
+		return oom(p);
+	return 0;
+}
+
 static int parse_report(pctx *p, json_t *o)
 {
 	static const char *const known[] = { "project", "release", "metaCommit", "state", "error", "os", "arch",
@@ -1025,9 +1075,18 @@ static int parse_report(pctx *p, json_t *o)
 	int error, k;
 
 	memset(r, 0, sizeof(*r));
+	if (!URL(env) || !URL(instance)) {
+		bm_buf_clear(p->err);
+		bm_buf_printf(p->err, "url: %s: missing (a report's env and instance id come from its URL)",
+			      URL(env) ? "instance" : "env");
+		return BM_EINVALID;
+	}
+	if ((error = url_name(&r->env, p, "env", URL(env), BM_NAME_ENV)) < 0 ||
+	    (error = url_name(&r->instance, p, "instance", URL(instance), BM_NAME_KEY)) < 0)
+		return error;
 	if ((error = check_members(p, o, known, "a report body")) < 0 ||
-	    (error = get_name(&r->project, p, o, "project", 1, NAME_PROJECT)) < 0 ||
-	    (error = get_name(&r->release, p, o, "release", 1, BM_NAME_RELEASE)) < 0 ||
+	    (error = get_named(&r->project, p, o, "project", 1, NAME_PROJECT, URL(project))) < 0 ||
+	    (error = get_named(&r->release, p, o, "release", 1, BM_NAME_RELEASE, URL(release))) < 0 ||
 	    (error = get_text(&r->meta_commit, p, o, "metaCommit", 1, BM_TEXT_LINE, 64)) < 0)
 		return error;
 	if ((error = bm_commit_hash_check(r->meta_commit)) < 0)
@@ -1051,9 +1110,10 @@ static int parse_report(pctx *p, json_t *o)
 
 /* ---- entry points ---- */
 
-int serve_body_parse(serve_req *out, serve_kind kind, const char *body, size_t len, bm_buf *err)
+int serve_body_parse(serve_body_req *out, serve_kind kind, const serve_body_url *url, const char *body, size_t len,
+		     bm_buf *err)
 {
-	pctx p = { out, err };
+	pctx p = { out, err, NULL, url };
 	json_error_t jerr;
 	json_t *root = NULL;
 	int error;
@@ -1104,37 +1164,7 @@ done:
 	return error;
 }
 
-int serve_report_where(serve_req *req, const char *env, const char *instance, bm_buf *err)
-{
-	pctx p = { req, err };
-	int error;
-
-	bm_buf_clear(err);
-	if (req->kind != SERVE_KIND_REPORT) {
-		bm_buf_puts(err, "not a report request");
-		return BM_EINVALID;
-	}
-	if (!env || (error = bm_name_validate(env, BM_NAME_ENV)) < 0) {
-		bm_buf_puts(err, "env: ");
-		bm_text_escape(err, env ? bm_error_last() : "missing", strlen(env ? bm_error_last() : "missing"), 0);
-		return BM_EINVALID;
-	}
-	if (!instance || (error = bm_name_validate(instance, BM_NAME_KEY)) < 0) {
-		bm_buf_puts(err, "instance: ");
-		bm_text_escape(err, instance ? bm_error_last() : "missing",
-			       strlen(instance ? bm_error_last() : "missing"), 0);
-		return BM_EINVALID;
-	}
-	if (!(req->report.env = keep_str(&p, env, strlen(env))) ||
-	    !(req->report.instance = keep_str(&p, instance, strlen(instance)))) {
-		bm_buf_clear(err);
-		bm_buf_puts(err, "out of memory");
-		return BM_ENOMEM;
-	}
-	return 0;
-}
-
-void serve_req_dispose(serve_req *req)
+void serve_body_req_dispose(serve_body_req *req)
 {
 	size_t i;
 	if (!req)

@@ -29,7 +29,8 @@
  *   log      kind, message, project?, env?, attrs? ({K: V} or [{"key","value"}])
  *   report   project, release, metaCommit, state (downloading|installed|healthy|failed|
  *            rolled-back), error?, os?, arch?, agentVersion? (the env and instance id come from
- *            the URL: serve_report_where)
+ *            the URL: serve_body_url)
+ * The names a URL carries (project, channel ...) may be left out of the body: serve_body_url.
  *
  * Nothing here prints, exits or reads the environment; errors are a negative BM_E* code and a
  * message in the caller's buffer. Thread-safe: no shared state. */
@@ -121,9 +122,9 @@ typedef enum {
 /* "downloading", "installed", "healthy", "failed", "rolled-back"; NULL for another value. */
 const char *serve_report_state_name(serve_report_state state);
 
-/* An instance's report; env and instance are filled by serve_report_where (from the URL). */
+/* An instance's report, for envs/<env>/instances/<instance>/. */
 typedef struct {
-	const char *env, *instance;      /* NULL until serve_report_where */
+	const char *env, *instance;      /* from the URL: BM_NAME_ENV; BM_NAME_KEY ([A-Za-z0-9._-], 128) */
 	const char *project, *release;
 	const char *meta_commit;         /* 40 or 64 hex digits, lower-case */
 	serve_report_state state;
@@ -133,7 +134,7 @@ typedef struct {
 } serve_report_req;
 
 /* A parsed request. Only the member of `kind` is set; every pointer in it points into memory
- * the request owns, valid until serve_req_dispose. */
+ * the request owns, valid until serve_body_req_dispose. */
 typedef struct {
 	serve_kind kind;
 	union {
@@ -149,24 +150,32 @@ typedef struct {
 	bm_strlist strings_;
 	void **mem_;
 	size_t nmem_;
-} serve_req;
+} serve_body_req;
+
+/* The names a write's URL carries (NULL: not in this URL), e.g. POST
+ * /v1/projects/{project}/channels/{channel}/promote. A name given here is checked by the same
+ * rules as in a body ("url: project: ..." when it fails) and is used; the body may then leave
+ * that field out or repeat it, the same (else "field \"project\": \"a\" differs from the
+ * URL's \"b\""). Which kind takes which: project (all but report: its project is the body's),
+ * channel (promote), release (promote; release: the body's "id"; binary), env (config, flag,
+ * log, report), key (flag), instance (report). A report needs env and instance here. */
+typedef struct {
+	const char *project, *channel, *release, *env, *key, *instance;
+} serve_body_url;
 
 /* Parse `len` bytes of `body` (need not be NUL-terminated) as a request of `kind` into `out`
- * (any content: it is overwritten; call serve_req_dispose on it afterwards, also after an
- * error). 0 on success. Else a negative code with the message in `err` (cleared first):
- * BM_ETOOBIG for a body over SERVE_BODY_MAX ("body: N bytes, over the bound of ..."),
- * BM_EINVALID for a bad body ("body: ..." for the whole, "field \"NAME\": ..." for a member),
- * BM_ENOMEM. On an error `out` holds nothing to use. */
-int serve_body_parse(serve_req *out, serve_kind kind, const char *body, size_t len, bm_buf *err);
-
-/* Set a report's env and instance id (from the URL, /v1/envs/{env}/instances/{id}/reports),
- * checked: env as BM_NAME_ENV, the instance id as BM_NAME_KEY ([A-Za-z0-9._-], 128). Both are
- * copied into the request. 0, or BM_EINVALID ("env: ..." / "instance: ...") / BM_ENOMEM with
- * the message in `err`. */
-int serve_report_where(serve_req *req, const char *env, const char *instance, bm_buf *err);
+ * (any content: it is overwritten; call serve_body_req_dispose on it afterwards, also after an
+ * error), with the names of the request's URL (`url` may be NULL: none). 0 on success. Else a
+ * negative code with the message in `err` (cleared first): BM_ETOOBIG for a body over
+ * SERVE_BODY_MAX ("body: N bytes, over the bound of ..."), BM_EINVALID for a bad body ("body:
+ * ..." for the whole, "field \"NAME\": ..." for a member, "url: NAME: ..." for the URL's),
+ * BM_ENOMEM. On an error `out` holds nothing to use. The message is one line of printable
+ * text; what it quotes of the input is escaped (\xNN). */
+int serve_body_parse(serve_body_req *out, serve_kind kind, const serve_body_url *url, const char *body, size_t len,
+		     bm_buf *err);
 
 /* Free what `req` owns and zero it (a zeroed request is fine; NULL is fine). */
-void serve_req_dispose(serve_req *req);
+void serve_body_req_dispose(serve_body_req *req);
 
 /* The bm_flag_edit_fn of a flag request (`payload` is the const serve_flag_req *): with
  * variants, a new flag from them (bm_flag_from_spec; the disabled state is kept from the

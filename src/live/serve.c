@@ -4,6 +4,7 @@
  * serve_watch.c (events). */
 #include "serve.h"
 #include "live.h"
+#include "serve_token.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -180,6 +181,15 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	s.repo = bm_store_path(s.wstore);
+	if (s.tokens_file) {
+		bm_buf err = BM_BUF_INIT;
+		if (serve_tokens_open(&s.tokens, s.tokens_file, &err) < 0) {
+			serve_log("error", "tokens", "file=%s error=\"%s\"", s.tokens_file, err.ptr ? err.ptr : "cannot load");
+			bm_buf_dispose(&err);
+			goto done;
+		}
+		bm_buf_dispose(&err);
+	}
 	if (serve_writer_start(&s) < 0)
 		goto done;
 	writer = 1;
@@ -220,6 +230,7 @@ done:
 		serve_hub_free(&s);
 	bm_store_free(s.wstore);
 	bm_store_free(s.hstore);
+	serve_tokens_free(s.tokens);
 	if (rc == BM_EXIT_OK)
 		serve_log("info", "stopped", "commits=%llu writes=%llu", (unsigned long long)s.m.commits,
 			  (unsigned long long)s.m.writes_ok);

@@ -61,6 +61,7 @@ struct serve {
 	unsigned poll_ms;          /* how often the hub looks at main for writes made elsewhere */
 
 	struct MHD_Daemon *mhd;
+	struct serve_tokens *tokens; /* --tokens: serve_token.h */
 	serve_metrics m;
 	atomic_int stopping;
 
@@ -131,7 +132,7 @@ typedef struct {
 	const char *authorization, *if_match, *idempotency_key;
 } serve_rq;
 /* A request header: from the connection, or the fields above when there is none. */
-const char *serve_req_header(const serve_rq *r, const char *name);
+const char *serve_rq_header(const serve_rq *r, const char *name);
 /* Answers GET routes; returns 0 when it answered, 1 when the route is not a read. */
 int serve_read(serve *s, const serve_rq *r, serve_answer *a);
 /* The JSON of the record at `path` of `fs` (a record type bootmeta knows), into `out`. */

@@ -1,6 +1,7 @@
 /* serve_ops.c: the write kinds of `bootmeta serve` (serve_ops.h). */
 #include "serve_ops.h"
 #include "serve_body.h"
+#include "serve_token.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 /* ---- bodies: the URL's parameters, then serve_body_parse ---- */
 
 typedef struct {
-	serve_req body;         /* serve_body.h */
+	serve_body_req body;    /* serve_body.h */
 	/* the outputs of the _txn call (replaced when the transaction re-runs) */
 	Bootmeta__V1__ChannelEntry *entry;
 	Bootmeta__V1__Release *release;
@@ -20,68 +21,23 @@ typedef struct {
 	bm_log_entry *log;
 } op_req;
 
-/* Put the URL's value of `field` into the body object: refused when the body names
- * another. */
-static int put_param(json_t *o, const char *field, const char *value, bm_buf *err)
-{
-	json_t *v;
-	if (!value)
-		return 0;
-	if ((v = json_object_get(o, field))) {
-		if (!json_is_string(v) || strcmp(json_string_value(v), value)) {
-			bm_buf_printf(err, "field \"%s\": differs from the URL's \"%s\"", field, value);
-			return -1;
-		}
-		return 0;
-	}
-	return json_object_set_new(o, field, json_string(value)) < 0 ? -1 : 0;
-}
-
 static int parse_kind(void **out, serve_kind kind, const serve_params *pp, const char *body, size_t len, bm_buf *err)
 {
-	json_error_t je;
-	json_t *o = NULL;
-	char *text = NULL;
-	op_req *r = NULL;
-	int error = -1;
+	serve_body_url url = { pp->project, pp->channel, pp->release, pp->env, pp->flag, pp->instance };
+	op_req *r;
 
 	*out = NULL;
-	if (len > SERVE_BODY_MAX) {
-		bm_buf_printf(err, "body: %zu bytes, over the bound of %d", len, SERVE_BODY_MAX);
-		return -1;
-	}
-	if (!(o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je))) {
-		bm_buf_printf(err, "body: not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
-		return -1;
-	}
-	if (!json_is_object(o)) {
-		bm_buf_puts(err, "body: must be a JSON object");
-		goto done;
-	}
-	if (kind != SERVE_KIND_REPORT &&
-	    (put_param(o, "project", pp->project, err) < 0 || put_param(o, "channel", pp->channel, err) < 0 ||
-	     put_param(o, "release", pp->release, err) < 0 || put_param(o, "env", pp->env, err) < 0 ||
-	     put_param(o, "key", pp->flag, err) < 0))
-		goto done;
-	if (!(text = json_dumps(o, JSON_COMPACT)) || !(r = calloc(1, sizeof(*r)))) {
+	if (!(r = calloc(1, sizeof(*r)))) {
 		bm_buf_puts(err, "out of memory");
-		goto done;
+		return -1;
 	}
-	if (serve_body_parse(&r->body, kind, text, strlen(text), err) < 0)
-		goto done;
-	if (kind == SERVE_KIND_REPORT && serve_report_where(&r->body, pp->env, pp->instance, err) < 0)
-		goto done;
-	*out = r;
-	r = NULL;
-	error = 0;
-done:
-	if (r) {
-		serve_req_dispose(&r->body);
+	if (serve_body_parse(&r->body, kind, &url, body, len, err) < 0) {
+		serve_body_req_dispose(&r->body);
 		free(r);
+		return -1;
 	}
-	free(text);
-	json_decref(o);
-	return error;
+	*out = r;
+	return 0;
 }
 
 #define PARSER(name, kind)                                                                                     \
@@ -100,7 +56,7 @@ PARSER(parse_report, SERVE_KIND_REPORT)
 static void op_dispose(void *req)
 {
 	op_req *r = req;
-	serve_req_dispose(&r->body);
+	serve_body_req_dispose(&r->body);
 	bm_meta_free(r->entry);
 	bm_meta_free(r->release);
 	bm_meta_free(r->binary);
@@ -112,21 +68,6 @@ static void op_dispose(void *req)
 }
 
 /* ---- scope targets and If-Match paths ---- */
-
-static const char *scope_project(const void *req)
-{
-	const op_req *r = req;
-	switch (r->body.kind) {
-	case SERVE_KIND_PROMOTE: return r->body.promote.project;
-	case SERVE_KIND_RELEASE: return r->body.release.project;
-	case SERVE_KIND_BINARY: return r->body.binary.project;
-	case SERVE_KIND_CONFIG: return r->body.config.project;
-	case SERVE_KIND_FLAG: return r->body.flag.project;
-	case SERVE_KIND_LOG: return r->body.log.spec.project ? r->body.log.spec.project : "";
-	case SERVE_KIND_REPORT: return r->body.report.env;
-	}
-	return "";
-}
 
 /* The folders the write's target lives in (the layout of lib/config.c and lib/flagstore.c:
  * envs/<env>/config/<project>/+keys/<key>/, .../+flags/<key>/). */
@@ -321,13 +262,13 @@ static int apply_report(bm_txn *txn, void *req, serve_result *res)
 /* ---- the table ---- */
 
 static const serve_op ops[] = {
-	{ "promote", "promote", 1, parse_promote, scope_project, target_promote, apply_promote, op_dispose },
-	{ "release", "release", 0, parse_release, scope_project, NULL, apply_release, op_dispose },
-	{ "binary", "binary", 1, parse_binary, scope_project, NULL, apply_binary, op_dispose },
-	{ "config", "config", 0, parse_config, scope_project, target_config, apply_config, op_dispose },
-	{ "flag", "flag", 0, parse_flag, scope_project, target_flag, apply_flag, op_dispose },
-	{ "log", "log", 1, parse_log, scope_project, NULL, apply_log, op_dispose },
-	{ "report", "report", 1, parse_report, scope_project, NULL, apply_report, op_dispose },
+	{ "promote", "promote", 1, parse_promote, target_promote, apply_promote, op_dispose },
+	{ "release", "release", 0, parse_release, NULL, apply_release, op_dispose },
+	{ "binary", "binary", 1, parse_binary, NULL, apply_binary, op_dispose },
+	{ "config", "config", 0, parse_config, target_config, apply_config, op_dispose },
+	{ "flag", "flag", 0, parse_flag, target_flag, apply_flag, op_dispose },
+	{ "log", "log", 1, parse_log, NULL, apply_log, op_dispose },
+	{ "report", "report", 1, parse_report, NULL, apply_report, op_dispose },
 };
 
 const serve_op *serve_op_find(const char *name)
@@ -341,15 +282,42 @@ const serve_op *serve_op_find(const char *name)
 
 /* ---- who may write ---- */
 
-int serve_auth(serve *s, const serve_rq *r, const serve_op *op, const serve_params *pp, bm_buf *actor,
-	       serve_answer *a)
+int serve_auth(serve *s, const serve_rq *r, const serve_op *op, const void *req, bm_buf *actor, serve_answer *a)
 {
-	(void)r;
+	const op_req *q = req;
+	const char *verb = NULL, *bearer_hdr, *bearer = NULL;
+	bm_buf target = BM_BUF_INIT, msg = BM_BUF_INIT;
+	size_t blen = 0;
+	int rc;
+
 	(void)op;
-	(void)pp;
 	if (s->open_writes)
 		return bm_buf_puts(actor, "anonymous") < 0 ? -1 : 0;
-	atomic_fetch_add(&s->m.auth_401, 1);
-	serve_answer_error(a, 401, BM_EPERM, "writes are off: serve was started without --tokens FILE");
-	return -1;
+	if (!s->tokens) {
+		atomic_fetch_add(&s->m.auth_401, 1);
+		serve_answer_error(a, 401, BM_EPERM, "writes are off: serve was started without --tokens FILE");
+		return -1;
+	}
+	bearer_hdr = serve_rq_header(r, "Authorization");
+	if (bearer_hdr && serve_bearer_parse(&bearer, &blen, bearer_hdr) != 0) {
+		bearer = NULL;
+		blen = 0;
+	}
+	if (serve_token_target(&verb, &target, &q->body) < 0) {
+		serve_answer_error(a, 500, BM_ENOMEM, "out of memory");
+		bm_buf_dispose(&target);
+		return -1;
+	}
+	rc = serve_tokens_check(s->tokens, bearer, blen, verb, target.ptr ? target.ptr : "", actor, &msg);
+	if (rc == SERVE_E401 || rc == SERVE_E403) {
+		atomic_fetch_add(rc == SERVE_E401 ? &s->m.auth_401 : &s->m.auth_403, 1);
+		serve_answer_error(a, (unsigned)rc, BM_EPERM, "%s", msg.ptr ? msg.ptr : "refused");
+		if (rc == SERVE_E401)
+			serve_answer_header(a, "WWW-Authenticate", "Bearer realm=\"bootmeta\"");
+	} else if (rc < 0) {
+		serve_answer_error(a, 503, rc, "%s", msg.ptr ? msg.ptr : "the token file does not load");
+	}
+	bm_buf_dispose(&target);
+	bm_buf_dispose(&msg);
+	return rc == 0 ? 0 : -1;
 }

@@ -32,8 +32,6 @@ typedef struct serve_op {
 	int write_only_route;   /* a GET of the route is 405 (the route has no read) */
 	/* parse the body (a JSON object) and the URL parameters; -1 with `err` naming the field */
 	int (*parse)(void **req, const serve_params *pp, const char *body, size_t len, bm_buf *err);
-	/* the scope target: project or env */
-	const char *(*scope_target)(const void *req);
 	/* the path If-Match compares (allocated), or NULL when the kind has none */
 	int (*target)(char **out, const void *req);
 	/* run inside the batch's transaction: 0 added, 1 unchanged (nothing added), < 0 error */
@@ -42,9 +40,9 @@ typedef struct serve_op {
 } serve_op;
 
 const serve_op *serve_op_find(const char *name);
-/* Check the request's token for `op`: 0 with the actor (the token's name) in `actor`; -1
- * with the 401/403 answer in `a`. */
-int serve_auth(serve *s, const serve_rq *r, const serve_op *op, const serve_params *pp, bm_buf *actor,
-	       serve_answer *a);
+/* Check the request's token for `op` on the parsed request `req` (serve_token.h: the verb is
+ * the kind, the target its project, PROJECT@ENV or env): 0 with the actor (the token's name,
+ * or "anonymous" with --open-writes) in `actor`; -1 with the 401/403 answer in `a`. */
+int serve_auth(serve *s, const serve_rq *r, const serve_op *op, const void *req, bm_buf *actor, serve_answer *a);
 
 #endif

@@ -287,7 +287,7 @@ int serve_is_write(const char *method, const char *url)
 
 /* ---- submit (HTTP thread) ---- */
 
-const char *serve_req_header(const serve_rq *r, const char *name)
+const char *serve_rq_header(const serve_rq *r, const char *name)
 {
 	if (r->conn)
 		return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -300,7 +300,7 @@ const char *serve_req_header(const serve_rq *r, const char *name)
 	return NULL;
 }
 
-#define hdr serve_req_header
+#define hdr serve_rq_header
 
 static int parse_if_match(bm_oid *out, const char *v)
 {
@@ -354,21 +354,22 @@ int serve_write_submit(serve *s, const serve_rq *r, const char *body, size_t len
 		serve_answer_error(a, 404, 0, "no write route %s %s; the routes are in doc/http-api.md", r->method, r->url);
 		return 0;
 	}
-	/* who: a token that covers this write */
-	if (serve_auth(s, r, op, &pp, &actor, a) < 0)
-		goto done;
 	if (!(j = calloc(1, sizeof(*j)))) {
 		serve_answer_error(a, 500, BM_ENOMEM, "out of memory");
 		goto done;
 	}
 	j->op = op;
-	j->actor = actor.ptr;
-	actor.ptr = NULL;
-	if (op->parse(&j->req, &pp, body, len, &err) < 0) {
+	if ((rc = op->parse(&j->req, &pp, body, len, &err)) < 0) {
+		rc = 0;
 		atomic_fetch_add(&s->m.body_400, 1);
 		serve_answer_error(a, 400, BM_EINVALID, "%s", err.ptr ? err.ptr : "the request body is not valid");
 		goto done;
 	}
+	/* who: a token whose scope covers this write (its target comes from the parsed body) */
+	if (serve_auth(s, r, op, j->req, &actor, a) < 0)
+		goto done;
+	j->actor = actor.ptr;
+	actor.ptr = NULL;
 	if ((im = hdr(r, "If-Match"))) {
 		if (parse_if_match(&j->if_match, im) < 0) {
 			serve_answer_error(a, 400, BM_EINVALID, "If-Match: give the meta commit as \"<40 hex digits>\" (an ETag)");

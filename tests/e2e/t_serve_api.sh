@@ -148,7 +148,7 @@ http POST "$U/v1/envs/prod/instances/host-1/reports" '{"project":"acme/server","
 check "bad input: clear JSON errors, nothing committed, serve still serving"
 before=$(tip "$R")
 http POST "$U/v1/projects/acme/server/channels/stable/promote" '{"release":'; want 400
-grep -q "not JSON" "$T/body" || fail "malformed: $(cat "$T/body")"
+grep -q "not valid JSON" "$T/body" || fail "malformed: $(cat "$T/body")"
 http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C1\",\"bogus\":1}"; want 400
 grep -q 'field \\"bogus\\": unknown field' "$T/body" || fail "unknown field: $(cat "$T/body")"
 http POST "$U/v1/projects/acme/server/channels/stable/promote" '{"release":5}'; want 400

@@ -23,7 +23,7 @@ static void name_ok(const char *s, bm_name_kind kind)
 		abort();
 }
 
-static void check_ok(const serve_req *r)
+static void check_ok(const serve_body_req *r)
 {
 	size_t i;
 	switch (r->kind) {
@@ -84,15 +84,17 @@ static void check_ok(const serve_req *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	bm_buf err = BM_BUF_INIT;
-	serve_req r;
+	serve_body_req r;
 	serve_kind kind;
 	size_t i;
 	int rc;
+	static const serve_body_url url = { "acme/server", "stable", NULL, "prod", "k", "web-1" };
 
 	if (size < 1)
 		return 0;
 	kind = (serve_kind)(1 + data[0] % SERVE_KIND_MAX);
-	rc = serve_body_parse(&r, kind, (const char *)data + 1, size - 1, &err);
+	/* even first bytes: no URL names (a report is then refused); odd: a URL with names */
+	rc = serve_body_parse(&r, kind, data[0] / SERVE_KIND_MAX % 2 ? &url : NULL, (const char *)data + 1, size - 1, &err);
 	if (rc == 0) {
 		if (r.kind != kind)
 			abort();
@@ -100,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		if (rc != BM_EINVALID && rc != BM_ETOOBIG)
 			abort();
-		if (!err.ptr || (strncmp(err.ptr, "body: ", 6) && strncmp(err.ptr, "field \"", 7)))
+		if (!err.ptr || (strncmp(err.ptr, "body: ", 6) && strncmp(err.ptr, "field \"", 7) && strncmp(err.ptr, "url: ", 5)))
 			abort();
 		for (i = 0; i < err.size; i++)
 			if ((unsigned char)err.ptr[i] < 0x20 || err.ptr[i] == 0x7f)
@@ -108,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (bm_text_check(err.ptr, err.size, BM_TEXT_LINE, 0, "fuzz") < 0)
 			abort();
 	}
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	bm_buf_dispose(&err);
 	return 0;
 }

@@ -31,9 +31,16 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-static int parse(serve_req *r, serve_kind kind, const char *body, bm_buf *err)
+static const serve_body_url report_url = { NULL, NULL, NULL, "prod", NULL, "web-1" };
+
+static int parse(serve_body_req *r, serve_kind kind, const char *body, bm_buf *err)
 {
-	return serve_body_parse(r, kind, body, strlen(body), err);
+	return serve_body_parse(r, kind, kind == SERVE_KIND_REPORT ? &report_url : NULL, body, strlen(body), err);
+}
+
+static int parse_url(serve_body_req *r, serve_kind kind, const serve_body_url *url, const char *body, bm_buf *err)
+{
+	return serve_body_parse(r, kind, url, body, strlen(body), err);
 }
 
 static void test_kind_names(void **state)
@@ -55,7 +62,7 @@ static void test_kind_names(void **state)
 
 static void test_promote(void **state)
 {
-	serve_req r;
+	serve_body_req r;
 	bm_buf err = BM_BUF_INIT;
 	(void)state;
 	assert_int_equal(parse(&r, SERVE_KIND_PROMOTE,
@@ -67,17 +74,17 @@ static void test_promote(void **state)
 	assert_string_equal(r.promote.release, "v1.2");
 	assert_string_equal(r.promote.opts.reason, "go");
 	assert_int_equal(r.promote.opts.version, BM_PROMOTE_OPTIONS_VERSION);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* reason optional; empty reason is none */
 	assert_int_equal(parse(&r, SERVE_KIND_PROMOTE, "{\"project\":\"a\",\"channel\":\"b\",\"release\":\"c\",\"reason\":\"\"}", &err), 0);
 	assert_null(r.promote.opts.reason);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	bm_buf_dispose(&err);
 }
 
 static void test_release(void **state)
 {
-	serve_req r;
+	serve_body_req r;
 	bm_buf err = BM_BUF_INIT;
 	(void)state;
 	assert_int_equal(parse(&r, SERVE_KIND_RELEASE,
@@ -104,13 +111,13 @@ static void test_release(void **state)
 	assert_string_equal(r.release.opts.imports[1].module, "golang.org/x/net");
 	assert_int_equal(r.release.opts.imports[1].indirect, 1);
 	assert_int_equal(r.release.opts.allow_dirty, 0);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	bm_buf_dispose(&err);
 }
 
 static void test_binary(void **state)
 {
-	serve_req r;
+	serve_body_req r;
 	bm_buf err = BM_BUF_INIT;
 	const char *sha = "\"sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"";
 	char body[1024];
@@ -126,18 +133,18 @@ static void test_binary(void **state)
 	assert_int_equal(r.binary.opts.nurls, 2);
 	assert_string_equal(r.binary.opts.urls[1], "s3://b/a");
 	assert_null(r.binary.opts.signature);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	snprintf(body, sizeof(body), "{\"project\":\"p\",\"release\":\"v1\",%s,\"size\":12,\"os\":\"linux\",\"arch\":\"arm64\"}", sha);
 	assert_int_equal(parse(&r, SERVE_KIND_BINARY, body, &err), 0);
 	assert_true(r.binary.size == 12);
 	assert_int_equal(r.binary.opts.nurls, 0);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	bm_buf_dispose(&err);
 }
 
 static void test_config(void **state)
 {
-	serve_req r;
+	serve_body_req r;
 	bm_buf err = BM_BUF_INIT;
 	(void)state;
 	assert_int_equal(parse(&r, SERVE_KIND_CONFIG,
@@ -162,13 +169,13 @@ static void test_config(void **state)
 	assert_string_equal(r.config.assigns[4].value, "{\"a\":[1,2]}");
 	assert_string_equal(r.config.assigns[5].key, "OLD");
 	assert_int_equal(r.config.assigns[5].unset, 1);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	bm_buf_dispose(&err);
 }
 
 static void test_flag(void **state)
 {
-	serve_req r;
+	serve_body_req r;
 	bm_buf err = BM_BUF_INIT;
 	(void)state;
 	assert_int_equal(parse(&r, SERVE_KIND_FLAG,
@@ -189,25 +196,25 @@ static void test_flag(void **state)
 	assert_string_equal(r.flag.rules[1], "stable=on:1,off:9");
 	assert_int_equal(r.flag.set_disabled, 1);
 	assert_int_equal(r.flag.opts.allow_unknown_channels, 1);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* numbers, strings and objects; an explicit type */
 	assert_int_equal(parse(&r, SERVE_KIND_FLAG,
 			       "{\"project\":\"p\",\"env\":\"e\",\"key\":\"k\",\"variants\":{\"a\":1,\"b\":2.5}}", &err), 0);
 	assert_int_equal(r.flag.type, BM_FLAG_TYPE_NUMBER);
 	assert_string_equal(r.flag.variants[1], "b=2.5");
 	assert_int_equal(r.flag.set_disabled, -1);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	assert_int_equal(parse(&r, SERVE_KIND_FLAG,
 			       "{\"project\":\"p\",\"env\":\"e\",\"key\":\"k\",\"type\":\"string\",\"variants\":{\"a\":\"x=y\"}}",
 			       &err), 0);
 	assert_int_equal(r.flag.type, BM_FLAG_TYPE_STRING);
 	assert_string_equal(r.flag.variants[0], "a=x=y");
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	assert_int_equal(parse(&r, SERVE_KIND_FLAG,
 			       "{\"project\":\"p\",\"env\":\"e\",\"key\":\"k\",\"variants\":{\"a\":{\"c\":[1]}}}", &err), 0);
 	assert_int_equal(r.flag.type, BM_FLAG_TYPE_JSON);
 	assert_string_equal(r.flag.variants[0], "a={\"c\":[1]}");
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* an edit */
 	assert_int_equal(parse(&r, SERVE_KIND_FLAG,
 			       "{\"project\":\"p\",\"env\":\"e\",\"key\":\"k\",\"removeRules\":[\"beta\"],\"state\":\"ENABLED\"}",
@@ -216,13 +223,13 @@ static void test_flag(void **state)
 	assert_int_equal(r.flag.nremove_rules, 1);
 	assert_string_equal(r.flag.remove_rules[0], "beta");
 	assert_int_equal(r.flag.set_disabled, 0);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	bm_buf_dispose(&err);
 }
 
 static void test_log(void **state)
 {
-	serve_req r;
+	serve_body_req r;
 	bm_buf err = BM_BUF_INIT;
 	(void)state;
 	assert_int_equal(parse(&r, SERVE_KIND_LOG,
@@ -236,20 +243,20 @@ static void test_log(void **state)
 	assert_int_equal(r.log.spec.nattrs, 2);
 	assert_string_equal(r.log.spec.attr_keys[1], "files");
 	assert_string_equal(r.log.spec.attr_values[1], "12");
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* the --json form of attrs */
 	assert_int_equal(parse(&r, SERVE_KIND_LOG,
 			       "{\"kind\":\"deploy\",\"message\":\"m\",\"attrs\":[{\"key\":\"a\",\"value\":\"b\"}]}", &err), 0);
 	assert_null(r.log.spec.project);
 	assert_int_equal(r.log.spec.nattrs, 1);
 	assert_string_equal(r.log.spec.attr_keys[0], "a");
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	bm_buf_dispose(&err);
 }
 
 static void test_report(void **state)
 {
-	serve_req r;
+	serve_body_req r;
 	bm_buf err = BM_BUF_INIT;
 	(void)state;
 	assert_int_equal(parse(&r, SERVE_KIND_REPORT,
@@ -262,18 +269,63 @@ static void test_report(void **state)
 	assert_int_equal(r.report.state, SERVE_REPORT_ROLLED_BACK);
 	assert_string_equal(r.report.error, "health check failed\nexit 3");
 	assert_string_equal(r.report.agent_version, "0.1.0");
-	assert_null(r.report.env);
-	assert_int_equal(serve_report_where(&r, "prod", "web-1", &err), 0);
 	assert_string_equal(r.report.env, "prod");
 	assert_string_equal(r.report.instance, "web-1");
-	assert_int_equal(serve_report_where(&r, "../x", "web-1", &err), BM_EINVALID);
-	assert_non_null(strstr(err.ptr, "env: "));
-	assert_int_equal(serve_report_where(&r, "prod", "a/b", &err), BM_EINVALID);
-	assert_non_null(strstr(err.ptr, "instance: "));
-	serve_req_dispose(&r);
-	assert_int_equal(parse(&r, SERVE_KIND_PROMOTE, "{\"project\":\"a\",\"channel\":\"b\",\"release\":\"c\"}", &err), 0);
-	assert_int_equal(serve_report_where(&r, "prod", "x", &err), BM_EINVALID);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
+	bm_buf_dispose(&err);
+}
+
+/* Names from the URL: used, checked, and the body may repeat them only the same. */
+static void test_url(void **state)
+{
+	serve_body_req r;
+	bm_buf err = BM_BUF_INIT;
+	serve_body_url u = { "acme/server", "stable", NULL, NULL, NULL, NULL };
+	serve_body_url fl = { "acme/server", NULL, NULL, "prod", "new-ui", NULL };
+	serve_body_url rel = { "acme/server", NULL, "v9", NULL, NULL, NULL };
+	serve_body_url bad = { "../x", "stable", NULL, NULL, NULL, NULL };
+	serve_body_url rep = { NULL, NULL, NULL, "prod", NULL, NULL };
+	const char *report = "{\"project\":\"a\",\"release\":\"r\",\"metaCommit\":"
+			     "\"0123456789abcdef0123456789abcdef01234567\",\"state\":\"healthy\"}";
+	(void)state;
+	assert_int_equal(parse_url(&r, SERVE_KIND_PROMOTE, &u, "{\"release\":\"v1\"}", &err), 0);
+	assert_string_equal(r.promote.project, "acme/server");
+	assert_string_equal(r.promote.channel, "stable");
+	assert_string_equal(r.promote.release, "v1");
+	serve_body_req_dispose(&r);
+	assert_int_equal(parse_url(&r, SERVE_KIND_PROMOTE, &u, "{\"release\":\"v1\",\"project\":\"acme/server\"}", &err), 0);
+	serve_body_req_dispose(&r);
+	assert_int_equal(parse_url(&r, SERVE_KIND_PROMOTE, &u, "{\"release\":\"v1\",\"channel\":\"beta\"}", &err),
+			 BM_EINVALID);
+	assert_string_equal(err.ptr, "field \"channel\": \"beta\" differs from the URL's \"stable\"");
+	serve_body_req_dispose(&r);
+	assert_int_equal(parse_url(&r, SERVE_KIND_PROMOTE, &bad, "{\"release\":\"v1\"}", &err), BM_EINVALID);
+	assert_non_null(strstr(err.ptr, "url: project: project name \"../x\""));
+	serve_body_req_dispose(&r);
+	assert_int_equal(parse_url(&r, SERVE_KIND_FLAG, &fl, "{\"state\":\"DISABLED\"}", &err), 0);
+	assert_string_equal(r.flag.key, "new-ui");
+	assert_string_equal(r.flag.env, "prod");
+	serve_body_req_dispose(&r);
+	assert_int_equal(parse_url(&r, SERVE_KIND_RELEASE, &rel,
+				   "{\"sources\":[\"https://g/x@0123456789abcdef0123456789abcdef01234567\"]}", &err), 0);
+	assert_string_equal(r.release.opts.id, "v9");
+	serve_body_req_dispose(&r);
+	/* a report needs its env and instance from the URL */
+	assert_int_equal(parse_url(&r, SERVE_KIND_REPORT, NULL, report, &err), BM_EINVALID);
+	assert_string_equal(err.ptr, "url: env: missing (a report's env and instance id come from its URL)");
+	serve_body_req_dispose(&r);
+	assert_int_equal(parse_url(&r, SERVE_KIND_REPORT, &rep, report, &err), BM_EINVALID);
+	assert_non_null(strstr(err.ptr, "url: instance: missing"));
+	serve_body_req_dispose(&r);
+	rep.instance = "a/b";
+	assert_int_equal(parse_url(&r, SERVE_KIND_REPORT, &rep, report, &err), BM_EINVALID);
+	assert_non_null(strstr(err.ptr, "url: instance: "));
+	serve_body_req_dispose(&r);
+	rep.instance = "web-1";
+	rep.env = "../prod";
+	assert_int_equal(parse_url(&r, SERVE_KIND_REPORT, &rep, report, &err), BM_EINVALID);
+	assert_non_null(strstr(err.ptr, "url: env: "));
+	serve_body_req_dispose(&r);
 	bm_buf_dispose(&err);
 }
 
@@ -422,7 +474,7 @@ static const bad_case bad[] = {
 static void test_bad(void **state)
 {
 	bm_buf err = BM_BUF_INIT;
-	serve_req r;
+	serve_body_req r;
 	size_t i;
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -432,7 +484,7 @@ static void test_bad(void **state)
 				    err.ptr ? err.ptr : "", bad[i].code, bad[i].msg);
 			fail();
 		}
-		serve_req_dispose(&r);
+		serve_body_req_dispose(&r);
 	}
 	bm_buf_dispose(&err);
 }
@@ -440,34 +492,34 @@ static void test_bad(void **state)
 static void test_bounds(void **state)
 {
 	bm_buf err = BM_BUF_INIT, b = BM_BUF_INIT;
-	serve_req r;
+	serve_body_req r;
 	size_t i;
 	char *big;
 	(void)state;
 	/* over the body bound: refused before it is read as JSON */
 	assert_non_null(big = malloc(SERVE_BODY_MAX + 1));
 	memset(big, ' ', SERVE_BODY_MAX + 1);
-	assert_int_equal(serve_body_parse(&r, SERVE_KIND_LOG, big, SERVE_BODY_MAX + 1, &err), BM_ETOOBIG);
+	assert_int_equal(serve_body_parse(&r, SERVE_KIND_LOG, NULL, big, SERVE_BODY_MAX + 1, &err), BM_ETOOBIG);
 	assert_non_null(strstr(err.ptr, "body: 1048577 bytes, over the bound of 1048576"));
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	free(big);
 	/* a reason over its bound */
 	bm_buf_puts(&b, "{" PROMOTE_OK ",\"reason\":\"");
 	for (i = 0; i < BM_META_TEXT_MAX + 1; i++)
 		bm_buf_putc(&b, 'x');
 	bm_buf_puts(&b, "\"}");
-	assert_int_equal(serve_body_parse(&r, SERVE_KIND_PROMOTE, b.ptr, b.size, &err), BM_ETOOBIG);
+	assert_int_equal(serve_body_parse(&r, SERVE_KIND_PROMOTE, NULL, b.ptr, b.size, &err), BM_ETOOBIG);
 	assert_non_null(strstr(err.ptr, "field \"reason\": "));
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* too many sources */
 	bm_buf_clear(&b);
 	bm_buf_puts(&b, "{\"project\":\"a\",\"sources\":[");
 	for (i = 0; i < BM_META_MAX_SOURCES + 1; i++)
 		bm_buf_printf(&b, "%s\"https://g/%zu@0123456789abcdef0123456789abcdef01234567\"", i ? "," : "", i);
 	bm_buf_puts(&b, "]}");
-	assert_int_equal(serve_body_parse(&r, SERVE_KIND_RELEASE, b.ptr, b.size, &err), BM_ETOOBIG);
+	assert_int_equal(serve_body_parse(&r, SERVE_KIND_RELEASE, NULL, b.ptr, b.size, &err), BM_ETOOBIG);
 	assert_non_null(strstr(err.ptr, "field \"sources\": 65 items, over the bound of 64"));
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* deep nesting is refused by the JSON reader, not a crash */
 	bm_buf_clear(&b);
 	bm_buf_puts(&b, "{\"project\":\"a\",\"env\":\"e\",\"set\":{\"K\":");
@@ -476,18 +528,18 @@ static void test_bounds(void **state)
 	for (i = 0; i < 5000; i++)
 		bm_buf_putc(&b, ']');
 	bm_buf_puts(&b, "}}");
-	assert_int_equal(serve_body_parse(&r, SERVE_KIND_CONFIG, b.ptr, b.size, &err), BM_EINVALID);
+	assert_int_equal(serve_body_parse(&r, SERVE_KIND_CONFIG, NULL, b.ptr, b.size, &err), BM_EINVALID);
 	assert_non_null(strstr(err.ptr, "body: not valid JSON"));
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* what the JSON reader quotes of a bad body is shown byte-safe */
 	assert_int_equal(parse(&r, SERVE_KIND_LOG, "{\"kind\":\x1b[2J\xff}", &err), BM_EINVALID);
 	for (i = 0; i < err.size; i++)
 		assert_true((unsigned char)err.ptr[i] >= 0x20 && (unsigned char)err.ptr[i] < 0x7f);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* a body need not end in NUL: only `len` bytes are read */
-	assert_int_equal(serve_body_parse(&r, SERVE_KIND_PROMOTE, "{" PROMOTE_OK "}garbage", strlen("{" PROMOTE_OK "}"), &err), 0);
-	serve_req_dispose(&r);
-	serve_req_dispose(NULL);
+	assert_int_equal(serve_body_parse(&r, SERVE_KIND_PROMOTE, NULL, "{" PROMOTE_OK "}garbage", strlen("{" PROMOTE_OK "}"), &err), 0);
+	serve_body_req_dispose(&r);
+	serve_body_req_dispose(NULL);
 	bm_buf_dispose(&b);
 	bm_buf_dispose(&err);
 }
@@ -507,7 +559,7 @@ static void test_on_store(void **state)
 	bm_store *s = NULL;
 	bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
 	bm_buf err = BM_BUF_INIT;
-	serve_req r;
+	serve_body_req r;
 	Bootmeta__V1__Release *rel = NULL;
 	Bootmeta__V1__ChannelEntry *entry = NULL;
 	Bootmeta__V1__Binary *bin = NULL;
@@ -532,7 +584,7 @@ static void test_on_store(void **state)
 	assert_string_equal(rel->id, "v1");
 	assert_int_equal(rel->n_imports, 1);
 	bm_meta_free(rel);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 
 	assert_int_equal(parse(&r, SERVE_KIND_PROMOTE,
 			       "{\"project\":\"acme/server\",\"channel\":\"stable\",\"release\":\"v1\",\"reason\":\"first\"}", &err), 0);
@@ -541,7 +593,7 @@ static void test_on_store(void **state)
 	assert_int_equal(entry->seq, 1);
 	assert_string_equal(entry->reason, "first");
 	bm_meta_free(entry);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 
 	assert_int_equal(parse(&r, SERVE_KIND_BINARY,
 			       "{\"project\":\"acme/server\",\"release\":\"v1\"," SHA ",\"size\":\"42\",\"os\":\"linux\","
@@ -550,7 +602,7 @@ static void test_on_store(void **state)
 					      r.binary.size, &r.binary.opts), 0);
 	assert_int_equal(bin->size, 42);
 	bm_meta_free(bin);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 
 	assert_int_equal(parse(&r, SERVE_KIND_CONFIG,
 			       "{\"project\":\"acme/server\",\"env\":\"prod\",\"set\":{\"N\":3,\"J\":[1],\"S\":\"x\",\"D\":1.5,"
@@ -560,7 +612,7 @@ static void test_on_store(void **state)
 	assert_int_equal(ch.count, 5);
 	assert_int_equal(ch.has_commit, 1);
 	bm_config_changes_dispose(&ch);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 
 	assert_int_equal(parse(&r, SERVE_KIND_FLAG,
 			       "{\"project\":\"acme/server\",\"env\":\"prod\",\"key\":\"new-ui\",\"variants\":{\"on\":true,"
@@ -574,7 +626,7 @@ static void test_on_store(void **state)
 	assert_int_equal(fc.after->rules[0].total_weight, 4);
 	assert_int_equal(fc.after->disabled, 0);
 	bm_flag_change_dispose(&fc);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* an edit of that version: disable, drop the rule */
 	assert_int_equal(parse(&r, SERVE_KIND_FLAG,
 			       "{\"project\":\"acme/server\",\"env\":\"prod\",\"key\":\"new-ui\",\"state\":\"DISABLED\","
@@ -586,7 +638,7 @@ static void test_on_store(void **state)
 	assert_int_equal(fc.after->nrules, 0);
 	assert_int_equal(fc.after->seq, 2);
 	bm_flag_change_dispose(&fc);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 	/* an edit of a flag that does not exist */
 	assert_int_equal(parse(&r, SERVE_KIND_FLAG,
 			       "{\"project\":\"acme/server\",\"env\":\"prod\",\"key\":\"nope\",\"state\":\"DISABLED\"}", &err), 0);
@@ -595,7 +647,7 @@ static void test_on_store(void **state)
 				       &r.flag.opts, NULL), BM_ENOTFOUND);
 	assert_non_null(strstr(bm_error_last(), "define it with \"variants\""));
 	bm_flag_change_dispose(&fc);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 
 	assert_int_equal(parse(&r, SERVE_KIND_LOG,
 			       "{\"kind\":\"deploy\",\"message\":\"rolled out\",\"project\":\"acme/server\",\"attrs\":{\"n\":\"3\"}}",
@@ -604,7 +656,7 @@ static void test_on_store(void **state)
 	assert_string_equal(le->message, "rolled out");
 	assert_int_equal(le->nattrs, 1);
 	bm_log_entry_free(le);
-	serve_req_dispose(&r);
+	serve_body_req_dispose(&r);
 
 	bm_buf_dispose(&err);
 	bm_store_free(s);
@@ -621,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_flag),
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_on_store),
