@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "bootmeta.h"
+#include "serve_route.h"
 
 #define SERVE_RING 1024          /* commits the hub remembers for watchers that resume */
 #define SERVE_EVENT_RECORDS 256  /* records carried in one event; past it: "truncated" */
@@ -137,10 +138,6 @@ const char *serve_rq_header(const serve_rq *r, const char *name);
 int serve_read(serve *s, const serve_rq *r, serve_answer *a);
 /* The JSON of the record at `path` of `fs` (a record type bootmeta knows), into `out`. */
 int serve_record_json(bm_buf *out, bm_fs *fs, const char *path);
-/* Split /v1/projects/<project>/<word>/... : the project's end is the first part that is one
- * of the route words. Returns the index in `parts` of the word, or -1. */
-int serve_split_project(char **parts, size_t n, size_t from);
-int serve_path_split(bm_strlist *out, const char *url);
 
 /* ---- writes (serve_write.c) ---- */
 int serve_writer_start(serve *s);

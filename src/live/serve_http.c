@@ -134,46 +134,6 @@ void serve_answer_error(serve_answer *a, unsigned status, int code, const char *
 
 /* ---- routes ---- */
 
-int serve_path_split(bm_strlist *out, const char *url)
-{
-	const char *p = url, *q;
-	int error = 0;
-	while (*p == '/')
-		p++;
-	while (*p && !error) {
-		bm_buf part = BM_BUF_INIT;
-		q = strchr(p, '/');
-		if (!q)
-			q = p + strlen(p);
-		if ((error = bm_buf_put(&part, p, (size_t)(q - p))) == 0)
-			error = bm_strlist_add(out, part.ptr ? part.ptr : "");
-		bm_buf_dispose(&part);
-		p = *q ? q + 1 : q;
-	}
-	return error;
-}
-
-/* "." or ".." as a part, an empty part inside, a control character: refused for every route */
-static int bad_path(const char *url)
-{
-	const char *p = url;
-	for (; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
-			return 1;
-	for (p = url; *p;) {
-		const char *q = strchr(p + 1, '/');
-		size_t n;
-		if (*p != '/')
-			return 1;
-		p++;
-		n = q ? (size_t)(q - p) : strlen(p);
-		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.') || (n == 0 && q))
-			return 1;
-		p += n;
-	}
-	return 0;
-}
-
 static void count_class(serve *s, unsigned status)
 {
 	unsigned k = status / 100;
@@ -283,7 +243,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		serve_answer_error(&a, 413, BM_ETOOBIG, "the request body is over %zu bytes (--body-max)", s->body_max);
 		return send_answer(s, c, method, url, &a);
 	}
-	if (bad_path(url)) {
+	if (!serve_path_ok(url)) {
 		serve_answer_error(&a, 400, BM_EINVALID, "the path may not hold \".\" or \"..\" parts, \"//\" or control "
 							 "characters");
 		return send_answer(s, c, method, url, &a);

@@ -5,12 +5,8 @@
 #define BM_SERVE_OPS_H
 
 #include "serve.h"
+#include "serve_route.h"
 
-/* The parameters a write's URL carries (NULL when the route has none). */
-typedef struct {
-	char *project, *channel, *release, *env, *flag, *instance;
-} serve_params;
-void serve_params_dispose(serve_params *pp);
 
 /* What one request wrote, for its answer and its commit trailer. */
 typedef struct {

@@ -14,15 +14,6 @@ static const char *arg(const serve_rq *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-int serve_split_project(char **parts, size_t n, size_t from)
-{
-	size_t i;
-	for (i = from + 1; i < n; i++)
-		if (!strcmp(parts[i], "channels") || !strcmp(parts[i], "releases") || !strcmp(parts[i], "envs"))
-			return (int)i;
-	return -1;
-}
-
 /* parts[from..to) joined with '/' */
 static int join(bm_buf *out, char **parts, size_t from, size_t to)
 {

@@ -181,91 +181,12 @@ static void answer_ok(serve_answer *a, const char *kind, const bm_oid *commit, c
 	bm_buf_puts(&a->body, "}\n");
 }
 
-/* ---- routes ---- */
+/* ---- routes (serve_route.c) ---- */
 
-/* Find the op for a write URL; fills the URL's parameters. */
 static const serve_op *route(const char *method, const char *url, serve_params *pp)
 {
-	bm_strlist parts = BM_STRLIST_INIT;
-	const serve_op *op = NULL;
-	char **p;
-	size_t n;
-	int w;
-
-	memset(pp, 0, sizeof(*pp));
-	if (strcmp(method, "POST") && strcmp(method, "PUT") && strcmp(method, "GET") && strcmp(method, "HEAD") &&
-	    strcmp(method, "DELETE"))
-		return NULL;
-	if (strncmp(url, "/v1/", 4) || serve_path_split(&parts, url) < 0)
-		goto done;
-	p = parts.items;
-	n = parts.count;
-	if (n >= 1 && !p[n - 1][0])
-		n--;
-	if (n == 2 && !strcmp(p[1], "log")) {
-		op = serve_op_find("log");
-		goto done;
-	}
-	/* /v1/envs/<env>/instances/<id>/reports (env names may hold '/') */
-	if (n >= 6 && !strcmp(p[1], "envs") && !strcmp(p[n - 1], "reports") && !strcmp(p[n - 3], "instances")) {
-		bm_buf env = BM_BUF_INIT;
-		size_t i;
-		for (i = 2; i < n - 3; i++)
-			bm_buf_printf(&env, "%s%s", i > 2 ? "/" : "", p[i]);
-		pp->env = env.ptr;
-		pp->instance = strdup(p[n - 2]);
-		op = serve_op_find("report");
-		goto done;
-	}
-	if (n < 4 || strcmp(p[1], "projects") || (w = serve_split_project(p, n, 2)) < 0)
-		goto done;
-	{
-		bm_buf proj = BM_BUF_INIT;
-		int i;
-		for (i = 2; i < w; i++)
-			bm_buf_printf(&proj, "%s%s", i > 2 ? "/" : "", p[i]);
-		pp->project = proj.ptr;
-	}
-	if (!strcmp(p[w], "channels") && (size_t)w + 3 == n && !strcmp(p[w + 2], "promote")) {
-		pp->channel = strdup(p[w + 1]);
-		op = serve_op_find("promote");
-	} else if (!strcmp(p[w], "releases") && (size_t)w + 1 == n && strcmp(method, "GET")) {
-		op = serve_op_find("release");
-	} else if (!strcmp(p[w], "releases") && (size_t)w + 3 == n && !strcmp(p[w + 2], "binaries")) {
-		pp->release = strdup(p[w + 1]);
-		op = serve_op_find("binary");
-	} else if (!strcmp(p[w], "envs") && n > (size_t)w + 2) {
-		size_t k;
-		bm_buf env = BM_BUF_INIT;
-		for (k = (size_t)w + 1; k < n; k++)
-			if (!strcmp(p[k], "config") || !strcmp(p[k], "flags"))
-				break;
-		for (size_t i = (size_t)w + 1; i < k; i++)
-			bm_buf_printf(&env, "%s%s", i > (size_t)w + 1 ? "/" : "", p[i]);
-		pp->env = env.ptr;
-		if (k < n && !strcmp(p[k], "config") && k + 1 == n && strcmp(method, "GET") && strcmp(method, "HEAD"))
-			op = serve_op_find("config");
-		else if (k < n && !strcmp(p[k], "flags") && k + 2 == n && strcmp(method, "GET") && strcmp(method, "HEAD")) {
-			pp->flag = strdup(p[k + 1]);
-			op = serve_op_find("flag");
-		}
-	}
-done:
-	bm_strlist_dispose(&parts);
-	if (!op)
-		serve_params_dispose(pp);
-	return op;
-}
-
-void serve_params_dispose(serve_params *pp)
-{
-	free(pp->project);
-	free(pp->channel);
-	free(pp->release);
-	free(pp->env);
-	free(pp->flag);
-	free(pp->instance);
-	memset(pp, 0, sizeof(*pp));
+	const char *kind = serve_route_write(method, url, pp);
+	return kind ? serve_op_find(kind) : NULL;
 }
 
 int serve_is_write(const char *method, const char *url)
