@@ -172,6 +172,11 @@ void serve_watch_end(serve *s, serve_watcher *w);
 int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
 		     const char *prefix);
 
+/* ---- upstream (serve_upstream.c) ---- */
+/* Someone says main moved on the upstream (a push webhook, a NATS notice): fetch it soon
+ * and let the hub announce what came in. Without --upstream: look at the local main now. */
+void serve_upstream_fetch_soon(serve *s);
+
 /* ---- metrics text ---- */
 int serve_metrics_text(serve *s, bm_buf *out);
 
