@@ -511,6 +511,25 @@ static int check_owner(const char *path)
 	return 0;
 }
 
+/* origin, for a fetch or a push: an anonymous remote of the URL read at open, with the
+ * refspecs given at each call. Not git_remote_lookup: libgit2 1.5 leaks the pcre2 match data
+ * of every config regex lookup that does not match (~20 KiB each, 20 of them per lookup),
+ * which a long-running server that fetches every few seconds cannot afford. So is
+ * git_remote_create_anonymous (it looks up insteadOf rules). */
+static int origin_remote(git_remote **out, bm_store *s)
+{
+	if (!s->remote_url) {
+		git_error_set_str(GIT_ERROR_INVALID, "the repo has no remote origin");
+		return -1;
+	}
+	git_remote_create_options o = GIT_REMOTE_CREATE_OPTIONS_INIT;
+	o.repository = s->repo;
+	/* no url.<base>.insteadOf rewriting: its lookup is one of those regexes; the URL was
+	 * read from the config as it is */
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	return git_remote_create_with_opts(out, s->remote_url, &o);
+}
+
 static int load_remote(bm_store *s)
 {
 	git_remote *r = NULL;
@@ -1569,7 +1588,7 @@ static int fetch_origin(bm_store *s)
 	git_oid tip;
 	int error = 0, found = 0;
 
-	if (git_remote_lookup(&r, s->repo, "origin") < 0)
+	if (origin_remote(&r, s) < 0)
 		return git_fail(BM_EREMOTE, "no remote named origin");
 	bm__tls_prepare(git_remote_url(r));
 	fo.update_fetchhead = 0;
@@ -2022,7 +2041,7 @@ static int push_network(bm_store *s, const git_oid *commit)
 	if (git_reference_create(&tmp, s->repo, PUSH_REF, commit, 1, "bootmeta: push") < 0)
 		return git_fail(BM_EIO, PUSH_REF);
 	git_reference_free(tmp);
-	if (git_remote_lookup(&r, s->repo, "origin") < 0) {
+	if (origin_remote(&r, s) < 0) {
 		error = git_fail(BM_EREMOTE, "origin");
 		goto done;
 	}

@@ -13,7 +13,14 @@ static const char usage[] = "usage: bootmeta-live [--repo PATH] serve|watch [ARG
 
 int live_open(bm_store **out, bm_cli *cli)
 {
-	return cli_open(out, cli);
+	/* as the CLI opens it ($BOOTMETA_* policy), without the CLI's "pushed to" notice */
+	bm_store_open_options o;
+	bm_buf cache = BM_BUF_INIT;
+	int error;
+	cli_env_store_options(&o, &cache, cli);
+	error = bm_store_open_ext(out, cli->repo, &o);
+	bm_buf_dispose(&cache);
+	return error;
 }
 
 int main(int argc, char **argv)

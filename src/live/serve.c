@@ -19,6 +19,7 @@ static const char serve_usage[] =
 	"                      [--tls-cert FILE --tls-key FILE] [--ready-file FILE]\n"
 	"                      [--threads N] [--batch-max N] [--queue-max N] [--body-max BYTES]\n"
 	"                      [--conn-limit N] [--conn-timeout SECONDS] [--poll-ms MS]\n"
+	"                      [--upstream URL [--upstream-poll SECONDS]]\n"
 	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
 	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
 	"group-committed writes), in the foreground, logs on stderr, one line per request and per\n"
@@ -26,7 +27,10 @@ static const char serve_usage[] =
 	"URL once it listens). Writes need a token from --tokens FILE (`bootmeta serve token add`);\n"
 	"--open-writes takes writes from anyone (a machine of your own, never a shared one).\n"
 	"SIGTERM or SIGINT: stop taking connections, commit and answer the writes queued, end the\n"
-	"event streams, exit 0.\n";
+	"event streams, exit 0.\n"
+	"--upstream URL: the meta repo lives on a git server; --repo PATH is serve's clone of it\n"
+	"(made on the first start), writes are pushed there, others' pushes are fetched on a\n"
+	"webhook or every --upstream-poll seconds (default 10).\n";
 
 static int parse_uint(unsigned long long *out, const char *s, unsigned long long max)
 {
@@ -76,13 +80,14 @@ static int write_ready(const char *file, const serve *s)
 int live_serve(bm_cli *cli, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_TOKENS, O_OPEN, O_CERT, O_KEY, O_STATE, O_READY, O_THREADS, O_BATCH, O_QUEUE, O_BODY,
-	       O_CONNS, O_CTIMEOUT, O_POLL };
+	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
 		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   
 		{ O_READY, "ready-file", 0, 1 },  { O_THREADS, "threads", 0, 1 },  { O_BATCH, "batch-max", 0, 1 },
 		{ O_QUEUE, "queue-max", 0, 1 },   { O_BODY, "body-max", 0, 1 },	   { O_CONNS, "conn-limit", 0, 1 },
-		{ O_CTIMEOUT, "conn-timeout", 0, 1 }, { O_POLL, "poll-ms", 0, 1 }, CLI_OPT_END,
+		{ O_CTIMEOUT, "conn-timeout", 0, 1 }, { O_POLL, "poll-ms", 0, 1 },
+		{ O_UPSTREAM, "upstream", 0, 1 }, { O_UPOLL, "upstream-poll", 0, 1 }, CLI_OPT_END,
 	};
 	serve s;
 	cli_args a;
@@ -91,7 +96,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	sigset_t sigs;
 	struct rlimit rl;
 	int c, sig = 0, rc = BM_EXIT_FAIL;
-	int writer = 0, hub = 0, http = 0;
+	int writer = 0, hub = 0, http = 0, upstream = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.repo = cli->repo;
@@ -102,6 +107,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	s.conn_timeout = 30;
 	s.threads = 2;
 	s.poll_ms = 1000;
+	s.upstream_poll = 10;
 	parse_listen(&s, "127.0.0.1:8420");
 
 	cli_args_init(&a, cli, argc, argv, opts, serve_usage);
@@ -147,6 +153,12 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 				return cli_args_fail(&a, "'%s' is not a number of seconds from 1 to 86400", a.value);
 			s.conn_timeout = (unsigned)v;
 			break;
+		case O_UPSTREAM: s.upstream = a.value; break;
+		case O_UPOLL:
+			if (parse_uint(&v, a.value, 86400) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a number of seconds from 1 to 86400", a.value);
+			s.upstream_poll = (unsigned)v;
+			break;
 		case O_POLL:
 			if (parse_uint(&v, a.value, 3600000) < 0 || v < 10)
 				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 10", a.value);
@@ -176,11 +188,29 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (live_open(&s.wstore, cli) < 0 || live_open(&s.hstore, cli) < 0) {
+	if (s.upstream && (!s.repo || !*s.repo))
+		return cli_args_fail(&a, "--upstream needs --repo PATH: where serve keeps its clone");
+	if (s.upstream && access(s.repo, F_OK) != 0) {
+		bm_store *cl = NULL;
+		serve_log("info", "clone", "url=%s repo=%s", s.upstream, s.repo);
+		if (bm_store_clone(&cl, s.upstream, s.repo) < 0) {
+			serve_log("error", "clone", "url=%s repo=%s error=\"%s\"", s.upstream, s.repo, bm_error_last());
+			goto done;
+		}
+		bm_store_free(cl);
+	}
+	if (live_open(&s.wstore, cli) < 0 || live_open(&s.hstore, cli) < 0 ||
+	    (s.upstream && live_open(&s.ustore, cli) < 0)) {
 		serve_log("error", "open", "repo=%s error=\"%s\"", s.repo ? s.repo : ".", bm_error_last());
 		goto done;
 	}
 	s.repo = bm_store_path(s.wstore);
+	if (s.upstream && (!bm_store_remote_url(s.wstore) || strcmp(bm_store_remote_url(s.wstore), s.upstream))) {
+		serve_log("error", "upstream", "repo=%s origin=%s upstream=%s error=\"the repo is not a clone of the "
+			  "upstream: give --repo a new folder (serve clones into it) or the clone of that URL\"",
+			  s.repo, bm_store_remote_url(s.wstore) ? bm_store_remote_url(s.wstore) : "(none)", s.upstream);
+		goto done;
+	}
 	if (s.tokens_file) {
 		bm_buf err = BM_BUF_INIT;
 		if (serve_tokens_open(&s.tokens, s.tokens_file, &err) < 0) {
@@ -196,11 +226,16 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	if (serve_hub_start(&s) < 0)
 		goto done;
 	hub = 1;
+	if (s.upstream) {
+		if (serve_upstream_start(&s) < 0)
+			goto done;
+		upstream = 1;
+	}
 	if (serve_http_start(&s) < 0)
 		goto done;
 	http = 1;
-	serve_log("info", "listening", "addr=%s:%u repo=%s writes=%s threads=%u", s.host, s.port, s.repo,
-		  s.tokens_file ? "tokens" : s.open_writes ? "open" : "off", s.threads);
+	serve_log("info", "listening", "addr=%s:%u repo=%s upstream=%s writes=%s threads=%u", s.host, s.port, s.repo,
+		  s.upstream ? s.upstream : "-", s.tokens_file ? "tokens" : s.open_writes ? "open" : "off", s.threads);
 	if (ready && write_ready(ready, &s) < 0) {
 		serve_log("error", "ready-file", "file=%s error=\"%s\"", ready, strerror(errno));
 		goto done;
@@ -222,6 +257,8 @@ done:
 		MHD_quiesce_daemon(s.mhd);
 	if (writer)
 		serve_writer_stop(&s);
+	if (upstream)
+		serve_upstream_stop(&s);
 	if (hub)
 		serve_hub_stop(&s);
 	if (http)
@@ -230,6 +267,7 @@ done:
 		serve_hub_free(&s);
 	bm_store_free(s.wstore);
 	bm_store_free(s.hstore);
+	bm_store_free(s.ustore);
 	serve_tokens_free(s.tokens);
 	if (rc == BM_EXIT_OK)
 		serve_log("info", "stopped", "commits=%llu writes=%llu", (unsigned long long)s.m.commits,

@@ -47,6 +47,7 @@ typedef struct {
 	atomic_ullong watch_events, watch_dropped;
 	atomic_ullong auth_401, auth_403, body_413, body_400;
 	atomic_uint watchers, longpolls;
+	atomic_ullong upstream_fetches, upstream_errors;
 	atomic_ullong route_hits[32];  /* by route id (serve_http.c) */
 } serve_metrics;
 
@@ -90,6 +91,15 @@ struct serve {
 	size_t ring_start, ring_len;
 	uint64_t ring_seq;         /* events ever added */
 	serve_watcher *watchers;
+	/* upstream (serve_upstream.c) */
+	const char *upstream;
+	unsigned upstream_poll;    /* seconds */
+	bm_store *ustore;
+	pthread_t uthread;
+	pthread_mutex_t ulock;
+	pthread_cond_t ucond;
+	int ukick;
+
 	/* registered before serve_hub_start */
 	serve_commit_hook hooks[SERVE_HOOKS_MAX];
 	void *hook_payloads[SERVE_HOOKS_MAX];
@@ -176,6 +186,8 @@ int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid
 /* Someone says main moved on the upstream (a push webhook, a NATS notice): fetch it soon
  * and let the hub announce what came in. Without --upstream: look at the local main now. */
 void serve_upstream_fetch_soon(serve *s);
+int serve_upstream_start(serve *s);
+void serve_upstream_stop(serve *s);
 
 /* ---- metrics text ---- */
 int serve_metrics_text(serve *s, bm_buf *out);

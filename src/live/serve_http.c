@@ -477,10 +477,16 @@ int serve_metrics_text(serve *s, bm_buf *out)
 		      "# HELP bootmeta_watch_events_total Events sent to watchers.\n"
 		      "# TYPE bootmeta_watch_events_total counter\nbootmeta_watch_events_total %llu\n"
 		      "# HELP bootmeta_watch_dropped_total Watchers dropped for not reading.\n"
-		      "# TYPE bootmeta_watch_dropped_total counter\nbootmeta_watch_dropped_total %llu\n",
+		      "# TYPE bootmeta_watch_dropped_total counter\nbootmeta_watch_dropped_total %llu\n"
+		      "# HELP bootmeta_upstream_fetches_total Fetches of the upstream (--upstream), by result.\n"
+		      "# TYPE bootmeta_upstream_fetches_total counter\n"
+		      "bootmeta_upstream_fetches_total{result=\"ok\"} %llu\n"
+		      "bootmeta_upstream_fetches_total{result=\"error\"} %llu\n",
 		      (unsigned long long)atomic_load(&s->m.batch_writes), commits, s->qlen,
 		      atomic_load(&s->m.watchers), atomic_load(&s->m.longpolls),
 		      (unsigned long long)atomic_load(&s->m.watch_events),
-		      (unsigned long long)atomic_load(&s->m.watch_dropped));
+		      (unsigned long long)atomic_load(&s->m.watch_dropped),
+		      (unsigned long long)atomic_load(&s->m.upstream_fetches),
+		      (unsigned long long)atomic_load(&s->m.upstream_errors));
 	return 0;
 }
