@@ -47,6 +47,7 @@ static const cli_command commands[] = {
 	{ "doctor", NULL, cmd_doctor, S | J, "check the meta repo for damage; move main back after git prune" },
 	{ "serve", NULL, cmd_serve, J, "the live meta server: HTTP API, watch, group-committed writes" },
 	{ "watch", NULL, cmd_watch, J, "print the changes a bootmeta serve announces" },
+	{ "follow", NULL, cmd_follow, 0, "keep a clone of the meta repo current from a serve's notices" },
 };
 #undef S
 #undef W

@@ -8,7 +8,7 @@
 #include "cli_env.h"
 #include "live.h"
 
-static const char usage[] = "usage: bootmeta-live [--repo PATH] serve|watch [ARGS]\n"
+static const char usage[] = "usage: bootmeta-live [--repo PATH] serve|watch|follow [ARGS]\n"
 			    "(run through `bootmeta serve` and `bootmeta watch`; see bootmeta-serve(1))\n";
 
 int live_open(bm_store **out, bm_cli *cli)
@@ -32,6 +32,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "serve", live_serve, CLI_STORE | CLI_WRITES },
 		{ "watch", live_watch, CLI_JSON },
+		{ "follow", live_follow, 0 },
 	};
 	bm_cli cli;
 	bm_global_options g = BM_GLOBAL_OPTIONS_INIT;

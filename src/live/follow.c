@@ -1,0 +1,170 @@
+/* follow.c: `bootmeta follow`: keep a local clone of the meta repo current from a serve's
+ * change notices (its event stream), with a fetch every --fetch-interval seconds as the
+ * fallback when notices stop. The clone is an ordinary bootmeta clone: every read command
+ * works on it, with no network. */
+#include "live.h"
+#include "sse.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char follow_usage[] =
+	"usage: bootmeta follow --server URL [--from GIT-URL] [--fetch-interval SECONDS] [--once] DIR\n\n"
+	"Keep DIR, a clone of the meta repo, current: fetch whenever the bootmeta serve at URL\n"
+	"announces a new commit, and every --fetch-interval seconds (default 60) when it does not.\n"
+	"DIR is made with a clone of --from GIT-URL when it does not exist (the git URL of the meta\n"
+	"repo; serve's own repo or its --upstream). --once: bring DIR up to date and exit. One line\n"
+	"per fetch that moved main. SIGTERM or SIGINT: exit 0.\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+typedef struct {
+	bm_store *store;
+	const char *dir;
+	unsigned interval;
+	time_t last_pull;
+	int failed;
+} follow_ctx;
+
+static void pull(follow_ctx *f, const char *why)
+{
+	bm_oid before, after;
+	char a[BM_OID_HEXSZ + 1], b[BM_OID_HEXSZ + 1];
+	int had = bm_store_tip(&before, f->store) == 0;
+	bm_error_clear();
+	f->last_pull = time(NULL);
+	if (bm_store_pull(&after, f->store) < 0) {
+		if (!f->failed)
+			fprintf(stderr, "bootmeta: follow: fetch: %s (retrying)\n", bm_error_last());
+		f->failed = 1;
+		bm_error_clear();
+		return;
+	}
+	f->failed = 0;
+	if (!had || !bm_oid_equal(&before, &after)) {
+		bm_oid_fmt(b, &after);
+		if (had) {
+			bm_oid_fmt(a, &before);
+			printf("%.12s -> %.12s (%s)\n", a, b, why);
+		} else {
+			printf("%.12s (%s)\n", b, why);
+		}
+		fflush(stdout);
+	}
+}
+
+static int on_event(const char *event, const char *id, const char *data, size_t len, void *payload)
+{
+	(void)id;
+	(void)data;
+	(void)len;
+	if (!strcmp(event, "commit"))
+		pull(payload, "notice");
+	return stop_flag != 0;
+}
+
+static int on_tick(void *payload)
+{
+	follow_ctx *f = payload;
+	if (stop_flag)
+		return 1;
+	if (time(NULL) - f->last_pull >= (time_t)f->interval)
+		pull(f, "periodic fetch");
+	return 0;
+}
+
+int live_follow(bm_cli *cli, int argc, char **argv)
+{
+	enum { O_SERVER = 256, O_FROM, O_INTERVAL, O_ONCE };
+	static const cli_opt opts[] = {
+		{ O_SERVER, "server", 0, 1 },	       { O_FROM, "from", 0, 1 },   { O_INTERVAL, "fetch-interval", 0, 1 },
+		{ O_ONCE, "once", 0, 0 },	       CLI_OPT_END,
+	};
+	follow_ctx f;
+	cli_args a;
+	const char *server = getenv("BOOTMETA_SERVER"), *from = NULL;
+	char last[64] = "";
+	struct sigaction sa;
+	int c, once = 0, rc = BM_EXIT_FAIL;
+	long v;
+
+	memset(&f, 0, sizeof(f));
+	f.interval = 60;
+	cli_args_init(&a, cli, argc, argv, opts, follow_usage);
+	while ((c = cli_args_next(&a)) > 0) {
+		switch (c) {
+		case O_SERVER: server = a.value; break;
+		case O_FROM: from = a.value; break;
+		case O_ONCE: once = 1; break;
+		case O_INTERVAL:
+			v = strtol(a.value, NULL, 10);
+			if (v <= 0 || v > 86400)
+				return cli_args_fail(&a, "--fetch-interval: give seconds from 1 to 86400");
+			f.interval = (unsigned)v;
+			break;
+		}
+	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos != 1)
+		return cli_args_fail(&a, "follow takes one DIR");
+	f.dir = a.pos[0];
+	if (!once && (!server || !*server))
+		return cli_args_fail(&a, "give --server URL (or $BOOTMETA_SERVER): the serve whose notices to follow");
+	if (access(f.dir, F_OK) != 0) {
+		if (!from)
+			return cli_args_fail(&a, "%s does not exist: give --from GIT-URL to clone it", f.dir);
+		if (bm_store_clone(&f.store, from, f.dir) < 0) {
+			fprintf(stderr, "bootmeta: follow: clone %s: %s\n", from, bm_error_last());
+			return BM_EXIT_FAIL;
+		}
+	} else if (bm_store_open(&f.store, f.dir) < 0) {
+		fprintf(stderr, "bootmeta: follow: %s\n", bm_error_last());
+		return BM_EXIT_FAIL;
+	}
+	if (!bm_store_has_remote(f.store)) {
+		fprintf(stderr, "bootmeta: follow: %s has no remote to fetch from: make it with --from GIT-URL\n", f.dir);
+		goto done;
+	}
+	pull(&f, "catch up");
+	if (once) {
+		rc = f.failed ? BM_EXIT_FAIL : BM_EXIT_OK;
+		goto done;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	while (!stop_flag) {
+		bm_oid tip;
+		int r;
+		if (bm_store_tip(&tip, f.store) == 0)
+			bm_oid_fmt(last, &tip);
+		bm_error_clear();
+		r = live_sse_follow(server, "", last, on_event, on_tick, &f, "follow");
+		if (r == 0)
+			break;
+		if (r == 410) {
+			/* our tip is not in the server's history: fetch, then follow from there */
+			pull(&f, "the server's history moved");
+			sleep(1);
+			continue;
+		}
+		fprintf(stderr, "bootmeta: follow: %s answered %d\n", server, r);
+		goto done;
+	}
+	rc = BM_EXIT_OK;
+done:
+	bm_store_free(f.store);
+	return rc;
+}
