@@ -19,6 +19,7 @@ static const char serve_usage[] =
 	"                      [--tls-cert FILE --tls-key FILE] [--ready-file FILE]\n"
 	"                      [--threads N] [--batch-max N] [--queue-max N] [--body-max BYTES]\n"
 	"                      [--conn-limit N] [--conn-timeout SECONDS] [--poll-ms MS]\n"
+	"                      [--watch-buffer BYTES] [--header-timeout SECONDS]\n"
 	"                      [--upstream URL [--upstream-poll SECONDS]]\n"
 	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
 	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
@@ -80,14 +81,15 @@ static int write_ready(const char *file, const serve *s)
 int live_serve(bm_cli *cli, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_TOKENS, O_OPEN, O_CERT, O_KEY, O_STATE, O_READY, O_THREADS, O_BATCH, O_QUEUE, O_BODY,
-	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL };
+	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL, O_WBUF, O_HTIMEOUT };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
 		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   
 		{ O_READY, "ready-file", 0, 1 },  { O_THREADS, "threads", 0, 1 },  { O_BATCH, "batch-max", 0, 1 },
 		{ O_QUEUE, "queue-max", 0, 1 },   { O_BODY, "body-max", 0, 1 },	   { O_CONNS, "conn-limit", 0, 1 },
 		{ O_CTIMEOUT, "conn-timeout", 0, 1 }, { O_POLL, "poll-ms", 0, 1 },
-		{ O_UPSTREAM, "upstream", 0, 1 }, { O_UPOLL, "upstream-poll", 0, 1 }, CLI_OPT_END,
+		{ O_UPSTREAM, "upstream", 0, 1 }, { O_UPOLL, "upstream-poll", 0, 1 },
+		{ O_WBUF, "watch-buffer", 0, 1 }, { O_HTIMEOUT, "header-timeout", 0, 1 }, CLI_OPT_END,
 	};
 	serve s;
 	cli_args a;
@@ -105,9 +107,11 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	s.body_max = 1u << 20;
 	s.conn_limit = 20000;
 	s.conn_timeout = 30;
+	s.header_timeout = 10;
 	s.threads = 2;
 	s.poll_ms = 1000;
 	s.upstream_poll = 10;
+	s.watch_buf = SERVE_WATCH_BUF;
 	parse_listen(&s, "127.0.0.1:8420");
 
 	cli_args_init(&a, cli, argc, argv, opts, serve_usage);
@@ -158,6 +162,16 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 			if (parse_uint(&v, a.value, 86400) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a number of seconds from 1 to 86400", a.value);
 			s.upstream_poll = (unsigned)v;
+			break;
+		case O_HTIMEOUT:
+			if (parse_uint(&v, a.value, 3600) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a number of seconds from 1 to 3600", a.value);
+			s.header_timeout = (unsigned)v;
+			break;
+		case O_WBUF:
+			if (parse_uint(&v, a.value, 1u << 30) < 0 || v < 4096)
+				return cli_args_fail(&a, "'%s' is not a byte count from 4096", a.value);
+			s.watch_buf = (size_t)v;
 			break;
 		case O_POLL:
 			if (parse_uint(&v, a.value, 3600000) < 0 || v < 10)

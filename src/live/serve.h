@@ -19,7 +19,7 @@
 
 #define SERVE_RING 1024          /* commits the hub remembers for watchers that resume */
 #define SERVE_EVENT_RECORDS 256  /* records carried in one event; past it: "truncated" */
-#define SERVE_WATCH_BUF (1u << 20) /* bytes queued for one event stream before it is dropped */
+#define SERVE_WATCH_BUF (1u << 20) /* default --watch-buffer: bytes queued for one stream before it is dropped */
 
 typedef struct serve serve;
 typedef struct serve_job serve_job;
@@ -47,7 +47,7 @@ typedef struct {
 	atomic_ullong watch_events, watch_dropped;
 	atomic_ullong auth_401, auth_403, body_413, body_400;
 	atomic_uint watchers, longpolls;
-	atomic_ullong upstream_fetches, upstream_errors;
+	atomic_ullong upstream_fetches, upstream_errors, header_timeouts;
 	atomic_ullong route_hits[32];  /* by route id (serve_http.c) */
 } serve_metrics;
 
@@ -59,8 +59,9 @@ struct serve {
 	unsigned port;
 	int open_writes;           /* --open-writes: writes without tokens (local dev only) */
 	size_t batch_max, queue_max, body_max;
-	unsigned conn_limit, conn_timeout, threads;
+	unsigned conn_limit, conn_timeout, threads, header_timeout;
 	unsigned poll_ms;          /* how often the hub looks at main for writes made elsewhere */
+	size_t watch_buf;          /* --watch-buffer */
 
 	struct MHD_Daemon *mhd;
 	struct serve_tokens *tokens; /* --tokens: serve_token.h */
@@ -112,6 +113,9 @@ int serve_add_commit_hook(serve *s, serve_commit_hook fn, void *payload);
 /* ---- HTTP (serve_http.c) ---- */
 int serve_http_start(serve *s);
 void serve_http_stop(serve *s);
+/* Shut down connections whose request headers are late (--header-timeout); the ticker calls
+ * it about once a second. */
+void serve_http_tick(serve *s);
 /* The per-thread store of an MHD worker (opened on first use). NULL on error (logged). */
 bm_store *serve_thread_store(serve *s);
 

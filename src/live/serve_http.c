@@ -12,6 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 enum { C_NEW, C_BODY, C_WRITE, C_POLL, C_DONE };
 
@@ -27,6 +28,79 @@ typedef struct {
 	int64_t start_us;
 	int is_write;
 } conn_ctx;
+
+/* ---- a deadline for a request's headers (slow clients) ----
+ * MHD's --conn-timeout is an idle timeout: a client that sends one byte every few seconds
+ * never trips it. Every connection is tracked from its start; one whose request headers are
+ * not complete --header-timeout seconds after it started (or after its last request ended)
+ * is shut down by the ticker. */
+typedef struct conn_track {
+	struct conn_track *next, *prev;
+	int fd;
+	int in_request;
+	int64_t since_us;
+} conn_track;
+
+static pthread_mutex_t track_lock = PTHREAD_MUTEX_INITIALIZER;
+static conn_track *tracks;
+
+static void on_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			   enum MHD_ConnectionNotificationCode code)
+{
+	conn_track *t;
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci || !(t = calloc(1, sizeof(*t))))
+			return;
+		t->fd = ci->connect_fd;
+		t->since_us = serve_mono_us();
+		pthread_mutex_lock(&track_lock);
+		t->next = tracks;
+		if (tracks)
+			tracks->prev = t;
+		tracks = t;
+		pthread_mutex_unlock(&track_lock);
+		*socket_context = t;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && (t = *socket_context)) {
+		pthread_mutex_lock(&track_lock);
+		if (t->prev)
+			t->prev->next = t->next;
+		else
+			tracks = t->next;
+		if (t->next)
+			t->next->prev = t->prev;
+		pthread_mutex_unlock(&track_lock);
+		free(t);
+		*socket_context = NULL;
+	}
+}
+
+static void track_request(struct MHD_Connection *conn, int in_request)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	conn_track *t = ci ? ci->socket_context : NULL;
+	if (!t)
+		return;
+	pthread_mutex_lock(&track_lock);
+	t->in_request = in_request;
+	t->since_us = serve_mono_us();
+	pthread_mutex_unlock(&track_lock);
+}
+
+void serve_http_tick(serve *s)
+{
+	int64_t now = serve_mono_us(), limit = (int64_t)s->header_timeout * 1000000;
+	conn_track *t;
+	pthread_mutex_lock(&track_lock);
+	for (t = tracks; t; t = t->next)
+		if (!t->in_request && t->fd >= 0 && now - t->since_us > limit) {
+			shutdown(t->fd, SHUT_RDWR); /* MHD sees the end and closes it */
+			t->fd = -1;
+			atomic_fetch_add(&s->m.header_timeouts, 1);
+		}
+	pthread_mutex_unlock(&track_lock);
+}
 
 static pthread_key_t store_key;
 static pthread_once_t store_once = PTHREAD_ONCE_INIT;
@@ -202,6 +276,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		c->start_us = serve_mono_us();
 		c->is_write = serve_is_write(method, url);
 		*con_cls = c;
+		track_request(conn, 1);
 		/* refuse a body that says it is too big before reading it */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > s->body_max)
@@ -312,10 +387,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	serve *s = cls;
 	conn_ctx *c = *con_cls;
-	(void)conn;
 	(void)toe;
 	if (!c)
 		return;
+	track_request(conn, 0);
 	if (c->w)
 		serve_watch_end(s, c->w);
 	if (c->job) {
@@ -399,6 +474,7 @@ int serve_http_start(serve *s)
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
 				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_conn_notify, s,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 				  s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert.ptr,
 				  MHD_OPTION_HTTPS_MEM_KEY, key.ptr,
@@ -481,12 +557,15 @@ int serve_metrics_text(serve *s, bm_buf *out)
 		      "# HELP bootmeta_upstream_fetches_total Fetches of the upstream (--upstream), by result.\n"
 		      "# TYPE bootmeta_upstream_fetches_total counter\n"
 		      "bootmeta_upstream_fetches_total{result=\"ok\"} %llu\n"
-		      "bootmeta_upstream_fetches_total{result=\"error\"} %llu\n",
+		      "bootmeta_upstream_fetches_total{result=\"error\"} %llu\n"
+		      "# HELP bootmeta_header_timeouts_total Connections closed for headers not sent in time.\n"
+		      "# TYPE bootmeta_header_timeouts_total counter\nbootmeta_header_timeouts_total %llu\n",
 		      (unsigned long long)atomic_load(&s->m.batch_writes), commits, s->qlen,
 		      atomic_load(&s->m.watchers), atomic_load(&s->m.longpolls),
 		      (unsigned long long)atomic_load(&s->m.watch_events),
 		      (unsigned long long)atomic_load(&s->m.watch_dropped),
 		      (unsigned long long)atomic_load(&s->m.upstream_fetches),
-		      (unsigned long long)atomic_load(&s->m.upstream_errors));
+		      (unsigned long long)atomic_load(&s->m.upstream_errors),
+		      (unsigned long long)atomic_load(&s->m.header_timeouts));
 	return 0;
 }

@@ -6,7 +6,7 @@
  * A watcher that resumes from a commit gets every change since then (from the ring of the
  * last SERVE_RING events, or one combined event computed from git), or 410 when that
  * commit is not in main's history: never a silent gap. A stream that does not read is
- * dropped once SERVE_WATCH_BUF bytes wait for it. */
+ * dropped once --watch-buffer bytes wait for it. */
 #include "serve.h"
 
 #include <stdlib.h>
@@ -176,7 +176,7 @@ static void deliver(serve *s, serve_watcher *w, bm_store *st, const bm_oid *prev
 	}
 	bm_oid_fmt(hex, next);
 	if (w->sse) {
-		if (w->out.size - w->off + ev.size > SERVE_WATCH_BUF) {
+		if (w->out.size - w->off + ev.size > s->watch_buf) {
 			/* it does not read: end it; it resumes from the last id it got */
 			w->closed = 1;
 			atomic_fetch_add(&s->m.watch_dropped, 1);
@@ -376,11 +376,14 @@ static void *hub_main(void *arg)
 static void *ticker_main(void *arg)
 {
 	serve *s = arg;
+	unsigned n = 0;
 	while (!atomic_load(&s->stopping)) {
 		struct timespec d = { 0, 100 * 1000000L };
 		serve_watcher *w;
 		int64_t now;
 		nanosleep(&d, NULL);
+		if (++n % 10 == 0)
+			serve_http_tick(s);
 		now = serve_mono_us();
 		pthread_mutex_lock(&s->hlock);
 		for (w = s->watchers; w; w = w->next) {
