@@ -219,10 +219,10 @@ static int line_fail(bm_buf *err, const char *what, size_t lineno, const char *f
 static int parse_line(serve_token_entry *e, const char *line, size_t len, const char *what, size_t lineno,
 		      bm_buf *err)
 {
-	const char *p = line, *end = line + len, *f;
+	const char *p = line, *end = line + len, *f = line;
 	bm_buf msg = BM_BUF_INIT, scope = BM_BUF_INIT;
 	char hex[65];
-	size_t flen, i;
+	size_t flen = 0, i;
 	int error = 0;
 
 	for (i = 0; i < len; i++)
@@ -396,8 +396,8 @@ int serve_token_file_without(bm_buf *out, const char *text, size_t len, const ch
 	if (bm_buf_puts(out, "") < 0)
 		return BM_ENOMEM;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *q = p, *f;
-		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p), flen;
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *q = p, *f = p;
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p), flen = 0;
 		if (next_field(&q, p + n, &f, &flen) && *f != '#' && flen == nlen && !memcmp(f, name, nlen)) {
 			found = 1;
 		} else if (bm_buf_put(out, p, n) < 0) {
@@ -657,6 +657,11 @@ int serve_tokens_check(serve_tokens *t, const char *bearer, size_t len, const ch
 	}
 	if (!bearer || !len) {
 		say(msg, "no token: send Authorization: Bearer TOKEN");
+		rc = SERVE_E401;
+		goto done;
+	}
+	if (len > SERVE_TOKEN_BEARER_MAX) {
+		say(msg, "unknown token (revoked, or never issued)");
 		rc = SERVE_E401;
 		goto done;
 	}

@@ -128,7 +128,8 @@ void serve_tokens_free(serve_tokens *t);
  * compared, in constant time (sodium_memcmp), with the hash of every line, so the time taken
  * says nothing about which token or how much of one matched.
  *   0           allowed; `name` (may be NULL; cleared) gets the token's name (the actor)
- *   SERVE_E401  no token, or one no line has: `msg` says which ("no token: send
+ *   SERVE_E401  no token, one no line has, or one over SERVE_TOKEN_BEARER_MAX bytes: `msg`
+ *               says which ("no token: send
  *               Authorization: Bearer TOKEN" / "unknown token (revoked, or never issued)")
  *   SERVE_E403  known, but no scope covers the write: `msg` names the token, the write and
  *               the scopes it has

@@ -337,6 +337,12 @@ static void test_table(void **state)
 	line[10] = line[10] == 'A' ? 'B' : 'A';
 	assert_int_equal(check(t, line, "promote", "acme/server", &name, &msg), SERVE_E401);
 	assert_null(strstr(msg.ptr, line)); /* the token is never in a message */
+	{
+		char huge[SERVE_TOKEN_BEARER_MAX + 2];
+		memset(huge, 'a', sizeof(huge) - 1);
+		huge[sizeof(huge) - 1] = 0;
+		assert_int_equal(check(t, huge, "promote", "acme/server", &name, &msg), SERVE_E401);
+	}
 	/* 403: which token, which write, its scopes */
 	assert_int_equal(check(t, tci, "promote", "other/server", &name, &msg), SERVE_E403);
 	assert_string_equal(msg.ptr, "token \"ci\" has no scope for promote on other/server (its scopes: promote:acme/* "
