@@ -2009,6 +2009,22 @@ static int push_update_cb(const char *refname, const char *status, void *data)
  * which is our compare-and-swap. libgit2 pushes refs, not commits, and local main moves
  * only once the remote acknowledged, so the commit goes out through PUSH_REF. */
 #define PUSH_REF "refs/bootmeta/push"
+
+/* A failed push, said as what the server did: an http server that answers a push with 401
+ * or 403 takes reads but no writes from us (git http-backend does so unless the repo has
+ * http.receivepack=true or the web server authenticated the user). */
+static int push_fail(bm_store *s)
+{
+	const git_error *e = git_error_last();
+	const char *m = e && e->message ? e->message : "";
+	if (e && e->klass != GIT_ERROR_NOMEMORY && !strncmp(s->remote_url, "http", 4) && (strstr(m, "status code: 403") || strstr(m, "status code: 401") ||
+						    strstr(m, "authentication required")))
+		return bm_error_set(BM_EREMOTE, "%s: the server refused the push (HTTP %s): it serves this repo "
+				    "but takes no writes from this client (git http-backend takes pushes only "
+				    "with http.receivepack=true in the repo or from an authenticated user); "
+				    "nothing was written", s->remote_url, strstr(m, "403") ? "403" : "401");
+	return git_fail(BM_EREMOTE, s->remote_url);
+}
 static int push_network(bm_store *s, const git_oid *commit)
 {
 	git_remote *r = NULL;
@@ -2033,7 +2049,7 @@ static int push_network(bm_store *s, const git_oid *commit)
 	if (rc == GIT_ENONFASTFORWARD || ps.rejected)
 		error = BM_ECONFLICT;
 	else if (rc < 0)
-		error = git_fail(BM_EREMOTE, s->remote_url);
+		error = push_fail(s);
 done:
 	git_remote_free(r);
 	if (git_reference_remove(s->repo, PUSH_REF) < 0)
