@@ -236,6 +236,7 @@ int bm__known_hosts_check(const char *path, const char *host, int port, const un
 	FILE *f;
 	char name[600], type[64], fp[80], line[16384];
 	unsigned char blob[8192];
+	char other[64] = "";
 	unsigned lineno = 0, changed_at = 0;
 	int found = 0, revoked = 0;
 
@@ -275,8 +276,12 @@ int bm__known_hosts_check(const char *path, const char *host, int port, const un
 				revoked = 1;
 			else
 				found = 1;
-		} else if (!marker_revoked && nkt == strlen(type) && !memcmp(kt, type, nkt) && !changed_at) {
-			changed_at = lineno;
+		} else if (!marker_revoked && nkt == strlen(type) && !memcmp(kt, type, nkt)) {
+			if (!changed_at)
+				changed_at = lineno;
+		} else if (!marker_revoked && !*other && nkt < sizeof(other)) {
+			memcpy(other, kt, nkt);
+			other[nkt] = '\0';
 		}
 	}
 	if (f && ferror(f)) {
@@ -296,7 +301,12 @@ int bm__known_hosts_check(const char *path, const char *host, int port, const un
 			     "replaced; refused, nothing was fetched or pushed", name, path, changed_at, type, fp);
 		return bm_error_set_about(BM_ABOUT_SSH_HOST_CHANGED, name);
 	}
-	bm_error_set(BM_EVERIFY, "the ssh host %s is not in %s%s (it offers the %s key %s); refused, nothing was "
-		     "fetched or pushed", name, path, f ? "" : " (no such file)", type, fp);
+	if (*other)
+		bm_error_set(BM_EVERIFY, "the ssh host %s is not in %s with the key type it offers (the file has a %s key "
+			     "for it; the server offers the %s key %s); refused, nothing was fetched or pushed", name,
+			     path, other, type, fp);
+	else
+		bm_error_set(BM_EVERIFY, "the ssh host %s is not in %s%s (it offers the %s key %s); refused, nothing "
+			     "was fetched or pushed", name, path, f ? "" : " (no such file)", type, fp);
 	return bm_error_set_about(BM_ABOUT_SSH_HOST_UNKNOWN, name);
 }

@@ -107,6 +107,7 @@ static void test_lines(void **state)
 	write_file(text);
 	assert_int_equal(check("h1", 22, 1), BM_EVERIFY);
 	assert_int_equal(bm_error_last_about(NULL), BM_ABOUT_SSH_HOST_UNKNOWN);
+	assert_non_null(strstr(bm_error_last(), "has a ssh-rsa key for it"));
 
 	/* lists, patterns, negation */
 	snprintf(text, sizeof(text), "a.example,*.git.example,!bad.git.example,h?st ssh-ed25519 %s\n", k1);
