@@ -24,6 +24,7 @@
 #include "bootmeta/pbjson.h"
 #include "bootmeta/meta.h"
 #include "bootmeta/channel.h"
+#include "bootmeta/instance.h"
 #include "bootmeta/trace.h"
 #include "bootmeta/buildinfo.h"
 #include "bootmeta/sign.h"

@@ -22,6 +22,7 @@
 #include "bootmeta/v1/config.pb-c.h"
 #include "bootmeta/v1/flags.pb-c.h"
 #include "bootmeta/v1/secret.pb-c.h"
+#include "bootmeta/v1/instance.pb-c.h"
 
 #define MAIN_REF "refs/heads/main"
 #define MAX_MISSING_REPORTED 20
@@ -507,7 +508,7 @@ typedef struct {
 static const ProtobufCMessageDescriptor *log_type(const ProtobufCMessageDescriptor *d, unsigned *flags)
 {
 	*flags = 0;
-	if (d == &bootmeta__v1__channel_entry__descriptor) {
+	if (d == &bootmeta__v1__channel_entry__descriptor || d == &bootmeta__v1__instance_report__descriptor) {
 		*flags = BM__LOG_BUCKETED;
 		return d;
 	}

@@ -41,8 +41,7 @@ int bm__text_check(const char *s, const char *what)
 	return s ? bm_text_check(s, strlen(s), BM_TEXT_LINE, BM_META_TEXT_MAX, the) : 0;
 }
 
-/* A short token such as an OS or architecture name: [a-z0-9._-], up to 32. */
-static int token_check(const char *s, const char *what, const char *example)
+int bm__token_check(const char *s, const char *what, const char *example)
 {
 	const char *p;
 	if (!s || !*s)
@@ -795,8 +794,8 @@ static int binary_options_check(const bm_binary_options *o)
 	int error;
 	if (o->version != BM_BINARY_OPTIONS_VERSION)
 		return bm_error_set(BM_EINVALID, "bm_binary_options version %u not supported", o->version);
-	if ((o->os && (error = token_check(o->os, "os", "linux")) < 0) ||
-	    (o->arch && (error = token_check(o->arch, "arch", "amd64")) < 0))
+	if ((o->os && (error = bm__token_check(o->os, "os", "linux")) < 0) ||
+	    (o->arch && (error = bm__token_check(o->arch, "arch", "amd64")) < 0))
 		return error;
 	if (o->nurls > BM_META_MAX_URLS)
 		return bm_error_set(BM_EINVALID, "%zu URLs, over the limit of %d", o->nurls, BM_META_MAX_URLS);

@@ -20,6 +20,9 @@ int bm__binary_message(bm_txn *txn, const Bootmeta__V1__Binary *b);
 /* Free text (a note, a reason): one line of text by bm_text_check (bootmeta/text.h), up to
  * BM_META_TEXT_MAX bytes; NULL is fine. `what` names it in the message ("the <what>"). */
 int bm__text_check(const char *s, const char *what);
+/* A short token such as an OS or architecture name: [a-z0-9._-], up to 32; BM_EINVALID
+ * naming `what` and showing `example` (also when `s` is NULL or ""). */
+int bm__token_check(const char *s, const char *what, const char *example);
 /* The transaction's actor passes bm_actor_check (bm_store_write has checked it already). */
 int bm__actor_check(bm_txn *txn);
 /* BM_ENOTFOUND (naming what to do) when the project, or the release of it, is not in `fs`. */

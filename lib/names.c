@@ -22,6 +22,9 @@ static const struct rule rules[] = {
 	[BM_NAME_USER] = { "user name", "._-", 64, 1, 1, "lower-case letters, digits and . _ -" },
 	[BM_NAME_MODULE] = { "module path", "._~-", 256, 16, 0, "e.g. github.com/org/lib" },
 	[BM_NAME_KIND] = { "log kind", "._-", 64, 1, 1, "lower-case letters, digits and . _ -" },
+	[BM_NAME_INSTANCE] = { "instance id", "._-", 253, 1, 1,
+			       "a host name in lower case: letters, digits and . _ -, starting with a letter or digit, "
+			       "e.g. web-1 or web-1.eu.example.com" },
 };
 
 /* A refused name as the message shows it: printable ASCII as it is, every other byte as
@@ -74,6 +77,10 @@ int bm_name_validate(const char *name, bm_name_kind kind)
 				    r->what, len, r->max_len);
 	if (name[0] == '/')
 		return bm_error_set(BM_EINVALID, "%s \"%s\" starts with '/' (expected %s)", r->what, shown(sn, name), r->form);
+	/* a host name starts with a letter or digit (and "-x" would read as an option) */
+	if (kind == BM_NAME_INSTANCE && (name[0] == '-' || name[0] == '_'))
+		return bm_error_set(BM_EINVALID, "%s \"%s\" starts with '%c' (expected %s)", r->what, shown(sn, name),
+				    name[0], r->form);
 	for (p = name; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c == '/') {

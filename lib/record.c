@@ -13,6 +13,7 @@
 #include "bootmeta/v1/config.pb-c.h"
 #include "bootmeta/v1/flags.pb-c.h"
 #include "bootmeta/v1/secret.pb-c.h"
+#include "bootmeta/v1/instance.pb-c.h"
 
 /* Every record type, one line each. A type from another .proto file: include its
  * "bootmeta/v1/<file>.pb-c.h" above and add its descriptor here. */
@@ -29,6 +30,7 @@ static const ProtobufCMessageDescriptor *const record_types[] = {
 	&bootmeta__v1__flag__descriptor,
 	&bootmeta__v1__recipient_change__descriptor,
 	&bootmeta__v1__secret_version__descriptor,
+	&bootmeta__v1__instance_report__descriptor,
 };
 #define N_RECORD_TYPES (sizeof(record_types) / sizeof(record_types[0]))
 
@@ -64,6 +66,7 @@ static const struct path_rule path_rules[] = {
 	{ "envs/",         "+flags",   "*/*.pb",         BM_FILE_RECORD, "bootmeta.v1.Flag" },
 	{ "envs/",         "secrets",  "**/*.pb",        BM_FILE_RECORD, "bootmeta.v1.SecretVersion" },
 	{ "envs/",         "recipients", "*.pb",         BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },
+	{ "envs/",         "+reports", "*/*.pb",         BM_FILE_RECORD, "bootmeta.v1.InstanceReport" },
 	{ "keys/admins/",  NULL,       "*.pb",           BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },
 };
 #define N_PATH_RULES (sizeof(path_rules) / sizeof(path_rules[0]))
@@ -251,6 +254,7 @@ static const struct {
 	{ &bootmeta__v1__flag_variant__descriptor, "json_value" },
 	{ &bootmeta__v1__binary__descriptor, "signature" },
 	{ &bootmeta__v1__binary_signature__descriptor, "signature" },
+	{ &bootmeta__v1__instance_report__descriptor, "error" },
 };
 
 static bm_text_kind field_text_kind(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)

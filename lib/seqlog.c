@@ -115,11 +115,11 @@ static int buckets_check(const bm_strlist *buckets, const char *dir)
 		long long v = bm__log_bucket_of(buckets->items[i]);
 		snprintf(at, sizeof(at), "%s/%s", dir, buckets->items[i]);
 		if (v < 0)
-			return bm_error_set(BM_ECORRUPT, "%s is not a bucket of the channel log %s (buckets are "
+			return bm_error_set(BM_ECORRUPT, "%s is not a bucket of the log %s (buckets are "
 					    "<7-digit seq/1000>/)" DAMAGED, at, dir, at);
 		if ((uint64_t)v != i) {
 			snprintf(at, sizeof(at), "%s/%07zu", dir, i);
-			return bm_error_set(BM_ECORRUPT, "%s/ is missing: the channel log %s has %s after it" DAMAGED, at,
+			return bm_error_set(BM_ECORRUPT, "%s/ is missing: the log %s has %s after it" DAMAGED, at,
 					    dir, buckets->items[i], at);
 		}
 	}
@@ -146,7 +146,7 @@ static int bucketed_last(uint64_t *last, bm_buf *path, bm_fs *fs, const char *di
 	    (error = bm__log_names_check(last, &files, sub.ptr, first, b * BM__LOG_BUCKET + BM__LOG_BUCKET - 1, 0)) < 0)
 		goto done;
 	if (*last < first) {
-		error = bm_error_set(BM_ECORRUPT, "the bucket %s/ of the channel log holds no entry" DAMAGED, sub.ptr,
+		error = bm_error_set(BM_ECORRUPT, "the bucket %s/ of the log holds no entry" DAMAGED, sub.ptr,
 				     sub.ptr);
 		goto done;
 	}
@@ -162,7 +162,7 @@ static int bucketed_last(uint64_t *last, bm_buf *path, bm_fs *fs, const char *di
 		if (error < 0 || bm__log_entry_seq(name.ptr) != want) {
 			char miss[1100];
 			snprintf(miss, sizeof(miss), "%s/%010llu.pb", sub.ptr, (unsigned long long)want);
-			error = bm_error_set(BM_ECORRUPT, "%s is missing: the channel log %s goes on in the next "
+			error = bm_error_set(BM_ECORRUPT, "%s is missing: the log %s goes on in the next "
 					     "bucket" DAMAGED, miss, dir, miss);
 			goto done;
 		}
@@ -258,14 +258,14 @@ int bm__log_check_all(uint64_t *entries, bm_fs *fs, const char *dir, unsigned fl
 		if (error < 0)
 			goto done;
 		if (last < first) {
-			error = bm_error_set(BM_ECORRUPT, "the bucket %s/ of the channel log holds no entry" DAMAGED, sub.ptr,
+			error = bm_error_set(BM_ECORRUPT, "the bucket %s/ of the log holds no entry" DAMAGED, sub.ptr,
 					     sub.ptr);
 			goto done;
 		}
 		if (i + 1 < names.count && last != max) {
 			char miss[1100];
 			snprintf(miss, sizeof(miss), "%s/%010llu.pb", sub.ptr, (unsigned long long)(last + 1));
-			error = bm_error_set(BM_ECORRUPT, "%s is missing: the channel log %s goes on in the next "
+			error = bm_error_set(BM_ECORRUPT, "%s is missing: the log %s goes on in the next "
 					     "bucket" DAMAGED, miss, dir, miss);
 			goto done;
 		}

@@ -4,7 +4,8 @@
  * config values (+keys/<key>/), flag versions (+flags/<key>/), recipients
  * (envs/<env>/recipients/), admins (keys/admins/) and secret versions
  * (envs/<env>/secrets/<project>/<name>/, with "<seq>.age" beside a version's record). A
- * channel log is the same, bucketed: <seq/1000 %07u>/<seq %010u>.pb, bucket 0 starting at 1.
+ * channel log (and an instance log, envs/<env>/instances/<id>/<project>/+reports/) is the
+ * same, bucketed: <seq/1000 %07u>/<seq %010u>.pb, bucket 0 starting at 1.
  *
  * Before a write appends entry N+1 it checks what it builds on (bm__log_tail): the names of
  * the newest folder are entries numbered without a gap, for a channel the buckets before it
@@ -21,7 +22,7 @@
 #include "bootmeta/common.h"
 #include "bootmeta/store.h"
 
-#define BM__LOG_BUCKETED 1u /* a channel log */
+#define BM__LOG_BUCKETED 1u /* a channel log, an instance log */
 #define BM__LOG_SECRET 2u   /* "<seq>.age" files and sub-folders (other secrets) may sit beside */
 
 #define BM__LOG_BUCKET 1000u

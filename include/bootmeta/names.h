@@ -19,6 +19,8 @@ typedef enum {
 	BM_NAME_USER,     /* a developer: [a-z0-9._-], up to 64 chars */
 	BM_NAME_MODULE,   /* a module path: segments of [A-Za-z0-9._~-], 256 chars */
 	BM_NAME_KIND,     /* a log kind: [a-z0-9._-], up to 64 chars */
+	BM_NAME_INSTANCE, /* an instance id, host-name-like: [a-z0-9._-], starting with a letter
+			   * or digit, up to 253 chars (web-1, web-1.eu.example.com) */
 } bm_name_kind;
 
 /* 0 when `name` is a valid name of `kind`; else BM_EINVALID with a message that names the

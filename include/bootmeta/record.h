@@ -50,6 +50,7 @@ typedef enum {
  *   modules/.../<release>.pb                      ModuleRef
  *   keys/signers/<id>.pub, .bootmeta/format       text
  *   envs/<env>/secrets/.../<name>.age             age
+ *   envs/<env>/instances/<id>/<project>/+reports/<bucket>/<n>.pb   InstanceReport
  * The keyword rule means a name segment that equals a keyword ("releases", "channels")
  * would be misread: names that become paths must not have such segments. */
 BM_EXTERN bm_file_kind bm_record_kind_for_path(const char *path, const ProtobufCMessageDescriptor **type);
@@ -70,8 +71,8 @@ BM_EXTERN int bm_record_decode(ProtobufCMessage **out, const ProtobufCMessageDes
  * string field, nested ones too, is text by bm_text_check (bootmeta/text.h): one line of
  * at most BM_TEXT_LINE_MAX bytes, except the fields that hold lines (LogEntry.message,
  * ConfigValue and FlagVariant string_value/json_value, Binary and BinarySignature
- * signature), where new lines and tabs are allowed. BM_EINVALID or BM_ETOOBIG with a
- * message that names the field. */
+ * signature, InstanceReport error), where new lines and tabs are allowed. BM_EINVALID or
+ * BM_ETOOBIG with a message that names the field. */
 BM_EXTERN int bm_record_check_write(const ProtobufCMessageDescriptor *d, const void *data, size_t len);
 
 /* Append the protobuf encoding of `m` to `out` (the bytes of its record file). */

@@ -1,13 +1,14 @@
 /* fuzz_pbjson.c: JSON text from outside -> message -> JSON, for every field type
- * (TestAllTypes) and a real record (Release). Whatever reads must write, and what is
- * written must read back to the same text: compact, pretty, with defaults, and through
- * the wire format. Any difference aborts. */
+ * (TestAllTypes) and real records (Release; InstanceReport, which agents send). Whatever
+ * reads must write, and what is written must read back to the same text: compact, pretty,
+ * with defaults, and through the wire format. Any difference aborts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bootmeta.h"
 #include "bootmeta/v1/core.pb-c.h"
+#include "bootmeta/v1/instance.pb-c.h"
 #include "bootmeta/v1/testing.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -82,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	one(&bootmeta__v1__test_all_types__descriptor, data, size);
 	one(&bootmeta__v1__release__descriptor, data, size);
+	one(&bootmeta__v1__instance_report__descriptor, data, size);
 	/* and the same bytes as a record file */
 	{
 		ProtobufCMessage *m = NULL;

@@ -483,6 +483,37 @@ static int run_flag_write(void)
 	return error;
 }
 
+/* instance report: a state change of an instance that reported before (the log's tail is
+ * read and checked, entry 2 added) */
+static bm_instance_report_spec instance_spec(bm_instance_state state)
+{
+	bm_instance_report_spec r = BM_INSTANCE_REPORT_SPEC_INIT;
+	r.env = ENV;
+	r.instance = "web-1";
+	r.project = PROJECT;
+	r.release = "r0";
+	r.state = state;
+	r.meta_commit = "0123456789abcdef0123456789abcdef01234567";
+	r.os = "linux";
+	r.arch = "amd64";
+	return r;
+}
+
+static int run_instance_report(void)
+{
+	bm_instance_report_spec r = instance_spec(BM_INSTANCE_HEALTHY);
+	Bootmeta__V1__InstanceReport *rec = NULL;
+	bm_store *s = NULL;
+	int error;
+	if ((error = bm_store_open(&s, work)) == 0)
+		error = bm_instance_report(&rec, NULL, s, &r, wopts());
+	if (error == 0 && (!rec || rec->seq != 2))
+		fail_msg("instance report: wrote entry %llu", rec ? (unsigned long long)rec->seq : 0ull);
+	bm_meta_free(rec);
+	bm_store_free(s);
+	return error;
+}
+
 static const op ops[] = {
 	{ "record decode", 0, run_decode, result_decode, drop_decode },
 	{ "config resolve", 0, run_resolve, result_resolve, drop_resolve },
@@ -492,6 +523,7 @@ static const op ops[] = {
 	{ "config write", 1, run_config_write, result_repo, drop_nothing },
 	{ "secret set", 1, run_secret_set, result_repo, drop_nothing },
 	{ "flag write", 1, run_flag_write, result_repo, drop_nothing },
+	{ "instance report", 1, run_instance_report, result_repo, drop_nothing },
 };
 
 /* ---- the loop ---- */
@@ -667,6 +699,13 @@ static int add_project(bm_txn *txn, void *payload)
 	return bm_txn_add(txn, "projects/" PROJECT "/project.pb", "", 0);
 }
 
+/* release r0 for the instance reports (the bytes of r1: its path is all they check) */
+static int add_release_r0(bm_txn *txn, void *payload)
+{
+	(void)payload;
+	return bm_txn_add(txn, "projects/" PROJECT "/releases/r0.pb", release_bytes.ptr, release_bytes.size);
+}
+
 static void make_release(void)
 {
 	Bootmeta__V1__Release r = BOOTMETA__V1__RELEASE__INIT;
@@ -734,6 +773,11 @@ static void make_template(void)
 	memset(&fc, 0, sizeof(fc));
 	assert_int_equal(bm_flag_write(&fc, s, PROJECT, ENV, "checkout", edit_flag, (void *)1, &fo, wopts()), 0);
 	bm_flag_change_dispose(&fc);
+	assert_int_equal(bm_store_write(NULL, s, add_release_r0, NULL, wopts()), 0);
+	{
+		bm_instance_report_spec r = instance_spec(BM_INSTANCE_DOWNLOADING);
+		assert_int_equal(bm_instance_report(NULL, NULL, s, &r, wopts()), 0);
+	}
 	assert_int_equal(bm_store_tip(&tmpl_tip, s), 0);
 	bm_store_free(s);
 	/* one pack instead of a folder per object prefix: each run of a write starts from a copy */
