@@ -316,6 +316,30 @@ static void test_gapless(void **state)
 	bm_store_free(s);
 }
 
+/* serve names each request's token as the record's actor (bm_txn_set_actor) */
+static int actor_txn(bm_txn *txn, void *payload)
+{
+	Bootmeta__V1__InstanceReport **rec = payload;
+	bm_instance_report_spec r = spec("web-7", P, C1, BM_INSTANCE_HEALTHY);
+	int error;
+	if ((error = bm_txn_set_actor(txn, "agent-web-7")) < 0 || (error = bm_instance_report_txn(rec, txn, &r)) < 0)
+		return error;
+	return bm_txn_message(txn, "report");
+}
+
+static void test_actor(void **state)
+{
+	char path[512];
+	bm_store *s = seeded("actor", path);
+	Bootmeta__V1__InstanceReport *rec = NULL;
+	(void)state;
+	assert_int_equal(bm_store_write(NULL, s, actor_txn, &rec, NULL), 0);
+	assert_non_null(rec);
+	assert_string_equal(rec->actor, "agent-web-7");
+	bm_meta_free(rec);
+	bm_store_free(s);
+}
+
 static void test_refused(void **state)
 {
 	char path[512];
@@ -461,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_gapless),
+		cmocka_unit_test(test_actor),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_damaged),
 	};
