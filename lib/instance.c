@@ -115,11 +115,12 @@ int bm_instance_report_check(const bm_instance_report_spec *spec)
 	if (!bm_instance_state_str(spec->state))
 		return bm_error_set(BM_EINVALID, "instance state %d is not one of downloading, installed, healthy, "
 				    "failed, rolled-back", (int)spec->state);
-	if (spec->meta_commit && *spec->meta_commit) {
-		if (bm_text_check(spec->meta_commit, strlen(spec->meta_commit), BM_TEXT_LINE, 128, "the meta commit") < 0)
+	if (spec->acted_on && *spec->acted_on) {
+		if (bm_text_check(spec->acted_on, strlen(spec->acted_on), BM_TEXT_LINE, 128,
+				  "the meta commit acted on") < 0)
 			return BM_EINVALID;
-		if ((error = bm_commit_hash_check(spec->meta_commit)) < 0)
-			return bm_error_prefix(error, "meta commit");
+		if ((error = bm_commit_hash_check(spec->acted_on)) < 0)
+			return bm_error_prefix(error, "the meta commit acted on");
 	}
 	if ((error = opt_text(spec->error, BM_TEXT_LINES, BM_INSTANCE_ERROR_MAX, "the error text")) < 0 ||
 	    (error = opt_token(spec->os, "os", "linux")) < 0 || (error = opt_token(spec->arch, "arch", "amd64")) < 0 ||
@@ -195,9 +196,9 @@ int bm_instance_report_txn(Bootmeta__V1__InstanceReport **out, bm_txn *txn, cons
 		goto done;
 	}
 	commit[0] = '\0';
-	if (spec->meta_commit && *spec->meta_commit) {
-		for (i = 0; spec->meta_commit[i] && i < 64; i++) {
-			char ch = spec->meta_commit[i];
+	if (spec->acted_on && *spec->acted_on) {
+		for (i = 0; spec->acted_on[i] && i < 64; i++) {
+			char ch = spec->acted_on[i];
 			commit[i] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
 		}
 		commit[i] = '\0';
@@ -209,7 +210,7 @@ int bm_instance_report_txn(Bootmeta__V1__InstanceReport **out, bm_txn *txn, cons
 	r.instance = (char *)spec->instance;
 	r.project = (char *)spec->project;
 	r.release = (char *)spec->release;
-	r.meta_commit = commit;
+	r.acted_on = commit;
 	r.state = (char *)bm_instance_state_str(spec->state);
 	r.error = (char *)or_empty(spec->error);
 	r.os = (char *)or_empty(spec->os);
@@ -396,7 +397,8 @@ static int status_add(status_list *l, bm_fs *fs, const char *env, const char *in
 		goto done; /* a folder with no entry yet: nothing to show */
 	if ((error = bm__strdup(&s->env, env)) < 0 || (error = bm__strdup(&s->instance, instance)) < 0 ||
 	    (error = bm__strdup(&s->project, project)) < 0 ||
-	    (error = bm__strdup(&s->path, rc < 0 || !path.size ? dir.ptr : path.ptr)) < 0)
+	    (error = bm__strdup(&s->path, path.size > 3 && !strcmp(path.ptr + path.size - 3, ".pb") ? path.ptr
+										      : dir.ptr)) < 0)
 		goto done;
 	if (rc < 0) {
 		s->error = rc;

@@ -8,7 +8,9 @@
  * through git's push protocol, which refuses a ref that moved. */
 #define _GNU_SOURCE
 #include "fs.h"
+#include "knownhosts.h"
 #include "net.h"
+#include "optcheck.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +49,7 @@ struct bm_store {
 	int signing_checked;
 	/* from bm_store_open_options: the caller's policy, never the environment's */
 	char *signing_key_path, *allowed_signers, *actor;
+	char *ssh_key, *ssh_known_hosts; /* for ssh remotes */
 	int require_signed;
 	bm_push_cb push_cb;
 	void *push_payload;
@@ -109,6 +112,8 @@ void bm_store_free(bm_store *store)
 	free(store->signing_key_path);
 	free(store->allowed_signers);
 	free(store->actor);
+	free(store->ssh_key);
+	free(store->ssh_known_hosts);
 	free(store->path);
 	free(store->remote_url);
 	free(store);
@@ -595,6 +600,10 @@ static int store_apply_options(bm_store *s, const bm_store_open_options *opts)
 	    (opts->actor && !(s->actor = strdup(opts->actor))))
 		return bm_error_set(BM_ENOMEM, "out of memory");
 	s->require_signed = opts->require_signed != 0;
+	if (opts->version >= 2 &&
+	    ((opts->ssh_key && !(s->ssh_key = strdup(opts->ssh_key))) ||
+	     (opts->ssh_known_hosts && !(s->ssh_known_hosts = strdup(opts->ssh_known_hosts)))))
+		return bm_error_set(BM_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -636,8 +645,8 @@ int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_opti
 	int rc, error;
 
 	*out = NULL;
-	if (opts && opts->version != BM_STORE_OPEN_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_store_open_options version %u not supported", opts->version);
+	if ((error = BM_OPTS_CHECK(opts, BM_STORE_OPEN_OPTIONS_VERSION, "bm_store_open_options")) < 0)
+		return error;
 	if (path && !*path)
 		path = NULL;
 	if (path && (looks_like_url(path) || (!is_local_url(path)))) {
@@ -654,8 +663,8 @@ int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_opti
 			*slash = '\0';
 			error = mkdirs(cache.ptr);
 			*slash = '/';
-			if (!error && (error = bm_store_clone(out, path, cache.ptr)) == 0)
-				error = store_apply_options(*out, opts);
+			if (!error)
+				error = bm_store_clone_ext(out, path, cache.ptr, opts);
 		}
 		bm_buf_dispose(&cache);
 		if (error < 0) {
@@ -1574,6 +1583,142 @@ done:
 
 /* ---- remote: fetch, object copy, push ---- */
 
+typedef struct {
+	int rejected;
+	char msg[256];
+} push_status;
+
+/* What the network callbacks of one fetch, push or clone know and found. */
+typedef struct {
+	const char *url, *ssh_key, *known_hosts;
+	unsigned int tries;  /* credentials asked for so far */
+	int agent;           /* the ssh-agent was asked for a key */
+	int code;            /* set when a callback refused: the bm error it set stands */
+	push_status *ps;
+} net_ctx;
+
+/* The port of an ssh URL (ssh://[user@]host[:port]/..., or scp-like host:path: 22). */
+static int ssh_url_port(const char *url)
+{
+	const char *p = strstr(url, "://"), *end;
+	long port;
+	if (!p)
+		return 22;
+	p += 3;
+	end = p + strcspn(p, "/");
+	{
+		const char *at = memchr(p, '@', (size_t)(end - p));
+		if (at)
+			p = at + 1;
+	}
+	if (*p == '[' && (p = memchr(p, ']', (size_t)(end - p))) == NULL)
+		return 22;
+	if ((p = memchr(p, ':', (size_t)(end - p))) == NULL)
+		return 22;
+	port = strtol(p + 1, NULL, 10);
+	return port > 0 && port < 65536 ? (int)port : 22;
+}
+
+/* libgit2 asks for the user name (no user in the URL: the OS user, as ssh does), then for
+ * a key: the caller's key file, else the ssh-agent's keys. Asked again, the server refused
+ * what it got: say so and stop rather than loop. */
+static int net_credentials(git_credential **out, const char *url, const char *user, unsigned int allowed, void *payload)
+{
+	net_ctx *c = payload;
+	const char *who = user;
+	struct passwd *pw = NULL;
+
+	if (!who || !*who) {
+		pw = getpwuid(geteuid());
+		who = pw ? pw->pw_name : NULL;
+	}
+	if (allowed & GIT_CREDENTIAL_USERNAME) {
+		if (!who)
+			return c->code = bm_error_set(BM_EREMOTE, "%s: no user name in the URL and none for this OS "
+						      "user; put it in the URL (ssh://USER@HOST/PATH)", c->url);
+		return git_credential_username_new(out, who) < 0 ? -1 : 0;
+	}
+	if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
+		return GIT_PASSTHROUGH; /* http(s) user and password: none to give */
+	if (c->tries++) {
+		if (c->ssh_key)
+			return c->code = bm_error_set(BM_EREMOTE, "%s: the ssh server refused the key %s for user %s; "
+						      "nothing was fetched or pushed", c->url, c->ssh_key, who);
+		return c->code = bm_error_set(BM_EREMOTE, "%s: the ssh server refused user %s: no ssh key was given "
+					      "and the ssh-agent ($SSH_AUTH_SOCK) has none it takes, or there is no "
+					      "agent; nothing was fetched or pushed", c->url, who);
+	}
+	if (c->ssh_key) {
+		bm_buf pub = BM_BUF_INIT;
+		int rc;
+		if (access(c->ssh_key, R_OK) != 0)
+			return c->code = bm_error_set(BM_EIO, "%s: cannot read the ssh key %s: %s", c->url, c->ssh_key,
+						      strerror(errno));
+		if (bm_buf_printf(&pub, "%s.pub", c->ssh_key) < 0)
+			return c->code = BM_ENOMEM;
+		rc = git_credential_ssh_key_new(out, who, access(pub.ptr, R_OK) == 0 ? pub.ptr : NULL, c->ssh_key, NULL);
+		bm_buf_dispose(&pub);
+		return rc < 0 ? -1 : 0;
+	}
+	c->agent = 1;
+	return git_credential_ssh_key_from_agent(out, who) < 0 ? -1 : 0;
+}
+
+/* ssh host keys are checked here against the caller's known_hosts file (libgit2 1.5's own
+ * check reads $HOME's, which a library must not choose); TLS certificates stay libgit2's. */
+static int net_certificate(git_cert *cert, int valid, const char *host, void *payload)
+{
+	net_ctx *c = payload;
+	const git_cert_hostkey *hk = (const git_cert_hostkey *)cert;
+	int error;
+	(void)valid;
+	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
+		return GIT_PASSTHROUGH;
+	if (!c->known_hosts)
+		return c->code = bm_error_set(BM_EVERIFY, "%s: no known_hosts file to check the ssh server's host key "
+					      "against; refused", c->url);
+	if (!(hk->type & GIT_CERT_SSH_RAW) || !hk->hostkey)
+		return c->code = bm_error_set(BM_EVERIFY, "%s: libgit2 gave no host key to check; refused", c->url);
+	error = bm__known_hosts_check(c->known_hosts, host, ssh_url_port(c->url), (const unsigned char *)hk->hostkey,
+				      hk->hostkey_len);
+	if (error < 0)
+		return c->code = error;
+	return 0;
+}
+
+static int push_update_cb(const char *refname, const char *status, void *data);
+
+static void net_setup(git_remote_callbacks *cb, net_ctx *c, bm_store *s, const char *url)
+{
+	c->url = url;
+	if (s) {
+		c->ssh_key = s->ssh_key;
+		c->known_hosts = s->ssh_known_hosts;
+	}
+	if (c->ssh_key && !*c->ssh_key)
+		c->ssh_key = NULL; /* "": the agent, as NULL */
+	if (c->known_hosts && !*c->known_hosts)
+		c->known_hosts = NULL;
+	cb->credentials = net_credentials;
+	cb->certificate_check = net_certificate;
+	if (c->ps)
+		cb->push_update_reference = push_update_cb;
+	cb->payload = c;
+	bm__tls_prepare(url);
+}
+
+/* A failed network call: the callback's refusal when one refused, else libgit2's reason. */
+static int net_fail(net_ctx *c, const char *what)
+{
+	const git_error *e = git_error_last();
+	if (c->code)
+		return c->code;
+	if (c->agent && e && e->klass == GIT_ERROR_SSH && e->message && strstr(e->message, "authenticating"))
+		return bm_error_set(BM_EREMOTE, "%s: no ssh key was given and the ssh-agent could not log in (%s); "
+				    "nothing was fetched or pushed", what, e->message);
+	return git_fail(BM_EREMOTE, what);
+}
+
 /* Fetch origin's main into the objects and move origin/main to it. The download is
  * libgit2's; the ref is moved by ref_set, so a fetch killed halfway leaves no lock that
  * blocks the next one. */
@@ -1586,15 +1731,16 @@ static int fetch_origin(bm_store *s)
 	const git_remote_head **heads = NULL;
 	size_t nheads = 0, i;
 	git_oid tip;
+	net_ctx nc = { 0 };
 	int error = 0, found = 0;
 
 	if (origin_remote(&r, s) < 0)
 		return git_fail(BM_EREMOTE, "no remote named origin");
-	bm__tls_prepare(git_remote_url(r));
+	net_setup(&fo.callbacks, &nc, s, git_remote_url(r));
 	fo.update_fetchhead = 0;
 	if (git_remote_connect(r, GIT_DIRECTION_FETCH, &fo.callbacks, &fo.proxy_opts, &fo.custom_headers) < 0 ||
 	    git_remote_ls(&heads, &nheads, r) < 0) {
-		error = git_fail(BM_EREMOTE, s->remote_url);
+		error = net_fail(&nc, s->remote_url);
 		goto done;
 	}
 	for (i = 0; i < nheads && !found; i++) {
@@ -1606,7 +1752,7 @@ static int fetch_origin(bm_store *s)
 	if (!found)
 		goto done; /* follow_origin says the remote has no main branch */
 	if (git_remote_download(r, &specs, &fo) < 0) {
-		error = git_fail(BM_EREMOTE, s->remote_url);
+		error = net_fail(&nc, s->remote_url);
 		goto done;
 	}
 	{
@@ -2008,14 +2154,9 @@ done:
 	return error;
 }
 
-typedef struct {
-	int rejected;
-	char msg[256];
-} push_status;
-
 static int push_update_cb(const char *refname, const char *status, void *data)
 {
-	push_status *ps = data;
+	push_status *ps = ((net_ctx *)data)->ps;
 	if (status) {
 		ps->rejected = 1;
 		snprintf(ps->msg, sizeof(ps->msg), "%s: %s", refname, status);
@@ -2028,12 +2169,31 @@ static int push_update_cb(const char *refname, const char *status, void *data)
  * which is our compare-and-swap. libgit2 pushes refs, not commits, and local main moves
  * only once the remote acknowledged, so the commit goes out through PUSH_REF. */
 #define PUSH_REF "refs/bootmeta/push"
+
+/* A failed push, said as what the server did: an http server that answers a push with 401
+ * or 403 takes reads but no writes from us (git http-backend does so unless the repo has
+ * http.receivepack=true or the web server authenticated the user). */
+static int push_fail(bm_store *s, net_ctx *c)
+{
+	const git_error *e = git_error_last();
+	const char *m = e && e->message ? e->message : "";
+	if (c->code)
+		return c->code;
+	if (e && e->klass != GIT_ERROR_NOMEMORY && !strncmp(s->remote_url, "http", 4) && (strstr(m, "status code: 403") || strstr(m, "status code: 401") ||
+						    strstr(m, "authentication required")))
+		return bm_error_set(BM_EREMOTE, "%s: the server refused the push (HTTP %s): it serves this repo "
+				    "but takes no writes from this client (git http-backend takes pushes only "
+				    "with http.receivepack=true in the repo or from an authenticated user); "
+				    "nothing was written", s->remote_url, strstr(m, "403") ? "403" : "401");
+	return git_fail(BM_EREMOTE, s->remote_url);
+}
 static int push_network(bm_store *s, const git_oid *commit)
 {
 	git_remote *r = NULL;
 	git_reference *tmp = NULL;
 	git_push_options po = GIT_PUSH_OPTIONS_INIT;
 	push_status ps = { 0 };
+	net_ctx nc = { 0 };
 	char *spec = PUSH_REF ":" MAIN_REF;
 	git_strarray specs = { &spec, 1 };
 	int rc, error = 0;
@@ -2045,14 +2205,13 @@ static int push_network(bm_store *s, const git_oid *commit)
 		error = git_fail(BM_EREMOTE, "origin");
 		goto done;
 	}
-	bm__tls_prepare(git_remote_url(r));
-	po.callbacks.push_update_reference = push_update_cb;
-	po.callbacks.payload = &ps;
+	nc.ps = &ps;
+	net_setup(&po.callbacks, &nc, s, git_remote_url(r));
 	rc = git_remote_push(r, &specs, &po);
 	if (rc == GIT_ENONFASTFORWARD || ps.rejected)
 		error = BM_ECONFLICT;
 	else if (rc < 0)
-		error = git_fail(BM_EREMOTE, s->remote_url);
+		error = push_fail(s, &nc);
 done:
 	git_remote_free(r);
 	if (git_reference_remove(s->repo, PUSH_REF) < 0)
@@ -2429,8 +2588,8 @@ int bm_store_init_ext(bm_store **out, const char *path, const bm_store_open_opti
 	int error;
 
 	*out = NULL;
-	if (opts && opts->version != BM_STORE_OPEN_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_store_open_options version %u not supported", opts->version);
+	if ((error = BM_OPTS_CHECK(opts, BM_STORE_OPEN_OPTIONS_VERSION, "bm_store_open_options")) < 0)
+		return error;
 	if (!path || !*path)
 		return bm_error_set(BM_EINVALID, "init needs a path for the new meta repo");
 	if (stat(path, &st) == 0) {
@@ -2464,12 +2623,20 @@ int bm_store_init_ext(bm_store **out, const char *path, const bm_store_open_opti
 
 int bm_store_clone(bm_store **out, const char *url, const char *path)
 {
+	return bm_store_clone_ext(out, url, path, NULL);
+}
+
+int bm_store_clone_ext(bm_store **out, const char *url, const char *path, const bm_store_open_options *opts)
+{
 	git_repository *repo = NULL;
 	git_clone_options co = GIT_CLONE_OPTIONS_INIT;
 	bm_store *s = NULL;
+	net_ctx nc = { 0 };
 	int error;
 
 	*out = NULL;
+	if ((error = BM_OPTS_CHECK(opts, BM_STORE_OPEN_OPTIONS_VERSION, "bm_store_open_options")) < 0)
+		return error;
 	if (access(path, F_OK) == 0)
 		return bm_error_set(BM_EEXISTS, "%s already exists; choose a new folder for the clone", path);
 	{
@@ -2489,11 +2656,19 @@ int bm_store_clone(bm_store **out, const char *url, const char *path)
 	}
 	co.bare = 1;
 	co.checkout_branch = "main";
-	bm__tls_prepare(url);
+	if (opts && opts->version >= 2) {
+		nc.ssh_key = opts->ssh_key;
+		nc.known_hosts = opts->ssh_known_hosts;
+	}
+	net_setup(&co.fetch_opts.callbacks, &nc, NULL, url);
 	if (git_clone(&repo, url, path, &co) < 0)
-		return git_fail(BM_EREMOTE, url);
+		return net_fail(&nc, url);
 	if ((error = store_new(&s, repo)) < 0)
 		return error;
+	if ((error = store_apply_options(s, opts)) < 0) {
+		bm_store_free(s);
+		return error;
+	}
 	/* fetches keep a remote-tracking ref; main follows it */
 	{
 		git_config *cfg = NULL;

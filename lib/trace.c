@@ -1,8 +1,10 @@
 /* trace.c: from a binary (a file or its sha256) or a release id back to the release, its
- * sources and the channels that point at it now. Reads meta.c's records and channel.c's
- * entries; nothing calls back into it. */
+ * sources, the channels that point at it now and the instances that run it. Reads meta.c's
+ * records, channel.c's entries and instance.c's reports; nothing calls back into it. */
 #include "bootmeta/trace.h"
 #include "bootmeta/channel.h"
+#include "bootmeta/env.h"
+#include "bootmeta/instance.h"
 #include "bootmeta/names.h"
 #include "meta_int.h"
 
@@ -20,13 +22,54 @@ void bm_trace_free(bm_trace *t)
 		for (j = 0; j < t->releases[i].nchannels; j++)
 			bm_meta_free(t->releases[i].channels[j]);
 		free(t->releases[i].channels);
+		for (j = 0; j < t->releases[i].ninstances; j++)
+			bm_meta_free(t->releases[i].instances[j]);
+		free(t->releases[i].instances);
 	}
 	free(t->releases);
 	bm_meta_free(t->binary);
 	free(t);
 }
 
-/* Add `release` of `project` to the trace with the channels that point at it now. */
+/* The instances of every env whose newest report for `project` names `release`. */
+static int trace_instances(bm_trace_release *tr, bm_fs *fs, const char *project, const char *release)
+{
+	bm_strlist envs = BM_STRLIST_INIT;
+	size_t i, j;
+	int error;
+
+	if ((error = bm_env_list(&envs, fs)) < 0)
+		return error;
+	for (i = 0; i < envs.count && !error; i++) {
+		bm_instance_status *l = NULL;
+		size_t n = 0;
+		if ((error = bm_instance_list(&l, &n, fs, envs.items[i], project)) < 0) {
+			if (error == BM_ENOMEM)
+				break;
+			bm_error_clear(); /* an env whose record is damaged runs nothing we can show */
+			error = 0;
+			continue;
+		}
+		for (j = 0; j < n && !error; j++) {
+			Bootmeta__V1__InstanceReport **g;
+			if (!l[j].report || strcmp(l[j].report->release, release))
+				continue;
+			if (!(g = realloc(tr->instances, (tr->ninstances + 1) * sizeof(*g)))) {
+				error = bm_error_set(BM_ENOMEM, "out of memory");
+				break;
+			}
+			tr->instances = g;
+			tr->instances[tr->ninstances++] = l[j].report;
+			l[j].report = NULL;
+		}
+		bm_instance_list_free(l, n);
+	}
+	bm_strlist_dispose(&envs);
+	return error;
+}
+
+/* Add `release` of `project` to the trace with the channels that point at it now and the
+ * instances that run it. */
 static int trace_add_release(bm_trace *t, bm_fs *fs, const char *project, const char *release)
 {
 	bm_trace_release *tr, *grown;
@@ -62,6 +105,7 @@ static int trace_add_release(bm_trace *t, bm_fs *fs, const char *project, const 
 		tr->channels = g;
 		tr->channels[tr->nchannels++] = e;
 	}
+	error = trace_instances(tr, fs, project, release);
 done:
 	bm_strlist_dispose(&channels);
 	return error;

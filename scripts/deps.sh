@@ -11,7 +11,7 @@ libsodium-dev libcmocka-dev libjansson-dev zlib1g-dev
 libssh2-1-dev libmbedtls-dev libhttp-parser-dev libpcre2-dev libssl-dev
 clang libclang-rt-14-dev
 age minisign openssh-client openssl golang-go nodejs npm jq python3
-groff-base
+groff-base nginx fcgiwrap openssh-server
 libmicrohttpd-dev libnats-dev libcurl4-openssl-dev curl systemd"
 # libssh2-1-dev ... libssl-dev: the static archives (libgit2.a, libssh2.a, libmbed*.a,
 # libhttp_parser.a, libpcre2-8.a, libcrypto.a, libz.a) the release CLI links for a fast start.
@@ -20,6 +20,9 @@ libmicrohttpd-dev libnats-dev libcurl4-openssl-dev curl systemd"
 # the serve tests talk to it as any client would. systemd: systemd-analyze verify checks the
 # units in contrib/systemd.
 # openssl: the https remote test makes its certificates with it. jq, python3: e2e tests.
+# nginx, fcgiwrap: t_git_http serves meta repos with git http-backend behind them;
+# openssh-server: t_git_ssh runs its own sshd (tests/e2e/lib_gitsrv.sh starts both on
+# 127.0.0.1, as the test's user, and stops them).
 
 missing=""
 for p in $PKGS; do

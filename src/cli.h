@@ -116,6 +116,8 @@ int cmd_release(bm_cli *cli, int argc, char **argv);
 int cmd_binary(bm_cli *cli, int argc, char **argv);
 int cmd_channel(bm_cli *cli, int argc, char **argv);
 int cmd_trace(bm_cli *cli, int argc, char **argv);
+int cmd_instances(bm_cli *cli, int argc, char **argv);
+int cmd_instance(bm_cli *cli, int argc, char **argv);
 int cmd_show(bm_cli *cli, int argc, char **argv);
 int cmd_ls(bm_cli *cli, int argc, char **argv);
 int cmd_log(bm_cli *cli, int argc, char **argv);

@@ -78,6 +78,21 @@ void cli_env_store_options(bm_store_open_options *o, bm_buf *cache, const bm_cli
 	o->allowed_signers = env("BOOTMETA_ALLOWED_SIGNERS");
 	o->actor = cli->actor;
 	o->require_signed = cli->require_signed;
+	o->ssh_key = env("BOOTMETA_SSH_KEY");
+	o->ssh_known_hosts = cli_env_known_hosts();
+}
+
+const char *cli_env_known_hosts(void)
+{
+	static bm_buf def = BM_BUF_INIT; /* the process's one default, kept to the end */
+	const char *home = env("HOME");
+	if (env("BOOTMETA_SSH_KNOWN_HOSTS"))
+		return env("BOOTMETA_SSH_KNOWN_HOSTS");
+	if (!def.size && home && bm_buf_printf(&def, "%s/.ssh/known_hosts", home) < 0) {
+		bm_error_clear();
+		return NULL;
+	}
+	return def.size ? def.ptr : NULL;
 }
 
 int cli_env_trusted_keys_load(bm_trusted_keys *out, bm_fs *fs, const char *const *files, size_t nfiles)

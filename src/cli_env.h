@@ -11,9 +11,13 @@
  * requirement on. No value of it turns a requirement off. */
 void cli_env_defaults(bm_cli *cli);
 /* The store options of this invocation: the cache for remote repos, the signing key, the
- * allowed signers, the actor and the signed-commit requirement. The strings point into the
+ * allowed signers, the actor, the signed-commit requirement, and for ssh remotes the key
+ * ($BOOTMETA_SSH_KEY, else the ssh-agent) and known_hosts file (cli_env_known_hosts). The strings point into the
  * environment or `cli`, or into `cache` (kept by the caller until the store is opened). */
 void cli_env_store_options(bm_store_open_options *o, bm_buf *cache, const bm_cli *cli);
+/* The known_hosts file ssh host keys are checked against: $BOOTMETA_SSH_KNOWN_HOSTS, else
+ * $HOME/.ssh/known_hosts; NULL when neither is set (every ssh remote is then refused). */
+const char *cli_env_known_hosts(void);
 /* The identity file to read: --identity / $BOOTMETA_IDENTITY (cli->identity), else the
  * default below (written into `def`), else NULL. */
 const char *cli_env_identity(const bm_cli *cli, bm_buf *def);

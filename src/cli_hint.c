@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_env.h"
 #include "cli_hint.h"
 
 /* `%s` in a hint (at most one) is replaced by the subject's name. */
@@ -36,6 +37,27 @@ const char *cli_error_text(void)
 
 	snprintf(text, sizeof(text), "%s", msg ? msg : "");
 	n = strlen(text);
+	if (about == BM_ABOUT_SSH_HOST_UNKNOWN || about == BM_ABOUT_SSH_HOST_CHANGED) {
+		/* name: "host" (port 22) or "[host]:port" */
+		char host[300], port[16] = "";
+		const char *kh = cli_env_known_hosts(), *close = strchr(name, ']');
+		if (name[0] == '[' && close && close[1] == ':') {
+			snprintf(host, sizeof(host), "%.*s", (int)(close - name - 1), name + 1);
+			snprintf(port, sizeof(port), "-p %.6s ", close + 2);
+		} else {
+			snprintf(host, sizeof(host), "%s", name);
+		}
+		if (about == BM_ABOUT_SSH_HOST_CHANGED)
+			snprintf(text + n, sizeof(text) - n, "; if the server's key really was replaced, check the new "
+				 "fingerprint with its admin, then remove the old line (`ssh-keygen -R '%s' -f %s`) and "
+				 "add the new one (`ssh-keyscan %s%s >> %s`)", name, kh ? kh : "FILE", port, host,
+				 kh ? kh : "FILE");
+		else
+			snprintf(text + n, sizeof(text) - n, "; check the fingerprint with the server's admin (`ssh-keygen "
+				 "-lf` of its host key), then add it: `ssh-keyscan %s%s >> %s`", port, host,
+				 kh ? kh : "~/.ssh/known_hosts");
+		return text;
+	}
 	if (about == BM_ABOUT_REPO) {
 		/* a path that does not exist, or nothing found upward from the current folder */
 		if (code == BM_ENOTFOUND && *name)

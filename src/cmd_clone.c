@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_env.h"
 
 static const char clone_usage[] =
 	"usage: bootmeta clone URL DIR\n\n"
@@ -15,6 +16,8 @@ static const char clone_usage[] =
 int cmd_clone(bm_cli *cli, int argc, char **argv)
 {
 	bm_store *s = NULL;
+	bm_store_open_options o;
+	bm_buf cache = BM_BUF_INIT;
 	bm_oid tip;
 	char hex[BM_OID_HEXSZ + 1];
 	int rc;
@@ -24,7 +27,10 @@ int cmd_clone(bm_cli *cli, int argc, char **argv)
 	if (argc != 3)
 		return cli_usage(clone_usage, "clone takes URL and DIR");
 	cli_progress(cli, "cloning %s into %s", argv[1], argv[2]);
-	if (bm_store_clone(&s, argv[1], argv[2]) < 0 || bm_store_tip(&tip, s) < 0) {
+	cli_env_store_options(&o, &cache, cli);
+	rc = bm_store_clone_ext(&s, argv[1], argv[2], &o);
+	bm_buf_dispose(&cache);
+	if (rc < 0 || bm_store_tip(&tip, s) < 0) {
 		bm_store_free(s);
 		return cli_fail(cli, "clone");
 	}

@@ -10,7 +10,8 @@ static const char usage[] =
 	"usage: bootmeta trace FILE|SHA256|RELEASE [--project PROJECT] [--require-signed]\n\n"
 	"From a binary file (hashed here), the sha256 of a recorded binary, or a release id (of\n"
 	"every project that has it, or of --project), back to the project, the release, every\n"
-	"source repo with its commit, and the channels that point at that release now.\n\n"
+	"source repo with its commit, the channels that point at that release now, and the\n"
+	"instances whose newest report names it (env/id, state, since when; `bootmeta instances`).\n\n"
 	"A FILE that was never added is read for what it carries itself: a bootmeta build stamp\n"
 	"(`bootmeta stamp`) and the build information Go embeds in every binary (module, version,\n"
 	"dependencies, vcs.revision). A stamp that is truncated or forged is an error.\n\n"
@@ -197,6 +198,14 @@ static int trace_json(bm_buf *out, const bm_trace *t)
 				error = cli_record_json(out, t->releases[i].channels[j], 0);
 		}
 		if (!error)
+			error = bm_buf_puts(out, "],\"instances\":[");
+		for (j = 0; !error && j < t->releases[i].ninstances; j++) {
+			if (j)
+				error = bm_buf_putc(out, ',');
+			if (!error)
+				error = cli_record_json(out, t->releases[i].instances[j], 0);
+		}
+		if (!error)
 			error = bm_buf_puts(out, "]}");
 	}
 	if (!error)
@@ -228,6 +237,14 @@ static void trace_text(const bm_trace *t)
 		for (j = 0; j < t->releases[i].nchannels; j++)
 			printf("channel   %s (#%llu)\n", cli_esc(t->releases[i].channels[j]->channel),
 			       (unsigned long long)t->releases[i].channels[j]->seq);
+		if (!t->releases[i].ninstances)
+			printf("instances (no instance reports this release)\n");
+		for (j = 0; j < t->releases[i].ninstances; j++) {
+			const Bootmeta__V1__InstanceReport *in = t->releases[i].instances[j];
+			char since[40];
+			cli_time_fmt(since, sizeof(since), in->since_ms ? in->since_ms : in->time_ms);
+			printf("instance  %s/%s %s since %s\n", cli_esc(in->env), cli_esc(in->instance), cli_esc(in->state), since);
+		}
 	}
 	if (t->has_commit) {
 		bm_oid_fmt(hex, &t->commit);

@@ -26,6 +26,8 @@ static const cli_command commands[] = {
 	{ "binary", NULL, cmd_binary, S | J, "record binaries (sha256, size, os/arch) and show them" },
 	{ "channel", NULL, cmd_channel, S | J, "promote releases to channels; read a channel and its history" },
 	{ "trace", NULL, cmd_trace, S | J, "from a binary, sha256 or release back to every source repo" },
+	{ "instances", NULL, cmd_instances, S | J, "who runs what in an env, since when, healthy or not" },
+	{ "instance", NULL, cmd_instance, S | J, "report an instance's state; its report history" },
 	{ "show", NULL, cmd_show, S | J, "decode any record to JSON" },
 	{ "ls", NULL, cmd_ls, S | J, "list the files of the meta repo" },
 	{ "log", NULL, cmd_log, S | J, "meta history of a path; generator log records" },

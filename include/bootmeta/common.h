@@ -69,7 +69,9 @@ typedef enum {
 	BM_ABOUT_DIRTY_SOURCE,    /* name: a source checkout with uncommitted changes */
 	BM_ABOUT_ALLOWED_SIGNERS, /* signed commits are required but no allowed signers are set */
 	BM_ABOUT_IDENTITY,        /* name: an age identity file that is missing, "" when none given */
-	BM_ABOUT_RECORD           /* name: the path of a record that does not decode */
+	BM_ABOUT_RECORD,          /* name: the path of a record that does not decode */
+	BM_ABOUT_SSH_HOST_UNKNOWN, /* name: an ssh host ("host", "[host]:port") not in known_hosts */
+	BM_ABOUT_SSH_HOST_CHANGED  /* name: an ssh host whose known_hosts key differs from its key */
 } bm_error_about;
 /* The subject of the last error on this thread (BM_ABOUT_NONE when it has none); `name`
  * (may be NULL) gets its name ("" when it has none), valid until the next error. */

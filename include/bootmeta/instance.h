@@ -57,8 +57,8 @@ typedef struct {
 	const char *release;       /* required: the release the state is about; it must exist. For
 				    * rolled-back: the release the instance went back to and runs */
 	bm_instance_state state;   /* required */
-	const char *meta_commit;   /* the meta commit acted on: 40 or 64 hex digits (stored in lower
-				    * case); NULL or "": not known */
+	const char *acted_on;      /* the meta commit the instance acted on: 40 or 64 hex digits
+				    * (stored in lower case); NULL or "": not known */
 	const char *error;         /* NULL or "": none; text, up to BM_INSTANCE_ERROR_MAX bytes */
 	const char *os;            /* NULL or "": not said; else [a-z0-9._-], up to 32 (linux) */
 	const char *arch;          /* the same (amd64, arm64) */
@@ -97,7 +97,8 @@ typedef struct {
 	char *env;
 	char *instance;
 	char *project;
-	char *path;    /* the newest entry's file, or the log's folder when it could not be read */
+	char *path;    /* the newest entry's file (also when it does not decode), or the log's
+			* folder when no entry file could be found in it */
 	Bootmeta__V1__InstanceReport *report; /* the newest entry; NULL when error < 0 */
 	int64_t since_ms; /* the time of the first entry of the newest run of entries with this
 			   * state and release: report->since_ms, or report->time_ms when the

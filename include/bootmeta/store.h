@@ -51,9 +51,20 @@ typedef struct {
 	/* 1: require signed meta commits (bm_store_require_signed). It can only add to git
 	 * config bootmeta.requireSigned: a requirement set in either place holds. */
 	int require_signed;
+	/* -- version 2 (a version 1 struct is still accepted; these then count as NULL) -- */
+	/* ssh remotes: the OpenSSH private key (unencrypted; its public half is read from
+	 * `<ssh_key>.pub` when that exists) to log in with; NULL: the keys of the running
+	 * ssh-agent (libssh2 finds it through $SSH_AUTH_SOCK). The user is the URL's, else the
+	 * OS user. */
+	const char *ssh_key;
+	/* ssh remotes: the known_hosts file (OpenSSH format; plain and hashed host names) the
+	 * server's host key must be in. An unknown host or a changed key is refused
+	 * (BM_EVERIFY, about BM_ABOUT_SSH_HOST_UNKNOWN / _CHANGED); NULL refuses every ssh
+	 * remote. The library never looks for ~/.ssh/known_hosts itself: the CLI passes it. */
+	const char *ssh_known_hosts;
 } bm_store_open_options;
-#define BM_STORE_OPEN_OPTIONS_VERSION 1
-#define BM_STORE_OPEN_OPTIONS_INIT { BM_STORE_OPEN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0 }
+#define BM_STORE_OPEN_OPTIONS_VERSION 2
+#define BM_STORE_OPEN_OPTIONS_INIT { BM_STORE_OPEN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, NULL }
 
 /* Open a meta repo. `path` may be a repo path or a URL (cloned into opts->cache_dir, then
  * pulled on each open); NULL or "" means the repo found upward from the current folder as
@@ -69,6 +80,10 @@ BM_EXTERN int bm_store_init_ext(bm_store **out, const char *path, const bm_store
 /* Clone the meta repo at `url` (a path, file://, ssh or https) into a new bare repo at
  * `path`. Writes to a clone push to `url` with compare-and-swap (see bm_store_write). */
 BM_EXTERN int bm_store_clone(bm_store **out, const char *url, const char *path);
+/* bm_store_clone with the store's policy from `opts` (may be NULL), which the clone itself
+ * already uses: an ssh remote needs its ssh_key and ssh_known_hosts. */
+BM_EXTERN int bm_store_clone_ext(bm_store **out, const char *url, const char *path,
+				 const bm_store_open_options *opts);
 /* Fetch the remote and move the local main to its tip (local main only ever follows the
  * remote: writes are pushed as they are made). `new_tip` may be NULL. */
 BM_EXTERN int bm_store_pull(bm_oid *new_tip, bm_store *store);

@@ -238,7 +238,7 @@ static int apply_report(bm_txn *txn, void *req, serve_result *res)
 	spec.project = q->project;
 	spec.release = q->release;
 	spec.state = (bm_instance_state)q->state;
-	spec.meta_commit = q->meta_commit;
+	spec.acted_on = q->meta_commit;
 	spec.error = q->error;
 	spec.os = q->os;
 	spec.arch = q->arch;

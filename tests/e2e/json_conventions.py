@@ -10,7 +10,7 @@ import sys
 # members whose object is a map: its keys are names from the data (DB_URL, vcs.revision)
 MAPS = {"values", "onlyInA", "onlyInB", "changed", "settings"}
 # members that are 64-bit in the records: always strings
-INT64 = {"seq", "timeMs", "createdMs", "flagVersion", "revertedFromSeq", "size", "time_ms"}
+INT64 = {"seq", "timeMs", "sinceMs", "createdMs", "flagVersion", "revertedFromSeq", "size", "time_ms"}
 
 
 def walk(v, path, is_map=False):

@@ -493,7 +493,7 @@ static bm_instance_report_spec instance_spec(bm_instance_state state)
 	r.project = PROJECT;
 	r.release = "r0";
 	r.state = state;
-	r.meta_commit = "0123456789abcdef0123456789abcdef01234567";
+	r.acted_on = "0123456789abcdef0123456789abcdef01234567";
 	r.os = "linux";
 	r.arch = "amd64";
 	return r;

@@ -126,7 +126,7 @@ static void test_report(void **state)
 	int64_t since;
 	(void)state;
 
-	r.meta_commit = MC;
+	r.acted_on = MC;
 	r.os = "linux";
 	r.arch = "amd64";
 	r.agent_version = "bootmeta-agent 0.1.0";
@@ -137,7 +137,7 @@ static void test_report(void **state)
 	assert_string_equal(rec->project, P);
 	assert_string_equal(rec->release, C1);
 	assert_string_equal(rec->state, "downloading");
-	assert_string_equal(rec->meta_commit, "abcdef0123456789abcdef0123456789abcdef01"); /* lower case */
+	assert_string_equal(rec->acted_on, "abcdef0123456789abcdef0123456789abcdef01"); /* lower case */
 	assert_string_equal(rec->os, "linux");
 	assert_string_equal(rec->actor, "Test <test@example.com>");
 	assert_true(rec->time_ms > 0);
@@ -145,7 +145,7 @@ static void test_report(void **state)
 	/* the JSON view is readable: the state is a word */
 	assert_int_equal(bm_pbjson_write(&json, &rec->base, NULL), 0);
 	assert_non_null(strstr(json.ptr, "\"state\":\"downloading\""));
-	assert_non_null(strstr(json.ptr, "\"metaCommit\":\"abcdef0123456789abcdef0123456789abcdef01\""));
+	assert_non_null(strstr(json.ptr, "\"actedOn\":\"abcdef0123456789abcdef0123456789abcdef01\""));
 	assert_non_null(strstr(json.ptr, "\"agentVersion\":\"bootmeta-agent 0.1.0\""));
 	bm_buf_dispose(&json);
 	bm_meta_free(rec);
@@ -157,7 +157,7 @@ static void test_report(void **state)
 
 	/* the same state, release and error: nothing is written, the newest entry comes back; a
 	 * new meta commit or agent version alone is no change */
-	r.meta_commit = "1234567890123456789012345678901234567890";
+	r.acted_on = "1234567890123456789012345678901234567890";
 	r.agent_version = "bootmeta-agent 0.2.0";
 	assert_int_equal(bm_instance_report(&rec, &tip, s, &r, NULL), 1);
 	assert_true(bm_oid_equal(&tip, &c1));
@@ -316,6 +316,30 @@ static void test_gapless(void **state)
 	bm_store_free(s);
 }
 
+/* serve names each request's token as the record's actor (bm_txn_set_actor) */
+static int actor_txn(bm_txn *txn, void *payload)
+{
+	Bootmeta__V1__InstanceReport **rec = payload;
+	bm_instance_report_spec r = spec("web-7", P, C1, BM_INSTANCE_HEALTHY);
+	int error;
+	if ((error = bm_txn_set_actor(txn, "agent-web-7")) < 0 || (error = bm_instance_report_txn(rec, txn, &r)) < 0)
+		return error;
+	return bm_txn_message(txn, "report");
+}
+
+static void test_actor(void **state)
+{
+	char path[512];
+	bm_store *s = seeded("actor", path);
+	Bootmeta__V1__InstanceReport *rec = NULL;
+	(void)state;
+	assert_int_equal(bm_store_write(NULL, s, actor_txn, &rec, NULL), 0);
+	assert_non_null(rec);
+	assert_string_equal(rec->actor, "agent-web-7");
+	bm_meta_free(rec);
+	bm_store_free(s);
+}
+
 static void test_refused(void **state)
 {
 	char path[512];
@@ -349,8 +373,8 @@ static void test_refused(void **state)
 	REFUSED(release, NULL, BM_EINVALID, "empty release id");
 	REFUSED(state, (bm_instance_state)0, BM_EINVALID, "instance state 0 is not one of");
 	REFUSED(state, (bm_instance_state)6, BM_EINVALID, "instance state 6 is not one of");
-	REFUSED(meta_commit, "abc", BM_EINVALID, "meta commit");
-	REFUSED(meta_commit, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", BM_EINVALID, "non-hex character 'z'");
+	REFUSED(acted_on, "abc", BM_EINVALID, "meta commit");
+	REFUSED(acted_on, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", BM_EINVALID, "non-hex character 'z'");
 	REFUSED(os, "Linux", BM_EINVALID, "os \"Linux\" may only hold");
 	REFUSED(arch, "x86\x1b", BM_EINVALID, "\\x1b");
 	REFUSED(error, "bad \x1b[31m", BM_EINVALID, "the error text");
@@ -461,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_gapless),
+		cmocka_unit_test(test_actor),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_damaged),
 	};

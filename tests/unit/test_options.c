@@ -112,6 +112,17 @@ static void test_bad_versions(void **state)
 		REFUSED(bm_log_list(fs, &lf, count_entry, NULL, &n), "bm_log_filter");
 		assert_int_equal(n, 0);
 		bm_fs_free(fs);
+		{
+			bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
+			bm_store *other = NULL;
+			char path[600];
+			so.version = v;
+			REFUSED(bm_store_open_ext(&other, bm_store_path(store), &so), "bm_store_open_options");
+			snprintf(path, sizeof(path), "%s/new-%u.git", tmpdir, v);
+			REFUSED(bm_store_init_ext(&other, path, &so), "bm_store_open_options");
+			REFUSED(bm_store_clone_ext(&other, bm_store_path(store), path, &so), "bm_store_open_options");
+			assert_null(other);
+		}
 		REFUSED(bm_pbjson_write(&buf, &proj.base, &jo), "bm_pbjson_options");
 		REFUSED(bm_flag_export_flagd(&buf, NULL, 0, &xo), "bm_flag_export_options");
 		bm_buf_dispose(&buf);
@@ -128,6 +139,29 @@ static void test_older_version_accepted(void **state)
 	error = bm_config_resolve(&c, store, "app", "prod", &v1);
 	assert_int_not_equal(error, BM_EINVALID);
 	bm_config_free(c);
+	{
+		/* bm_store_open_options version 1 ended at require_signed: a block of exactly that
+		 * size (ASan sees a read past it) opens, inits and clones */
+		struct v1_open {
+			unsigned int version;
+			const char *cache_dir, *signing_key, *allowed_signers, *actor;
+			int require_signed;
+		} *o1 = calloc(1, sizeof(*o1));
+		bm_store *s2 = NULL;
+		char path[600];
+		assert_non_null(o1);
+		o1->version = 1;
+		o1->actor = "V One <v1@example.com>";
+		assert_int_equal(bm_store_open_ext(&s2, bm_store_path(store), (const bm_store_open_options *)o1), 0);
+		bm_store_free(s2);
+		snprintf(path, sizeof(path), "%s/v1-init.git", tmpdir);
+		assert_int_equal(bm_store_init_ext(&s2, path, (const bm_store_open_options *)o1), 0);
+		bm_store_free(s2);
+		snprintf(path, sizeof(path), "%s/v1-clone.git", tmpdir);
+		assert_int_equal(bm_store_clone_ext(&s2, bm_store_path(store), path, (const bm_store_open_options *)o1), 0);
+		bm_store_free(s2);
+		free(o1);
+	}
 }
 
 int main(void)
