@@ -297,7 +297,7 @@ int serve_nats_write_parse(bm_buf *url, bm_buf *body, const char *kind, const ch
 		if (k->params[i].url_only)
 			json_object_del(o, k->params[i].field);
 	{
-		char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		char *text = json_dumps(o, JSON_COMPACT);
 		if (!text) {
 			error = BM_ENOMEM;
 			goto done;
