@@ -246,15 +246,16 @@ static int send_msg(serve_nats *n, const char *subject, const char *msgid, const
 		po.MsgId = msgid;
 		st = js_PublishMsg(&pa, n->js, m, &po, &jerr);
 		jsPubAck_Destroy(pa);
-		if (st != NATS_OK) {
+		if (st == NATS_NO_RESPONDERS) {
+			/* no stream and no subscriber took it: nobody missed it; look at the stream again */
+			serve_log("warn", "nats-publish", "subject=%s jetstream=%s what=\"no stream took it; looking again\"",
+				  subject, n->stream);
+			pthread_mutex_lock(&n->lock);
+			n->need_setup = 1;
+			pthread_mutex_unlock(&n->lock);
+		} else if (st != NATS_OK) {
 			serve_log("warn", "nats-publish", "subject=%s jetstream=%s error=\"%s\" code=%d", subject, n->stream,
 				  natsStatus_GetText(st), (int)jerr);
-			if (st == NATS_NO_RESPONDERS || jerr == JSStreamNotFoundErr) {
-				/* the stream went away (or JetStream): look again */
-				pthread_mutex_lock(&n->lock);
-				n->need_setup = 1;
-				pthread_mutex_unlock(&n->lock);
-			}
 			goto fail_logged;
 		}
 	} else {
@@ -448,6 +449,28 @@ done:
 	return rc;
 }
 
+/* 1 when the stream's subjects take bootmeta.commit and bootmeta.change.> */
+static int covers(const jsStreamInfo *si, const char *stream)
+{
+	int i, commit = 0, change = 0;
+	if (!si->Config)
+		return 0;
+	for (i = 0; i < si->Config->SubjectsLen; i++) {
+		const char *x = si->Config->Subjects[i];
+		if (!strcmp(x, ">") || !strcmp(x, "bootmeta.>")) {
+			commit = change = 1;
+			serve_log("warn", "nats-jetstream", "stream=%s subject=\"%s\" what=\"it also takes the write requests on "
+				  "bootmeta.write.*, and answers them before serve does; give it bootmeta.commit and "
+				  "bootmeta.change.> only\"", stream, x);
+		}
+		else if (!strcmp(x, "bootmeta.commit"))
+			commit = 1;
+		else if (!strcmp(x, SERVE_NATS_SUBJECT_ROOT ">"))
+			change = 1;
+	}
+	return commit && change;
+}
+
 /* (Re)connected: find or create the stream. */
 static void setup_js(serve_nats *n)
 {
@@ -485,6 +508,15 @@ static void setup_js(serve_nats *n)
 		if (st == NATS_OK)
 			serve_log("info", "nats-jetstream", "stream=%s created=yes max_age_s=%lld max_bytes=%lld", n->stream,
 				  (long long)n->o.max_age_s, (long long)n->o.max_bytes);
+	} else if (st == NATS_OK && !covers(si, n->stream)) {
+		/* a stream of that name that does not take our subjects: every publish would wait
+		 * for an acknowledgement that never comes */
+		serve_log("error", "nats-jetstream",
+			  "stream=%s what=\"its subjects do not take bootmeta.commit and bootmeta.change.>: plain publishes, "
+			  "no replay\"",
+			  n->stream);
+		jsStreamInfo_Destroy(si);
+		return;
 	} else if (st == NATS_OK) {
 		serve_log("info", "nats-jetstream", "stream=%s created=no messages=%llu", n->stream,
 			  (unsigned long long)si->State.Msgs);
