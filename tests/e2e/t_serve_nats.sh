@@ -214,7 +214,9 @@ nats_down
 before=$(tip "$R")
 "$BM" --repo "$R" channel promote acme/server stable "$C1" >/dev/null
 while_stopped=$(tip "$R")
-serve_start s2 "$R" --nats "$NU"
+"$BM" serve token add ci --scope 'promote:acme/*' --tokens "$T/tokens" >"$T/tok.ci" 2>/dev/null
+"$BM" serve token add other --scope 'promote:other/*' --tokens "$T/tokens" >"$T/tok.other" 2>/dev/null
+serve_start s2 "$R" --nats "$NU" --tokens "$T/tokens"
 U=$(serve_url s2)
 http GET "$U/healthz"; want 200
 wait_log s2 "msg=nats-connecting"
@@ -233,16 +235,26 @@ $NC replay --url "$NU" --stream BOOTMETA --subject bootmeta.commit --from "$befo
 [ "$(jq -r '.data | fromjson | .commit' "$T/replay2" | tr '\n' ' ')" = "$while_stopped $while_down " ] ||
 	fail "replay after $before: $(cat "$T/replay2")"
 
-check "a NATS write with a bad token gets the 401 HTTP gives, and commits nothing"
+check "tokens over NATS: a bad or missing token 401, a token out of scope 403 (the JSON HTTP gives), a good one commits"
 before=$(tip "$R")
 body="{\"project\":\"acme/server\",\"channel\":\"beta\",\"release\":\"$C2\"}"
-nreq bootmeta.write.promote "$body" "Authorization: Bearer not-a-token"
-[ "$(rget '.headers["Bootmeta-Status"]')" = 401 ] || fail "bad token: $(cat "$T/reply")"
-http POST "$U/v1/projects/acme/server/channels/beta/promote" "$body" -H "Authorization: Bearer not-a-token"; want 401
-[ "$(rget .data | jq -cS .)" = "$(jq -cS . "$T/body")" ] || fail "NATS 401 $(rget .data) differs from HTTP's $(cat "$T/body")"
+for tok in not-a-token "$(cat "$T/tok.other")"; do
+	nreq bootmeta.write.promote "$body" "Authorization: Bearer $tok"
+	http POST "$U/v1/projects/acme/server/channels/beta/promote" "$body" -H "Authorization: Bearer $tok"
+	[ "$(rget '.headers["Bootmeta-Status"]')" = "$(cat "$T/status")" ] || fail "NATS status $(cat "$T/reply"), HTTP $(cat "$T/status")"
+	[ "$(rget .data | jq -cS .)" = "$(jq -cS . "$T/body")" ] || fail "NATS error $(rget .data) differs from HTTP's $(cat "$T/body")"
+	echo "  $(rget '.headers["Bootmeta-Status"]'): $(rdata .error)"
+done
+[ "$(rget '.headers["Bootmeta-Status"]')" = 403 ] || fail "out of scope: $(cat "$T/reply")"
 nreq bootmeta.write.promote "$body"
 [ "$(rget '.headers["Bootmeta-Status"]')" = 401 ] || fail "no token: $(cat "$T/reply")"
+nreq bootmeta.write.promote "$body" "Authorization: Bearer not-a-token"
+[ "$(rget '.headers["Bootmeta-Status"]')" = 401 ] || fail "bad token: $(cat "$T/reply")"
 [ "$(tip "$R")" = "$before" ] || fail "a refused write committed"
+nreq bootmeta.write.promote "$body" "Authorization: Bearer $(cat "$T/tok.ci")"
+[ "$(rget '.headers["Bootmeta-Status"]')" = 200 ] && [ "$(rdata .metaCommit)" = "$(tip "$R")" ] || fail "good token: $(cat "$T/reply")"
+"$BM" --repo "$R" --json channel get acme/server beta | jq -e '.actor | startswith("ci")' >/dev/null ||
+	fail "actor: $("$BM" --repo "$R" --json channel get acme/server beta)"
 serve_stop s2
 nats_down
 echo "PASS"
