@@ -261,6 +261,8 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		if (serve_upstream_start(&s) < 0)
 			goto done;
 		upstream = 1;
+		if (nats && serve_nats_notices(&s) < 0)
+			goto done;
 	}
 	if (serve_http_start(&s) < 0)
 		goto done;

@@ -63,7 +63,7 @@ typedef struct serve_nats {
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
-	natsSubscription *wsub;
+	natsSubscription *wsub, *nsub;
 	bm_store *st;
 
 	pthread_mutex_t lock;
@@ -94,7 +94,7 @@ typedef struct serve_nats {
 	atomic_int connected;
 	atomic_uint inflight;
 	atomic_ullong published, publish_errors, commits_published, gaps, dropped, reconnects, disconnects;
-	atomic_ullong wreq, wreq_refused, wreq_busy;
+	atomic_ullong wreq, wreq_refused, wreq_busy, notices;
 	atomic_ullong pub_us_total, pub_us_max;
 } serve_nats;
 
@@ -834,6 +834,34 @@ done:
 	natsMsg_Destroy(msg);
 }
 
+/* ---- notices: another serve published a commit on bootmeta.commit ---- */
+
+static void on_notice(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+	serve_nats *n = closure;
+	(void)nc;
+	(void)sub;
+	/* no echo: this is another process's commit; with --upstream, fetch it now rather than
+	 * at the next poll */
+	atomic_fetch_add(&n->notices, 1);
+	serve_upstream_fetch_soon(n->s);
+	natsMsg_Destroy(msg);
+}
+
+int serve_nats_notices(serve *s)
+{
+	serve_nats *n = s->nats;
+	natsStatus st;
+	if (!n)
+		return 0;
+	if ((st = natsConnection_Subscribe(&n->nsub, n->nc, "bootmeta.commit", on_notice, n)) != NATS_OK) {
+		serve_log("error", "nats", "subject=bootmeta.commit error=\"%s\"", natsStatus_GetText(st));
+		return -1;
+	}
+	serve_log("info", "nats-notices", "what=\"a commit another serve publishes on bootmeta.commit fetches the upstream\"");
+	return 0;
+}
+
 /* ---- start and stop ---- */
 
 int serve_nats_start(serve *s, const serve_nats_options *o)
@@ -875,6 +903,7 @@ int serve_nats_start(serve *s, const serve_nats_options *o)
 	    (st = natsOptions_SetTimeout(n->opts, 2000)) != NATS_OK ||
 	    (st = natsOptions_SetPingInterval(n->opts, 10000)) != NATS_OK ||
 	    (st = natsOptions_SetMaxPingsOut(n->opts, 2)) != NATS_OK ||
+	    (st = natsOptions_SetNoEcho(n->opts, true)) != NATS_OK ||
 	    (st = natsOptions_SetRetryOnFailedConnect(n->opts, true, on_connected, n)) != NATS_OK ||
 	    (st = natsOptions_SetDisconnectedCB(n->opts, on_disconnected, n)) != NATS_OK ||
 	    (st = natsOptions_SetReconnectedCB(n->opts, on_reconnected, n)) != NATS_OK ||
@@ -926,6 +955,8 @@ void serve_nats_quiesce(serve *s)
 		return;
 	/* no new requests; the ones being handled go on (serve_write_submit answers 503 now) */
 	natsSubscription_Unsubscribe(n->wsub);
+	if (n->nsub)
+		natsSubscription_Unsubscribe(n->nsub);
 }
 
 void serve_nats_stop(serve *s)
@@ -948,6 +979,7 @@ void serve_nats_stop(serve *s)
 		natsConnection_Close(n->nc);
 	}
 	natsSubscription_Destroy(n->wsub);
+	natsSubscription_Destroy(n->nsub);
 	jsCtx_Destroy(n->js);
 	natsConnection_Destroy(n->nc);
 	natsOptions_Destroy(n->opts);
@@ -1005,6 +1037,8 @@ void serve_nats_metrics(serve *s, bm_buf *out)
 		      "# TYPE bootmeta_nats_write_refused_total counter\n"
 		      "bootmeta_nats_write_refused_total{reason=\"request\"} %llu\n"
 		      "bootmeta_nats_write_refused_total{reason=\"busy\"} %llu\n"
+		      "# HELP bootmeta_nats_notices_total Commits other serves announced on bootmeta.commit (--upstream).\n"
+		      "# TYPE bootmeta_nats_notices_total counter\nbootmeta_nats_notices_total %llu\n"
 		      "# HELP bootmeta_nats_write_inflight NATS write requests being handled.\n"
 		      "# TYPE bootmeta_nats_write_inflight gauge\nbootmeta_nats_write_inflight %u\n",
 		      atomic_load(&n->connected), atomic_load(&n->connected) && n->js_on,
@@ -1014,5 +1048,5 @@ void serve_nats_metrics(serve *s, bm_buf *out)
 		      (unsigned long long)atomic_load(&n->gaps), q, (unsigned long long)atomic_load(&n->reconnects),
 		      (unsigned long long)atomic_load(&n->disconnects), (unsigned long long)atomic_load(&n->wreq),
 		      (unsigned long long)atomic_load(&n->wreq_refused), (unsigned long long)atomic_load(&n->wreq_busy),
-		      atomic_load(&n->inflight));
+		      (unsigned long long)atomic_load(&n->notices), atomic_load(&n->inflight));
 }

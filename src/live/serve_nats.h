@@ -20,6 +20,10 @@ typedef struct {
  * start the publisher; after serve_writer_start, before serve_hub_start. -1 on a bad URL
  * or no memory (logged). */
 int serve_nats_start(serve *s, const serve_nats_options *opts);
+/* With --upstream, after serve_upstream_start: a commit another serve publishes on
+ * bootmeta.commit makes this one fetch the upstream at once (serve_upstream_fetch_soon).
+ * -1 when the subscription fails (logged). */
+int serve_nats_notices(serve *s);
 /* Take no more write requests (before serve_writer_stop: the queued ones are answered). */
 void serve_nats_quiesce(serve *s);
 /* After serve_hub_stop: send the answers and the commits not yet published (bounded),

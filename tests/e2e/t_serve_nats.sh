@@ -256,5 +256,25 @@ nreq bootmeta.write.promote "$body" "Authorization: Bearer $(cat "$T/tok.ci")"
 "$BM" --repo "$R" --json channel get acme/server beta | jq -e '.actor | startswith("ci")' >/dev/null ||
 	fail "actor: $("$BM" --repo "$R" --json channel get acme/server beta)"
 serve_stop s2
+
+check "two serves on one upstream: a commit one publishes makes the other fetch at once (no poll)"
+UP=$T/upstream.git
+"$BM" init "$UP" >/dev/null
+"$BM" --repo "$UP" project add acme/server >/dev/null
+"$BM" --repo "$UP" release add acme/server --source "https://git.example.com/a.git@$C1" >/dev/null
+serve_start ua "$T/ua.git" --upstream "$UP" --upstream-poll 3600 --open-writes --nats "$NU" --nats-stream off
+serve_start ub "$T/ub.git" --upstream "$UP" --upstream-poll 3600 --open-writes --nats "$NU" --nats-stream off
+wait_log ua "msg=nats-notices"
+wait_log ub "msg=nats-notices"
+UA=$(serve_url ua)
+UB=$(serve_url ub)
+since=$(tip "$T/ub.git")
+http POST "$UA/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C1\"}"; want 200
+c=$(jget .metaCommit)
+http GET "$UB/v1/watch?prefix=projects/acme/server/channels/stable/&since=$since&wait=20s"; want 200
+[ "$(jget '.events[0].commit')" = "$c" ] || fail "serve ub did not get serve ua's commit on its notice: $(cat "$T/body")"
+grep -q "msg=nats-jetstream" "$T/ua.log" && fail "--nats-stream off still set up JetStream"
+serve_stop ua
+serve_stop ub
 nats_down
 echo "PASS"
