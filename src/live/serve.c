@@ -3,6 +3,7 @@
  * exit). The parts: serve_http.c (requests), serve_read.c, serve_write.c (group commit),
  * serve_watch.c (events). */
 #include "serve.h"
+#include "serve_nats.h"
 #include "live.h"
 #include "serve_token.h"
 
@@ -21,12 +22,15 @@ static const char serve_usage[] =
 	"                      [--conn-limit N] [--conn-timeout SECONDS] [--poll-ms MS]\n"
 	"                      [--watch-buffer BYTES] [--header-timeout SECONDS]\n"
 	"                      [--upstream URL [--upstream-poll SECONDS]]\n"
+	"                      [--nats URL [--nats-stream NAME|off] [--nats-inflight N]]\n"
 	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
 	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
 	"group-committed writes), in the foreground, logs on stderr, one line per request and per\n"
 	"commit. --listen defaults to 127.0.0.1:8420 (port 0: any free port; --ready-file gets the\n"
 	"URL once it listens). Writes need a token from --tokens FILE (`bootmeta serve token add`);\n"
 	"--open-writes takes writes from anyone (a machine of your own, never a shared one).\n"
+	"--nats URL publishes every commit on bootmeta.commit and bootmeta.change.* (into the JetStream\n"
+	"stream --nats-stream, default BOOTMETA) and takes writes on bootmeta.write.KIND (request-reply).\n"
 	"SIGTERM or SIGINT: stop taking connections, commit and answer the writes queued, end the\n"
 	"event streams, exit 0.\n"
 	"--upstream URL: the meta repo lives on a git server; --repo PATH is serve's clone of it\n"
@@ -81,7 +85,8 @@ static int write_ready(const char *file, const serve *s)
 int live_serve(bm_cli *cli, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_TOKENS, O_OPEN, O_CERT, O_KEY, O_STATE, O_READY, O_THREADS, O_BATCH, O_QUEUE, O_BODY,
-	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL, O_WBUF, O_HTIMEOUT };
+	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL, O_WBUF, O_HTIMEOUT, O_NATS, O_NSTREAM,
+	       O_NINFLIGHT };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
 		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   
@@ -89,7 +94,9 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		{ O_QUEUE, "queue-max", 0, 1 },   { O_BODY, "body-max", 0, 1 },	   { O_CONNS, "conn-limit", 0, 1 },
 		{ O_CTIMEOUT, "conn-timeout", 0, 1 }, { O_POLL, "poll-ms", 0, 1 },
 		{ O_UPSTREAM, "upstream", 0, 1 }, { O_UPOLL, "upstream-poll", 0, 1 },
-		{ O_WBUF, "watch-buffer", 0, 1 }, { O_HTIMEOUT, "header-timeout", 0, 1 }, CLI_OPT_END,
+		{ O_WBUF, "watch-buffer", 0, 1 }, { O_HTIMEOUT, "header-timeout", 0, 1 },
+		{ O_NATS, "nats", 0, 1 }, { O_NSTREAM, "nats-stream", 0, 1 }, { O_NINFLIGHT, "nats-inflight", 0, 1 },
+		CLI_OPT_END,
 	};
 	serve s;
 	cli_args a;
@@ -98,7 +105,8 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	sigset_t sigs;
 	struct rlimit rl;
 	int c, sig = 0, rc = BM_EXIT_FAIL;
-	int writer = 0, hub = 0, http = 0, upstream = 0;
+	int writer = 0, hub = 0, http = 0, upstream = 0, nats = 0, nats_sub = 0;
+	serve_nats_options no = { NULL, "BOOTMETA", 256, 7 * 86400, 1LL << 30 };
 
 	memset(&s, 0, sizeof(s));
 	s.repo = cli->repo;
@@ -173,6 +181,24 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 				return cli_args_fail(&a, "'%s' is not a byte count from 4096", a.value);
 			s.watch_buf = (size_t)v;
 			break;
+		case O_NATS: no.url = a.value; break;
+		case O_NSTREAM:
+			nats_sub = 1;
+			if (!strcmp(a.value, "off")) {
+				no.stream = NULL;
+				break;
+			}
+			if (!*a.value || strlen(a.value) > 64 || strpbrk(a.value, ". *>/\\\t\r\n"))
+				return cli_args_fail(&a, "'%s' is not a JetStream stream name (letters, digits, - and _), or off",
+						     a.value);
+			no.stream = a.value;
+			break;
+		case O_NINFLIGHT:
+			nats_sub = 1;
+			if (parse_uint(&v, a.value, 100000) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a request count from 1 to 100000", a.value);
+			no.inflight = (unsigned)v;
+			break;
 		case O_POLL:
 			if (parse_uint(&v, a.value, 3600000) < 0 || v < 10)
 				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 10", a.value);
@@ -186,6 +212,8 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		return cli_args_fail(&a, "serve takes no operands ('%s')", a.pos[0]);
 	if (!s.tls_cert != !s.tls_key)
 		return cli_args_fail(&a, "--tls-cert and --tls-key go together");
+	if (!no.url && nats_sub)
+		return cli_args_fail(&a, "--nats-stream and --nats-inflight go with --nats URL");
 	if (s.tokens_file && s.open_writes)
 		return cli_args_fail(&a, "--tokens and --open-writes exclude each other");
 
@@ -237,6 +265,10 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	if (serve_writer_start(&s) < 0)
 		goto done;
 	writer = 1;
+	/* before the hub: it registers its commit hook */
+	nats = no.url != NULL;
+	if (nats && serve_nats_start(&s, &no) < 0)
+		goto done;
 	if (serve_hub_start(&s) < 0)
 		goto done;
 	hub = 1;
@@ -244,6 +276,8 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		if (serve_upstream_start(&s) < 0)
 			goto done;
 		upstream = 1;
+		if (nats && serve_nats_notices(&s) < 0)
+			goto done;
 	}
 	if (serve_http_start(&s) < 0)
 		goto done;
@@ -269,12 +303,16 @@ done:
 	atomic_store(&s.stopping, 1);
 	if (http)
 		MHD_quiesce_daemon(s.mhd);
+	if (nats)
+		serve_nats_quiesce(&s);
 	if (writer)
 		serve_writer_stop(&s);
 	if (upstream)
 		serve_upstream_stop(&s);
 	if (hub)
 		serve_hub_stop(&s);
+	if (nats)
+		serve_nats_stop(&s);
 	if (http)
 		serve_http_stop(&s);
 	if (hub)

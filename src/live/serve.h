@@ -105,6 +105,8 @@ struct serve {
 	serve_commit_hook hooks[SERVE_HOOKS_MAX];
 	void *hook_payloads[SERVE_HOOKS_MAX];
 	int nhooks;
+
+	struct serve_nats *nats;   /* --nats (serve_nats.c); NULL without */
 };
 
 /* Register a hook (before serve_hub_start). -1 when SERVE_HOOKS_MAX are registered. */

@@ -4,6 +4,7 @@
  * the writer, the connection suspended until its commit is durable) and watches (suspended
  * long polls, event streams). One log line per request. */
 #include "serve.h"
+#include "serve_nats.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -567,5 +568,6 @@ int serve_metrics_text(serve *s, bm_buf *out)
 		      (unsigned long long)atomic_load(&s->m.upstream_fetches),
 		      (unsigned long long)atomic_load(&s->m.upstream_errors),
 		      (unsigned long long)atomic_load(&s->m.header_timeouts));
+	serve_nats_metrics(s, out);
 	return 0;
 }
