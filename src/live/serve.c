@@ -21,12 +21,19 @@ static const char serve_usage[] =
 	"                      [--conn-limit N] [--conn-timeout SECONDS] [--poll-ms MS]\n"
 	"                      [--watch-buffer BYTES] [--header-timeout SECONDS]\n"
 	"                      [--upstream URL [--upstream-poll SECONDS]]\n"
+	"                      [--webhook-secret-file FILE] [--identity FILE] [--hook-attempts N]\n"
+	"                      [--hook-backoff-ms MS] [--hook-timeout-ms MS]\n"
 	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
 	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
 	"group-committed writes), in the foreground, logs on stderr, one line per request and per\n"
 	"commit. --listen defaults to 127.0.0.1:8420 (port 0: any free port; --ready-file gets the\n"
 	"URL once it listens). Writes need a token from --tokens FILE (`bootmeta serve token add`);\n"
 	"--open-writes takes writes from anyone (a machine of your own, never a shared one).\n"
+	"Webhooks: POST /v1/hooks/git takes GitHub/GitLab push events signed with the secret of\n"
+	"--webhook-secret-file; the subscriptions of `bootmeta hook add` get each change they\n"
+	"follow, signed with their secret, decrypted with the age identity --identity FILE (else\n"
+	"$BOOTMETA_IDENTITY); a failed delivery is tried --hook-attempts times (default 6), the\n"
+	"pause doubling from --hook-backoff-ms (1000), each call bounded by --hook-timeout-ms (10000).\n"
 	"SIGTERM or SIGINT: stop taking connections, commit and answer the writes queued, end the\n"
 	"event streams, exit 0.\n"
 	"--upstream URL: the meta repo lives on a git server; --repo PATH is serve's clone of it\n"
@@ -81,7 +88,8 @@ static int write_ready(const char *file, const serve *s)
 int live_serve(bm_cli *cli, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_TOKENS, O_OPEN, O_CERT, O_KEY, O_STATE, O_READY, O_THREADS, O_BATCH, O_QUEUE, O_BODY,
-	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL, O_WBUF, O_HTIMEOUT };
+	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL, O_WBUF, O_HTIMEOUT,
+	       O_HSECRET, O_IDENTITY, O_HATTEMPTS, O_HBACKOFF, O_HKTIMEOUT };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
 		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   
@@ -89,7 +97,10 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		{ O_QUEUE, "queue-max", 0, 1 },   { O_BODY, "body-max", 0, 1 },	   { O_CONNS, "conn-limit", 0, 1 },
 		{ O_CTIMEOUT, "conn-timeout", 0, 1 }, { O_POLL, "poll-ms", 0, 1 },
 		{ O_UPSTREAM, "upstream", 0, 1 }, { O_UPOLL, "upstream-poll", 0, 1 },
-		{ O_WBUF, "watch-buffer", 0, 1 }, { O_HTIMEOUT, "header-timeout", 0, 1 }, CLI_OPT_END,
+		{ O_WBUF, "watch-buffer", 0, 1 }, { O_HTIMEOUT, "header-timeout", 0, 1 },
+		{ O_HSECRET, "webhook-secret-file", 0, 1 }, { O_IDENTITY, "identity", 0, 1 },
+		{ O_HATTEMPTS, "hook-attempts", 0, 1 }, { O_HBACKOFF, "hook-backoff-ms", 0, 1 },
+		{ O_HKTIMEOUT, "hook-timeout-ms", 0, 1 }, CLI_OPT_END,
 	};
 	serve s;
 	cli_args a;
@@ -98,7 +109,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	sigset_t sigs;
 	struct rlimit rl;
 	int c, sig = 0, rc = BM_EXIT_FAIL;
-	int writer = 0, hub = 0, http = 0, upstream = 0;
+	int writer = 0, hub = 0, http = 0, upstream = 0, hooks = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.repo = cli->repo;
@@ -112,6 +123,10 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	s.poll_ms = 1000;
 	s.upstream_poll = 10;
 	s.watch_buf = SERVE_WATCH_BUF;
+	s.hook_attempts = 6;
+	s.hook_backoff_ms = 1000;
+	s.hook_timeout_ms = 10000;
+	s.identity_file = cli->identity;
 	parse_listen(&s, "127.0.0.1:8420");
 
 	cli_args_init(&a, cli, argc, argv, opts, serve_usage);
@@ -178,6 +193,23 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 10", a.value);
 			s.poll_ms = (unsigned)v;
 			break;
+		case O_HSECRET: s.webhook_secret_file = a.value; break;
+		case O_IDENTITY: s.identity_file = a.value; break;
+		case O_HATTEMPTS:
+			if (parse_uint(&v, a.value, 20) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a number of attempts from 1 to 20", a.value);
+			s.hook_attempts = (unsigned)v;
+			break;
+		case O_HBACKOFF:
+			if (parse_uint(&v, a.value, 600000) < 0 || v < 10)
+				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 10 to 600000", a.value);
+			s.hook_backoff_ms = (unsigned)v;
+			break;
+		case O_HKTIMEOUT:
+			if (parse_uint(&v, a.value, 300000) < 0 || v < 100)
+				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 100 to 300000", a.value);
+			s.hook_timeout_ms = (unsigned)v;
+			break;
 		}
 	}
 	if (c < 0)
@@ -237,6 +269,9 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	if (serve_writer_start(&s) < 0)
 		goto done;
 	writer = 1;
+	if (serve_hooks_start(&s) < 0)
+		goto done;
+	hooks = 1;
 	if (serve_hub_start(&s) < 0)
 		goto done;
 	hub = 1;
@@ -277,6 +312,8 @@ done:
 		serve_hub_stop(&s);
 	if (http)
 		serve_http_stop(&s);
+	if (hooks)
+		serve_hooks_stop(&s);
 	if (hub)
 		serve_hub_free(&s);
 	bm_store_free(s.wstore);
