@@ -26,6 +26,7 @@
 #include "bootmeta/meta.h"
 #include "bootmeta/channel.h"
 #include "bootmeta/instance.h"
+#include "bootmeta/webhook.h"
 #include "bootmeta/trace.h"
 #include "bootmeta/buildinfo.h"
 #include "bootmeta/sign.h"

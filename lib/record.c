@@ -14,6 +14,7 @@
 #include "bootmeta/v1/flags.pb-c.h"
 #include "bootmeta/v1/secret.pb-c.h"
 #include "bootmeta/v1/instance.pb-c.h"
+#include "bootmeta/v1/webhook.pb-c.h"
 
 /* Every record type, one line each. A type from another .proto file: include its
  * "bootmeta/v1/<file>.pb-c.h" above and add its descriptor here. */
@@ -31,6 +32,7 @@ static const ProtobufCMessageDescriptor *const record_types[] = {
 	&bootmeta__v1__recipient_change__descriptor,
 	&bootmeta__v1__secret_version__descriptor,
 	&bootmeta__v1__instance_report__descriptor,
+	&bootmeta__v1__webhook__descriptor,
 };
 #define N_RECORD_TYPES (sizeof(record_types) / sizeof(record_types[0]))
 
@@ -68,6 +70,7 @@ static const struct path_rule path_rules[] = {
 	{ "envs/",         "recipients", "*.pb",         BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },
 	{ "envs/",         "+reports", "*/*.pb",         BM_FILE_RECORD, "bootmeta.v1.InstanceReport" },
 	{ "keys/admins/",  NULL,       "*.pb",           BM_FILE_RECORD, "bootmeta.v1.RecipientChange" },
+	{ "hooks/",        NULL,       "*/*.pb",         BM_FILE_RECORD, "bootmeta.v1.Webhook" },
 };
 #define N_PATH_RULES (sizeof(path_rules) / sizeof(path_rules[0]))
 

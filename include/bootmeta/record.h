@@ -51,6 +51,7 @@ typedef enum {
  *   keys/signers/<id>.pub, .bootmeta/format       text
  *   envs/<env>/secrets/.../<name>.age             age
  *   envs/<env>/instances/<id>/<project>/+reports/<bucket>/<n>.pb   InstanceReport
+ *   hooks/<id>/hook.pb, hooks/<id>/removed.pb     Webhook
  * The keyword rule means a name segment that equals a keyword ("releases", "channels")
  * would be misread: names that become paths must not have such segments. */
 BM_EXTERN bm_file_kind bm_record_kind_for_path(const char *path, const ProtobufCMessageDescriptor **type);

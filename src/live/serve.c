@@ -23,6 +23,8 @@ static const char serve_usage[] =
 	"                      [--watch-buffer BYTES] [--header-timeout SECONDS]\n"
 	"                      [--upstream URL [--upstream-poll SECONDS]]\n"
 	"                      [--nats URL [--nats-stream NAME|off] [--nats-inflight N]]\n"
+	"                      [--webhook-secret-file FILE] [--identity FILE] [--hook-attempts N]\n"
+	"                      [--hook-backoff-ms MS] [--hook-timeout-ms MS]\n"
 	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
 	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
 	"group-committed writes), in the foreground, logs on stderr, one line per request and per\n"
@@ -31,6 +33,11 @@ static const char serve_usage[] =
 	"--open-writes takes writes from anyone (a machine of your own, never a shared one).\n"
 	"--nats URL publishes every commit on bootmeta.commit and bootmeta.change.* (into the JetStream\n"
 	"stream --nats-stream, default BOOTMETA) and takes writes on bootmeta.write.KIND (request-reply).\n"
+	"Webhooks: POST /v1/hooks/git takes GitHub/GitLab push events signed with the secret of\n"
+	"--webhook-secret-file; the subscriptions of `bootmeta hook add` get each change they\n"
+	"follow, signed with their secret, decrypted with the age identity --identity FILE (else\n"
+	"$BOOTMETA_IDENTITY); a failed delivery is tried --hook-attempts times (default 6), the\n"
+	"pause doubling from --hook-backoff-ms (1000), each call bounded by --hook-timeout-ms (10000).\n"
 	"SIGTERM or SIGINT: stop taking connections, commit and answer the writes queued, end the\n"
 	"event streams, exit 0.\n"
 	"--upstream URL: the meta repo lives on a git server; --repo PATH is serve's clone of it\n"
@@ -86,7 +93,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_TOKENS, O_OPEN, O_CERT, O_KEY, O_STATE, O_READY, O_THREADS, O_BATCH, O_QUEUE, O_BODY,
 	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL, O_WBUF, O_HTIMEOUT, O_NATS, O_NSTREAM,
-	       O_NINFLIGHT };
+	       O_NINFLIGHT, O_HSECRET, O_IDENTITY, O_HATTEMPTS, O_HBACKOFF, O_HKTIMEOUT };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
 		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   
@@ -96,7 +103,9 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		{ O_UPSTREAM, "upstream", 0, 1 }, { O_UPOLL, "upstream-poll", 0, 1 },
 		{ O_WBUF, "watch-buffer", 0, 1 }, { O_HTIMEOUT, "header-timeout", 0, 1 },
 		{ O_NATS, "nats", 0, 1 }, { O_NSTREAM, "nats-stream", 0, 1 }, { O_NINFLIGHT, "nats-inflight", 0, 1 },
-		CLI_OPT_END,
+		{ O_HSECRET, "webhook-secret-file", 0, 1 }, { O_IDENTITY, "identity", 0, 1 },
+		{ O_HATTEMPTS, "hook-attempts", 0, 1 }, { O_HBACKOFF, "hook-backoff-ms", 0, 1 },
+		{ O_HKTIMEOUT, "hook-timeout-ms", 0, 1 }, CLI_OPT_END,
 	};
 	serve s;
 	cli_args a;
@@ -105,7 +114,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	sigset_t sigs;
 	struct rlimit rl;
 	int c, sig = 0, rc = BM_EXIT_FAIL;
-	int writer = 0, hub = 0, http = 0, upstream = 0, nats = 0, nats_sub = 0;
+	int writer = 0, hub = 0, http = 0, upstream = 0, nats = 0, nats_sub = 0, hooks = 0;
 	serve_nats_options no = { NULL, "BOOTMETA", 256, 7 * 86400, 1LL << 30 };
 
 	memset(&s, 0, sizeof(s));
@@ -120,6 +129,10 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	s.poll_ms = 1000;
 	s.upstream_poll = 10;
 	s.watch_buf = SERVE_WATCH_BUF;
+	s.hook_attempts = 6;
+	s.hook_backoff_ms = 1000;
+	s.hook_timeout_ms = 10000;
+	s.identity_file = cli->identity;
 	parse_listen(&s, "127.0.0.1:8420");
 
 	cli_args_init(&a, cli, argc, argv, opts, serve_usage);
@@ -204,6 +217,23 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 10", a.value);
 			s.poll_ms = (unsigned)v;
 			break;
+		case O_HSECRET: s.webhook_secret_file = a.value; break;
+		case O_IDENTITY: s.identity_file = a.value; break;
+		case O_HATTEMPTS:
+			if (parse_uint(&v, a.value, 20) < 0 || v == 0)
+				return cli_args_fail(&a, "'%s' is not a number of attempts from 1 to 20", a.value);
+			s.hook_attempts = (unsigned)v;
+			break;
+		case O_HBACKOFF:
+			if (parse_uint(&v, a.value, 600000) < 0 || v < 10)
+				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 10 to 600000", a.value);
+			s.hook_backoff_ms = (unsigned)v;
+			break;
+		case O_HKTIMEOUT:
+			if (parse_uint(&v, a.value, 300000) < 0 || v < 100)
+				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 100 to 300000", a.value);
+			s.hook_timeout_ms = (unsigned)v;
+			break;
 		}
 	}
 	if (c < 0)
@@ -269,6 +299,9 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	nats = no.url != NULL;
 	if (nats && serve_nats_start(&s, &no) < 0)
 		goto done;
+	if (serve_hooks_start(&s) < 0)
+		goto done;
+	hooks = 1;
 	if (serve_hub_start(&s) < 0)
 		goto done;
 	hub = 1;
@@ -315,6 +348,8 @@ done:
 		serve_nats_stop(&s);
 	if (http)
 		serve_http_stop(&s);
+	if (hooks)
+		serve_hooks_stop(&s);
 	if (hub)
 		serve_hub_free(&s);
 	bm_store_free(s.wstore);

@@ -107,6 +107,11 @@ struct serve {
 	int nhooks;
 
 	struct serve_nats *nats;   /* --nats (serve_nats.c); NULL without */
+	/* webhooks (serve_hooks_in.c, serve_hooks_out.c) */
+	const char *webhook_secret_file, *identity_file;
+	unsigned hook_attempts, hook_backoff_ms, hook_timeout_ms;
+	struct serve_hooks_in *hin;
+	struct serve_hooks_out *hout;
 };
 
 /* Register a hook (before serve_hub_start). -1 when SERVE_HOOKS_MAX are registered. */
@@ -194,6 +199,21 @@ int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid
 void serve_upstream_fetch_soon(serve *s);
 int serve_upstream_start(serve *s);
 void serve_upstream_stop(serve *s);
+
+/* ---- webhooks (serve_hooks_in.c: in, start/stop, routes; serve_hooks_out.c: out) ---- */
+/* Load --webhook-secret-file and --identity, read the subscriptions, start the delivery
+ * threads and register the commit hook (before serve_hub_start). -1 on an error (logged). */
+int serve_hooks_start(serve *s);
+void serve_hooks_stop(serve *s);
+/* 1 when `url` is under /v1/hooks/ (its body may be up to SERVE_HOOK_BODY_MAX). */
+int serve_hooks_route(const char *url);
+/* Answer a /v1/hooks/ route: 0 answered, 1 not one of them. */
+int serve_hooks_http(serve *s, const serve_rq *r, const char *body, size_t len, serve_answer *a);
+void serve_hooks_metrics(serve *s, bm_buf *out);
+int serve_hooks_out_start(serve *s);
+void serve_hooks_out_stop(serve *s);
+int serve_hooks_out_http(serve *s, const serve_rq *r, serve_answer *a);
+void serve_hooks_out_metrics(serve *s, bm_buf *out);
 
 /* ---- metrics text ---- */
 int serve_metrics_text(serve *s, bm_buf *out);

@@ -5,6 +5,7 @@
  * long polls, event streams). One log line per request. */
 #include "serve.h"
 #include "serve_nats.h"
+#include "serve_hook.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@ typedef struct {
 	serve_watcher *w;
 	int64_t start_us;
 	int is_write;
+	size_t body_limit;
 } conn_ctx;
 
 /* ---- a deadline for a request's headers (slow clients) ----
@@ -276,17 +278,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		c->conn = conn;
 		c->start_us = serve_mono_us();
 		c->is_write = serve_is_write(method, url);
+		/* webhook payloads are larger than write bodies (serve_hooks_in.c) */
+		c->body_limit = serve_hooks_route(url) && s->body_max < SERVE_HOOK_BODY_MAX ? SERVE_HOOK_BODY_MAX : s->body_max;
 		*con_cls = c;
 		track_request(conn, 1);
 		/* refuse a body that says it is too big before reading it */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > s->body_max)
+		if (cl && strtoull(cl, NULL, 10) > c->body_limit)
 			c->too_big = 1;
 		return MHD_YES;
 	}
 	serve_answer_init(&a);
 	if (*upload_size) {
-		if (!c->too_big && c->body.size + *upload_size <= s->body_max)
+		if (!c->too_big && c->body.size + *upload_size <= c->body_limit)
 			bm_buf_put(&c->body, upload, *upload_size);
 		else
 			c->too_big = 1;
@@ -316,7 +320,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	r.want_proto = wants_proto(conn);
 	if (c->too_big) {
 		atomic_fetch_add(&s->m.body_413, 1);
-		serve_answer_error(&a, 413, BM_ETOOBIG, "the request body is over %zu bytes (--body-max)", s->body_max);
+		serve_answer_error(&a, 413, BM_ETOOBIG, "the request body is over %zu bytes (--body-max)", c->body_limit);
 		return send_answer(s, c, method, url, &a);
 	}
 	if (!serve_path_ok(url)) {
@@ -335,6 +339,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		serve_metrics_text(s, &a.body);
 		return send_answer(s, c, method, url, &a);
 	}
+	if (serve_hooks_route(url) && serve_hooks_http(s, &r, c->body.ptr ? c->body.ptr : "", c->body.size, &a) == 0)
+		return send_answer(s, c, method, url, &a);
 	if (c->is_write) {
 		int rc;
 		if (!strcmp(method, "POST") || !strcmp(method, "PUT")) {
@@ -569,5 +575,6 @@ int serve_metrics_text(serve *s, bm_buf *out)
 		      (unsigned long long)atomic_load(&s->m.upstream_errors),
 		      (unsigned long long)atomic_load(&s->m.header_timeouts));
 	serve_nats_metrics(s, out);
+	serve_hooks_metrics(s, out);
 	return 0;
 }

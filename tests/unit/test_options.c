@@ -74,6 +74,7 @@ static void test_bad_versions(void **state)
 		bm_flag_write_options fo = BM_FLAG_WRITE_OPTIONS_INIT;
 		bm_log_add_spec spec = BM_LOG_ADD_SPEC_INIT;
 		bm_instance_report_spec is = BM_INSTANCE_REPORT_SPEC_INIT;
+		bm_webhook_add_spec ws = BM_WEBHOOK_ADD_SPEC_INIT;
 		bm_log_filter lf = BM_LOG_FILTER_INIT;
 		bm_write_options wo = BM_WRITE_OPTIONS_INIT;
 		bm_project_options po = BM_PROJECT_OPTIONS_INIT;
@@ -84,7 +85,7 @@ static void test_bad_versions(void **state)
 		Bootmeta__V1__Project proj = BOOTMETA__V1__PROJECT__INIT;
 
 		ro.version = cw.version = eo.version = fo.version = spec.version = lf.version = v;
-		wo.version = po.version = pr.version = bo.version = jo.version = xo.version = is.version = v;
+		wo.version = po.version = pr.version = bo.version = jo.version = xo.version = is.version = ws.version = v;
 		spec.kind = "codegen";
 		spec.message = "m";
 
@@ -99,6 +100,8 @@ static void test_bad_versions(void **state)
 		REFUSED(bm_log_add(NULL, store, &spec, NULL), "bm_log_add_spec");
 		REFUSED(bm_instance_report(NULL, NULL, store, &is, NULL), "bm_instance_report_spec");
 		REFUSED(bm_instance_report_check(&is), "bm_instance_report_spec");
+		REFUSED(bm_webhook_add(NULL, NULL, store, &ws, NULL), "bm_webhook_add_spec");
+		REFUSED(bm_webhook_check(&ws), "bm_webhook_add_spec");
 		REFUSED(bm_project_add(NULL, NULL, store, "app", &po), "bm_project_options");
 		REFUSED(bm_channel_promote(NULL, NULL, store, "app", "stable", "r1", &pr), "bm_promote_options");
 		REFUSED(bm_binary_add_digest(NULL, NULL, store, "app", "r1",

@@ -1,0 +1,774 @@
+/* serve_hooks_out.c: webhooks out of `bootmeta serve`. The subscriptions are records of the
+ * meta repo (hooks/<id>/, include/bootmeta/webhook.h), read at start and again whenever a
+ * commit changes hooks/; their secrets are decrypted with --identity.
+ *
+ * Off the request path, always:
+ *  - the hub's commit hook only copies the commit (prev, next, changed paths) into a bounded
+ *    queue (full: the oldest is dropped and counted) and returns;
+ *  - one dispatcher thread takes each commit, re-reads the subscriptions when hooks/ changed,
+ *    and for every subscription whose prefix the commit touches builds the event a watcher of
+ *    that prefix gets (serve_event_json) and queues it for that subscription (bounded too);
+ *  - one sender thread per subscription POSTs its deliveries in order with libcurl, signed
+ *    (X-Hub-Signature-256: sha256=HMAC of the body with the secret), with X-Bootmeta-Delivery
+ *    (the same id on every attempt) and X-Bootmeta-Event: commit; a connect and a total
+ *    timeout on every call. A failure (no answer, not 2xx) is retried after a growing pause
+ *    (backoff, doubling) up to --hook-attempts, then the delivery is given up: logged,
+ *    counted, and the next one goes. A slow or dead receiver holds up only its own queue.
+ * The last HOOK_LOG attempts of each subscription are kept for GET /v1/hooks/{id}/deliveries. */
+#include "serve.h"
+#include "serve_hook.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define COMMIT_QUEUE_MAX 1024 /* commits waiting for the dispatcher */
+#define SUB_QUEUE_MAX 256     /* deliveries waiting per subscription */
+#define HOOK_LOG 100          /* attempts remembered per subscription */
+#define BACKOFF_MAX_MS (10 * 60 * 1000)
+
+enum { HR_OK, HR_RETRY, HR_FAILED, HR_DROPPED, HR_N };
+static const char *const r_names[HR_N] = { "ok", "retry", "failed", "dropped" };
+
+typedef struct cq_item {
+	struct cq_item *next;
+	bm_oid prev, next_c;
+	int has_prev;
+	bm_strlist paths;
+} cq_item;
+
+typedef struct delivery {
+	struct delivery *next;
+	char id[37];
+	char commit[BM_OID_HEXSZ + 1];
+	bm_buf body;
+} delivery;
+
+typedef struct {
+	char delivery[37];
+	char commit[BM_OID_HEXSZ + 1];
+	unsigned attempt;
+	int64_t time_ms;
+	long status;
+	double dur_ms;
+	int result;
+	int64_t next_ms; /* when the next attempt is due (retry), else 0 */
+	char error[200];
+} attempt;
+
+typedef struct sub {
+	struct sub *next;
+	struct serve_hooks_out *o;
+	char id[BM_WEBHOOK_ID_LEN + 1];
+	char *url, *prefix;
+	bm_buf secret;
+	char *error;           /* why it does not deliver (no identity, cannot decrypt) */
+	pthread_t th;
+	int started, stop;
+	pthread_cond_t cond;
+	delivery *qhead, *qtail;
+	size_t qlen;
+	attempt log[HOOK_LOG];
+	size_t log_start, log_len;
+	unsigned long long n[HR_N];
+	CURL *curl;
+} sub;
+
+struct serve_hooks_out {
+	serve *s;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	cq_item *qhead, *qtail;
+	size_t qlen;
+	int stop;
+	pthread_t dispatcher;
+	int started;
+	bm_store *st;
+	bm_age_identities *ids;
+	sub *subs;
+	size_t nsubs;
+	bm_oid hooks_tree;     /* the hooks/ tree the subscriptions were read from */
+	int has_hooks_tree;
+	atomic_ullong n[HR_N], commits_dropped;
+};
+
+/* ---- the attempt log ---- */
+
+static void log_attempt(sub *u, const delivery *d, unsigned n, long status, double dur_ms, int result,
+			int64_t next_ms, const char *error)
+{
+	attempt *a;
+	if (u->log_len == HOOK_LOG) {
+		u->log_start = (u->log_start + 1) % HOOK_LOG;
+		u->log_len--;
+	}
+	a = &u->log[(u->log_start + u->log_len++) % HOOK_LOG];
+	memset(a, 0, sizeof(*a));
+	memcpy(a->delivery, d->id, sizeof(a->delivery));
+	memcpy(a->commit, d->commit, sizeof(a->commit));
+	a->attempt = n;
+	a->time_ms = serve_now_ms();
+	a->status = status;
+	a->dur_ms = dur_ms;
+	a->result = result;
+	a->next_ms = next_ms;
+	snprintf(a->error, sizeof(a->error), "%s", error ? error : "");
+	u->n[result]++;
+	atomic_fetch_add(&u->o->n[result], 1);
+}
+
+static void delivery_free(delivery *d)
+{
+	if (!d)
+		return;
+	bm_buf_dispose(&d->body);
+	free(d);
+}
+
+/* ---- one POST ---- */
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * n;
+}
+
+static int progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	sub *u = ud;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	/* the stop flags are read without the lock: a late look only delays the stop */
+	return __atomic_load_n(&u->stop, __ATOMIC_RELAXED) || atomic_load(&u->o->s->stopping);
+}
+
+/* 0 when the receiver answered 2xx; else -1 with `error` set. `status` 0 when no answer. */
+static int post(sub *u, const delivery *d, long *status, char *error, size_t errlen)
+{
+	serve *s = u->o->s;
+	struct curl_slist *h = NULL;
+	char sig[SERVE_HOOK_SIG_LEN + 1], line[SERVE_HOOK_SIG_LEN + 64];
+	char cerr[CURL_ERROR_SIZE];
+	CURLcode rc;
+	int ok = -1;
+
+	*status = 0;
+	error[0] = '\0';
+	cerr[0] = '\0';
+	if (!u->curl && !(u->curl = curl_easy_init())) {
+		snprintf(error, errlen, "libcurl: cannot make a handle");
+		return -1;
+	}
+	curl_easy_reset(u->curl);
+	serve_hook_sign(sig, u->secret.ptr, u->secret.size, d->body.ptr, d->body.size);
+	snprintf(line, sizeof(line), "X-Hub-Signature-256: %s", sig);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, line);
+	snprintf(line, sizeof(line), "X-Bootmeta-Delivery: %s", d->id);
+	h = curl_slist_append(h, line);
+	h = curl_slist_append(h, "X-Bootmeta-Event: commit");
+	snprintf(line, sizeof(line), "X-Bootmeta-Commit: %s", d->commit);
+	h = curl_slist_append(h, line);
+	h = curl_slist_append(h, "Expect:");
+	if (!h) {
+		snprintf(error, errlen, "out of memory");
+		return -1;
+	}
+	curl_easy_setopt(u->curl, CURLOPT_URL, u->url);
+	curl_easy_setopt(u->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(u->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(u->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(u->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(u->curl, CURLOPT_POSTFIELDS, d->body.ptr ? d->body.ptr : "");
+	curl_easy_setopt(u->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->body.size);
+	curl_easy_setopt(u->curl, CURLOPT_USERAGENT, "bootmeta-serve/" BM_VERSION);
+	curl_easy_setopt(u->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)(s->hook_timeout_ms < 5000 ? s->hook_timeout_ms : 5000));
+	curl_easy_setopt(u->curl, CURLOPT_TIMEOUT_MS, (long)s->hook_timeout_ms);
+	curl_easy_setopt(u->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(u->curl, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(u->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(u->curl, CURLOPT_XFERINFOFUNCTION, progress);
+	curl_easy_setopt(u->curl, CURLOPT_XFERINFODATA, u);
+	curl_easy_setopt(u->curl, CURLOPT_ERRORBUFFER, cerr);
+	rc = curl_easy_perform(u->curl);
+	if (rc != CURLE_OK) {
+		snprintf(error, errlen, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
+	} else {
+		curl_easy_getinfo(u->curl, CURLINFO_RESPONSE_CODE, status);
+		if (*status >= 200 && *status < 300)
+			ok = 0;
+		else
+			snprintf(error, errlen, "the receiver answered %ld", *status);
+	}
+	curl_easy_setopt(u->curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(h);
+	return ok;
+}
+
+/* Wait until `deadline_us` (monotonic) or a stop; lock held. 1 when stopped. */
+static int pause_until(sub *u, int64_t deadline_us)
+{
+	struct serve_hooks_out *o = u->o;
+	while (!u->stop && !atomic_load(&o->s->stopping)) {
+		int64_t left = deadline_us - serve_mono_us();
+		struct timespec ts;
+		if (left <= 0)
+			return 0;
+		if (left > 100000)
+			left = 100000; /* look at serve's stop flag every 0.1 s */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += left / 1000000;
+		ts.tv_nsec += (long)(left % 1000000) * 1000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&u->cond, &o->lock, &ts);
+	}
+	return 1;
+}
+
+static void *sender_main(void *arg)
+{
+	sub *u = arg;
+	struct serve_hooks_out *o = u->o;
+	serve *s = o->s;
+
+	pthread_mutex_lock(&o->lock);
+	for (;;) {
+		delivery *d;
+		unsigned n;
+		/* idle: a new delivery wakes it at once (dispatch signals), a stop within 0.1 s */
+		while (!u->stop && !atomic_load(&s->stopping) && !u->qhead) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&u->cond, &o->lock, &ts);
+		}
+		if (u->stop || atomic_load(&s->stopping))
+			break;
+		d = u->qhead;
+		u->qhead = d->next;
+		if (!u->qhead)
+			u->qtail = NULL;
+		u->qlen--;
+		for (n = 1;; n++) {
+			char err[200];
+			long status;
+			int64_t t0 = serve_mono_us(), backoff_ms;
+			int rc;
+			double dur;
+			pthread_mutex_unlock(&o->lock);
+			rc = post(u, d, &status, err, sizeof(err));
+			dur = (double)(serve_mono_us() - t0) / 1000.0;
+			pthread_mutex_lock(&o->lock);
+			if (rc == 0) {
+				log_attempt(u, d, n, status, dur, HR_OK, 0, NULL);
+				serve_log("info", "webhook", "hook=%s delivery=%s commit=%.12s attempt=%u status=%ld dur_ms=%.3f", u->id,
+					  d->id, d->commit, n, status, dur);
+				break;
+			}
+			if (n >= s->hook_attempts) {
+				log_attempt(u, d, n, status, dur, HR_FAILED, 0, err);
+				serve_log("warn", "webhook-failed", "hook=%s delivery=%s commit=%.12s attempts=%u error=\"%s\" "
+					  "what=\"given up\"", u->id, d->id, d->commit, n, err);
+				break;
+			}
+			backoff_ms = (int64_t)s->hook_backoff_ms << (n - 1 < 20 ? n - 1 : 20);
+			if (backoff_ms > BACKOFF_MAX_MS)
+				backoff_ms = BACKOFF_MAX_MS;
+			log_attempt(u, d, n, status, dur, HR_RETRY, serve_now_ms() + backoff_ms, err);
+			serve_log("warn", "webhook-retry", "hook=%s delivery=%s commit=%.12s attempt=%u error=\"%s\" retry_ms=%lld",
+				  u->id, d->id, d->commit, n, err, (long long)backoff_ms);
+			if (pause_until(u, serve_mono_us() + backoff_ms * 1000))
+				break;
+		}
+		delivery_free(d);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return NULL;
+}
+
+/* ---- subscriptions ---- */
+
+static void sub_free(sub *u)
+{
+	delivery *d, *nx;
+	if (!u)
+		return;
+	for (d = u->qhead; d; d = nx) {
+		nx = d->next;
+		delivery_free(d);
+	}
+	if (u->curl)
+		curl_easy_cleanup(u->curl);
+	pthread_cond_destroy(&u->cond);
+	bm_buf_dispose_secret(&u->secret);
+	free(u->url);
+	free(u->prefix);
+	free(u->error);
+	free(u);
+}
+
+/* Stop its sender (lock not held) and free it. */
+static void sub_end(struct serve_hooks_out *o, sub *u)
+{
+	pthread_mutex_lock(&o->lock);
+	u->stop = 1;
+	pthread_cond_broadcast(&u->cond);
+	pthread_mutex_unlock(&o->lock);
+	if (u->started)
+		pthread_join(u->th, NULL);
+	sub_free(u);
+}
+
+static sub *sub_new(struct serve_hooks_out *o, const Bootmeta__V1__Webhook *h)
+{
+	sub *u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->o = o;
+	memcpy(u->id, h->id, BM_WEBHOOK_ID_LEN);
+	pthread_cond_init(&u->cond, NULL);
+	if (!(u->url = strdup(h->url)) || !(u->prefix = strdup(h->prefix))) {
+		sub_free(u);
+		return NULL;
+	}
+	if (!o->ids) {
+		u->error = strdup("serve has no --identity to decrypt the secret with: nothing is delivered");
+	} else if (bm_webhook_secret(&u->secret, h, o->ids) < 0) {
+		bm_buf m = BM_BUF_INIT;
+		bm_buf_printf(&m, "%s: nothing is delivered", bm_error_last());
+		u->error = bm_buf_detach(&m);
+		bm_error_clear();
+	}
+	if (u->error) {
+		serve_log("error", "webhook", "hook=%s url=\"%s\" error=\"%s\"", u->id, u->url, u->error);
+		return u;
+	}
+	if (pthread_create(&u->th, NULL, sender_main, u) != 0) {
+		u->error = strdup("cannot start its thread");
+		return u;
+	}
+	u->started = 1;
+	serve_log("info", "webhook", "hook=%s url=\"%s\" prefix=\"%s\" what=\"delivering\"", u->id, u->url, u->prefix);
+	return u;
+}
+
+/* The subscriptions as of `commit` (dispatcher thread, or start): new ones start, removed ones
+ * stop. */
+static void reload(struct serve_hooks_out *o, const bm_oid *commit)
+{
+	bm_fs *fs = NULL;
+	bm_webhook_item *items = NULL;
+	size_t n = 0, i;
+	sub **pp, *gone = NULL, *u;
+
+	if (bm_store_fs(&fs, o->st, commit) < 0 || bm_webhook_list(&items, &n, fs, 0) < 0) {
+		serve_log("error", "webhook", "what=\"cannot read the subscriptions\" error=\"%s\"", bm_error_last());
+		bm_error_clear();
+		goto done;
+	}
+	/* the ones that went */
+	pthread_mutex_lock(&o->lock);
+	for (pp = &o->subs; *pp;) {
+		int keep = 0;
+		for (i = 0; i < n && !keep; i++)
+			keep = !strcmp(items[i].hook->id, (*pp)->id);
+		if (keep) {
+			pp = &(*pp)->next;
+			continue;
+		}
+		u = *pp;
+		*pp = u->next;
+		u->next = gone;
+		gone = u;
+		o->nsubs--;
+	}
+	pthread_mutex_unlock(&o->lock);
+	while ((u = gone)) {
+		gone = u->next;
+		serve_log("info", "webhook", "hook=%s what=\"removed: delivering stops\"", u->id);
+		sub_end(o, u);
+	}
+	/* the new ones */
+	for (i = 0; i < n; i++) {
+		int have = 0;
+		pthread_mutex_lock(&o->lock);
+		for (u = o->subs; u && !have; u = u->next)
+			have = !strcmp(u->id, items[i].hook->id);
+		pthread_mutex_unlock(&o->lock);
+		if (have || !(u = sub_new(o, items[i].hook)))
+			continue;
+		pthread_mutex_lock(&o->lock);
+		u->next = o->subs;
+		o->subs = u;
+		o->nsubs++;
+		pthread_mutex_unlock(&o->lock);
+	}
+done:
+	bm_webhook_list_free(items, n);
+	bm_fs_free(fs);
+}
+
+/* Re-read the subscriptions when `commit`'s hooks/ tree is not the one they came from. */
+static void maybe_reload(struct serve_hooks_out *o, const bm_oid *commit)
+{
+	bm_oid t;
+	int has = bm_store_path_id(&t, o->st, commit, "hooks") == 0;
+	bm_error_clear();
+	if (has == o->has_hooks_tree && (!has || bm_oid_equal(&t, &o->hooks_tree)))
+		return;
+	reload(o, commit);
+	o->has_hooks_tree = has;
+	if (has)
+		o->hooks_tree = t;
+}
+
+static void new_delivery_id(char out[37])
+{
+	unsigned char r[16];
+	char hex[33];
+	randombytes_buf(r, sizeof(r));
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	bm_hex_encode(hex, r, sizeof(r));
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* Queue the event of one commit for every subscription it concerns (dispatcher thread). Only
+ * this thread adds or removes subscriptions, so it walks the list without the lock and takes
+ * the lock only to queue (the event is built outside it: the hub never waits on git here). */
+static void dispatch(struct serve_hooks_out *o, cq_item *c)
+{
+	sub *u;
+	char hex[BM_OID_HEXSZ + 1];
+	bm_oid_fmt(hex, &c->next_c);
+	maybe_reload(o, &c->next_c);
+	for (u = o->subs; u; u = u->next) {
+		Bootmeta__V1__Webhook probe = BOOTMETA__V1__WEBHOOK__INIT;
+		delivery *d;
+		size_t i;
+		int hit = 0;
+		if (!u->started)
+			continue;
+		probe.prefix = u->prefix;
+		for (i = 0; i < c->paths.count && !hit; i++)
+			hit = bm_webhook_matches(&probe, c->paths.items[i]);
+		if (!hit)
+			continue;
+		if (!(d = calloc(1, sizeof(*d))))
+			continue;
+		new_delivery_id(d->id);
+		memcpy(d->commit, hex, sizeof(hex));
+		if (serve_event_json(&d->body, o->st, c->has_prev ? &c->prev : NULL, &c->next_c, &c->paths, u->prefix) < 0) {
+			serve_log("warn", "webhook", "hook=%s commit=%.12s error=\"%s\"", u->id, hex, bm_error_last());
+			bm_error_clear();
+			delivery_free(d);
+			continue;
+		}
+		pthread_mutex_lock(&o->lock);
+		if (u->qlen >= SUB_QUEUE_MAX) {
+			delivery *old = u->qhead;
+			u->qhead = old->next;
+			if (!u->qhead)
+				u->qtail = NULL;
+			u->qlen--;
+			log_attempt(u, old, 0, 0, 0, HR_DROPPED, 0, "the receiver's queue was full: dropped, oldest first");
+			serve_log("warn", "webhook-dropped", "hook=%s delivery=%s commit=%.12s queued=%d", u->id, old->id,
+				  old->commit, SUB_QUEUE_MAX);
+			delivery_free(old);
+		}
+		if (u->qtail)
+			u->qtail->next = d;
+		else
+			u->qhead = d;
+		u->qtail = d;
+		u->qlen++;
+		pthread_cond_broadcast(&u->cond);
+		pthread_mutex_unlock(&o->lock);
+	}
+}
+
+static void cq_free(cq_item *c)
+{
+	if (!c)
+		return;
+	bm_strlist_dispose(&c->paths);
+	free(c);
+}
+
+static void *dispatcher_main(void *arg)
+{
+	struct serve_hooks_out *o = arg;
+	for (;;) {
+		cq_item *c;
+		pthread_mutex_lock(&o->lock);
+		while (!o->stop && !o->qhead)
+			pthread_cond_wait(&o->cond, &o->lock);
+		if (o->stop) {
+			pthread_mutex_unlock(&o->lock);
+			break;
+		}
+		c = o->qhead;
+		o->qhead = c->next;
+		if (!o->qhead)
+			o->qtail = NULL;
+		o->qlen--;
+		pthread_mutex_unlock(&o->lock);
+		dispatch(o, c);
+		cq_free(c);
+	}
+	return NULL;
+}
+
+/* The hub's hook: copy and queue, never wait on a receiver. */
+static void on_commit(serve *s, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths, void *payload)
+{
+	struct serve_hooks_out *o = payload;
+	cq_item *c = calloc(1, sizeof(*c));
+	size_t i;
+	(void)s;
+	if (!c)
+		return;
+	c->next_c = *next;
+	if (prev) {
+		c->prev = *prev;
+		c->has_prev = 1;
+	}
+	for (i = 0; i < paths->count; i++)
+		if (bm_strlist_add(&c->paths, paths->items[i]) < 0) {
+			cq_free(c);
+			return;
+		}
+	pthread_mutex_lock(&o->lock);
+	if (o->qlen >= COMMIT_QUEUE_MAX) {
+		cq_item *old = o->qhead;
+		o->qhead = old->next;
+		if (!o->qhead)
+			o->qtail = NULL;
+		o->qlen--;
+		atomic_fetch_add(&o->commits_dropped, 1);
+		cq_free(old);
+	}
+	if (o->qtail)
+		o->qtail->next = c;
+	else
+		o->qhead = c;
+	o->qtail = c;
+	o->qlen++;
+	pthread_cond_signal(&o->cond);
+	pthread_mutex_unlock(&o->lock);
+}
+
+int serve_hooks_out_start(serve *s)
+{
+	struct serve_hooks_out *o;
+	bm_oid tip;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		serve_log("error", "webhook", "error=\"libcurl does not start\"");
+		return -1;
+	}
+	if (!(o = calloc(1, sizeof(*o)))) {
+		curl_global_cleanup();
+		return -1;
+	}
+	o->s = s;
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_cond_init(&o->cond, NULL);
+	s->hout = o;
+	if (bm_store_open(&o->st, s->repo) < 0) {
+		serve_log("error", "webhook", "repo=%s error=\"%s\"", s->repo, bm_error_last());
+		goto fail;
+	}
+	if (s->identity_file) {
+		bm_buf text = BM_BUF_INIT;
+		int e = bm_age_identity_file_read(&text, s->identity_file);
+		if (e == 0 && (e = bm_age_identities_new(&o->ids)) == 0)
+			e = bm_age_identities_add_text(o->ids, text.ptr ? text.ptr : "");
+		bm_buf_dispose_secret(&text);
+		if (e < 0) {
+			serve_log("error", "identity", "file=%s error=\"%s\"", s->identity_file, bm_error_last());
+			goto fail;
+		}
+	}
+	if (bm_store_tip(&tip, o->st) == 0)
+		maybe_reload(o, &tip);
+	bm_error_clear();
+	if (serve_add_commit_hook(s, on_commit, o) < 0) {
+		serve_log("error", "webhook", "error=\"no room for another commit hook\"");
+		goto fail;
+	}
+	if (pthread_create(&o->dispatcher, NULL, dispatcher_main, o) != 0) {
+		serve_log("error", "webhook", "error=\"cannot start the dispatcher thread\"");
+		goto fail;
+	}
+	o->started = 1;
+	return 0;
+fail:
+	serve_hooks_out_stop(s);
+	return -1;
+}
+
+void serve_hooks_out_stop(serve *s)
+{
+	struct serve_hooks_out *o = s->hout;
+	sub *u;
+	cq_item *c;
+	if (!o)
+		return;
+	pthread_mutex_lock(&o->lock);
+	o->stop = 1;
+	pthread_cond_broadcast(&o->cond);
+	pthread_mutex_unlock(&o->lock);
+	if (o->started)
+		pthread_join(o->dispatcher, NULL);
+	while ((u = o->subs)) {
+		o->subs = u->next;
+		sub_end(o, u);
+	}
+	while ((c = o->qhead)) {
+		o->qhead = c->next;
+		cq_free(c);
+	}
+	bm_age_identities_free(o->ids);
+	bm_store_free(o->st);
+	pthread_cond_destroy(&o->cond);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+	s->hout = NULL;
+	curl_global_cleanup();
+}
+
+/* ---- GET /v1/hooks, GET /v1/hooks/{id}/deliveries ---- */
+
+static void sub_json(bm_buf *b, const sub *u)
+{
+	bm_buf_printf(b, "{\"id\":\"%s\",\"url\":", u->id);
+	bm_json_escape(b, u->url);
+	bm_buf_puts(b, ",\"prefix\":");
+	bm_json_escape(b, u->prefix);
+	bm_buf_printf(b, ",\"state\":\"%s\"", u->error ? "error" : "delivering");
+	if (u->error) {
+		bm_buf_puts(b, ",\"error\":");
+		bm_json_escape(b, u->error);
+	}
+	bm_buf_printf(b, ",\"queued\":%zu,\"delivered\":%llu,\"retried\":%llu,\"failed\":%llu,\"dropped\":%llu}", u->qlen,
+		      u->n[HR_OK], u->n[HR_RETRY], u->n[HR_FAILED], u->n[HR_DROPPED]);
+}
+
+int serve_hooks_out_http(serve *s, const serve_rq *r, serve_answer *a)
+{
+	struct serve_hooks_out *o = s->hout;
+	const char *url = r->url[9] ? r->url + 10 : r->url + 9; /* after "/v1/hooks/" */
+	char id[BM_WEBHOOK_ID_LEN + 1];
+	sub *u;
+	size_t i;
+
+	if (!o) {
+		serve_answer_error(a, 503, 0, "serve is stopping");
+		return 0;
+	}
+	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+		serve_answer_error(a, 405, 0, "%s takes GET", r->url);
+		serve_answer_header(a, "Allow", "GET, HEAD");
+		return 0;
+	}
+	if (!*url) {
+		int first = 1;
+		bm_buf_puts(&a->body, "{\"hooks\":[");
+		pthread_mutex_lock(&o->lock);
+		for (u = o->subs; u; u = u->next) {
+			if (!first)
+				bm_buf_putc(&a->body, ',');
+			first = 0;
+			sub_json(&a->body, u);
+		}
+		pthread_mutex_unlock(&o->lock);
+		bm_buf_puts(&a->body, "]}\n");
+		return 0;
+	}
+	if (strlen(url) != BM_WEBHOOK_ID_LEN + 11 || strcmp(url + BM_WEBHOOK_ID_LEN, "/deliveries")) {
+		serve_answer_error(a, 404, 0, "no route %s %s; the routes are in doc/http-api.md", r->method, r->url);
+		return 0;
+	}
+	memcpy(id, url, BM_WEBHOOK_ID_LEN);
+	id[BM_WEBHOOK_ID_LEN] = '\0';
+	if (bm_webhook_id_validate(id) < 0) {
+		serve_answer_error(a, 400, BM_EINVALID, "%s", bm_error_last());
+		bm_error_clear();
+		return 0;
+	}
+	pthread_mutex_lock(&o->lock);
+	for (u = o->subs; u && strcmp(u->id, id); u = u->next)
+		;
+	if (!u) {
+		pthread_mutex_unlock(&o->lock);
+		serve_answer_error(a, 404, BM_ENOTFOUND, "no live webhook %s in serve (see `bootmeta hook list`)", id);
+		return 0;
+	}
+	bm_buf_puts(&a->body, "{\"hook\":");
+	sub_json(&a->body, u);
+	bm_buf_puts(&a->body, ",\"attempts\":[");
+	for (i = 0; i < u->log_len; i++) {
+		const attempt *t = &u->log[(u->log_start + i) % HOOK_LOG];
+		if (i)
+			bm_buf_putc(&a->body, ',');
+		bm_buf_printf(&a->body,
+			      "{\"delivery\":\"%s\",\"commit\":\"%s\",\"attempt\":%u,\"timeMs\":\"%lld\",\"status\":%ld,"
+			      "\"durationMs\":%.3f,\"result\":\"%s\"",
+			      t->delivery, t->commit, t->attempt, (long long)t->time_ms, t->status, t->dur_ms, r_names[t->result]);
+		if (t->next_ms)
+			bm_buf_printf(&a->body, ",\"nextAttemptMs\":\"%lld\"", (long long)t->next_ms);
+		if (t->error[0]) {
+			bm_buf_puts(&a->body, ",\"error\":");
+			bm_json_escape(&a->body, t->error);
+		}
+		bm_buf_putc(&a->body, '}');
+	}
+	pthread_mutex_unlock(&o->lock);
+	bm_buf_printf(&a->body, "],\"limit\":%d}\n", HOOK_LOG);
+	return 0;
+}
+
+void serve_hooks_out_metrics(serve *s, bm_buf *out)
+{
+	struct serve_hooks_out *o = s->hout;
+	size_t nsubs = 0, queued = 0;
+	unsigned long long dropped = 0;
+	sub *u;
+	int i;
+	if (o) {
+		dropped = (unsigned long long)atomic_load(&o->commits_dropped);
+		pthread_mutex_lock(&o->lock);
+		nsubs = o->nsubs;
+		for (u = o->subs; u; u = u->next)
+			queued += u->qlen;
+		pthread_mutex_unlock(&o->lock);
+	}
+	bm_buf_puts(out, "# HELP bootmeta_webhook_deliveries_total Outgoing webhook attempts by result (failed: given "
+			 "up after --hook-attempts; dropped: the receiver's queue was full).\n"
+			 "# TYPE bootmeta_webhook_deliveries_total counter\n");
+	for (i = 0; i < HR_N; i++) {
+		unsigned long long v = o ? (unsigned long long)atomic_load(&o->n[i]) : 0ULL;
+		bm_buf_printf(out, "bootmeta_webhook_deliveries_total{result=\"%s\"} %llu\n", r_names[i], v);
+	}
+	bm_buf_printf(out,
+		      "# HELP bootmeta_webhook_commits_dropped_total Commits dropped before webhook dispatch (queue full).\n"
+		      "# TYPE bootmeta_webhook_commits_dropped_total counter\nbootmeta_webhook_commits_dropped_total %llu\n"
+		      "# HELP bootmeta_webhooks Live webhook subscriptions.\n# TYPE bootmeta_webhooks gauge\n"
+		      "bootmeta_webhooks %zu\n"
+		      "# HELP bootmeta_webhook_queue Deliveries waiting, all subscriptions.\n"
+		      "# TYPE bootmeta_webhook_queue gauge\nbootmeta_webhook_queue %zu\n",
+		      dropped, nsubs, queued);
+}
