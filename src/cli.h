@@ -137,6 +137,9 @@ int cmd_dependents(bm_cli *cli, int argc, char **argv);
 int cmd_pin(bm_cli *cli, int argc, char **argv);
 int cmd_stamp(bm_cli *cli, int argc, char **argv);
 int cmd_doctor(bm_cli *cli, int argc, char **argv);
+/* `serve token add|rm|list` (src/cmd_serve_token.c); argv[0] is "token" when `serve` dispatches
+ * it, "serve-token" as its own command until then. */
+int cmd_serve_token(bm_cli *cli, int argc, char **argv);
 
 /* `bootmeta key gen --age [-o FILE] [--force]` (src/cmd_key_age.c); argv[0] is "gen". */
 int cli_key_gen_age(bm_cli *cli, int argc, char **argv);

@@ -47,6 +47,8 @@ static const cli_command commands[] = {
 	{ "pin", NULL, cmd_pin, S | J, "the version of a project on a channel, for builds" },
 	{ "stamp", NULL, cmd_stamp, S | J, "build stamps a binary compiles in" },
 	{ "doctor", NULL, cmd_doctor, S | J, "check the meta repo for damage; move main back after git prune" },
+	/* until `bootmeta serve` dispatches `serve token` to it */
+	{ "serve-token", NULL, cmd_serve_token, J, "bearer tokens for bootmeta serve (to become `serve token`)" },
 };
 #undef S
 #undef W
