@@ -662,6 +662,117 @@ static void test_on_store(void **state)
 	bm_store_free(s);
 }
 
+/* As serve runs a batch: every parsed request's _txn op in one transaction, each with its
+ * token's name as the actor, one commit. */
+typedef struct {
+	serve_body_req *reqs;
+	size_t n;
+	Bootmeta__V1__ChannelEntry *entry;
+	Bootmeta__V1__Binary *bin;
+	bm_config_changes ch;
+	bm_flag_change fc;
+	bm_log_entry *le;
+} batch;
+
+static int batch_txn(bm_txn *txn, void *payload)
+{
+	batch *b = payload;
+	size_t i;
+	int error = 0;
+	for (i = 0; i < b->n && error >= 0; i++) {
+		serve_body_req *r = &b->reqs[i];
+		char actor[32];
+		snprintf(actor, sizeof(actor), "token-%zu", i);
+		if ((error = bm_txn_set_actor(txn, actor)) < 0)
+			break;
+		switch (r->kind) {
+		case SERVE_KIND_PROMOTE:
+			error = bm_channel_promote_txn(&b->entry, txn, r->promote.project, r->promote.channel, r->promote.release,
+						       &r->promote.opts);
+			break;
+		case SERVE_KIND_BINARY:
+			error = bm_binary_add_digest_txn(&b->bin, txn, r->binary.project, r->binary.release, r->binary.sha256,
+							 r->binary.size, &r->binary.opts);
+			break;
+		case SERVE_KIND_CONFIG:
+			error = bm_config_write_txn(&b->ch, txn, r->config.project, r->config.env, r->config.assigns,
+						    r->config.nassigns, &r->config.opts);
+			break;
+		case SERVE_KIND_FLAG:
+			error = bm_flag_write_txn(&b->fc, txn, r->flag.project, r->flag.env, r->flag.key, serve_flag_edit, &r->flag,
+						  &r->flag.opts);
+			break;
+		case SERVE_KIND_LOG:
+			bm_log_entry_free(b->le);
+			b->le = NULL;
+			error = bm_log_add_txn(&b->le, txn, &r->log.spec);
+			break;
+		default:
+			error = BM_EINVALID;
+		}
+	}
+	if (error >= 0)
+		error = bm_txn_message(txn, "serve batch of %zu", b->n);
+	return error < 0 ? error : 0;
+}
+
+static void test_batch_txn(void **state)
+{
+	static const struct {
+		serve_kind kind;
+		const char *body;
+	} in[] = {
+		{ SERVE_KIND_PROMOTE, "{\"project\":\"acme/server\",\"channel\":\"beta\",\"release\":\"v1\"}" },
+		{ SERVE_KIND_PROMOTE, "{\"project\":\"acme/server\",\"channel\":\"beta\",\"release\":\"v1\",\"reason\":\"again\"}" },
+		{ SERVE_KIND_BINARY, "{\"project\":\"acme/server\",\"release\":\"v1\",\"sha256\":"
+				     "\"60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752\",\"size\":7,\"os\":\"linux\","
+				     "\"arch\":\"arm64\"}" },
+		{ SERVE_KIND_CONFIG, "{\"project\":\"acme/server\",\"env\":\"prod\",\"set\":{\"N\":4}}" },
+		{ SERVE_KIND_FLAG, "{\"project\":\"acme/server\",\"env\":\"prod\",\"key\":\"dark\",\"variants\":{\"a\":\"x\","
+				   "\"b\":\"y\"}}" },
+		{ SERVE_KIND_LOG, "{\"kind\":\"deploy\",\"message\":\"batch\"}" },
+	};
+	serve_body_req reqs[sizeof(in) / sizeof(in[0])];
+	batch b;
+	char path[512];
+	bm_store *s = NULL;
+	bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
+	bm_buf err = BM_BUF_INIT;
+	bm_oid before, after;
+	size_t i;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/store", tmpdir); /* the store test_on_store made */
+	so.actor = "Test <test@example.com>";
+	assert_int_equal(bm_store_open_ext(&s, path, &so), 0);
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		assert_int_equal(parse(&reqs[i], in[i].kind, in[i].body, &err), 0);
+	memset(&b, 0, sizeof(b));
+	b.reqs = reqs;
+	b.n = sizeof(in) / sizeof(in[0]);
+	assert_int_equal(bm_store_tip(&before, s), 0);
+	assert_int_equal(bm_store_write(&after, s, batch_txn, &b, NULL), 0);
+	assert_true(memcmp(&before, &after, sizeof(before)) != 0);
+	/* two promotions of one channel in one commit take the next two numbers */
+	assert_int_equal(b.entry->seq, 2);
+	assert_string_equal(b.entry->reason, "again");
+	assert_string_equal(b.entry->actor, "token-1");
+	assert_string_equal(b.bin->actor, "token-2");
+	assert_int_equal(b.ch.count, 1);
+	assert_string_equal(b.ch.items[0].after.actor, "token-3");
+	assert_string_equal(b.fc.after->actor, "token-4");
+	assert_string_equal(b.le->actor, "token-5");
+	bm_meta_free(b.entry);
+	bm_meta_free(b.bin);
+	bm_config_changes_dispose(&b.ch);
+	bm_flag_change_dispose(&b.fc);
+	bm_log_entry_free(b.le);
+	for (i = 0; i < b.n; i++)
+		serve_body_req_dispose(&reqs[i]);
+	bm_buf_dispose(&err);
+	bm_store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -677,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_on_store),
+		cmocka_unit_test(test_batch_txn),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
