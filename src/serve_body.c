@@ -1082,7 +1082,7 @@ static int parse_report(pctx *p, json_t *o)
 		return BM_EINVALID;
 	}
 	if ((error = url_name(&r->env, p, "env", URL(env), BM_NAME_ENV)) < 0 ||
-	    (error = url_name(&r->instance, p, "instance", URL(instance), BM_NAME_KEY)) < 0)
+	    (error = url_name(&r->instance, p, "instance", URL(instance), BM_NAME_INSTANCE)) < 0)
 		return error;
 	if ((error = check_members(p, o, known, "a report body")) < 0 ||
 	    (error = get_named(&r->project, p, o, "project", 1, NAME_PROJECT, URL(project))) < 0 ||

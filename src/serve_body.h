@@ -124,7 +124,7 @@ const char *serve_report_state_name(serve_report_state state);
 
 /* An instance's report, for envs/<env>/instances/<instance>/. */
 typedef struct {
-	const char *env, *instance;      /* from the URL: BM_NAME_ENV; BM_NAME_KEY ([A-Za-z0-9._-], 128) */
+	const char *env, *instance;      /* from the URL: BM_NAME_ENV; BM_NAME_INSTANCE */
 	const char *project, *release;
 	const char *meta_commit;         /* 40 or 64 hex digits, lower-case */
 	serve_report_state state;
