@@ -20,6 +20,10 @@ libmicrohttpd-dev libnats-dev libcurl4-openssl-dev curl systemd"
 # the serve tests talk to it as any client would. systemd: systemd-analyze verify checks the
 # units in contrib/systemd.
 # openssl: the https remote test makes its certificates with it. jq, python3: e2e tests.
+# `deps.sh bench` (make bench) also installs what only the benchmarks use: etcd-server (etcd
+# 3.4, the peer of bench/b_serve.sh; on a machine with systemd, Debian's package also starts an
+# etcd service on 127.0.0.1:2379, which the bench does not use) and wrk (its load tool).
+[ "${1:-}" = bench ] && PKGS="$PKGS etcd-server wrk"
 
 missing=""
 for p in $PKGS; do
