@@ -124,12 +124,12 @@ run() {
 	echo "load $name $(cut -d' ' -f1 /proc/loadavg)" >>"$T/load"
 }
 
-# memory PID NAME: samples VmRSS every 0.2 s until killed; the highest, and VmHWM, into $T/mem.NAME
+# memory PID NAME: samples VmRSS every 0.2 s until stopped; "NAME max_VmRSS VmHWM" (KiB) into $T/mem
 sampler() {
 	pid=$1 out=$2 max=0
-	while kill -0 "$pid" 2>/dev/null; do
-		r=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-		[ "${r:-0}" -gt "$max" ] && max=$r && echo "$max" >"$out"
+	while :; do
+		r=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+		[ "${r:-0}" -gt "$max" ] && max=$r && echo "$max" >"$out.new" && mv "$out.new" "$out"
 		sleep 0.2
 	done
 }
@@ -138,7 +138,9 @@ mem_stop() {
 	kill "$MPID" 2>/dev/null || true
 	wait "$MPID" 2>/dev/null || true
 	MPID=""
-	echo "$2 $(cat "$T/rss.$2") $(awk '/^VmHWM:/ {print $2}' "/proc/$1/status")" >>"$T/mem"
+	hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$1/status")
+	rss=$(cat "$T/rss.$2" 2>/dev/null || true)
+	echo "$2 ${rss:-0} ${hwm:-0}" >>"$T/mem"
 }
 
 : >"$T/res"
