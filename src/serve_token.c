@@ -219,10 +219,10 @@ static int line_fail(bm_buf *err, const char *what, size_t lineno, const char *f
 static int parse_line(serve_token_entry *e, const char *line, size_t len, const char *what, size_t lineno,
 		      bm_buf *err)
 {
-	const char *p = line, *end = line + len, *f;
+	const char *p = line, *end = line + len, *f = line;
 	bm_buf msg = BM_BUF_INIT, scope = BM_BUF_INIT;
 	char hex[65];
-	size_t flen, i;
+	size_t flen = 0, i;
 	int error = 0;
 
 	for (i = 0; i < len; i++)
