@@ -57,6 +57,7 @@ soak: build
 	cd $(BUILD) && SERVE_CRASH_TRIALS=$(SOAK_TRIALS) ctest --output-on-failure -R t_serve_crash --timeout 7200
 
 bench: release
+	@sh scripts/deps.sh bench
 	@sh bench/run.sh $(RELEASE_BUILD)
 
 clean:

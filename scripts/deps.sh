@@ -24,6 +24,10 @@ libmicrohttpd-dev libnats-dev libcurl4-openssl-dev curl systemd nats-server"
 # nginx, fcgiwrap: t_git_http serves meta repos with git http-backend behind them;
 # openssh-server: t_git_ssh runs its own sshd (tests/e2e/lib_gitsrv.sh starts both on
 # 127.0.0.1, as the test's user, and stops them).
+# `deps.sh bench` (make bench) also installs what only the benchmarks use: etcd-server (etcd
+# 3.4, the peer of bench/b_serve.sh; on a machine with systemd, Debian's package also starts an
+# etcd service on 127.0.0.1:2379, which the bench does not use) and wrk (its load tool).
+[ "${1:-}" = bench ] && PKGS="$PKGS etcd-server wrk"
 
 missing=""
 for p in $PKGS; do
