@@ -123,13 +123,21 @@ int live_follow(bm_cli *cli, int argc, char **argv)
 	if (access(f.dir, F_OK) != 0) {
 		if (!from)
 			return cli_args_fail(&a, "%s does not exist: give --from GIT-URL to clone it", f.dir);
-		if (bm_store_clone(&f.store, from, f.dir) < 0) {
+		if (live_clone(&f.store, cli, from, f.dir) < 0) {
 			fprintf(stderr, "bootmeta: follow: clone %s: %s\n", from, bm_error_last());
 			return BM_EXIT_FAIL;
 		}
-	} else if (bm_store_open(&f.store, f.dir) < 0) {
-		fprintf(stderr, "bootmeta: follow: %s\n", bm_error_last());
-		return BM_EXIT_FAIL;
+	} else {
+		/* with the CLI's policy (ssh key, known_hosts): the fetches need it */
+		const char *repo = cli->repo;
+		int e;
+		cli->repo = f.dir;
+		e = live_open(&f.store, cli);
+		cli->repo = repo;
+		if (e < 0) {
+			fprintf(stderr, "bootmeta: follow: %s\n", bm_error_last());
+			return BM_EXIT_FAIL;
+		}
 	}
 	if (!bm_store_has_remote(f.store)) {
 		fprintf(stderr, "bootmeta: follow: %s has no remote to fetch from: make it with --from GIT-URL\n", f.dir);

@@ -10,5 +10,7 @@ int live_watch(bm_cli *cli, int argc, char **argv);
 int live_follow(bm_cli *cli, int argc, char **argv);
 /* Open the meta repo the way the CLI does (--repo, $BOOTMETA_REPO, discovery). */
 int live_open(bm_store **out, bm_cli *cli);
+/* Clone `url` into `path` with the CLI's policy (ssh key, known_hosts ...). */
+int live_clone(bm_store **out, bm_cli *cli, const char *url, const char *path);
 
 #endif

@@ -23,6 +23,17 @@ int live_open(bm_store **out, bm_cli *cli)
 	return error;
 }
 
+int live_clone(bm_store **out, bm_cli *cli, const char *url, const char *path)
+{
+	bm_store_open_options o;
+	bm_buf cache = BM_BUF_INIT;
+	int error;
+	cli_env_store_options(&o, &cache, cli);
+	error = bm_store_clone_ext(out, url, path, &o);
+	bm_buf_dispose(&cache);
+	return error;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {

@@ -265,7 +265,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	if (s.upstream && access(s.repo, F_OK) != 0) {
 		bm_store *cl = NULL;
 		serve_log("info", "clone", "url=%s repo=%s", s.upstream, s.repo);
-		if (bm_store_clone(&cl, s.upstream, s.repo) < 0) {
+		if (live_clone(&cl, cli, s.upstream, s.repo) < 0) {
 			serve_log("error", "clone", "url=%s repo=%s error=\"%s\"", s.upstream, s.repo, bm_error_last());
 			goto done;
 		}
