@@ -77,6 +77,10 @@ const char *serve_route_write(const char *method, const char *url, serve_params 
 	n = parts.count;
 	if (n >= 1 && !p[n - 1][0])
 		n--;
+	/* an empty part inside ("instances//reports") names nothing */
+	for (size_t k = 0; k < n; k++)
+		if (!p[k][0])
+			goto done;
 	if (n == 2 && !strcmp(p[1], "log")) {
 		op = "log";
 		goto done;
