@@ -88,8 +88,10 @@ static int parse_recipient(unsigned char pk[32], const char *s, size_t len)
 	s = trim(s, &len);
 	if (len >= 7 && !strncmp(s, "age1pq1", 7))
 		return bm_error_set(BM_EUNSUPPORTED, "post-quantum recipients (age1pq1...) are not supported yet; use an X25519 recipient (age1...)");
-	if (len >= 4 && (!strncmp(s, "ssh-", 4) || !strncmp(s, "ecdsa-", 6)))
-		return bm_error_set(BM_EUNSUPPORTED, "ssh recipients are not supported; use an age X25519 recipient (age1...; see 'bootmeta age keygen')");
+	if (len >= 4 && (!strncmp(s, "ssh-", 4) || !strncmp(s, "ecdsa-", 6))) {
+		bm_error_set(BM_EUNSUPPORTED, "ssh recipients are not supported; use an age X25519 recipient (age1...)");
+		return bm_error_set_about(BM_ABOUT_SSH_RECIPIENT, NULL);
+	}
 	if (age_bech32_decode(hrp, sizeof(hrp), data, sizeof(data), &n, s, len) < 0)
 		return bm_error_set(BM_EINVALID, "'%.*s' is not an age recipient (age1... with a valid Bech32 checksum)",
 				    (int)(len > 100 ? 100 : len), s);

@@ -3,6 +3,7 @@
  * last entry is the channel's current release; entries are bucketed by seq/1000 so no tree
  * grows past 1,000 names. Builds on meta.c (projects, releases) through meta_int.h. */
 #include "bootmeta/channel.h"
+#include "error_int.h"
 #include "bootmeta/names.h"
 #include "meta_int.h"
 #include "recio.h"
@@ -134,8 +135,8 @@ int bm_channel_current(Bootmeta__V1__ChannelEntry **out, bm_fs *fs, const char *
 	if (seq == 0) {
 		if ((error = bm__project_must_exist(fs, project)) < 0)
 			return error;
-		return bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no release yet; promote one with "
-						  "`bootmeta channel promote %s %s RELEASE`", channel, project, project, channel);
+		bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no release yet", channel, project);
+		return bm__about_words(BM_ABOUT_CHANNEL, project, channel, NULL);
 	}
 	return read_entry(out, fs, project, channel, seq);
 }
@@ -156,9 +157,10 @@ int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint
 	if ((error = bm__project_must_exist(fs, project)) < 0 || (error = bm_path_channel(&dir, project, channel)) < 0)
 		goto done;
 	if ((error = bm_fs_list(&buckets, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND)
-			error = bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no entries; see `bootmeta "
-							   "channel list %s`", channel, project, project);
+		if (error == BM_ENOTFOUND) {
+			bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no entries", channel, project);
+			error = bm_error_set_about(BM_ABOUT_CHANNEL_HISTORY, project);
+		}
 		goto done;
 	}
 	for (i = 0; i < buckets.count && !error; i++) {

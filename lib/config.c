@@ -2,6 +2,7 @@
  * per change under envs/<env>/config/<project>/+keys/<key>/<seq>.pb, resolved through the
  * env's parent chain, with the meta commit of each value found on demand. */
 #include "bootmeta/config.h"
+#include "error_int.h"
 #include "bootmeta/env.h"
 #include "bootmeta/names.h"
 #include "bootmeta/secret.h"
@@ -182,9 +183,10 @@ int bm_config_value_parse(bm_config_value *v, bm_config_type type, const char *t
 					    jerr.position);
 		ok = json_is_object(j) || json_is_array(j);
 		json_decref(j);
-		if (!ok)
-			return bm_error_set(BM_EINVALID, "a json value must be an object or a list; use --type "
-					    "string, int64, double or bool for a scalar");
+		if (!ok) {
+			bm_error_set(BM_EINVALID, "a json value must be an object or a list");
+			return bm_error_set_about(BM_ABOUT_CONFIG_JSON, NULL);
+		}
 		break;
 	}
 	default:
@@ -441,9 +443,10 @@ static int read_value_at(bm_config_value *v, bm_fs *fs, const char *rel, const c
 	bm_buf_dispose(&b);
 	if (error == BM_ENOMEM)
 		return error;
-	if (error < 0)
-		return bm_error_set(BM_ECORRUPT, "%s does not decode as a ConfigValue record; restore it from "
-				    "history (bootmeta log %s)", path, path);
+	if (error < 0) {
+		bm_error_set(BM_ECORRUPT, "%s does not decode as a ConfigValue record; restore it from history", path);
+		return bm_error_set_about(BM_ABOUT_RECORD_HISTORY, path);
+	}
 	if (strcmp(r->key, key) || strcmp(r->env, env) || strcmp(r->project, project))
 		error = bm_error_set(BM_ECORRUPT, "%s names key \"%s\" of %s in %s, not where it lies; it was "
 				     "made by hand", path, r->key, r->project, r->env);
@@ -696,9 +699,10 @@ static int secrets_layer(bm_config **out, bm_fs *fs, bm_store *store, const char
 		}
 		bm_secret_info_dispose(&info);
 		error = bm_secret_get(&plain, fs, project, env, li->name, identities, &info);
-		if (error == 0 && plain.size && (memchr(plain.ptr, '\0', plain.size) || !bm_utf8_valid(plain.ptr, plain.size)))
-			error = bm_error_set(BM_EINVALID, "secret %s of %s in %s is not UTF-8 text; read it with "
-					     "`bootmeta secret get`", li->name, project, env);
+		if (error == 0 && plain.size && (memchr(plain.ptr, '\0', plain.size) || !bm_utf8_valid(plain.ptr, plain.size))) {
+			bm_error_set(BM_EINVALID, "secret %s of %s in %s is not UTF-8 text", li->name, project, env);
+			error = bm_error_set_about(BM_ABOUT_SECRET, NULL);
+		}
 		if (error < 0) {
 			bm_buf_dispose_secret(&plain);
 			if ((error = skipped_add(c, li, env, error, NULL)) < 0)
@@ -1039,9 +1043,9 @@ static int config_apply(bm_config_changes *out, bm_txn *txn, const char *project
 			if (want->reverted_from_seq || want->reverted_from_commit) {
 				ch->unchanged = 1;
 			} else {
-				error = bm_error_set(BM_ENOTFOUND, "%s is not set in environment %s for %s (nothing "
-						     "to unset; see `bootmeta config resolve %s %s`)", want->key,
-						     env, project, project, env);
+				bm_error_set(BM_ENOTFOUND, "%s is not set in environment %s for %s (nothing to unset)",
+					     want->key, env, project);
+				error = bm__about_words(BM_ABOUT_CONFIG_KEY, project, env, NULL);
 				goto done;
 			}
 		}
@@ -1303,9 +1307,9 @@ int bm_config_revert(bm_config_changes *out, bm_store *store, const char *projec
 		    (error = bm_buf_printf(&path, "%s/%010llu.pb", dir.ptr, (unsigned long long)seq)) < 0)
 			goto done;
 		if (bm_fs_exists(fs, path.ptr) != 1) {
-			error = bm_error_set(BM_ENOTFOUND, "%s has no record %llu in environment %s for %s (see "
-					     "`bootmeta config history %s %s %s`)", key, (unsigned long long)seq,
-					     env, project, project, env, key);
+			bm_error_set(BM_ENOTFOUND, "%s has no record %llu in environment %s for %s", key,
+				     (unsigned long long)seq, env, project);
+			error = bm__about_words(BM_ABOUT_CONFIG_SEQ, project, env, key);
 			goto done;
 		}
 		if ((error = read_value(&target, fs, path.ptr, project, env, key)) < 0)
@@ -1378,7 +1382,7 @@ static int portable(const char *v)
 int bm_config_format_env(bm_buf *out, const bm_config *config, bm_config_env_style style)
 {
 	bm_buf bad = BM_BUF_INIT;
-	size_t i, nbad = 0;
+	size_t i, nbad = 0, nportable = 0;
 	int error = 0;
 
 	for (i = 0; i < config->count && !error; i++) {
@@ -1389,10 +1393,11 @@ int bm_config_format_env(bm_buf *out, const bm_config *config, bm_config_env_sty
 			why = "not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
 		else if (style == BM_CONFIG_ENV_PORTABLE && !portable(t))
 			why = "a newline, backslash, leading quote or edge whitespace, which systemd and docker read "
-			      "differently (use --format systemd or --format docker)";
+			      "differently";
 		else if (style == BM_CONFIG_ENV_DOCKER && strpbrk(t, "\n\r"))
 			why = "a newline, which docker --env-file cannot hold";
 		if (why) {
+			nportable += style == BM_CONFIG_ENV_PORTABLE && env_name_ok(v->key);
 			if (nbad++ < 8)
 				error = bm_buf_printf(&bad, "%s%s: %s", nbad > 1 ? "; " : "", v->key, why);
 			continue;
@@ -1415,9 +1420,12 @@ int bm_config_format_env(bm_buf *out, const bm_config *config, bm_config_env_sty
 		if (!error)
 			error = bm_buf_puts(out, "\"\n");
 	}
-	if (!error && nbad)
+	if (!error && nbad) {
 		error = bm_error_set(BM_EINVALID, "%zu key(s) cannot be written as an env file: %s%s", nbad,
 				     bad.ptr, nbad > 8 ? "; ..." : "");
+		if (nportable) /* another style holds them */
+			bm_error_set_about(BM_ABOUT_ENV_FILE_FORMAT, NULL);
+	}
 	bm_buf_dispose(&bad);
 	return error;
 }

@@ -81,6 +81,7 @@ static int problem(bm_doctor_report *r, bm_doctor_kind kind, const char *path, c
 	}
 	r->problems = p;
 	p += r->nproblems;
+	memset(p, 0, sizeof(*p));
 	p->kind = kind;
 	p->message = bm_buf_detach(&msg);
 	p->path = strdup(path ? path : "");
@@ -91,6 +92,22 @@ static int problem(bm_doctor_report *r, bm_doctor_kind kind, const char *path, c
 	}
 	r->nproblems++;
 	return 0;
+}
+
+/* A problem that is the last library error: its message, code and subject. */
+static int problem_from_error(bm_doctor_report *r, bm_doctor_kind kind, const char *path)
+{
+	const char *name;
+	bm_error_about about = bm_error_last_about(&name);
+	char saved[sizeof(r->problems->about_name)];
+	int code = bm_error_last_code(), error;
+	snprintf(saved, sizeof(saved), "%s", name ? name : "");
+	if ((error = problem(r, kind, path, "%s", bm_error_last())) < 0)
+		return error;
+	r->problems[r->nproblems - 1].code = code;
+	r->problems[r->nproblems - 1].about = about;
+	memcpy(r->problems[r->nproblems - 1].about_name, saved, sizeof(saved));
+	return error;
 }
 
 static void hex(char out[GIT_OID_HEXSZ + 1], const git_oid *o)
@@ -397,7 +414,7 @@ static int plan(bm_doctor_report *r, walker *w, const git_oid *tip)
 	if (!n) {
 		error = problem(r, BM_DOCTOR_NO_REFLOG, "logs/" MAIN_REF,
 				"main has no reflog, so there is no earlier main to go back to; make a meta repo keep "
-				"one with `git config core.logAllRefUpdates always` (bootmeta init does)");
+				"one with `git config core.logAllRefUpdates always`");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -629,9 +646,9 @@ static int check_records(bm_doctor_report *r, const char *path)
 	int error;
 
 	if (bm_store_open(&store, path) < 0)
-		return problem(r, BM_DOCTOR_FORMAT, path, "%s", bm_error_last());
+		return problem_from_error(r, BM_DOCTOR_FORMAT, path);
 	if ((error = bm_store_fs(&c.fs, store, NULL)) < 0) {
-		error = problem(r, BM_DOCTOR_FORMAT, path, "%s", bm_error_last());
+		error = problem_from_error(r, BM_DOCTOR_FORMAT, path);
 		goto done;
 	}
 	if ((error = walk(&c, "")) < 0)
@@ -643,7 +660,7 @@ static int check_records(bm_doctor_report *r, const char *path)
 			continue;
 		r->logs++;
 		if (bm__log_check_all(&n, c.fs, c.logs.items[i] + 1, (unsigned)(c.logs.items[i][0] - '0')) < 0)
-			error = problem(r, BM_DOCTOR_LOG_GAP, c.logs.items[i] + 1, "%s", bm_error_last());
+			error = problem_from_error(r, BM_DOCTOR_LOG_GAP, c.logs.items[i] + 1);
 	}
 	r->checked_records = 1;
 done:
@@ -673,8 +690,9 @@ int bm_doctor(bm_doctor_report *out, const char *path, const bm_doctor_options *
 	if (path && strstr(path, "://"))
 		return bm_error_set(BM_EINVALID, "%s: doctor checks a local meta repo; run it where the repo is", path);
 	if (git_repository_open_ext(&repo, path ? path : ".", path ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0, NULL) < 0) {
-		error = bm_error_set(BM_ENOTFOUND, "%s is not a git repo (%s); pass --repo PATH", path ? path : "the current folder",
-				     git_error_last() ? git_error_last()->message : "not found");
+		bm_error_set(BM_ENOTFOUND, "%s is not a git repo (%s)", path ? path : "the current folder",
+			     git_error_last() ? git_error_last()->message : "not found");
+		error = bm_error_set_about(BM_ABOUT_GIT_REPO, path);
 		goto done;
 	}
 	{

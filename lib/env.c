@@ -253,8 +253,8 @@ static int env_add_txn(bm_txn *txn, const char *name, const bm_env_add_options *
 	if ((error = bm_env_path(&path, name)) < 0)
 		goto done;
 	if (bm_fs_exists(fs, path.ptr)) {
-		error = bm_error_set(BM_EEXISTS, "environment \"%s\" already exists (env records are never "
-				     "rewritten; see `bootmeta env show %s`)", name, name);
+		bm_error_set(BM_EEXISTS, "environment \"%s\" already exists (env records are never rewritten)", name);
+		error = bm_error_set_about(BM_ABOUT_ENV, name);
 		goto done;
 	}
 	if (opts && opts->parent)
@@ -282,9 +282,9 @@ static int env_add_txn(bm_txn *txn, const char *name, const bm_env_add_options *
 				if ((error = env_add_txn(txn, parent.ptr, &po, depth + 1)) < 0)
 					goto done;
 			} else {
-				error = bm_error_set(BM_ENOTFOUND, "the parent environment \"%s\" of \"%s\" does not "
-						     "exist; add it first with `bootmeta env add %s`", parent.ptr,
-						     name, parent.ptr);
+				bm_error_set(BM_ENOTFOUND, "the parent environment \"%s\" of \"%s\" does not exist",
+					     parent.ptr, name);
+				error = bm_error_set_about(BM_ABOUT_ENV_PARENT, parent.ptr);
 				goto done;
 			}
 		}
@@ -421,8 +421,8 @@ int bm_checkout_env_read(bm_buf *env, bm_buf *file, const char *start_dir)
 		if (!n || line[0] == '#')
 			continue;
 		if (found++) {
-			error = bm_error_set(BM_EINVALID, "%s names more than one environment; run `bootmeta dev use ENV`",
-					     path.ptr);
+			bm_error_set(BM_EINVALID, "%s names more than one environment", path.ptr);
+			error = bm_error_set_about(BM_ABOUT_ENV_FILE, path.ptr);
 			goto done;
 		}
 		if ((error = bm_env_name_validate(line)) < 0) {
@@ -432,8 +432,10 @@ int bm_checkout_env_read(bm_buf *env, bm_buf *file, const char *start_dir)
 		if ((error = bm_buf_puts(env, line)) < 0)
 			goto done;
 	}
-	if (!found)
-		error = bm_error_set(BM_EINVALID, "%s names no environment; run `bootmeta dev use ENV`", path.ptr);
+	if (!found) {
+		bm_error_set(BM_EINVALID, "%s names no environment", path.ptr);
+		error = bm_error_set_about(BM_ABOUT_ENV_FILE, path.ptr);
+	}
 done:
 	bm_buf_dispose(&top);
 	bm_buf_dispose(&path);

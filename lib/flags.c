@@ -562,7 +562,8 @@ int bm_flag_from_spec(bm_flag **out, const bm_flag_spec *spec)
 	if ((error = flag_alloc(&f, spec->project, spec->env, spec->key)) < 0)
 		goto done;
 	if (spec->nvariants == 0) {
-		error = bm_error_set(BM_EINVALID, "flag '%s' has no variants; add --variant name=value", spec->key);
+		bm_error_set(BM_EINVALID, "flag '%s' has no variants", spec->key);
+		error = bm_error_set_about(BM_ABOUT_FLAG_VARIANTS, NULL);
 		goto done;
 	}
 	if (spec->nvariants > BM_FLAG_MAX_VARIANTS) {

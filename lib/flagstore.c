@@ -1,6 +1,7 @@
 /* flagstore.c: feature flags in the meta repo, one Flag record per version under
  * envs/<env>/config/<project>/+flags/<key>/<seq>.pb. */
 #include "bootmeta/flagstore.h"
+#include "error_int.h"
 #include "bootmeta/env.h"
 #include "bootmeta/names.h"
 #include "recio.h"
@@ -88,9 +89,10 @@ int bm_flag_load(bm_flag **out, bm_fs *fs, const char *project, const char *env,
 		return error;
 	error = latest(out, &path, &seq, fs, project, env, key);
 	bm_buf_dispose(&path);
-	if (error == 0)
-		return bm_error_set(BM_ENOTFOUND, "flag %s of %s in %s does not exist (see `bootmeta flag list %s %s`)",
-				    key, project, env, project, env);
+	if (error == 0) {
+		bm_error_set(BM_ENOTFOUND, "flag %s of %s in %s does not exist", key, project, env);
+		return bm__about_words(BM_ABOUT_FLAG, project, env, NULL);
+	}
 	return error < 0 ? error : 0;
 }
 
@@ -297,9 +299,9 @@ int bm_flag_write_txn(bm_flag_change *out, bm_txn *txn, const char *project, con
 		if ((error = bm_buf_printf(&p, "projects/%s/channels/%s", project, ch)) < 0)
 			goto done;
 		if (bm_fs_exists(fs, p.ptr) != 2) {
-			error = bm_error_set(BM_EINVALID, "rule for channel \"%s\": %s has no channel %s yet (no release "
-					     "was promoted to it); check the name, or pass --allow-unknown-channel to set "
-					     "the rule ahead of the first promotion", ch, project, ch);
+			bm_error_set(BM_EINVALID, "rule for channel \"%s\": %s has no channel %s yet (no release was "
+				     "promoted to it)", ch, project, ch);
+			error = bm_error_set_about(BM_ABOUT_FLAG_CHANNEL, ch);
 			goto done;
 		}
 	}

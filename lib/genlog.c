@@ -42,16 +42,20 @@ int bm_log_check(const bm_log_add_spec *spec)
 
 	if ((error = BM_OPTS_CHECK(spec, BM_LOG_ADD_SPEC_VERSION, "bm_log_add_spec")) < 0)
 		return error;
-	if (!spec || !spec->kind || !*spec->kind)
-		return bm_error_set(BM_EINVALID, "a log entry needs a kind (--kind, e.g. codegen or deploy)");
+	if (!spec || !spec->kind || !*spec->kind) {
+		bm_error_set(BM_EINVALID, "a log entry needs a kind");
+		return bm_error_set_about(BM_ABOUT_LOG_KIND, NULL);
+	}
 	if ((error = bm_name_validate(spec->kind, BM_NAME_KIND)) < 0)
 		return error;
 	if (spec->project && *spec->project && (error = bm_name_validate(spec->project, BM_NAME_PROJECT)) < 0)
 		return error;
 	if (spec->env && *spec->env && (error = bm_env_name_validate(spec->env)) < 0)
 		return error;
-	if (!spec->message || !*spec->message)
-		return bm_error_set(BM_EINVALID, "a log entry needs a message (--message TEXT)");
+	if (!spec->message || !*spec->message) {
+		bm_error_set(BM_EINVALID, "a log entry needs a message");
+		return bm_error_set_about(BM_ABOUT_LOG_MESSAGE, NULL);
+	}
 	if ((len = strlen(spec->message)) > BM_LOG_MESSAGE_MAX)
 		return bm_error_set(BM_ETOOBIG, "the message is %zu bytes, over the limit of %d; keep long output "
 				    "elsewhere and put its URL in an attribute", len, BM_LOG_MESSAGE_MAX);

@@ -2,6 +2,7 @@
  * dependents reads with a tree lookup. Reads releases and channel entries at the layout of
  * DESIGN.md: projects/<p>/releases/<id>.pb, projects/<p>/channels/<c>/<seq/1000>/<seq>.pb. */
 #include "bootmeta/imports.h"
+#include "error_int.h"
 #include "bootmeta/names.h"
 #include "recio.h"
 
@@ -126,9 +127,10 @@ int bm_release_imports(bm_module_refs *out, bm_fs *fs, const char *project, cons
 	if ((error = bm_buf_printf(&path, "projects/%s/releases/%s.pb", project, release)) < 0)
 		goto done;
 	error = bm__rec_read((ProtobufCMessage **)&r, fs, path.ptr, &bootmeta__v1__release__descriptor);
-	if (error == BM_ENOTFOUND)
-		error = bm_error_set(BM_ENOTFOUND, "%s has no release %s (see `bootmeta release list %s`)", project,
-				     release, project);
+	if (error == BM_ENOTFOUND) {
+		bm_error_set(BM_ENOTFOUND, "%s has no release %s", project, release);
+		error = bm_error_set_about(BM_ABOUT_RELEASE_ID, project);
+	}
 	if (error < 0)
 		goto done;
 	for (i = 0; i < r->n_imports; i++)
@@ -183,8 +185,8 @@ int bm_channel_release(bm_buf *release, uint64_t *seq, bm_fs *fs, const char *pr
 	error = 0;
 	goto done;
 missing:
-	error = bm_error_set(BM_ENOTFOUND, "%s has nothing on channel %s yet (promote a release with `bootmeta "
-			     "channel promote %s %s RELEASE`)", project, channel, project, channel);
+	bm_error_set(BM_ENOTFOUND, "%s has nothing on channel %s yet", project, channel);
+	error = bm__about_words(BM_ABOUT_CHANNEL_RELEASE, project, channel, NULL);
 done:
 	if (e)
 		protobuf_c_message_free_unpacked(&e->base, NULL);
@@ -326,9 +328,10 @@ int bm_stamp_for_release(bm_stamp **out, bm_fs *fs, const char *project, const c
 	if ((error = bm_buf_printf(&path, "projects/%s/releases/%s.pb", project, release)) < 0)
 		goto done;
 	error = bm__rec_read((ProtobufCMessage **)&r, fs, path.ptr, &bootmeta__v1__release__descriptor);
-	if (error == BM_ENOTFOUND)
-		error = bm_error_set(BM_ENOTFOUND, "%s has no release %s (see `bootmeta release list %s`)", project,
-				     release, project);
+	if (error == BM_ENOTFOUND) {
+		bm_error_set(BM_ENOTFOUND, "%s has no release %s", project, release);
+		error = bm_error_set_about(BM_ABOUT_RELEASE_ID, project);
+	}
 	if (error < 0)
 		goto done;
 	if (!(st = calloc(1, sizeof(*st))) || (r->n_sources && !(st->sources = calloc(r->n_sources, sizeof(*st->sources))))) {

@@ -229,8 +229,8 @@ static int project_txn(bm_txn *txn, void *payload)
 	if ((error = bm__actor_check(txn)) < 0 || (error = bm_path_project(&path, c->name)) < 0)
 		goto done;
 	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
-		error = bm_error_set(BM_EEXISTS, "project %s already exists; projects are never rewritten "
-						 "(see `bootmeta project show %s`)", c->name, c->name);
+		bm_error_set(BM_EEXISTS, "project %s already exists; projects are never rewritten", c->name);
+		error = bm_error_set_about(BM_ABOUT_PROJECT, c->name);
 		goto done;
 	}
 	p.name = (char *)c->name;
@@ -411,11 +411,14 @@ int bm_source_from_dir(bm_buf *url, bm_buf *commit, const char *dir, int allow_d
 	bm_buf_clear(url);
 	bm_buf_clear(commit);
 	if (!dir || !*dir)
-		return bm_error_set(BM_EINVALID, "empty --source-dir");
+		return bm_error_set(BM_EINVALID, "the checkout folder of a source is empty");
 	if ((rc = git_repository_open_ext(&repo, dir, 0, NULL)) < 0) {
-		error = rc == GIT_ENOTFOUND ? bm_error_set(BM_ENOTFOUND, "%s is not in a git checkout; give "
-									 "--source URL@COMMIT instead", dir)
-					    : git_error_to_bm(BM_EIO, dir);
+		if (rc == GIT_ENOTFOUND) {
+			bm_error_set(BM_ENOTFOUND, "%s is not in a git checkout", dir);
+			error = bm_error_set_about(BM_ABOUT_SOURCE_DIR, dir);
+		} else {
+			error = git_error_to_bm(BM_EIO, dir);
+		}
 		goto done;
 	}
 	if ((rc = git_reference_name_to_id(&head, repo, "HEAD")) < 0) {
@@ -477,8 +480,8 @@ static int release_opts_check(const char *project, const bm_release_options *opt
 	if ((error = bm_project_name_check(project)) < 0)
 		return error;
 	if (opts->nsources == 0)
-		return bm_error_set(BM_EINVALID, "a release needs at least one source: --source URL@COMMIT or "
-						 "--source-dir DIR, one for every repo it was built from");
+		return bm_error_set(BM_EINVALID, "a release needs at least one source (a URL and commit, or a "
+						 "checkout folder), one for every repo it was built from");
 	if (opts->nsources > BM_META_MAX_SOURCES)
 		return bm_error_set(BM_EINVALID, "%zu sources, over the limit of %d", opts->nsources, BM_META_MAX_SOURCES);
 	if ((error = bm__text_check(opts->release_version, "version")) < 0 ||
@@ -568,8 +571,9 @@ int bm_release_add_txn(Bootmeta__V1__Release **out, bm_txn *txn, const char *pro
 	    (error = bm_path_release(&path, project, id)) < 0)
 		goto done;
 	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
-		error = bm_error_set(BM_EEXISTS, "release %s of project %s already exists; releases are never "
-						 "rewritten: give a new --id", id, project);
+		bm_error_set(BM_EEXISTS, "release %s of project %s already exists; releases are never rewritten", id,
+			     project);
+		error = bm_error_set_about(BM_ABOUT_RELEASE, project);
 		goto done;
 	}
 	srcs = calloc(urls.count, sizeof(*srcs));
@@ -944,8 +948,8 @@ int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256)
 	if ((error = bm_path_binary(&p, sha256)) < 0)
 		goto done;
 	if (bm_fs_exists(fs, p.ptr) != 1) {
-		error = bm_error_set(BM_ENOTFOUND, "no binary with sha256 %s is recorded; record it with `bootmeta "
-						   "binary add`", sha256);
+		bm_error_set(BM_ENOTFOUND, "no binary with sha256 %s is recorded", sha256);
+		error = bm_error_set_about(BM_ABOUT_BINARY, sha256);
 		goto done;
 	}
 	error = bm__rec_read((ProtobufCMessage **)out, fs, p.ptr, &bootmeta__v1__binary__descriptor);

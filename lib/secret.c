@@ -3,6 +3,7 @@
  * transaction that re-reads recipients and sequence numbers on each attempt, so a secret is
  * always encrypted to the recipient set of the commit it lands in. */
 #include "bootmeta/secret.h"
+#include "error_int.h"
 #include "record_int.h"
 #include "bootmeta/names.h"
 
@@ -66,9 +67,10 @@ int bm_recipient_validate(const char *r)
 		if (!strncmp(r, "AGE-SECRET-KEY-", 15))
 			return bm_error_set(BM_EINVALID, "that is an age identity (a secret key), not a recipient: "
 					    "give its public key (age-keygen -y FILE); and keep the identity secret");
-		if (!strncmp(r, "ssh-", 4))
-			return bm_error_set(BM_EINVALID, "ssh recipients are not supported; use an age X25519 "
-					    "recipient (age1..., from `bootmeta key gen --age` or age-keygen)");
+		if (!strncmp(r, "ssh-", 4)) {
+			bm_error_set(BM_EINVALID, "ssh recipients are not supported; use an age X25519 recipient (age1...)");
+			return bm_error_set_about(BM_ABOUT_SSH_RECIPIENT, NULL);
+		}
 		return bm_error_set(BM_EINVALID, "\"%.80s\" is not an age recipient (expected age1... as age-keygen "
 				    "prints it)", r);
 	}
@@ -403,8 +405,8 @@ static int recipient_change_fn(bm_txn *txn, void *payload)
 		goto done;
 	}
 	if (p->remove && recipient_find(&cur, p->recipient) < 0) {
-		error = bm_error_set(BM_ENOTFOUND, "%s is not a recipient of %s (see `bootmeta recipients list%s%s`)",
-				     p->recipient, who, p->env ? " " : " --admin", p->env ? p->env : "");
+		bm_error_set(BM_ENOTFOUND, "%s is not a recipient of %s", p->recipient, who);
+		error = bm_error_set_about(BM_ABOUT_RECIPIENTS, p->env ? p->env : "");
 		goto done;
 	}
 	recipients_dir(dir, sizeof(dir), p->env);
@@ -571,8 +573,8 @@ int bm_secret_identity_create(bm_buf *recipient, bm_buf *used_path, const char *
 	if ((error = mkdirs_0700(path)) < 0)
 		goto done;
 	if (!force && access(path, F_OK) == 0) {
-		error = bm_error_set(BM_EEXISTS, "%s already exists; keep it (its recipient: age-keygen -y %s), or "
-				     "pass --force to replace it (secrets encrypted to it are then lost to you)", path, path);
+		bm_error_set(BM_EEXISTS, "%s already exists; keep it (its recipient: age-keygen -y %s)", path, path);
+		error = bm_error_set_about(BM_ABOUT_IDENTITY, path);
 		goto done;
 	}
 	if ((error = bm_buf_grow(&ident, 128)) < 0 || (error = bm_buf_grow(&text, 512)) < 0)
@@ -740,11 +742,12 @@ static int secret_current(Bootmeta__V1__SecretVersion **out, bm_fs *fs, const ch
 	secret_dir(dir, sizeof(dir), env, project, name);
 	if ((error = log_seqs(&seqs, &n, fs, dir, BM__LOG_SECRET)) < 0)
 		return error;
-	if (!n)
-		error = bm_error_set(BM_ENOTFOUND, "no secret %s of %s in %s (see `bootmeta secret list %s %s`)",
-				     name, project, env, project, env);
-	else
+	if (!n) {
+		bm_error_set(BM_ENOTFOUND, "no secret %s of %s in %s", name, project, env);
+		error = bm__about_words(BM_ABOUT_SECRET, project, env, NULL);
+	} else {
 		error = version_read(out, fs, dir, seqs[n - 1], project, env, name);
+	}
 	free(seqs);
 	return error;
 }
@@ -971,12 +974,12 @@ static int version_decrypt(bm_buf *out, bm_fs *fs, const char *dir, const Bootme
 		if (identity_listed(identities, v))
 			error = bm_error_set(BM_EVERIFY, "%s does not open with your identity although the record "
 					     "lists it as a recipient: the file is damaged or was replaced", path);
-		else
-			error = bm_error_set(BM_ENORECIPIENT, "not a recipient of %s: your identity does not open "
-					     "%s/%s (encrypted to %zu recipient%s); ask a recipient to run `bootmeta "
-					     "recipients add %s <your age1... recipient>` then `bootmeta secret rekey %s`",
-					     v->env, v->project, v->name, v->n_recipients, v->n_recipients == 1 ? "" : "s",
-					     v->env, v->env);
+		else {
+			bm_error_set(BM_ENORECIPIENT, "not a recipient of %s: your identity does not open %s/%s "
+				     "(encrypted to %zu recipient%s)", v->env, v->project, v->name, v->n_recipients,
+				     v->n_recipients == 1 ? "" : "s");
+			error = bm_error_set_about(BM_ABOUT_SECRET, v->env);
+		}
 	} else if (error < 0 && error != BM_ENOMEM) {
 		error = bm_error_prefix(BM_EVERIFY, "%s does not decrypt (changed outside bootmeta?)", path);
 	}
@@ -1002,9 +1005,9 @@ static int secret_open(bm_buf *out, bm_fs *fs, const char *project, const char *
 	if ((error = secret_current(&v, fs, project, env, name)) < 0)
 		goto done;
 	if (v->op == BOOTMETA__V1__SECRET_OP__SECRET_OP_REMOVE) {
-		error = bm_error_set(BM_ENOTFOUND, "secret %s of %s in %s was removed (seq %llu); its old values are "
-				     "in history: `bootmeta secret history %s %s %s`", name, project, env,
-				     (unsigned long long)v->seq, project, env, name);
+		bm_error_set(BM_ENOTFOUND, "secret %s of %s in %s was removed (seq %llu); its old values are in history",
+			     name, project, env, (unsigned long long)v->seq);
+		error = bm__about_words(BM_ABOUT_SECRET_REMOVED, project, env, name);
 		goto done;
 	}
 	if ((error = version_decrypt(&plain, fs, dir, v, identities)) < 0)
@@ -1149,9 +1152,11 @@ done:
 static int need_recipients(bm_strlist *out, bm_fs *fs, const char *env)
 {
 	int error = bm_recipients_effective(out, fs, env);
-	if (!error && !out->count)
-		error = bm_error_set(BM_ENORECIPIENT, "%s has no recipients and the repo no admins, so nobody could "
-				     "read the secret: run `bootmeta recipients add %s age1...` first", env, env);
+	if (!error && !out->count) {
+		bm_error_set(BM_ENORECIPIENT, "%s has no recipients and the repo no admins, so nobody could read the "
+			     "secret", env);
+		error = bm_error_set_about(BM_ABOUT_RECIPIENTS, env);
+	}
 	return error;
 }
 

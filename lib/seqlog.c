@@ -7,8 +7,10 @@
 
 /* What every refusal ends with: what happened and what to do. */
 #define DAMAGED "; the log was changed outside bootmeta, and nothing is appended to a damaged log: restore " \
-		"the file from history (`git log --all -- %s` shows the commit that changed it) or see " \
-		"`bootmeta doctor`"
+		"the file from history (`git log --all -- %s` shows the commit that changed it)"
+/* Set a refusal that ends with DAMAGED; the caller may point to its own repair tool
+ * (BM_ABOUT_DAMAGED_LOG). */
+#define damaged_set(...) (bm_error_set(__VA_ARGS__), bm_error_set_about(BM_ABOUT_DAMAGED_LOG, NULL))
 
 uint64_t bm__log_entry_seq(const char *name)
 {
@@ -60,15 +62,15 @@ int bm__log_names_check(uint64_t *last, const bm_strlist *names, const char *dir
 			continue; /* a secret whose name goes on below this one, or a ciphertext */
 		snprintf(at, sizeof(at), "%s/%s", dir, n);
 		if (!(seq = bm__log_entry_seq(n)))
-			return bm_error_set(BM_ECORRUPT, "%s is not an entry of the log %s (entries are "
+			return damaged_set(BM_ECORRUPT, "%s is not an entry of the log %s (entries are "
 					    "<10-digit seq>.pb)" DAMAGED, at, dir, at);
 		if (seq > max)
-			return bm_error_set(BM_ECORRUPT, "%s is outside the range of its folder (%llu..%llu)" DAMAGED, at,
+			return damaged_set(BM_ECORRUPT, "%s is outside the range of its folder (%llu..%llu)" DAMAGED, at,
 					    (unsigned long long)first, (unsigned long long)max, at);
 		if (seq != want) {
 			char miss[1100];
 			snprintf(miss, sizeof(miss), "%s/%010llu.pb", dir, (unsigned long long)want);
-			return bm_error_set(BM_ECORRUPT, "%s is missing: the log %s has %s after it" DAMAGED, miss,
+			return damaged_set(BM_ECORRUPT, "%s is missing: the log %s has %s after it" DAMAGED, miss,
 					    dir, n, miss);
 		}
 		want++;
@@ -115,11 +117,11 @@ static int buckets_check(const bm_strlist *buckets, const char *dir)
 		long long v = bm__log_bucket_of(buckets->items[i]);
 		snprintf(at, sizeof(at), "%s/%s", dir, buckets->items[i]);
 		if (v < 0)
-			return bm_error_set(BM_ECORRUPT, "%s is not a bucket of the log %s (buckets are "
+			return damaged_set(BM_ECORRUPT, "%s is not a bucket of the log %s (buckets are "
 					    "<7-digit seq/1000>/)" DAMAGED, at, dir, at);
 		if ((uint64_t)v != i) {
 			snprintf(at, sizeof(at), "%s/%07zu", dir, i);
-			return bm_error_set(BM_ECORRUPT, "%s/ is missing: the log %s has %s after it" DAMAGED, at,
+			return damaged_set(BM_ECORRUPT, "%s/ is missing: the log %s has %s after it" DAMAGED, at,
 					    dir, buckets->items[i], at);
 		}
 	}
@@ -146,7 +148,7 @@ static int bucketed_last(uint64_t *last, bm_buf *path, bm_fs *fs, const char *di
 	    (error = bm__log_names_check(last, &files, sub.ptr, first, b * BM__LOG_BUCKET + BM__LOG_BUCKET - 1, 0)) < 0)
 		goto done;
 	if (*last < first) {
-		error = bm_error_set(BM_ECORRUPT, "the bucket %s/ of the log holds no entry" DAMAGED, sub.ptr,
+		error = damaged_set(BM_ECORRUPT, "the bucket %s/ of the log holds no entry" DAMAGED, sub.ptr,
 				     sub.ptr);
 		goto done;
 	}
@@ -162,7 +164,7 @@ static int bucketed_last(uint64_t *last, bm_buf *path, bm_fs *fs, const char *di
 		if (error < 0 || bm__log_entry_seq(name.ptr) != want) {
 			char miss[1100];
 			snprintf(miss, sizeof(miss), "%s/%010llu.pb", sub.ptr, (unsigned long long)want);
-			error = bm_error_set(BM_ECORRUPT, "%s is missing: the log %s goes on in the next "
+			error = damaged_set(BM_ECORRUPT, "%s is missing: the log %s goes on in the next "
 					     "bucket" DAMAGED, miss, dir, miss);
 			goto done;
 		}
@@ -213,11 +215,11 @@ int bm__log_tail_read(bm__log_tail *out, bm_fs *fs, const char *dir, const Proto
 					out->path.ptr);
 		bm_buf_clear(&data);
 		if (bm_buf_printf(&data, "%s" DAMAGED, bm_error_last(), out->path.ptr) == 0)
-			bm_error_set(BM_ECORRUPT, "%s", data.ptr);
+			damaged_set(BM_ECORRUPT, "%s", data.ptr);
 		goto done;
 	}
 	if ((seq = bm__log_record_seq(out->record)) != out->last) {
-		error = bm_error_set(BM_ECORRUPT, "%s holds entry %llu, not entry %llu: the file was planted, copied or "
+		error = damaged_set(BM_ECORRUPT, "%s holds entry %llu, not entry %llu: the file was planted, copied or "
 				     "moved" DAMAGED, out->path.ptr, (unsigned long long)seq,
 				     (unsigned long long)out->last, out->path.ptr);
 		goto done;
@@ -258,14 +260,14 @@ int bm__log_check_all(uint64_t *entries, bm_fs *fs, const char *dir, unsigned fl
 		if (error < 0)
 			goto done;
 		if (last < first) {
-			error = bm_error_set(BM_ECORRUPT, "the bucket %s/ of the log holds no entry" DAMAGED, sub.ptr,
+			error = damaged_set(BM_ECORRUPT, "the bucket %s/ of the log holds no entry" DAMAGED, sub.ptr,
 					     sub.ptr);
 			goto done;
 		}
 		if (i + 1 < names.count && last != max) {
 			char miss[1100];
 			snprintf(miss, sizeof(miss), "%s/%010llu.pb", sub.ptr, (unsigned long long)(last + 1));
-			error = bm_error_set(BM_ECORRUPT, "%s is missing: the log %s goes on in the next "
+			error = damaged_set(BM_ECORRUPT, "%s is missing: the log %s goes on in the next "
 					     "bucket" DAMAGED, miss, dir, miss);
 			goto done;
 		}

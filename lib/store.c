@@ -151,10 +151,11 @@ int bm_store_resolve(bm_oid *out, bm_store *store, const char *rev)
 	git_object *obj = NULL, *commit = NULL;
 	int rc;
 	if ((rc = git_revparse_single(&obj, store->repo, rev)) < 0) {
-		if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC)
-			return bm_error_set(rc == GIT_EAMBIGUOUS ? BM_EINVALID : BM_ENOTFOUND,
-					    "\"%s\" does not name a meta commit%s; see `bootmeta log`", rev,
-					    rc == GIT_EAMBIGUOUS ? " (ambiguous: give more digits)" : "");
+		if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC) {
+			bm_error_set(rc == GIT_EAMBIGUOUS ? BM_EINVALID : BM_ENOTFOUND, "\"%s\" does not name a meta commit%s",
+				     rev, rc == GIT_EAMBIGUOUS ? " (ambiguous: give more digits)" : "");
+			return bm_error_set_about(BM_ABOUT_REVISION, rev);
+		}
 		return git_fail(BM_ERROR, rev);
 	}
 	rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
@@ -392,10 +393,10 @@ static int check_format(bm_store *s)
 	char *end;
 
 	if ((error = bm_store_tip(&tip, s)) < 0) {
-		if (error == BM_ENOTFOUND)
-			error = bm_error_set(BM_EFORMAT, "%s is a git repo but not a bootmeta meta repo (no main "
-							 "branch); use --repo, or create one with `bootmeta init PATH`",
-					     s->path);
+		if (error == BM_ENOTFOUND) {
+			bm_error_set(BM_EFORMAT, "%s is a git repo but not a bootmeta meta repo (no main branch)", s->path);
+			error = bm_error_set_about(BM_ABOUT_REPO, s->path);
+		}
 		goto done;
 	}
 	if ((error = bm_store_fs(&fs, s, &tip)) < 0) {
@@ -415,8 +416,9 @@ static int check_format(bm_store *s)
 	if ((error = bm_fs_read(&buf, fs, FORMAT_PATH)) < 0) {
 		if (error != BM_ENOTFOUND) /* out of memory, a read error: not a verdict on the repo */
 			goto done;
-		error = bm_error_set(BM_EFORMAT, "%s is a git repo but not a bootmeta meta repo (no %s on main); "
-						 "use --repo, or create one with `bootmeta init PATH`", s->path, FORMAT_PATH);
+		bm_error_set(BM_EFORMAT, "%s is a git repo but not a bootmeta meta repo (no %s on main)", s->path,
+			     FORMAT_PATH);
+		error = bm_error_set_about(BM_ABOUT_REPO, s->path);
 		goto done;
 	}
 	version = (int)strtol(buf.ptr, &end, 10);
@@ -2697,8 +2699,10 @@ int bm_store_pull(bm_oid *new_tip, bm_store *store)
 		return error;
 	if (git_reference_name_to_id(&local, store->repo, MAIN_REF) == 0 &&
 	    git_reference_name_to_id(&origin, store->repo, ORIGIN_REF) == 0 && !git_oid_equal(&local, &origin) &&
-	    git_graph_descendant_of(store->repo, &local, &origin) == 1)
-		return bm_error_set(BM_ECONFLICT, "local main has commits the remote does not have; run `bootmeta push` first");
+	    git_graph_descendant_of(store->repo, &local, &origin) == 1) {
+		bm_error_set(BM_ECONFLICT, "local main has commits the remote does not have");
+		return bm_error_set_about(BM_ABOUT_UNPUSHED, NULL);
+	}
 	git_error_clear();
 	if ((error = follow_origin(new_tip, store)) < 0)
 		return error;
@@ -2728,8 +2732,10 @@ int bm_store_push(bm_store *store)
 	} else {
 		error = push_network(store, &local);
 	}
-	if (error == BM_ECONFLICT)
-		return bm_error_set(BM_ECONFLICT, "the remote moved; run `bootmeta pull` and write again");
+	if (error == BM_ECONFLICT) {
+		bm_error_set(BM_ECONFLICT, "the remote moved");
+		return bm_error_set_about(BM_ABOUT_REMOTE_MOVED, NULL);
+	}
 	if (error == 0 && (error = ref_set(store->repo, ORIGIN_REF, &local, 0, NULL, NOTE("bootmeta: pushed"))) < 0)
 		error = bm_error_prefix(error, "pushed, but recording it in " ORIGIN_REF);
 	return error;

@@ -157,10 +157,11 @@ int bm_trace_run(bm_trace **out, bm_fs *fs, const char *what, const char *projec
 		uint64_t size;
 		if ((error = bm_file_sha256(hex, &size, what)) < 0)
 			goto done;
-		if ((error = trace_binary(t, fs, hex)) == BM_ENOTFOUND && !t->binary)
-			error = bm_error_set(BM_ENOTFOUND, "%s (sha256 %s, %llu bytes) is not a binary recorded in "
-							   "the meta repo; record it with `bootmeta binary add`", what, hex,
-					     (unsigned long long)size);
+		if ((error = trace_binary(t, fs, hex)) == BM_ENOTFOUND && !t->binary) {
+			bm_error_set(BM_ENOTFOUND, "%s (sha256 %s, %llu bytes) is not a binary recorded in the meta repo",
+				     what, hex, (unsigned long long)size);
+			error = bm_error_set_about(BM_ABOUT_BINARY, hex);
+		}
 		goto done;
 	}
 	if (is_hex64(what)) {
@@ -193,9 +194,11 @@ int bm_trace_run(bm_trace **out, bm_fs *fs, const char *what, const char *projec
 		if (bm_fs_exists(fs, p.ptr) == 1)
 			error = trace_add_release(t, fs, projects.items[i], what);
 	}
-	if (!error && t->nreleases == 0)
-		error = bm_error_set(BM_ENOTFOUND, "\"%s\" is not a file here, a recorded sha256, or a release id of "
-						   "any project; see `bootmeta release list PROJECT`", what);
+	if (!error && t->nreleases == 0) {
+		bm_error_set(BM_ENOTFOUND, "\"%s\" is not a file here, a recorded sha256, or a release id of any project",
+			     what);
+		error = bm_error_set_about(BM_ABOUT_TRACE, what);
+	}
 done:
 	bm_buf_dispose(&p);
 	bm_strlist_dispose(&projects);

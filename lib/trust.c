@@ -158,8 +158,8 @@ int bm_trusted_keys_add_repo(bm_trusted_keys *k, bm_fs *fs)
 			goto done;
 		}
 		if (len - 4 != BM_MINISIGN_KEYID_HEXSZ || strncmp(n, pk.key_id_hex, BM_MINISIGN_KEYID_HEXSZ)) {
-			error = bm_error_set(BM_ECORRUPT, "%s holds key %s, not the key its name says; see `bootmeta log "
-							  "%s`", path.ptr, pk.key_id_hex, path.ptr);
+			bm_error_set(BM_ECORRUPT, "%s holds key %s, not the key its name says", path.ptr, pk.key_id_hex);
+			error = bm_error_set_about(BM_ABOUT_RECORD, path.ptr);
 			goto done;
 		}
 		if ((error = keys_push(k, &pk, path.ptr)) < 0)
@@ -399,7 +399,8 @@ int bm_binary_signatures(bm_binary_sigs *out, bm_fs *fs, const Bootmeta__V1__Bin
 			goto done;
 		if ((error = bm_record_decode((ProtobufCMessage **)&rec, &bootmeta__v1__binary_signature__descriptor,
 					      data.ptr, data.size)) < 0) {
-			error = bm_error_prefix(error, "%s does not decode (see `bootmeta log %s`)", path.ptr, path.ptr);
+			bm_error_prefix(error, "%s does not decode", path.ptr);
+			error = bm_error_set_about(BM_ABOUT_RECORD, path.ptr);
 			goto done;
 		}
 		if ((error = sigs_push(out, &s)) == 0) {
@@ -491,10 +492,11 @@ int bm_binary_verify(bm_binary_check *out, bm_fs *fs, const char *file, const bm
 		return error;
 	sha = o->sha256 ? o->sha256 : out->sha256;
 	if ((error = bm_binary_get(&out->binary, fs, sha)) < 0) {
-		if (error == BM_ENOTFOUND && !o->sha256)
+		if (error == BM_ENOTFOUND && !o->sha256) {
 			bm_error_set(BM_ENOTFOUND, "%s (sha256 %s, %llu bytes) is not a recorded binary: it was changed, "
-						   "or never recorded (`bootmeta binary add`)", file, out->sha256,
-				     (unsigned long long)out->size);
+						   "or never recorded", file, out->sha256, (unsigned long long)out->size);
+			bm_error_set_about(BM_ABOUT_BINARY_FILE, file);
+		}
 		return error;
 	}
 	b = out->binary;
@@ -516,9 +518,10 @@ int bm_binary_verify(bm_binary_check *out, bm_fs *fs, const char *file, const bm
 		error = bm_trusted_keys_load(&out->keys, fs, NULL, 0);
 	if (error < 0 || (error = bm_binary_signatures(&out->sigs, fs, b, &out->keys)) < 0)
 		return error;
-	if (!out->sigs.count)
-		return bm_error_set(BM_EVERIFY, "binary %s (%s %s) is not signed; sign it with `bootmeta binary sign "
-						"%s --key KEYFILE`", sha, b->project, b->release, file);
+	if (!out->sigs.count) {
+		bm_error_set(BM_EVERIFY, "binary %s (%s %s) is not signed", sha, b->project, b->release);
+		return bm_error_set_about(BM_ABOUT_BINARY, file);
+	}
 	for (i = 0; i < out->sigs.count; i++) {
 		bm_binary_sig *s = &out->sigs.items[i];
 		const bm_minisign_pubkey *pk;
@@ -560,9 +563,9 @@ int bm_binary_signature_check(char key_id[BM_MINISIGN_KEYID_HEXSZ + 1], bm_fs *f
 		goto done;
 	error = bm_minisign_verify_file_key(&r, minisig, file, keys.keys, keys.count);
 	if (error == BM_ENOTFOUND && bm_minisign_sig_parse(&r, minisig) == 0) {
-		error = bm_error_set(BM_ENOTFOUND, "the signature is by key %s, which the meta repo does not trust (no "
-						   "keys/signers/%s.pub); trust it first with `bootmeta key trust KEY.pub`",
-				     r.key_id_hex, r.key_id_hex);
+		bm_error_set(BM_ENOTFOUND, "the signature is by key %s, which the meta repo does not trust (no "
+					   "keys/signers/%s.pub)", r.key_id_hex, r.key_id_hex);
+		error = bm_error_set_about(BM_ABOUT_SIGNER, r.key_id_hex);
 		goto done;
 	}
 	if (error < 0) {
@@ -760,10 +763,10 @@ int bm_binary_sign(Bootmeta__V1__BinarySignature **out, bm_oid *out_commit, bm_s
 	if ((error = bm_file_sha256(sha, &size, file)) < 0 || (error = bm_store_fs(&fs, store, NULL)) < 0)
 		goto done;
 	if ((error = bm_binary_get(&b, fs, sha)) < 0) {
-		if (error == BM_ENOTFOUND)
-			bm_error_set(error, "%s (sha256 %s) is not a recorded binary; record it (and sign it in the same "
-					    "commit) with `bootmeta binary add PROJECT RELEASE %s --sign KEYFILE ...`",
-				     file, sha, file);
+		if (error == BM_ENOTFOUND) {
+			bm_error_set(error, "%s (sha256 %s) is not a recorded binary", file, sha);
+			bm_error_set_about(BM_ABOUT_BINARY_TO_SIGN, file);
+		}
 		goto done;
 	}
 	if (o->key) {

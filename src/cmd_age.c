@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "cli_hint.h"
 
 int cmd_age(bm_cli *cli, int argc, char **argv);
 
@@ -389,7 +390,7 @@ static int add_recipients_file(bm_cli *cli, bm_strlist *list, const char *path)
 		if (!*line || *line == '#')
 			continue;
 		if (bm_age_recipient_check(line) < 0) {
-			rc = cli_error(cli, bm_error_last_code(), "%s:%zu: %s", path, lineno, bm_error_last());
+			rc = cli_error(cli, bm_error_last_code(), "%s:%zu: %s", path, lineno, cli_error_text());
 			goto done;
 		}
 		bm_strlist_add(list, line);

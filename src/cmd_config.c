@@ -8,6 +8,7 @@
 
 #include "cli_cfg.h"
 #include "cli_env.h"
+#include "cli_hint.h"
 
 static const char usage[] =
 	"usage: bootmeta config set PROJECT ENV KEY[:TYPE]=VALUE... [--type T] [--reason TEXT] [--dry-run]\n"
@@ -634,6 +635,17 @@ static int soft_skip(int error)
 	return error == BM_ENORECIPIENT || error == BM_EINVALID;
 }
 
+/* A left-out secret's message with the CLI's advice for its error (the library names no
+ * command): a secret you are not a recipient of, or one that is not text. */
+static const char *skipped_text(const bm_config_skipped *k)
+{
+	static char text[2048];
+	snprintf(text, sizeof(text), "%s", k->message ? k->message : "");
+	if (k->error == BM_ENORECIPIENT || k->error == BM_EINVALID)
+		cli_hint_add(text, sizeof(text), k->error, BM_ABOUT_SECRET, k->env);
+	return text;
+}
+
 /* Say on stderr which secrets were left out and why; returns 1 when the command must fail. */
 static int report_skipped(bm_cli *cli, const bm_config *c, const char *project, int required, const char *ident,
 			  const char *ident_path)
@@ -647,7 +659,7 @@ static int report_skipped(bm_cli *cli, const bm_config *c, const char *project, 
 		notrcpt |= k->error == BM_ENORECIPIENT;
 		fprintf(stderr, "bootmeta: config resolve: %s: secret %s of %s in %s (seq %llu) %s: %s\n",
 			hard ? "error" : "warning", k->name, project, k->env, (unsigned long long)k->seq,
-			hard ? "cannot be added" : "left out", k->message);
+			hard ? "cannot be added" : "left out", skipped_text(k));
 	}
 	if (notrcpt) {
 		bm_buf r = BM_BUF_INIT;
@@ -674,7 +686,7 @@ static json_t *skipped_json(const bm_config *c)
 		json_object_set_new(o, "seq", cli_juint64(k->seq));
 		json_object_set_new(o, "error", cli_jstr(k->error == BM_ENORECIPIENT ? "not a recipient" :
 							k->error == BM_EINVALID ? "not text" : "verify"));
-		json_object_set_new(o, "message", cli_jstr(k->message));
+		json_object_set_new(o, "message", cli_jstr(skipped_text(k)));
 		json_array_append_new(a, o);
 	}
 	return a;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_hint.h"
 
 static const char usage[] =
 	"usage: bootmeta doctor [--repair]\n\n"
@@ -34,6 +35,17 @@ static void put_safe(FILE *f, const char *s)
 	}
 }
 
+/* A problem's message with the CLI's advice where the library's names none of its commands. */
+static const char *problem_text(const bm_doctor_problem *p)
+{
+	static char text[2048];
+	snprintf(text, sizeof(text), "%s%s", p->message,
+		 p->kind == BM_DOCTOR_NO_REFLOG ? " (bootmeta init does)" : "");
+	if (p->about != BM_ABOUT_NONE) /* a library error: its hint, as any command shows it */
+		cli_hint_add(text, sizeof(text), p->code, p->about, p->about_name);
+	return text;
+}
+
 static void print_json(const bm_doctor_report *r)
 {
 	char hex[BM_OID_HEXSZ + 1];
@@ -52,7 +64,7 @@ static void print_json(const bm_doctor_report *r)
 		printf("%s{\"kind\":\"%s\",\"path\":", i ? "," : "", bm_doctor_kind_name(r->problems[i].kind));
 		cli_json_str(stdout, r->problems[i].path);
 		printf(",\"message\":");
-		cli_json_str(stdout, r->problems[i].message);
+		cli_json_str(stdout, problem_text(&r->problems[i]));
 		printf("}");
 	}
 	printf("],\"recordsChecked\":%s,\"records\":\"%llu\",\"logs\":\"%llu\"", r->checked_records ? "true" : "false",
@@ -101,7 +113,7 @@ static void print_text(const bm_doctor_report *r)
 		printf("problem: ");
 		put_safe(stdout, r->problems[i].path);
 		printf(": ");
-		put_safe(stdout, r->problems[i].message);
+		put_safe(stdout, problem_text(&r->problems[i]));
 		printf("\n");
 	}
 	if (r->has_plan) {

@@ -140,6 +140,12 @@ static int release_add(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	cli_progress(cli, "recording a release of %s from %zu source%s", a.pos[0], n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		if (sources[i].dir && !*sources[i].dir) { /* the flag is the CLI's to name */
+			bm_error_set(BM_EINVALID, "empty --source-dir");
+			rc = cli_fail(cli, "release add");
+			goto done;
+		}
 	if (bm_release_add(&r, &mc, s, a.pos[0], &ro) < 0) {
 		rc = cli_fail(cli, "release add");
 		goto done;

@@ -69,9 +69,44 @@ typedef enum {
 	BM_ABOUT_DIRTY_SOURCE,    /* name: a source checkout with uncommitted changes */
 	BM_ABOUT_ALLOWED_SIGNERS, /* signed commits are required but no allowed signers are set */
 	BM_ABOUT_IDENTITY,        /* name: an age identity file that is missing, "" when none given */
-	BM_ABOUT_RECORD,          /* name: the path of a record that does not decode */
+	BM_ABOUT_RECORD,          /* name: the path of a record that does not decode (or holds
+	                           * another record than its path says) */
 	BM_ABOUT_SSH_HOST_UNKNOWN, /* name: an ssh host ("host", "[host]:port") not in known_hosts */
-	BM_ABOUT_SSH_HOST_CHANGED  /* name: an ssh host whose known_hosts key differs from its key */
+	BM_ABOUT_SSH_HOST_CHANGED, /* name: an ssh host whose known_hosts key differs from its key */
+	BM_ABOUT_RECORD_HISTORY,  /* name: the path of a record that does not decode; restore it
+	                           * from history */
+	BM_ABOUT_CHANNEL,         /* name: "PROJECT CHANNEL" of a channel with no entry yet */
+	BM_ABOUT_CHANNEL_HISTORY, /* name: the project of a channel that has no entries */
+	BM_ABOUT_CHANNEL_RELEASE, /* name: "PROJECT CHANNEL": no release on the channel to read */
+	BM_ABOUT_CONFIG_JSON,     /* a json config value that is not an object or a list */
+	BM_ABOUT_CONFIG_KEY,      /* name: "PROJECT ENV" where a key to unset is not set */
+	BM_ABOUT_CONFIG_SEQ,      /* name: "PROJECT ENV KEY" of a record number the key lacks */
+	BM_ABOUT_ENV_FILE_FORMAT, /* values the portable env-file format cannot hold */
+	BM_ABOUT_GIT_REPO,        /* name: a path that is not a git repo */
+	BM_ABOUT_ENV_PARENT,      /* name: a parent env that does not exist */
+	BM_ABOUT_ENV_FILE,        /* name: a checkout's env file that names no env, or several */
+	BM_ABOUT_FLAG,            /* name: "PROJECT ENV" of a flag that does not exist */
+	BM_ABOUT_FLAG_VARIANTS,   /* a flag spec with no variants */
+	BM_ABOUT_FLAG_CHANNEL,    /* a flag rule on a channel with no entry yet */
+	BM_ABOUT_RELEASE_ID,      /* name: the project a release id does not exist in */
+	BM_ABOUT_SOURCE_DIR,      /* name: a source folder that is not in a git checkout */
+	BM_ABOUT_BINARY,          /* name: a digest that is not a recorded binary; for BM_EVERIFY,
+	                           * the file of a binary that is not signed */
+	BM_ABOUT_BINARY_FILE,     /* name: a file that is not a recorded binary (verify) */
+	BM_ABOUT_BINARY_TO_SIGN,  /* name: a file to sign that is not a recorded binary */
+	BM_ABOUT_SIGNER,          /* name: the key id of a signature the meta repo does not trust */
+	BM_ABOUT_SSH_RECIPIENT,   /* an ssh key given where an age recipient is wanted */
+	BM_ABOUT_RECIPIENTS,      /* name: the env whose recipients are meant ("": the admins) */
+	BM_ABOUT_SECRET,          /* name: "PROJECT ENV" of a secret that does not exist; the env
+	                           * for BM_ENORECIPIENT; for BM_EINVALID a secret that is not text */
+	BM_ABOUT_SECRET_REMOVED,  /* name: "PROJECT ENV NAME" of a removed secret */
+	BM_ABOUT_DAMAGED_LOG,     /* a log changed outside bootmeta: nothing is appended to it */
+	BM_ABOUT_REVISION,        /* a revision that names no meta commit */
+	BM_ABOUT_UNPUSHED,        /* local main has commits the remote does not have */
+	BM_ABOUT_REMOTE_MOVED,    /* the remote moved while pushing */
+	BM_ABOUT_TRACE,           /* a trace argument that is no file, digest or release id */
+	BM_ABOUT_LOG_KIND,        /* a log entry with no kind */
+	BM_ABOUT_LOG_MESSAGE      /* a log entry with no message */
 } bm_error_about;
 /* The subject of the last error on this thread (BM_ABOUT_NONE when it has none); `name`
  * (may be NULL) gets its name ("" when it has none), valid until the next error. */

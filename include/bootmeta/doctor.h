@@ -41,6 +41,11 @@ typedef struct {
 	bm_doctor_kind kind;
 	char *path;    /* the file, folder or ref it is about */
 	char *message; /* what is wrong and what to do */
+	/* a problem that is a library error: its code and subject (bm_error_last_about), so a
+	 * caller can add its own advice; 0 and BM_ABOUT_NONE otherwise */
+	int code;
+	bm_error_about about;
+	char about_name[256];
 } bm_doctor_problem;
 
 /* One commit a repair loses. */

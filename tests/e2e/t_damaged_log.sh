@@ -45,6 +45,8 @@ check "channel: an entry removed in the middle is a gap"
 for r in r1 r2 r3; do bm channel promote app stable $r >/dev/null; done
 unplant "$R" $CH/stable/0000000/0000000002.pb
 refused "$CH/stable/0000000/0000000002.pb" bm channel promote app stable r1
+# the library says what happened; the CLI adds its repair command (src/cli_hint.c)
+grep -qF -- "shows the commit that changed it) or see \`bootmeta doctor\`" "$T/err" || fail "no doctor hint"
 
 check "channel: garbage over the newest entry"
 for r in r1 r2 r3; do bm channel promote app beta $r >/dev/null; done

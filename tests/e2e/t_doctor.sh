@@ -64,6 +64,8 @@ doctor_rc 1
 has "problem: projects/app/releases/r1.pb: does not decode as a Release record"
 has "problem: projects/app/channels/stable/0000000/0000000009.pb: holds entry 1"
 has "problem: projects/app/channels/stable: projects/app/channels/stable/0000000/0000000005.pb is missing"
+# a log problem is the library's error; the CLI adds its hint as every command does
+has "shows the commit that changed it) or see \`bootmeta doctor\`"
 doctor_rc 1 --json
 python3 -c '
 import json,sys

@@ -381,7 +381,9 @@ static void test_writes(void **state)
 	bo.arch = "amd64";
 	bo.sign_key = a.sk;
 	assert_int_equal(bm_store_tip(&before, s), 0);
-	assert_refused(bm_binary_add(NULL, NULL, s, P, C1, f1, &bo), BM_ENOTFOUND, "key trust", s, &before);
+	assert_refused(bm_binary_add(NULL, NULL, s, P, C1, f1, &bo), BM_ENOTFOUND, "which the meta repo does not trust", s,
+		       &before);
+	assert_int_equal(bm_error_last_about(NULL), BM_ABOUT_SIGNER);
 	assert_refused(bm_binary_add_digest(NULL, NULL, s, P, C1,
 					    "abababababababababababababababababababababababababababababababab", 1, &bo),
 		       BM_EINVALID, "needs the file", s, &before);
