@@ -296,17 +296,18 @@ static int newest_read(Bootmeta__V1__InstanceReport **out, bm_buf *path, bm_fs *
 		goto done;
 	}
 	if ((bucket = bm__log_bucket_of(name.ptr)) < 0) {
-		error = bm_error_set(BM_ECORRUPT, "%s/%s is not a bucket of the instance log %s (buckets are "
-				     "<7-digit seq/1000>/); restore the log from history or see `bootmeta doctor`",
-				     dir, name.ptr, dir);
+		bm_error_set(BM_ECORRUPT, "%s/%s is not a bucket of the instance log %s (buckets are "
+			     "<7-digit seq/1000>/); restore the log from history", dir, name.ptr, dir);
+		error = bm_error_set_about(BM_ABOUT_DAMAGED_LOG, NULL);
 		goto done;
 	}
 	if ((error = bm_buf_printf(path, "%s/%s", dir, name.ptr)) < 0 || (error = bm_fs_last(&name, fs, path->ptr)) < 0)
 		goto done;
 	if (!(seq = bm__log_entry_seq(name.ptr)) || seq / BM__LOG_BUCKET != (uint64_t)bucket) {
-		error = bm_error_set(BM_ECORRUPT, "%s%s is not an entry of the instance log %s (entries are "
-				     "<10-digit seq>.pb in bucket seq/1000); restore the log from history or see "
-				     "`bootmeta doctor`", path->ptr, name.ptr, dir);
+		bm_error_set(BM_ECORRUPT, "%s%s is not an entry of the instance log %s (entries are "
+			     "<10-digit seq>.pb in bucket seq/1000); restore the log from history", path->ptr,
+			     name.ptr, dir);
+		error = bm_error_set_about(BM_ABOUT_DAMAGED_LOG, NULL);
 		goto done;
 	}
 	if ((error = bm_buf_puts(path, name.ptr)) < 0 ||

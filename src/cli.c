@@ -307,7 +307,7 @@ int cli_json_error_item(bm_buf *out, int comma, const char *path)
 {
 	char msg[1024];
 	int code = bm_error_last_code(), error;
-	snprintf(msg, sizeof(msg), "%s", bm_error_last());
+	snprintf(msg, sizeof(msg), "%s", cli_error_text()); /* with the hint, as the text output */
 	if ((error = comma ? bm_buf_putc(out, ',') : 0) < 0 || (error = bm_buf_puts(out, "{\"path\":")) < 0 ||
 	    (error = cli_json_buf_str(out, path ? path : "")) < 0 || (error = bm_buf_puts(out, ",\"error\":")) < 0 ||
 	    (error = cli_json_buf_str(out, msg)) < 0)

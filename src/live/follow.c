@@ -2,6 +2,7 @@
  * change notices (its event stream), with a fetch every --fetch-interval seconds as the
  * fallback when notices stop. The clone is an ordinary bootmeta clone: every read command
  * works on it, with no network. */
+#include "cli_hint.h"
 #include "live.h"
 #include "sse.h"
 
@@ -44,7 +45,7 @@ static void pull(follow_ctx *f, const char *why)
 	f->last_pull = time(NULL);
 	if (bm_store_pull(&after, f->store) < 0) {
 		if (!f->failed)
-			fprintf(stderr, "bootmeta: follow: fetch: %s (retrying)\n", bm_error_last());
+			fprintf(stderr, "bootmeta: follow: fetch: %s (retrying)\n", cli_error_text());
 		f->failed = 1;
 		bm_error_clear();
 		return;
@@ -124,7 +125,7 @@ int live_follow(bm_cli *cli, int argc, char **argv)
 		if (!from)
 			return cli_args_fail(&a, "%s does not exist: give --from GIT-URL to clone it", f.dir);
 		if (live_clone(&f.store, cli, from, f.dir) < 0) {
-			fprintf(stderr, "bootmeta: follow: clone %s: %s\n", from, bm_error_last());
+			fprintf(stderr, "bootmeta: follow: clone %s: %s\n", from, cli_error_text());
 			return BM_EXIT_FAIL;
 		}
 	} else {
@@ -135,7 +136,7 @@ int live_follow(bm_cli *cli, int argc, char **argv)
 		e = live_open(&f.store, cli);
 		cli->repo = repo;
 		if (e < 0) {
-			fprintf(stderr, "bootmeta: follow: %s\n", bm_error_last());
+			fprintf(stderr, "bootmeta: follow: %s\n", cli_error_text());
 			return BM_EXIT_FAIL;
 		}
 	}
