@@ -6,6 +6,7 @@
 #include "error_int.h"
 #include "bootmeta/names.h"
 #include "meta_int.h"
+#include "optcheck.h"
 #include "recio.h"
 #include "seqlog.h"
 
@@ -221,45 +222,108 @@ done:
 }
 
 /* The checks before any transaction: names, text and the options' version. */
-static int promote_args_check(const char *project, const char *channel, const char *release,
-			      const bm_promote_options *o)
+static int entry_args_check(const char *project, const char *channel, const char *release,
+			    const bm_promote_options *o, Bootmeta__V1__ChannelAction action)
 {
 	int error;
-	if (o->version != BM_PROMOTE_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_promote_options version %u not supported", o->version);
-	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0 ||
-	    (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0 || (error = bm__text_check(o->reason, "reason")) < 0)
+	if ((error = BM_OPTS_CHECK(o, BM_PROMOTE_OPTIONS_VERSION, "bm_promote_options")) < 0)
 		return error;
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(channel, BM_NAME_CHANNEL)) < 0 ||
+	    (release && (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0) ||
+	    (error = bm__text_check(o->reason, "reason")) < 0)
+		return error;
+	if (action != BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE && (!o->reason || !*o->reason))
+		return bm_error_set(BM_EINVALID, "a channel %s needs a reason (it is what the pin says to the next "
+				    "person who wants to promote)", bm_channel_action_name(action));
 	return 0;
 }
 
-int bm_channel_promote_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project, const char *channel,
-			   const char *release, const bm_promote_options *opts)
+const char *bm_channel_action_name(Bootmeta__V1__ChannelAction a)
+{
+	switch (a) {
+	case BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK: return "rollback";
+	case BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN: return "unpin";
+	default: return "promote";
+	}
+}
+
+static int force_of(const bm_promote_options *o)
+{
+	return o->version >= 2 && o->force;
+}
+
+/* Add the next entry of a channel: a promotion of `release`, a rollback to `release` (NULL:
+ * the current entry's previous one), or an unpin (release: the current one). */
+static int entry_add_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project, const char *channel,
+			 const char *release, const bm_promote_options *opts, Bootmeta__V1__ChannelAction action)
 {
 	bm_promote_options defaults = BM_PROMOTE_OPTIONS_INIT;
 	const bm_promote_options *o = opts ? opts : &defaults;
 	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT, *prev;
 	bm__log_tail tail = BM__LOG_TAIL_INIT;
-	bm_buf path = BM_BUF_INIT, packed = BM_BUF_INIT;
+	bm_buf path = BM_BUF_INIT, packed = BM_BUF_INIT, subject = BM_BUF_INIT;
 	uint64_t last;
-	int error;
+	int error, pinned;
 
 	if (out) {
 		bm_meta_free(*out);
 		*out = NULL;
 	}
-	if ((error = promote_args_check(project, channel, release, o)) < 0)
+	if ((error = entry_args_check(project, channel, release, o, action)) < 0)
 		return error;
 	/* build only on a sound log: the entry this one follows decodes and is the one its path
 	 * says, the log has no gap (seqlog.h), and the release decodes */
-	if ((error = bm__actor_check(txn)) < 0 || (error = release_check(bm_txn_fs(txn), project, release)) < 0 ||
-	    (error = bm_path_channel(&path, project, channel)) < 0 ||
+	if ((error = bm__actor_check(txn)) < 0 || (error = bm_path_channel(&path, project, channel)) < 0 ||
 	    (error = bm__log_tail_read(&tail, bm_txn_fs(txn), path.ptr, &bootmeta__v1__channel_entry__descriptor,
 				       BM__LOG_BUCKETED)) < 0)
 		goto done;
 	last = tail.last;
 	prev = (Bootmeta__V1__ChannelEntry *)tail.record;
 	if (prev && (error = entry_check(prev, tail.path.ptr, project, channel, last)) < 0)
+		goto done;
+	pinned = prev && prev->pinned;
+	if (action != BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE && !prev) {
+		error = bm_error_set(BM_ENOTFOUND, "channel %s of %s has no entry to %s", channel, project,
+				     bm_channel_action_name(action));
+		goto done;
+	}
+	switch (action) {
+	case BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE:
+		if (pinned && !force_of(o)) {
+			bm_buf_printf(&subject, "%s %s", project, channel);
+			bm_error_set(BM_ECONFLICT, "channel %s of %s is pinned at %s by a rollback (#%llu by %s: %s)", channel,
+				     project, prev->release, (unsigned long long)prev->seq, prev->actor, prev->reason);
+			error = bm_error_set_about(BM_ABOUT_CHANNEL_PINNED, subject.ptr ? subject.ptr : "");
+			goto done;
+		}
+		break;
+	case BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK:
+		if (!release) {
+			if (prev->action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK || !*prev->previous_release) {
+				error = bm_error_set(BM_EINVALID, "channel %s of %s: %s; name the release to roll back to",
+						     channel, project, prev->action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK ?
+						     "its last entry is a rollback already" : "it had no release before this one");
+				goto done;
+			}
+			release = prev->previous_release;
+		}
+		if (!strcmp(release, prev->release)) {
+			error = bm_error_set(BM_EINVALID, "channel %s of %s points at %s already", channel, project, release);
+			goto done;
+		}
+		break;
+	case BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN:
+		if (!pinned) {
+			error = bm_error_set(BM_EINVALID, "channel %s of %s is not pinned", channel, project);
+			goto done;
+		}
+		release = prev->release;
+		break;
+	default:
+		error = bm_error_set(BM_EINVALID, "unknown channel action %d", (int)action);
+		goto done;
+	}
+	if ((error = release_check(bm_txn_fs(txn), project, release)) < 0)
 		goto done;
 	if (last >= BM_CHANNEL_SEQ_MAX) {
 		error = bm_error_set(BM_ETOOBIG, "channel %s of %s is full (%llu entries)", channel, project,
@@ -276,6 +340,9 @@ int bm_channel_promote_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const 
 	e.reason = (char *)(o->reason ? o->reason : "");
 	e.time_ms = bm_txn_time_ms(txn);
 	e.actor = (char *)bm_txn_actor(txn);
+	e.action = action;
+	e.pinned = action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK;
+	e.forced = action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE && pinned;
 	if ((error = bm__rec_pack(&packed, &e.base)) < 0 || (error = bm_txn_add(txn, path.ptr, packed.ptr, packed.size)) < 0)
 		goto done;
 	error = bm__unpack_out((void **)out, &bootmeta__v1__channel_entry__descriptor, &packed);
@@ -283,44 +350,98 @@ done:
 	bm__log_tail_dispose(&tail);
 	bm_buf_dispose(&path);
 	bm_buf_dispose(&packed);
+	bm_buf_dispose(&subject);
 	return error;
+}
+
+int bm_channel_promote_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project, const char *channel,
+			   const char *release, const bm_promote_options *opts)
+{
+	if (!release && out) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	if (!release)
+		return bm_error_set(BM_EINVALID, "a promotion names a release");
+	return entry_add_txn(out, txn, project, channel, release, opts, BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE);
+}
+
+int bm_channel_rollback_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project, const char *channel,
+			    const char *to_release, const bm_promote_options *opts)
+{
+	return entry_add_txn(out, txn, project, channel, to_release, opts, BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK);
+}
+
+int bm_channel_unpin_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project, const char *channel,
+			 const bm_promote_options *opts)
+{
+	return entry_add_txn(out, txn, project, channel, NULL, opts, BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN);
 }
 
 typedef struct {
 	const char *project, *channel, *release;
 	const bm_promote_options *o;
+	Bootmeta__V1__ChannelAction action;
 	Bootmeta__V1__ChannelEntry *entry;
-} promote_ctx;
+} entry_ctx;
 
-static int promote_fn(bm_txn *txn, void *payload)
+static int entry_fn(bm_txn *txn, void *payload)
 {
-	promote_ctx *c = payload;
-	int error = bm_channel_promote_txn(&c->entry, txn, c->project, c->channel, c->release, c->o);
+	entry_ctx *c = payload;
+	int error = entry_add_txn(&c->entry, txn, c->project, c->channel, c->release, c->o, c->action);
 	if (!error)
-		error = bm_txn_message(txn, "channel promote %s %s #%llu: %s", c->project, c->channel,
-				       (unsigned long long)c->entry->seq, c->release);
+		error = bm_txn_message(txn, "channel %s %s %s #%llu: %s%s", bm_channel_action_name(c->action), c->project,
+				       c->channel, (unsigned long long)c->entry->seq, c->entry->release,
+				       c->entry->forced ? " (forced over a pin)" : "");
 	return error;
 }
 
-int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store, const char *project,
-		       const char *channel, const char *release, const bm_promote_options *opts)
+static int entry_add(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store, const char *project,
+		     const char *channel, const char *release, const bm_promote_options *opts,
+		     Bootmeta__V1__ChannelAction action)
 {
 	bm_promote_options defaults = BM_PROMOTE_OPTIONS_INIT;
-	promote_ctx c = { project, channel, release, NULL, NULL };
+	entry_ctx c = { project, channel, release, NULL, action, NULL };
 	bm_write_options w;
 	int error;
 
 	if (out)
 		*out = NULL;
 	c.o = opts ? opts : &defaults;
-	if ((error = promote_args_check(project, channel, release, c.o)) < 0)
+	if ((error = entry_args_check(project, channel, release, c.o, action)) < 0)
 		return error;
 	bm__write_opts(&w, c.o->write);
-	error = bm_store_write(out_commit, store, promote_fn, &c, &w);
+	error = bm_store_write(out_commit, store, entry_fn, &c, &w);
 	if (!error && out) {
 		*out = c.entry;
 		c.entry = NULL;
 	}
 	bm_meta_free(c.entry);
 	return error;
+}
+
+int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store, const char *project,
+		       const char *channel, const char *release, const bm_promote_options *opts)
+{
+	if (!release) {
+		if (out)
+			*out = NULL;
+		return bm_error_set(BM_EINVALID, "a promotion names a release");
+	}
+	return entry_add(out, out_commit, store, project, channel, release, opts,
+			 BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE);
+}
+
+int bm_channel_rollback(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store, const char *project,
+			const char *channel, const char *to_release, const bm_promote_options *opts)
+{
+	return entry_add(out, out_commit, store, project, channel, to_release, opts,
+			 BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK);
+}
+
+int bm_channel_unpin(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store, const char *project,
+		     const char *channel, const bm_promote_options *opts)
+{
+	return entry_add(out, out_commit, store, project, channel, NULL, opts,
+			 BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN);
 }

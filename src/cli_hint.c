@@ -74,6 +74,8 @@ static const struct {
 	{ BM_ENOTFOUND, BM_ABOUT_TRACE, AT_END, "; see `bootmeta release list PROJECT`" },
 	{ BM_EINVALID, BM_ABOUT_LOG_KIND, AT_END, " (--kind, e.g. codegen or deploy)" },
 	{ BM_EINVALID, BM_ABOUT_LOG_MESSAGE, AT_END, " (--message TEXT)" },
+	{ BM_ECONFLICT, BM_ABOUT_CHANNEL_PINNED, AT_END, "; release the pin with `bootmeta channel unpin %s --reason TEXT`, "
+						     "or promote with --force (recorded in the entry)" },
 };
 
 /* Append `hint` to `text` (n bytes used of size), each %s replaced by `name`. */

@@ -1,4 +1,4 @@
-/* cmd_channel.c: `bootmeta channel promote|get|history|list`. */
+/* cmd_channel.c: `bootmeta channel promote|rollback|unpin|get|history|list`. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,13 +6,18 @@
 #include "cli_trust.h"
 
 static const char usage[] =
-	"usage: bootmeta channel promote PROJECT CHANNEL RELEASE [--reason TEXT]\n"
+	"usage: bootmeta channel promote PROJECT CHANNEL RELEASE [--reason TEXT] [--force]\n"
+	"       bootmeta channel rollback PROJECT CHANNEL [--to RELEASE] --reason TEXT\n"
+	"       bootmeta channel unpin PROJECT CHANNEL --reason TEXT\n"
 	"       bootmeta channel get PROJECT CHANNEL [--at COMMIT] [--require-signed]\n"
 	"       bootmeta channel history PROJECT CHANNEL [-n|--limit N] [--require-signed]\n"
 	"       bootmeta channel list PROJECT\n\n"
 	"A channel (stable, beta ...) is a log of promotions: entry 1, 2, 3 ... with no gaps.\n"
 	"get prints the current release, its sequence number, who promoted it and when, and the\n"
 	"meta commit it was read at; history prints the log, newest first.\n\n"
+	"rollback pins the channel at RELEASE (default: the release before the current one):\n"
+	"followers go there, and promote refuses until unpin releases the pin (or --force, which\n"
+	"the entry records).\n\n"
 	"With --require-signed (or git config bootmeta.requireSigned, $BOOTMETA_REQUIRE_SIGNED=1),\n"
 	"get, history and list refuse an entry whose meta commit is not signed by an allowed signer\n"
 	"($BOOTMETA_ALLOWED_SIGNERS or git config bootmeta.allowedSignersFile, git's format).\n";
@@ -29,12 +34,20 @@ static int print_entry_json(bm_cli *cli, const Bootmeta__V1__ChannelEntry *e, co
 	return rc;
 }
 
-static int channel_promote(bm_cli *cli, int argc, char **argv)
+/* promote, rollback and unpin: one entry added, printed the same way */
+static int channel_entry_cmd(bm_cli *cli, int argc, char **argv, Bootmeta__V1__ChannelAction action)
 {
 	static const cli_opt opts[] = {
 		{ 'r', "reason", 0, 1 },
+		{ 'f', "force", 0, 0 },
+		{ 't', "to", 0, 1 },
 		CLI_OPT_END,
 	};
+	const char *name = action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK ? "channel rollback" :
+			   action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN ? "channel unpin" : "channel promote";
+	const char *to = NULL;
+	int npos = action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE ? 3 : 2;
+	int force = 0, r;
 	bm_promote_options po = BM_PROMOTE_OPTIONS_INIT;
 	bm_write_options w;
 	Bootmeta__V1__ChannelEntry *e = NULL;
@@ -48,35 +61,79 @@ static int channel_promote(bm_cli *cli, int argc, char **argv)
 	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'r': po.reason = a.value; break;
+		case 'f':
+			if (action != BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE)
+				return cli_usage(usage, "--force is an option of channel promote");
+			force = 1;
+			break;
+		case 't':
+			if (action != BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK)
+				return cli_usage(usage, "--to is an option of channel rollback");
+			to = a.value;
+			break;
 		}
 	}
 	if (c < 0)
 		return CLI_ARGS_EXIT(c);
-	if (a.npos != 3)
-		return cli_usage(usage, "channel promote takes PROJECT, CHANNEL and RELEASE");
+	if (a.npos != npos)
+		return cli_usage(usage, npos == 3 ? "channel promote takes PROJECT, CHANNEL and RELEASE"
+						  : "this command takes PROJECT and CHANNEL");
+	if (action != BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE && (!po.reason || !*po.reason))
+		return cli_usage(usage, "a rollback or unpin needs --reason TEXT: it is what the next person who wants "
+					"to promote reads");
+	po.force = force;
 	cli_write_options(&w, cli);
 	po.write = &w;
 	if (bm_project_name_check(a.pos[0]) < 0 || bm_name_validate(a.pos[1], BM_NAME_CHANNEL) < 0 ||
-	    bm_name_validate(a.pos[2], BM_NAME_RELEASE) < 0 || cli_open(&s, cli) < 0) {
-		rc = cli_fail(cli, "channel promote");
+	    (npos == 3 && bm_name_validate(a.pos[2], BM_NAME_RELEASE) < 0) ||
+	    (to && bm_name_validate(to, BM_NAME_RELEASE) < 0) || cli_open(&s, cli) < 0) {
+		rc = cli_fail(cli, name);
 		goto done;
 	}
-	cli_progress(cli, "promoting %s of %s to %s", a.pos[2], a.pos[0], a.pos[1]);
-	if (bm_channel_promote(&e, &mc, s, a.pos[0], a.pos[1], a.pos[2], &po) < 0) {
-		rc = cli_fail(cli, "channel promote");
+	if (action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE) {
+		cli_progress(cli, "promoting %s of %s to %s", a.pos[2], a.pos[0], a.pos[1]);
+		r = bm_channel_promote(&e, &mc, s, a.pos[0], a.pos[1], a.pos[2], &po);
+	} else if (action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK) {
+		r = bm_channel_rollback(&e, &mc, s, a.pos[0], a.pos[1], to, &po);
+	} else {
+		r = bm_channel_unpin(&e, &mc, s, a.pos[0], a.pos[1], &po);
+	}
+	if (r < 0) {
+		rc = cli_fail(cli, name);
 		goto done;
 	}
 	if (cli->json) {
-		rc = print_entry_json(cli, e, &mc, "channel promote");
+		rc = print_entry_json(cli, e, &mc, name);
 		goto done;
 	}
-	printf("%s %s #%llu: %s%s%s (meta commit %s)\n", cli_esc(e->project), cli_esc(e->channel), (unsigned long long)e->seq, cli_esc(e->release),
-	       *e->previous_release ? ", was " : "", cli_esc(e->previous_release), cli_short(hex, &mc));
+	if (action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN)
+		printf("%s %s #%llu: unpinned at %s (meta commit %s)\n", cli_esc(e->project), cli_esc(e->channel),
+		       (unsigned long long)e->seq, cli_esc(e->release), cli_short(hex, &mc));
+	else
+		printf("%s %s #%llu: %s%s%s%s (meta commit %s)\n", cli_esc(e->project), cli_esc(e->channel),
+		       (unsigned long long)e->seq, cli_esc(e->release), *e->previous_release ? ", was " : "",
+		       cli_esc(e->previous_release), e->pinned ? "; pinned by this rollback" : e->forced ? "; forced over a pin" : "",
+		       cli_short(hex, &mc));
 	rc = BM_EXIT_OK;
 done:
 	bm_meta_free(e);
 	bm_store_free(s);
 	return rc;
+}
+
+static int channel_promote(bm_cli *cli, int argc, char **argv)
+{
+	return channel_entry_cmd(cli, argc, argv, BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE);
+}
+
+static int channel_rollback(bm_cli *cli, int argc, char **argv)
+{
+	return channel_entry_cmd(cli, argc, argv, BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_ROLLBACK);
+}
+
+static int channel_unpin(bm_cli *cli, int argc, char **argv)
+{
+	return channel_entry_cmd(cli, argc, argv, BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN);
 }
 
 static int channel_get(bm_cli *cli, int argc, char **argv)
@@ -121,6 +178,10 @@ static int channel_get(bm_cli *cli, int argc, char **argv)
 	printf("promoted  %s by %s\n", when, cli_esc(e->actor));
 	if (*e->reason)
 		printf("reason    %s\n", cli_esc(e->reason));
+	if (e->pinned)
+		printf("pinned    yes, by this rollback: promote refuses until `bootmeta channel unpin`\n");
+	else if (e->action != BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_PROMOTE || e->forced)
+		printf("action    %s%s\n", bm_channel_action_name(e->action), e->forced ? " (forced over a pin)" : "");
 	printf("meta      %s\n", hex);
 	rc = BM_EXIT_OK;
 done:
@@ -162,8 +223,11 @@ static int history_cb(const char *path, const Bootmeta__V1__ChannelEntry *e, int
 		rc = cli_record_json(&line, e, 0);
 	} else {
 		cli_time_fmt(when, sizeof(when), e->time_ms);
-		rc = bm_buf_printf(&line, "%-6llu %-42s %-20s %s%s%s", (unsigned long long)e->seq, cli_esc(e->release), when,
-				   cli_esc(e->actor), *e->reason ? "  " : "", cli_esc(e->reason));
+		rc = bm_buf_printf(&line, "%-6llu %-42s %-20s %s%s%s%s", (unsigned long long)e->seq, cli_esc(e->release), when,
+				   cli_esc(e->actor), e->pinned ? "  [rollback, pinned]" :
+				   e->action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN ? "  [unpin]" :
+				   e->forced ? "  [forced over a pin]" : "",
+				   *e->reason ? "  " : "", cli_esc(e->reason));
 	}
 	if (!rc)
 		rc = bm_strlist_add(&h->lines, line.ptr);
@@ -292,6 +356,8 @@ int cmd_channel(bm_cli *cli, int argc, char **argv)
 {
 	static const cli_command subs[] = {
 		{ "promote", NULL, channel_promote, CLI_WRITES, NULL },
+		{ "rollback", NULL, channel_rollback, CLI_WRITES, NULL },
+		{ "unpin", NULL, channel_unpin, CLI_WRITES, NULL },
 		{ "get", NULL, channel_get, 0, NULL },
 		{ "history", NULL, channel_history, 0, NULL },
 		{ "list", NULL, channel_list, 0, NULL },

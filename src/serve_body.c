@@ -390,7 +390,7 @@ static int json_text(bm_buf *out, pctx *p, json_t *v, const char *field, size_t 
 
 static int parse_promote(pctx *p, json_t *o)
 {
-	static const char *const known[] = { "project", "channel", "release", "reason", NULL };
+	static const char *const known[] = { "project", "channel", "release", "reason", "force", NULL };
 	serve_promote_req *r = &p->req->promote;
 	bm_promote_options init = BM_PROMOTE_OPTIONS_INIT;
 	int error;
@@ -400,7 +400,8 @@ static int parse_promote(pctx *p, json_t *o)
 	    (error = get_named(&r->project, p, o, "project", 1, NAME_PROJECT, URL(project))) < 0 ||
 	    (error = get_named(&r->channel, p, o, "channel", 1, BM_NAME_CHANNEL, URL(channel))) < 0 ||
 	    (error = get_named(&r->release, p, o, "release", 1, BM_NAME_RELEASE, URL(release))) < 0 ||
-	    (error = get_text(&r->opts.reason, p, o, "reason", 0, BM_TEXT_LINE, BM_META_TEXT_MAX)) < 0)
+	    (error = get_text(&r->opts.reason, p, o, "reason", 0, BM_TEXT_LINE, BM_META_TEXT_MAX)) < 0 ||
+	    (error = get_bool(&r->opts.force, p, o, "force", NULL)) < 0)
 		return error;
 	return 0;
 }

@@ -25,15 +25,18 @@ BM_EXTERN int bm_path_channel_entry(bm_buf *out, const char *project, const char
 
 typedef struct {
 	unsigned int version;
-	const char *reason;
+	const char *reason;            /* required (non-empty) for a rollback and an unpin */
 	const bm_write_options *write;
+	int force;                     /* (version 2) promote over a pin; recorded as `forced` */
 } bm_promote_options;
-#define BM_PROMOTE_OPTIONS_VERSION 1
-#define BM_PROMOTE_OPTIONS_INIT { BM_PROMOTE_OPTIONS_VERSION, NULL, NULL }
+#define BM_PROMOTE_OPTIONS_VERSION 2
+#define BM_PROMOTE_OPTIONS_INIT { BM_PROMOTE_OPTIONS_VERSION, NULL, NULL, 0 }
 
 /* Point `channel` of `project` at `release`: a new entry with seq = last + 1 (the
  * transaction re-runs on conflict, so concurrent promotions never share or skip a number).
- * BM_ENOTFOUND for an unknown project or release. */
+ * BM_ENOTFOUND for an unknown project or release. BM_ECONFLICT (about
+ * BM_ABOUT_CHANNEL_PINNED) when the channel is pinned by a rollback and opts->force is not
+ * set; with force the entry records `forced` and the pin is gone. */
 BM_EXTERN int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store,
 				 const char *project, const char *channel, const char *release,
 				 const bm_promote_options *opts);
@@ -45,6 +48,25 @@ BM_EXTERN int bm_channel_promote(Bootmeta__V1__ChannelEntry **out, bm_oid *out_c
  * caller's). On an error the transaction may hold part of the call's files: abort it. */
 BM_EXTERN int bm_channel_promote_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project,
 				     const char *channel, const char *release, const bm_promote_options *opts);
+/* Pin the channel at `to_release` (NULL: the current entry's previous release; refused when
+ * the current entry is itself a rollback, so a second rollback names its target): a new
+ * entry with action CHANNEL_ACTION_ROLLBACK and `pinned` set. Followers go to that release
+ * and promotions are refused until bm_channel_unpin. opts->reason is required. BM_EINVALID
+ * when the target is the release the channel points at already. */
+BM_EXTERN int bm_channel_rollback(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store,
+				  const char *project, const char *channel, const char *to_release,
+				  const bm_promote_options *opts);
+BM_EXTERN int bm_channel_rollback_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project,
+				      const char *channel, const char *to_release, const bm_promote_options *opts);
+/* Release the pin: a new entry with the same release, action CHANNEL_ACTION_UNPIN, `pinned`
+ * clear. opts->reason is required. BM_EINVALID when the channel is not pinned. */
+BM_EXTERN int bm_channel_unpin(Bootmeta__V1__ChannelEntry **out, bm_oid *out_commit, bm_store *store,
+			       const char *project, const char *channel, const bm_promote_options *opts);
+BM_EXTERN int bm_channel_unpin_txn(Bootmeta__V1__ChannelEntry **out, bm_txn *txn, const char *project,
+				   const char *channel, const bm_promote_options *opts);
+/* The name of an action ("promote", "rollback", "unpin"). */
+BM_EXTERN const char *bm_channel_action_name(Bootmeta__V1__ChannelAction a);
+
 /* The last entry of the channel in `fs` (the view's commit is bm_fs_commit(fs)).
  * BM_ENOTFOUND when the channel has no entry; BM_ECORRUPT when the last entry does not
  * decode or does not match its path. */

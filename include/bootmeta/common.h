@@ -106,7 +106,8 @@ typedef enum {
 	BM_ABOUT_REMOTE_MOVED,    /* the remote moved while pushing */
 	BM_ABOUT_TRACE,           /* a trace argument that is no file, digest or release id */
 	BM_ABOUT_LOG_KIND,        /* a log entry with no kind */
-	BM_ABOUT_LOG_MESSAGE      /* a log entry with no message */
+	BM_ABOUT_LOG_MESSAGE,     /* a log entry with no message */
+	BM_ABOUT_CHANNEL_PINNED   /* name: "<project> <channel>", pinned by a rollback */
 } bm_error_about;
 /* The subject of the last error on this thread (BM_ABOUT_NONE when it has none); `name`
  * (may be NULL) gets its name ("" when it has none), valid until the next error. */

@@ -352,8 +352,9 @@ static const bad_case bad[] = {
 	{ SERVE_KIND_PROMOTE, "{\"project\":\"a\xff\",\"channel\":\"b\",\"release\":\"c\"}", BM_EINVALID, "body: not valid JSON" },
 	{ SERVE_KIND_PROMOTE, "{\"project\":\"a\\u0000\",\"channel\":\"b\",\"release\":\"c\"}", BM_EINVALID, "body: not valid JSON" },
 	/* unknown, server-set and wrongly typed fields */
-	{ SERVE_KIND_PROMOTE, "{" PROMOTE_OK ",\"force\":true}", BM_EINVALID,
-	  "field \"force\": unknown field; a promote body takes project, channel, release, reason" },
+	{ SERVE_KIND_PROMOTE, "{" PROMOTE_OK ",\"forced\":true}", BM_EINVALID,
+	  "field \"forced\": unknown field; a promote body takes project, channel, release, reason, force" },
+	{ SERVE_KIND_PROMOTE, "{" PROMOTE_OK ",\"force\":1}", BM_EINVALID, "field \"force\": an integer, not true or false" },
 	{ SERVE_KIND_PROMOTE, "{" PROMOTE_OK ",\"actor\":\"me\"}", BM_EINVALID, "field \"actor\": is set by the server" },
 	{ SERVE_KIND_PROMOTE, "{\"\\u001b[31m\":1}", BM_EINVALID, "field \"\\x1b[31m\": unknown field" },
 	{ SERVE_KIND_PROMOTE, "{\"project\":1,\"channel\":\"b\",\"release\":\"c\"}", BM_EINVALID,
