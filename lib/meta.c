@@ -957,3 +957,68 @@ done:
 	bm_buf_dispose(&p);
 	return error;
 }
+
+int bm_binary_find(Bootmeta__V1__Binary **out, size_t *candidates, bm_fs *fs, const char *project,
+		   const char *release, const char *os, const char *arch)
+{
+	bm_strlist top = BM_STRLIST_INIT, sub = BM_STRLIST_INIT;
+	bm_buf dir = BM_BUF_INIT, path = BM_BUF_INIT, data = BM_BUF_INIT;
+	size_t i, j, n = 0;
+	int error;
+
+	*out = NULL;
+	if (candidates)
+		*candidates = 0;
+	if ((error = bm_project_name_check(project)) < 0 || (error = bm_name_validate(release, BM_NAME_RELEASE)) < 0)
+		return error;
+	if ((error = bm_fs_list_or_empty(&top, fs, "binaries")) < 0)
+		goto done;
+	/* bucket order, then file order: the same binary every time when several match */
+	for (i = 0; i < top.count; i++) {
+		if (strlen(top.items[i]) != 3 || top.items[i][2] != '/')
+			continue;
+		bm_buf_clear(&dir);
+		bm_strlist_dispose(&sub);
+		if ((error = bm_buf_printf(&dir, "binaries/%s", top.items[i])) < 0 || (error = bm_fs_list(&sub, fs, dir.ptr)) < 0)
+			goto done;
+		for (j = 0; j < sub.count; j++) {
+			Bootmeta__V1__Binary *b = NULL;
+			if (strlen(sub.items[j]) != 67 || strcmp(sub.items[j] + 64, ".pb"))
+				continue;
+			bm_buf_clear(&path);
+			bm_buf_clear(&data);
+			if ((error = bm_buf_printf(&path, "%s%s", dir.ptr, sub.items[j])) < 0)
+				goto done;
+			if (bm_fs_read(&data, fs, path.ptr) < 0 ||
+			    bm_record_decode((ProtobufCMessage **)&b, &bootmeta__v1__binary__descriptor, data.ptr, data.size) < 0) {
+				bm_error_clear(); /* a damaged record is offered to nobody */
+				continue;
+			}
+			if (!strcmp(b->project, project) && !strcmp(b->release, release) && (!os || !strcmp(b->os, os)) &&
+			    (!arch || !strcmp(b->arch, arch)) && !strncmp(sub.items[j], b->sha256, 64)) {
+				n++;
+				if (!*out) {
+					*out = b;
+					continue;
+				}
+			}
+			bm_record_free(&b->base);
+		}
+	}
+	if (candidates)
+		*candidates = n;
+	if (!*out)
+		error = bm_error_set(BM_ENOTFOUND, "release %s of %s has no binary for %s/%s", release, project,
+				     os ? os : "any os", arch ? arch : "any arch");
+done:
+	if (error < 0 && *out) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	bm_buf_dispose(&data);
+	bm_buf_dispose(&path);
+	bm_buf_dispose(&dir);
+	bm_strlist_dispose(&sub);
+	bm_strlist_dispose(&top);
+	return error;
+}

@@ -140,6 +140,7 @@ int cmd_doctor(bm_cli *cli, int argc, char **argv);
 int cmd_serve(bm_cli *cli, int argc, char **argv);
 int cmd_watch(bm_cli *cli, int argc, char **argv);
 int cmd_follow(bm_cli *cli, int argc, char **argv);
+int cmd_agent(bm_cli *cli, int argc, char **argv);
 int cmd_hook(bm_cli *cli, int argc, char **argv);
 /* `serve token add|rm|list` (src/cmd_serve_token.c); argv[0] is "token". */
 int cmd_serve_token(bm_cli *cli, int argc, char **argv);

@@ -1,4 +1,4 @@
-/* cmd_serve.c: `bootmeta serve`, `watch` and `follow` run bootmeta-live (src/live/), the
+/* cmd_serve.c: `bootmeta serve`, `watch`, `follow` and `agent` run bootmeta-live (src/live/), the
  * program of the long-running side, found next to this one. */
 #include <errno.h>
 #include <limits.h>
@@ -59,6 +59,11 @@ int cmd_watch(bm_cli *cli, int argc, char **argv)
 }
 
 int cmd_follow(bm_cli *cli, int argc, char **argv)
+{
+	return run_live(cli, argc, argv);
+}
+
+int cmd_agent(bm_cli *cli, int argc, char **argv)
 {
 	return run_live(cli, argc, argv);
 }

@@ -50,6 +50,7 @@ static const cli_command commands[] = {
 	{ "serve", NULL, cmd_serve, J, "the live meta server: HTTP API, watch, group-committed writes" },
 	{ "watch", NULL, cmd_watch, J, "print the changes a bootmeta serve announces" },
 	{ "follow", NULL, cmd_follow, 0, "keep a clone of the meta repo current from a serve's notices" },
+	{ "agent", NULL, cmd_agent, CLI_WRITES, "keep this host on what a channel says: install, verify, health-gate, roll back" },
 	{ "hook", NULL, cmd_hook, S | J, "webhook subscriptions: where serve POSTs its change events" },
 };
 #undef S

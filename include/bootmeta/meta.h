@@ -164,6 +164,13 @@ BM_EXTERN int bm_binary_add_digest_txn(Bootmeta__V1__Binary **out, bm_txn *txn, 
 				       const char *release, const char *sha256, uint64_t size,
 				       const bm_binary_options *opts);
 BM_EXTERN int bm_binary_get(Bootmeta__V1__Binary **out, bm_fs *fs, const char *sha256);
+/* The binary of `release` of `project` for `os` and `arch` (NULL: any): the first match in
+ * path order, so the same one every time; `candidates` (may be NULL) gets how many match.
+ * Records that do not decode, or whose path names another sha256, are skipped. BM_ENOTFOUND
+ * when none matches. It reads every binary record of the view: a host asks it once per
+ * channel change, not per request. */
+BM_EXTERN int bm_binary_find(Bootmeta__V1__Binary **out, size_t *candidates, bm_fs *fs, const char *project,
+			     const char *release, const char *os, const char *arch);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 int live_serve(bm_cli *cli, int argc, char **argv);
 int live_watch(bm_cli *cli, int argc, char **argv);
 int live_follow(bm_cli *cli, int argc, char **argv);
+int live_agent(bm_cli *cli, int argc, char **argv);
 /* Open the meta repo the way the CLI does (--repo, $BOOTMETA_REPO, discovery). */
 int live_open(bm_store **out, bm_cli *cli);
 /* Clone `url` into `path` with the CLI's policy (ssh key, known_hosts ...). */

@@ -8,7 +8,7 @@
 #include "cli_env.h"
 #include "live.h"
 
-static const char usage[] = "usage: bootmeta-live [--repo PATH] serve|watch|follow [ARGS]\n"
+static const char usage[] = "usage: bootmeta-live [--repo PATH] serve|watch|follow|agent [ARGS]\n"
 			    "(run through `bootmeta serve` and `bootmeta watch`; see bootmeta-serve(1))\n";
 
 int live_open(bm_store **out, bm_cli *cli)
@@ -44,6 +44,7 @@ int main(int argc, char **argv)
 		{ "serve", live_serve, CLI_STORE | CLI_WRITES },
 		{ "watch", live_watch, CLI_JSON },
 		{ "follow", live_follow, 0 },
+		{ "agent", live_agent, CLI_WRITES },
 	};
 	bm_cli cli;
 	bm_global_options g = BM_GLOBAL_OPTIONS_INIT;

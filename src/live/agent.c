@@ -1,0 +1,743 @@
+/* agent.c: `bootmeta agent`: follow one channel of one project on this host. Each round
+ * reads what the channel says (a serve's HTTP API, or a local clone of the meta repo),
+ * and when it is not what runs here: download, verify against pinned keys, install under
+ * DIR/releases, switch DIR/current, restart, gate on health, then commit the release or
+ * go back to the one before. Every state change is reported as an instance record. The
+ * host-side steps are in agent_host.c. */
+#include "agent.h"
+#include "live.h"
+#include "serve.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char agent_usage[] =
+	"usage: bootmeta agent --project P --channel C --env E --install-dir DIR --trusted-keys FILE\n"
+	"                      [--server URL [--token-file F] | --repo PATH] [--id ID]\n"
+	"                      [--exec 'CMD ARGS' | --systemd-unit NAME] [--health-url URL | --health-cmd CMD]\n"
+	"                      [--health-timeout 60s] [--bake 10s] [--poll 30s] [--download-timeout 10m]\n"
+	"                      [--os OS] [--arch ARCH] [--once]\n\n"
+	"Keep this host on what channel C of project P says: download the release's binary for this\n"
+	"host's os/arch, verify its size, sha256 and a signature by a key of --trusted-keys (pinned:\n"
+	"the meta repo's keys do not count), install it as DIR/releases/<release>/<name>, point\n"
+	"DIR/current at it (atomically), restart the app (--exec: the agent runs and supervises it\n"
+	"in DIR/current; --systemd-unit: systemctl restart), then gate on health (--health-url\n"
+	"answers 2xx or --health-cmd exits 0 within --health-timeout, and keeps doing so for\n"
+	"--bake). Healthy: the release is committed. Not: DIR/current goes back, the release before\n"
+	"restarts, and the failure is reported; that release is not tried again until the channel\n"
+	"moves. Every state change is reported as an instance record of env E: through the serve\n"
+	"(--server; token from --token-file or $BOOTMETA_TOKEN), or written to the meta repo\n"
+	"(--repo; pushed when it has a remote). The instance id is --id, else the host name.\n"
+	"--server: changes arrive by long poll; --repo: fetched every --poll. A channel entry with\n"
+	"a lower number than one this agent verified is refused (a replayed view).\n"
+	"--once: act once and exit 0 when the host runs (healthy) what the channel says, else 1.\n"
+	"SIGTERM or SIGINT: stop the app (--exec) and exit 0.\n";
+
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+typedef struct {
+	agent_config c;
+	agent_state st;
+	agent_child child;
+	bm_cli *cli;
+	bm_store *store;            /* --repo */
+	bm_trusted_keys keys;
+	bm_write_options wopts;
+	char *token;
+	char id[AGENT_NAME_MAX], os[80], arch[80];
+	char since[65];             /* the meta commit of the last view (long poll) */
+	char last_report[1024];     /* state/release/error of the last report sent */
+	int64_t next_retry_ms;
+} agent;
+
+/* What the channel says now. */
+typedef struct {
+	uint64_t seq;
+	char release[AGENT_NAME_MAX];
+	char meta[65];
+	Bootmeta__V1__Binary *binary;
+	bm_fs *fs;                  /* the records to verify the binary with */
+} view;
+
+static void view_dispose(view *v)
+{
+	bm_meta_free(v->binary);
+	bm_fs_free(v->fs);
+	memset(v, 0, sizeof(*v));
+}
+
+static int64_t mono_ms(void)
+{
+	return serve_mono_us() / 1000;
+}
+
+/* "60s", "500ms", "2m", "1h", or plain seconds. */
+static int parse_duration(int64_t *out, const char *s)
+{
+	char *end;
+	double v;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (!strcmp(end, "ms"))
+		*out = (int64_t)v;
+	else if (!*end || !strcmp(end, "s"))
+		*out = (int64_t)(v * 1000);
+	else if (!strcmp(end, "m"))
+		*out = (int64_t)(v * 60000);
+	else if (!strcmp(end, "h"))
+		*out = (int64_t)(v * 3600000);
+	else
+		return -1;
+	return *out <= 7LL * 24 * 3600 * 1000 ? 0 : -1;
+}
+
+/* ---- HTTP (the serve) ---- */
+
+typedef struct {
+	bm_buf body;
+	size_t max;
+} http_buf;
+
+static size_t http_write(char *p, size_t size, size_t n, void *arg)
+{
+	http_buf *b = arg;
+	size_t len = size * n;
+	if (b->body.size + len > b->max)
+		return 0;
+	return bm_buf_put(&b->body, p, len) < 0 ? 0 : len;
+}
+
+static int http_abort(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	(void)arg;
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	return stop_flag != 0;
+}
+
+/* GET or POST (body non-NULL) `url`; the status in *status, the answer in out. */
+static int http_call(long *status, bm_buf *out, agent *g, const char *url, const char *body, int64_t timeout_ms)
+{
+	http_buf b = { BM_BUF_INIT, 4u << 20 };
+	struct curl_slist *hdr = NULL;
+	char auth[600];
+	CURL *h = curl_easy_init();
+	CURLcode rc;
+	*status = 0;
+	if (!h)
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, http_abort);
+	hdr = curl_slist_append(hdr, "Accept: application/json");
+	if (body) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		if (g->token) {
+			snprintf(auth, sizeof(auth), "Authorization: Bearer %s", g->token);
+			hdr = curl_slist_append(hdr, auth);
+		}
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdr);
+	if (rc != CURLE_OK) {
+		bm_buf_dispose(&b.body);
+		return bm_error_set(BM_EREMOTE, "%s: %s", url, stop_flag ? "stopped" : curl_easy_strerror(rc));
+	}
+	bm_buf_dispose(out);
+	*out = b.body;
+	return 0;
+}
+
+/* The message of a JSON error answer, or the start of the body. */
+static const char *answer_error(bm_buf *tmp, const bm_buf *body)
+{
+	json_t *j = body->ptr ? json_loads(body->ptr, 0, NULL) : NULL;
+	const char *m = j ? json_string_value(json_object_get(j, "error")) : NULL;
+	bm_buf_clear(tmp);
+	bm_buf_printf(tmp, "%.300s", m ? m : body->ptr ? body->ptr : "");
+	json_decref(j);
+	return tmp->ptr ? tmp->ptr : "";
+}
+
+static int put_record(bm_fs *fs, const char *path, const ProtobufCMessage *m)
+{
+	bm_buf packed = BM_BUF_INIT;
+	int error = bm_record_encode(&packed, m);
+	if (!error)
+		error = bm_fs_mem_put(fs, path, packed.ptr, packed.size);
+	bm_buf_dispose(&packed);
+	return error;
+}
+
+static int json_record(ProtobufCMessage **out, json_t *j, const ProtobufCMessageDescriptor *d)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	int error;
+	if (!text)
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	error = bm_pbjson_read(out, d, text, strlen(text));
+	free(text);
+	return error;
+}
+
+/* The serve's answer for the host's platform, as records in a memory view, so the binary
+ * is verified by the same rules as from a clone (bm_binary_verify with the pinned keys). */
+static int view_server(view *v, agent *g)
+{
+	bm_buf url = BM_BUF_INIT, body = BM_BUF_INIT, tmp = BM_BUF_INIT, path = BM_BUF_INIT;
+	json_t *j = NULL, *sigs;
+	const char *s;
+	long status;
+	size_t i;
+	int error;
+
+	bm_buf_printf(&url, "%s/v1/projects/%s/channels/%s/binary?os=%s&arch=%s", g->c.server, g->c.project,
+		      g->c.channel, g->os, g->arch);
+	if ((error = http_call(&status, &body, g, url.ptr, NULL, 30000)) < 0)
+		goto done;
+	if (status != 200) {
+		error = bm_error_set(status == 404 ? BM_ENOTFOUND : BM_EREMOTE, "%s answered %ld: %s", url.ptr, status,
+				     answer_error(&tmp, &body));
+		goto done;
+	}
+	if (!(j = json_loads(body.ptr ? body.ptr : "", 0, NULL)) || !json_is_object(j)) {
+		error = bm_error_set(BM_EREMOTE, "%s answered something that is not JSON", url.ptr);
+		goto done;
+	}
+	s = json_string_value(json_object_get(j, "seq"));
+	v->seq = s ? strtoull(s, NULL, 10) : 0;
+	if (!v->seq || !(s = json_string_value(json_object_get(j, "release"))) || strlen(s) >= AGENT_NAME_MAX ||
+	    bm_name_validate(s, BM_NAME_RELEASE) < 0) {
+		error = bm_error_set(BM_EREMOTE, "%s: the answer has no valid seq and release", url.ptr);
+		goto done;
+	}
+	snprintf(v->release, sizeof(v->release), "%s", s);
+	s = json_string_value(json_object_get(j, "metaCommit"));
+	snprintf(v->meta, sizeof(v->meta), "%s", s && strlen(s) < sizeof(v->meta) ? s : "");
+	if ((error = json_record((ProtobufCMessage **)&v->binary, json_object_get(j, "binary"),
+				 &bootmeta__v1__binary__descriptor)) < 0) {
+		error = bm_error_prefix(error, "%s: the binary record", url.ptr);
+		goto done;
+	}
+	if ((error = bm_fs_mem(&v->fs)) < 0 || (error = bm_path_binary(&path, v->binary->sha256)) < 0 ||
+	    (error = put_record(v->fs, path.ptr, &v->binary->base)) < 0)
+		goto done;
+	sigs = json_object_get(j, "signatures");
+	for (i = 0; json_is_array(sigs) && i < json_array_size(sigs); i++) {
+		Bootmeta__V1__BinarySignature *sig = NULL;
+		if (json_record((ProtobufCMessage **)&sig, json_array_get(sigs, i),
+				&bootmeta__v1__binary_signature__descriptor) < 0) {
+			bm_error_clear();
+			continue;
+		}
+		if (bm_path_binary_signature(&path, sig->sha256, sig->signer_key_id) == 0)
+			put_record(v->fs, path.ptr, &sig->base);
+		bm_error_clear();
+		bm_meta_free(sig);
+	}
+done:
+	json_decref(j);
+	bm_buf_dispose(&url);
+	bm_buf_dispose(&body);
+	bm_buf_dispose(&tmp);
+	bm_buf_dispose(&path);
+	return error;
+}
+
+static int view_repo(view *v, agent *g)
+{
+	Bootmeta__V1__ChannelEntry *e = NULL;
+	bm_oid tip;
+	int error;
+	if (bm_store_has_remote(g->store) && bm_store_pull(&tip, g->store) < 0) {
+		agent_log("warn", "fetch failed, reading the clone as it is", "error=\"%s\"", bm_error_last());
+		bm_error_clear();
+	}
+	if ((error = bm_store_tip(&tip, g->store)) < 0 || (error = bm_store_fs(&v->fs, g->store, &tip)) < 0 ||
+	    (error = bm_channel_current(&e, v->fs, g->c.project, g->c.channel)) < 0)
+		goto done;
+	bm_oid_fmt(v->meta, &tip);
+	v->seq = e->seq;
+	snprintf(v->release, sizeof(v->release), "%s", e->release);
+	error = bm_binary_find(&v->binary, NULL, v->fs, g->c.project, e->release, g->os, g->arch);
+done:
+	bm_meta_free(e);
+	return error;
+}
+
+/* ---- reports ---- */
+
+static void report(agent *g, bm_instance_state state, const char *release, const char *meta, const char *error)
+{
+	char key[1024];
+	snprintf(key, sizeof(key), "%d\n%s\n%s", (int)state, release, error ? error : "");
+	if (!strcmp(key, g->last_report))
+		return; /* the record would be the same: no write, no request */
+	agent_log(state == BM_INSTANCE_FAILED || state == BM_INSTANCE_ROLLED_BACK ? "warn" : "info", "report",
+		  "state=%s release=%s meta=%.12s%s%s%s", bm_instance_state_str(state), release, meta,
+		  error ? " error=\"" : "", error ? error : "", error ? "\"" : "");
+	if (g->c.server) {
+		bm_buf url = BM_BUF_INIT, body = BM_BUF_INIT, tmp = BM_BUF_INIT;
+		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "project", g->c.project, "release", release, "metaCommit",
+				      meta, "state", bm_instance_state_str(state), "os", g->os, "arch", g->arch,
+				      "agentVersion", "bootmeta-agent " BM_VERSION);
+		char *text;
+		long status = 0;
+		if (j && error && *error)
+			json_object_set_new(j, "error", json_string(error));
+		text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		bm_buf_printf(&url, "%s/v1/envs/%s/instances/%s/reports", g->c.server, g->c.env, g->id);
+		if (!text || http_call(&status, &body, g, url.ptr, text, 15000) < 0 || status != 200) {
+			agent_log("warn", "report not delivered", "url=%s status=%ld error=\"%s\"", url.ptr, status,
+				  status ? answer_error(&tmp, &body) : bm_error_last());
+			bm_error_clear();
+		} else {
+			snprintf(g->last_report, sizeof(g->last_report), "%s", key);
+		}
+		free(text);
+		json_decref(j);
+		bm_buf_dispose(&url);
+		bm_buf_dispose(&body);
+		bm_buf_dispose(&tmp);
+		return;
+	}
+	{
+		bm_instance_report_spec s = BM_INSTANCE_REPORT_SPEC_INIT;
+		bm_oid commit;
+		s.env = g->c.env;
+		s.instance = g->id;
+		s.project = g->c.project;
+		s.release = release;
+		s.state = state;
+		s.acted_on = meta && *meta ? meta : NULL;
+		s.error = error;
+		s.os = g->os;
+		s.arch = g->arch;
+		s.agent_version = "bootmeta-agent " BM_VERSION;
+		if (bm_instance_report(NULL, &commit, g->store, &s, &g->wopts) < 0 ||
+		    (bm_store_has_remote(g->store) && bm_store_push(g->store) < 0)) {
+			agent_log("warn", "report not written", "error=\"%s\"", bm_error_last());
+			bm_error_clear();
+			return;
+		}
+		snprintf(g->last_report, sizeof(g->last_report), "%s", key);
+	}
+}
+
+/* ---- one round ---- */
+
+static int save(agent *g)
+{
+	if (agent_state_save(&g->st, &g->c) < 0) {
+		agent_log("error", "state not saved", "error=\"%s\"", bm_error_last());
+		bm_error_clear();
+		return -1;
+	}
+	return 0;
+}
+
+/* Run `release` (already installed): switch, restart, gate. 0 healthy. */
+static int try_release(bm_buf *why, agent *g, const char *release)
+{
+	if (agent_switch(&g->c, release) < 0) {
+		bm_buf_printf(why, "%s", bm_error_last());
+		bm_error_clear();
+		return -1;
+	}
+	agent_stop(&g->child, &g->c);
+	if (agent_start(&g->child, &g->c, release) < 0) {
+		bm_buf_printf(why, "start: %s", bm_error_last());
+		bm_error_clear();
+		return -1;
+	}
+	return agent_health_gate(why, &g->child, &g->c, &stop_flag);
+}
+
+/* 0: the host runs what the channel says, healthy; 1: it does not (reported). */
+static int round_once(agent *g)
+{
+	view v;
+	bm_binary_verify_options vo = BM_BINARY_VERIFY_OPTIONS_INIT;
+	bm_binary_check chk = BM_BINARY_CHECK_INIT;
+	bm_buf dest = BM_BUF_INIT, why = BM_BUF_INIT;
+	char cur[AGENT_NAME_MAX];
+	int rc = 1, have;
+
+	memset(&v, 0, sizeof(v));
+	if ((g->c.server ? view_server(&v, g) : view_repo(&v, g)) < 0) {
+		agent_log("warn", "cannot read the channel", "error=\"%s\"", bm_error_last());
+		bm_error_clear();
+		goto done;
+	}
+	snprintf(g->since, sizeof(g->since), "%s", v.meta);
+	if (v.seq < g->st.verified_seq) {
+		bm_buf_printf(&why, "channel %s entry #%llu is older than entry #%llu this agent verified: a replayed "
+			      "or rolled-back view of the meta repo; ignored", g->c.channel, (unsigned long long)v.seq,
+			      (unsigned long long)g->st.verified_seq);
+		report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
+		goto done;
+	}
+	if (agent_current(cur, &g->c) < 0) {
+		agent_log("error", "install dir", "error=\"%s\"", bm_error_last());
+		bm_error_clear();
+		goto done;
+	}
+	/* supervise: the committed release's app that died is started again */
+	if (g->c.exec_cmd && *g->st.committed && !strcmp(cur, g->st.committed) && agent_child_gone(&g->child)) {
+		agent_log("warn", "the app is not running; starting it", "release=%s", cur);
+		agent_stop(&g->child, &g->c);
+		if (agent_start(&g->child, &g->c, cur) < 0) {
+			agent_log("error", "start failed", "error=\"%s\"", bm_error_last());
+			bm_error_clear();
+		}
+	}
+	if (!strcmp(v.release, g->st.committed) && !strcmp(cur, v.release)) {
+		report(g, BM_INSTANCE_HEALTHY, v.release, v.meta, NULL);
+		rc = 0;
+		goto done;
+	}
+	if (v.seq == g->st.failed_seq && !strcmp(v.release, g->st.failed_release)) {
+		rc = 1; /* failed its health gate already; wait for the channel to move */
+		goto done;
+	}
+	if (agent_release_path(&dest, &g->c, v.release, v.binary) < 0)
+		goto done;
+	vo.project = g->c.project;
+	vo.sha256 = v.binary->sha256;
+	vo.keys = &g->keys;
+	/* a file already there is used only after it verifies again */
+	have = access(dest.ptr, F_OK) == 0 && bm_binary_verify(&chk, v.fs, dest.ptr, &vo) == 0;
+	bm_error_clear();
+	if (!have) {
+		char dir[4200], *slash;
+		report(g, BM_INSTANCE_DOWNLOADING, v.release, v.meta, NULL);
+		snprintf(dir, sizeof(dir), "%s", dest.ptr);
+		if ((slash = strrchr(dir, '/')))
+			*slash = '\0';
+		if (agent_mkdir_p(dir) < 0 || agent_download(dest.ptr, v.binary, &g->c, &stop_flag) < 0) {
+			bm_buf_printf(&why, "download: %s", bm_error_last());
+			bm_error_clear();
+			report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
+			goto done;
+		}
+		if (bm_binary_verify(&chk, v.fs, dest.ptr, &vo) < 0) {
+			bm_buf_printf(&why, "verify: %s", bm_error_last());
+			bm_error_clear();
+			unlink(dest.ptr); /* nothing unverified stays where it could be run */
+			report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
+			goto done;
+		}
+		chmod(dest.ptr, 0755);
+	}
+	/* verified: only now does the agent remember this entry (verify, then persist) */
+	if (v.seq > g->st.verified_seq)
+		g->st.verified_seq = v.seq;
+	snprintf(g->st.attempt, sizeof(g->st.attempt), "%s", v.release);
+	if (save(g) < 0)
+		goto done;
+	agent_log("info", "switching", "release=%s from=%s seq=%llu", v.release, *cur ? cur : "(none)",
+		  (unsigned long long)v.seq);
+	if (try_release(&why, g, v.release) == 0) {
+		report(g, BM_INSTANCE_INSTALLED, v.release, v.meta, NULL);
+		snprintf(g->st.committed, sizeof(g->st.committed), "%s", v.release);
+		g->st.attempt[0] = '\0';
+		save(g);
+		report(g, BM_INSTANCE_HEALTHY, v.release, v.meta, NULL);
+		rc = 0;
+		goto done;
+	}
+	if (stop_flag)
+		goto done;
+	agent_log("warn", "not healthy", "release=%s why=\"%s\"", v.release, why.ptr ? why.ptr : "");
+	g->st.failed_seq = v.seq;
+	snprintf(g->st.failed_release, sizeof(g->st.failed_release), "%s", v.release);
+	g->st.attempt[0] = '\0';
+	if (*g->st.committed) {
+		bm_buf back = BM_BUF_INIT;
+		int ok = try_release(&back, g, g->st.committed) == 0;
+		save(g);
+		bm_buf_printf(&why, "; back on %s%s%s", g->st.committed, ok ? "" : ", which is not healthy either: ",
+			      ok ? "" : back.ptr ? back.ptr : "");
+		report(g, BM_INSTANCE_ROLLED_BACK, g->st.committed, v.meta, why.ptr);
+		bm_buf_dispose(&back);
+	} else {
+		agent_stop(&g->child, &g->c);
+		agent_switch(&g->c, NULL);
+		bm_error_clear();
+		save(g);
+		report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
+	}
+done:
+	bm_binary_check_dispose(&chk);
+	bm_buf_dispose(&dest);
+	bm_buf_dispose(&why);
+	view_dispose(&v);
+	return rc;
+}
+
+/* Wait for the channel to change (long poll on the serve) or for the poll interval. */
+static void wait_change(agent *g)
+{
+	int64_t end = mono_ms() + g->c.poll_ms;
+	if (g->c.server && *g->since) {
+		bm_buf url = BM_BUF_INIT, body = BM_BUF_INIT;
+		long status = 0;
+		int64_t wait_s = g->c.poll_ms / 1000 > 0 ? g->c.poll_ms / 1000 : 1;
+		if (wait_s > 300)
+			wait_s = 300;
+		bm_buf_printf(&url, "%s/v1/watch?prefix=projects/%s/channels/%s/&since=%s&wait=%llds", g->c.server,
+			      g->c.project, g->c.channel, g->since, (long long)wait_s);
+		if (http_call(&status, &body, g, url.ptr, NULL, (wait_s + 15) * 1000) == 0 && status == 200)
+			goto out; /* an event, or the wait is over: read again */
+		if (!stop_flag)
+			agent_log("warn", "watch failed; polling", "status=%ld error=\"%s\"", status,
+				  status ? "" : bm_error_last());
+		bm_error_clear();
+	out:
+		bm_buf_dispose(&url);
+		bm_buf_dispose(&body);
+		if (status == 200)
+			return;
+	}
+	while (!stop_flag && mono_ms() < end) {
+		struct timespec ts = { 0, 100 * 1000000L };
+		nanosleep(&ts, NULL);
+		if (g->c.exec_cmd && g->child.pid && agent_child_gone(&g->child))
+			return; /* the app died: act now */
+	}
+}
+
+static void host_defaults(agent *g)
+{
+	struct utsname u;
+	const char *m = "unknown";
+	if (uname(&u) == 0) {
+		m = u.machine;
+		if (!*g->id) {
+			size_t i;
+			snprintf(g->id, sizeof(g->id), "%s", u.nodename);
+			for (i = 0; g->id[i]; i++)
+				if (g->id[i] >= 'A' && g->id[i] <= 'Z')
+					g->id[i] = (char)(g->id[i] - 'A' + 'a');
+		}
+	}
+	if (!*g->os)
+		snprintf(g->os, sizeof(g->os), "linux");
+	if (!*g->arch)
+		snprintf(g->arch, sizeof(g->arch), "%s",
+			 !strcmp(m, "x86_64") ? "amd64" : !strcmp(m, "aarch64") ? "arm64" : !strncmp(m, "armv7", 5) ? "arm" : m);
+}
+
+static int read_token(agent *g, const char *file)
+{
+	FILE *f;
+	char line[512];
+	size_t n;
+	const char *env = getenv("BOOTMETA_TOKEN");
+	if (!file) {
+		if (env && *env && !(g->token = strdup(env)))
+			return -1;
+		return 0;
+	}
+	if (!(f = fopen(file, "re"))) {
+		fprintf(stderr, "bootmeta: agent: --token-file %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+		line[--n] = '\0';
+	if (!n) {
+		fprintf(stderr, "bootmeta: agent: --token-file %s is empty\n", file);
+		return -1;
+	}
+	return (g->token = strdup(line)) ? 0 : -1;
+}
+
+int live_agent(bm_cli *cli, int argc, char **argv)
+{
+	enum {
+		O_PROJECT = 256, O_CHANNEL, O_ENV, O_DIR, O_ID, O_SERVER, O_EXEC, O_UNIT, O_HURL, O_HCMD, O_HTIMEOUT, O_BAKE,
+		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT
+	};
+	static const cli_opt opts[] = {
+		{ O_PROJECT, "project", 0, 1 },	    { O_CHANNEL, "channel", 0, 1 },	   { O_ENV, "env", 0, 1 },
+		{ O_DIR, "install-dir", 0, 1 },	    { O_ID, "id", 0, 1 },		   { O_SERVER, "server", 0, 1 },
+		{ O_EXEC, "exec", 0, 1 },	    { O_UNIT, "systemd-unit", 0, 1 },	   { O_HURL, "health-url", 0, 1 },
+		{ O_HCMD, "health-cmd", 0, 1 },	    { O_HTIMEOUT, "health-timeout", 0, 1 }, { O_BAKE, "bake", 0, 1 },
+		{ O_POLL, "poll", 0, 1 },	    { O_KEYS, "trusted-keys", 0, 1 },	   { O_ONCE, "once", 0, 0 },
+		{ O_OS, "os", 0, 1 },		    { O_ARCH, "arch", 0, 1 },		   { O_TOKEN, "token-file", 0, 1 },
+		{ O_DLTIMEOUT, "download-timeout", 0, 1 },
+		CLI_OPT_END,
+	};
+	agent g;
+	cli_args a;
+	const char *keys_file = NULL, *token_file = NULL;
+	struct sigaction sa;
+	char cur[AGENT_NAME_MAX];
+	int c, rc = BM_EXIT_FAIL;
+	int64_t *dur;
+
+	memset(&g, 0, sizeof(g));
+	g.cli = cli;
+	g.c.health_timeout_ms = 60000;
+	g.c.bake_ms = 10000;
+	g.c.poll_ms = 30000;
+	g.c.download_timeout_ms = 600000;
+	g.c.stop_timeout_ms = 10000;
+	cli_args_init(&a, cli, argc, argv, opts, agent_usage);
+	while ((c = cli_args_next(&a)) > 0) {
+		dur = NULL;
+		switch (c) {
+		case O_PROJECT: g.c.project = a.value; break;
+		case O_CHANNEL: g.c.channel = a.value; break;
+		case O_ENV: g.c.env = a.value; break;
+		case O_DIR: g.c.dir = a.value; break;
+		case O_ID: snprintf(g.id, sizeof(g.id), "%s", a.value); break;
+		case O_SERVER: g.c.server = a.value; break;
+		case O_EXEC: g.c.exec_cmd = a.value; break;
+		case O_UNIT: g.c.unit = a.value; break;
+		case O_HURL: g.c.health_url = a.value; break;
+		case O_HCMD: g.c.health_cmd = a.value; break;
+		case O_KEYS: keys_file = a.value; break;
+		case O_ONCE: g.c.once = 1; break;
+		case O_OS: snprintf(g.os, sizeof(g.os), "%s", a.value); break;
+		case O_ARCH: snprintf(g.arch, sizeof(g.arch), "%s", a.value); break;
+		case O_TOKEN: token_file = a.value; break;
+		case O_HTIMEOUT: dur = &g.c.health_timeout_ms; break;
+		case O_BAKE: dur = &g.c.bake_ms; break;
+		case O_POLL: dur = &g.c.poll_ms; break;
+		case O_DLTIMEOUT: dur = &g.c.download_timeout_ms; break;
+		}
+		if (dur && parse_duration(dur, a.value) < 0)
+			return cli_args_fail(&a, "%s %s: give a duration (60s, 500ms, 2m)", a.spelled, a.value);
+	}
+	if (c < 0)
+		return CLI_ARGS_EXIT(c);
+	if (a.npos)
+		return cli_args_fail(&a, "agent takes no operands");
+	if (!g.c.project || !g.c.channel || !g.c.env || !g.c.dir)
+		return cli_args_fail(&a, "give --project, --channel, --env and --install-dir");
+	if (!keys_file)
+		return cli_args_fail(&a, "give --trusted-keys FILE: the keys a binary must be signed by (pinned on "
+					 "this host; the meta server alone cannot make it run a binary)");
+	if (g.c.exec_cmd && g.c.unit)
+		return cli_args_fail(&a, "--exec and --systemd-unit: choose one way to run the app");
+	if (g.c.health_url && g.c.health_cmd)
+		return cli_args_fail(&a, "--health-url and --health-cmd: choose one health check");
+	if (g.c.once && g.c.exec_cmd)
+		return cli_args_fail(&a, "--once with --exec would leave the app without its supervisor: use "
+					 "--systemd-unit, or no runner (another supervisor restarts the app)");
+	if (g.c.poll_ms < 100)
+		g.c.poll_ms = 100;
+	if (bm_project_name_check(g.c.project) < 0 || bm_name_validate(g.c.channel, BM_NAME_CHANNEL) < 0 ||
+	    bm_name_validate(g.c.env, BM_NAME_ENV) < 0) {
+		fprintf(stderr, "bootmeta: agent: %s\n", bm_error_last());
+		return BM_EXIT_USAGE;
+	}
+	host_defaults(&g);
+	if (bm_name_validate(g.id, BM_NAME_INSTANCE) < 0) {
+		fprintf(stderr, "bootmeta: agent: instance id \"%s\": %s; give --id\n", g.id, bm_error_last());
+		return BM_EXIT_USAGE;
+	}
+	if (bm_trusted_keys_add_file(&g.keys, keys_file) < 0) {
+		fprintf(stderr, "bootmeta: agent: --trusted-keys %s: %s\n", keys_file, bm_error_last());
+		goto done;
+	}
+	if (read_token(&g, token_file) < 0)
+		goto done;
+	if (agent_mkdir_p(g.c.dir) < 0 || access(g.c.dir, W_OK) < 0) {
+		fprintf(stderr, "bootmeta: agent: --install-dir %s is not a folder this agent can write: %s\n", g.c.dir,
+			bm_error_last() ? bm_error_last() : strerror(errno));
+		goto done;
+	}
+	if (!g.c.server) {
+		if (live_open(&g.store, cli) < 0) {
+			fprintf(stderr, "bootmeta: agent: %s (give --server URL or --repo PATH)\n", bm_error_last());
+			goto done;
+		}
+		cli_write_options(&g.wopts, cli);
+		if (!g.wopts.actor) {
+			static char actor[AGENT_NAME_MAX + 64];
+			snprintf(actor, sizeof(actor), "bootmeta agent <agent@%s>", g.id);
+			g.wopts.actor = actor;
+		}
+	}
+	if (agent_state_load(&g.st, &g.c) < 0) {
+		fprintf(stderr, "bootmeta: agent: %s\n", bm_error_last());
+		goto done;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* pick up where a previous run stopped: a switch that was not committed goes back */
+	if (agent_current(cur, &g.c) < 0) {
+		fprintf(stderr, "bootmeta: agent: %s\n", bm_error_last());
+		goto done;
+	}
+	if (*g.st.attempt || (*cur && strcmp(cur, g.st.committed))) {
+		agent_log("warn", "resuming: the last switch was not committed", "current=%s committed=%s",
+			  *cur ? cur : "(none)", *g.st.committed ? g.st.committed : "(none)");
+		agent_switch(&g.c, *g.st.committed ? g.st.committed : NULL);
+		g.st.attempt[0] = '\0';
+		save(&g);
+		bm_error_clear();
+	}
+	agent_stop(&g.child, &g.c); /* an app a killed agent left */
+	if (g.c.exec_cmd && *g.st.committed)
+		agent_start(&g.child, &g.c, g.st.committed);
+	agent_log("info", "agent", "project=%s channel=%s env=%s id=%s os=%s arch=%s source=%s committed=%s", g.c.project,
+		  g.c.channel, g.c.env, g.id, g.os, g.arch, g.c.server ? g.c.server : bm_store_path(g.store),
+		  *g.st.committed ? g.st.committed : "(none)");
+	if (g.c.once) {
+		rc = round_once(&g) == 0 ? BM_EXIT_OK : BM_EXIT_FAIL;
+		goto done;
+	}
+	while (!stop_flag) {
+		round_once(&g);
+		if (!stop_flag)
+			wait_change(&g);
+	}
+	agent_stop(&g.child, &g.c);
+	agent_log("info", "stopped", NULL);
+	rc = BM_EXIT_OK;
+done:
+	bm_trusted_keys_dispose(&g.keys);
+	bm_store_free(g.store);
+	free(g.token);
+	return rc;
+}

@@ -1,0 +1,593 @@
+/* agent_host.c: what `bootmeta agent` does on its host: the install folder
+ *   DIR/releases/<release>/<binary>   each release, complete before anything points at it
+ *   DIR/current -> releases/<release>  switched by rename, so it is always one or the other
+ *   DIR/.agent/state.json              what was verified and committed (agent.h)
+ *   DIR/.agent/app.pid                 the app the agent runs (--exec)
+ * and the app itself: start, stop, health gate. */
+#include "agent.h"
+#include "serve.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void agent_log(const char *level, const char *msg, const char *fmt, ...)
+{
+	char rest[1800];
+	va_list ap;
+	if (!fmt || !*fmt) {
+		serve_log(level, msg, NULL);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(rest, sizeof(rest), fmt, ap);
+	va_end(ap);
+	serve_log(level, msg, "%s", rest);
+}
+
+static int64_t now_ms(void)
+{
+	return serve_mono_us() / 1000;
+}
+
+static void nap_ms(int64_t ms, volatile int *stop)
+{
+	while (ms > 0 && !(stop && *stop)) {
+		int64_t step = ms < 50 ? ms : 50;
+		struct timespec ts = { 0, (long)step * 1000000L };
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+	if (fd < 0)
+		return bm_error_set(BM_EIO, "%s: %s", dir, strerror(errno));
+	rc = fsync(fd);
+	close(fd);
+	return rc ? bm_error_set(BM_EIO, "fsync %s: %s", dir, strerror(errno)) : 0;
+}
+
+int agent_mkdir_p(const char *path)
+{
+	char tmp[4096];
+	size_t i, n = strlen(path);
+	if (n >= sizeof(tmp))
+		return bm_error_set(BM_EINVALID, "%s: path too long", path);
+	memcpy(tmp, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return bm_error_set(BM_EIO, "cannot make %s: %s", tmp, strerror(errno));
+		tmp[i] = path[i];
+	}
+	return 0;
+}
+
+/* ---- the folder ---- */
+
+int agent_release_path(bm_buf *out, const agent_config *c, const char *release, const Bootmeta__V1__Binary *b)
+{
+	const char *name = NULL, *s;
+	size_t len = 0, i;
+	char safe[129];
+	if (b && b->n_urls) {
+		const char *u = b->urls[0], *q = strpbrk(u, "?#");
+		size_t ul = q ? (size_t)(q - u) : strlen(u);
+		for (s = u + ul; s > u && s[-1] != '/'; s--)
+			;
+		name = s;
+		len = (size_t)(u + ul - s);
+	}
+	if (!len) {
+		name = strrchr(c->project, '/');
+		name = name ? name + 1 : c->project;
+		len = strlen(name);
+	}
+	/* a file name of its own: no path, no dot file, no control characters */
+	if (len > sizeof(safe) - 1)
+		len = sizeof(safe) - 1;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		safe[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+				  ch == '_' || (ch == '.' && i) ? (char)ch : '_';
+	}
+	safe[len] = '\0';
+	bm_buf_clear(out);
+	return bm_buf_printf(out, "%s/releases/%s/%s", c->dir, release, safe);
+}
+
+int agent_current(char out[AGENT_NAME_MAX], const agent_config *c)
+{
+	char link[4096], target[AGENT_NAME_MAX + 16];
+	ssize_t n;
+	out[0] = '\0';
+	snprintf(link, sizeof(link), "%s/current", c->dir);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return errno == ENOENT ? 0 : bm_error_set(BM_EIO, "%s: %s", link, strerror(errno));
+	target[n] = '\0';
+	if (strncmp(target, "releases/", 9) || strlen(target + 9) >= AGENT_NAME_MAX)
+		return bm_error_set(BM_ECORRUPT, "%s points at %s, not at releases/<release>: not this agent's", link,
+				    target);
+	memcpy(out, target + 9, strlen(target + 9) + 1);
+	return 0;
+}
+
+int agent_switch(const agent_config *c, const char *release)
+{
+	char link[4096], tmp[4096], target[AGENT_NAME_MAX + 16];
+	snprintf(link, sizeof(link), "%s/current", c->dir);
+	if (!release) {
+		if (unlink(link) < 0 && errno != ENOENT)
+			return bm_error_set(BM_EIO, "cannot remove %s: %s", link, strerror(errno));
+		return fsync_dir(c->dir);
+	}
+	snprintf(tmp, sizeof(tmp), "%s/.current.%ld", c->dir, (long)getpid());
+	snprintf(target, sizeof(target), "releases/%s", release);
+	unlink(tmp);
+	if (symlink(target, tmp) < 0)
+		return bm_error_set(BM_EIO, "cannot make %s: %s", tmp, strerror(errno));
+	if (rename(tmp, link) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return bm_error_set(BM_EIO, "cannot switch %s: %s", link, strerror(e));
+	}
+	return fsync_dir(c->dir);
+}
+
+/* ---- state ---- */
+
+static void state_path(char *out, size_t size, const agent_config *c, const char *name)
+{
+	snprintf(out, size, "%s/.agent/%s", c->dir, name);
+}
+
+static void copy_name(char dst[AGENT_NAME_MAX], const char *src)
+{
+	snprintf(dst, AGENT_NAME_MAX, "%s", src ? src : "");
+}
+
+int agent_state_load(agent_state *s, const agent_config *c)
+{
+	char path[4096];
+	json_error_t je;
+	json_t *j;
+	memset(s, 0, sizeof(*s));
+	state_path(path, sizeof(path), c, "state.json");
+	if (access(path, F_OK) < 0)
+		return errno == ENOENT ? 0 : bm_error_set(BM_EIO, "%s: %s", path, strerror(errno));
+	if (!(j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) || !json_is_object(j)) {
+		json_decref(j);
+		return bm_error_set(BM_ECORRUPT, "%s does not decode (%s): move it away to start over", path, je.text);
+	}
+	s->verified_seq = (uint64_t)json_integer_value(json_object_get(j, "verifiedSeq"));
+	s->failed_seq = (uint64_t)json_integer_value(json_object_get(j, "failedSeq"));
+	copy_name(s->committed, json_string_value(json_object_get(j, "committed")));
+	copy_name(s->attempt, json_string_value(json_object_get(j, "attempt")));
+	copy_name(s->failed_release, json_string_value(json_object_get(j, "failedRelease")));
+	json_decref(j);
+	return 0;
+}
+
+int agent_state_save(const agent_state *s, const agent_config *c)
+{
+	char dir[4096], path[4096], tmp[4096];
+	char *text;
+	int fd, error = 0;
+	size_t len;
+	json_t *j = json_pack("{s:I,s:s,s:s,s:I,s:s}", "verifiedSeq", (json_int_t)s->verified_seq, "committed",
+			      s->committed, "attempt", s->attempt, "failedSeq", (json_int_t)s->failed_seq, "failedRelease",
+			      s->failed_release);
+	if (!j)
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	text = json_dumps(j, JSON_SORT_KEYS);
+	json_decref(j);
+	if (!text)
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	snprintf(dir, sizeof(dir), "%s/.agent", c->dir);
+	state_path(path, sizeof(path), c, "state.json");
+	state_path(tmp, sizeof(tmp), c, "state.json.tmp");
+	if ((error = agent_mkdir_p(dir)) < 0)
+		goto done;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		error = bm_error_set(BM_EIO, "cannot write %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	len = strlen(text);
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+		error = bm_error_set(BM_EIO, "cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto done;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		error = bm_error_set(BM_EIO, "cannot rename %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		goto done;
+	}
+	error = fsync_dir(dir);
+done:
+	free(text);
+	return error;
+}
+
+/* ---- download (until libbootmeta-net's bm_artifact_fetch is here: libcurl straight) ---- */
+
+typedef struct {
+	FILE *f;
+	uint64_t got, max;
+	volatile int *stop;
+	int over;
+} dl_ctx;
+
+static size_t dl_write(char *p, size_t size, size_t n, void *arg)
+{
+	dl_ctx *d = arg;
+	size_t len = size * n;
+	if (d->got + len > d->max) {
+		d->over = 1;
+		return 0;
+	}
+	if (fwrite(p, 1, len, d->f) != len)
+		return 0;
+	d->got += len;
+	return len;
+}
+
+static int dl_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	dl_ctx *d = arg;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return d->stop && *d->stop;
+}
+
+int agent_download(const char *dest, const Bootmeta__V1__Binary *b, const agent_config *c, volatile int *stop)
+{
+	char part[4200], hex[65];
+	bm_buf why = BM_BUF_INIT;
+	uint64_t size;
+	size_t i;
+	int error = BM_EREMOTE;
+
+	snprintf(part, sizeof(part), "%s.part", dest);
+	if (!b->n_urls)
+		return bm_error_set(BM_ENOTFOUND, "binary %s has no URL to download it from", b->sha256);
+	for (i = 0; i < b->n_urls && !(stop && *stop); i++) {
+		dl_ctx d = { NULL, 0, b->size, stop, 0 };
+		CURL *h;
+		CURLcode rc;
+		long status = 0;
+		int fd;
+		if (!(d.f = fopen(part, "wbe"))) {
+			bm_buf_dispose(&why);
+			return bm_error_set(BM_EIO, "cannot write %s: %s", part, strerror(errno));
+		}
+		if (!(h = curl_easy_init())) {
+			fclose(d.f);
+			unlink(part);
+			bm_buf_dispose(&why);
+			return bm_error_set(BM_ENOMEM, "out of memory");
+		}
+		curl_easy_setopt(h, CURLOPT_URL, b->urls[i]);
+		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, dl_write);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &d);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, dl_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &d);
+		curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->download_timeout_ms);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		rc = curl_easy_perform(h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_cleanup(h);
+		fd = fileno(d.f);
+		if (rc == CURLE_OK && (fflush(d.f) != 0 || fsync(fd) != 0))
+			rc = CURLE_WRITE_ERROR;
+		fclose(d.f);
+		if (rc != CURLE_OK) {
+			bm_buf_printf(&why, "%s%s: %s", why.size ? "; " : "", b->urls[i],
+				      d.over ? "sends more bytes than the record's size" : curl_easy_strerror(rc));
+			unlink(part);
+			continue;
+		}
+		if ((error = bm_file_sha256(hex, &size, part)) < 0) {
+			unlink(part);
+			bm_buf_dispose(&why);
+			return error;
+		}
+		if (size != b->size || strcmp(hex, b->sha256)) {
+			bm_buf_printf(&why, "%s%s: got %llu bytes with sha256 %s, the record says %llu bytes, %s",
+				      why.size ? "; " : "", b->urls[i], (unsigned long long)size, hex,
+				      (unsigned long long)b->size, b->sha256);
+			unlink(part);
+			error = BM_EVERIFY;
+			continue;
+		}
+		if (rename(part, dest) < 0) {
+			int e = errno;
+			unlink(part);
+			bm_buf_dispose(&why);
+			return bm_error_set(BM_EIO, "cannot rename %s: %s", part, strerror(e));
+		}
+		bm_buf_dispose(&why);
+		{
+			char dir[4200], *slash;
+			snprintf(dir, sizeof(dir), "%s", dest);
+			if ((slash = strrchr(dir, '/')))
+				*slash = '\0';
+			return fsync_dir(dir);
+		}
+	}
+	if (stop && *stop) {
+		bm_buf_dispose(&why);
+		return bm_error_set(BM_ERROR, "stopped");
+	}
+	error = bm_error_set(error == BM_EVERIFY ? BM_EVERIFY : BM_EREMOTE, "download of %s failed: %s", b->sha256,
+			     why.ptr ? why.ptr : "");
+	bm_buf_dispose(&why);
+	return error;
+}
+
+/* ---- the app ---- */
+
+static int run_wait(const char *what, char *const argv[], int64_t timeout_ms, bm_buf *why)
+{
+	int64_t end = now_ms() + timeout_ms;
+	int status;
+	pid_t pid = fork(), w;
+	if (pid < 0)
+		return bm_buf_printf(why, "%s: fork: %s", what, strerror(errno)), -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0)
+			dup2(fd, 0);
+		setpgid(0, 0);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (now_ms() > end) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			bm_buf_printf(why, "%s: no answer within %lld ms", what, (long long)timeout_ms);
+			return -1;
+		}
+		nap_ms(20, NULL);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		bm_buf_printf(why, "%s exited with status %d", what, WEXITSTATUS(status));
+	else
+		bm_buf_printf(why, "%s was killed by signal %d", what, WTERMSIG(status));
+	return -1;
+}
+
+int agent_start(agent_child *ch, const agent_config *c, const char *release)
+{
+	char cwd[4096], pidfile[4096], rel[AGENT_NAME_MAX + 32];
+	pid_t pid;
+	memset(ch, 0, sizeof(*ch));
+	if (c->unit) {
+		bm_buf why = BM_BUF_INIT;
+		char *const argv[] = { (char *)"systemctl", (char *)"restart", (char *)c->unit, NULL };
+		int rc = run_wait("systemctl restart", argv, 60000, &why);
+		if (rc < 0)
+			bm_error_set(BM_ERROR, "%s", why.ptr ? why.ptr : "systemctl restart failed");
+		bm_buf_dispose(&why);
+		return rc < 0 ? BM_ERROR : 0;
+	}
+	if (!c->exec_cmd)
+		return 0;
+	snprintf(cwd, sizeof(cwd), "%s/current", c->dir);
+	snprintf(rel, sizeof(rel), "%s", release);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0)
+		return bm_error_set(BM_EIO, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0)
+			dup2(fd, 0);
+		setsid(); /* its own group: a stop reaches what it started too */
+		if (chdir(cwd) < 0)
+			_exit(126);
+		setenv("BOOTMETA_RELEASE", rel, 1);
+		setenv("BOOTMETA_CURRENT", cwd, 1);
+		execl("/bin/sh", "sh", "-c", c->exec_cmd, (char *)NULL);
+		_exit(127);
+	}
+	ch->pid = pid;
+	state_path(pidfile, sizeof(pidfile), c, "app.pid");
+	{
+		FILE *f = fopen(pidfile, "we");
+		if (f) {
+			fprintf(f, "%ld\n", (long)pid);
+			fclose(f);
+		}
+	}
+	agent_log("info", "started", "release=%s pid=%ld", release, (long)pid);
+	return 0;
+}
+
+int agent_child_gone(agent_child *ch)
+{
+	int status;
+	pid_t w;
+	if (!ch->pid)
+		return 1;
+	if (ch->exited)
+		return 1;
+	w = waitpid(ch->pid, &status, WNOHANG);
+	if (w == ch->pid) {
+		ch->exited = 1;
+		ch->status = status;
+		return 1;
+	}
+	return 0;
+}
+
+static void stop_pid(pid_t pid, int64_t timeout_ms, int is_child)
+{
+	int64_t end = now_ms() + timeout_ms;
+	int status;
+	kill(-pid, SIGTERM);
+	kill(pid, SIGTERM);
+	while (now_ms() < end) {
+		if (is_child ? waitpid(pid, &status, WNOHANG) == pid : kill(pid, 0) < 0)
+			return;
+		nap_ms(20, NULL);
+	}
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	if (is_child)
+		waitpid(pid, &status, 0);
+}
+
+void agent_stop(agent_child *ch, const agent_config *c)
+{
+	char pidfile[4096];
+	state_path(pidfile, sizeof(pidfile), c, "app.pid");
+	if (ch->pid && !agent_child_gone(ch)) {
+		stop_pid(ch->pid, c->stop_timeout_ms, 1);
+		agent_log("info", "stopped", "pid=%ld", (long)ch->pid);
+	} else if (!ch->pid && c->exec_cmd) {
+		/* an app left by an agent that was killed: stop it before starting another */
+		FILE *f = fopen(pidfile, "re");
+		long old = 0;
+		if (f) {
+			if (fscanf(f, "%ld", &old) != 1)
+				old = 0;
+			fclose(f);
+		}
+		if (old > 1 && kill((pid_t)old, 0) == 0) {
+			agent_log("info", "stopping the app a previous agent left", "pid=%ld", old);
+			stop_pid((pid_t)old, c->stop_timeout_ms, 0);
+		}
+	}
+	unlink(pidfile);
+	memset(ch, 0, sizeof(*ch));
+}
+
+/* ---- health ---- */
+
+static int health_url_once(bm_buf *why, const char *url, int64_t timeout_ms)
+{
+	CURL *h = curl_easy_init();
+	CURLcode rc;
+	long status = 0;
+	if (!h)
+		return bm_buf_puts(why, "out of memory"), -1;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, NULL);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	{
+		FILE *devnull = fopen("/dev/null", "we");
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, devnull);
+		rc = curl_easy_perform(h);
+		if (devnull)
+			fclose(devnull);
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	bm_buf_clear(why);
+	if (rc != CURLE_OK)
+		return bm_buf_printf(why, "%s: %s", url, curl_easy_strerror(rc)), -1;
+	if (status < 200 || status > 299)
+		return bm_buf_printf(why, "%s answered %ld", url, status), -1;
+	return 0;
+}
+
+static int health_once(bm_buf *why, agent_child *ch, const agent_config *c)
+{
+	if (ch->pid && agent_child_gone(ch)) {
+		bm_buf_clear(why);
+		if (WIFEXITED(ch->status))
+			bm_buf_printf(why, "the app exited with status %d", WEXITSTATUS(ch->status));
+		else
+			bm_buf_printf(why, "the app was killed by signal %d", WTERMSIG(ch->status));
+		return -2; /* final: it will not get healthy */
+	}
+	if (c->health_url)
+		return health_url_once(why, c->health_url, 2000);
+	if (c->health_cmd) {
+		char *const argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)c->health_cmd, NULL };
+		bm_buf_clear(why);
+		return run_wait("the health command", argv, 5000, why);
+	}
+	return 0;
+}
+
+int agent_health_gate(bm_buf *why, agent_child *ch, const agent_config *c, volatile int *stop)
+{
+	int64_t start = now_ms(), end = start + c->health_timeout_ms, bake_end;
+	int rc = -1;
+	bm_buf last = BM_BUF_INIT;
+	while (!*stop) {
+		rc = health_once(&last, ch, c);
+		if (rc == 0 || rc == -2 || now_ms() >= end)
+			break;
+		nap_ms(100, stop);
+	}
+	if (*stop) {
+		bm_buf_puts(why, "stopped (SIGTERM) before the health check ended");
+		rc = -1;
+		goto done;
+	}
+	if (rc != 0) {
+		if (rc == -2)
+			bm_buf_printf(why, "%s", last.ptr ? last.ptr : "");
+		else
+			bm_buf_printf(why, "not healthy within %lld ms: %s", (long long)c->health_timeout_ms,
+				      last.ptr ? last.ptr : "");
+		rc = -1;
+		goto done;
+	}
+	bake_end = now_ms() + c->bake_ms;
+	while (!*stop && now_ms() < bake_end) {
+		nap_ms(200, stop);
+		if ((rc = health_once(&last, ch, c)) != 0) {
+			bm_buf_printf(why, "healthy, then failed during the %lld ms bake: %s", (long long)c->bake_ms,
+				      last.ptr ? last.ptr : "");
+			rc = -1;
+			goto done;
+		}
+	}
+	rc = *stop ? -1 : 0;
+	if (rc)
+		bm_buf_puts(why, "stopped (SIGTERM) during the bake");
+done:
+	bm_buf_dispose(&last);
+	return rc;
+}

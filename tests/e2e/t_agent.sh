@@ -1,0 +1,200 @@
+#!/bin/sh
+# bootmeta agent on one host, against a local clone (--repo) and against serve (--server):
+# it installs what the channel says (verified against pinned keys), switches DIR/current
+# atomically, runs the app (--exec), gates on health, commits or rolls back, and reports
+# each state change as an instance record. Attacks are refused with nothing installed: an
+# unsigned binary, one signed by an unpinned key, bytes that differ from the record, a
+# channel entry older than one the agent verified. A switch cut short (kill -9) is undone
+# at the next start.
+set -eu
+. "$BM_SRCDIR/tests/e2e/lib_core.sh"
+. "$BM_SRCDIR/tests/e2e/lib_serve.sh"
+
+R=$T/meta
+cp_log() { cp "$T/agent.log" /tmp/agent-last.log 2>/dev/null || true; }
+D=$T/host
+bm() { "$BM" --quiet --repo "$R" "$@"; }
+js() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "  ok: $1"; }
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# last_report ID: state and release of the newest report of instance ID in prod
+last_report() { bm --json instances prod --project app | js "' '.join([x['state']+':'+x['release'] for x in (d if isinstance(d,list) else d['instances']) if x['instance']=='$1'])"; }
+# wait_report ID WANT: until the newest report of ID is WANT (state:release), 30 s
+wait_report() {
+	i=0
+	while [ "$(last_report "$1")" != "$2" ]; do
+		i=$((i + 1))
+		[ $i -le 300 ] || { cat "$T/agent.log" >&2 || true; fail "instance $1: newest report is '$(last_report "$1")', want '$2'"; }
+		sleep 0.1
+	done
+	echo "  ok: $1 reports $2"
+}
+
+"$BM" init "$R" >/dev/null
+C1=$(src_repo "$T/src")
+bm project add app >/dev/null
+bm env add prod >/dev/null
+"$BM" key gen --sign -o "$T/rel" --no-password >/dev/null
+"$BM" key gen --sign -o "$T/other" --no-password >/dev/null
+bm key trust "$T/rel.pub" >/dev/null
+bm key trust "$T/other.pub" >/dev/null
+tail -n 1 "$T/rel.pub" >"$T/pinned"   # the host pins only rel: other is trusted by the repo, not here
+mkdir -p "$T/art"
+PORT=$(freeport)
+# app NAME KIND: an app binary (a sh script) in the artifact folder; KIND good (serves the
+# health URL), crash (exits at once), sick (serves 500)
+app() {
+	f=$T/art/$1/app
+	mkdir -p "$T/art/$1"
+	case $2 in
+	good) printf '#!/bin/sh\n# %s\nexec python3 -c "import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n  def do_GET(s): s.send_response(200); s.end_headers(); s.wfile.write(b\\"%s\\")\n  def log_message(s,*a): pass\nh.HTTPServer((\\"127.0.0.1\\", %s), H).serve_forever()"\n' "$1" "$1" "$PORT" >"$f" ;;
+	crash) printf '#!/bin/sh\n# %s\necho "%s: cannot start" >&2\nexit 3\n' "$1" "$1" >"$f" ;;
+	sick) printf '#!/bin/sh\n# %s\nexec python3 -c "import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n  def do_GET(s): s.send_response(500); s.end_headers()\n  def log_message(s,*a): pass\nh.HTTPServer((\\"127.0.0.1\\", %s), H).serve_forever()"\n' "$1" "$PORT" >"$f" ;;
+	esac
+	chmod 755 "$f"
+}
+release() { # ID KIND [binary add options]: a release with its app binary recorded
+	id=$1 kind=$2
+	shift 2
+	app "$id" "$kind"
+	bm release add app --source "file://$T/src@$C1" --id "$id" >/dev/null
+	bm binary add app "$id" "$T/art/$id/app" --os linux --arch amd64 --url "file://$T/art/$id/app" "$@" >/dev/null
+}
+release r1 good --sign "$T/rel.key"
+release r2 good --sign "$T/rel.key"
+release r3 crash --sign "$T/rel.key"
+release r4 sick --sign "$T/rel.key"
+release r5 good                       # unsigned
+release r6 good --sign "$T/other.key" # signed by a key the repo trusts but the host does not pin
+release r7 good --sign "$T/rel.key"
+AGENT_ARGS="--project app --channel stable --env prod --install-dir $D --trusted-keys $T/pinned --os linux --arch amd64"
+
+check "usage: the required options and the pinned keys are asked for by name"
+expect_fail 2 "give --trusted-keys FILE" "$BM" --repo "$R" agent --project app --channel stable --env prod --install-dir "$D"
+expect_fail 2 "give --project, --channel, --env and --install-dir" "$BM" --repo "$R" agent --trusted-keys "$T/pinned"
+expect_fail 2 "--once with --exec" "$BM" --repo "$R" agent $AGENT_ARGS --once --exec ./app
+expect_fail 2 "give a duration" "$BM" --repo "$R" agent $AGENT_ARGS --bake soon
+
+check "--once with nothing promoted: exit 1, nothing installed"
+expect_fail 1 "cannot read the channel" "$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once
+[ ! -e "$D/current" ] || fail "current exists with nothing promoted"
+
+check "--once installs r1 from its file:// URL, verifies it, switches current and reports"
+bm channel promote app stable r1 >/dev/null
+"$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once --health-cmd 'test -x "$BOOTMETA_CURRENT/app" || test -x current/app || true' 2>"$T/once.log" ||
+	{ cat "$T/once.log" >&2; fail "agent --once failed"; }
+eq "current -> releases/r1" "$(readlink "$D/current")" releases/r1
+cmp -s "$D/releases/r1/app" "$T/art/r1/app" || fail "installed bytes differ"
+eq "reported healthy r1" "$(last_report web-1)" healthy:r1
+bm --json instance history prod web-1 --project app | js "' '.join(x['state'] for x in (d if isinstance(d,list) else d['reports']))" >"$T/hist"
+grep -q "healthy installed downloading" "$T/hist" || fail "report history: $(cat "$T/hist")"
+eq "state file" "$(js 'd["committed"]+" "+str(d["verifiedSeq"])' <"$D/.agent/state.json")" "r1 1"
+check "--once again: nothing to do, exit 0, no new report"
+before=$(tip "$R")
+"$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once 2>/dev/null || fail "second --once failed"
+eq "no commit" "$(tip "$R")" "$before"
+
+check "attacks over --once: unsigned, unpinned key, changed bytes: refused, nothing installed, current stays"
+for r in r5 r6; do
+	bm channel promote app stable $r >/dev/null
+	expect_fail 1 "" "$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once
+	[ ! -e "$D/releases/$r/app" ] || fail "$r was left installed"
+	eq "current still r1 after $r" "$(readlink "$D/current")" releases/r1
+done
+last=$(bm --json instances prod --project app | js "[x for x in (d if isinstance(d,list) else d['instances']) if x['instance']=='web-1'][0]['error']")
+echo "$last" | grep -q "signed only by keys you do not trust" || fail "r6 failure not said: $last"
+bm --json instance history prod web-1 --project app | grep -q "is not signed" || fail "r5's failure (unsigned) not reported"
+cp "$T/art/r7/app" "$T/r7.orig"
+sed -i 's/^# r7$/# r8/' "$T/art/r7/app"   # same size, other bytes
+bm channel promote app stable r7 >/dev/null
+expect_fail 1 "" "$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once
+[ ! -e "$D/releases/r7/app" ] || fail "tampered r7 was installed"
+bm --json instance history prod web-1 --project app | grep -q "the record says" || fail "sha mismatch not reported"
+cp "$T/r7.orig" "$T/art/r7/app"
+printf '# and more\n' >>"$T/art/r7/app"
+expect_fail 1 "" "$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once
+bm --json instance history prod web-1 --project app | grep -q "sends more bytes than the record" || fail "endless data not reported"
+[ ! -e "$D/releases/r7/app" ] && [ ! -e "$D/releases/r7/app.part" ] || fail "a partial r7 was left"
+cp "$T/r7.orig" "$T/art/r7/app"
+
+check "a channel entry older than one the agent verified is refused (a replayed view)"
+python3 - "$D/.agent/state.json" <<'PY'
+import json,sys
+p=sys.argv[1]; d=json.load(open(p)); d["verifiedSeq"]=99; json.dump(d,open(p,"w"))
+PY
+expect_fail 1 "" "$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once
+bm --json instance history prod web-1 --project app | grep -q "older than entry #99" || fail "replay not reported"
+python3 - "$D/.agent/state.json" <<'PY'
+import json,sys
+p=sys.argv[1]; d=json.load(open(p)); d["verifiedSeq"]=1; json.dump(d,open(p,"w"))
+PY
+
+check "a switch cut short (kill -9 between switch and commit) goes back at the next start"
+bm channel promote app stable r1 --reason "back" >/dev/null
+mkdir -p "$D/releases/r2" && cp "$T/art/r2/app" "$D/releases/r2/app"
+ln -sfn releases/r2 "$D/current"
+python3 - "$D/.agent/state.json" <<'PY'
+import json,sys
+p=sys.argv[1]; d=json.load(open(p)); d["attempt"]="r2"; json.dump(d,open(p,"w"))
+PY
+"$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once 2>"$T/resume.log" || { cat "$T/resume.log" >&2; fail "resume failed"; }
+grep -q "resuming: the last switch was not committed" "$T/resume.log" || fail "no resume line: $(cat "$T/resume.log")"
+eq "back on r1" "$(readlink "$D/current")" releases/r1
+
+check "--exec: the agent runs the app, follows the channel, rolls back a crash and a sick release"
+rm -rf "$D"
+"$BM" --repo "$R" agent $AGENT_ARGS --id web-2 --exec ./app --health-url "http://127.0.0.1:$PORT/" \
+	--health-timeout 10s --bake 500ms --poll 200ms 2>"$T/agent.log" &
+AP=$!
+trap 'kill $AP 2>/dev/null || true' EXIT
+wait_report web-2 healthy:r1
+eq "the app answers as r1" "$(curl -fsS "http://127.0.0.1:$PORT/")" r1
+bm channel promote app stable r2 >/dev/null
+wait_report web-2 healthy:r2
+eq "the app answers as r2" "$(curl -fsS "http://127.0.0.1:$PORT/")" r2
+bm channel promote app stable r3 >/dev/null
+wait_report web-2 rolled-back:r2
+eq "current back on r2" "$(readlink "$D/current")" releases/r2
+bm --json instances prod --project app | grep -q "r3: cannot start\|exited with status 3" || fail "the crash is not in the report"
+eq "r2 answers again" "$(curl -fsS "http://127.0.0.1:$PORT/")" r2
+bm channel promote app stable r4 >/dev/null
+sleep 0.3
+i=0
+until bm --json instance history prod web-2 --project app | grep -q "answered 500"; do
+	i=$((i + 1)); [ $i -le 300 ] || { cat "$T/agent.log" >&2; fail "r4's 500 not reported"; }; sleep 0.1
+done
+wait_report web-2 rolled-back:r2
+eq "current on r2 after r4" "$(readlink "$D/current")" releases/r2
+check "the app dies: the agent starts it again"
+pkill -f "serve_forever" || true
+i=0
+until curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -le 100 ] || { cp_log; fail "the app was not restarted"; }; sleep 0.1
+done
+echo "  ok: restarted"
+check "SIGTERM: the app stops, the agent exits 0"
+kill -TERM $AP
+wait $AP || fail "agent did not exit 0 on SIGTERM"
+trap - EXIT
+sleep 0.2
+curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && fail "the app still runs after the agent stopped"
+echo "  ok: app stopped"
+
+check "--server: the agent reads the channel and reports through serve (token with a report scope)"
+"$BM" serve token add agent --scope 'report:prod' --tokens "$T/tokens" >"$T/token"
+serve_start s "$R" --tokens "$T/tokens"
+URL=$(serve_url s)
+bm channel promote app stable r7 >/dev/null
+rm -rf "$D"
+"$BM" agent $AGENT_ARGS --id web-3 --server "$URL" --token-file "$T/token" --once 2>"$T/srv.log" ||
+	{ cat "$T/srv.log" >&2; fail "agent --server --once failed"; }
+eq "current -> r7" "$(readlink "$D/current")" releases/r7
+wait_report web-3 healthy:r7
+eq "reported by the token's name" "$(bm --json instance history prod web-3 --project app | js "(d if isinstance(d,list) else d['reports'])[-1]['actor']")" agent
+check "--server: a bad token: the report is refused and said, the install still happens"
+rm -rf "$D"
+echo "bm_wrong_token" >"$T/bad"
+"$BM" agent $AGENT_ARGS --id web-4 --server "$URL" --token-file "$T/bad" --once 2>"$T/bad.log" || true
+grep -q "report not delivered.*status=401" "$T/bad.log" || fail "401 not said: $(cat "$T/bad.log")"
+serve_stop s
+echo "PASS"
