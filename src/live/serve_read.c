@@ -6,8 +6,14 @@
 #include "cli_cfg.h"
 
 #include <jansson.h>
+#include <microhttpd.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* contrib/bootstrap.sh and contrib/systemd/bootmeta-agent@.service (gen/serve_embed.c) */
+extern const unsigned char serve_embed_bootstrap_sh[], serve_embed_agent_unit[];
+extern const size_t serve_embed_bootstrap_sh_len, serve_embed_agent_unit_len;
 
 static const char *arg(const serve_rq *r, const char *name)
 {
@@ -338,6 +344,115 @@ done:
 	return error;
 }
 
+/* One shell variable assignment, the value in single quotes. */
+static void sh_var(bm_buf *out, const char *name, const char *value)
+{
+	bm_buf_printf(out, "%s='", name);
+	for (; *value; value++)
+		if (*value == '\'')
+			bm_buf_puts(out, "'\\''");
+		else
+			bm_buf_putc(out, *value);
+	bm_buf_puts(out, "'\n");
+}
+
+/* The binary as shell variables (format=env), for the bootstrap script: no JSON parser on a
+ * new host. BM_MINISIG_B64 is the record's own signature (else the first one added later). */
+static void answer_binary_env(serve_answer *a, bm_fs *fs, const Bootmeta__V1__ChannelEntry *e, const char *path,
+			      size_t matches)
+{
+	Bootmeta__V1__Binary *bin = NULL;
+	bm_buf v = BM_BUF_INIT, sigdir = BM_BUF_INIT;
+	bm_strlist sigs = BM_STRLIST_INIT;
+	const char *minisig;
+	char sha[65], *b64 = NULL;
+	Bootmeta__V1__BinarySignature *added = NULL;
+	size_t i;
+	int error;
+
+	snprintf(sha, sizeof(sha), "%.64s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	if ((error = bm_binary_get(&bin, fs, sha)) < 0) {
+		lib_error(a, error);
+		goto done;
+	}
+	minisig = bin->signature;
+	if (!*minisig) {
+		bm_buf_printf(&sigdir, "%.*s.sig", (int)(strlen(path) - 3), path);
+		if (bm_fs_list_or_empty(&sigs, fs, sigdir.ptr) == 0 && sigs.count) {
+			bm_buf p = BM_BUF_INIT, data = BM_BUF_INIT;
+			bm_buf_printf(&p, "%s/%s", sigdir.ptr, sigs.items[0]);
+			if (bm_fs_read(&data, fs, p.ptr) == 0 &&
+			    bm_record_decode((ProtobufCMessage **)&added, &bootmeta__v1__binary_signature__descriptor, data.ptr,
+					     data.size) == 0)
+				minisig = added->signature;
+			bm_buf_dispose(&p);
+			bm_buf_dispose(&data);
+		}
+		bm_error_clear();
+	}
+	a->ctype = "text/plain; charset=utf-8";
+	sh_var(&a->body, "BM_PROJECT", e->project);
+	sh_var(&a->body, "BM_CHANNEL", e->channel);
+	sh_var(&a->body, "BM_RELEASE", e->release);
+	bm_buf_printf(&v, "%llu", (unsigned long long)e->seq);
+	sh_var(&a->body, "BM_SEQ", v.ptr);
+	sh_var(&a->body, "BM_META", a->etag);
+	sh_var(&a->body, "BM_SHA256", bin->sha256);
+	bm_buf_clear(&v);
+	bm_buf_printf(&v, "%llu", (unsigned long long)bin->size);
+	sh_var(&a->body, "BM_SIZE", v.ptr);
+	sh_var(&a->body, "BM_OS", bin->os);
+	sh_var(&a->body, "BM_ARCH", bin->arch);
+	for (i = 0; i < bin->n_urls; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "BM_URL_%zu", i + 1);
+		sh_var(&a->body, name, bin->urls[i]);
+	}
+	bm_buf_printf(&a->body, "BM_URL_COUNT=%zu\nBM_CANDIDATES=%zu\n", bin->n_urls, matches);
+	if (*minisig) {
+		size_t n = sodium_base64_ENCODED_LEN(strlen(minisig), sodium_base64_VARIANT_ORIGINAL);
+		if (!(b64 = malloc(n))) {
+			serve_answer_error(a, 500, BM_ENOMEM, "out of memory");
+			goto done;
+		}
+		sodium_bin2base64(b64, n, (const unsigned char *)minisig, strlen(minisig), sodium_base64_VARIANT_ORIGINAL);
+		sh_var(&a->body, "BM_MINISIG_B64", b64);
+	} else {
+		sh_var(&a->body, "BM_MINISIG_B64", "");
+	}
+done:
+	free(b64);
+	bm_meta_free(added);
+	bm_meta_free(bin);
+	bm_buf_dispose(&v);
+	bm_buf_dispose(&sigdir);
+	bm_strlist_dispose(&sigs);
+}
+
+/* GET /v1/bootstrap.sh: the script, with this serve as its default --server (from the
+ * request's Host header, when it is a plain host[:port]). */
+static void answer_bootstrap(serve_answer *a, serve *s, const serve_rq *r, int unit)
+{
+	static const char marker[] = "SERVER=${BOOTMETA_BOOTSTRAP_SERVER:-}";
+	const char *text = (const char *)(unit ? serve_embed_agent_unit : serve_embed_bootstrap_sh);
+	size_t len = unit ? serve_embed_agent_unit_len : serve_embed_bootstrap_sh_len;
+	const char *host = r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host") : NULL;
+	const char *at = unit ? NULL : strstr(text, marker), *h;
+	int ok = host && *host && strlen(host) < 256;
+	for (h = host; ok && *h; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') || *h == '.' ||
+		      *h == '-' || *h == ':' || *h == '[' || *h == ']'))
+			ok = 0;
+	a->ctype = unit ? "text/plain; charset=utf-8" : "text/x-shellscript; charset=utf-8";
+	if (!at || !ok) {
+		bm_buf_put(&a->body, text, len);
+		return;
+	}
+	bm_buf_put(&a->body, text, (size_t)(at - text));
+	bm_buf_printf(&a->body, "SERVER=${BOOTMETA_BOOTSTRAP_SERVER:-%s://%s}", s->tls_cert ? "https" : "http", host);
+	bm_buf_puts(&a->body, at + strlen(marker));
+}
+
 static void answer_binary(serve_answer *a, const serve_rq *r, bm_store *st, bm_fs *fs, const char *project,
 			  const char *channel)
 {
@@ -389,6 +504,14 @@ static void answer_binary(serve_answer *a, const serve_rq *r, bm_store *st, bm_f
 	if (found == (size_t)-1) {
 		serve_answer_error(a, 404, BM_ENOTFOUND, "release %s of %s (channel %s, entry %llu) has no binary for %s/%s",
 				   e->release, project, channel, (unsigned long long)e->seq, os, archp);
+		goto done;
+	}
+	if (arg(r, "format") && !strcmp(arg(r, "format"), "env")) {
+		answer_binary_env(a, fs, e, b->paths[found], matches);
+		goto done;
+	}
+	if (arg(r, "format") && strcmp(arg(r, "format"), "json")) {
+		serve_answer_error(a, 400, BM_EINVALID, "format=%s: give json or env", arg(r, "format"));
 		goto done;
 	}
 	bm_buf_puts(&a->body, "{\"project\":");
@@ -494,6 +617,14 @@ int serve_read(serve *s, const serve_rq *r, serve_answer *a)
 		}
 	if (n >= 2 && !p[n - 1][0])
 		n--; /* a trailing '/' */
+	if (n == 2 && !strcmp(p[1], "bootstrap.sh")) {
+		answer_bootstrap(a, s, r, 0);
+		goto done;
+	}
+	if (n == 3 && !strcmp(p[1], "bootstrap") && !strcmp(p[2], "bootmeta-agent@.service")) {
+		answer_bootstrap(a, s, r, 1);
+		goto done;
+	}
 	if (n == 2 && !strcmp(p[1], "head")) {
 		if (open_view(&fs, &st, s, r, a) == 0)
 			bm_buf_printf(&a->body, "{\"metaCommit\":\"%s\"}\n", a->etag);

@@ -6,6 +6,8 @@ set -eu
 n=0
 for u in "$BM_SRCDIR"/contrib/systemd/*.service; do
 	name=$(basename "$u")
+	# a template is verified as an instance of it (acme-server)
+	case $name in *@.service) name=${name%@.service}@acme-server.service ;; esac
 	# the unit names the installed program; verify needs one that exists
 	sed "s|/usr/local/bin/bootmeta|$BM|g" "$u" >"$T/$name"
 	check "$name"
