@@ -365,8 +365,8 @@ static int save(agent *g)
 	return 0;
 }
 
-/* Run `release` (already installed): switch, restart, gate. 0 healthy. */
-static int try_release(bm_buf *why, agent *g, const char *release)
+/* Run `release` (already installed): switch, restart. 0 started. */
+static int switch_start(bm_buf *why, agent *g, const char *release)
 {
 	if (agent_switch(&g->c, release) < 0) {
 		bm_buf_printf(why, "%s", bm_error_last());
@@ -379,6 +379,14 @@ static int try_release(bm_buf *why, agent *g, const char *release)
 		bm_error_clear();
 		return -1;
 	}
+	return 0;
+}
+
+/* switch_start, then the health gate. 0 healthy. */
+static int try_release(bm_buf *why, agent *g, const char *release)
+{
+	if (switch_start(why, g, release) < 0)
+		return -1;
 	return agent_health_gate(why, &g->child, &g->c, &stop_flag);
 }
 
@@ -466,8 +474,10 @@ static int round_once(agent *g)
 		goto done;
 	agent_log("info", "switching", "release=%s from=%s seq=%llu", v.release, *cur ? cur : "(none)",
 		  (unsigned long long)v.seq);
-	if (try_release(&why, g, v.release) == 0) {
+	if (switch_start(&why, g, v.release) == 0) {
 		report(g, BM_INSTANCE_INSTALLED, v.release, v.meta, NULL);
+		if (agent_health_gate(&why, &g->child, &g->c, &stop_flag) < 0)
+			goto unhealthy;
 		snprintf(g->st.committed, sizeof(g->st.committed), "%s", v.release);
 		g->st.attempt[0] = '\0';
 		save(g);
@@ -475,6 +485,7 @@ static int round_once(agent *g)
 		rc = 0;
 		goto done;
 	}
+unhealthy:
 	if (stop_flag)
 		goto done;
 	agent_log("warn", "not healthy", "release=%s why=\"%s\"", v.release, why.ptr ? why.ptr : "");

@@ -1,0 +1,94 @@
+#!/bin/sh
+# bootmeta agent: promote to 20 agents (real processes on 127.0.0.1, each with its own
+# install dir and a toy app with a health URL, following a release-build serve by long poll)
+# until all 20 report healthy. Time from the promotion's entry (its timeMs) to the last
+# healthy report (its timeMs: both clocks are serve's), p50 and max over several promotions;
+# target: under 2 s plus the bake. And each agent's resident memory while idle (target:
+# under 10 MiB). BM_BENCH_AGENTS (20), BM_BENCH_AGENT_ROUNDS (5), BM_BENCH_AGENT_BAKE (1s).
+set -eu
+: "${BM_BUILDDIR:?}" "${BM_SRCDIR:?}" "${BOOTMETA:?}"
+N=${BM_BENCH_AGENTS:-20}
+K=${BM_BENCH_AGENT_ROUNDS:-5}
+BAKE=${BM_BENCH_AGENT_BAKE:-1s}
+[ -x "$BM_BUILDDIR/bench_app" ] || { echo "b_agent: no $BM_BUILDDIR/bench_app" >&2; exit 1; }
+T=$(mktemp -d /tmp/bm-bench-agent-XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+export BOOTMETA_ACTOR="bench <bench@example.com>" BOOTMETA_REPO="$T/meta"
+BM=$BOOTMETA
+q() { "$BM" --quiet "$@"; }
+"$BM" init "$T/meta" >/dev/null
+git init -q "$T/src" && git -C "$T/src" commit -q --allow-empty -m one
+C=$(git -C "$T/src" rev-parse HEAD)
+q project add app >/dev/null
+q env add prod >/dev/null
+"$BM" key gen --sign -o "$T/rel" --no-password >/dev/null 2>&1
+q key trust "$T/rel.pub" >/dev/null
+tail -n 1 "$T/rel.pub" >"$T/pinned"
+mkdir -p "$T/art"
+i=0
+while [ $i -le "$K" ]; do
+	cp "$BM_BUILDDIR/bench_app" "$T/art/app-r$i"
+	printf 'r%s\n' $i >>"$T/art/app-r$i"   # a byte of its own: another sha256 per release
+	q release add app --source "file://$T/src@$C" --id "r$i" >/dev/null
+	q binary add app "r$i" "$T/art/app-r$i" --os linux --arch amd64 --url "file://$T/art/app-r$i" --sign "$T/rel.key" >/dev/null
+	i=$((i + 1))
+done
+q channel promote app stable r0 >/dev/null
+"$BM" serve token add agents --scope 'report:prod' --tokens "$T/tokens" >"$T/token"
+"$BM" serve --listen 127.0.0.1:0 --ready-file "$T/url" --tokens "$T/tokens" 2>"$T/serve.log" &
+PIDS="$!"
+while [ ! -s "$T/url" ]; do sleep 0.05; done
+URL=$(cat "$T/url")
+base=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+i=1
+while [ $i -le "$N" ]; do
+	port=$((base + i))
+	"$BM" agent --project app --channel stable --env prod --id "a$i" --install-dir "$T/h$i" --trusted-keys "$T/pinned" \
+		--server "$URL" --token-file "$T/token" --exec "./app-r* $port" --health-url "http://127.0.0.1:$port/" \
+		--bake "$BAKE" --poll 60s --os linux --arch amd64 2>"$T/agent$i.log" &
+	PIDS="$PIDS $!"
+	echo $! >>"$T/agent.pids"
+	i=$((i + 1))
+done
+# all_healthy RELEASE: until every agent's newest report is healthy RELEASE; prints the
+# latest report time (ms)
+all_healthy() {
+	python3 - "$BM" "$1" "$N" <<'PY'
+import json, subprocess, sys, time
+bm, rel, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+end = time.time() + 120
+while time.time() < end:
+    out = subprocess.run([bm, "--json", "instances", "prod", "--project", "app"], capture_output=True, text=True).stdout
+    d = json.loads(out or "[]")
+    ok = [x for x in d if x["state"] == "healthy" and x["release"] == rel]
+    if len(ok) == n:
+        print(max(int(x["timeMs"]) for x in ok)); sys.exit(0)
+    time.sleep(0.05)
+sys.exit("b_agent: not all %d agents healthy on %s in 120 s" % (n, rel))
+PY
+}
+all_healthy r0 >/dev/null
+sleep 1
+rss=$(for p in $(cat "$T/agent.pids"); do awk '/^VmRSS/ {print $2}' "/proc/$p/status"; done | sort -n)
+: >"$T/times"
+k=1
+while [ $k -le "$K" ]; do
+	t0=$("$BM" --json channel promote app stable "r$k" | python3 -c 'import json,sys; print(json.load(sys.stdin)["timeMs"])')
+	t1=$(all_healthy "r$k")
+	echo $((t1 - t0)) >>"$T/times"
+	k=$((k + 1))
+done
+sort -n "$T/times" >"$T/sorted"
+p50=$(awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' "$T/sorted")
+max=$(tail -n 1 "$T/sorted")
+bake_ms=$(python3 -c "import sys; s='$BAKE'; print(int(float(s[:-2])) if s.endswith('ms') else int(float(s.rstrip('s'))*1000))")
+echo "promote to $N agents, all healthy: p50 $p50 ms, max $max ms over $K promotions (bake $bake_ms ms; target < $((2000 + bake_ms)) ms); all: $(tr '\n' ' ' <"$T/sorted")"
+echo "agent VmRSS idle (KiB): min $(echo "$rss" | head -n 1), median $(echo "$rss" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'), max $(echo "$rss" | tail -n 1) (target < 10240)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
