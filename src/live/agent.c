@@ -25,7 +25,7 @@ static const char agent_usage[] =
 	"                      [--server URL [--token-file F] | --repo PATH] [--id ID]\n"
 	"                      [--exec 'CMD ARGS' | --systemd-unit NAME] [--health-url URL | --health-cmd CMD]\n"
 	"                      [--health-timeout 60s] [--bake 10s] [--poll 30s] [--download-timeout 10m]\n"
-	"                      [--os OS] [--arch ARCH] [--once]\n\n"
+	"                      [--max-meta-age DURATION] [--os OS] [--arch ARCH] [--once]\n\n"
 	"Keep this host on what channel C of project P says: download the release's binary for this\n"
 	"host's os/arch, verify its size, sha256 and a signature by a key of --trusted-keys (pinned:\n"
 	"the meta repo's keys do not count), install it as DIR/releases/<release>/<name>, point\n"
@@ -38,7 +38,8 @@ static const char agent_usage[] =
 	"(--server; token from --token-file or $BOOTMETA_TOKEN), or written to the meta repo\n"
 	"(--repo; pushed when it has a remote). The instance id is --id, else the host name.\n"
 	"--server: changes arrive by long poll; --repo: fetched every --poll. A channel entry with\n"
-	"a lower number than one this agent verified is refused (a replayed view).\n"
+	"a lower number than one this agent verified is refused (a replayed view). --max-meta-age:\n"
+	"when the source has not answered for longer, that is reported (the host may be behind).\n"
 	"--once: act once and exit 0 when the host runs (healthy) what the channel says, else 1.\n"
 	"SIGTERM or SIGINT: stop the app (--exec) and exit 0.\n";
 
@@ -62,7 +63,9 @@ typedef struct {
 	char id[AGENT_NAME_MAX], os[80], arch[80];
 	char since[65];             /* the meta commit of the last view (long poll) */
 	char last_report[1024];     /* state/release/error of the last report sent */
-	int64_t next_retry_ms;
+	int64_t max_meta_age_ms;    /* --max-meta-age (0: not checked) */
+	int64_t fresh_ms;           /* when the source last answered (mono ms) */
+	int fetch_failed;           /* the last fetch of the clone failed (read as it was) */
 } agent;
 
 /* What the channel says now. */
@@ -278,9 +281,11 @@ static int view_repo(view *v, agent *g)
 	Bootmeta__V1__ChannelEntry *e = NULL;
 	bm_oid tip;
 	int error;
+	g->fetch_failed = 0;
 	if (bm_store_has_remote(g->store) && bm_store_pull(&tip, g->store) < 0) {
 		agent_log("warn", "fetch failed, reading the clone as it is", "error=\"%s\"", bm_error_last());
 		bm_error_clear();
+		g->fetch_failed = 1;
 	}
 	if ((error = bm_store_tip(&tip, g->store)) < 0 || (error = bm_store_fs(&v->fs, g->store, &tip)) < 0 ||
 	    (error = bm_channel_current(&e, v->fs, g->c.project, g->c.channel)) < 0)
@@ -343,8 +348,7 @@ static void report(agent *g, bm_instance_state state, const char *release, const
 		s.os = g->os;
 		s.arch = g->arch;
 		s.agent_version = "bootmeta-agent " BM_VERSION;
-		if (bm_instance_report(NULL, &commit, g->store, &s, &g->wopts) < 0 ||
-		    (bm_store_has_remote(g->store) && bm_store_push(g->store) < 0)) {
+		if (bm_instance_report(NULL, &commit, g->store, &s, &g->wopts) < 0) { /* a clone's write pushes */
 			agent_log("warn", "report not written", "error=\"%s\"", bm_error_last());
 			bm_error_clear();
 			return;
@@ -390,6 +394,21 @@ static int try_release(bm_buf *why, agent *g, const char *release)
 	return agent_health_gate(why, &g->child, &g->c, &stop_flag);
 }
 
+/* With --max-meta-age: the source has not answered for longer; said as a failure of the
+ * committed release (the host keeps running it; it may be behind the channel). 1 stale. */
+static int stale_check(agent *g)
+{
+	char why[256];
+	int64_t age = mono_ms() - g->fresh_ms;
+	if (!g->max_meta_age_ms || age <= g->max_meta_age_ms || !*g->st.committed)
+		return 0;
+	snprintf(why, sizeof(why), "the meta view is stale: no answer from %s for %lld s (--max-meta-age %lld s)",
+		 g->c.server ? g->c.server : "the clone's remote", (long long)(age / 1000),
+		 (long long)(g->max_meta_age_ms / 1000));
+	report(g, BM_INSTANCE_FAILED, g->st.committed, g->since, why);
+	return 1;
+}
+
 /* 0: the host runs what the channel says, healthy; 1: it does not (reported). */
 static int round_once(agent *g)
 {
@@ -404,8 +423,14 @@ static int round_once(agent *g)
 	if ((g->c.server ? view_server(&v, g) : view_repo(&v, g)) < 0) {
 		agent_log("warn", "cannot read the channel", "error=\"%s\"", bm_error_last());
 		bm_error_clear();
+		stale_check(g);
 		goto done;
 	}
+	if (!g->fetch_failed)
+		g->fresh_ms = mono_ms();
+	snprintf(g->since, sizeof(g->since), "%s", v.meta);
+	if (g->fetch_failed && stale_check(g))
+		goto done;
 	snprintf(g->since, sizeof(g->since), "%s", v.meta);
 	if (v.seq < g->st.verified_seq) {
 		bm_buf_printf(&why, "channel %s entry #%llu is older than entry #%llu this agent verified: a replayed "
@@ -600,7 +625,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 {
 	enum {
 		O_PROJECT = 256, O_CHANNEL, O_ENV, O_DIR, O_ID, O_SERVER, O_EXEC, O_UNIT, O_HURL, O_HCMD, O_HTIMEOUT, O_BAKE,
-		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT
+		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE
 	};
 	static const cli_opt opts[] = {
 		{ O_PROJECT, "project", 0, 1 },	    { O_CHANNEL, "channel", 0, 1 },	   { O_ENV, "env", 0, 1 },
@@ -609,7 +634,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		{ O_HCMD, "health-cmd", 0, 1 },	    { O_HTIMEOUT, "health-timeout", 0, 1 }, { O_BAKE, "bake", 0, 1 },
 		{ O_POLL, "poll", 0, 1 },	    { O_KEYS, "trusted-keys", 0, 1 },	   { O_ONCE, "once", 0, 0 },
 		{ O_OS, "os", 0, 1 },		    { O_ARCH, "arch", 0, 1 },		   { O_TOKEN, "token-file", 0, 1 },
-		{ O_DLTIMEOUT, "download-timeout", 0, 1 },
+		{ O_DLTIMEOUT, "download-timeout", 0, 1 }, { O_MAXAGE, "max-meta-age", 0, 1 },
 		CLI_OPT_END,
 	};
 	agent g;
@@ -627,6 +652,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	g.c.poll_ms = 30000;
 	g.c.download_timeout_ms = 600000;
 	g.c.stop_timeout_ms = 10000;
+	g.fresh_ms = mono_ms();
 	cli_args_init(&a, cli, argc, argv, opts, agent_usage);
 	while ((c = cli_args_next(&a)) > 0) {
 		dur = NULL;
@@ -650,6 +676,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		case O_BAKE: dur = &g.c.bake_ms; break;
 		case O_POLL: dur = &g.c.poll_ms; break;
 		case O_DLTIMEOUT: dur = &g.c.download_timeout_ms; break;
+		case O_MAXAGE: dur = &g.max_meta_age_ms; break;
 		}
 		if (dur && parse_duration(dur, a.value) < 0)
 			return cli_args_fail(&a, "%s %s: give a duration (60s, 500ms, 2m)", a.spelled, a.value);

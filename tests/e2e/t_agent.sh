@@ -197,4 +197,18 @@ echo "bm_wrong_token" >"$T/bad"
 "$BM" agent $AGENT_ARGS --id web-4 --server "$URL" --token-file "$T/bad" --once 2>"$T/bad.log" || true
 grep -q "report not delivered.*status=401" "$T/bad.log" || fail "401 not said: $(cat "$T/bad.log")"
 serve_stop s
+
+check "--max-meta-age: a clone whose remote stopped answering is reported stale, the host keeps its release"
+"$BM" clone "$R" "$T/clone" >/dev/null 2>&1
+rm -rf "$D"
+"$BM" --repo "$T/clone" agent $AGENT_ARGS --id web-5 --once 2>/dev/null || fail "agent on the clone failed"
+eq "web-5 runs r7" "$(readlink "$D/current")" releases/r7
+mv "$R" "$R.gone"
+expect_fail 1 "" "$BM" --repo "$T/clone" agent $AGENT_ARGS --id web-5 --once --max-meta-age 1ms
+# said in the log (the report cannot be pushed to a remote that is gone: the write says so)
+grep -q "state=failed release=r7 meta=[0-9a-f]\{12\} error=\"the meta view is stale: no answer from the clone's remote" "$T/err" ||
+	fail "stale view not reported: $(cat "$T/err")"
+grep -q "report not written" "$T/err" || fail "the failed push of the report is not said"
+eq "still r7" "$(readlink "$D/current")" releases/r7
+mv "$R.gone" "$R"
 echo "PASS"
