@@ -5,6 +5,7 @@
  * go back to the one before. Every state change is reported as an instance record. The
  * host-side steps are in agent_host.c. */
 #include "agent.h"
+#include "agent_view.h"
 #include "live.h"
 #include "serve.h"
 
@@ -68,20 +69,11 @@ typedef struct {
 	int fetch_failed;           /* the last fetch of the clone failed (read as it was) */
 } agent;
 
-/* What the channel says now. */
-typedef struct {
-	uint64_t seq;
-	char release[AGENT_NAME_MAX];
-	char meta[65];
-	Bootmeta__V1__Binary *binary;
-	bm_fs *fs;                  /* the records to verify the binary with */
-} view;
+typedef agent_view view;
 
 static void view_dispose(view *v)
 {
-	bm_meta_free(v->binary);
-	bm_fs_free(v->fs);
-	memset(v, 0, sizeof(*v));
+	agent_view_dispose(v);
 }
 
 static int64_t mono_ms(void)
@@ -191,36 +183,12 @@ static const char *answer_error(bm_buf *tmp, const bm_buf *body)
 	return tmp->ptr ? tmp->ptr : "";
 }
 
-static int put_record(bm_fs *fs, const char *path, const ProtobufCMessage *m)
-{
-	bm_buf packed = BM_BUF_INIT;
-	int error = bm_record_encode(&packed, m);
-	if (!error)
-		error = bm_fs_mem_put(fs, path, packed.ptr, packed.size);
-	bm_buf_dispose(&packed);
-	return error;
-}
-
-static int json_record(ProtobufCMessage **out, json_t *j, const ProtobufCMessageDescriptor *d)
-{
-	char *text = json_dumps(j, JSON_COMPACT);
-	int error;
-	if (!text)
-		return bm_error_set(BM_ENOMEM, "out of memory");
-	error = bm_pbjson_read(out, d, text, strlen(text));
-	free(text);
-	return error;
-}
-
 /* The serve's answer for the host's platform, as records in a memory view, so the binary
  * is verified by the same rules as from a clone (bm_binary_verify with the pinned keys). */
 static int view_server(view *v, agent *g)
 {
-	bm_buf url = BM_BUF_INIT, body = BM_BUF_INIT, tmp = BM_BUF_INIT, path = BM_BUF_INIT;
-	json_t *j = NULL, *sigs;
-	const char *s;
+	bm_buf url = BM_BUF_INIT, body = BM_BUF_INIT, tmp = BM_BUF_INIT;
 	long status;
-	size_t i;
 	int error;
 
 	bm_buf_printf(&url, "%s/v1/projects/%s/channels/%s/binary?os=%s&arch=%s", g->c.server, g->c.project,
@@ -232,47 +200,12 @@ static int view_server(view *v, agent *g)
 				     answer_error(&tmp, &body));
 		goto done;
 	}
-	if (!(j = json_loads(body.ptr ? body.ptr : "", 0, NULL)) || !json_is_object(j)) {
-		error = bm_error_set(BM_EREMOTE, "%s answered something that is not JSON", url.ptr);
-		goto done;
-	}
-	s = json_string_value(json_object_get(j, "seq"));
-	v->seq = s ? strtoull(s, NULL, 10) : 0;
-	if (!v->seq || !(s = json_string_value(json_object_get(j, "release"))) || strlen(s) >= AGENT_NAME_MAX ||
-	    bm_name_validate(s, BM_NAME_RELEASE) < 0) {
-		error = bm_error_set(BM_EREMOTE, "%s: the answer has no valid seq and release", url.ptr);
-		goto done;
-	}
-	snprintf(v->release, sizeof(v->release), "%s", s);
-	s = json_string_value(json_object_get(j, "metaCommit"));
-	snprintf(v->meta, sizeof(v->meta), "%s", s && strlen(s) < sizeof(v->meta) ? s : "");
-	if ((error = json_record((ProtobufCMessage **)&v->binary, json_object_get(j, "binary"),
-				 &bootmeta__v1__binary__descriptor)) < 0) {
-		error = bm_error_prefix(error, "%s: the binary record", url.ptr);
-		goto done;
-	}
-	if ((error = bm_fs_mem(&v->fs)) < 0 || (error = bm_path_binary(&path, v->binary->sha256)) < 0 ||
-	    (error = put_record(v->fs, path.ptr, &v->binary->base)) < 0)
-		goto done;
-	sigs = json_object_get(j, "signatures");
-	for (i = 0; json_is_array(sigs) && i < json_array_size(sigs); i++) {
-		Bootmeta__V1__BinarySignature *sig = NULL;
-		if (json_record((ProtobufCMessage **)&sig, json_array_get(sigs, i),
-				&bootmeta__v1__binary_signature__descriptor) < 0) {
-			bm_error_clear();
-			continue;
-		}
-		if (bm_path_binary_signature(&path, sig->sha256, sig->signer_key_id) == 0)
-			put_record(v->fs, path.ptr, &sig->base);
-		bm_error_clear();
-		bm_meta_free(sig);
-	}
+	if ((error = agent_view_parse(v, body.ptr ? body.ptr : "", body.size)) < 0)
+		error = bm_error_prefix(BM_EREMOTE, "%s", url.ptr);
 done:
-	json_decref(j);
 	bm_buf_dispose(&url);
 	bm_buf_dispose(&body);
 	bm_buf_dispose(&tmp);
-	bm_buf_dispose(&path);
 	return error;
 }
 
