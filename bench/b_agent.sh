@@ -77,6 +77,7 @@ PY
 all_healthy r0 >/dev/null
 sleep 1
 rss=$(for p in $(cat "$T/agent.pids"); do awk '/^VmRSS/ {print $2}' "/proc/$p/status"; done | sort -n)
+anon=$(for p in $(cat "$T/agent.pids"); do awk '/^RssAnon/ {print $2}' "/proc/$p/status"; done | sort -n)
 : >"$T/times"
 k=1
 while [ $k -le "$K" ]; do
@@ -90,5 +91,5 @@ p50=$(awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' "$T/sorted")
 max=$(tail -n 1 "$T/sorted")
 bake_ms=$(python3 -c "import sys; s='$BAKE'; print(int(float(s[:-2])) if s.endswith('ms') else int(float(s.rstrip('s'))*1000))")
 echo "promote to $N agents, all healthy: p50 $p50 ms, max $max ms over $K promotions (bake $bake_ms ms; target < $((2000 + bake_ms)) ms); all: $(tr '\n' ' ' <"$T/sorted")"
-echo "agent VmRSS idle (KiB): min $(echo "$rss" | head -n 1), median $(echo "$rss" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'), max $(echo "$rss" | tail -n 1) (target < 10240)"
+echo "agent VmRSS idle (KiB): min $(echo "$rss" | head -n 1), median $(echo "$rss" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'), max $(echo "$rss" | tail -n 1) (target < 10240); of it private (RssAnon): median $(echo "$anon" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'), max $(echo "$anon" | tail -n 1); the rest is pages of shared libraries, shared by all agents"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
