@@ -75,6 +75,11 @@ expect_fail 2 "give --project, --channel, --env and --install-dir" "$BM" --repo 
 expect_fail 2 "--once with --exec" "$BM" --repo "$R" agent $AGENT_ARGS --once --exec ./app
 expect_fail 2 "give a duration" "$BM" --repo "$R" agent $AGENT_ARGS --bake soon
 
+check "an install dir that cannot be made: refused at start, by name"
+: >"$T/afile"
+expect_fail 1 "is not a folder this agent can write" "$BM" --repo "$R" agent --project app --channel stable --env prod \
+	--install-dir "$T/afile/host" --trusted-keys "$T/pinned" --once
+
 check "--once with nothing promoted: exit 1, nothing installed"
 expect_fail 1 "cannot read the channel" "$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once
 [ ! -e "$D/current" ] || fail "current exists with nothing promoted"
@@ -128,6 +133,18 @@ python3 - "$D/.agent/state.json" <<'PY'
 import json,sys
 p=sys.argv[1]; d=json.load(open(p)); d["verifiedSeq"]=1; json.dump(d,open(p,"w"))
 PY
+
+check "a health endpoint that hangs: the gate times out, the release is not committed"
+python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", '"$PORT"')); s.listen(8); c=[s.accept() for _ in range(50)]; time.sleep(60)' &
+HP=$!
+sleep 0.3
+bm channel promote app stable r2 >/dev/null
+expect_fail 1 "" "$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once --health-url "http://127.0.0.1:$PORT/" --health-timeout 3s
+kill $HP 2>/dev/null || true
+wait $HP 2>/dev/null || true
+bm --json instance history prod web-1 --project app | grep -q "not healthy within 3000 ms: http://127.0.0.1:$PORT/: Timeout" ||
+	fail "hanging health not reported: $(bm --json instance history prod web-1 --project app | head -c 600)"
+eq "current back on r1" "$(readlink "$D/current")" releases/r1
 
 check "a switch cut short (kill -9 between switch and commit) goes back at the next start"
 bm channel promote app stable r1 --reason "back" >/dev/null
