@@ -8,10 +8,12 @@
 #include "agent_view.h"
 #include "live.h"
 #include "serve.h"
+#include "serve_nats_msg.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <nats/nats.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,7 @@
 
 static const char agent_usage[] =
 	"usage: bootmeta agent --project P --channel C --env E --install-dir DIR --trusted-keys FILE\n"
-	"                      [--server URL [--token-file F] | --repo PATH] [--id ID]\n"
+	"                      [--server URL [--token-file F] | --repo PATH] [--nats URL] [--id ID]\n"
 	"                      [--exec 'CMD ARGS' | --systemd-unit NAME] [--health-url URL | --health-cmd CMD]\n"
 	"                      [--health-timeout 60s] [--bake 10s] [--poll 30s] [--download-timeout 10m]\n"
 	"                      [--max-meta-age DURATION] [--os OS] [--arch ARCH] [--once]\n\n"
@@ -38,7 +40,8 @@ static const char agent_usage[] =
 	"moves. Every state change is reported as an instance record of env E: through the serve\n"
 	"(--server; token from --token-file or $BOOTMETA_TOKEN), or written to the meta repo\n"
 	"(--repo; pushed when it has a remote). The instance id is --id, else the host name.\n"
-	"--server: changes arrive by long poll; --repo: fetched every --poll. A channel entry with\n"
+	"--server: changes arrive by long poll; --repo: fetched every --poll; --nats URL: notices from\n"
+	"serve's NATS feed (the long poll is not used; --poll stays the fallback). A channel entry with\n"
 	"a lower number than one this agent verified is refused (a replayed view). --max-meta-age:\n"
 	"when the source has not answered for longer, that is reported (the host may be behind).\n"
 	"--once: act once and exit 0 when the host runs (healthy) what the channel says, else 1.\n"
@@ -67,6 +70,10 @@ typedef struct {
 	int64_t max_meta_age_ms;    /* --max-meta-age (0: not checked) */
 	int64_t fresh_ms;           /* when the source last answered (mono ms) */
 	int fetch_failed;           /* the last fetch of the clone failed (read as it was) */
+	const char *nats_url;       /* --nats: change notices from serve's NATS feed */
+	natsConnection *nc;
+	natsSubscription *nsub[2];  /* the channel's subject, bootmeta.change.+binaries */
+	int nats_down_said;
 } agent;
 
 typedef agent_view view;
@@ -473,10 +480,87 @@ done:
 	return rc;
 }
 
-/* Wait for the channel to change (long poll on the serve) or for the poll interval. */
+/* --nats: subscribe to the subjects serve publishes the channel's changes (and added binary
+ * signatures) on. nats.c reconnects by itself; while it is down the poll goes on. */
+static int nats_open(agent *g)
+{
+	natsOptions *o = NULL;
+	natsStatus st;
+	bm_buf subject = BM_BUF_INIT, prefix = BM_BUF_INIT, path = BM_BUF_INIT;
+	int error = 0;
+	if ((st = natsOptions_Create(&o)) != NATS_OK || (st = natsOptions_SetURL(o, g->nats_url)) != NATS_OK ||
+	    (st = natsOptions_SetName(o, "bootmeta-agent")) != NATS_OK ||
+	    (st = natsOptions_SetAllowReconnect(o, true)) != NATS_OK || (st = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
+	    (st = natsOptions_SetReconnectWait(o, 1000)) != NATS_OK || (st = natsOptions_SetTimeout(o, 5000)) != NATS_OK ||
+	    (st = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL)) != NATS_OK ||
+	    ((st = natsConnection_Connect(&g->nc, o)) != NATS_OK && st != NATS_NOT_YET_CONNECTED)) {
+		error = bm_error_set(BM_EREMOTE, "--nats %s: %s", g->nats_url, natsStatus_GetText(st));
+		goto done;
+	}
+	bm_buf_printf(&path, "projects/%s/channels/%s/x.pb", g->c.project, g->c.channel);
+	if (serve_nats_subject(&subject, &prefix, path.ptr) != 0) {
+		error = bm_error_set(BM_EINVALID, "no NATS subject for %s", path.ptr);
+		goto done;
+	}
+	if ((st = natsConnection_SubscribeSync(&g->nsub[0], g->nc, subject.ptr)) != NATS_OK ||
+	    (st = natsConnection_SubscribeSync(&g->nsub[1], g->nc, SERVE_NATS_SUBJECT_ROOT "+binaries")) != NATS_OK) {
+		error = bm_error_set(BM_EREMOTE, "--nats %s: subscribe %s: %s", g->nats_url, subject.ptr, natsStatus_GetText(st));
+		goto done;
+	}
+	agent_log("info", "nats", "url=%s subject=%s", g->nats_url, subject.ptr);
+done:
+	natsOptions_Destroy(o);
+	bm_buf_dispose(&subject);
+	bm_buf_dispose(&prefix);
+	bm_buf_dispose(&path);
+	return error;
+}
+
+static void nats_close(agent *g)
+{
+	int i;
+	for (i = 0; i < 2; i++)
+		natsSubscription_Destroy(g->nsub[i]);
+	natsConnection_Destroy(g->nc);
+	g->nc = NULL;
+	nats_Close();
+}
+
+/* One notice, or none within `ms`; drains what else is queued. 1 when a notice came. */
+static int nats_wait(agent *g, int64_t ms)
+{
+	natsMsg *m = NULL;
+	int got = 0, i;
+	for (i = 0; i < 2; i++)
+		while (natsSubscription_NextMsg(&m, g->nsub[i], i == 0 && !got ? ms : 0) == NATS_OK) {
+			natsMsg_Destroy(m);
+			m = NULL;
+			got = 1;
+		}
+	if (!got && natsConnection_Status(g->nc) != NATS_CONN_STATUS_CONNECTED) {
+		if (!g->nats_down_said)
+			agent_log("warn", "nats is down; polling until it is back", "url=%s", g->nats_url);
+		g->nats_down_said = 1;
+	} else if (natsConnection_Status(g->nc) == NATS_CONN_STATUS_CONNECTED) {
+		g->nats_down_said = 0;
+	}
+	return got;
+}
+
+/* Wait for the channel to change (a NATS notice, a long poll on the serve) or for the poll
+ * interval. */
 static void wait_change(agent *g)
 {
 	int64_t end = mono_ms() + g->c.poll_ms;
+	if (g->nc) {
+		while (!stop_flag && mono_ms() < end) {
+			if (nats_wait(g, 200))
+				return;
+			if (g->c.exec_cmd && g->child.pid && agent_child_gone(&g->child))
+				return;
+		}
+		return;
+	}
 	if (g->c.server && *g->since) {
 		bm_buf url = BM_BUF_INIT, body = BM_BUF_INIT;
 		long status = 0;
@@ -558,7 +642,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 {
 	enum {
 		O_PROJECT = 256, O_CHANNEL, O_ENV, O_DIR, O_ID, O_SERVER, O_EXEC, O_UNIT, O_HURL, O_HCMD, O_HTIMEOUT, O_BAKE,
-		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE
+		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE, O_NATS
 	};
 	static const cli_opt opts[] = {
 		{ O_PROJECT, "project", 0, 1 },	    { O_CHANNEL, "channel", 0, 1 },	   { O_ENV, "env", 0, 1 },
@@ -568,6 +652,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		{ O_POLL, "poll", 0, 1 },	    { O_KEYS, "trusted-keys", 0, 1 },	   { O_ONCE, "once", 0, 0 },
 		{ O_OS, "os", 0, 1 },		    { O_ARCH, "arch", 0, 1 },		   { O_TOKEN, "token-file", 0, 1 },
 		{ O_DLTIMEOUT, "download-timeout", 0, 1 }, { O_MAXAGE, "max-meta-age", 0, 1 },
+		{ O_NATS, "nats", 0, 1 },
 		CLI_OPT_END,
 	};
 	agent g;
@@ -610,6 +695,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		case O_POLL: dur = &g.c.poll_ms; break;
 		case O_DLTIMEOUT: dur = &g.c.download_timeout_ms; break;
 		case O_MAXAGE: dur = &g.max_meta_age_ms; break;
+		case O_NATS: g.nats_url = a.value; break;
 		}
 		if (dur && parse_duration(dur, a.value) < 0)
 			return cli_args_fail(&a, "%s %s: give a duration (60s, 500ms, 2m)", a.spelled, a.value);
@@ -698,6 +784,11 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		rc = round_once(&g) == 0 ? BM_EXIT_OK : BM_EXIT_FAIL;
 		goto done;
 	}
+	if (g.nats_url && nats_open(&g) < 0) {
+		agent_log("warn", "nats not used; polling", "error=\"%s\"", bm_error_last());
+		bm_error_clear();
+		nats_close(&g);
+	}
 	while (!stop_flag) {
 		round_once(&g);
 		if (!stop_flag)
@@ -707,6 +798,8 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	agent_log("info", "stopped", NULL);
 	rc = BM_EXIT_OK;
 done:
+	if (g.nc || g.nats_url)
+		nats_close(&g);
 	bm_trusted_keys_dispose(&g.keys);
 	bm_store_free(g.store);
 	free(g.token);

@@ -208,6 +208,33 @@ rm -rf "$D"
 eq "current -> r7" "$(readlink "$D/current")" releases/r7
 wait_report web-3 healthy:r7
 eq "reported by the token's name" "$(bm --json instance history prod web-3 --project app | js "(d if isinstance(d,list) else d['reports'])[-1]['actor']")" agent
+check "--server with --nats: a promotion reaches the agent by NATS notice (its poll is 60 s, no long poll)"
+NPORT=$(freeport)
+nats-server -a 127.0.0.1 -p "$NPORT" >"$T/nats.log" 2>&1 &
+NP=$!
+SERVE_PIDS="$SERVE_PIDS $NP"
+i=0
+until python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)' "$NPORT" 2>/dev/null; do
+	i=$((i + 1)); [ $i -le 100 ] || fail "nats-server did not start"; sleep 0.1
+done
+serve_stop s
+serve_start s "$R" --tokens "$T/tokens" --nats "nats://127.0.0.1:$NPORT"
+URL=$(serve_url s)
+rm -rf "$D"
+bm channel promote app stable r1 >/dev/null
+"$BM" agent $AGENT_ARGS --id web-6 --server "$URL" --token-file "$T/token" --nats "nats://127.0.0.1:$NPORT" \
+	--poll 60s --bake 200ms 2>"$T/agent.log" &
+NA=$!
+SERVE_PIDS="$SERVE_PIDS $NA"
+wait_report web-6 healthy:r1
+i=0
+until grep -q "msg=nats url=" "$T/agent.log"; do i=$((i + 1)); [ $i -le 100 ] || fail "the agent did not subscribe"; sleep 0.1; done
+bm channel promote app stable r2 >/dev/null
+wait_report web-6 healthy:r2
+kill -TERM $NA
+wait $NA || fail "the agent did not exit 0 on SIGTERM"
+kill -TERM $NP; wait $NP 2>/dev/null || true
+
 check "--server: a bad token: the report is refused and said, the install still happens"
 rm -rf "$D"
 echo "bm_wrong_token" >"$T/bad"
@@ -219,13 +246,13 @@ check "--max-meta-age: a clone whose remote stopped answering is reported stale,
 "$BM" clone "$R" "$T/clone" >/dev/null 2>&1
 rm -rf "$D"
 "$BM" --repo "$T/clone" agent $AGENT_ARGS --id web-5 --once 2>/dev/null || fail "agent on the clone failed"
-eq "web-5 runs r7" "$(readlink "$D/current")" releases/r7
+eq "web-5 runs r2" "$(readlink "$D/current")" releases/r2
 mv "$R" "$R.gone"
 expect_fail 1 "" "$BM" --repo "$T/clone" agent $AGENT_ARGS --id web-5 --once --max-meta-age 1ms
 # said in the log (the report cannot be pushed to a remote that is gone: the write says so)
-grep -q "state=failed release=r7 meta=[0-9a-f]\{12\} error=\"the meta view is stale: no answer from the clone's remote" "$T/err" ||
+grep -q "state=failed release=r2 meta=[0-9a-f]\{12\} error=\"the meta view is stale: no answer from the clone's remote" "$T/err" ||
 	fail "stale view not reported: $(cat "$T/err")"
 grep -q "report not written" "$T/err" || fail "the failed push of the report is not said"
-eq "still r7" "$(readlink "$D/current")" releases/r7
+eq "still r2" "$(readlink "$D/current")" releases/r2
 mv "$R.gone" "$R"
 echo "PASS"
