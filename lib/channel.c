@@ -147,57 +147,37 @@ int bm_channel_list(bm_strlist *out, bm_fs *fs, const char *project)
 	return bm__project_folder_list(out, fs, project, "channels", "/");
 }
 
+typedef struct {
+	const char *project, *channel;
+	bm_channel_entry_cb cb;
+	void *payload;
+} history_walk;
+
+static int history_entry(const char *path, uint64_t seq, ProtobufCMessage *rec, int rc, void *payload)
+{
+	history_walk *h = payload;
+	const Bootmeta__V1__ChannelEntry *e = (const Bootmeta__V1__ChannelEntry *)rec;
+	if (!rc)
+		rc = entry_check(e, path, h->project, h->channel, seq);
+	return h->cb(path, rc ? NULL : e, rc, h->payload);
+}
+
 int bm_channel_history(bm_fs *fs, const char *project, const char *channel, uint64_t from_seq,
 		       bm_channel_entry_cb cb, void *payload)
 {
-	bm_buf dir = BM_BUF_INIT, sub = BM_BUF_INIT, path = BM_BUF_INIT, data = BM_BUF_INIT;
-	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
-	size_t i, j;
-	int error;
+	history_walk h = { project, channel, cb, payload };
+	bm_buf dir = BM_BUF_INIT;
+	int error, missing = 0;
 
 	if ((error = bm__project_must_exist(fs, project)) < 0 || (error = bm_path_channel(&dir, project, channel)) < 0)
 		goto done;
-	if ((error = bm_fs_list(&buckets, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND) {
-			bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no entries", channel, project);
-			error = bm_error_set_about(BM_ABOUT_CHANNEL_HISTORY, project);
-		}
-		goto done;
-	}
-	for (i = 0; i < buckets.count && !error; i++) {
-		long long b = bucket_of(buckets.items[i]);
-		if (b < 0 || (uint64_t)b * CHANNEL_BUCKET + CHANNEL_BUCKET - 1 < from_seq)
-			continue;
-		bm_buf_clear(&sub);
-		bm_strlist_dispose(&files);
-		if ((error = bm_buf_printf(&sub, "%s/%s", dir.ptr, buckets.items[i])) < 0 ||
-		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
-			goto done;
-		for (j = 0; j < files.count && !error; j++) {
-			uint64_t seq = bm__seq_of(files.items[j]);
-			Bootmeta__V1__ChannelEntry *e = NULL;
-			int rc;
-			if (!seq || seq < from_seq)
-				continue;
-			bm_buf_clear(&path);
-			bm_buf_clear(&data);
-			if ((error = bm_buf_printf(&path, "%s%s", sub.ptr, files.items[j])) < 0)
-				goto done;
-			rc = bm_fs_read(&data, fs, path.ptr);
-			if (!rc)
-				rc = bm__rec_decode((ProtobufCMessage **)&e, &bootmeta__v1__channel_entry__descriptor, data.ptr, data.size, path.ptr);
-			if (!rc)
-				rc = entry_check(e, path.ptr, project, channel, seq);
-			error = cb(path.ptr, rc ? NULL : e, rc, payload);
-			bm_meta_free(e);
-		}
+	error = bm__log_walk(&missing, fs, dir.ptr, from_seq, &bootmeta__v1__channel_entry__descriptor, history_entry,
+			     &h);
+	if (!error && missing) {
+		bm_error_set(BM_ENOTFOUND, "channel %s of project %s has no entries", channel, project);
+		error = bm_error_set_about(BM_ABOUT_CHANNEL_HISTORY, project);
 	}
 done:
-	bm_strlist_dispose(&files);
-	bm_strlist_dispose(&buckets);
-	bm_buf_dispose(&data);
-	bm_buf_dispose(&path);
-	bm_buf_dispose(&sub);
 	bm_buf_dispose(&dir);
 	return error;
 }

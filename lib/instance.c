@@ -512,61 +512,36 @@ done:
 	return error;
 }
 
+typedef struct {
+	const char *env, *instance, *project;
+	bm_instance_report_cb cb;
+	void *payload;
+} history_walk;
+
+static int history_entry(const char *path, uint64_t seq, ProtobufCMessage *rec, int rc, void *payload)
+{
+	history_walk *h = payload;
+	const Bootmeta__V1__InstanceReport *r = (const Bootmeta__V1__InstanceReport *)rec;
+	if (!rc)
+		rc = entry_check(r, path, h->env, h->instance, h->project, seq);
+	return h->cb(path, rc ? NULL : r, rc, h->payload);
+}
+
 int bm_instance_history(bm_fs *fs, const char *env, const char *instance, const char *project, uint64_t from_seq,
 			bm_instance_report_cb cb, void *payload)
 {
-	bm_buf dir = BM_BUF_INIT, sub = BM_BUF_INIT, path = BM_BUF_INIT, data = BM_BUF_INIT;
-	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
-	size_t i, j;
-	int error;
+	history_walk h = { env, instance, project, cb, payload };
+	bm_buf dir = BM_BUF_INIT;
+	int error, missing = 0;
 
 	if ((error = bm_path_instance_log(&dir, env, instance, project)) < 0 || (error = env_must_exist(fs, env)) < 0)
 		goto done;
-	if ((error = bm_fs_list(&buckets, fs, dir.ptr)) < 0) {
-		if (error == BM_ENOTFOUND)
-			error = bm_error_set(BM_ENOTFOUND, "instance %s of env %s has reported nothing for %s", instance,
-					     env, project);
-		goto done;
-	}
-	for (i = 0; i < buckets.count && !error; i++) {
-		long long b = bm__log_bucket_of(buckets.items[i]);
-		if (b < 0 || (uint64_t)b * BM__LOG_BUCKET + BM__LOG_BUCKET - 1 < from_seq)
-			continue;
-		bm_buf_clear(&sub);
-		bm_strlist_dispose(&files);
-		if ((error = bm_buf_printf(&sub, "%s/%s", dir.ptr, buckets.items[i])) < 0 ||
-		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
-			goto done;
-		for (j = 0; j < files.count && !error; j++) {
-			uint64_t seq = bm__log_entry_seq(files.items[j]);
-			Bootmeta__V1__InstanceReport *r = NULL;
-			int rc;
-			if (!seq || seq < from_seq)
-				continue;
-			bm_buf_clear(&path);
-			bm_buf_clear(&data);
-			if ((error = bm_buf_printf(&path, "%s%s", sub.ptr, files.items[j])) < 0)
-				goto done;
-			rc = bm_fs_read(&data, fs, path.ptr);
-			if (!rc)
-				rc = bm__rec_decode((ProtobufCMessage **)&r, &bootmeta__v1__instance_report__descriptor,
-						    data.ptr, data.size, path.ptr);
-			if (rc == BM_ENOMEM) {
-				error = rc;
-				goto done;
-			}
-			if (!rc)
-				rc = entry_check(r, path.ptr, env, instance, project, seq);
-			error = cb(path.ptr, rc ? NULL : r, rc, payload);
-			bm_meta_free(r);
-		}
-	}
+	error = bm__log_walk(&missing, fs, dir.ptr, from_seq, &bootmeta__v1__instance_report__descriptor, history_entry,
+			     &h);
+	if (!error && missing)
+		error = bm_error_set(BM_ENOTFOUND, "instance %s of env %s has reported nothing for %s", instance, env,
+				     project);
 done:
-	bm_strlist_dispose(&files);
-	bm_strlist_dispose(&buckets);
-	bm_buf_dispose(&data);
-	bm_buf_dispose(&path);
-	bm_buf_dispose(&sub);
 	bm_buf_dispose(&dir);
 	return error;
 }

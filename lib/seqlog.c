@@ -1,6 +1,7 @@
 /* seqlog.c: the check every append to a sequence log runs (see seqlog.h). */
 #include "seqlog.h"
 #include "bootmeta/record.h"
+#include "recio.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -275,6 +276,62 @@ int bm__log_check_all(uint64_t *entries, bm_fs *fs, const char *dir, unsigned fl
 	}
 done:
 	bm_strlist_dispose(&names);
+	bm_buf_dispose(&sub);
+	return error;
+}
+
+int bm__log_walk(int *missing, bm_fs *fs, const char *dir, uint64_t from_seq, const ProtobufCMessageDescriptor *type,
+		 bm__log_entry_fn fn, void *payload)
+{
+	bm_buf sub = BM_BUF_INIT, path = BM_BUF_INIT, data = BM_BUF_INIT;
+	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
+	size_t i, j;
+	int error;
+
+	*missing = 0;
+	if ((error = bm_fs_list(&buckets, fs, dir)) < 0) {
+		if (error == BM_ENOTFOUND) {
+			bm_error_clear();
+			*missing = 1;
+			error = 0;
+		}
+		goto done;
+	}
+	for (i = 0; i < buckets.count && !error; i++) {
+		long long b = bm__log_bucket_of(buckets.items[i]);
+		if (b < 0 || (uint64_t)b * BM__LOG_BUCKET + BM__LOG_BUCKET - 1 < from_seq)
+			continue;
+		bm_buf_clear(&sub);
+		bm_strlist_dispose(&files);
+		if ((error = bm_buf_printf(&sub, "%s/%s", dir, buckets.items[i])) < 0 ||
+		    (error = bm_fs_list(&files, fs, sub.ptr)) < 0)
+			goto done;
+		for (j = 0; j < files.count && !error; j++) {
+			uint64_t seq = bm__log_entry_seq(files.items[j]);
+			ProtobufCMessage *rec = NULL;
+			int rc;
+			if (!seq || seq < from_seq)
+				continue;
+			bm_buf_clear(&path);
+			bm_buf_clear(&data);
+			if ((error = bm_buf_printf(&path, "%s%s", sub.ptr, files.items[j])) < 0)
+				goto done;
+			rc = bm_fs_read(&data, fs, path.ptr);
+			if (!rc)
+				rc = bm__rec_decode(&rec, type, data.ptr, data.size, path.ptr);
+			if (rc == BM_ENOMEM) {
+				error = rc;
+				goto done;
+			}
+			error = fn(path.ptr, seq, rc ? NULL : rec, rc, payload);
+			bm_record_free(rec);
+		}
+	}
+done:
+	bm_strlist_dispose(&files);
+	bm_strlist_dispose(&buckets);
+	bm_buf_dispose(&data);
+	bm_buf_dispose(&path);
 	bm_buf_dispose(&sub);
 	return error;
 }

@@ -58,6 +58,18 @@ void bm__log_tail_dispose(bm__log_tail *t);
  * newest folder, for all of them. *entries gets the number of entries. For doctor. */
 int bm__log_check_all(uint64_t *entries, bm_fs *fs, const char *dir, unsigned flags);
 
+/* Walk a bucketed log (a channel log, an instance log) at `dir` from entry `from_seq` on,
+ * oldest first: each entry file is read and decoded as `type` and handed to `fn` with rc 0,
+ * or, when it does not read or decode, with that error (< 0, the message naming the file)
+ * and a NULL record, and the walk goes on. Names that are no bucket or entry are passed over
+ * (doctor names them). The record is freed when `fn` returns. Stops at the first non-zero
+ * return of `fn` (returned) and at an allocation failure (BM_ENOMEM). *missing gets 1 when
+ * the log folder does not exist (0 is returned, `fn` never called; the caller says what is
+ * missing), else 0. */
+typedef int (*bm__log_entry_fn)(const char *path, uint64_t seq, ProtobufCMessage *record, int rc, void *payload);
+int bm__log_walk(int *missing, bm_fs *fs, const char *dir, uint64_t from_seq, const ProtobufCMessageDescriptor *type,
+		 bm__log_entry_fn fn, void *payload);
+
 /* The `seq` field of a record (0 when the type has none). */
 uint64_t bm__log_record_seq(const ProtobufCMessage *m);
 

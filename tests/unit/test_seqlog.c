@@ -1,6 +1,6 @@
 /* test_seqlog.c: the check every append to a sequence log runs (lib/seqlog.c), on memory
  * views: a channel log across bucket boundaries, flat logs, secrets' folders, and each kind
- * of damage named by path. */
+ * of damage named by path; the walk of a bucketed log. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -194,11 +194,72 @@ static void test_flat(void **state)
 	bm_fs_free(fs);
 }
 
+/* What the walker handed over: "seq:ok" or "seq:error", in order. */
+typedef struct {
+	char seen[4096];
+	uint64_t stop_at; /* return 7 from this seq on (0: never) */
+} walk_ctx;
+
+static int walk_cb(const char *path, uint64_t seq, ProtobufCMessage *rec, int rc, void *payload)
+{
+	walk_ctx *w = payload;
+	size_t n = strlen(w->seen);
+	assert_non_null(strstr(path, CH "/"));
+	if (rc == 0) {
+		assert_non_null(rec);
+		assert_int_equal(((Bootmeta__V1__ChannelEntry *)rec)->seq, seq);
+	} else {
+		assert_null(rec);
+		assert_true(rc < 0);
+		assert_non_null(strstr(bm_error_last(), path)); /* the message names the file */
+	}
+	snprintf(w->seen + n, sizeof(w->seen) - n, "%s%llu:%s", n ? " " : "", (unsigned long long)seq, rc ? "error" : "ok");
+	return w->stop_at && seq >= w->stop_at ? 7 : 0;
+}
+
+/* bm__log_walk, the one walk of a bucketed log (channel history, instance history). */
+static void test_walk(void **state)
+{
+	walk_ctx w = { "", 0 };
+	bm_fs *fs = channel(1002, 0);
+	int missing = -1;
+	(void)state;
+
+	/* from 998: bucket 0 is entered for 998 and 999 only, then buckets 1 and 2 */
+	assert_int_equal(bm__log_walk(&missing, fs, CH, 998, &bootmeta__v1__channel_entry__descriptor, walk_cb, &w), 0);
+	assert_int_equal(missing, 0);
+	assert_string_equal(w.seen, "998:ok 999:ok 1000:ok 1001:ok 1002:ok");
+
+	/* a damaged entry is handed over with its error and the walk goes on; names that are no
+	 * entry or bucket are passed over */
+	assert_int_equal(bm_fs_mem_put(fs, CH "/0000001/0000001001.pb", "\xff\xff\xff", 3), 0);
+	assert_int_equal(bm_fs_mem_put(fs, CH "/0000001/notes.txt", "x", 1), 0);
+	assert_int_equal(bm_fs_mem_put(fs, CH "/stray/0000000005.pb", "x", 1), 0);
+	w.seen[0] = '\0';
+	assert_int_equal(bm__log_walk(&missing, fs, CH, 1000, &bootmeta__v1__channel_entry__descriptor, walk_cb, &w), 0);
+	assert_string_equal(w.seen, "1000:ok 1001:error 1002:ok");
+
+	/* the callback's non-zero return stops the walk and is returned */
+	w.seen[0] = '\0';
+	w.stop_at = 2;
+	assert_int_equal(bm__log_walk(&missing, fs, CH, 0, &bootmeta__v1__channel_entry__descriptor, walk_cb, &w), 7);
+	assert_string_equal(w.seen, "1:ok 2:ok");
+
+	/* no log folder: *missing, no call, no error */
+	w.seen[0] = '\0';
+	assert_int_equal(bm__log_walk(&missing, fs, "projects/p/channels/none", 0, &bootmeta__v1__channel_entry__descriptor,
+				      walk_cb, &w), 0);
+	assert_int_equal(missing, 1);
+	assert_string_equal(w.seen, "");
+	bm_fs_free(fs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_channel_buckets),
 		cmocka_unit_test(test_flat),
+		cmocka_unit_test(test_walk),
 	};
 	bm_global_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
