@@ -181,8 +181,8 @@ const char *cli_esc(const char *s);
 
 /* In a --json listing, the record at `path` that could not be read: appended to `out` (a
  * ',' first when `comma`) in its place as {"path":..,"error":..,"code":..} from
- * bm_error_last(), so the listing stays one JSON document that names what failed (the
- * command then exits 1). */
+ * cli_error_text() (the message with the CLI's hint, as the text output shows it), so the
+ * listing stays one JSON document that names what failed (the command then exits 1). */
 int cli_json_error_item(bm_buf *out, int comma, const char *path);
 
 /* ---- shared by the record commands ---- */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_history.h"
 #include "cli_trust.h"
 
 static const char usage[] =
@@ -192,47 +193,24 @@ done:
 }
 
 typedef struct {
-	bm_cli *cli;
-	bm_strlist lines; /* one printed line (text or JSON) per entry, oldest first */
-	int bad;
+	cli_history h;
 	bm_store *store;  /* for --require-signed */
 	bm_fs *fs;
 } history_ctx;
 
 static int history_cb(const char *path, const Bootmeta__V1__ChannelEntry *e, int error, void *payload)
 {
-	history_ctx *h = payload;
-	bm_buf line = BM_BUF_INIT;
+	history_ctx *c = payload;
 	char when[40];
-	int rc;
-	if (error < 0 || cli_check_signed_entry(h->cli, h->store, h->fs, e) < 0) {
-		/* a damaged entry, or one not from a signed commit: said by name (in the JSON
-		 * listing, in its place), not shown; keep going with the others */
-		h->bad = 1;
-		if (!h->cli->json) {
-			cli_fail(h->cli, "channel history");
-			return 0;
-		}
-		rc = cli_json_error_item(&line, 0, path);
-		if (!rc)
-			rc = bm_strlist_add(&h->lines, line.ptr);
-		bm_buf_dispose(&line);
-		return rc;
-	}
-	if (h->cli->json) {
-		rc = cli_record_json(&line, e, 0);
-	} else {
-		cli_time_fmt(when, sizeof(when), e->time_ms);
-		rc = bm_buf_printf(&line, "%-6llu %-42s %-20s %s%s%s%s", (unsigned long long)e->seq, cli_esc(e->release), when,
-				   cli_esc(e->actor), e->pinned ? "  [rollback, pinned]" :
-				   e->action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN ? "  [unpin]" :
-				   e->forced ? "  [forced over a pin]" : "",
-				   *e->reason ? "  " : "", cli_esc(e->reason));
-	}
-	if (!rc)
-		rc = bm_strlist_add(&h->lines, line.ptr);
-	bm_buf_dispose(&line);
-	return rc;
+	/* a damaged entry, or one not from a signed commit: named in its place, not shown */
+	if (error < 0 || cli_check_signed_entry(c->h.cli, c->store, c->fs, e) < 0)
+		return cli_history_bad(&c->h, path);
+	cli_time_fmt(when, sizeof(when), e->time_ms);
+	return cli_history_add(&c->h, e, "%-6llu %-42s %-20s %s%s%s%s", (unsigned long long)e->seq, cli_esc(e->release),
+			       when, cli_esc(e->actor), e->pinned ? "  [rollback, pinned]" :
+			       e->action == BOOTMETA__V1__CHANNEL_ACTION__CHANNEL_ACTION_UNPIN ? "  [unpin]" :
+			       e->forced ? "  [forced over a pin]" : "",
+			       *e->reason ? "  " : "", cli_esc(e->reason));
 }
 
 static int channel_history(bm_cli *cli, int argc, char **argv)
@@ -241,10 +219,11 @@ static int channel_history(bm_cli *cli, int argc, char **argv)
 		CLI_OPT_LIMIT,
 		CLI_OPT_END,
 	};
-	history_ctx h = { cli, BM_STRLIST_INIT, 0, NULL, NULL };
+	history_ctx h = { CLI_HISTORY_INIT(cli, "channel history"), NULL, NULL };
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
-	size_t limit = 0, i, shown = 0;
+	char head[128];
+	size_t limit = 0;
 	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
@@ -271,20 +250,10 @@ static int channel_history(bm_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "channel history");
 		goto done;
 	}
-	if (cli->json)
-		fputc('[', stdout);
-	else
-		printf("%-6s %-42s %-20s %s\n", "SEQ", "RELEASE", "PROMOTED", "BY  REASON");
-	for (i = h.lines.count; i-- > 0 && (!limit || shown < limit); shown++)
-		if (cli->json)
-			printf("%s%s", shown ? "," : "", h.lines.items[i]);
-		else
-			printf("%s\n", h.lines.items[i]);
-	if (cli->json)
-		fputs("]\n", stdout);
-	rc = h.bad ? BM_EXIT_FAIL : BM_EXIT_OK;
+	snprintf(head, sizeof(head), "%-6s %-42s %-20s %s", "SEQ", "RELEASE", "PROMOTED", "BY  REASON");
+	rc = cli_history_print(&h.h, limit, head);
 done:
-	bm_strlist_dispose(&h.lines);
+	cli_history_dispose(&h.h);
 	bm_fs_free(fs);
 	bm_store_free(s);
 	return rc;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_history.h"
 
 static const char usage[] =
 	"usage: bootmeta instance report ENV ID --project PROJECT --release RELEASE --state STATE\n"
@@ -97,36 +98,15 @@ done:
 	return rc;
 }
 
-typedef struct {
-	bm_cli *cli;
-	bm_strlist lines; /* one printed line (text or JSON) per report, oldest first */
-	int bad;
-} history_ctx;
-
 static int history_cb(const char *path, const Bootmeta__V1__InstanceReport *r, int error, void *payload)
 {
-	history_ctx *h = payload;
-	bm_buf line = BM_BUF_INIT;
+	cli_history *h = payload;
 	char when[40];
-	int rc;
-	if (error < 0) { /* a damaged report: named, not shown; the others go on */
-		h->bad = 1;
-		if (!h->cli->json) {
-			cli_fail(h->cli, "instance history");
-			return 0;
-		}
-		rc = cli_json_error_item(&line, 0, path);
-	} else if (h->cli->json) {
-		rc = cli_record_json(&line, r, 0);
-	} else {
-		cli_time_fmt(when, sizeof(when), r->time_ms);
-		rc = bm_buf_printf(&line, "%-6llu %-12s %-20s %-20s %s%s%s", (unsigned long long)r->seq, cli_esc(r->state),
-				   cli_esc(r->release), when, cli_esc(r->actor), *r->error ? "  " : "", cli_esc(r->error));
-	}
-	if (!rc)
-		rc = bm_strlist_add(&h->lines, line.ptr);
-	bm_buf_dispose(&line);
-	return rc;
+	if (error < 0) /* a damaged report: named in its place, not shown; the others go on */
+		return cli_history_bad(h, path);
+	cli_time_fmt(when, sizeof(when), r->time_ms);
+	return cli_history_add(h, r, "%-6llu %-12s %-20s %-20s %s%s%s", (unsigned long long)r->seq, cli_esc(r->state),
+			       cli_esc(r->release), when, cli_esc(r->actor), *r->error ? "  " : "", cli_esc(r->error));
 }
 
 static int instance_history(bm_cli *cli, int argc, char **argv)
@@ -136,11 +116,12 @@ static int instance_history(bm_cli *cli, int argc, char **argv)
 		CLI_OPT_LIMIT,
 		CLI_OPT_END,
 	};
-	history_ctx h = { cli, BM_STRLIST_INIT, 0 };
+	cli_history h = CLI_HISTORY_INIT(cli, "instance history");
 	bm_store *s = NULL;
 	bm_fs *fs = NULL;
 	const char *project = NULL;
-	size_t limit = 0, i, shown = 0;
+	char head[128];
+	size_t limit = 0;
 	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
 
@@ -164,20 +145,10 @@ static int instance_history(bm_cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "instance history");
 		goto done;
 	}
-	if (cli->json)
-		fputc('[', stdout);
-	else
-		printf("%-6s %-12s %-20s %-20s %s\n", "SEQ", "STATE", "RELEASE", "REPORTED", "BY  ERROR");
-	for (i = h.lines.count; i-- > 0 && (!limit || shown < limit); shown++)
-		if (cli->json)
-			printf("%s%s", shown ? "," : "", h.lines.items[i]);
-		else
-			printf("%s\n", h.lines.items[i]);
-	if (cli->json)
-		fputs("]\n", stdout);
-	rc = h.bad ? BM_EXIT_FAIL : BM_EXIT_OK;
+	snprintf(head, sizeof(head), "%-6s %-12s %-20s %-20s %s", "SEQ", "STATE", "RELEASE", "REPORTED", "BY  ERROR");
+	rc = cli_history_print(&h, limit, head);
 done:
-	bm_strlist_dispose(&h.lines);
+	cli_history_dispose(&h);
 	bm_fs_free(fs);
 	bm_store_free(s);
 	return rc;
