@@ -10,68 +10,27 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bootmeta.h"
+#include "bmtest.h"
 
-static char tmpdir[256];
 static char C1[] = "1111111111111111111111111111111111111111";
 static char C2[] = "2222222222222222222222222222222222222222";
 static const char MC[] = "ABCDEF0123456789abcdef0123456789ABCDEF01";
 static const char *P = "app/server";
 #define LOG "envs/prod/instances/web-1/app/server/+reports"
 
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bm-test-instance-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return bm_global_init();
-}
-
-static int teardown(void **state)
-{
-	char cmd[512];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	bm_global_shutdown();
-	return system(cmd);
-}
-
-#define assert_refused(rc, code, needle, store, tip)                                   \
-	do {                                                                            \
-		bm_oid now_;                                                            \
-		int rc_ = (rc);                                                         \
-		if (rc_ != (code) || !strstr(bm_error_last(), needle))                  \
-			fail_msg("got %d \"%s\", want %d with \"%s\"", rc_, bm_error_last(), \
-				 (code), needle);                                       \
-		assert_int_equal(bm_store_tip(&now_, store), 0);                        \
-		assert_true(bm_oid_equal(&now_, tip));                                  \
-	} while (0)
+BMT_FIXTURES("instance")
 
 /* A repo with env prod, project P (releases C1, C2) and project "db" (release C1). */
 static bm_store *seeded(const char *name, char path[512])
 {
-	bm_store *s = NULL;
-	bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
-	bm_project_options po = BM_PROJECT_OPTIONS_INIT;
-	bm_release_options ro = BM_RELEASE_OPTIONS_INIT;
-	const char *srcs[] = { "https://git.example.com/app.git" };
-	bm_source s1[] = { { "https://git.example.com/app.git", C1, NULL } };
-	bm_source s2[] = { { "https://git.example.com/app.git", C2, NULL } };
-
-	so.actor = "Test <test@example.com>";
-	snprintf(path, 512, "%s/%s", tmpdir, name);
-	assert_int_equal(bm_store_init_ext(&s, path, &so), 0);
-	po.sources = srcs;
-	po.nsources = 1;
-	assert_int_equal(bm_project_add(NULL, NULL, s, P, &po), 0);
-	assert_int_equal(bm_project_add(NULL, NULL, s, "db", &po), 0);
-	ro.nsources = 1;
-	ro.sources = s1;
-	assert_int_equal(bm_release_add(NULL, NULL, s, P, &ro), 0);
-	assert_int_equal(bm_release_add(NULL, NULL, s, "db", &ro), 0);
-	ro.sources = s2;
-	assert_int_equal(bm_release_add(NULL, NULL, s, P, &ro), 0);
-	assert_int_equal(bm_env_add(NULL, s, "prod", NULL, NULL), 0);
+	bm_store *s = bmt_init(name, NULL);
+	bmt_path(path, 512, name);
+	bmt_project(s, P, 1);
+	bmt_project(s, "db", 1);
+	bmt_release(s, P, C1);
+	bmt_release(s, "db", C1);
+	bmt_release(s, P, C2);
+	bmt_env(s, "prod");
 	return s;
 }
 

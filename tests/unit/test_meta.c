@@ -11,64 +11,21 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bootmeta.h"
+#include "bmtest.h"
 
-static char tmpdir[256];
 static char C1[] = "1111111111111111111111111111111111111111";
 static char C2[] = "2222222222222222222222222222222222222222";
 static const char *P = "app/server";
 
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bm-test-meta-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return bm_global_init();
-}
-
-static int teardown(void **state)
-{
-	char cmd[512];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	bm_global_shutdown();
-	return system(cmd);
-}
-
-static bm_store *new_repo(const char *name)
-{
-	char p[512];
-	bm_store *s = NULL;
-	bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
-	so.actor = "Test <test@example.com>"; /* the library reads no $BOOTMETA_ACTOR */
-	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
-	assert_int_equal(bm_store_init_ext(&s, p, &so), 0);
-	return s;
-}
-
-/* The last call failed with `code`, its message holds `needle`, and main did not move. */
-#define assert_refused(rc, code, needle, store, tip)                                   \
-	do {                                                                            \
-		bm_oid now_;                                                            \
-		int rc_ = (rc);                                                         \
-		if (rc_ != (code) || !strstr(bm_error_last(), needle))                  \
-			fail_msg("got %d \"%s\", want %d with \"%s\"", rc_, bm_error_last(), \
-				 (code), needle);                                       \
-		assert_int_equal(bm_store_tip(&now_, store), 0);                        \
-		assert_true(bm_oid_equal(&now_, tip));                                  \
-	} while (0)
+BMT_FIXTURES("meta")
 
 /* A repo with project P and a release C1 (two sources). */
 static bm_store *seeded(const char *name)
 {
-	bm_store *s = new_repo(name);
-	bm_project_options po = BM_PROJECT_OPTIONS_INIT;
+	bm_store *s = bmt_init(name, NULL);
 	bm_release_options ro = BM_RELEASE_OPTIONS_INIT;
-	const char *srcs[] = { "https://git.example.com/app.git" };
-	bm_source rs[] = { { "https://git.example.com/app.git", C1, NULL }, { "https://git.example.com/lib.git", C2, NULL } };
-	po.sources = srcs;
-	po.nsources = 1;
-	assert_int_equal(bm_project_add(NULL, NULL, s, P, &po), 0);
+	bm_source rs[] = { { BMT_URL, C1, NULL }, { "https://git.example.com/lib.git", C2, NULL } };
+	bmt_project(s, P, 1);
 	ro.sources = rs;
 	ro.nsources = 2;
 	assert_int_equal(bm_release_add(NULL, NULL, s, P, &ro), 0);
@@ -77,7 +34,7 @@ static bm_store *seeded(const char *name)
 
 static void test_project(void **state)
 {
-	bm_store *s = new_repo("project");
+	bm_store *s = bmt_init("project", NULL);
 	bm_project_options po = BM_PROJECT_OPTIONS_INIT;
 	Bootmeta__V1__Project *p = NULL;
 	bm_strlist l = BM_STRLIST_INIT;
@@ -232,7 +189,7 @@ static void test_source_dir(void **state)
 	char head[64] = "";
 	(void)state;
 
-	snprintf(dir, sizeof(dir), "%s/checkout", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/checkout", bmt_dir);
 	snprintf(cmd, sizeof(cmd),
 		 "set -e; git init -q %s; cd %s; echo a > a; git add a; "
 		 "git -c user.name=t -c user.email=t@t commit -qm one; "
@@ -264,7 +221,7 @@ static void test_source_dir(void **state)
 	ro.allow_dirty = 1;
 	assert_int_equal(bm_release_add(NULL, NULL, s, P, &ro), 0);
 
-	snprintf(dir, sizeof(dir), "%s/not-a-checkout", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/not-a-checkout", bmt_dir);
 	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(bm_source_from_dir(&url, &commit, dir, 0), BM_ENOTFOUND);
@@ -287,7 +244,7 @@ static void test_binary(void **state)
 	const char *urls[] = { "s3://bucket/app" };
 	(void)state;
 
-	snprintf(file, sizeof(file), "%s/app.bin", tmpdir);
+	snprintf(file, sizeof(file), "%s/app.bin", bmt_dir);
 	assert_non_null(f = fopen(file, "w"));
 	fputs("hello", f);
 	fclose(f);
@@ -317,7 +274,7 @@ static void test_binary(void **state)
 	assert_refused(bm_binary_add(NULL, NULL, s, P, "v404", file, &bo), BM_ENOTFOUND, "no release \"v404\"", s, &tip);
 	assert_refused(bm_binary_add(NULL, NULL, s, "ghost", C1, file, &bo), BM_ENOTFOUND, "no project", s, &tip);
 	assert_refused(bm_binary_add(NULL, NULL, s, P, C1, "/nonexistent/file", &bo), BM_ENOTFOUND, "no such file", s, &tip);
-	assert_refused(bm_binary_add(NULL, NULL, s, P, C1, tmpdir, &bo), BM_EINVALID, "not a regular file", s, &tip);
+	assert_refused(bm_binary_add(NULL, NULL, s, P, C1, bmt_dir, &bo), BM_EINVALID, "not a regular file", s, &tip);
 	bo.os = "Linux OS";
 	assert_refused(bm_binary_add(NULL, NULL, s, P, C1, file, &bo), BM_EINVALID, "os", s, &tip);
 	bm_store_free(s);
@@ -497,7 +454,7 @@ static void test_concurrent_promotions(void **state)
 	pid_t pids[4];
 	(void)state;
 
-	snprintf(path, sizeof(path), "%s/concurrent", tmpdir);
+	snprintf(path, sizeof(path), "%s/concurrent", bmt_dir);
 	bm_store_free(s);
 	for (i = 0; i < 4; i++) {
 		pids[i] = fork();
@@ -538,8 +495,8 @@ static void test_trace(void **state)
 	FILE *f;
 	(void)state;
 
-	snprintf(file, sizeof(file), "%s/trace.bin", tmpdir);
-	snprintf(other, sizeof(other), "%s/other.bin", tmpdir);
+	snprintf(file, sizeof(file), "%s/trace.bin", bmt_dir);
+	snprintf(other, sizeof(other), "%s/other.bin", bmt_dir);
 	assert_non_null(f = fopen(file, "w"));
 	fputs("binary", f);
 	fclose(f);

@@ -9,31 +9,19 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bootmeta.h"
-
-static char tmpdir[256];
+#include "bmtest.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bm-test-store-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	setenv("BOOTMETA_ACTOR", "Test <test@example.com>", 1);
-	return bm_global_init();
+	setenv("BOOTMETA_ACTOR", BMT_ACTOR, 1); /* which the library must not read */
+	return bmt_setup("store");
 }
 
 static int teardown(void **state)
 {
-	char cmd[512];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	bm_global_shutdown();
-	return system(cmd);
-}
-
-static void repo_path(char *out, size_t n, const char *name)
-{
-	snprintf(out, n, "%s/%s", tmpdir, name);
+	return bmt_teardown();
 }
 
 typedef struct {
@@ -67,7 +55,7 @@ static void test_init_write_read(void **state)
 	add_ctx ctx = { "projects/a/b/project.pb", "\n\x05hello", NULL, 0 };
 	(void)state;
 
-	repo_path(p, sizeof(p), "r1");
+	bmt_path(p, sizeof(p), "r1");
 	assert_int_equal(bm_store_init(&s, p), 0);
 	assert_int_equal(bm_store_write(&c1, s, add_one, &ctx, NULL), 0);
 	assert_int_equal(bm_store_tip(&tip, s), 0);
@@ -113,7 +101,7 @@ static void test_conflict_replays(void **state)
 	add_ctx ctx = { "mine", "1", NULL, 0 };
 	(void)state;
 
-	repo_path(p, sizeof(p), "r2");
+	bmt_path(p, sizeof(p), "r2");
 	assert_int_equal(bm_store_init(&s, p), 0);
 	assert_int_equal(bm_store_open(&s2, p), 0);
 	ctx.other = s2;
@@ -133,19 +121,19 @@ static void test_open_errors(void **state)
 	bm_store *s = NULL;
 	(void)state;
 
-	repo_path(p, sizeof(p), "missing");
+	bmt_path(p, sizeof(p), "missing");
 	assert_int_equal(bm_store_open(&s, p), BM_ENOTFOUND);
 	assert_int_equal(bm_error_last_about(NULL), BM_ABOUT_REPO); /* the CLI's hint names `bootmeta init` */
 
 	/* a plain git repo is not a meta repo */
-	repo_path(p, sizeof(p), "plain");
+	bmt_path(p, sizeof(p), "plain");
 	snprintf(cmd, sizeof(cmd), "git init -q --bare %s", p);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(bm_store_open(&s, p), BM_EFORMAT);
 	assert_non_null(strstr(bm_error_last(), "not a bootmeta meta repo"));
 
 	/* a newer format is refused */
-	repo_path(p, sizeof(p), "newer");
+	bmt_path(p, sizeof(p), "newer");
 	assert_int_equal(bm_store_init(&s, p), 0);
 	bm_store_free(s);
 	snprintf(cmd, sizeof(cmd),
@@ -156,7 +144,7 @@ static void test_open_errors(void **state)
 	assert_non_null(strstr(bm_error_last(), "upgrade bootmeta"));
 
 	/* init refuses a folder that is not empty */
-	repo_path(p, sizeof(p), "plain");
+	bmt_path(p, sizeof(p), "plain");
 	assert_int_equal(bm_store_init(&s, p), BM_EEXISTS);
 }
 
@@ -168,9 +156,9 @@ static void test_clone_push(void **state)
 	add_ctx a = { "from-c1", "1", NULL, 0 }, b = { "from-c2", "2", NULL, 0 };
 	(void)state;
 
-	repo_path(p, sizeof(p), "origin");
-	repo_path(c1p, sizeof(c1p), "clone1");
-	repo_path(c2p, sizeof(c2p), "clone2");
+	bmt_path(p, sizeof(p), "origin");
+	bmt_path(c1p, sizeof(c1p), "clone1");
+	bmt_path(c2p, sizeof(c2p), "clone2");
 	assert_int_equal(bm_store_init(&s, p), 0);
 	assert_int_equal(bm_store_clone(&c1, p, c1p), 0);
 	assert_int_equal(bm_store_clone(&c2, p, c2p), 0);
@@ -210,7 +198,7 @@ static void test_log_and_mem_fs(void **state)
 	int n = 0;
 	(void)state;
 
-	repo_path(p, sizeof(p), "log");
+	bmt_path(p, sizeof(p), "log");
 	assert_int_equal(bm_store_init(&s, p), 0);
 	assert_int_equal(bm_store_write(NULL, s, add_one, &a, NULL), 0);
 	assert_int_equal(bm_store_write(NULL, s, add_one, &c, NULL), 0);
@@ -268,7 +256,7 @@ static void test_policy_not_from_env(void **state)
 	size_t i;
 	(void)state;
 
-	repo_path(p, sizeof(p), "policy");
+	bmt_path(p, sizeof(p), "policy");
 	assert_int_equal(bm_store_init(&s, p), 0);
 	bm_store_free(s);
 

@@ -10,27 +10,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bootmeta.h"
+#include "bmtest.h"
 
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bm-test-text-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	setenv("BOOTMETA_ACTOR", "Test <test@example.com>", 1);
-	return bm_global_init();
-}
-
-static int teardown(void **state)
-{
-	char cmd[512];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	bm_global_shutdown();
-	return system(cmd);
-}
+BMT_FIXTURES("text")
 
 static int check(const char *s, bm_text_kind kind)
 {
@@ -127,33 +109,11 @@ static void test_escape(void **state)
 	escaped("a\0b", 3, 0, "a\\x00b");
 }
 
-static bm_store *new_store(const char *name)
-{
-	char p[512];
-	bm_store *s = NULL;
-	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
-	assert_int_equal(bm_store_init(&s, p), 0);
-	return s;
-}
-
-typedef struct {
-	const char *path;
-	const void *data;
-	size_t len;
-} add_ctx;
-
-static int add_file(bm_txn *txn, void *payload)
-{
-	add_ctx *c = payload;
-	return bm_txn_add(txn, c->path, c->data, c->len);
-}
-
 /* A record built by hand (as a server or tool would) goes through the same gate. */
 static int add_entry(bm_store *s, const char *reason, const char *release)
 {
 	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT;
 	bm_buf enc = BM_BUF_INIT;
-	add_ctx c = { "projects/app/channels/stable/0000000/0000000001.pb", NULL, 0 };
 	int error;
 	e.seq = 1;
 	e.project = (char *)"app";
@@ -161,9 +121,7 @@ static int add_entry(bm_store *s, const char *reason, const char *release)
 	e.release = (char *)release;
 	e.reason = (char *)reason;
 	assert_int_equal(bm_record_encode(&enc, &e.base), 0);
-	c.data = enc.ptr;
-	c.len = enc.size;
-	error = bm_store_write(NULL, s, add_file, &c, NULL);
+	error = bmt_write_file(s, "projects/app/channels/stable/0000000/0000000001.pb", enc.ptr, enc.size, NULL);
 	bm_buf_dispose(&enc);
 	return error;
 }
@@ -173,7 +131,6 @@ static int add_log(bm_store *s, const char *message, const char *attr_value)
 	Bootmeta__V1__LogEntry e = BOOTMETA__V1__LOG_ENTRY__INIT;
 	Bootmeta__V1__Attr a = BOOTMETA__V1__ATTR__INIT, *attrs[1] = { &a };
 	bm_buf enc = BM_BUF_INIT;
-	add_ctx c = { "log/2026/12/01/1764547200000-0123456789abcdef.pb", NULL, 0 };
 	int error;
 	e.id = (char *)"0123456789abcdef";
 	e.kind = (char *)"codegen";
@@ -183,18 +140,16 @@ static int add_log(bm_store *s, const char *message, const char *attr_value)
 	e.n_attrs = 1;
 	e.attrs = attrs;
 	assert_int_equal(bm_record_encode(&enc, &e.base), 0);
-	c.data = enc.ptr;
-	c.len = enc.size;
-	error = bm_store_write(NULL, s, add_file, &c, NULL);
+	error = bmt_write_file(s, "log/2026/12/01/1764547200000-0123456789abcdef.pb", enc.ptr, enc.size, NULL);
 	bm_buf_dispose(&enc);
 	return error;
 }
 
 static void test_record_gate(void **state)
 {
-	bm_store *s = new_store("gate.git");
+	bm_store *s = bmt_init("gate.git", NULL);
 	const ProtobufCMessageDescriptor *d = bm_record_type("ChannelEntry");
-	add_ctx text = { "keys/signers/0123456789ABCDEF.pub", "untrusted comment: \x1b[2J\nRWQ...\n", 0 };
+	const char *text = "untrusted comment: \x1b[2J\nRWQ...\n";
 	(void)state;
 
 	assert_int_equal(add_entry(s, "ok\nforged row", "r1"), BM_EINVALID);
@@ -210,8 +165,7 @@ static void test_record_gate(void **state)
 	assert_int_equal(add_log(s, "regenerated\n\tthe client", "https://ci/1"), 0);
 
 	/* text files of the layout are UTF-8 lines */
-	text.len = strlen(text.data);
-	assert_int_equal(bm_store_write(NULL, s, add_file, &text, NULL), BM_EINVALID);
+	assert_int_equal(bmt_write_file(s, "keys/signers/0123456789ABCDEF.pub", text, strlen(text), NULL), BM_EINVALID);
 
 	/* the check alone, and bytes that are not a record */
 	assert_int_equal(bm_record_check_write(d, "\xff\xff", 2), BM_EINVALID);
@@ -221,24 +175,23 @@ static void test_record_gate(void **state)
 
 static void test_actor_on_write(void **state)
 {
-	bm_store *s = new_store("actor.git");
+	bm_store *s = bmt_init("actor.git", NULL);
 	bm_write_options w = BM_WRITE_OPTIONS_INIT;
-	add_ctx c = { "other/file", "x", 1 };
 	char cmd[1024];
 	(void)state;
 	w.actor = "Eve\nparent 0000000000000000000000000000000000000000";
-	assert_int_equal(bm_store_write(NULL, s, add_file, &c, &w), BM_EINVALID);
+	assert_int_equal(bmt_write_file(s, "other/file", "x", 1, &w), BM_EINVALID);
 	assert_non_null(strstr(bm_error_last(), "the actor holds a new line"));
 	w.actor = "Eve <eve@example.com> <x>";
-	assert_int_equal(bm_store_write(NULL, s, add_file, &c, &w), BM_EINVALID);
+	assert_int_equal(bmt_write_file(s, "other/file", "x", 1, &w), BM_EINVALID);
 	w.actor = "Eve";
 	w.message = "a message\x1b[2J";
-	assert_int_equal(bm_store_write(NULL, s, add_file, &c, &w), BM_EINVALID);
+	assert_int_equal(bmt_write_file(s, "other/file", "x", 1, &w), BM_EINVALID);
 	assert_non_null(strstr(bm_error_last(), "the commit message"));
 	w.message = "a message\nwith a body";
-	assert_int_equal(bm_store_write(NULL, s, add_file, &c, &w), 0);
+	assert_int_equal(bmt_write_file(s, "other/file", "x", 1, &w), 0);
 	bm_store_free(s);
-	snprintf(cmd, sizeof(cmd), "git --git-dir=%s/actor.git fsck --strict --no-progress", tmpdir);
+	snprintf(cmd, sizeof(cmd), "git --git-dir=%s/actor.git fsck --strict --no-progress", bmt_dir);
 	assert_int_equal(system(cmd), 0);
 }
 
@@ -251,8 +204,8 @@ static void test_not_regular(void **state)
 	int fd = -1;
 	FILE *f;
 	(void)state;
-	snprintf(fifo, sizeof(fifo), "%s/pipe\xff", tmpdir);
-	snprintf(file, sizeof(file), "%s/file", tmpdir);
+	snprintf(fifo, sizeof(fifo), "%s/pipe\xff", bmt_dir);
+	snprintf(file, sizeof(file), "%s/file", bmt_dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_non_null(f = fopen(file, "w"));
 	fputs("data", f);
@@ -262,7 +215,7 @@ static void test_not_regular(void **state)
 	assert_int_equal(bm_file_open_read(&fd, fifo, 0), BM_EINVALID);
 	assert_non_null(strstr(bm_error_last(), "pipe\\xff is a named pipe (FIFO), not a regular file"));
 	assert_int_equal(fd, -1);
-	assert_int_equal(bm_file_open_read(&fd, tmpdir, BM_FILE_STREAM), BM_EINVALID);
+	assert_int_equal(bm_file_open_read(&fd, bmt_dir, BM_FILE_STREAM), BM_EINVALID);
 	assert_non_null(strstr(bm_error_last(), "is a folder"));
 	assert_int_equal(bm_file_sha256(hex, &size, fifo), BM_EINVALID);
 	assert_int_equal(bm_file_read(&b, fifo, 0), BM_EINVALID);

@@ -12,9 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bootmeta.h"
+#include "bmtest.h"
 
-static char tmpdir[256];
 static char C1[] = "1111111111111111111111111111111111111111";
 static char C2[] = "2222222222222222222222222222222222222222";
 static char C3[] = "3333333333333333333333333333333333333333";
@@ -22,56 +21,16 @@ static const char *P = "app/server";
 static const char *WRITER = "Writer <writer@example.com>";
 static const char *SHA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bm-test-txn-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return bm_global_init();
-}
-
-static int teardown(void **state)
-{
-	char cmd[512];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	bm_global_shutdown();
-	return system(cmd);
-}
-
-static bm_store *open_repo(const char *name)
-{
-	char p[512];
-	bm_store *s = NULL;
-	bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
-	so.actor = WRITER;
-	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
-	assert_int_equal(bm_store_open_ext(&s, p, &so), 0);
-	return s;
-}
+BMT_FIXTURES("txn")
 
 /* A repo with project P, releases C1 and C2, and env prod. */
 static bm_store *seeded(const char *name)
 {
-	char p[512];
-	bm_store *s = NULL;
-	bm_store_open_options so = BM_STORE_OPEN_OPTIONS_INIT;
-	bm_project_options po = BM_PROJECT_OPTIONS_INIT;
-	bm_release_options ro = BM_RELEASE_OPTIONS_INIT;
-	bm_env_add_options eo = BM_ENV_ADD_OPTIONS_INIT;
-	bm_source r1[] = { { "https://git.example.com/app.git", C1, NULL } };
-	bm_source r2[] = { { "https://git.example.com/app.git", C2, NULL } };
-	so.actor = WRITER;
-	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
-	assert_int_equal(bm_store_init_ext(&s, p, &so), 0);
-	assert_int_equal(bm_project_add(NULL, NULL, s, P, &po), 0);
-	ro.sources = r1;
-	ro.nsources = 1;
-	assert_int_equal(bm_release_add(NULL, NULL, s, P, &ro), 0);
-	ro.sources = r2;
-	assert_int_equal(bm_release_add(NULL, NULL, s, P, &ro), 0);
-	eo.parent = "";
-	assert_int_equal(bm_env_add(NULL, s, "prod", &eo, NULL), 0);
+	bm_store *s = bmt_init(name, WRITER);
+	bmt_project(s, P, 0);
+	bmt_release(s, P, C1);
+	bmt_release(s, P, C2);
+	bmt_env(s, "prod");
 	return s;
 }
 
@@ -285,7 +244,7 @@ static void test_failure_leaves_nothing(void **state)
  * values of attempt 1 are replaced (LSan sees a leak if they are not freed). */
 static void test_rerun_on_conflict(void **state)
 {
-	bm_store *s = seeded("conflict"), *s2 = open_repo("conflict");
+	bm_store *s = seeded("conflict"), *s2 = bmt_open("conflict", WRITER);
 	batch b;
 	bm_oid commit;
 	bm_fs *fs = NULL;
@@ -435,7 +394,7 @@ static void test_release_dir_and_signed_binary(void **state)
 	assert_int_equal(bm_store_tip(&now, s), 0);
 	assert_true(bm_oid_equal(&now, &before));
 
-	snprintf(file, sizeof(file), "%s/artifact", tmpdir);
+	snprintf(file, sizeof(file), "%s/artifact", bmt_dir);
 	assert_non_null(f = fopen(file, "w"));
 	fputs("binary bytes\n", f);
 	fclose(f);
