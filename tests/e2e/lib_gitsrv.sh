@@ -9,6 +9,9 @@
 #       throw-away user key, $GITSRV_SSH_KEY; repos are reached as
 #       $GITSRV_SSH/<absolute path>. $GITSRV_SSH_HOSTKEY holds the host's public key line.
 #
+#   gitsrv_race SRV A B N COMMIT: two clones A and B of SRV write at once (the race block of
+#       t_git_http and t_git_ssh).
+#
 # Each server runs under `timeout` (GITSRV_SECONDS, default 600), so it never outlives a
 # test that was killed without running its traps; gitsrv_stop (on EXIT) stops them all.
 # Needs nginx, fcgiwrap, openssh-server, openssh-client and python3 (scripts/deps.sh).
@@ -155,4 +158,39 @@ EOF
 	GITSRV_SSH="ssh://$(id -un)@127.0.0.1:$port"
 	GITSRV_SSH_KEY=$d/user_key
 	GITSRV_SSH_HOSTKEY="[127.0.0.1]:$port $(cut -d' ' -f1,2 "$d/host_key.pub")"
+}
+
+# gitsrv_race SRV A B N COMMIT: clones A and B of the meta repo SRV each add N releases of
+# demo/app (source file://$T/app@COMMIT) and promote each to stable, at the same time. Every
+# write must land (compare-and-swap and replay): the server's stable seqs are 1..2N+1 (entry
+# 1 is the test's own r0) with none missing or twice, and every acknowledged promotion is on
+# the server. Fails the test otherwise.
+gitsrv_race() {
+	srv=$1 n=$4 commit=$5
+	: >"$T/done-a"
+	: >"$T/done-b"
+	# writer CLONE TAG: N releases, each promoted; the acknowledged ones are listed
+	gitsrv_writer() {
+		k=1
+		while [ $k -le "$n" ]; do
+			"$BM" --quiet --repo "$1" release add demo/app --source "file://$T/app@$commit" --id "$2-$k" >/dev/null || return 1
+			"$BM" --quiet --repo "$1" channel promote demo/app stable "$2-$k" >/dev/null || return 1
+			echo "$2-$k" >>"$T/done-$2"
+			k=$((k + 1))
+		done
+	}
+	gitsrv_writer "$2" a 2>"$T/err-a" &
+	pa=$!
+	gitsrv_writer "$3" b 2>"$T/err-b" &
+	pb=$!
+	wait $pa || { cat "$T/err-a" >&2; fail "writer a failed"; }
+	wait $pb || { cat "$T/err-b" >&2; fail "writer b failed"; }
+	"$BM" --repo "$srv" channel history demo/app stable -n 0 >"$T/hist"
+	awk 'NR > 1 { print $1 }' "$T/hist" | sort -n >"$T/seqs"
+	seq 1 $((2 * n + 1)) >"$T/want"
+	cmp -s "$T/seqs" "$T/want" || { cat "$T/hist"; fail "channel seqs on the server are not 1..$((2 * n + 1))"; }
+	for id in $(cat "$T/done-a" "$T/done-b"); do
+		grep -q " $id " "$T/hist" || { cat "$T/hist"; fail "acknowledged promotion of $id is not on the server"; }
+	done
+	echo "  ok: $((2 * n)) racing promotions, seqs 1..$((2 * n + 1))"
 }

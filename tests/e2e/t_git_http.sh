@@ -39,34 +39,10 @@ check "pull brings another clone's write"
 [ "$(tip "$T/b.git")" = "$(tip "$SRV")" ] || fail "b is not at the server's tip after pull"
 
 check "two clones write at once: both land, seqs unique and gapless"
-# writer CLONE TAG N: N releases, each promoted; the acknowledged ones are listed
-writer() {
-	k=1
-	while [ $k -le "$3" ]; do
-		"$BM" --quiet --repo "$1" release add demo/app --source "file://$T/app@$C1" --id "$2-$k" >/dev/null || return 1
-		"$BM" --quiet --repo "$1" channel promote demo/app stable "$2-$k" >/dev/null || return 1
-		echo "$2-$k" >>"$T/done-$2"
-		k=$((k + 1))
-	done
-}
-N=6
-writer "$T/a.git" a $N 2>"$T/err-a" &
-pa=$!
-writer "$T/b.git" b $N 2>"$T/err-b" &
-pb=$!
-wait $pa || { cat "$T/err-a" >&2; fail "writer a failed"; }
-wait $pb || { cat "$T/err-b" >&2; fail "writer b failed"; }
-"$BM" --repo "$SRV" channel history demo/app stable -n 0 >"$T/hist"
-awk 'NR > 1 { print $1 }' "$T/hist" | sort -n >"$T/seqs"
-seq 1 $((2 * N + 1)) >"$T/want"
-cmp -s "$T/seqs" "$T/want" || { cat "$T/hist"; fail "channel seqs on the server are not 1..$((2 * N + 1))"; }
-for id in $(cat "$T/done-a" "$T/done-b"); do
-	grep -q " $id " "$T/hist" || { cat "$T/hist"; fail "acknowledged promotion of $id is not on the server"; }
-done
+gitsrv_race "$SRV" "$T/a.git" "$T/b.git" 6 "$C1"
 "$BM" --quiet --repo "$T/a.git" pull >/dev/null
 "$BM" --quiet --repo "$T/b.git" pull >/dev/null
 [ "$(tip "$T/a.git")" = "$(tip "$SRV")" ] && [ "$(tip "$T/b.git")" = "$(tip "$SRV")" ] || fail "clones differ from the server"
-echo "  ok: $((2 * N)) racing promotions, seqs 1..$((2 * N + 1))"
 
 check "a server that refuses pushes: clear error, nothing written"
 gitsrv_receivepack "$SRV" false

@@ -74,30 +74,7 @@ BOOTMETA_SSH_KEY="$T/keyonly" "$BM" --repo "$T/b.git" pull >/dev/null 2>"$T/err"
 [ "$(tip "$T/b.git")" = "$(tip "$SRV")" ] || fail "b is not at the server's tip after pull"
 
 check "two clones write at once: both land, seqs unique and gapless"
-writer() {
-	k=1
-	while [ $k -le "$3" ]; do
-		"$BM" --quiet --repo "$1" release add demo/app --source "file://$T/app@$C1" --id "$2-$k" >/dev/null || return 1
-		"$BM" --quiet --repo "$1" channel promote demo/app stable "$2-$k" >/dev/null || return 1
-		echo "$2-$k" >>"$T/done-$2"
-		k=$((k + 1))
-	done
-}
-N=3
-writer "$T/a.git" a $N 2>"$T/err-a" &
-pa=$!
-writer "$T/b.git" b $N 2>"$T/err-b" &
-pb=$!
-wait $pa || { cat "$T/err-a" >&2; fail "writer a failed"; }
-wait $pb || { cat "$T/err-b" >&2; fail "writer b failed"; }
-"$BM" --repo "$SRV" channel history demo/app stable -n 0 >"$T/hist"
-awk 'NR > 1 { print $1 }' "$T/hist" | sort -n >"$T/seqs"
-seq 1 $((2 * N + 1)) >"$T/want"
-cmp -s "$T/seqs" "$T/want" || { cat "$T/hist"; fail "channel seqs on the server are not 1..$((2 * N + 1))"; }
-for id in $(cat "$T/done-a" "$T/done-b"); do
-	grep -q " $id " "$T/hist" || { cat "$T/hist"; fail "acknowledged promotion of $id is not on the server"; }
-done
-echo "  ok: $((2 * N)) racing promotions, seqs 1..$((2 * N + 1))"
+gitsrv_race "$SRV" "$T/a.git" "$T/b.git" 3 "$C1"
 
 check "a wrong user key: refused, nothing written"
 ssh-keygen -q -t ed25519 -N "" -f "$T/wrong_key"
