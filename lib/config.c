@@ -401,6 +401,14 @@ static int key_dir(bm_buf *out, const char *project, const char *env, const char
 	return bm_buf_printf(out, "envs/%s/config/%s/" KEYS_DIR "/%s", env, project, key);
 }
 
+int bm_path_config_key(bm_buf *out, const char *project, const char *env, const char *key)
+{
+	int error;
+	if ((error = check_names(project, env)) < 0 || (key && (error = bm_name_validate(key, BM_NAME_KEY)) < 0))
+		return error;
+	return key ? key_dir(out, project, env, key) : keys_dir(out, project, env);
+}
+
 /* Protobuf unpacking from a small arena: a record's pieces come from one buffer instead of a
  * malloc each (resolve unpacks hundreds of records). */
 typedef struct {

@@ -29,6 +29,14 @@ static int flags_dir(bm_buf *out, const char *project, const char *env, const ch
 	return bm_buf_printf(out, "envs/%s/config/%s/+flags", env, project);
 }
 
+int bm_path_flag(bm_buf *out, const char *project, const char *env, const char *key)
+{
+	int error;
+	if ((error = check_names(project, env, key)) < 0)
+		return error;
+	return flags_dir(out, project, env, key);
+}
+
 static int read_flag(bm_flag **out, bm_fs *fs, const char *path, const char *project, const char *env,
 		     const char *key)
 {

@@ -19,6 +19,11 @@
 extern "C" {
 #endif
 
+/* The folder of config key `key` of `project` in `env` (envs/<env>/config/<project>/+keys/<key>),
+ * or with `key` NULL the folder of all its keys (.../+keys). Names are validated (BM_EINVALID
+ * with the reason). */
+BM_EXTERN int bm_path_config_key(bm_buf *out, const char *project, const char *env, const char *key);
+
 /* The largest value (as text) a config value may hold. */
 #define BM_CONFIG_VALUE_MAX (64 * 1024)
 /* The most keys one `config set` may write. */

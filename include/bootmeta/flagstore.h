@@ -17,6 +17,11 @@
 extern "C" {
 #endif
 
+/* The folder of flag `key` of `project` in `env` (envs/<env>/config/<project>/+flags/<key>), or
+ * with `key` NULL the folder of all its flags (.../+flags). Names are validated (BM_EINVALID
+ * with the reason). */
+BM_EXTERN int bm_path_flag(bm_buf *out, const char *project, const char *env, const char *key);
+
 /* The current version of flag `key`. BM_ENOTFOUND when the flag was never set. */
 BM_EXTERN int bm_flag_load(bm_flag **out, bm_fs *fs, const char *project, const char *env, const char *key);
 

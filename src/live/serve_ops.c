@@ -69,8 +69,7 @@ static void op_dispose(void *req)
 
 /* ---- scope targets and If-Match paths ---- */
 
-/* The folders the write's target lives in (the layout of lib/config.c and lib/flagstore.c:
- * envs/<env>/config/<project>/+keys/<key>/, .../+flags/<key>/). */
+/* The folders the write's target lives in, from the library's path builders. */
 static int target_promote(char **out, const void *req)
 {
 	const op_req *r = req;
@@ -84,8 +83,7 @@ static int target_config(char **out, const void *req)
 {
 	const serve_config_req *c = &((const op_req *)req)->body.config;
 	bm_buf p = BM_BUF_INIT;
-	int error = c->nassigns == 1 ? bm_buf_printf(&p, "envs/%s/config/%s/+keys/%s", c->env, c->project, c->assigns[0].key)
-				     : bm_buf_printf(&p, "envs/%s/config/%s/+keys", c->env, c->project);
+	int error = bm_path_config_key(&p, c->project, c->env, c->nassigns == 1 ? c->assigns[0].key : NULL);
 	*out = p.ptr;
 	return error;
 }
@@ -94,7 +92,7 @@ static int target_flag(char **out, const void *req)
 {
 	const serve_flag_req *f = &((const op_req *)req)->body.flag;
 	bm_buf p = BM_BUF_INIT;
-	int error = bm_buf_printf(&p, "envs/%s/config/%s/+flags/%s", f->env, f->project, f->key);
+	int error = bm_path_flag(&p, f->project, f->env, f->key);
 	*out = p.ptr;
 	return error;
 }

@@ -190,6 +190,24 @@ static void test_one_commit(void **state)
 	assert_string_equal(cfg->values[0].key, "REPLICAS");
 	assert_int_equal(bm_fs_exists(fs, b.flag.path), 1);
 	assert_int_equal(bm_fs_exists(fs, b.log->path), 1);
+	/* the path builders name the folders these writes used (serve's If-Match compares them) */
+	{
+		bm_buf p = BM_BUF_INIT;
+		assert_int_equal(bm_path_flag(&p, P, "prod", "checkout"), 0);
+		assert_int_equal(strncmp(b.flag.path, p.ptr, p.size), 0);
+		assert_int_equal(b.flag.path[p.size], '/');
+		assert_int_equal(bm_fs_exists(fs, p.ptr), 2);
+		assert_int_equal(bm_path_flag(&p, P, "prod", NULL), 0);
+		assert_int_equal(bm_fs_exists(fs, p.ptr), 2);
+		assert_int_equal(bm_path_config_key(&p, P, "prod", "REPLICAS"), 0);
+		assert_int_equal(bm_fs_exists(fs, p.ptr), 2);
+		assert_int_equal(bm_path_config_key(&p, P, "prod", NULL), 0);
+		assert_int_equal(bm_fs_exists(fs, p.ptr), 2);
+		assert_int_equal(bm_path_flag(&p, P, "prod", "no key"), BM_EINVALID);
+		assert_int_equal(bm_path_config_key(&p, P, "../prod", NULL), BM_EINVALID);
+		assert_int_equal(bm_path_config_key(&p, "..", "prod", "REPLICAS"), BM_EINVALID);
+		bm_buf_dispose(&p);
+	}
 
 	/* the same config and flag again: 1, nothing added, no commit */
 	bm_meta_free(cur);
