@@ -23,18 +23,6 @@ static const char usage[] =
 	"             moves with a reflog entry, and nothing is ever deleted. Re-add what was\n"
 	"             lost with the commands that made it.\n";
 
-/* Print `s` with control characters as \xNN (paths and summaries come from the repo). */
-static void put_safe(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
-}
-
 /* A problem's message with the CLI's advice where the library's names none of its commands. */
 static const char *problem_text(const bm_doctor_problem *p)
 {
@@ -109,19 +97,14 @@ static void print_text(const bm_doctor_report *r)
 	char hex[BM_OID_HEXSZ + 1];
 	size_t i, j;
 
-	for (i = 0; i < r->nproblems; i++) {
-		printf("problem: ");
-		put_safe(stdout, r->problems[i].path);
-		printf(": ");
-		put_safe(stdout, problem_text(&r->problems[i]));
-		printf("\n");
-	}
+	/* paths and summaries come from the repo: shown through the one display escape */
+	for (i = 0; i < r->nproblems; i++)
+		printf("problem: %s: %s\n", cli_esc(r->problems[i].path), cli_esc(problem_text(&r->problems[i])));
 	if (r->has_plan) {
 		bm_oid_fmt(hex, &r->plan_to);
-		printf("%s main to main@{%zu} %.12s \"", r->repaired ? "repaired: moved" : "repair: would move", r->plan_index,
-		       hex);
-		put_safe(stdout, r->plan_summary ? r->plan_summary : "");
-		printf("\"; %s %zu commit%s:\n", r->repaired ? "lost" : "losing", r->nlost, r->nlost == 1 ? "" : "s");
+		printf("%s main to main@{%zu} %.12s \"%s\"; %s %zu commit%s:\n",
+		       r->repaired ? "repaired: moved" : "repair: would move", r->plan_index, hex, cli_esc(r->plan_summary),
+		       r->repaired ? "lost" : "losing", r->nlost, r->nlost == 1 ? "" : "s");
 		for (i = 0; i < r->nlost; i++) {
 			const bm_doctor_lost *l = &r->lost[i];
 			bm_oid_fmt(hex, &l->commit);
@@ -130,14 +113,10 @@ static void print_text(const bm_doctor_report *r)
 				printf("(the commit object is missing)\n");
 				continue;
 			}
-			printf("\"");
-			put_safe(stdout, l->summary);
-			printf("\"%s\n", l->added_unknown ? " (its trees are missing: the records it added are unknown)" : "");
-			for (j = 0; j < l->added.count; j++) {
-				printf("    adds ");
-				put_safe(stdout, l->added.items[j]);
-				printf("\n");
-			}
+			printf("\"%s\"%s\n", cli_esc(l->summary),
+			       l->added_unknown ? " (its trees are missing: the records it added are unknown)" : "");
+			for (j = 0; j < l->added.count; j++)
+				printf("    adds %s\n", cli_esc(l->added.items[j]));
 		}
 		if (r->lost_truncated)
 			printf("  ... and more commits (only the first %zu are listed)\n", r->nlost);

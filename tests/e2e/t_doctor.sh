@@ -142,6 +142,20 @@ lost=$(git --git-dir="$R" for-each-ref --format='%(refname)' refs/bootmeta/lost/
 bm release add app --source "file://$T/app@$C1" --id r9 >/dev/null
 echo "  ok: old tip $BAD kept as $lost"
 
+check "paths and summaries from the repo are shown through the display escape"
+R=$T/hostile
+"$BM" init "$R" >/dev/null
+bm project add app >/dev/null
+rlo=$(printf '\342\200\256') # U+202E RIGHT-TO-LEFT OVERRIDE: reorders the rest of the line
+printf 'garbage' >"$T/g"
+plant "$R" "projects/app/releases/r${rlo}9.pb" "$T/g"
+blob=$(git --git-dir="$R" rev-parse "main:projects/app/releases/r${rlo}9.pb")
+rm -f "$(loose "$R" "$blob")"
+doctor_rc 1
+if grep -q "$rlo" "$T/d.out"; then cat -v "$T/d.out" >&2; fail "doctor printed the repo's U+202E as it is"; fi
+has 'projects/app/releases/r\xe2\x80\xae9.pb'
+R=$T/pruned2
+
 check "a repair does not run when main moved under it, and an intact repo needs none"
 doctor_rc 0 --repair
 has "0 problems"
