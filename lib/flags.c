@@ -8,6 +8,7 @@
 #include "record_int.h"
 #include "bootmeta/names.h"
 #include "bootmeta/utf8.h"
+#include "optcheck.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -556,9 +557,8 @@ int bm_flag_from_spec(bm_flag **out, const bm_flag_spec *spec)
 	if (!out || !spec)
 		return bm_error_set(BM_EINVALID, "bm_flag_from_spec: NULL argument");
 	*out = NULL;
-	if (spec->version != BM_FLAG_SPEC_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_flag_spec version %u; this library knows %d",
-				    spec->version, BM_FLAG_SPEC_VERSION);
+	if ((error = BM_OPTS_CHECK(spec, BM_FLAG_SPEC_VERSION, "bm_flag_spec")) < 0)
+		return error;
 	if ((error = flag_alloc(&f, spec->project, spec->env, spec->key)) < 0)
 		goto done;
 	if (spec->nvariants == 0) {

@@ -8,6 +8,7 @@
 #include "bootmeta/names.h"
 #include "bootmeta/record.h"
 #include "meta_int.h"
+#include "optcheck.h"
 #include "bootmeta/text.h"
 #include "bootmeta/buildinfo.h"
 #include "bootmeta/utf8.h"
@@ -475,8 +476,10 @@ done:
 static int release_opts_check(const char *project, const bm_release_options *opts)
 {
 	int error;
-	if (!opts || opts->version != BM_RELEASE_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_release_options missing or of an unsupported version");
+	if (!opts)
+		return bm_error_set(BM_EINVALID, "bm_release_options missing: a release needs its sources");
+	if ((error = BM_OPTS_CHECK(opts, BM_RELEASE_OPTIONS_VERSION, "bm_release_options")) < 0)
+		return error;
 	if ((error = bm_project_name_check(project)) < 0)
 		return error;
 	if (opts->nsources == 0)

@@ -6,6 +6,7 @@
 #include "bootmeta/trust.h"
 #include "bootmeta/record.h"
 #include "meta_int.h"
+#include "optcheck.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -484,8 +485,8 @@ int bm_binary_verify(bm_binary_check *out, bm_fs *fs, const char *file, const bm
 	int error;
 
 	bm_binary_check_dispose(out); /* the verdict counts only what this call verified */
-	if (o->version != BM_BINARY_VERIFY_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_binary_verify_options version %u not supported", o->version);
+	if ((error = BM_OPTS_CHECK(o, BM_BINARY_VERIFY_OPTIONS_VERSION, "bm_binary_verify_options")) < 0)
+		return error;
 	if (o->sha256 && (error = bm_sha256_check(o->sha256)) < 0)
 		return error;
 	if ((error = bm_file_sha256(out->sha256, &out->size, file)) < 0)
@@ -756,8 +757,8 @@ int bm_binary_sign(Bootmeta__V1__BinarySignature **out, bm_oid *out_commit, bm_s
 
 	if (out)
 		*out = NULL;
-	if (o->version != BM_BINARY_SIGN_OPTIONS_VERSION)
-		return bm_error_set(BM_EINVALID, "bm_binary_sign_options version %u not supported", o->version);
+	if ((error = BM_OPTS_CHECK(o, BM_BINARY_SIGN_OPTIONS_VERSION, "bm_binary_sign_options")) < 0)
+		return error;
 	if (!o->key == !o->signature)
 		return bm_error_set(BM_EINVALID, "give either a key to sign with or a signature made elsewhere");
 	if ((error = bm_file_sha256(sha, &size, file)) < 0 || (error = bm_store_fs(&fs, store, NULL)) < 0)

@@ -126,6 +126,32 @@ static void test_bad_versions(void **state)
 			REFUSED(bm_store_clone_ext(&other, bm_store_path(store), path, &so), "bm_store_open_options");
 			assert_null(other);
 		}
+		{
+			bm_release_options rel = BM_RELEASE_OPTIONS_INIT;
+			bm_binary_verify_options bv = BM_BINARY_VERIFY_OPTIONS_INIT;
+			bm_binary_sign_options bs = BM_BINARY_SIGN_OPTIONS_INIT;
+			bm_binary_check chk = BM_BINARY_CHECK_INIT;
+			bm_doctor_options dop = BM_DOCTOR_OPTIONS_INIT;
+			bm_doctor_report rep = BM_DOCTOR_REPORT_INIT;
+			bm_flag_spec fs_spec = BM_FLAG_SPEC_INIT;
+			bm_flag *flag = NULL;
+			bm_fs *view = NULL;
+			bm_source src[] = { { "https://git.example.com/app.git",
+					      "1111111111111111111111111111111111111111", NULL } };
+			rel.sources = src;
+			rel.nsources = 1;
+			rel.version = bv.version = bs.version = dop.version = fs_spec.version = v;
+			REFUSED(bm_release_add(NULL, NULL, store, "app", &rel), "bm_release_options");
+			assert_int_equal(bm_store_fs(&view, store, NULL), 0);
+			REFUSED(bm_binary_verify(&chk, view, bm_store_path(store), &bv), "bm_binary_verify_options");
+			bm_binary_check_dispose(&chk);
+			bm_fs_free(view);
+			REFUSED(bm_binary_sign(NULL, NULL, store, bm_store_path(store), &bs), "bm_binary_sign_options");
+			REFUSED(bm_doctor(&rep, bm_store_path(store), &dop), "bm_doctor_options");
+			bm_doctor_report_dispose(&rep);
+			REFUSED(bm_flag_from_spec(&flag, &fs_spec), "bm_flag_spec");
+			assert_null(flag);
+		}
 		REFUSED(bm_pbjson_write(&buf, &proj.base, &jo), "bm_pbjson_options");
 		REFUSED(bm_flag_export_flagd(&buf, NULL, 0, &xo), "bm_flag_export_options");
 		bm_buf_dispose(&buf);
