@@ -34,6 +34,9 @@ verdict() {
 
 "$make" test CTEST_ARGS="--output-junit $rep/debug.xml" || stage="tests (debug build)"
 count "$rep/debug.xml"
+# the e2e suite must have run against the shared library, as an outside program links it
+LD_TRACE_LOADED_OBJECTS=1 "$build/bootmeta" 2>/dev/null | grep -q 'libbootmeta\.so' ||
+	stage="tests (the debug CLI does not load libbootmeta.so)"
 [ -z "$stage" ] || verdict
 "$make" release JOBS="$jobs" || { stage="release build"; verdict; }
 ( cd "$release" && ctest --output-on-failure -R '^(e2e/t_https_remote|e2e/t_cli_basic|consumer/installed)$' \
