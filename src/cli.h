@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include "bootmeta.h"
+#include "bootmeta/artifact.h"
 
 /* Exit codes (documented in the man page). */
 #define BM_EXIT_OK 0
@@ -142,11 +143,31 @@ int cmd_watch(bm_cli *cli, int argc, char **argv);
 int cmd_follow(bm_cli *cli, int argc, char **argv);
 int cmd_agent(bm_cli *cli, int argc, char **argv);
 int cmd_hook(bm_cli *cli, int argc, char **argv);
+int cmd_fetch(bm_cli *cli, int argc, char **argv);
 /* `serve token add|rm|list` (src/cmd_serve_token.c); argv[0] is "token". */
 int cmd_serve_token(bm_cli *cli, int argc, char **argv);
 
 /* `bootmeta key gen --age [-o FILE] [--force]` (src/cmd_key_age.c); argv[0] is "gen". */
 int cli_key_gen_age(bm_cli *cli, int argc, char **argv);
+
+/* Run the command in bootmeta-live, the program next to this one (src/cmd_serve.c): exec
+ * it with the global options of `cli` and `group` (the command, "binary", when argv[0] is
+ * its subcommand; NULL when argv[0] is the command) then argv. Returns only on failure. */
+int cli_run_live(bm_cli *cli, const char *group, int argc, char **argv);
+/* A copy of argv's pointers (NULL-terminated; free() it), taken before cli_args reorders
+ * argv, for cli_run_live. NULL when out of memory. */
+char **cli_argv_copy(int argc, char **argv);
+/* The artifact transfers of libbootmeta-net (bootmeta/artifact.h), which only bootmeta-live
+ * links: it sets `cli_net` at start. In `bootmeta` it is NULL, and a command that moves
+ * bytes (`fetch`, `binary upload`, `binary add --upload`) runs again in bootmeta-live. */
+typedef struct {
+	int (*upload)(bm_buf *out_url, const char *base_url, const char *project, const char *sha256,
+		      const char *file_name, const char *path, const bm_transfer_options *opts);
+	int (*fetch)(bm_artifact_result *out, const char *dest, const Bootmeta__V1__Binary *b,
+		     const bm_transfer_options *opts);
+	void (*result_dispose)(bm_artifact_result *r);
+} cli_net_api;
+extern const cli_net_api *cli_net;
 
 /* Open the store named by the global options (prints nothing). */
 int cli_open(bm_store **out, bm_cli *cli);

@@ -8,18 +8,30 @@
 #include "cli_trust.h"
 #include "cli_env.h"
 #include "cli_hint.h"
+#include "cli_net.h"
 
 #define MINISIG_FILE_MAX (64 * 1024)
 
 static const char usage[] =
 	"usage: bootmeta binary add PROJECT RELEASE FILE --os OS --arch ARCH [--url URL]...\n"
 	"                           [--sign KEYFILE | --signature FILE.minisig]\n"
+	"                           [--upload URL [--name NAME] [--s3-endpoint URL]]\n"
+	"       bootmeta binary upload FILE|SHA256 --to URL [--name NAME] [--s3-endpoint URL]\n"
 	"       bootmeta binary show SHA256\n"
 	"       bootmeta binary sign FILE (--key KEYFILE | --signature FILE.minisig)\n"
 	"       bootmeta binary verify FILE [--project PROJECT] [--sha256 SHA256] [--trusted-keys FILE]...\n\n"
 	"add hashes FILE (sha256 and size, streamed) and records it as built from RELEASE of\n"
 	"PROJECT, under binaries/<sha256[0:2]>/<sha256>.pb. --url says where the artifact lives.\n"
 	"A binary is recorded once; adding the same file again is refused.\n\n"
+	"--upload URL first puts FILE on immutable storage at URL/PROJECT/SHA256/NAME (NAME:\n"
+	"--name, else FILE's name) and records that URL too. URL is file:///DIR, http(s)://...\n"
+	"(PUT, e.g. nginx's dav module) or s3://BUCKET[/PREFIX] (endpoint: --s3-endpoint or\n"
+	"$BOOTMETA_S3_ENDPOINT, else AWS; $AWS_REGION, $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
+	"$AWS_SESSION_TOKEN). An object already there with the same bytes is fine; with other\n"
+	"bytes it is an error, never an overwrite.\n\n"
+	"upload puts a recorded binary at URL the same way and prints the URL: FILE (hashed and\n"
+	"found by its sha256), or SHA256 (downloaded from its record's URLs and checked first: a\n"
+	"mirror). The record is not changed (records are never rewritten).\n\n"
 	"--sign KEYFILE signs FILE with a minisign secret key (password from $BOOTMETA_PASSWORD or\n"
 	"the terminal) and stores the .minisig text in the record, in the same commit; the trusted\n"
 	"comment is \"timestamp:<t>\\tproject:<P>\\trelease:<R>\\tsha256:<hex>\\tsize:<n>\".\n"
@@ -44,15 +56,20 @@ static int read_minisig(bm_cli *cli, bm_buf *out, const char *path)
 
 static int binary_add(bm_cli *cli, int argc, char **argv)
 {
-	enum { OPT_SIGN = 256, OPT_SIGNATURE };
+	enum { OPT_SIGN = 256, OPT_SIGNATURE, OPT_UPLOAD, OPT_NAME, OPT_S3 };
 	static const cli_opt opts[] = {
 		{ 'o', "os", 0, 1 },
 		{ 'a', "arch", 0, 1 },
 		{ 'u', "url", 0, 1 },
 		{ OPT_SIGN, "sign", 0, 1 },
 		{ OPT_SIGNATURE, "signature", 0, 1 },
+		{ OPT_UPLOAD, "upload", 0, 1 },
+		{ OPT_NAME, "name", 0, 1 },
+		{ OPT_S3, "s3-endpoint", 0, 1 },
 		CLI_OPT_END,
 	};
+	const char *upload = NULL, *name = NULL, *s3 = NULL;
+	bm_buf uploaded = BM_BUF_INIT;
 	bm_binary_options bo = BM_BINARY_OPTIONS_INIT;
 	bm_write_options w;
 	bm_strlist urls = BM_STRLIST_INIT;
@@ -65,6 +82,7 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 	char hex[BM_OID_HEXSZ + 1];
 	cli_args a;
 	int c, rc = BM_EXIT_FAIL;
+	char **orig = cli_net ? NULL : cli_argv_copy(argc, argv);
 
 	cli_args_init(&a, cli, argc, argv, opts, usage);
 	while ((c = cli_args_next(&a)) > 0) {
@@ -74,6 +92,9 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		case 'u': bm_strlist_add(&urls, a.value); break;
 		case OPT_SIGN: keyfile = a.value; break;
 		case OPT_SIGNATURE: sigfile = a.value; break;
+		case OPT_UPLOAD: upload = a.value; break;
+		case OPT_NAME: name = a.value; break;
+		case OPT_S3: s3 = a.value; break;
 		}
 	}
 	if (c < 0) {
@@ -91,6 +112,33 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 	if (keyfile && sigfile) {
 		rc = cli_usage(usage, "give --sign KEYFILE or --signature FILE.minisig, not both");
 		goto done;
+	}
+	if ((name || s3) && !upload) {
+		rc = cli_usage(usage, "--name and --s3-endpoint go with --upload URL");
+		goto done;
+	}
+	if (upload && !cli_net) {
+		/* the transfer is libbootmeta-net's: bootmeta-live runs this command */
+		rc = orig ? cli_run_live(cli, "binary", argc, orig) : cli_error(cli, BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (upload) {
+		cli_transfer t;
+		const char *base = strrchr(a.pos[2], '/') ? strrchr(a.pos[2], '/') + 1 : a.pos[2];
+		if (bm_project_name_check(a.pos[0]) < 0) {
+			rc = cli_fail(cli, "binary add");
+			goto done;
+		}
+		cli_transfer_init(&t, cli, "upload", s3, 0, 0);
+		cli_progress(cli, "uploading %s to %s", a.pos[2], upload);
+		c = cli_net->upload(&uploaded, upload, a.pos[0], NULL, name ? name : base, a.pos[2], &t.o);
+		cli_transfer_end(&t);
+		if (c < 0) {
+			rc = cli_fail(cli, "binary add --upload");
+			goto done;
+		}
+		cli_progress(cli, "uploaded to %s", uploaded.ptr);
+		bm_strlist_add(&urls, uploaded.ptr);
 	}
 	bo.urls = (const char *const *)urls.items;
 	bo.nurls = urls.count;
@@ -132,10 +180,153 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 done:
 	bm_buf_dispose(&out);
 	bm_buf_dispose(&sig);
+	bm_buf_dispose(&uploaded);
+	free(orig);
 	bm_minisign_seckey_free(sk);
 	bm_meta_free(b);
 	bm_store_free(s);
 	bm_strlist_dispose(&urls);
+	return rc;
+}
+
+/* `binary upload`: a SHA256 is first fetched from its record's URLs into a temp folder */
+static int binary_upload(bm_cli *cli, int argc, char **argv)
+{
+	enum { OPT_TO = 256, OPT_NAME, OPT_S3 };
+	static const cli_opt opts[] = {
+		{ OPT_TO, "to", 0, 1 },
+		{ OPT_NAME, "name", 0, 1 },
+		{ OPT_S3, "s3-endpoint", 0, 1 },
+		CLI_OPT_END,
+	};
+	const char *to = NULL, *name = NULL, *s3 = NULL, *file;
+	bm_artifact_result res = BM_ARTIFACT_RESULT_INIT;
+	Bootmeta__V1__Binary *b = NULL;
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	bm_buf url = BM_BUF_INIT, tmpdir = BM_BUF_INIT, tmpfile = BM_BUF_INIT, nm = BM_BUF_INIT, out = BM_BUF_INIT;
+	char hex[65];
+	uint64_t size;
+	cli_transfer t;
+	cli_args a;
+	int c, rc = BM_EXIT_FAIL;
+	char **orig = NULL;
+
+	if (!cli_net) {
+		/* parse here (usage errors, --help), then run in bootmeta-live */
+		if (!(orig = cli_argv_copy(argc, argv)))
+			return cli_error(cli, BM_ENOMEM, "out of memory");
+	}
+	cli_args_init(&a, cli, argc, argv, opts, usage);
+	while ((c = cli_args_next(&a)) > 0) {
+		switch (c) {
+		case OPT_TO: to = a.value; break;
+		case OPT_NAME: name = a.value; break;
+		case OPT_S3: s3 = a.value; break;
+		}
+	}
+	if (c < 0) {
+		rc = CLI_ARGS_EXIT(c);
+		goto done;
+	}
+	if (a.npos != 1) {
+		rc = cli_usage(usage, "binary upload takes one FILE or SHA256");
+		goto done;
+	}
+	if (!to) {
+		rc = cli_usage(usage, "binary upload needs --to URL (file:///DIR, https://..., s3://BUCKET/PREFIX)");
+		goto done;
+	}
+	if (!cli_net) {
+		rc = cli_run_live(cli, "binary", argc, orig);
+		goto done;
+	}
+	file = a.pos[0];
+	if (cli_open_fs(&s, &fs, cli, NULL) < 0) {
+		rc = cli_fail(cli, "binary upload");
+		goto done;
+	}
+	cli_transfer_init(&t, cli, "upload", s3, 0, 0);
+	if (bm_sha256_check(file) == 0 && access(file, F_OK) != 0) {
+		const char *u0, *slash;
+		char tmpl[] = "/tmp/bootmeta-upload-XXXXXX";
+		const char *tmp = getenv("TMPDIR");
+		if (bm_binary_get(&b, fs, file) < 0) {
+			rc = cli_fail(cli, "binary upload");
+			goto done;
+		}
+		if (!name) {
+			u0 = b->n_urls ? b->urls[0] : "";
+			slash = strrchr(u0, '/');
+			bm_buf_puts(&nm, slash ? slash + 1 : u0);
+			name = nm.ptr;
+		}
+		if (tmp && *tmp)
+			bm_buf_printf(&tmpdir, "%s/bootmeta-upload-XXXXXX", tmp);
+		else
+			bm_buf_puts(&tmpdir, tmpl);
+		if (!tmpdir.ptr || !mkdtemp(tmpdir.ptr)) {
+			rc = cli_error(cli, BM_EIO, "binary upload: cannot make a temp folder %s", tmpdir.ptr ? tmpdir.ptr : "");
+			bm_buf_clear(&tmpdir);
+			goto done;
+		}
+		bm_buf_printf(&tmpfile, "%s/%s", tmpdir.ptr, b->sha256);
+		t.what = "fetch";
+		cli_progress(cli, "fetching %s from its record's URLs", b->sha256);
+		c = cli_net->fetch(&res, tmpfile.ptr, b, &t.o);
+		cli_transfer_end(&t);
+		if (c < 0) {
+			rc = cli_fail(cli, "binary upload");
+			goto done;
+		}
+		file = tmpfile.ptr;
+		t.what = "upload";
+	} else {
+		if (bm_file_sha256(hex, &size, file) < 0 || bm_binary_get(&b, fs, hex) < 0) {
+			rc = cli_fail(cli, "binary upload");
+			goto done;
+		}
+		if (!name)
+			name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	}
+	cli_progress(cli, "uploading %s to %s", b->sha256, to);
+	c = cli_net->upload(&url, to, b->project, b->sha256, name, file, &t.o);
+	cli_transfer_end(&t);
+	if (c < 0) {
+		rc = cli_fail(cli, "binary upload");
+		goto done;
+	}
+	if (cli->json) {
+		bm_buf_printf(&out, "{\"sha256\":\"%s\",\"size\":\"%llu\",\"project\":", b->sha256, (unsigned long long)b->size);
+		cli_json_buf_str(&out, b->project);
+		bm_buf_puts(&out, ",\"url\":");
+		cli_json_buf_str(&out, url.ptr);
+		bm_buf_putc(&out, '}');
+		if (!out.ptr) {
+			rc = cli_error(cli, BM_ENOMEM, "out of memory");
+			goto done;
+		}
+		cli_put(&out);
+	} else {
+		printf("uploaded %s (%llu bytes) to %s\n", cli_esc(b->sha256), (unsigned long long)b->size, cli_esc(url.ptr));
+	}
+	rc = BM_EXIT_OK;
+done:
+	free(orig);
+	if (tmpfile.size)
+		unlink(tmpfile.ptr);
+	if (tmpdir.size)
+		rmdir(tmpdir.ptr);
+	if (cli_net)
+		cli_net->result_dispose(&res);
+	bm_buf_dispose(&url);
+	bm_buf_dispose(&tmpdir);
+	bm_buf_dispose(&tmpfile);
+	bm_buf_dispose(&nm);
+	bm_buf_dispose(&out);
+	bm_meta_free(b);
+	bm_fs_free(fs);
+	bm_store_free(s);
 	return rc;
 }
 
@@ -373,6 +564,7 @@ int cmd_binary(bm_cli *cli, int argc, char **argv)
 {
 	static const cli_command subs[] = {
 		{ "add", NULL, binary_add, CLI_WRITES, NULL },
+		{ "upload", NULL, binary_upload, 0, NULL },
 		{ "show", NULL, binary_show, 0, NULL },
 		{ "sign", NULL, binary_sign, CLI_WRITES, NULL },
 		{ "verify", NULL, binary_verify, 0, NULL },

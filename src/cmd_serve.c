@@ -8,7 +8,9 @@
 
 #include "cli.h"
 
-static int run_live(bm_cli *cli, int argc, char **argv)
+const cli_net_api *cli_net;
+
+int cli_run_live(bm_cli *cli, const char *group, int argc, char **argv)
 {
 	char self[PATH_MAX], path[PATH_MAX + 32];
 	char **args;
@@ -23,13 +25,26 @@ static int run_live(bm_cli *cli, int argc, char **argv)
 		return cli_error(cli, BM_EIO, "%s: cannot find this program's folder", argv[0]);
 	*slash = '\0';
 	snprintf(path, sizeof(path), "%s/bootmeta-live", self);
-	if (!(args = calloc((size_t)argc + 4, sizeof(char *))))
+	if (!(args = calloc((size_t)argc + 16, sizeof(char *))))
 		return cli_error(cli, BM_ENOMEM, "out of memory");
 	args[k++] = path;
+	/* the global options bootmeta-live takes (src/live/live_main.c) */
 	if (cli->repo) {
 		args[k++] = (char *)"--repo";
 		args[k++] = (char *)cli->repo;
 	}
+	if (cli->actor) {
+		args[k++] = (char *)"--actor";
+		args[k++] = (char *)cli->actor;
+	}
+	if (cli->json)
+		args[k++] = (char *)"--json";
+	if (cli->quiet)
+		args[k++] = (char *)"--quiet";
+	if (cli->require_signed)
+		args[k++] = (char *)"--require-signed";
+	if (group)
+		args[k++] = (char *)group;
 	for (i = 0; i < argc; i++)
 		args[k++] = argv[i];
 	if (cli->json && !strcmp(argv[0], "watch"))
@@ -40,6 +55,19 @@ static int run_live(bm_cli *cli, int argc, char **argv)
 	i = errno;
 	free(args);
 	return cli_error(cli, BM_EIO, "%s: cannot run %s: %s (it is installed next to bootmeta)", argv[0], path, strerror(i));
+}
+
+char **cli_argv_copy(int argc, char **argv)
+{
+	char **c = calloc((size_t)argc + 1, sizeof(char *));
+	if (c)
+		memcpy(c, argv, (size_t)argc * sizeof(char *));
+	return c;
+}
+
+static int run_live(bm_cli *cli, int argc, char **argv)
+{
+	return cli_run_live(cli, NULL, argc, argv);
 }
 
 int cmd_serve(bm_cli *cli, int argc, char **argv)

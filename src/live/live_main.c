@@ -8,8 +8,9 @@
 #include "cli_env.h"
 #include "live.h"
 
-static const char usage[] = "usage: bootmeta-live [--repo PATH] serve|watch|follow|agent [ARGS]\n"
-			    "(run through `bootmeta serve` and `bootmeta watch`; see bootmeta-serve(1))\n";
+static const char usage[] = "usage: bootmeta-live [--repo PATH] [--actor NAME] [--json] [--quiet] [--require-signed]\n"
+			    "                     serve|watch|follow|agent|binary|fetch [ARGS]\n"
+			    "(run through `bootmeta serve`, `watch`, `follow`, `agent`, `fetch`, `binary upload`; see bootmeta(1))\n";
 
 int live_open(bm_store **out, bm_cli *cli)
 {
@@ -45,18 +46,36 @@ int main(int argc, char **argv)
 		{ "watch", live_watch, CLI_JSON },
 		{ "follow", live_follow, 0 },
 		{ "agent", live_agent, CLI_WRITES },
+		/* the commands of bootmeta that move artifacts: their code is the CLI's, the
+		 * transfers libbootmeta-net's (cli_net) */
+		{ "binary", cmd_binary, CLI_STORE | CLI_JSON },
+		{ "fetch", cmd_fetch, CLI_STORE | CLI_JSON },
 	};
+	static const cli_net_api net = { bm_artifact_upload, bm_artifact_fetch, bm_artifact_result_dispose };
 	bm_cli cli;
 	bm_global_options g = BM_GLOBAL_OPTIONS_INIT;
 	int i = 1, rc;
 	size_t k;
 
 	memset(&cli, 0, sizeof(cli));
-	/* the global options `bootmeta` passes on */
-	while (i + 1 < argc && !strcmp(argv[i], "--repo")) {
-		cli.repo = argv[i + 1];
-		i += 2;
+	/* the global options `bootmeta` passes on (cli_run_live) */
+	for (;;) {
+		if (i + 1 < argc && !strcmp(argv[i], "--repo")) {
+			cli.repo = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--actor")) {
+			cli.actor = argv[++i];
+		} else if (i < argc && !strcmp(argv[i], "--json")) {
+			cli.json = 1;
+		} else if (i < argc && !strcmp(argv[i], "--quiet")) {
+			cli.quiet = 1;
+		} else if (i < argc && !strcmp(argv[i], "--require-signed")) {
+			cli.require_signed = 1;
+		} else {
+			break;
+		}
+		i++;
 	}
+	cli_net = &net;
 	if (i >= argc) {
 		fputs(usage, stderr);
 		return BM_EXIT_USAGE;
@@ -79,6 +98,7 @@ int main(int argc, char **argv)
 		return BM_EXIT_FAIL;
 	}
 	rc = cmds[k].fn(&cli, argc - i, argv + i);
+	cli_say_pushed(&cli);
 	bm_global_shutdown();
 	return rc;
 }
