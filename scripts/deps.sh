@@ -28,6 +28,18 @@ libmicrohttpd-dev libnats-dev libcurl4-openssl-dev curl systemd nats-server"
 # 3.4, the peer of bench/b_serve.sh; on a machine with systemd, Debian's package also starts an
 # etcd service on 127.0.0.1:2379, which the bench does not use) and wrk (its load tool).
 [ "${1:-}" = bench ] && PKGS="$PKGS etcd-server wrk"
+# nginx (Debian's nginx 1.22 has the core dav module built in: PUT with create_full_put_path)
+# serves and takes artifacts in t_artifacts; s3rver (npm, below) is its S3.
+
+# s3rver, the S3 emulator of t_artifacts (npm; pinned), goes into the project's build/npm,
+# never globally. Run after the Debian packages (it needs npm).
+npm_tools() {
+	src=$(cd "$(dirname "$0")/.." && pwd)
+	[ -x "$src/build/npm/node_modules/.bin/s3rver" ] && return 0
+	echo "deps: installing s3rver@3.7.1 into $src/build/npm"
+	mkdir -p "$src/build/npm"
+	npm install --prefix "$src/build/npm" --no-audit --no-fund --loglevel=error s3rver@3.7.1 >/dev/null
+}
 
 missing=""
 for p in $PKGS; do
@@ -40,7 +52,10 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	npm_tools
+	exit 0
+fi
 
 echo "deps: installing:$missing"
 SUDO=""
@@ -55,3 +70,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
+npm_tools

@@ -956,6 +956,7 @@ int bm_artifact_fetch(bm_artifact_result *out, const char *dest, const Bootmeta_
 	}
 	if ((error = sink_resume(&k)) < 0 || (error = xfer_init(&x, opts)) < 0)
 		goto done;
+	k.x = &x;
 	for (i = 0; i < b->n_urls; i++) {
 		int next = 1;
 		error = fetch_one(&x, &k, b->urls[i], b, r, &next);

@@ -105,8 +105,12 @@ int bm__url_parse(bm__url *out, const char *url)
 	/* the copy: one buffer holding the parts, NUL-separated */
 	if ((error = bm_buf_grow(&out->buf, len + 2)) < 0)
 		return error;
-	while (len > 0 && url[len - 1] == '/')
-		len--;
+	{
+		/* trailing slashes go, never into the scheme's "//" */
+		size_t keep = !strncmp(url, "s3://", 5) ? 5 : !strncmp(url, "https://", 8) ? 8 : 7;
+		while (len > keep && url[len - 1] == '/')
+			len--;
+	}
 	if (!strncmp(url, "file://", 7)) {
 		rest = url + 7;
 		if (!strncmp(rest, "localhost/", 10))
@@ -118,6 +122,8 @@ int bm__url_parse(bm__url *out, const char *url)
 			return bm_error_set(BM_EINVALID, "file URL \"%.200s\" names the root folder", url);
 		if ((error = segments_ok(rest, n)) < 0)
 			return error;
+		if (memmem(rest, n, "//", 2))
+			return bm_error_set(BM_EINVALID, "file URL \"%.200s\" has an empty segment (\"//\")", url);
 		memcpy(out->buf.ptr, rest, n);
 		out->buf.ptr[n] = '\0';
 		out->buf.size = n;
@@ -195,7 +201,7 @@ int bm__artifact_object_url(bm_buf *out, const char *base, const char *project, 
 	    (error = bm_sha256_check(sha256)) < 0 || (error = bm_artifact_name_check(name)) < 0)
 		goto done;
 	len = strlen(base);
-	while (len > 0 && base[len - 1] == '/')
+	while (len > 1 && base[len - 1] == '/' && base[len - 2] != '/')
 		len--;
 	bm_buf_clear(out);
 	if ((error = bm_buf_put(out, base, len)) < 0)
