@@ -51,7 +51,7 @@ static void host_platform(char *os, size_t oslen, char *arch, size_t archlen)
 		a = "arm";
 	else if (!strcmp(a, "i386") || !strcmp(a, "i686"))
 		a = "386";
-	snprintf(arch, archlen, "%s", a);
+	snprintf(arch, archlen, "%.*s", (int)(archlen > 1 ? archlen - 1 : 0), a);
 }
 
 /* The binary of `release` of `project` for os/arch: the records under binaries/ that say so
@@ -187,7 +187,7 @@ int cmd_fetch(bm_cli *cli, int argc, char **argv)
 	};
 	const char *channel = NULL, *os = NULL, *arch = NULL, *output = NULL, *s3 = NULL;
 	unsigned int deadline = 0, retries = 0;
-	char hos[32], harch[32];
+	char hos[32], harch[80];
 	bm_strlist files = BM_STRLIST_INIT;
 	bm_trusted_keys keys = BM_TRUSTED_KEYS_INIT;
 	bm_artifact_result res = BM_ARTIFACT_RESULT_INIT;

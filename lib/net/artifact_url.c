@@ -88,6 +88,16 @@ static int bucket_ok(const char *b, size_t n)
 	return 0;
 }
 
+/* the length of `url` without its trailing slashes, never cutting into the scheme's "//" */
+static size_t trimmed_len(const char *url)
+{
+	size_t len = strlen(url);
+	size_t keep = !strncmp(url, "s3://", 5) ? 5 : !strncmp(url, "https://", 8) ? 8 : 7;
+	while (len > keep && url[len - 1] == '/')
+		len--;
+	return len;
+}
+
 int bm__url_parse(bm__url *out, const char *url)
 {
 	const char *rest, *slash;
@@ -105,12 +115,7 @@ int bm__url_parse(bm__url *out, const char *url)
 	/* the copy: one buffer holding the parts, NUL-separated */
 	if ((error = bm_buf_grow(&out->buf, len + 2)) < 0)
 		return error;
-	{
-		/* trailing slashes go, never into the scheme's "//" */
-		size_t keep = !strncmp(url, "s3://", 5) ? 5 : !strncmp(url, "https://", 8) ? 8 : 7;
-		while (len > keep && url[len - 1] == '/')
-			len--;
-	}
+	len = trimmed_len(url);
 	if (!strncmp(url, "file://", 7)) {
 		rest = url + 7;
 		if (!strncmp(rest, "localhost/", 10))
@@ -200,9 +205,7 @@ int bm__artifact_object_url(bm_buf *out, const char *base, const char *project, 
 	if ((error = bm__url_parse(&u, base)) < 0 || (error = bm_project_name_check(project)) < 0 ||
 	    (error = bm_sha256_check(sha256)) < 0 || (error = bm_artifact_name_check(name)) < 0)
 		goto done;
-	len = strlen(base);
-	while (len > 1 && base[len - 1] == '/' && base[len - 2] != '/')
-		len--;
+	len = trimmed_len(base);
 	bm_buf_clear(out);
 	if ((error = bm_buf_put(out, base, len)) < 0)
 		goto done;
