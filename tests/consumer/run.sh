@@ -34,6 +34,17 @@ done
 grep -qi 'test_all_types\|test_enum\|test_nested' "$work/syms" && fail "libbootmeta.so holds the test-only messages"
 grep -q ' bm__' "$work/syms" && fail "libbootmeta.so exports internals: $(grep ' bm__' "$work/syms" | tr '\n' ' ')"
 [ ! -e "$work/prefix/include/bootmeta/v1/testing.pb-c.h" ] || fail "test-only header installed"
+# libbootmeta-net: its own library and pkg-config file, on libbootmeta; libcurl is private
+pkg-config --libs bootmeta-net | grep -q -- '-lbootmeta-net' || fail "bootmeta-net.pc: no -lbootmeta-net"
+pkg-config --print-requires bootmeta-net | grep -q '^bootmeta' || fail "bootmeta-net.pc does not require bootmeta"
+[ -f "$work/prefix/include/bootmeta/artifact.h" ] || fail "bootmeta/artifact.h not installed"
+netso=$(readlink -f "$libdir/libbootmeta-net.so")
+nm -D --defined-only "$netso" >"$work/netsyms"
+for s in bm_artifact_upload bm_artifact_fetch bm_artifact_url bm_artifact_result_dispose; do
+	grep -q " $s\$" "$work/netsyms" || fail "libbootmeta-net.so does not export $s"
+done
+grep -q ' bm__' "$work/netsyms" && fail "libbootmeta-net.so exports internals: $(grep ' bm__' "$work/netsyms" | tr '\n' ' ')"
+nm -D --undefined-only "$so" | grep -q curl_ && fail "libbootmeta.so uses libcurl (it belongs to libbootmeta-net)"
 
 # 3. the example of libbootmeta(3) is this program, letter for letter
 sed -n '/^\.SH EXAMPLE/,/^\.fi$/p' "$BM_SRCDIR/doc/libbootmeta.3" | sed '1,/^\.nf$/d;/^\.fi$/d' |
