@@ -489,8 +489,20 @@ int bm_binary_verify(bm_binary_check *out, bm_fs *fs, const char *file, const bm
 		return error;
 	if (o->sha256 && (error = bm_sha256_check(o->sha256)) < 0)
 		return error;
-	if ((error = bm_file_sha256(out->sha256, &out->size, file)) < 0)
+	if (o->version >= 2 && o->file_sha256) {
+		/* the caller hashed these bytes as it wrote them: not again */
+		struct stat st;
+		if ((error = bm_sha256_check(o->file_sha256)) < 0)
+			return error;
+		if (stat(file, &st) < 0)
+			return bm_error_set(errno == ENOENT ? BM_ENOTFOUND : BM_EIO, "%s: %s", file, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return bm_error_set(BM_EINVALID, "%s is not a regular file", file);
+		memcpy(out->sha256, o->file_sha256, sizeof(out->sha256));
+		out->size = (uint64_t)st.st_size;
+	} else if ((error = bm_file_sha256(out->sha256, &out->size, file)) < 0) {
 		return error;
+	}
 	sha = o->sha256 ? o->sha256 : out->sha256;
 	if ((error = bm_binary_get(&out->binary, fs, sha)) < 0) {
 		if (error == BM_ENOTFOUND && !o->sha256) {

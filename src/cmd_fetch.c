@@ -133,6 +133,7 @@ static int on_verify(void *payload, const char *path)
 	vo.project = v->b->project;
 	vo.sha256 = v->b->sha256;
 	vo.keys = v->keys;
+	vo.file_sha256 = v->b->sha256; /* bm_artifact_fetch checked the bytes against it */
 	v->ran = 1;
 	if ((error = bm_binary_verify(&v->chk, v->fs, path, &vo)) < 0)
 		return bm_error_prefix(error, "the download does not verify, so it was not kept: ");

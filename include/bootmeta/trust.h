@@ -113,9 +113,13 @@ typedef struct {
 	const char *project;           /* the record must be of this project (NULL: any) */
 	const char *sha256;            /* the digest the caller expects (NULL: the file's own) */
 	const bm_trusted_keys *keys;   /* NULL: the view's keys/signers */
+	/* version 2: the file's sha256 when the caller computed it over the very bytes of
+	 * `file` (a download it just checked, bm_artifact_fetch's verify callback): the file is
+	 * then not hashed again. The signatures are still verified over the file itself. */
+	const char *file_sha256;
 } bm_binary_verify_options;
-#define BM_BINARY_VERIFY_OPTIONS_VERSION 1
-#define BM_BINARY_VERIFY_OPTIONS_INIT { BM_BINARY_VERIFY_OPTIONS_VERSION, NULL, NULL, NULL }
+#define BM_BINARY_VERIFY_OPTIONS_VERSION 2
+#define BM_BINARY_VERIFY_OPTIONS_INIT { BM_BINARY_VERIFY_OPTIONS_VERSION, NULL, NULL, NULL, NULL }
 
 typedef struct {
 	char sha256[65];               /* of the file */

@@ -126,12 +126,19 @@ cmp b got-b || fail "fetched bytes differ (nginx)"
 [ "$(jq -r .url "$T/out")" = "$NGX/dav/demo/app/$(sha b)/b" ] || fail "json url: $(cat "$T/out")"
 [ "$(jq -r .verified "$T/out")" = true ] || fail "json verified"
 
-check "s3rver: upload and fetch with the right keys; a wrong key is refused with S3's reason"
+check "s3rver behind a SigV4 check: upload and fetch with the right keys; a wrong key or secret is refused with S3's reason"
 mkdir s3data
-SPORT=$(gitsrv_free_port)
-timeout 300 "$S3RVER" -d "$T/s3data" -a 127.0.0.1 -p "$SPORT" --silent --configure-bucket artifacts >s3rver.log 2>&1 &
+S3PORT=$(gitsrv_free_port)
+timeout 300 "$S3RVER" -d "$T/s3data" -a 127.0.0.1 -p "$S3PORT" --silent --configure-bucket artifacts >s3rver.log 2>&1 &
 PIDS="$PIDS $!"
-gitsrv_wait_port "$SPORT" "$!" s3rver.log
+gitsrv_wait_port "$S3PORT" "$!" s3rver.log
+# s3rver checks the key id of a SigV4 request, not its signature: tests/e2e/s3_sigv4.py
+# checks signatures (and the payload's sha256) in front of it, as S3 does
+timeout 300 python3 "$BM_SRCDIR/tests/e2e/s3_sigv4.py" sigv4.port "$S3PORT" S3RVER S3RVER >sigv4.log 2>&1 &
+PIDS="$PIDS $!"
+i=0
+while [ ! -s sigv4.port ]; do i=$((i + 1)); [ $i -lt 100 ] || { cat sigv4.log; fail "s3_sigv4.py did not start"; }; sleep 0.05; done
+SPORT=$(cat sigv4.port)
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 bin c 1536
 expect_ok add c --os darwin --arch arm64 --sign k.key --upload s3://artifacts/releases --s3-endpoint "http://127.0.0.1:$SPORT"
@@ -139,13 +146,18 @@ expect_ok add c --os darwin --arch arm64 --sign k.key --upload s3://artifacts/re
 [ "$(cat urls)" = "s3://artifacts/releases/demo/app/$(sha c)/c" ] || fail "recorded S3 URL: $(cat urls)"
 export BOOTMETA_S3_ENDPOINT=http://127.0.0.1:$SPORT
 expect_ok "$BM" binary upload c --to s3://artifacts/releases
-curl -sf -o s3obj "$BOOTMETA_S3_ENDPOINT/artifacts/releases/demo/app/$(sha c)/c" || fail "the S3 object is not there"
+curl -sf -o s3obj "http://127.0.0.1:$S3PORT/artifacts/releases/demo/app/$(sha c)/c" || fail "the S3 object is not there"
 cmp c s3obj || fail "s3rver holds other bytes"
 AWS_ACCESS_KEY_ID=NOT-A-KEY expect_fail 1 "InvalidAccessKeyId" "$BM" binary upload c --to s3://artifacts/other
 grep -q "HTTP 403" "$T/err" || fail "the refusal does not name the status: $(cat "$T/err")"
-curl -s -X PUT --data-binary @a2 "$BOOTMETA_S3_ENDPOINT/artifacts/releases/demo/app/$(sha c)/taken" >/dev/null
+AWS_SECRET_ACCESS_KEY=not-the-secret expect_fail 1 "SignatureDoesNotMatch" "$BM" binary upload c --to s3://artifacts/other
+AWS_SECRET_ACCESS_KEY=not-the-secret expect_fail 1 "SignatureDoesNotMatch" "$BM" fetch "$(sha c)" -o got-c --retries 0
+absent got-c
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S3PORT/artifacts/other/demo/app/$(sha c)/c")" = 404 ] ||
+	fail "a refused upload left an object"
+curl -s -X PUT --data-binary @a2 "http://127.0.0.1:$S3PORT/artifacts/releases/demo/app/$(sha c)/taken" >/dev/null
 expect_fail 1 "exists with other bytes" "$BM" binary upload c --to s3://artifacts/releases --name taken
-curl -sf -o s3obj "$BOOTMETA_S3_ENDPOINT/artifacts/releases/demo/app/$(sha c)/taken" && cmp a2 s3obj ||
+curl -sf -o s3obj "http://127.0.0.1:$S3PORT/artifacts/releases/demo/app/$(sha c)/taken" && cmp a2 s3obj ||
 	fail "the S3 object with other bytes was overwritten"
 expect_ok "$BM" fetch "$(sha c)" -o got-c --trusted-keys pinned
 cmp c got-c || fail "fetched bytes differ (S3)"
