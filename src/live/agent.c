@@ -6,6 +6,7 @@
  * host-side steps are in agent_host.c. */
 #include "agent.h"
 #include "agent_view.h"
+#include "cli_net.h"
 #include "live.h"
 #include "serve.h"
 #include "serve_nats_msg.h"
@@ -349,6 +350,55 @@ static int stale_check(agent *g)
 	return 1;
 }
 
+typedef struct {
+	view *v;
+	const bm_binary_verify_options *vo;
+} verify_ctx;
+
+/* libbootmeta-net calls it on the complete download, before it gets its name: only a file
+ * signed by a pinned key ever appears under DIR/releases. */
+static int verify_download(void *payload, const char *path)
+{
+	verify_ctx *x = payload;
+	bm_binary_check chk = BM_BINARY_CHECK_INIT;
+	int error = bm_binary_verify(&chk, x->v->fs, path, x->vo);
+	bm_binary_check_dispose(&chk);
+	return error;
+}
+
+static int abort_on_stop(void *payload, const char *url, uint64_t done, uint64_t total)
+{
+	(void)payload;
+	(void)url;
+	(void)done;
+	(void)total;
+	return stop_flag != 0;
+}
+
+/* Download and verify the binary of `v` to `dest` (nothing appears there unless both pass). */
+static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_binary_verify_options *vo)
+{
+	cli_transfer t;
+	bm_artifact_result res = BM_ARTIFACT_RESULT_INIT;
+	verify_ctx x = { v, vo };
+	int error;
+	cli_transfer_init(&t, g->cli, "fetch", NULL, (unsigned int)g->c.download_timeout_ms, 0);
+	t.o.progress = abort_on_stop;
+	t.o.progress_payload = NULL;
+	t.o.verify = verify_download;
+	t.o.verify_payload = &x;
+	error = bm_artifact_fetch(&res, dest, v->binary, &t.o);
+	if (error < 0)
+		bm_buf_printf(why, "%s", bm_error_last());
+	else
+		agent_log("info", "downloaded", "release=%s bytes=%llu url=%s attempts=%u resumed_bytes=%llu", v->release,
+			  (unsigned long long)res.bytes, res.url.ptr ? res.url.ptr : "", res.attempts,
+			  (unsigned long long)res.resumed_bytes);
+	bm_error_clear();
+	bm_artifact_result_dispose(&res);
+	return error;
+}
+
 /* 0: the host runs what the channel says, healthy; 1: it does not (reported). */
 static int round_once(agent *g)
 {
@@ -416,19 +466,19 @@ static int round_once(agent *g)
 		snprintf(dir, sizeof(dir), "%s", dest.ptr);
 		if ((slash = strrchr(dir, '/')))
 			*slash = '\0';
-		if (agent_mkdir_p(dir) < 0 || agent_download(dest.ptr, v.binary, &g->c, &stop_flag) < 0) {
-			bm_buf_printf(&why, "download: %s", bm_error_last());
+		if (agent_mkdir_p(dir) < 0) {
+			bm_buf_printf(&why, "install dir: %s", bm_error_last());
 			bm_error_clear();
 			report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
 			goto done;
 		}
-		if (bm_binary_verify(&chk, v.fs, dest.ptr, &vo) < 0) {
-			bm_buf_printf(&why, "verify: %s", bm_error_last());
-			bm_error_clear();
-			unlink(dest.ptr); /* nothing unverified stays where it could be run */
-			report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
+		bm_buf_puts(&why, "download: ");
+		if (download(&why, g, &v, dest.ptr, &vo) < 0) {
+			if (!stop_flag)
+				report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
 			goto done;
 		}
+		bm_buf_clear(&why);
 		chmod(dest.ptr, 0755);
 	}
 	/* verified: only now does the agent remember this entry (verify, then persist) */

@@ -57,10 +57,6 @@ int agent_health_gate(bm_buf *why, agent_child *ch, const agent_config *c, volat
 /* State file I/O (0 / -1 with bm_error set). */
 int agent_state_load(agent_state *s, const agent_config *c);
 int agent_state_save(const agent_state *s, const agent_config *c);
-/* Download the binary to `dest` (a temp name, then size and sha256 against the record,
- * fsync, rename). */
-int agent_download(const char *dest, const Bootmeta__V1__Binary *b, const agent_config *c, volatile int *stop);
-
 /* mkdir -p (0755). */
 int agent_mkdir_p(const char *path);
 
