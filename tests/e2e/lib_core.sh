@@ -34,6 +34,17 @@ expect_fail() {
 	echo "  ok: $(head -c 160 "$T/err" | head -n 1)"
 }
 
+# js EXPR: print the python expression EXPR of the JSON on stdin (bound to d)
+js() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# eq WHAT GOT WANT: GOT is WANT, else fail naming WHAT (tests may define their own)
+eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "  ok: $1"; }
+# refused EXIT NEEDLE CMD...: expect_fail, and main of the meta repo $R did not move
+refused() {
+	before=$(tip "$R")
+	expect_fail "$@"
+	[ "$(tip "$R")" = "$before" ] || fail "'$*' moved main although it was refused"
+}
+
 # src_repo DIR: a small real git repo with two commits; prints the HEAD commit
 src_repo() {
 	git init -q "$1"

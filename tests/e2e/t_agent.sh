@@ -14,8 +14,6 @@ R=$T/meta
 cp_log() { cp "$T/agent.log" /tmp/agent-last.log 2>/dev/null || true; }
 D=$T/host
 bm() { "$BM" --quiet --repo "$R" "$@"; }
-js() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "  ok: $1"; }
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # last_report ID: state and release of the newest report of instance ID in prod
 last_report() { bm --json instances prod --project app | js "' '.join([x['state']+':'+x['release'] for x in (d if isinstance(d,list) else d['instances']) if x['instance']=='$1'])"; }

@@ -13,8 +13,6 @@ command -v minisign >/dev/null || fail "needs minisign (Debian package minisign)
 
 R=$T/meta
 bm() { "$BM" --quiet --repo "$R" "$@"; }
-js() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "  ok: $1"; }
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 "$BM" init "$R" >/dev/null

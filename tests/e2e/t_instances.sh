@@ -8,13 +8,6 @@ set -eu
 
 R=$T/meta
 bm() { "$BM" --quiet --repo "$R" "$@"; }
-js() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "  ok: $1"; }
-refused() { # EXIT NEEDLE CMD...: fails so, and main does not move
-	before=$(tip "$R")
-	expect_fail "$@"
-	[ "$(tip "$R")" = "$before" ] || fail "'$*' moved main although it was refused"
-}
 
 "$BM" init "$R" >/dev/null
 C1=$(src_repo "$T/app")
