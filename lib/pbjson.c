@@ -1,6 +1,7 @@
 /* pbjson.c: protobuf messages to and from proto3 JSON, driven by protobuf-c descriptors.
  * The mapping and its choices are documented in bootmeta/pbjson.h. */
 #include "bootmeta/pbjson.h"
+#include "bootmeta/text.h"
 #include "bootmeta/utf8.h"
 
 #include <float.h>
@@ -1074,8 +1075,12 @@ int bm_pbjson_read(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d, 
 		return bm_error_set(BM_ETOOBIG, "JSON text of %zu bytes is over the %u byte limit",
 				    len, BM_PBJSON_MAX_INPUT);
 	if (!(root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr))) {
+		/* jansson quotes the text near the error raw (a newline, a control byte): escaped */
+		bm_buf t = BM_BUF_INIT;
+		bm_text_escape(&t, jerr.text, strlen(jerr.text), BM_ESCAPE_ASCII);
 		error = bm_error_set(BM_EINVALID, "not valid JSON for %s: %s at line %d column %d",
-				     d->name, jerr.text, jerr.line, jerr.column);
+				     d->name, t.ptr ? t.ptr : "?", jerr.line, jerr.column);
+		bm_buf_dispose(&t);
 		goto done;
 	}
 	if ((error = read_message(&r, out, d, root, 0)) < 0)

@@ -243,7 +243,10 @@ int serve_nats_write_parse(bm_buf *url, bm_buf *body, const char *kind, const ch
 		return BM_ENOTFOUND;
 	}
 	if (!(o = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je))) {
-		bm_buf_printf(err, "the body is not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+		/* jansson quotes the text near the error raw: a newline there would split the log line */
+		bm_buf_puts(err, "the body is not JSON: ");
+		bm_text_escape(err, je.text, strlen(je.text), BM_ESCAPE_ASCII);
+		bm_buf_printf(err, " (line %d, column %d)", je.line, je.column);
 		return BM_EINVALID;
 	}
 	if (!json_is_object(o)) {

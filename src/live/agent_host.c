@@ -172,8 +172,13 @@ int agent_state_load(agent_state *s, const agent_config *c)
 	if (access(path, F_OK) < 0)
 		return errno == ENOENT ? 0 : bm_error_set(BM_EIO, "%s: %s", path, strerror(errno));
 	if (!(j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) || !json_is_object(j)) {
+		bm_buf t = BM_BUF_INIT;
+		int e;
 		json_decref(j);
-		return bm_error_set(BM_ECORRUPT, "%s does not decode (%s): move it away to start over", path, je.text);
+		bm_text_escape(&t, je.text, strlen(je.text), BM_ESCAPE_ASCII);
+		e = bm_error_set(BM_ECORRUPT, "%s does not decode (%s): move it away to start over", path, t.ptr ? t.ptr : "?");
+		bm_buf_dispose(&t);
+		return e;
 	}
 	s->verified_seq = (uint64_t)json_integer_value(json_object_get(j, "verifiedSeq"));
 	s->failed_seq = (uint64_t)json_integer_value(json_object_get(j, "failedSeq"));
