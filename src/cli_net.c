@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli_net.h"
+#include "cli_env.h"
 
 static const char *env(const char *name)
 {
@@ -64,6 +65,70 @@ void cli_transfer_end(cli_transfer *t)
 	if (t->shown)
 		fputs("\r\033[K", stderr);
 	t->shown = 0;
+}
+
+int cli_transfer_s3_secret(cli_transfer *t, bm_fs *fs, const char *project, const char *spec, const char *endpoint_flag)
+{
+	bm_buf env = BM_BUF_INIT, ident = BM_BUF_INIT, used = BM_BUF_INIT, def = BM_BUF_INIT;
+	const char *slash = strrchr(spec, '/');
+	char *p, *line, *eq;
+	int error;
+
+	if (!slash || slash == spec || !slash[1])
+		return bm_error_set(BM_EINVALID, "--s3-secret %s: give ENV/NAME (a secret of the project in an env)", spec);
+	if ((error = bm_buf_put(&env, spec, (size_t)(slash - spec))) < 0 ||
+	    (error = bm_secret_identity_load(&ident, &used, cli_env_identity(t->cli, &def))) < 0)
+		goto done;
+	bm_buf_dispose_secret(&t->secret);
+	if ((error = bm_secret_get(&t->secret, fs, project, env.ptr, slash + 1, ident.ptr, NULL)) < 0) {
+		bm_error_prefix(error, "--s3-secret %s: ", spec);
+		goto done;
+	}
+	for (p = t->secret.ptr; p && *p; p = line) {
+		char *end = strchr(p, '\n');
+		line = end ? end + 1 : NULL;
+		if (end)
+			*end = '\0';
+		if (end > p && end[-1] == '\r')
+			end[-1] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		if (!(eq = strchr(p, '='))) {
+			error = bm_error_set(BM_EINVALID, "--s3-secret %s: a line is not KEY=VALUE", spec);
+			goto done;
+		}
+		*eq++ = '\0';
+		if (!strcmp(p, "AWS_ACCESS_KEY_ID"))
+			t->o.access_key_id = eq;
+		else if (!strcmp(p, "AWS_SECRET_ACCESS_KEY"))
+			t->o.secret_access_key = eq;
+		else if (!strcmp(p, "AWS_SESSION_TOKEN"))
+			t->o.session_token = eq;
+		else if (!strcmp(p, "AWS_REGION"))
+			t->o.s3_region = eq;
+		else if (!strcmp(p, "BOOTMETA_S3_ENDPOINT"))
+			t->o.s3_endpoint = endpoint_flag ? endpoint_flag : eq;
+		else {
+			error = bm_error_set(BM_EINVALID, "--s3-secret %s: key %.64s is not one of AWS_ACCESS_KEY_ID, "
+					     "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, BOOTMETA_S3_ENDPOINT", spec, p);
+			goto done;
+		}
+	}
+	error = 0;
+done:
+	bm_buf_dispose(&env);
+	bm_buf_dispose_secret(&ident);
+	bm_buf_dispose(&used);
+	bm_buf_dispose(&def);
+	return error;
+}
+
+void cli_transfer_dispose(cli_transfer *t)
+{
+	cli_transfer_end(t);
+	bm_buf_dispose_secret(&t->secret);
 }
 
 int cli_duration_ms(unsigned int *out, const char *s)

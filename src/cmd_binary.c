@@ -15,8 +15,9 @@
 static const char usage[] =
 	"usage: bootmeta binary add PROJECT RELEASE FILE --os OS --arch ARCH [--url URL]...\n"
 	"                           [--sign KEYFILE | --signature FILE.minisig]\n"
-	"                           [--upload URL [--name NAME] [--s3-endpoint URL]]\n"
+	"                           [--upload URL [--name NAME] [--s3-endpoint URL] [--s3-secret ENV/NAME]]\n"
 	"       bootmeta binary upload FILE|SHA256 --to URL [--name NAME] [--s3-endpoint URL]\n"
+	"                              [--s3-secret ENV/NAME]\n"
 	"       bootmeta binary show SHA256\n"
 	"       bootmeta binary sign FILE (--key KEYFILE | --signature FILE.minisig)\n"
 	"       bootmeta binary verify FILE [--project PROJECT] [--sha256 SHA256] [--trusted-keys FILE]...\n\n"
@@ -27,7 +28,9 @@ static const char usage[] =
 	"--name, else FILE's name) and records that URL too. URL is file:///DIR, http(s)://...\n"
 	"(PUT, e.g. nginx's dav module) or s3://BUCKET[/PREFIX] (endpoint: --s3-endpoint or\n"
 	"$BOOTMETA_S3_ENDPOINT, else AWS; $AWS_REGION, $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
-	"$AWS_SESSION_TOKEN). An object already there with the same bytes is fine; with other\n"
+	"$AWS_SESSION_TOKEN; or --s3-secret ENV/NAME, a secret of PROJECT in ENV holding those\n"
+	"KEY=VALUE lines, decrypted with your age identity). An object already there with the\n"
+	"same bytes is fine; with other\n"
 	"bytes it is an error, never an overwrite.\n\n"
 	"upload puts a recorded binary at URL the same way and prints the URL: FILE (hashed and\n"
 	"found by its sha256), or SHA256 (downloaded from its record's URLs and checked first: a\n"
@@ -56,7 +59,7 @@ static int read_minisig(bm_cli *cli, bm_buf *out, const char *path)
 
 static int binary_add(bm_cli *cli, int argc, char **argv)
 {
-	enum { OPT_SIGN = 256, OPT_SIGNATURE, OPT_UPLOAD, OPT_NAME, OPT_S3 };
+	enum { OPT_SIGN = 256, OPT_SIGNATURE, OPT_UPLOAD, OPT_NAME, OPT_S3, OPT_S3SECRET };
 	static const cli_opt opts[] = {
 		{ 'o', "os", 0, 1 },
 		{ 'a', "arch", 0, 1 },
@@ -66,9 +69,10 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		{ OPT_UPLOAD, "upload", 0, 1 },
 		{ OPT_NAME, "name", 0, 1 },
 		{ OPT_S3, "s3-endpoint", 0, 1 },
+		{ OPT_S3SECRET, "s3-secret", 0, 1 },
 		CLI_OPT_END,
 	};
-	const char *upload = NULL, *name = NULL, *s3 = NULL;
+	const char *upload = NULL, *name = NULL, *s3 = NULL, *s3secret = NULL;
 	bm_buf uploaded = BM_BUF_INIT;
 	bm_binary_options bo = BM_BINARY_OPTIONS_INIT;
 	bm_write_options w;
@@ -95,6 +99,7 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		case OPT_UPLOAD: upload = a.value; break;
 		case OPT_NAME: name = a.value; break;
 		case OPT_S3: s3 = a.value; break;
+		case OPT_S3SECRET: s3secret = a.value; break;
 		}
 	}
 	if (c < 0) {
@@ -113,8 +118,8 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 		rc = cli_usage(usage, "give --sign KEYFILE or --signature FILE.minisig, not both");
 		goto done;
 	}
-	if ((name || s3) && !upload) {
-		rc = cli_usage(usage, "--name and --s3-endpoint go with --upload URL");
+	if ((name || s3 || s3secret) && !upload) {
+		rc = cli_usage(usage, "--name, --s3-endpoint and --s3-secret go with --upload URL");
 		goto done;
 	}
 	if (upload && !cli_net) {
@@ -130,9 +135,23 @@ static int binary_add(bm_cli *cli, int argc, char **argv)
 			goto done;
 		}
 		cli_transfer_init(&t, cli, "upload", s3, 0, 0);
+		if (s3secret) {
+			bm_store *ss = NULL;
+			bm_fs *sfs = NULL;
+			c = cli_open_fs(&ss, &sfs, cli, NULL);
+			if (c == 0)
+				c = cli_transfer_s3_secret(&t, sfs, a.pos[0], s3secret, s3);
+			bm_fs_free(sfs);
+			bm_store_free(ss);
+			if (c < 0) {
+				cli_transfer_dispose(&t);
+				rc = cli_fail(cli, "binary add --upload");
+				goto done;
+			}
+		}
 		cli_progress(cli, "uploading %s to %s", a.pos[2], upload);
 		c = cli_net->upload(&uploaded, upload, a.pos[0], NULL, name ? name : base, a.pos[2], &t.o);
-		cli_transfer_end(&t);
+		cli_transfer_dispose(&t);
 		if (c < 0) {
 			rc = cli_fail(cli, "binary add --upload");
 			goto done;
@@ -192,14 +211,15 @@ done:
 /* `binary upload`: a SHA256 is first fetched from its record's URLs into a temp folder */
 static int binary_upload(bm_cli *cli, int argc, char **argv)
 {
-	enum { OPT_TO = 256, OPT_NAME, OPT_S3 };
+	enum { OPT_TO = 256, OPT_NAME, OPT_S3, OPT_S3SECRET };
 	static const cli_opt opts[] = {
 		{ OPT_TO, "to", 0, 1 },
 		{ OPT_NAME, "name", 0, 1 },
 		{ OPT_S3, "s3-endpoint", 0, 1 },
+		{ OPT_S3SECRET, "s3-secret", 0, 1 },
 		CLI_OPT_END,
 	};
-	const char *to = NULL, *name = NULL, *s3 = NULL, *file;
+	const char *to = NULL, *name = NULL, *s3 = NULL, *s3secret = NULL, *file;
 	bm_artifact_result res = BM_ARTIFACT_RESULT_INIT;
 	Bootmeta__V1__Binary *b = NULL;
 	bm_store *s = NULL;
@@ -212,6 +232,7 @@ static int binary_upload(bm_cli *cli, int argc, char **argv)
 	int c, rc = BM_EXIT_FAIL;
 	char **orig = NULL;
 
+	memset(&t, 0, sizeof(t));
 	if (!cli_net) {
 		/* parse here (usage errors, --help), then run in bootmeta-live */
 		if (!(orig = cli_argv_copy(argc, argv)))
@@ -223,6 +244,7 @@ static int binary_upload(bm_cli *cli, int argc, char **argv)
 		case OPT_TO: to = a.value; break;
 		case OPT_NAME: name = a.value; break;
 		case OPT_S3: s3 = a.value; break;
+		case OPT_S3SECRET: s3secret = a.value; break;
 		}
 	}
 	if (c < 0) {
@@ -248,13 +270,24 @@ static int binary_upload(bm_cli *cli, int argc, char **argv)
 	}
 	cli_transfer_init(&t, cli, "upload", s3, 0, 0);
 	if (bm_sha256_check(file) == 0 && access(file, F_OK) != 0) {
-		const char *u0, *slash;
-		char tmpl[] = "/tmp/bootmeta-upload-XXXXXX";
-		const char *tmp = getenv("TMPDIR");
 		if (bm_binary_get(&b, fs, file) < 0) {
 			rc = cli_fail(cli, "binary upload");
 			goto done;
 		}
+	} else {
+		if (bm_file_sha256(hex, &size, file) < 0 || bm_binary_get(&b, fs, hex) < 0) {
+			rc = cli_fail(cli, "binary upload");
+			goto done;
+		}
+	}
+	if (s3secret && cli_transfer_s3_secret(&t, fs, b->project, s3secret, s3) < 0) {
+		rc = cli_fail(cli, "binary upload");
+		goto done;
+	}
+	if (bm_sha256_check(file) == 0 && access(file, F_OK) != 0) {
+		const char *u0, *slash;
+		char tmpl[] = "/tmp/bootmeta-upload-XXXXXX";
+		const char *tmp = getenv("TMPDIR");
 		if (!name) {
 			u0 = b->n_urls ? b->urls[0] : "";
 			slash = strrchr(u0, '/');
@@ -281,13 +314,8 @@ static int binary_upload(bm_cli *cli, int argc, char **argv)
 		}
 		file = tmpfile.ptr;
 		t.what = "upload";
-	} else {
-		if (bm_file_sha256(hex, &size, file) < 0 || bm_binary_get(&b, fs, hex) < 0) {
-			rc = cli_fail(cli, "binary upload");
-			goto done;
-		}
-		if (!name)
-			name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	} else if (!name) {
+		name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	}
 	cli_progress(cli, "uploading %s to %s", b->sha256, to);
 	c = cli_net->upload(&url, to, b->project, b->sha256, name, file, &t.o);
@@ -313,6 +341,7 @@ static int binary_upload(bm_cli *cli, int argc, char **argv)
 	rc = BM_EXIT_OK;
 done:
 	free(orig);
+	cli_transfer_dispose(&t);
 	if (tmpfile.size)
 		unlink(tmpfile.ptr);
 	if (tmpdir.size)

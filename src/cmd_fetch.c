@@ -15,7 +15,8 @@
 static const char usage[] =
 	"usage: bootmeta fetch PROJECT --channel CHANNEL [--os OS] [--arch ARCH] -o FILE [OPTIONS]\n"
 	"       bootmeta fetch SHA256 -o FILE [OPTIONS]\n"
-	"options: [--trusted-keys FILE]... [--deadline DURATION] [--retries N] [--s3-endpoint URL]\n\n"
+	"options: [--trusted-keys FILE]... [--deadline DURATION] [--retries N] [--s3-endpoint URL]\n"
+	"         [--s3-secret ENV/NAME]\n\n"
 	"Downloads a recorded binary to FILE: the binary of the release CHANNEL points at for\n"
 	"OS/ARCH (default: this host's, e.g. linux/amd64), or the binary SHA256. The record's\n"
 	"URLs (file://, http(s)://, s3://) are tried in order; a broken download resumes (Range),\n"
@@ -26,7 +27,8 @@ static const char usage[] =
 	"checks them (trusted keys: --trusted-keys, else $BOOTMETA_TRUSTED_KEYS, else\n"
 	"~/.config/bootmeta/trusted_keys, else the repo's keys/signers). S3: --s3-endpoint or\n"
 	"$BOOTMETA_S3_ENDPOINT, $AWS_REGION, $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
-	"$AWS_SESSION_TOKEN. Progress is shown on stderr when it is a terminal.\n";
+	"$AWS_SESSION_TOKEN, or --s3-secret ENV/NAME: those KEY=VALUE lines in a secret of the\n"
+	"project (decrypted with your age identity). Progress is shown on stderr on a terminal.\n";
 
 /* this host's platform in Go's names (the names binary add records) */
 static void host_platform(char *os, size_t oslen, char *arch, size_t archlen)
@@ -174,7 +176,7 @@ static int result_json(bm_buf *out, const char *file, const Bootmeta__V1__Binary
 
 int cmd_fetch(bm_cli *cli, int argc, char **argv)
 {
-	enum { OPT_CHANNEL = 256, OPT_OS, OPT_ARCH, OPT_KEYS, OPT_DEADLINE, OPT_RETRIES, OPT_S3 };
+	enum { OPT_CHANNEL = 256, OPT_OS, OPT_ARCH, OPT_KEYS, OPT_DEADLINE, OPT_RETRIES, OPT_S3, OPT_S3SECRET };
 	static const cli_opt opts[] = {
 		{ OPT_CHANNEL, "channel", 'c', 1 },
 		{ OPT_OS, "os", 0, 1 },
@@ -184,9 +186,10 @@ int cmd_fetch(bm_cli *cli, int argc, char **argv)
 		{ OPT_DEADLINE, "deadline", 0, 1 },
 		{ OPT_RETRIES, "retries", 0, 1 },
 		{ OPT_S3, "s3-endpoint", 0, 1 },
+		{ OPT_S3SECRET, "s3-secret", 0, 1 },
 		CLI_OPT_END,
 	};
-	const char *channel = NULL, *os = NULL, *arch = NULL, *output = NULL, *s3 = NULL;
+	const char *channel = NULL, *os = NULL, *arch = NULL, *output = NULL, *s3 = NULL, *s3secret = NULL;
 	unsigned int deadline = 0, retries = 0;
 	char hos[32], harch[80];
 	bm_strlist files = BM_STRLIST_INIT;
@@ -216,6 +219,7 @@ int cmd_fetch(bm_cli *cli, int argc, char **argv)
 		case 'o': output = a.value; break;
 		case OPT_KEYS: bm_strlist_add(&files, a.value); break;
 		case OPT_S3: s3 = a.value; break;
+		case OPT_S3SECRET: s3secret = a.value; break;
 		case OPT_DEADLINE:
 			if (cli_duration_ms(&deadline, a.value) < 0) {
 				rc = cli_args_fail(&a, "--deadline '%s' is not a duration (90s, 10m, 1h)", a.value);
@@ -283,6 +287,10 @@ int cmd_fetch(bm_cli *cli, int argc, char **argv)
 	v.b = b;
 	v.keys = &keys;
 	cli_transfer_init(&t, cli, "fetch", s3, deadline, retries);
+	if (s3secret && cli_transfer_s3_secret(&t, fs, b->project, s3secret, s3) < 0) {
+		rc = cli_fail(cli, "fetch");
+		goto done;
+	}
 	t.o.verify = on_verify;
 	t.o.verify_payload = &v;
 	cli_progress(cli, "fetching %s %s (%s/%s, %llu bytes, %s) to %s", b->project, b->release, b->os, b->arch,
@@ -313,6 +321,7 @@ int cmd_fetch(bm_cli *cli, int argc, char **argv)
 	rc = BM_EXIT_OK;
 done:
 	free(orig);
+	cli_transfer_dispose(&t);
 	if (cli_net)
 		cli_net->result_dispose(&res);
 	bm_buf_dispose(&out);

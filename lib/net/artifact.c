@@ -707,6 +707,7 @@ typedef struct {
 	crypto_hash_sha256_state st;
 	uint64_t have, size;
 	int over, io_errno, http;
+	uint64_t stale;  /* bytes that were in the .part before this call */
 } sink;
 
 static size_t on_data(char *p, size_t sz, size_t n, void *ud)
@@ -738,6 +739,7 @@ static int sink_reset(sink *k)
 	if (ftruncate(k->fd, 0) < 0 || lseek(k->fd, 0, SEEK_SET) < 0)
 		return bm_error_set(BM_EIO, "%s: %s", k->part, strerror(errno));
 	k->have = 0;
+	k->stale = 0;
 	crypto_hash_sha256_init(&k->st);
 	return 0;
 }
@@ -821,6 +823,8 @@ static int fetch_one(xfer *x, sink *k, const char *url, const Bootmeta__V1__Bina
 		curl_easy_setopt(x->h, CURLOPT_WRITEDATA, k);
 		if (x->headers)
 			curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->headers);
+		if (!k->have) /* (curl compares a resumed file:// with its whole size) */
+			curl_easy_setopt(x->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)k->size);
 		if (k->have) {
 			curl_easy_setopt(x->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)k->have);
 			r->resumed_bytes += k->have;
@@ -832,6 +836,8 @@ static int fetch_one(xfer *x, sink *k, const char *url, const Bootmeta__V1__Bina
 			*next = 0;
 			goto done;
 		}
+		if (rc == CURLE_FILESIZE_EXCEEDED)
+			k->over = 1;
 		if (k->over) {
 			k->over = 0;
 			error = bm_error_set(BM_EVERIFY, "GET %s: the server sent more than the %llu bytes the record says: refused",
@@ -880,8 +886,8 @@ static int fetch_one(xfer *x, sink *k, const char *url, const Bootmeta__V1__Bina
 			goto noted;
 		r->retries++;
 		if (!backoff(x, ++tries)) {
-			error = bm_error_set(BM_EREMOTE, "GET %s: the deadline of %u s passes before the next attempt (%s)", req.ptr,
-					     x->b.deadline_ms / 1000, bm_error_last());
+			error = bm_error_prefix(BM_EREMOTE, "GET %s: the deadline of %u s passes before the next attempt", req.ptr,
+						x->b.deadline_ms / 1000);
 			*next = 0;
 			goto done;
 		}
@@ -893,6 +899,18 @@ static int fetch_one(xfer *x, sink *k, const char *url, const Bootmeta__V1__Bina
 		crypto_hash_sha256_state copy = k->st;
 		crypto_hash_sha256_final(&copy, h);
 		bm_hex_encode(hex, h, 32);
+		if (strcmp(hex, b->sha256) && k->stale) {
+			/* the .part a killed fetch left held other bytes (another binary fetched to
+			 * the same name): download it whole, once */
+			k->stale = 0;
+			if ((error = sink_reset(k)) < 0) {
+				*next = 0;
+				goto done;
+			}
+			bm__url_dispose(&u);
+			bm_buf_dispose(&req);
+			return fetch_one(x, k, url, b, r, next);
+		}
 		if (strcmp(hex, b->sha256)) {
 			error = bm_error_set(BM_EVERIFY, "%s: the file has sha256 %s, the record says %s: refused", url, hex,
 					     b->sha256);
@@ -956,6 +974,7 @@ int bm_artifact_fetch(bm_artifact_result *out, const char *dest, const Bootmeta_
 	}
 	if ((error = sink_resume(&k)) < 0 || (error = xfer_init(&x, opts)) < 0)
 		goto done;
+	k.stale = k.have;
 	k.x = &x;
 	for (i = 0; i < b->n_urls; i++) {
 		int next = 1;
@@ -978,7 +997,10 @@ int bm_artifact_fetch(bm_artifact_result *out, const char *dest, const Bootmeta_
 	if (error < 0) {
 		/* a transport failure with bytes on disk: keep them for the next call */
 		keep_part = worst != BM_EVERIFY && error != BM_EIO && k.have > 0 && k.have < k.size;
-		error = bm_error_set(worst ? worst : error, "fetching %s: %s", b->sha256, all.ptr ? all.ptr : bm_error_last());
+		if (all.ptr)
+			error = bm_error_set(worst ? worst : error, "fetching %s: %s", b->sha256, all.ptr);
+		else
+			error = bm_error_prefix(worst ? worst : error, "fetching %s", b->sha256);
 		goto done;
 	}
 	if (fsync(k.fd) < 0) {

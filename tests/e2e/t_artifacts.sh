@@ -161,6 +161,23 @@ curl -sf -o s3obj "http://127.0.0.1:$S3PORT/artifacts/releases/demo/app/$(sha c)
 	fail "the S3 object with other bytes was overwritten"
 expect_ok "$BM" fetch "$(sha c)" -o got-c --trusted-keys pinned
 cmp c got-c || fail "fetched bytes differ (S3)"
+check "--s3-secret ENV/NAME: the S3 keys from an age-encrypted secret in the meta repo, none in the environment"
+"$BM" key gen --age >/dev/null 2>&1
+"$BM" env add prod >/dev/null
+"$BM" recipients add prod --me >/dev/null
+printf '# artifact writer\nAWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=S3RVER\nBOOTMETA_S3_ENDPOINT=%s\n' "$BOOTMETA_S3_ENDPOINT" |
+	"$BM" secret set demo/app prod s3 >/dev/null
+bin c2 64
+(
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY BOOTMETA_S3_ENDPOINT
+	expect_ok add c2 --os windows --arch amd64 --sign k.key --upload s3://artifacts/releases --s3-secret prod/s3
+	expect_ok "$BM" fetch "$(sha c2)" -o got-c2 --s3-secret prod/s3
+	cmp c2 got-c2 || fail "fetched bytes differ (S3, keys from the secret)"
+	expect_fail 1 "no secret nope" "$BM" fetch "$(sha c2)" -o got-c3 --s3-secret prod/nope
+	printf 'AWS_ACCESS_KEY_ID=S3RVER\nAWS_SECRET_ACCESS_KEY=wrong\nBOOTMETA_S3_ENDPOINT=%s\n' "http://127.0.0.1:$SPORT" |
+		"$BM" secret set demo/app prod s3bad >/dev/null
+	expect_fail 1 "SignatureDoesNotMatch" "$BM" binary upload c2 --to s3://artifacts/x --s3-secret prod/s3bad
+)
 check "binary upload SHA256 mirrors a recorded binary: fetched from its URLs, checked, put elsewhere"
 expect_ok "$BM" binary upload "$(sha c)" --to "file://$T/mirror"
 cmp c "$T/mirror/demo/app/$(sha c)/c" || fail "mirror copy differs"

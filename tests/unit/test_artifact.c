@@ -229,6 +229,11 @@ static void test_file_roundtrip(void **state)
 	assert_int_not_equal(access(dest, F_OK), 0);
 	assert_int_not_equal(access(part, F_OK), 0);
 	o.verify = NULL;
+	/* a .part of other bytes (another binary fetched to this name, killed): started over */
+	put(part, "jel");
+	assert_int_equal(bm_artifact_fetch(&r, dest, &b, &o), 0);
+	assert_int_equal(access(part, F_OK), -1);
+	unlink(dest);
 	/* a record whose size or sha256 the file does not have */
 	b.size = 4;
 	assert_int_equal(bm_artifact_fetch(&r, dest, &b, &o), BM_EVERIFY);
