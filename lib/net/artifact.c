@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "bootmeta/artifact.h"
@@ -23,6 +24,46 @@
 #define RETRY_DELAY_MAX_MS 8000
 #define ATTEMPTS_MAX 1000 /* a hard cap, whatever the progress */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* ---- sha256 of streamed bytes ----
+ * On libcrypto (which libcurl's TLS already loads): its SHA-256 uses the CPU's SHA and
+ * vector instructions and hashes 100 MiB about five times faster than libsodium's portable
+ * C, which made a fetch slower than curl piped to sha256sum. */
+
+typedef struct {
+	EVP_MD_CTX *c;
+} sha;
+
+static int sha_init(sha *s)
+{
+	if (!s->c && !(s->c = EVP_MD_CTX_new()))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	if (!EVP_DigestInit_ex(s->c, EVP_sha256(), NULL))
+		return bm_error_set(BM_EIO, "libcrypto has no SHA-256");
+	return 0;
+}
+
+static void sha_update(sha *s, const void *p, size_t n)
+{
+	if (n)
+		EVP_DigestUpdate(s->c, p, n);
+}
+
+/* the digest as 64 hex digits; the state must be initialised again before the next use */
+static void sha_final_hex(sha *s, char hex[65])
+{
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (!EVP_DigestFinal_ex(s->c, h, &n) || n != 32)
+		memset(h, 0, 32);
+	bm_hex_encode(hex, h, 32);
+}
+
+static void sha_dispose(sha *s)
+{
+	EVP_MD_CTX_free(s->c);
+	s->c = NULL;
+}
 
 /* ---- bounds and time ---- */
 
@@ -306,7 +347,7 @@ static int dir_of(bm_buf *out, const char *path)
 
 typedef struct {
 	xfer *x;
-	crypto_hash_sha256_state st;
+	sha st;
 	uint64_t have, cap;
 	int over;
 } hasher;
@@ -323,7 +364,7 @@ static size_t on_hash(char *p, size_t sz, size_t n, void *ud)
 		hs->over = 1;
 		return 0;
 	}
-	crypto_hash_sha256_update(&hs->st, (const unsigned char *)p, len);
+	sha_update(&hs->st, p, len);
 	hs->have += len;
 	return len;
 }
@@ -340,7 +381,6 @@ static int compare_remote(xfer *x, const char *url, const char *req, int s3, con
 			  int64_t have_len)
 {
 	hasher hs;
-	unsigned char h[32];
 	char hex[65];
 	CURLcode rc;
 	long status = 0;
@@ -352,34 +392,38 @@ static int compare_remote(xfer *x, const char *url, const char *req, int s3, con
 	memset(&hs, 0, sizeof(hs));
 	hs.x = x;
 	hs.cap = size;
-	crypto_hash_sha256_init(&hs.st);
-	if ((error = xfer_request(x, req, s3, NULL)) < 0)
-		return error;
+	if ((error = sha_init(&hs.st)) < 0 || (error = xfer_request(x, req, s3, NULL)) < 0)
+		goto done;
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_hash);
 	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &hs);
 	if (x->headers)
 		curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->headers);
 	rc = curl_easy_perform(x->h);
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
-	if (hs.over)
-		return bm_error_set(BM_EEXISTS, "%s exists with other bytes (more than %llu): an artifact is never overwritten",
-				    url, (unsigned long long)size);
-	if (rc != CURLE_OK || status >= 300)
-		return bm_error_prefix(request_error(x, "GET", req, rc, status), "%s exists; reading it back to compare: ", url);
-	crypto_hash_sha256_final(&hs.st, h);
-	bm_hex_encode(hex, h, 32);
+	if (hs.over) {
+		error = bm_error_set(BM_EEXISTS, "%s exists with other bytes (more than %llu): an artifact is never overwritten",
+				     url, (unsigned long long)size);
+		goto done;
+	}
+	if (rc != CURLE_OK || status >= 300) {
+		error = bm_error_prefix(request_error(x, "GET", req, rc, status), "%s exists; reading it back to compare: ", url);
+		goto done;
+	}
+	sha_final_hex(&hs.st, hex);
 	if (hs.have != size || strcmp(hex, sha256))
-		return bm_error_set(BM_EEXISTS, "%s exists with other bytes (%llu bytes, sha256 %s; this file: %llu bytes, %s): an "
-				    "artifact is never overwritten", url, (unsigned long long)hs.have, hex,
-				    (unsigned long long)size, sha256);
-	return 0;
+		error = bm_error_set(BM_EEXISTS, "%s exists with other bytes (%llu bytes, sha256 %s; this file: %llu bytes, %s): an "
+				     "artifact is never overwritten", url, (unsigned long long)hs.have, hex,
+				     (unsigned long long)size, sha256);
+done:
+	sha_dispose(&hs.st);
+	return error;
 }
 
 /* ---- upload ---- */
 
 typedef struct {
 	int fd;
-	crypto_hash_sha256_state st;
+	sha st;
 	uint64_t sent;
 	int io_errno;
 } reader;
@@ -395,7 +439,7 @@ static size_t on_read(char *p, size_t sz, size_t n, void *ud)
 		r->io_errno = errno;
 		return CURL_READFUNC_ABORT;
 	}
-	crypto_hash_sha256_update(&r->st, (const unsigned char *)p, (size_t)got);
+	sha_update(&r->st, p, (size_t)got);
 	r->sent += (uint64_t)got;
 	return (size_t)got;
 }
@@ -409,7 +453,9 @@ static int upload_http(xfer *x, const char *url, const bm__url *u, const char *s
 	curl_off_t clen = -1;
 	long status = 0;
 	CURLcode rc;
+	reader r;
 
+	memset(&r, 0, sizeof(r));
 	if (s3) {
 		if ((error = bm__s3_request_url(&req, o ? o->s3_endpoint : NULL, o ? o->s3_region : NULL, u->bucket, u->path)) < 0)
 			goto done;
@@ -446,8 +492,8 @@ static int upload_http(xfer *x, const char *url, const bm__url *u, const char *s
 	/* 2. PUT, refusing to replace */
 	attempt = 0;
 	for (;;) {
-		reader r;
-		memset(&r, 0, sizeof(r));
+		r.sent = 0;
+		r.io_errno = 0;
 		if (fd >= 0)
 			close(fd);
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -455,7 +501,8 @@ static int upload_http(xfer *x, const char *url, const bm__url *u, const char *s
 			goto done;
 		}
 		r.fd = fd;
-		crypto_hash_sha256_init(&r.st);
+		if ((error = sha_init(&r.st)) < 0)
+			goto done;
 		if ((error = xfer_request(x, req.ptr, s3, sha256)) < 0 || (error = add_header(x, "If-None-Match: *")) < 0)
 			goto done;
 		curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->headers);
@@ -473,10 +520,8 @@ static int upload_http(xfer *x, const char *url, const bm__url *u, const char *s
 			goto done;
 		}
 		if (rc == CURLE_OK && status >= 200 && status < 300) {
-			unsigned char h[32];
 			char hex[65];
-			crypto_hash_sha256_final(&r.st, h);
-			bm_hex_encode(hex, h, 32);
+			sha_final_hex(&r.st, hex);
 			if (r.sent != size || strcmp(hex, sha256))
 				error = bm_error_set(BM_EVERIFY, "%s changed while it was uploaded to %s: upload it again", path, url);
 			goto done;
@@ -494,6 +539,7 @@ static int upload_http(xfer *x, const char *url, const bm__url *u, const char *s
 done:
 	if (fd >= 0)
 		close(fd);
+	sha_dispose(&r.st);
 	bm_buf_dispose(&req);
 	return error;
 }
@@ -545,8 +591,7 @@ static int compare_local(const char *url, const char *file, const char *sha256, 
 static int upload_file(const char *url, const bm__url *u, const char *sha256, uint64_t size, const char *path)
 {
 	bm_buf dir = BM_BUF_INIT, tmp = BM_BUF_INIT;
-	crypto_hash_sha256_state st;
-	unsigned char h[32];
+	sha st = { NULL };
 	char hex[65], *buf = NULL;
 	uint64_t copied = 0;
 	struct stat sb;
@@ -576,7 +621,8 @@ static int upload_file(const char *url, const bm__url *u, const char *sha256, ui
 		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;
 	}
-	crypto_hash_sha256_init(&st);
+	if ((error = sha_init(&st)) < 0)
+		goto done;
 	for (;;) {
 		n = read(in, buf, CHUNK);
 		if (n < 0 && errno == EINTR)
@@ -587,15 +633,14 @@ static int upload_file(const char *url, const bm__url *u, const char *sha256, ui
 		}
 		if (n == 0)
 			break;
-		crypto_hash_sha256_update(&st, (unsigned char *)buf, (size_t)n);
+		sha_update(&st, buf, (size_t)n);
 		if (write_all(out, buf, (size_t)n) < 0) {
 			error = bm_error_set(BM_EIO, "writing %s: %s", tmp.ptr, strerror(errno));
 			goto done;
 		}
 		copied += (uint64_t)n;
 	}
-	crypto_hash_sha256_final(&st, h);
-	bm_hex_encode(hex, h, 32);
+	sha_final_hex(&st, hex);
 	if (copied != size || strcmp(hex, sha256)) {
 		error = bm_error_set(BM_EVERIFY, "%s changed while it was copied to %s: upload it again", path, url);
 		goto done;
@@ -635,6 +680,7 @@ done:
 	if (tmp.size)
 		unlink(tmp.ptr);
 	free(buf);
+	sha_dispose(&st);
 	bm_buf_dispose(&dir);
 	bm_buf_dispose(&tmp);
 	return error;
@@ -704,7 +750,7 @@ typedef struct {
 	xfer *x;
 	int fd;
 	const char *part;
-	crypto_hash_sha256_state st;
+	sha st;
 	uint64_t have, size;
 	int over, io_errno, http;
 	uint64_t stale;  /* bytes that were in the .part before this call */
@@ -728,7 +774,7 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
 		k->io_errno = errno;
 		return 0;
 	}
-	crypto_hash_sha256_update(&k->st, (const unsigned char *)p, len);
+	sha_update(&k->st, p, len);
 	k->have += len;
 	return len;
 }
@@ -736,11 +782,13 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
 /* start the .part over: empty, hash reset */
 static int sink_reset(sink *k)
 {
+	int error;
+	if ((error = sha_init(&k->st)) < 0)
+		return error;
 	if (ftruncate(k->fd, 0) < 0 || lseek(k->fd, 0, SEEK_SET) < 0)
 		return bm_error_set(BM_EIO, "%s: %s", k->part, strerror(errno));
 	k->have = 0;
 	k->stale = 0;
-	crypto_hash_sha256_init(&k->st);
 	return 0;
 }
 
@@ -754,9 +802,10 @@ static int sink_resume(sink *k)
 		return bm_error_set(BM_EIO, "%s: %s", k->part, strerror(errno));
 	if ((uint64_t)sb.st_size > k->size)
 		return sink_reset(k);
+	if ((n = sha_init(&k->st)) < 0)
+		return (int)n;
 	if (!(buf = malloc(CHUNK)))
 		return bm_error_set(BM_ENOMEM, "out of memory");
-	crypto_hash_sha256_init(&k->st);
 	k->have = 0;
 	while ((n = read(k->fd, buf, CHUNK)) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -765,7 +814,7 @@ static int sink_resume(sink *k)
 			free(buf);
 			return bm_error_set(BM_EIO, "reading %s: %s", k->part, strerror(errno));
 		}
-		crypto_hash_sha256_update(&k->st, (unsigned char *)buf, (size_t)n);
+		sha_update(&k->st, buf, (size_t)n);
 		k->have += (uint64_t)n;
 	}
 	free(buf);
@@ -894,11 +943,9 @@ static int fetch_one(xfer *x, sink *k, const char *url, const Bootmeta__V1__Bina
 	}
 	/* the whole file: check it against the record */
 	{
-		unsigned char h[32];
 		char hex[65];
-		crypto_hash_sha256_state copy = k->st;
-		crypto_hash_sha256_final(&copy, h);
-		bm_hex_encode(hex, h, 32);
+		/* (every path on from here initialises the state again: sink_reset) */
+		sha_final_hex(&k->st, hex);
 		if (strcmp(hex, b->sha256) && k->stale) {
 			/* the .part a killed fetch left held other bytes (another binary fetched to
 			 * the same name): download it whole, once */
@@ -1028,6 +1075,7 @@ done:
 		unlink(part.ptr);
 	if (k.fd >= 0)
 		close(k.fd);
+	sha_dispose(&k.st);
 	xfer_dispose(&x);
 	bm_buf_dispose(&part);
 	bm_buf_dispose(&dir);
