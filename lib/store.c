@@ -11,6 +11,7 @@
 #include "knownhosts.h"
 #include "net.h"
 #include "optcheck.h"
+#include "pack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 #include <git2.h>
 #include <git2/sys/refs.h>
+#include <git2/sys/repository.h>
 #include <sodium.h>
 
 #include "bootmeta/sign.h"
@@ -53,7 +55,17 @@ struct bm_store {
 	int require_signed;
 	bm_push_cb push_cb;
 	void *push_payload;
+	/* packs: writes made (every PACK_CHECK_EVERY-th, the first included, bounds the pack
+	 * count), and how many new commits reads and writes saw since the object database was
+	 * last opened afresh (libgit2 never forgets a pack that was removed) */
+	unsigned long writes, seen;
+	bm_oid last_seen;
+	int in_write; /* inside bm_store_write: the database is the write's, never renewed */
 };
+
+#define PACK_CHECK_EVERY 4
+#define ODB_RENEW_AFTER 256
+static void note_seen(bm_store *s, const bm_oid *commit);
 
 /* ---- errors from libgit2 ---- */
 
@@ -374,6 +386,7 @@ int bm_store_fs(bm_fs **out, bm_store *store, const bm_oid *commit)
 	t->repo = store->repo;
 	t->base.commit = *commit;
 	t->base.has_commit = 1;
+	note_seen(store, commit);
 	if ((error = commit_tree(&t->root, store->repo, commit)) < 0) {
 		free(t);
 		return error;
@@ -1107,7 +1120,7 @@ done:
 }
 
 /* Temporary object files of a dead libgit2 writer (objects/tmp_object_git2_*, a fetch's
- * objects/pack/pack_git2_*) are removed by the next write once they are TMP_STALE_SECS
+ * objects/pack/pack_git2_*) or bootmeta writer (objects/pack/tmp_bm_*) are removed by the next write once they are TMP_STALE_SECS
  * old: a live writer renames its file into place within milliseconds of creating it, but
  * such a file cannot tell which process made it, so only age proves it dead. git's own
  * temporary files (tmp_obj_*, tmp_pack_*) are left to git gc. */
@@ -1140,6 +1153,7 @@ static void clean_tmp_objects(git_repository *repo)
 	clean_tmp_dir(dir, "tmp_object_git2_", now);
 	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(repo));
 	clean_tmp_dir(dir, "pack_git2_", now);
+	clean_tmp_dir(dir, "tmp_bm_", now);
 }
 
 static int ref_set(git_repository *repo, const char *refname, const git_oid *next, int check, const git_oid *expected,
@@ -1300,6 +1314,8 @@ int bm_txn_set_actor(bm_txn *txn, const char *actor)
 	return 0;
 }
 int64_t bm_txn_time_ms(bm_txn *txn) { return txn->time_ms; }
+size_t bm_txn_file_count(bm_txn *txn) { return txn->nfiles; }
+const char *bm_txn_file_path(bm_txn *txn, size_t i) { return i < txn->nfiles ? txn->files[i].path : NULL; }
 unsigned int bm_txn_attempt(bm_txn *txn) { return txn->attempt; }
 
 int bm_txn_message(bm_txn *txn, const char *fmt, ...)
@@ -2372,6 +2388,132 @@ done:
 /* ---- the write loop ---- */
 
 /* After the remote took `commit`: origin/main and main move to it, under one flock. */
+/* ---- the objects of a write: in memory, then one pack ----
+ *
+ * While a write builds its blobs, trees and commit, the repository's object database is
+ * swapped for one made of an in-memory backend (pack.c's objbuf, where every new object
+ * goes) over a read-through backend (the real database). libgit2 then writes an object
+ * with no system call (no freshen probe of the object folders, no pack-folder rescan on the
+ * miss, no temporary file per object), and the write makes ONE pack + index of them before
+ * the ref moves. */
+
+typedef struct {
+	git_odb *real, *tmp;
+	git_odb_backend *buf;
+	int active;
+} write_odb;
+
+static int write_odb_begin(write_odb *w, git_repository *repo)
+{
+	git_odb *real2 = NULL;
+	git_odb_backend *pt = NULL;
+	int error = 0;
+
+	memset(w, 0, sizeof(*w));
+	if (git_repository_odb(&w->real, repo) < 0 || git_repository_odb(&real2, repo) < 0) {
+		error = git_fail(BM_EIO, "the object database");
+		goto fail;
+	}
+	if (git_odb_new(&w->tmp) < 0) {
+		error = git_fail(BM_ENOMEM, "an object database");
+		goto fail;
+	}
+	if ((error = bm__objbuf_new(&w->buf)) < 0)
+		goto fail;
+	if (git_odb_add_backend(w->tmp, w->buf, 2) < 0) {
+		w->buf->free(w->buf);
+		w->buf = NULL;
+		error = git_fail(BM_ERROR, "an object database");
+		goto fail;
+	}
+	if ((error = bm__odb_passthrough_new(&pt, real2)) < 0)
+		goto fail;
+	real2 = NULL; /* pt owns it */
+	if (git_odb_add_backend(w->tmp, pt, 1) < 0) {
+		pt->free(pt);
+		error = git_fail(BM_ERROR, "an object database");
+		goto fail;
+	}
+	if (git_repository_set_odb(repo, w->tmp) < 0) {
+		error = git_fail(BM_ERROR, "an object database");
+		goto fail;
+	}
+	w->active = 1;
+	return 0;
+fail:
+	git_odb_free(real2);
+	git_odb_free(w->tmp);
+	git_odb_free(w->real);
+	memset(w, 0, sizeof(*w));
+	return error;
+}
+
+static void write_odb_end(write_odb *w, git_repository *repo)
+{
+	if (w->active)
+		git_repository_set_odb(repo, w->real);
+	git_odb_free(w->tmp); /* frees the backends, the objects in memory with them */
+	git_odb_free(w->real);
+	memset(w, 0, sizeof(*w));
+}
+
+static int write_odb_flush(write_odb *w, git_repository *repo)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(repo));
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		return bm_error_set(BM_EIO, "%s: %s", dir, strerror(errno));
+	return bm__pack_write_objbuf(w->buf, dir, full_fsync_wanted(repo));
+}
+
+/* Open the object database afresh: libgit2 keeps every pack it ever loaded, also once the
+ * pack bound (or git gc) removed it, and looks in each of them on a lookup. */
+static void odb_renew(bm_store *s)
+{
+	git_odb *odb = NULL;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%sobjects", git_repository_path(s->repo));
+	if (git_odb_open(&odb, dir) == 0)
+		git_repository_set_odb(s->repo, odb);
+	git_odb_free(odb);
+	git_error_clear();
+	s->seen = 0;
+}
+
+static void note_seen(bm_store *s, const bm_oid *commit)
+{
+	if (bm_oid_equal(commit, &s->last_seen))
+		return;
+	s->last_seen = *commit;
+	if (++s->seen >= ODB_RENEW_AFTER && !s->in_write)
+		odb_renew(s);
+}
+
+/* Before every PACK_CHECK_EVERY-th write of a store (its first included, so one-shot CLI
+ * writes count too): old temporary files, and the pack bound. It runs before the write, so
+ * a failure (out of memory, a disk that refuses to write) fails the write cleanly. */
+static int before_write(bm_store *s)
+{
+	writer_lock wl;
+	git_odb *odb = NULL;
+	char dir[4096];
+	int error = 0, npacks;
+	if (s->writes++ % PACK_CHECK_EVERY)
+		return 0;
+	clean_tmp_objects(s->repo);
+	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(s->repo));
+	if ((error = bm__pack_count(&npacks, dir)) < 0 || npacks <= BM_PACKS_MAX)
+		return error;
+	if (git_repository_odb(&odb, s->repo) < 0)
+		return git_fail(BM_EIO, "the object database");
+	if ((error = writer_lock_take(&wl, s->repo)) == 0) {
+		error = bm__pack_compact(odb, dir, full_fsync_wanted(s->repo));
+		writer_lock_release(&wl);
+	}
+	git_odb_free(odb);
+	return error;
+}
+
 static void follow_pushed(bm_store *store, const git_oid *commit, const ref_note *note)
 {
 	writer_lock wl;
@@ -2389,6 +2531,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 	bm_write_options defaults = BM_WRITE_OPTIONS_INIT, signed_opts;
 	bm_txn t;
 	bm_buf actor = BM_BUF_INIT;
+	write_odb wodb;
 	unsigned int max;
 	int error = 0, remote;
 
@@ -2400,6 +2543,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 	remote = store->remote_url && !opts->no_push;
 
 	memset(&t, 0, sizeof(t));
+	memset(&wodb, 0, sizeof(wodb));
 	t.store = store;
 	t.fsv.ops = &txn_fs_ops;
 	if ((error = bm_actor_default(&actor, opts->actor && *opts->actor ? opts->actor : store->actor)) < 0)
@@ -2424,7 +2568,11 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 		}
 	}
 
-	clean_tmp_objects(store->repo);
+	if ((error = before_write(store)) < 0) {
+		bm_buf_dispose(&actor);
+		return error;
+	}
+	store->in_write = 1;
 	for (t.attempt = 1; t.attempt <= max; t.attempt++) {
 		git_oid root, commit, base_g;
 		ref_note note;
@@ -2440,6 +2588,9 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 		}
 		error = bm_store_tip(&t.base, store);
 		if (error == 0) {
+			store->in_write = 0;
+			note_seen(store, &t.base);
+			store->in_write = 1;
 			t.has_base = 1;
 			if ((error = commit_tree(&t.base_tree, store->repo, &t.base)) < 0)
 				goto done;
@@ -2449,6 +2600,8 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 		error = 0;
 		t.fsv.has_commit = t.has_base;
 		t.fsv.commit = t.base;
+		if ((error = write_odb_begin(&wodb, store->repo)) < 0)
+			goto done;
 
 		rc = fn(&t, payload);
 		if (rc < 0) {
@@ -2470,6 +2623,8 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 		note.msg = t.message.size ? t.message.ptr : "bootmeta";
 
 		if (remote) {
+			if ((error = write_odb_flush(&wodb, store->repo)) < 0)
+				goto done;
 			if (store->remote_is_local)
 				error = push_local(store, &commit, t.has_base ? &base_g : NULL, &note);
 			else
@@ -2490,7 +2645,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 			/* cheap check before paying for the sync: has another writer moved main? */
 			if (bm_store_tip(&tip, store) == 0 ? (!t.has_base || !bm_oid_equal(&tip, &t.base)) : t.has_base)
 				goto retry;
-			if ((error = sync_objects(store->repo, t.written, t.nwritten)) < 0)
+			if ((error = write_odb_flush(&wodb, store->repo)) < 0)
 				goto done;
 			error = ref_cas(store->repo, &commit, t.has_base ? &base_g : NULL, note.who, note.time_ms, note.msg);
 			if (error == BM_ECONFLICT)
@@ -2502,6 +2657,7 @@ int bm_store_write(bm_oid *out_commit, bm_store *store, bm_txn_fn fn, void *payl
 			from_git(out_commit, &commit);
 		goto done;
 retry:
+		write_odb_end(&wodb, store->repo);
 		error = 0;
 		bm_error_clear();
 		/* back off a little, randomised, so writers in lock step spread out */
@@ -2509,6 +2665,8 @@ retry:
 	}
 	error = bm_error_set(BM_ECONFLICT, "gave up after %u attempts: other writers kept moving main", max);
 done:
+	write_odb_end(&wodb, store->repo);
+	store->in_write = 0;
 	txn_dispose(&t);
 	bm_buf_dispose(&actor);
 	return error;

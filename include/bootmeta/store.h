@@ -211,6 +211,11 @@ BM_EXTERN int bm_txn_set_actor(bm_txn *txn, const char *actor);
 BM_EXTERN int64_t bm_txn_time_ms(bm_txn *txn);
 /* Which attempt this is (1 for the first run). */
 BM_EXTERN unsigned int bm_txn_attempt(bm_txn *txn);
+/* The files this attempt has added so far: how many, and the path of the i-th in the
+ * order added (NULL past the end; valid until the attempt ends). A server hands them to
+ * its watchers instead of diffing the commit it made. */
+BM_EXTERN size_t bm_txn_file_count(bm_txn *txn);
+BM_EXTERN const char *bm_txn_file_path(bm_txn *txn, size_t i);
 
 /* ---- signed meta commits ----
  *

@@ -77,18 +77,21 @@ grep -q "remove that file" "$T/err" || fail "the lock error does not say what to
 rmdir "$C/refs/remotes/origin/main.lock"
 
 check "temporary object files of killed writers: removed by the next write once an hour old, never fresh ones"
-killed "$C" "tmp_object_git2_" BEFORE
-ls "$C"/objects/tmp_object_git2_* >/dev/null 2>&1 || fail "the kill left no temporary object (test setup)"
-fresh=$(ls "$C"/objects/tmp_object_git2_* | head -n 1)
+# a write's objects go to objects/pack/tmp_bm_* first (one pack and its index)
+killed "$C" "tmp_bm_" BEFORE
+ls "$C"/objects/pack/tmp_bm_* >/dev/null 2>&1 || fail "the kill left no temporary pack (test setup)"
+fresh=$(ls "$C"/objects/pack/tmp_bm_* | head -n 1)
 : >"$C/objects/tmp_object_git2_old1"
 : >"$R/objects/tmp_object_git2_old2"
 mkdir -p "$C/objects/pack"
 : >"$C/objects/pack/pack_git2_old3"
+: >"$C/objects/pack/tmp_bm_old4.pack"
 : >"$C/objects/tmp_obj_gits_own"
 touch -d '2 hours ago' "$C/objects/tmp_object_git2_old1" "$R/objects/tmp_object_git2_old2" \
-	"$C/objects/pack/pack_git2_old3" "$C/objects/tmp_obj_gits_own"
+	"$C/objects/pack/pack_git2_old3" "$C/objects/pack/tmp_bm_old4.pack" "$C/objects/tmp_obj_gits_own"
 "$BM" --quiet --repo "$C" release add app/server --source "file://$T/app@$SRC" --id after-tmp >/dev/null
-for f in "$C/objects/tmp_object_git2_old1" "$R/objects/tmp_object_git2_old2" "$C/objects/pack/pack_git2_old3"; do
+for f in "$C/objects/tmp_object_git2_old1" "$R/objects/tmp_object_git2_old2" "$C/objects/pack/pack_git2_old3" \
+	"$C/objects/pack/tmp_bm_old4.pack"; do
 	[ ! -e "$f" ] || fail "$f (2 hours old) was not removed"
 done
 [ -e "$fresh" ] || fail "a fresh temporary object file was removed"

@@ -1,0 +1,897 @@
+/* pack.c: a write's new objects as one pack file and its index (git's pack format v2 and
+ * index v2, written here from the format's description in git's
+ * Documentation/gitformat-pack.txt), the in-memory odb backend that collects them, and the
+ * merge that bounds how many packs the writes leave. Every object is stored whole (no
+ * deltas; `git gc` finds them later), deflated at zlib's fastest level with one stream
+ * reset per object. */
+#define _GNU_SOURCE
+#include "pack.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <sodium.h>
+
+#include "bootmeta/common.h"
+
+/* ---- SHA-1 (FIPS 180-4), for the pack and index checksums ---- */
+
+typedef struct {
+	uint32_t h[5];
+	uint64_t len;
+	unsigned char blk[64];
+	size_t bl;
+} sha1_ctx;
+
+static uint32_t rol32(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+
+static void sha1_block(uint32_t h[5], const unsigned char *p)
+{
+	uint32_t w[80], a, b, c, d, e, f, k, t;
+	int i;
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+		       (uint32_t)p[4 * i + 3];
+	for (; i < 80; i++)
+		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+	for (i = 0; i < 80; i++) {
+		if (i < 20)
+			f = (b & c) | (~b & d), k = 0x5A827999u;
+		else if (i < 40)
+			f = b ^ c ^ d, k = 0x6ED9EBA1u;
+		else if (i < 60)
+			f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDCu;
+		else
+			f = b ^ c ^ d, k = 0xCA62C1D6u;
+		t = rol32(a, 5) + f + e + k + w[i];
+		e = d, d = c, c = rol32(b, 30), b = a, a = t;
+	}
+	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
+}
+
+static void sha1_init(sha1_ctx *c)
+{
+	static const uint32_t iv[5] = { 0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u };
+	memcpy(c->h, iv, sizeof(iv));
+	c->len = 0;
+	c->bl = 0;
+}
+
+static void sha1_update(sha1_ctx *c, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	c->len += n;
+	if (c->bl) {
+		size_t take = 64 - c->bl < n ? 64 - c->bl : n;
+		memcpy(c->blk + c->bl, p, take);
+		c->bl += take, p += take, n -= take;
+		if (c->bl < 64)
+			return;
+		sha1_block(c->h, c->blk);
+		c->bl = 0;
+	}
+	for (; n >= 64; p += 64, n -= 64)
+		sha1_block(c->h, p);
+	memcpy(c->blk, p, n);
+	c->bl = n;
+}
+
+static void sha1_final(unsigned char out[20], sha1_ctx *c)
+{
+	uint64_t bits = c->len * 8;
+	unsigned char pad = 0x80, zero = 0, lenb[8];
+	int i;
+	sha1_update(c, &pad, 1);
+	while (c->bl != 56)
+		sha1_update(c, &zero, 1);
+	for (i = 0; i < 8; i++)
+		lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha1_update(c, lenb, 8);
+	for (i = 0; i < 20; i++)
+		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+/* exposed for the unit test of the checksum (FIPS 180's examples) */
+void bm__sha1(unsigned char out[20], const void *data, size_t n);
+void bm__sha1(unsigned char out[20], const void *data, size_t n)
+{
+	sha1_ctx c;
+	sha1_init(&c);
+	sha1_update(&c, data, n);
+	sha1_final(out, &c);
+}
+
+/* ---- the in-memory backend ---- */
+
+typedef struct {
+	git_oid id;
+	git_object_t type;
+	size_t len;
+	unsigned char *data;
+} mem_obj;
+
+typedef struct {
+	git_odb_backend parent;
+	mem_obj *o;
+	size_t n, a;
+	uint32_t *slot; /* open addressing: index + 1; 0 is empty */
+	size_t nslot;   /* a power of two, at least twice n */
+	int oom;        /* a write ran out of memory: libgit2 may retry it another way, but the
+			 * write as a whole fails (bm__pack_write_objbuf says so) */
+} objbuf;
+
+static size_t slot_of(const git_oid *id, size_t nslot)
+{
+	return ((size_t)id->id[0] | (size_t)id->id[1] << 8 | (size_t)id->id[2] << 16 | (size_t)id->id[3] << 24) &
+	       (nslot - 1);
+}
+
+static mem_obj *ob_find(objbuf *b, const git_oid *id)
+{
+	size_t i;
+	if (!b->nslot)
+		return NULL;
+	for (i = slot_of(id, b->nslot); b->slot[i]; i = (i + 1) & (b->nslot - 1))
+		if (git_oid_equal(&b->o[b->slot[i] - 1].id, id))
+			return &b->o[b->slot[i] - 1];
+	return NULL;
+}
+
+static int ob_rehash(objbuf *b, size_t nslot)
+{
+	uint32_t *s = calloc(nslot, sizeof(*s));
+	size_t i, j;
+	if (!s)
+		return -1;
+	for (i = 0; i < b->n; i++) {
+		for (j = slot_of(&b->o[i].id, nslot); s[j]; j = (j + 1) & (nslot - 1))
+			;
+		s[j] = (uint32_t)(i + 1);
+	}
+	free(b->slot);
+	b->slot = s;
+	b->nslot = nslot;
+	return 0;
+}
+
+static int ob_read(void **data, size_t *len, git_object_t *type, git_odb_backend *be, const git_oid *id)
+{
+	mem_obj *o = ob_find((objbuf *)be, id);
+	if (!o)
+		return GIT_ENOTFOUND;
+	if (!(*data = git_odb_backend_data_alloc(be, o->len + 1)))
+		return -1;
+	memcpy(*data, o->data, o->len);
+	*len = o->len;
+	*type = o->type;
+	return 0;
+}
+
+static int ob_read_header(size_t *len, git_object_t *type, git_odb_backend *be, const git_oid *id)
+{
+	mem_obj *o = ob_find((objbuf *)be, id);
+	if (!o)
+		return GIT_ENOTFOUND;
+	*len = o->len;
+	*type = o->type;
+	return 0;
+}
+
+static int ob_exists(git_odb_backend *be, const git_oid *id)
+{
+	return ob_find((objbuf *)be, id) != NULL;
+}
+
+static int ob_write(git_odb_backend *be, const git_oid *id, const void *data, size_t len, git_object_t type)
+{
+	objbuf *b = (objbuf *)be;
+	mem_obj *o;
+	size_t j;
+	if (b->oom)
+		goto oom;
+	if (ob_find(b, id))
+		return 0;
+	if ((b->n + 1) * 2 > b->nslot && ob_rehash(b, b->nslot ? b->nslot * 2 : 64) < 0)
+		goto oom;
+	if (b->n == b->a) {
+		size_t na = b->a ? b->a * 2 : 32;
+		mem_obj *p = realloc(b->o, na * sizeof(*p));
+		if (!p)
+			goto oom;
+		b->o = p;
+		b->a = na;
+	}
+	o = &b->o[b->n];
+	if (!(o->data = malloc(len ? len : 1)))
+		goto oom;
+	memcpy(o->data, data, len);
+	git_oid_cpy(&o->id, id);
+	o->len = len;
+	o->type = type;
+	for (j = slot_of(id, b->nslot); b->slot[j]; j = (j + 1) & (b->nslot - 1))
+		;
+	b->slot[j] = (uint32_t)(++b->n);
+	return 0;
+oom:
+	b->oom = 1;
+	git_error_set_oom();
+	return -1;
+}
+
+static void ob_free(git_odb_backend *be)
+{
+	objbuf *b = (objbuf *)be;
+	size_t i;
+	for (i = 0; i < b->n; i++)
+		free(b->o[i].data);
+	free(b->o);
+	free(b->slot);
+	free(b);
+}
+
+int bm__objbuf_new(git_odb_backend **out)
+{
+	objbuf *b = calloc(1, sizeof(*b));
+	*out = NULL;
+	if (!b)
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	git_odb_init_backend(&b->parent, GIT_ODB_BACKEND_VERSION);
+	b->parent.read = ob_read;
+	b->parent.read_header = ob_read_header;
+	b->parent.exists = ob_exists;
+	b->parent.write = ob_write;
+	b->parent.free = ob_free;
+	*out = &b->parent;
+	return 0;
+}
+
+size_t bm__objbuf_count(git_odb_backend *be) { return ((objbuf *)be)->n; }
+
+/* ---- the read-through backend ---- */
+
+typedef struct {
+	git_odb_backend parent;
+	git_odb *real;
+} passthrough;
+
+static int pt_copy(void **data, size_t *len, git_object_t *type, git_odb_backend *be, git_odb_object *obj)
+{
+	size_t n = git_odb_object_size(obj);
+	if (!(*data = git_odb_backend_data_alloc(be, n + 1))) {
+		git_odb_object_free(obj);
+		return -1;
+	}
+	memcpy(*data, git_odb_object_data(obj), n);
+	*len = n;
+	*type = git_odb_object_type(obj);
+	git_odb_object_free(obj);
+	return 0;
+}
+
+static int pt_read(void **data, size_t *len, git_object_t *type, git_odb_backend *be, const git_oid *id)
+{
+	git_odb_object *obj = NULL;
+	int rc = git_odb_read(&obj, ((passthrough *)be)->real, id);
+	return rc < 0 ? rc : pt_copy(data, len, type, be, obj);
+}
+
+static int pt_read_prefix(git_oid *out, void **data, size_t *len, git_object_t *type, git_odb_backend *be,
+			  const git_oid *id, size_t n)
+{
+	git_odb_object *obj = NULL;
+	int rc = git_odb_read_prefix(&obj, ((passthrough *)be)->real, id, n);
+	if (rc < 0)
+		return rc;
+	git_oid_cpy(out, git_odb_object_id(obj));
+	return pt_copy(data, len, type, be, obj);
+}
+
+static int pt_read_header(size_t *len, git_object_t *type, git_odb_backend *be, const git_oid *id)
+{
+	return git_odb_read_header(len, type, ((passthrough *)be)->real, id);
+}
+
+static int pt_exists(git_odb_backend *be, const git_oid *id)
+{
+	return git_odb_exists(((passthrough *)be)->real, id);
+}
+
+static int pt_exists_prefix(git_oid *out, git_odb_backend *be, const git_oid *id, size_t n)
+{
+	return git_odb_exists_prefix(out, ((passthrough *)be)->real, id, n);
+}
+
+static int pt_freshen(git_odb_backend *be, const git_oid *id)
+{
+	(void)be;
+	(void)id;
+	return GIT_ENOTFOUND; /* "write it": see pack.h */
+}
+
+static void pt_free(git_odb_backend *be)
+{
+	git_odb_free(((passthrough *)be)->real);
+	free(be);
+}
+
+int bm__odb_passthrough_new(git_odb_backend **out, git_odb *real)
+{
+	passthrough *p = calloc(1, sizeof(*p));
+	*out = NULL;
+	if (!p)
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	git_odb_init_backend(&p->parent, GIT_ODB_BACKEND_VERSION);
+	p->parent.read = pt_read;
+	p->parent.read_prefix = pt_read_prefix;
+	p->parent.read_header = pt_read_header;
+	p->parent.exists = pt_exists;
+	p->parent.exists_prefix = pt_exists_prefix;
+	p->parent.freshen = pt_freshen;
+	p->parent.free = pt_free;
+	p->real = real;
+	*out = &p->parent;
+	return 0;
+}
+
+/* ---- the pack writer ---- */
+
+typedef struct {
+	git_oid id;
+	uint32_t crc;
+	uint64_t off;
+} pack_entry;
+
+typedef struct {
+	const char *dir;
+	char tmp_pack[4096], tmp_idx[4096];
+	int fd;
+	sha1_ctx sha;
+	uint64_t off;
+	z_stream z;
+	int zinit;
+	pack_entry *e;
+	size_t n, want;
+	unsigned char *zbuf;
+	size_t zcap;
+	unsigned char wbuf[65536];
+	size_t wlen;
+} packw;
+
+static int pw_flush(packw *w)
+{
+	size_t done = 0;
+	while (done < w->wlen) {
+		ssize_t k = write(w->fd, w->wbuf + done, w->wlen - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return bm_error_set(BM_EIO, "writing %s: %s", w->tmp_pack, k < 0 ? strerror(errno) : "short write");
+		done += (size_t)k;
+	}
+	w->wlen = 0;
+	return 0;
+}
+
+static int pw_put(packw *w, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	int error;
+	sha1_update(&w->sha, p, n);
+	w->off += n;
+	while (n) {
+		size_t take = sizeof(w->wbuf) - w->wlen < n ? sizeof(w->wbuf) - w->wlen : n;
+		memcpy(w->wbuf + w->wlen, p, take);
+		w->wlen += take, p += take, n -= take;
+		if (w->wlen == sizeof(w->wbuf) && (error = pw_flush(w)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int tmp_open(char *path, size_t size, const char *dir, const char *ext)
+{
+	unsigned char r[8];
+	char hex[17];
+	int fd, tries;
+	for (tries = 0; tries < 10; tries++) {
+		randombytes_buf(r, sizeof(r));
+		sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
+		snprintf(path, size, "%s/tmp_bm_%s.%s", dir, hex, ext);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : bm_error_set(BM_EIO, "creating %s: %s", path, strerror(errno));
+	}
+	return bm_error_set(BM_EIO, "creating a temporary file in %s: names keep existing", dir);
+}
+
+static void pw_dispose(packw *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	if (w->tmp_pack[0])
+		unlink(w->tmp_pack);
+	if (w->tmp_idx[0])
+		unlink(w->tmp_idx);
+	w->tmp_pack[0] = w->tmp_idx[0] = '\0';
+	if (w->zinit)
+		deflateEnd(&w->z);
+	w->zinit = 0;
+	free(w->e);
+	free(w->zbuf);
+	w->e = NULL;
+	w->zbuf = NULL;
+}
+
+static int pw_open(packw *w, const char *dir, size_t count)
+{
+	unsigned char hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
+	memset(w, 0, offsetof(packw, wbuf));
+	w->wlen = 0;
+	w->fd = -1;
+	w->dir = dir;
+	w->want = count;
+	if (count > UINT32_MAX)
+		return bm_error_set(BM_ETOOBIG, "too many objects for one pack");
+	if (!(w->e = calloc(count ? count : 1, sizeof(*w->e))))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	if (deflateInit2(&w->z, Z_BEST_SPEED, Z_DEFLATED, 15, 6, Z_DEFAULT_STRATEGY) != Z_OK)
+		return bm_error_set(BM_ENOMEM, "zlib: cannot start a stream");
+	w->zinit = 1;
+	if ((w->fd = tmp_open(w->tmp_pack, sizeof(w->tmp_pack), dir, "pack")) < 0) {
+		int e = w->fd;
+		w->fd = -1;
+		w->tmp_pack[0] = '\0';
+		return e;
+	}
+	hdr[8] = (unsigned char)(count >> 24), hdr[9] = (unsigned char)(count >> 16);
+	hdr[10] = (unsigned char)(count >> 8), hdr[11] = (unsigned char)count;
+	sha1_init(&w->sha);
+	return pw_put(w, hdr, sizeof(hdr));
+}
+
+static int pw_add(packw *w, const git_oid *id, git_object_t type, const void *data, size_t len)
+{
+	unsigned char hdr[16];
+	size_t hn = 0, bound;
+	uint64_t sz = len;
+	unsigned char c;
+	uLong crc;
+	int error, zr;
+	pack_entry *e;
+
+	if (w->n >= w->want)
+		return bm_error_set(BM_ERROR, "pack: more objects than announced");
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_TAG)
+		return bm_error_set(BM_ERROR, "pack: object of type %d", (int)type);
+	c = (unsigned char)(((unsigned)type << 4) | (sz & 15));
+	sz >>= 4;
+	while (sz) {
+		hdr[hn++] = c | 0x80;
+		c = sz & 0x7f;
+		sz >>= 7;
+	}
+	hdr[hn++] = c;
+	bound = deflateBound(&w->z, (uLong)len) + 16;
+	if (bound > w->zcap) {
+		unsigned char *p = realloc(w->zbuf, bound);
+		if (!p)
+			return bm_error_set(BM_ENOMEM, "out of memory");
+		w->zbuf = p;
+		w->zcap = bound;
+	}
+	if (deflateReset(&w->z) != Z_OK)
+		return bm_error_set(BM_ERROR, "zlib: reset");
+	w->z.next_in = (Bytef *)(uintptr_t)data;
+	w->z.avail_in = (uInt)len;
+	w->z.next_out = w->zbuf;
+	w->z.avail_out = (uInt)w->zcap;
+	zr = deflate(&w->z, Z_FINISH);
+	if (zr != Z_STREAM_END)
+		return bm_error_set(BM_ERROR, "zlib: deflate did not finish (%d)", zr);
+	e = &w->e[w->n++];
+	git_oid_cpy(&e->id, id);
+	e->off = w->off;
+	crc = crc32(0L, hdr, (uInt)hn);
+	crc = crc32(crc, w->zbuf, (uInt)(w->zcap - w->z.avail_out));
+	e->crc = (uint32_t)crc;
+	if ((error = pw_put(w, hdr, hn)) < 0)
+		return error;
+	return pw_put(w, w->zbuf, w->zcap - w->z.avail_out);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const pack_entry *)a)->id, &((const pack_entry *)b)->id);
+}
+
+static void be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16), p[2] = (unsigned char)(v >> 8),
+	p[3] = (unsigned char)v;
+}
+
+static int write_all(int fd, const void *data, size_t n, const char *path)
+{
+	const unsigned char *p = data;
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return bm_error_set(BM_EIO, "writing %s: %s", path, k < 0 ? strerror(errno) : "short write");
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int write_out(int fd, const char *path, int wait, int full)
+{
+	int rc;
+	if (full)
+		rc = wait ? fdatasync(fd) : 0;
+	else
+		rc = sync_file_range(fd, 0, 0, wait ? SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+							      SYNC_FILE_RANGE_WAIT_AFTER
+						    : SYNC_FILE_RANGE_WRITE);
+	if (rc < 0 && errno != ENOSYS)
+		return bm_error_set(BM_EIO, "writing out %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), error = 0;
+	if (fd < 0)
+		return bm_error_set(BM_EIO, "open %s: %s", dir, strerror(errno));
+	if (fsync(fd) < 0)
+		error = bm_error_set(BM_EIO, "fsync %s: %s", dir, strerror(errno));
+	close(fd);
+	return error;
+}
+
+/* Finish the pack: trailer, the index, write-out, renames. `name` gets pack-<hex>. With
+ * `dir_sync` the folder is fsync'd after the renames (the merge needs that before it
+ * removes anything). */
+static int pw_finish(packw *w, char name[64], int full, int dir_sync)
+{
+	unsigned char sum[20], *idx = NULL, *p;
+	char hex[GIT_OID_HEXSZ + 1], final[4200];
+	size_t i, nlarge = 0, isz;
+	uint32_t fan[256] = { 0 };
+	int fd = -1, error = 0;
+	sha1_ctx s;
+
+	if (w->n != w->want)
+		return bm_error_set(BM_ERROR, "pack: %zu objects announced, %zu written", w->want, w->n);
+	sha1_final(sum, &w->sha);
+	if (w->wlen + 20 > sizeof(w->wbuf) && (error = pw_flush(w)) < 0)
+		return error;
+	memcpy(w->wbuf + w->wlen, sum, 20);
+	w->wlen += 20;
+	if ((error = pw_flush(w)) < 0 || (error = write_out(w->fd, w->tmp_pack, 0, full)) < 0)
+		return error;
+
+	/* the index: sorted names, fan-out, CRCs, offsets (large ones in a second table) */
+	qsort(w->e, w->n, sizeof(*w->e), cmp_entry);
+	for (i = 0; i < w->n; i++) {
+		fan[w->e[i].id.id[0]]++;
+		if (w->e[i].off >= 0x80000000u)
+			nlarge++;
+	}
+	isz = 8 + 1024 + w->n * 28 + nlarge * 8 + 40;
+	if (!(idx = malloc(isz)))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	p = idx;
+	memcpy(p, "\377tOc\0\0\0\2", 8);
+	p += 8;
+	for (i = 1; i < 256; i++)
+		fan[i] += fan[i - 1];
+	for (i = 0; i < 256; i++, p += 4)
+		be32(p, fan[i]);
+	for (i = 0; i < w->n; i++, p += 20)
+		memcpy(p, w->e[i].id.id, 20);
+	for (i = 0; i < w->n; i++, p += 4)
+		be32(p, w->e[i].crc);
+	{
+		uint32_t li = 0;
+		unsigned char *large = p + w->n * 4;
+		for (i = 0; i < w->n; i++, p += 4) {
+			if (w->e[i].off < 0x80000000u) {
+				be32(p, (uint32_t)w->e[i].off);
+			} else {
+				be32(p, 0x80000000u | li);
+				be32(large + 8 * li, (uint32_t)(w->e[i].off >> 32));
+				be32(large + 8 * li + 4, (uint32_t)w->e[i].off);
+				li++;
+			}
+		}
+		p = large + 8 * nlarge;
+	}
+	memcpy(p, sum, 20);
+	p += 20;
+	sha1_init(&s);
+	sha1_update(&s, idx, (size_t)(p - idx));
+	sha1_final(p, &s);
+
+	if ((fd = tmp_open(w->tmp_idx, sizeof(w->tmp_idx), w->dir, "idx")) < 0) {
+		error = fd;
+		fd = -1;
+		w->tmp_idx[0] = '\0';
+		goto done;
+	}
+	if ((error = write_all(fd, idx, isz, w->tmp_idx)) < 0 || (error = write_out(fd, w->tmp_idx, 1, full)) < 0 ||
+	    (error = write_out(w->fd, w->tmp_pack, 1, full)) < 0)
+		goto done;
+	close(fd);
+	fd = -1;
+	close(w->fd);
+	w->fd = -1;
+
+	/* the pack first, then its index: a reader finds a pack through its index */
+	for (i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+	snprintf(name, 64, "pack-%s", hex);
+	snprintf(final, sizeof(final), "%s/%s.pack", w->dir, name);
+	if (rename(w->tmp_pack, final) < 0) {
+		error = bm_error_set(BM_EIO, "renaming %s: %s", w->tmp_pack, strerror(errno));
+		goto done;
+	}
+	w->tmp_pack[0] = '\0';
+	snprintf(final, sizeof(final), "%s/%s.idx", w->dir, name);
+	if (rename(w->tmp_idx, final) < 0) {
+		error = bm_error_set(BM_EIO, "renaming %s: %s", w->tmp_idx, strerror(errno));
+		goto done;
+	}
+	w->tmp_idx[0] = '\0';
+	if (full || dir_sync)
+		error = fsync_dir(w->dir);
+done:
+	if (fd >= 0)
+		close(fd);
+	free(idx);
+	return error;
+}
+
+int bm__pack_write_objbuf(git_odb_backend *be, const char *packdir, int full)
+{
+	objbuf *b = (objbuf *)be;
+	packw w;
+	char name[64];
+	size_t i;
+	int error;
+
+	if (b->oom)
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	if (!b->n)
+		return 0;
+	if ((error = pw_open(&w, packdir, b->n)) == 0) {
+		for (i = 0; i < b->n && !error; i++)
+			error = pw_add(&w, &b->o[i].id, b->o[i].type, b->o[i].data, b->o[i].len);
+		if (!error)
+			error = pw_finish(&w, name, full, 0);
+	}
+	pw_dispose(&w);
+	return error;
+}
+
+/* ---- bounding the pack count ---- */
+
+typedef struct {
+	char *name; /* pack-<hex> */
+	off_t size; /* of its .idx */
+} pack_info;
+
+static int cmp_pack(const void *a, const void *b)
+{
+	off_t x = ((const pack_info *)a)->size, y = ((const pack_info *)b)->size;
+	return x < y ? -1 : x > y;
+}
+
+static int has_name(const bm_strlist *names, const char *base, const char *ext)
+{
+	char want[512];
+	size_t i;
+	snprintf(want, sizeof(want), "%s%s", base, ext);
+	for (i = 0; i < names->count; i++)
+		if (!strcmp(names->items[i], want))
+			return 1;
+	return 0;
+}
+
+static int list_dir(bm_strlist *out, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int error = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : bm_error_set(BM_EIO, "reading %s: %s", dir, strerror(errno));
+	while (!error && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			error = bm_strlist_add(out, de->d_name);
+	closedir(d);
+	return error;
+}
+
+int bm__pack_count(int *out, const char *packdir)
+{
+	bm_strlist names = BM_STRLIST_INIT;
+	size_t i;
+	int error;
+	*out = 0;
+	if ((error = list_dir(&names, packdir)) == 0)
+		for (i = 0; i < names.count; i++) {
+			size_t l = strlen(names.items[i]);
+			if (l > 4 && !strcmp(names.items[i] + l - 4, ".idx"))
+				(*out)++;
+		}
+	bm_strlist_dispose(&names);
+	return error;
+}
+
+/* The object names of the index `path` (version 2), appended to *ids. */
+static int read_idx_names(git_oid **ids, size_t *n, size_t *a, const char *path)
+{
+	unsigned char head[8 + 1024];
+	uint32_t count;
+	size_t i;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error = 0;
+	unsigned char *names = NULL;
+	if (fd < 0)
+		return errno == ENOENT ? 1 : bm_error_set(BM_EIO, "open %s: %s", path, strerror(errno));
+	if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) || memcmp(head, "\377tOc\0\0\0\2", 8)) {
+		error = 1; /* not a version 2 index: not ours to merge */
+		goto done;
+	}
+	count = (uint32_t)head[8 + 1020] << 24 | (uint32_t)head[8 + 1021] << 16 | (uint32_t)head[8 + 1022] << 8 |
+		head[8 + 1023];
+	if (count && !(names = malloc((size_t)count * 20))) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (count && pread(fd, names, (size_t)count * 20, sizeof(head)) != (ssize_t)((size_t)count * 20)) {
+		error = 1; /* truncated: leave it to git fsck */
+		goto done;
+	}
+	if (*n + count > *a) {
+		size_t na = (*n + count) * 2;
+		git_oid *p = realloc(*ids, na * sizeof(*p));
+		if (!p) {
+			error = bm_error_set(BM_ENOMEM, "out of memory");
+			goto done;
+		}
+		*ids = p;
+		*a = na;
+	}
+	for (i = 0; i < count; i++)
+		memcpy((*ids)[(*n)++].id, names + 20 * i, 20);
+done:
+	free(names);
+	close(fd);
+	return error;
+}
+
+static int cmp_oid(const void *a, const void *b) { return git_oid_cmp(a, b); }
+
+int bm__pack_compact(git_odb *odb, const char *packdir, int full)
+{
+	bm_strlist names = BM_STRLIST_INIT;
+	pack_info *packs = NULL;
+	git_oid *ids = NULL;
+	size_t i, j, np = 0, nids = 0, aids = 0, split = 0, take;
+	off_t rollup = 0;
+	char path[4200], name[64];
+	packw w;
+	int error = 0, wopen = 0;
+
+	if ((error = list_dir(&names, packdir)) < 0)
+		goto done;
+	if (has_name(&names, "multi-pack-index", ""))
+		goto done; /* someone runs git's multi-pack index here: leave the packs to them */
+	if (!(packs = calloc(names.count + 1, sizeof(*packs)))) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < names.count; i++) {
+		const char *nm = names.items[i];
+		size_t l = strlen(nm);
+		struct stat st;
+		char base[512];
+		if (l < 9 || strncmp(nm, "pack-", 5) || strcmp(nm + l - 4, ".idx") || l - 4 >= sizeof(base))
+			continue;
+		memcpy(base, nm, l - 4);
+		base[l - 4] = '\0';
+		if (!has_name(&names, base, ".pack") || has_name(&names, base, ".keep") ||
+		    has_name(&names, base, ".bitmap") || has_name(&names, base, ".promisor") ||
+		    has_name(&names, base, ".mtimes"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", packdir, nm);
+		if (stat(path, &st) < 0)
+			continue;
+		if (!(packs[np].name = strdup(base))) {
+			error = bm_error_set(BM_ENOMEM, "out of memory");
+			goto done;
+		}
+		packs[np++].size = st.st_size;
+	}
+	if (np <= BM_PACKS_MAX)
+		goto done;
+	/* geometric, factor 2: find the highest place where a pack is less than twice the one
+	 * below it; everything below rolls up, and so does each pack above that is less than
+	 * twice the roll-up */
+	qsort(packs, np, sizeof(*packs), cmp_pack);
+	for (i = np - 1; i > 0; i--)
+		if (packs[i].size < 2 * packs[i - 1].size) {
+			split = i;
+			break;
+		}
+	for (i = 0; i < split; i++)
+		rollup += packs[i].size;
+	for (take = split; take < np && packs[take].size < 2 * rollup; take++)
+		rollup += packs[take].size;
+	if (take < 2)
+		goto done;
+
+	for (i = 0; i < take; i++) {
+		snprintf(path, sizeof(path), "%s/%s.idx", packdir, packs[i].name);
+		if ((error = read_idx_names(&ids, &nids, &aids, path)) != 0) {
+			if (error > 0)
+				error = 0; /* gone meanwhile, or not one to merge: next time */
+			goto done;
+		}
+	}
+	qsort(ids, nids, sizeof(*ids), cmp_oid);
+	for (i = j = 0; i < nids; i++)
+		if (!j || !git_oid_equal(&ids[j - 1], &ids[i]))
+			ids[j++] = ids[i];
+	nids = j;
+	wopen = 1;
+	if ((error = pw_open(&w, packdir, nids)) < 0)
+		goto done;
+	for (i = 0; i < nids; i++) {
+		git_odb_object *obj = NULL;
+		if (git_odb_read(&obj, odb, &ids[i]) < 0) {
+			const git_error *ge = git_error_last();
+			/* out of memory fails the write; a pack removed meanwhile (git gc) is no error:
+			 * nothing was removed, the next write tries again */
+			if (ge && ge->klass == GIT_ERROR_NOMEMORY)
+				error = bm_error_set(BM_ENOMEM, "out of memory");
+			git_error_clear();
+			goto done;
+		}
+		error = pw_add(&w, &ids[i], git_odb_object_type(obj), git_odb_object_data(obj), git_odb_object_size(obj));
+		git_odb_object_free(obj);
+		if (error < 0)
+			goto done;
+	}
+	/* durable, folder included, before any of the old packs goes */
+	if ((error = pw_finish(&w, name, full, 1)) < 0)
+		goto done;
+	for (i = 0; i < take; i++) {
+		if (!strcmp(packs[i].name, name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s.idx", packdir, packs[i].name);
+		if (unlink(path) < 0 && errno != ENOENT)
+			continue; /* its pack stays with its index */
+		snprintf(path, sizeof(path), "%s/%s.pack", packdir, packs[i].name);
+		unlink(path);
+	}
+done:
+	if (wopen)
+		pw_dispose(&w);
+	for (i = 0; i < np; i++)
+		free(packs[i].name);
+	free(packs);
+	free(ids);
+	bm_strlist_dispose(&names);
+	return error;
+}

@@ -1,0 +1,42 @@
+/* pack.h: the objects of one write kept in memory and written to the repo as ONE pack and
+ * its index (pack.c), instead of a loose file per object; and the bound on the number of
+ * packs those writes leave (bm__pack_compact). Internal to the library (store.c). */
+#ifndef BM_PACK_H
+#define BM_PACK_H
+
+#include <git2.h>
+#include <git2/sys/odb_backend.h>
+
+/* A libgit2 odb backend that keeps every object written to it in memory, in the order
+ * written (a repeat is kept once). It reads them back, and has no freshen: an odb made of
+ * it and a bm__odb_passthrough writes new objects with no system call at all. */
+int bm__objbuf_new(git_odb_backend **out);
+size_t bm__objbuf_count(git_odb_backend *objbuf);
+
+/* A read-only backend that reads through `real` (it takes a reference). Its freshen says
+ * "not here", so libgit2 writes every new object to the higher-priority objbuf without
+ * probing the object folders (a repeat of an object already on disk lands in the new pack
+ * as well: harmless, `git gc` keeps one). */
+int bm__odb_passthrough_new(git_odb_backend **out, git_odb *real);
+
+/* Write the objects of `objbuf` as one pack + index into `packdir` (objects/pack, no
+ * trailing slash): both written to temporary files (tmp_bm_*), written out to the device
+ * (sync_file_range; `full`: fsync), then renamed to pack-<checksum>.{pack,idx}, the index
+ * last; `full` also fsyncs the folder. Like the loose objects this replaces, the renames
+ * become durable with the next journal commit: the ref update's fsync. 0 when empty. */
+int bm__pack_write_objbuf(git_odb_backend *objbuf, const char *packdir, int full);
+
+/* Bound the pack count: when more than BM_PACKS_MAX packs without side files (.keep,
+ * .bitmap, .promisor, .mtimes) are in `packdir` (and no multi-pack-index), merge the
+ * smallest ones, geometrically (each pack left at least twice the size of the merged one
+ * below it, so each object is rewritten O(log n) times), reading their objects through
+ * `odb`. The merged pack is durable (its folder fsync'd) before any old pack is removed
+ * (index first). Called under the writers' lock. A pack that went away meanwhile, or one
+ * that is not index version 2, ends the merge with no error (nothing was removed). */
+#define BM_PACKS_MAX 12
+int bm__pack_compact(git_odb *odb, const char *packdir, int full);
+
+/* How many packs (.idx files) `packdir` holds (0 when it does not exist). */
+int bm__pack_count(int *out, const char *packdir);
+
+#endif
