@@ -699,11 +699,9 @@ static int cmp_pack(const void *a, const void *b)
 
 static int has_name(const bm_strlist *names, const char *base, const char *ext)
 {
-	char want[512];
-	size_t i;
-	snprintf(want, sizeof(want), "%s%s", base, ext);
+	size_t i, bl = strlen(base);
 	for (i = 0; i < names->count; i++)
-		if (!strcmp(names->items[i], want))
+		if (!strncmp(names->items[i], base, bl) && !strcmp(names->items[i] + bl, ext))
 			return 1;
 	return 0;
 }

@@ -89,6 +89,8 @@ struct serve {
 	bm_oid tip;                /* the last commit the hub has turned into events */
 	int has_tip;
 	struct serve_event *ring;  /* SERVE_RING, oldest at ring_start */
+	struct serve_hint *hints;  /* SERVE_HINTS: what the writer's commits changed */
+	size_t hint_next;
 	size_t ring_start, ring_len;
 	uint64_t ring_seq;         /* events ever added */
 	serve_watcher *watchers;
@@ -181,6 +183,9 @@ void serve_hub_stop(serve *s);
 void serve_hub_free(serve *s);
 /* Wake the hub: main moved (the writer calls it after each commit). */
 void serve_hub_kick(serve *s);
+/* The writer made `next` on `prev` (NULL: none) adding `files`: the hub takes these paths
+ * for that commit's event instead of diffing the two trees. */
+void serve_hub_hint(serve *s, const bm_oid *prev, const bm_oid *next, const bm_strlist *files);
 /* GET /v1/watch: 0 answered now, 1 long-poll registered (connection suspended; the hub
  * resumes it), 2 an event stream response was queued in `*resp` */
 int serve_watch_begin(serve *s, const serve_rq *r, serve_answer *a, serve_watcher **w,

@@ -16,6 +16,15 @@
 #define CHANGED_MAX 10000     /* paths listed in one event */
 #define WALK_MAX 1000         /* commits turned into events one by one; past it: one event */
 #define KEEPALIVE_US (15 * 1000000LL)
+#define SERVE_HINTS 64        /* the writer's last commits whose paths the hub is told */
+
+/* What one commit of the writer added (bm_txn_file_*): a write only adds files, so these
+ * are exactly the paths a diff of the two trees would list, in the same order once sorted. */
+typedef struct serve_hint {
+	bm_oid prev, next;
+	int has_prev, used;
+	bm_strlist paths;
+} serve_hint;
 
 typedef struct serve_event {
 	bm_oid prev, next;
@@ -234,6 +243,53 @@ static serve_event *ring_at(serve *s, size_t i)
 
 /* ---- the hub thread ---- */
 
+void serve_hub_hint(serve *s, const bm_oid *prev, const bm_oid *next, const bm_strlist *files)
+{
+	serve_hint *h;
+	size_t i;
+	if (!s->hints || files->count > CHANGED_MAX)
+		return;
+	pthread_mutex_lock(&s->hlock);
+	h = &s->hints[s->hint_next++ % SERVE_HINTS];
+	bm_strlist_dispose(&h->paths);
+	h->used = 0;
+	for (i = 0; i < files->count; i++)
+		if (bm_strlist_add(&h->paths, files->items[i]) < 0) {
+			bm_strlist_dispose(&h->paths);
+			bm_error_clear();
+			pthread_mutex_unlock(&s->hlock);
+			return;
+		}
+	bm_strlist_sort(&h->paths);
+	h->next = *next;
+	h->has_prev = prev != NULL;
+	if (prev)
+		h->prev = *prev;
+	h->used = 1;
+	pthread_mutex_unlock(&s->hlock);
+}
+
+/* The hinted paths of the event e (moved into it): 1, else 0. */
+static int take_hint(serve *s, serve_event *e)
+{
+	size_t i;
+	int found = 0;
+	pthread_mutex_lock(&s->hlock);
+	for (i = 0; i < SERVE_HINTS && s->hints; i++) {
+		serve_hint *h = &s->hints[i];
+		if (h->used && bm_oid_equal(&h->next, &e->next) && h->has_prev == e->has_prev &&
+		    (!e->has_prev || bm_oid_equal(&h->prev, &e->prev))) {
+			e->paths = h->paths;
+			memset(&h->paths, 0, sizeof(h->paths));
+			h->used = 0;
+			found = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->hlock);
+	return found;
+}
+
 static int changed(serve_event *e, bm_store *st)
 {
 	int error = bm_store_changed(&e->paths, st, e->has_prev ? &e->prev : NULL, &e->next, NULL, CHANGED_MAX);
@@ -338,7 +394,7 @@ static void step(serve *s)
 			e.has_prev = 0;
 			bm_error_clear();
 		}
-		if (changed(&e, s->hstore) < 0) {
+		if (!take_hint(s, &e) && changed(&e, s->hstore) < 0) {
 			serve_log("warn", "event", "error=\"%s\"", bm_error_last());
 			bm_error_clear();
 		}
@@ -413,7 +469,7 @@ int serve_hub_start(serve *s)
 {
 	pthread_mutex_init(&s->hlock, NULL);
 	pthread_cond_init(&s->hcond, NULL);
-	if (!(s->ring = calloc(SERVE_RING, sizeof(*s->ring))))
+	if (!(s->ring = calloc(SERVE_RING, sizeof(*s->ring))) || !(s->hints = calloc(SERVE_HINTS, sizeof(*s->hints))))
 		return -1;
 	step(s); /* where events start */
 	if (pthread_create(&s->hub, NULL, hub_main, s) != 0)
@@ -457,6 +513,10 @@ void serve_hub_free(serve *s)
 		bm_strlist_dispose(&s->ring[i].paths);
 	free(s->ring);
 	s->ring = NULL;
+	for (i = 0; s->hints && i < SERVE_HINTS; i++)
+		bm_strlist_dispose(&s->hints[i].paths);
+	free(s->hints);
+	s->hints = NULL;
 }
 
 /* ---- watch requests ---- */

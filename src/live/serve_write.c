@@ -382,6 +382,9 @@ typedef struct {
 	serve_job *failed;      /* the job whose own check failed this run */
 	int failed_code;
 	bm_strlist touched;     /* If-Match targets written earlier in this batch */
+	bm_strlist files;       /* what the last run added, for the hub */
+	bm_oid base;
+	int has_base;
 } batch;
 
 static int target_moved(int *moved, batch *b, bm_txn *txn, serve_job *j)
@@ -480,6 +483,12 @@ static int batch_txn(bm_txn *txn, void *payload)
 		}
 	}
 	error = bm_txn_message(txn, "%s", msg.ptr);
+	/* the paths this commit adds: the hub's event needs no diff */
+	bm_strlist_dispose(&b->files);
+	for (i = 0; !error && i < bm_txn_file_count(txn); i++)
+		error = bm_strlist_add(&b->files, bm_txn_file_path(txn, i));
+	if ((b->has_base = bm_txn_base(txn) != NULL))
+		b->base = *bm_txn_base(txn);
 done:
 	bm_buf_dispose(&msg);
 	return error;
@@ -549,6 +558,9 @@ static void run_batch(serve *s, serve_job **jobs, size_t n)
 		left--;
 	}
 	bm_strlist_dispose(&b.touched);
+	if (!error && left)
+		serve_hub_hint(s, b.has_base ? &b.base : NULL, &commit, &b.files);
+	bm_strlist_dispose(&b.files);
 	us = serve_mono_us() - t0;
 	for (i = 0; i < n; i++) {
 		serve_job *j = jobs[i];
