@@ -406,6 +406,12 @@ static int tmp_open(char *path, size_t size, const char *dir, const char *ext)
 		sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
 		snprintf(path, size, "%s/tmp_bm_%s.%s", dir, hex, ext);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+		if (fd < 0 && errno == ENOENT && !tries) {
+			/* a repo with no objects/pack yet (git makes it at init; an old one may not) */
+			if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+				return bm_error_set(BM_EIO, "creating %s: %s", dir, strerror(errno));
+			continue;
+		}
 		if (fd >= 0 || errno != EEXIST)
 			return fd >= 0 ? fd : bm_error_set(BM_EIO, "creating %s: %s", path, strerror(errno));
 	}

@@ -985,17 +985,6 @@ static int reflog_append(git_repository *repo, const char *refname, const git_oi
 	size_t i, start;
 	int fd, error = 0;
 
-	/* mkdir -p the folders of logs/<refname> */
-	snprintf(path, sizeof(path), "%slogs/%s", gitdir, refname);
-	for (slash = path + strlen(gitdir); (slash = strchr(slash + 1, '/'));) {
-		*slash = '\0';
-		if (mkdir(path, 0777) < 0 && errno != EEXIST) {
-			error = bm_error_set(BM_EIO, "%s: %s (the reflog's folder; check its owner and permissions)",
-					     path, strerror(errno));
-			goto done;
-		}
-		*slash = '/';
-	}
 	if (old)
 		git_oid_tostr(ohex, sizeof(ohex), old);
 	else
@@ -1018,12 +1007,31 @@ static int reflog_append(git_repository *repo, const char *refname, const git_oi
 	for (i = start; i < line.size - 1; i++)
 		if ((unsigned char)line.ptr[i] < 0x20 || line.ptr[i] == 0x7f)
 			line.ptr[i] = ' ';
+	/* mkdir -p the folders of logs/<refname>, when the log is not there yet */
+	snprintf(path, sizeof(path), "%slogs/%s", gitdir, refname);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) >= 0)
+		goto have_fd;
+	if (errno != ENOENT) {
+		error = bm_error_set(BM_EIO, "%s: %s (the reflog of %s; check the folder's owner and permissions)",
+				     path, strerror(errno), refname);
+		goto done;
+	}
+	for (slash = path + strlen(gitdir); (slash = strchr(slash + 1, '/'));) {
+		*slash = '\0';
+		if (mkdir(path, 0777) < 0 && errno != EEXIST) {
+			error = bm_error_set(BM_EIO, "%s: %s (the reflog's folder; check its owner and permissions)",
+					     path, strerror(errno));
+			goto done;
+		}
+		*slash = '/';
+	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		error = bm_error_set(BM_EIO, "%s: %s (the reflog of %s; check the folder's owner and permissions)",
 				     path, strerror(errno), refname);
 		goto done;
 	}
+have_fd:
 	if (write(fd, line.ptr, line.size) != (ssize_t)line.size)
 		error = bm_error_set(BM_EIO, "writing %s: %s", path, strerror(errno));
 	close(fd);
@@ -2461,8 +2469,6 @@ static int write_odb_flush(write_odb *w, git_repository *repo)
 {
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(repo));
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
-		return bm_error_set(BM_EIO, "%s: %s", dir, strerror(errno));
 	return bm__pack_write_objbuf(w->buf, dir, full_fsync_wanted(repo));
 }
 
