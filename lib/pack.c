@@ -697,12 +697,6 @@ typedef struct {
 	off_t size; /* of its .idx */
 } pack_info;
 
-static int cmp_pack(const void *a, const void *b)
-{
-	off_t x = ((const pack_info *)a)->size, y = ((const pack_info *)b)->size;
-	return x < y ? -1 : x > y;
-}
-
 static int has_name(const bm_strlist *names, const char *base, const char *ext)
 {
 	size_t i, bl = strlen(base);
@@ -742,57 +736,171 @@ int bm__pack_count(int *out, const char *packdir)
 	return error;
 }
 
-/* The object names of the index `path` (version 2), appended to *ids. */
-static int read_idx_names(git_oid **ids, size_t *n, size_t *a, const char *path)
+/* ---- reading a pack of ours back for the merge ---- */
+
+typedef struct {
+	git_oid id;
+	uint32_t crc;
+	uint64_t off, len; /* of the whole entry (header + data) in its pack */
+	size_t pack;       /* which of the merged packs */
+} src_entry;
+
+static int read_file(unsigned char **out, size_t *len, const char *path)
 {
-	unsigned char head[8 + 1024];
-	uint32_t count;
-	size_t i;
+	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), error = 0;
-	unsigned char *names = NULL;
+	size_t done = 0;
+	*out = NULL;
+	*len = 0;
 	if (fd < 0)
 		return errno == ENOENT ? 1 : bm_error_set(BM_EIO, "open %s: %s", path, strerror(errno));
-	if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) || memcmp(head, "\377tOc\0\0\0\2", 8)) {
-		error = 1; /* not a version 2 index: not ours to merge */
+	if (fstat(fd, &st) < 0) {
+		error = bm_error_set(BM_EIO, "stat %s: %s", path, strerror(errno));
 		goto done;
 	}
-	count = (uint32_t)head[8 + 1020] << 24 | (uint32_t)head[8 + 1021] << 16 | (uint32_t)head[8 + 1022] << 8 |
-		head[8 + 1023];
-	if (count && !(names = malloc((size_t)count * 20))) {
+	if (!(*out = malloc(st.st_size ? (size_t)st.st_size : 1))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (count && pread(fd, names, (size_t)count * 20, sizeof(head)) != (ssize_t)((size_t)count * 20)) {
-		error = 1; /* truncated: leave it to git fsck */
-		goto done;
-	}
-	if (*n + count > *a) {
-		size_t na = (*n + count) * 2;
-		git_oid *p = realloc(*ids, na * sizeof(*p));
-		if (!p) {
-			error = bm_error_set(BM_ENOMEM, "out of memory");
+	while (done < (size_t)st.st_size) {
+		ssize_t k = pread(fd, *out + done, (size_t)st.st_size - done, (off_t)done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			error = k < 0 ? bm_error_set(BM_EIO, "reading %s: %s", path, strerror(errno)) : 1;
 			goto done;
 		}
-		*ids = p;
-		*a = na;
+		done += (size_t)k;
 	}
-	for (i = 0; i < count; i++)
-		memcpy((*ids)[(*n)++].id, names + 20 * i, 20);
+	*len = done;
 done:
-	free(names);
+	if (error) {
+		free(*out);
+		*out = NULL;
+	}
 	close(fd);
 	return error;
 }
 
-static int cmp_oid(const void *a, const void *b) { return git_oid_cmp(a, b); }
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int cmp_off(const void *a, const void *b)
+{
+	uint64_t x = ((const src_entry *)a)->off, y = ((const src_entry *)b)->off;
+	return x < y ? -1 : x > y;
+}
+
+/* The entries of index `idx` (version 2) for a pack of `packlen` bytes, appended to *es.
+ * 1 (no error set) when it is not one to merge: not version 2, or inconsistent. */
+static int idx_entries(src_entry **es, size_t *n, size_t *a, const unsigned char *idx, size_t ilen, size_t packlen,
+		       size_t which)
+{
+	uint32_t count, i, nlarge = 0;
+	const unsigned char *names, *crcs, *offs, *large;
+	size_t first = *n;
+	if (ilen < 8 + 1024 + 40 || memcmp(idx, "\377tOc\0\0\0\2", 8))
+		return 1;
+	count = rd32(idx + 8 + 1020);
+	if ((uint64_t)ilen < 8 + 1024 + (uint64_t)count * 28 + 40)
+		return 1;
+	names = idx + 8 + 1024;
+	crcs = names + (size_t)count * 20;
+	offs = crcs + (size_t)count * 4;
+	large = offs + (size_t)count * 4;
+	if (*n + count > *a) {
+		size_t na = (*n + count) * 2;
+		src_entry *p = realloc(*es, na * sizeof(*p));
+		if (!p)
+			return bm_error_set(BM_ENOMEM, "out of memory");
+		*es = p;
+		*a = na;
+	}
+	for (i = 0; i < count; i++) {
+		src_entry *e = &(*es)[*n + i];
+		uint32_t o = rd32(offs + 4 * (size_t)i);
+		memcpy(e->id.id, names + 20 * (size_t)i, 20);
+		e->crc = rd32(crcs + 4 * (size_t)i);
+		if (o & 0x80000000u) {
+			uint32_t li = o & 0x7fffffffu;
+			if ((uint64_t)(large - idx) + 8 * (uint64_t)li + 8 > ilen - 40)
+				return 1;
+			e->off = (uint64_t)rd32(large + 8 * (size_t)li) << 32 | rd32(large + 8 * (size_t)li + 4);
+			nlarge++;
+		} else {
+			e->off = o;
+		}
+		e->pack = which;
+	}
+	/* each entry runs to the next one's offset; the last to the trailer */
+	qsort(*es + first, count, sizeof(src_entry), cmp_off);
+	for (i = 0; i < count; i++) {
+		src_entry *e = &(*es)[first + i];
+		uint64_t end = i + 1 < count ? (*es)[first + i + 1].off : (uint64_t)packlen - 20;
+		if (e->off < 12 || end <= e->off || end > (uint64_t)packlen - 20)
+			return 1;
+		e->len = end - e->off;
+	}
+	*n += count;
+	return 0;
+}
+
+static int cmp_src(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const src_entry *)a)->id, &((const src_entry *)b)->id);
+}
+
+/* An entry as it is in its pack: a whole object (copied as is, its CRC checked), else (a
+ * delta, from git's own packs) read through the odb and stored whole. */
+static int merge_entry(packw *w, git_odb *odb, const src_entry *e, const unsigned char *pack)
+{
+	const unsigned char *p = pack + e->off;
+	unsigned type = (p[0] >> 4) & 7;
+	git_odb_object *obj = NULL;
+	int error;
+	if (type >= 1 && type <= 4 && (uint32_t)crc32(0L, p, (uInt)e->len) == e->crc) {
+		pack_entry *pe;
+		if (w->n >= w->want)
+			return bm_error_set(BM_ERROR, "pack: more objects than announced");
+		pe = &w->e[w->n++];
+		git_oid_cpy(&pe->id, &e->id);
+		pe->off = w->off;
+		pe->crc = e->crc;
+		return pw_put(w, p, (size_t)e->len);
+	}
+	if (git_odb_read(&obj, odb, &e->id) < 0) {
+		const git_error *ge = git_error_last();
+		error = ge && ge->klass == GIT_ERROR_NOMEMORY ? bm_error_set(BM_ENOMEM, "out of memory") : 1;
+		git_error_clear();
+		return error;
+	}
+	error = pw_add(w, &e->id, git_odb_object_type(obj), git_odb_object_data(obj), git_odb_object_size(obj));
+	git_odb_object_free(obj);
+	return error;
+}
+
+/* the level of a pack of `n` objects: 0 below BM_PACK_LEVEL0, then one per factor of
+ * BM_PACKS_PER_LEVEL */
+static int pack_level(off_t idx_size)
+{
+	long long n = ((long long)idx_size - 1072) / 28, t;
+	int level = 0;
+	for (t = BM_PACK_LEVEL0; n >= t && level < 30; t *= BM_PACKS_PER_LEVEL)
+		level++;
+	return level;
+}
 
 int bm__pack_compact(git_odb *odb, const char *packdir, int full)
 {
 	bm_strlist names = BM_STRLIST_INIT;
 	pack_info *packs = NULL;
-	git_oid *ids = NULL;
-	size_t i, j, np = 0, nids = 0, aids = 0, split = 0, take;
-	off_t rollup = 0;
+	unsigned char **bufs = NULL;
+	size_t *lens = NULL;
+	src_entry *es = NULL;
+	size_t i, j, np = 0, nes = 0, aes = 0, take = 0;
+	int per[32] = { 0 }, level = -1;
 	char path[4200], name[64];
 	packw w;
 	int error = 0, wopen = 0;
@@ -827,56 +935,52 @@ int bm__pack_compact(git_odb *odb, const char *packdir, int full)
 		}
 		packs[np++].size = st.st_size;
 	}
-	if (np <= BM_PACKS_MAX)
+	/* size tiers: the lowest level holding BM_PACKS_PER_LEVEL packs is merged into one
+	 * (which lands a level up): each object is rewritten once per level */
+	for (i = 0; i < np; i++)
+		per[pack_level(packs[i].size)]++;
+	for (i = 0; i < 32 && level < 0; i++)
+		if (per[i] >= BM_PACKS_PER_LEVEL)
+			level = (int)i;
+	if (level < 0)
 		goto done;
-	/* geometric, factor 2: find the highest place where a pack is less than twice the one
-	 * below it; everything below rolls up, and so does each pack above that is less than
-	 * twice the roll-up */
-	qsort(packs, np, sizeof(*packs), cmp_pack);
-	for (i = np - 1; i > 0; i--)
-		if (packs[i].size < 2 * packs[i - 1].size) {
-			split = i;
-			break;
+	for (i = j = 0; i < np; i++) {
+		if (pack_level(packs[i].size) == level) {
+			pack_info t = packs[j];
+			packs[j++] = packs[i];
+			packs[i] = t;
 		}
-	for (i = 0; i < split; i++)
-		rollup += packs[i].size;
-	for (take = split; take < np && packs[take].size < 2 * rollup; take++)
-		rollup += packs[take].size;
-	if (take < 2)
+	}
+	take = j;
+	if (!(bufs = calloc(take, sizeof(*bufs))) || !(lens = calloc(take, sizeof(*lens)))) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;
-
+	}
 	for (i = 0; i < take; i++) {
+		unsigned char *idx = NULL;
+		size_t ilen = 0;
+		snprintf(path, sizeof(path), "%s/%s.pack", packdir, packs[i].name);
+		if ((error = read_file(&bufs[i], &lens[i], path)) != 0)
+			goto skip;
 		snprintf(path, sizeof(path), "%s/%s.idx", packdir, packs[i].name);
-		if ((error = read_idx_names(&ids, &nids, &aids, path)) != 0) {
-			if (error > 0)
-				error = 0; /* gone meanwhile, or not one to merge: next time */
-			goto done;
-		}
+		if ((error = read_file(&idx, &ilen, path)) != 0)
+			goto skip;
+		error = idx_entries(&es, &nes, &aes, idx, ilen, lens[i], i);
+		free(idx);
+		if (error)
+			goto skip;
 	}
-	qsort(ids, nids, sizeof(*ids), cmp_oid);
-	for (i = j = 0; i < nids; i++)
-		if (!j || !git_oid_equal(&ids[j - 1], &ids[i]))
-			ids[j++] = ids[i];
-	nids = j;
+	qsort(es, nes, sizeof(*es), cmp_src);
+	for (i = j = 0; i < nes; i++)
+		if (!j || !git_oid_equal(&es[j - 1].id, &es[i].id))
+			es[j++] = es[i];
+	nes = j;
 	wopen = 1;
-	if ((error = pw_open(&w, packdir, nids)) < 0)
+	if ((error = pw_open(&w, packdir, nes)) < 0)
 		goto done;
-	for (i = 0; i < nids; i++) {
-		git_odb_object *obj = NULL;
-		if (git_odb_read(&obj, odb, &ids[i]) < 0) {
-			const git_error *ge = git_error_last();
-			/* out of memory fails the write; a pack removed meanwhile (git gc) is no error:
-			 * nothing was removed, the next write tries again */
-			if (ge && ge->klass == GIT_ERROR_NOMEMORY)
-				error = bm_error_set(BM_ENOMEM, "out of memory");
-			git_error_clear();
-			goto done;
-		}
-		error = pw_add(&w, &ids[i], git_odb_object_type(obj), git_odb_object_data(obj), git_odb_object_size(obj));
-		git_odb_object_free(obj);
-		if (error < 0)
-			goto done;
-	}
+	for (i = 0; i < nes; i++)
+		if ((error = merge_entry(&w, odb, &es[i], bufs[es[i].pack])) != 0)
+			goto skip;
 	/* durable, folder included, before any of the old packs goes */
 	if ((error = pw_finish(&w, name, full, 1)) < 0)
 		goto done;
@@ -889,13 +993,22 @@ int bm__pack_compact(git_odb *odb, const char *packdir, int full)
 		snprintf(path, sizeof(path), "%s/%s.pack", packdir, packs[i].name);
 		unlink(path);
 	}
+	goto done;
+skip:
+	/* a pack gone meanwhile (git gc), or one not to merge: nothing was removed, no error */
+	if (error > 0)
+		error = 0;
 done:
 	if (wopen)
 		pw_dispose(&w);
+	for (i = 0; bufs && i < take; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(lens);
 	for (i = 0; i < np; i++)
 		free(packs[i].name);
 	free(packs);
-	free(ids);
+	free(es);
 	bm_strlist_dispose(&names);
 	return error;
 }

@@ -26,14 +26,18 @@ int bm__odb_passthrough_new(git_odb_backend **out, git_odb *real);
  * become durable with the next journal commit: the ref update's fsync. 0 when empty. */
 int bm__pack_write_objbuf(git_odb_backend *objbuf, const char *packdir, int full);
 
-/* Bound the pack count: when more than BM_PACKS_MAX packs without side files (.keep,
- * .bitmap, .promisor, .mtimes) are in `packdir` (and no multi-pack-index), merge the
- * smallest ones, geometrically (each pack left at least twice the size of the merged one
- * below it, so each object is rewritten O(log n) times), reading their objects through
- * `odb`. The merged pack is durable (its folder fsync'd) before any old pack is removed
+/* Bound the pack count, in size tiers: a pack of fewer than BM_PACK_LEVEL0 objects is level
+ * 0, one BM_PACKS_PER_LEVEL times as big level 1, and so on; when a level holds
+ * BM_PACKS_PER_LEVEL plain packs (no .keep, .bitmap, .promisor, .mtimes; nothing at all
+ * when a multi-pack-index exists), they are merged into one, a level up. So each object is
+ * rewritten once per level (log base 8 of the repo's size), and at most 7 packs wait on
+ * each level. A merged object that is whole (bootmeta's packs store no deltas) is copied as
+ * it is, its CRC checked; a delta (from git's packs) is read through `odb` and stored
+ * whole. The merged pack is durable (its folder fsync'd) before any old pack is removed
  * (index first). Called under the writers' lock. A pack that went away meanwhile, or one
  * that is not index version 2, ends the merge with no error (nothing was removed). */
-#define BM_PACKS_MAX 12
+#define BM_PACKS_PER_LEVEL 8
+#define BM_PACK_LEVEL0 64
 int bm__pack_compact(git_odb *odb, const char *packdir, int full);
 
 /* How many packs (.idx files) `packdir` holds (0 when it does not exist). */

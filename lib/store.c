@@ -2508,7 +2508,7 @@ static int before_write(bm_store *s)
 		return 0;
 	clean_tmp_objects(s->repo);
 	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(s->repo));
-	if ((error = bm__pack_count(&npacks, dir)) < 0 || npacks <= BM_PACKS_MAX)
+	if ((error = bm__pack_count(&npacks, dir)) < 0 || npacks < BM_PACKS_PER_LEVEL)
 		return error;
 	if (git_repository_odb(&odb, s->repo) < 0)
 		return git_fail(BM_EIO, "the object database");

@@ -343,13 +343,8 @@ static void step(serve *s)
 	}
 	if (s->has_tip && bm_oid_equal(&tip, &s->tip))
 		return;
-	if (s->has_tip && (bm_store_is_ancestor(&anc, s->hstore, &s->tip, &tip) < 0 || !anc)) {
-		/* main was moved to another history (an upstream reset): one event from nothing */
-		serve_log("warn", "history", "what=\"main is not a descendant of the last commit seen; events restart\"");
-		bm_error_clear();
-		anc = 0;
-	}
-	/* the commits since the last one seen, newest first, by first parents */
+	/* the commits since the last one seen, newest first, by first parents (reaching it
+	 * proves it an ancestor: no graph walk for the common case) */
 	c = tip;
 	while (n < WALK_MAX) {
 		chain[n++] = c;
@@ -357,8 +352,16 @@ static void step(serve *s)
 			bm_error_clear();
 			break;
 		}
-		if (s->has_tip && anc && bm_oid_equal(&c, &s->tip))
+		if (s->has_tip && bm_oid_equal(&c, &s->tip)) {
+			anc = 1;
 			break;
+		}
+	}
+	if (s->has_tip && !anc && (bm_store_is_ancestor(&anc, s->hstore, &s->tip, &tip) < 0 || !anc)) {
+		/* main was moved to another history (an upstream reset): one event from nothing */
+		serve_log("warn", "history", "what=\"main is not a descendant of the last commit seen; events restart\"");
+		bm_error_clear();
+		anc = 0;
 	}
 	if (!s->has_tip) {
 		/* at start: no event, just where the streams begin */
