@@ -24,7 +24,7 @@ static const char serve_usage[] =
 	"                      [--upstream URL [--upstream-poll SECONDS]]\n"
 	"                      [--nats URL [--nats-stream NAME|off] [--nats-inflight N]]\n"
 	"                      [--webhook-secret-file FILE] [--identity FILE] [--hook-attempts N]\n"
-	"                      [--hook-backoff-ms MS] [--hook-timeout-ms MS]\n"
+	"                      [--hook-backoff-ms MS] [--hook-timeout-ms MS] [--state-dir DIR]\n"
 	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
 	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
 	"group-committed writes), in the foreground, logs on stderr, one line per request and per\n"
@@ -38,6 +38,8 @@ static const char serve_usage[] =
 	"follow, signed with their secret, decrypted with the age identity --identity FILE (else\n"
 	"$BOOTMETA_IDENTITY); a failed delivery is tried --hook-attempts times (default 6), the\n"
 	"pause doubling from --hook-backoff-ms (1000), each call bounded by --hook-timeout-ms (10000).\n"
+	"--state-dir DIR (default: bootmeta-serve in the repo's git folder) keeps each subscription's\n"
+	"cursor, so a restart delivers what the receivers missed.\n"
 	"SIGTERM or SIGINT: stop taking connections, commit and answer the writes queued, end the\n"
 	"event streams, exit 0.\n"
 	"--upstream URL: the meta repo lives on a git server; --repo PATH is serve's clone of it\n"
@@ -96,7 +98,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	       O_NINFLIGHT, O_HSECRET, O_IDENTITY, O_HATTEMPTS, O_HBACKOFF, O_HKTIMEOUT };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
-		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   
+		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   { O_STATE, "state-dir", 0, 1 },
 		{ O_READY, "ready-file", 0, 1 },  { O_THREADS, "threads", 0, 1 },  { O_BATCH, "batch-max", 0, 1 },
 		{ O_QUEUE, "queue-max", 0, 1 },   { O_BODY, "body-max", 0, 1 },	   { O_CONNS, "conn-limit", 0, 1 },
 		{ O_CTIMEOUT, "conn-timeout", 0, 1 }, { O_POLL, "poll-ms", 0, 1 },
@@ -147,6 +149,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		case O_OPEN: s.open_writes = 1; break;
 		case O_CERT: s.tls_cert = a.value; break;
 		case O_KEY: s.tls_key = a.value; break;
+		case O_STATE: s.state_dir = a.value; break;
 		case O_READY: ready = a.value; break;
 		case O_THREADS:
 			if (parse_uint(&v, a.value, 64) < 0 || v == 0)

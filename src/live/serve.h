@@ -195,6 +195,8 @@ void serve_watch_take(serve *s, serve_watcher *w, serve_answer *a);
 /* The connection of a long-poll watcher ended (completed or dropped). */
 void serve_watch_end(serve *s, serve_watcher *w);
 /* The event JSON of one commit (or a span of commits) for a prefix. */
+#define SERVE_CHANGED_MAX 10000 /* paths listed in one event (watch, webhook, NATS) */
+
 int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
 		     const char *prefix);
 

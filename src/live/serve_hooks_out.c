@@ -14,15 +14,27 @@
  *    timeout on every call. A failure (no answer, not 2xx) is retried after a growing pause
  *    (backoff, doubling) up to --hook-attempts, then the delivery is given up: logged,
  *    counted, and the next one goes. A slow or dead receiver holds up only its own queue.
- * The last HOOK_LOG attempts of each subscription are kept for GET /v1/hooks/{id}/deliveries. */
+ * The last HOOK_LOG attempts of each subscription are kept for GET /v1/hooks/{id}/deliveries.
+ *
+ * Nothing is lost by a restart: each subscription has a cursor in serve's state folder
+ * (--state-dir, default <git dir>/bootmeta-serve; hooks/<id>: the commit up to which every
+ * delivery is done, delivered or given up), moved on after each delivery. At start a
+ * subscription whose cursor is behind main gets one catch-up delivery from the cursor to
+ * main (the event a watcher resuming from that commit gets). A delivery's id is derived from
+ * the subscription and the commits it spans, so a receiver that got it before the restart
+ * sees the same X-Bootmeta-Delivery again and can drop it (at least once, never lost). */
 #include "serve.h"
 #include "serve_hook.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define COMMIT_QUEUE_MAX 1024 /* commits waiting for the dispatcher */
 #define SUB_QUEUE_MAX 256     /* deliveries waiting per subscription */
@@ -74,6 +86,8 @@ typedef struct sub {
 	size_t log_start, log_len;
 	unsigned long long n[HR_N];
 	CURL *curl;
+	char *cursor_file;     /* STATE/hooks/<id>; NULL without a state folder */
+	int cursor_warned;
 } sub;
 
 struct serve_hooks_out {
@@ -91,6 +105,7 @@ struct serve_hooks_out {
 	size_t nsubs;
 	bm_oid hooks_tree;     /* the hooks/ tree the subscriptions were read from */
 	int has_hooks_tree;
+	char *state;           /* STATE/hooks, made at start; NULL: no cursors (said at start) */
 	atomic_ullong n[HR_N], commits_dropped;
 };
 
@@ -125,6 +140,123 @@ static void delivery_free(delivery *d)
 		return;
 	bm_buf_dispose(&d->body);
 	free(d);
+}
+
+/* ---- the cursor of a subscription (serve's state folder) ---- */
+
+/* make `path` and the folders above it that are missing (0700: serve's own) */
+static int mkdirs_private(char *path)
+{
+	char *p;
+	for (p = path + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		{
+			char c = *p;
+			*p = '\0';
+			if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+				*p = c;
+				return -1;
+			}
+			*p = c;
+		}
+		if (!*p)
+			return 0;
+	}
+}
+
+/* o->state: STATE/hooks, STATE from --state-dir or <git dir>/bootmeta-serve */
+static int state_open(struct serve_hooks_out *o)
+{
+	bm_buf b = BM_BUF_INIT;
+	struct stat sb;
+	int e = 0;
+	if (o->s->state_dir) {
+		e = bm_buf_printf(&b, "%s/hooks", o->s->state_dir);
+	} else if ((e = bm_buf_printf(&b, "%s/.git", bm_store_path(o->st))) == 0) {
+		/* a repo with a work tree: its .git folder; a bare one: itself */
+		if (stat(b.ptr, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		{
+			bm_buf_clear(&b);
+			e = bm_buf_puts(&b, bm_store_path(o->st));
+		}
+		if (!e)
+			e = bm_buf_puts(&b, "/bootmeta-serve/hooks");
+	}
+	if (e < 0 || mkdirs_private(b.ptr) < 0) {
+		serve_log("error", "webhook", "state=%s error=\"%s\" what=\"serve's state folder cannot be made: give "
+			  "--state-dir a folder serve may write\"", b.ptr ? b.ptr : "?", e < 0 ? "out of memory" : strerror(errno));
+		bm_buf_dispose(&b);
+		return -1;
+	}
+	o->state = bm_buf_detach(&b);
+	return 0;
+}
+
+/* 1 and the commit when the subscription has a cursor, 0 when it has none */
+static int cursor_load(bm_oid *out, const sub *u)
+{
+	char hex[BM_OID_HEXSZ + 2];
+	FILE *f;
+	size_t n;
+	if (!u->cursor_file || !(f = fopen(u->cursor_file, "r")))
+		return 0;
+	n = fread(hex, 1, sizeof(hex) - 1, f);
+	fclose(f);
+	hex[n] = '\0';
+	if (n && hex[n - 1] == '\n')
+		hex[--n] = '\0';
+	if (n != BM_OID_HEXSZ || bm_oid_parse(out, hex) < 0) {
+		bm_error_clear();
+		serve_log("warn", "webhook", "hook=%s file=%s what=\"the cursor does not parse: deliveries start from main\"",
+			  u->id, u->cursor_file);
+		return 0;
+	}
+	return 1;
+}
+
+/* the cursor at `hex`: written to a temp file and renamed over (not fsync'd: a cursor that
+ * comes back older after a crash means a delivery goes twice, with the same id) */
+static void cursor_save(sub *u, const char *hex)
+{
+	char tmp[4096];
+	FILE *f;
+	int ok;
+	if (!u->cursor_file || snprintf(tmp, sizeof(tmp), "%s.tmp", u->cursor_file) >= (int)sizeof(tmp))
+		return;
+	if ((f = fopen(tmp, "w"))) {
+		ok = fprintf(f, "%s\n", hex) > 0;
+		ok = (fclose(f) == 0) && ok;
+		if (ok && rename(tmp, u->cursor_file) == 0) {
+			u->cursor_warned = 0;
+			return;
+		}
+		unlink(tmp);
+	}
+	if (!u->cursor_warned) /* once until it works again: the log is not flooded */
+		serve_log("warn", "webhook", "hook=%s file=%s error=\"%s\" what=\"the cursor is not saved: a restart "
+			  "re-delivers from the last saved one\"", u->id, u->cursor_file, strerror(errno));
+	u->cursor_warned = 1;
+}
+
+/* The delivery id of the event from `prev` (NULL: none) to `next` for subscription `id`: a
+ * UUID (version 8, RFC 9562) from sha256 of the three, the same after a restart. */
+static void delivery_id(char out[37], const char *id, const bm_oid *prev, const bm_oid *next)
+{
+	crypto_hash_sha256_state st;
+	unsigned char h[32];
+	char hex[65];
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)"bootmeta-delivery\0", 18);
+	crypto_hash_sha256_update(&st, (const unsigned char *)id, strlen(id));
+	if (prev)
+		crypto_hash_sha256_update(&st, prev->id, sizeof(prev->id));
+	crypto_hash_sha256_update(&st, next->id, sizeof(next->id));
+	crypto_hash_sha256_final(&st, h);
+	h[6] = (unsigned char)((h[6] & 0x0f) | 0x80);
+	h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
+	bm_hex_encode(hex, h, 16);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 /* ---- one POST ---- */
@@ -243,6 +375,7 @@ static void *sender_main(void *arg)
 	for (;;) {
 		delivery *d;
 		unsigned n;
+		int finished;
 		/* idle: a new delivery wakes it at once (dispatch signals), a stop within 0.1 s */
 		while (!u->stop && !atomic_load(&s->stopping) && !u->qhead) {
 			struct timespec ts;
@@ -261,6 +394,7 @@ static void *sender_main(void *arg)
 		if (!u->qhead)
 			u->qtail = NULL;
 		u->qlen--;
+		finished = 0;
 		for (n = 1;; n++) {
 			char err[200];
 			long status;
@@ -275,12 +409,14 @@ static void *sender_main(void *arg)
 				log_attempt(u, d, n, status, dur, HR_OK, 0, NULL);
 				serve_log("info", "webhook", "hook=%s delivery=%s commit=%.12s attempt=%u status=%ld dur_ms=%.3f", u->id,
 					  d->id, d->commit, n, status, dur);
+				finished = 1;
 				break;
 			}
 			if (n >= s->hook_attempts) {
 				log_attempt(u, d, n, status, dur, HR_FAILED, 0, err);
 				serve_log("warn", "webhook-failed", "hook=%s delivery=%s commit=%.12s attempts=%u error=\"%s\" "
 					  "what=\"given up\"", u->id, d->id, d->commit, n, err);
+				finished = 1;
 				break;
 			}
 			backoff_ms = (int64_t)s->hook_backoff_ms << (n - 1 < 20 ? n - 1 : 20);
@@ -291,6 +427,11 @@ static void *sender_main(void *arg)
 				  u->id, d->id, d->commit, n, err, (long long)backoff_ms);
 			if (pause_until(u, serve_mono_us() + backoff_ms * 1000))
 				break;
+		}
+		if (finished) { /* (a stop in a pause leaves it to the next start) */
+			pthread_mutex_unlock(&o->lock);
+			cursor_save(u, d->commit);
+			pthread_mutex_lock(&o->lock);
 		}
 		delivery_free(d);
 	}
@@ -316,6 +457,7 @@ static void sub_free(sub *u)
 	free(u->url);
 	free(u->prefix);
 	free(u->error);
+	free(u->cursor_file);
 	free(u);
 }
 
@@ -331,15 +473,23 @@ static void sub_end(struct serve_hooks_out *o, sub *u)
 	sub_free(u);
 }
 
-static sub *sub_new(struct serve_hooks_out *o, const Bootmeta__V1__Webhook *h)
+static void catch_up(struct serve_hooks_out *o, sub *u, const bm_oid *from, const bm_oid *to);
+
+/* A live subscription for record `h`, read at commit `at`: a new one (no cursor yet) starts
+ * at `at`; one with a cursor behind `at` first gets what it missed. */
+static sub *sub_new(struct serve_hooks_out *o, const Bootmeta__V1__Webhook *h, const bm_oid *at)
 {
 	sub *u = calloc(1, sizeof(*u));
+	bm_buf f = BM_BUF_INIT;
+	bm_oid cur;
 	if (!u)
 		return NULL;
 	u->o = o;
 	memcpy(u->id, h->id, BM_WEBHOOK_ID_LEN);
 	pthread_cond_init(&u->cond, NULL);
-	if (!(u->url = strdup(h->url)) || !(u->prefix = strdup(h->prefix))) {
+	if (!(u->url = strdup(h->url)) || !(u->prefix = strdup(h->prefix)) ||
+	    (o->state && (bm_buf_printf(&f, "%s/%s", o->state, u->id) < 0 || !(u->cursor_file = bm_buf_detach(&f))))) {
+		bm_buf_dispose(&f);
 		sub_free(u);
 		return NULL;
 	}
@@ -361,6 +511,15 @@ static sub *sub_new(struct serve_hooks_out *o, const Bootmeta__V1__Webhook *h)
 	}
 	u->started = 1;
 	serve_log("info", "webhook", "hook=%s url=\"%s\" prefix=\"%s\" what=\"delivering\"", u->id, u->url, u->prefix);
+	if (at) {
+		char hex[BM_OID_HEXSZ + 1];
+		if (!cursor_load(&cur, u)) {
+			bm_oid_fmt(hex, at);
+			cursor_save(u, hex);
+		} else if (!bm_oid_equal(&cur, at)) {
+			catch_up(o, u, &cur, at);
+		}
+	}
 	return u;
 }
 
@@ -407,7 +566,7 @@ static void reload(struct serve_hooks_out *o, const bm_oid *commit)
 		for (u = o->subs; u && !have; u = u->next)
 			have = !strcmp(u->id, items[i].hook->id);
 		pthread_mutex_unlock(&o->lock);
-		if (have || !(u = sub_new(o, items[i].hook)))
+		if (have || !(u = sub_new(o, items[i].hook, commit)))
 			continue;
 		pthread_mutex_lock(&o->lock);
 		u->next = o->subs;
@@ -434,16 +593,7 @@ static void maybe_reload(struct serve_hooks_out *o, const bm_oid *commit)
 		o->hooks_tree = t;
 }
 
-static void new_delivery_id(char out[37])
-{
-	unsigned char r[16];
-	char hex[33];
-	randombytes_buf(r, sizeof(r));
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	bm_hex_encode(hex, r, sizeof(r));
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
+static void enqueue(struct serve_hooks_out *o, sub *u, delivery *d);
 
 /* Queue the event of one commit for every subscription it concerns (dispatcher thread). Only
  * this thread adds or removes subscriptions, so it walks the list without the lock and takes
@@ -468,7 +618,7 @@ static void dispatch(struct serve_hooks_out *o, cq_item *c)
 			continue;
 		if (!(d = calloc(1, sizeof(*d))))
 			continue;
-		new_delivery_id(d->id);
+		delivery_id(d->id, u->id, c->has_prev ? &c->prev : NULL, &c->next_c);
 		memcpy(d->commit, hex, sizeof(hex));
 		if (serve_event_json(&d->body, o->st, c->has_prev ? &c->prev : NULL, &c->next_c, &c->paths, u->prefix) < 0) {
 			serve_log("warn", "webhook", "hook=%s commit=%.12s error=\"%s\"", u->id, hex, bm_error_last());
@@ -476,27 +626,80 @@ static void dispatch(struct serve_hooks_out *o, cq_item *c)
 			delivery_free(d);
 			continue;
 		}
-		pthread_mutex_lock(&o->lock);
-		if (u->qlen >= SUB_QUEUE_MAX) {
-			delivery *old = u->qhead;
-			u->qhead = old->next;
-			if (!u->qhead)
-				u->qtail = NULL;
-			u->qlen--;
-			log_attempt(u, old, 0, 0, 0, HR_DROPPED, 0, "the receiver's queue was full: dropped, oldest first");
-			serve_log("warn", "webhook-dropped", "hook=%s delivery=%s commit=%.12s queued=%d", u->id, old->id,
-				  old->commit, SUB_QUEUE_MAX);
-			delivery_free(old);
-		}
-		if (u->qtail)
-			u->qtail->next = d;
-		else
-			u->qhead = d;
-		u->qtail = d;
-		u->qlen++;
-		pthread_cond_broadcast(&u->cond);
-		pthread_mutex_unlock(&o->lock);
+		enqueue(o, u, d);
 	}
+}
+
+/* Queue `d` for `u` (bounded: full, the oldest goes, logged and counted). */
+static void enqueue(struct serve_hooks_out *o, sub *u, delivery *d)
+{
+	pthread_mutex_lock(&o->lock);
+	if (u->qlen >= SUB_QUEUE_MAX) {
+		delivery *old = u->qhead;
+		u->qhead = old->next;
+		if (!u->qhead)
+			u->qtail = NULL;
+		u->qlen--;
+		log_attempt(u, old, 0, 0, 0, HR_DROPPED, 0, "the receiver's queue was full: dropped, oldest first");
+		serve_log("warn", "webhook-dropped", "hook=%s delivery=%s commit=%.12s queued=%d", u->id, old->id,
+			  old->commit, SUB_QUEUE_MAX);
+		delivery_free(old);
+	}
+	if (u->qtail)
+		u->qtail->next = d;
+	else
+		u->qhead = d;
+	u->qtail = d;
+	u->qlen++;
+	pthread_cond_broadcast(&u->cond);
+	pthread_mutex_unlock(&o->lock);
+}
+
+/* What `u` missed while serve was down: its cursor `from` is behind `to`. One delivery, the
+ * event of a watcher resuming at `from` (nothing when no path under the prefix changed). */
+static void catch_up(struct serve_hooks_out *o, sub *u, const bm_oid *from, const bm_oid *to)
+{
+	char fhex[BM_OID_HEXSZ + 1], thex[BM_OID_HEXSZ + 1];
+	bm_strlist paths = BM_STRLIST_INIT;
+	delivery *d = NULL;
+	int anc = 0, e;
+
+	bm_oid_fmt(fhex, from);
+	bm_oid_fmt(thex, to);
+	if (bm_store_is_ancestor(&anc, o->st, from, to) < 0 || !anc) {
+		bm_error_clear();
+		serve_log("warn", "webhook", "hook=%s cursor=%.12s main=%.12s what=\"the cursor is not in main's history "
+			  "(rewritten?): nothing is re-delivered; deliveries go on from main\"", u->id, fhex, thex);
+		cursor_save(u, thex);
+		return;
+	}
+	e = bm_store_changed(&paths, o->st, from, to, u->prefix, SERVE_CHANGED_MAX);
+	if (e < 0 && e != BM_ETOOBIG) {
+		serve_log("warn", "webhook", "hook=%s cursor=%.12s error=\"%s\" what=\"nothing is re-delivered\"", u->id, fhex,
+			  bm_error_last());
+		bm_error_clear();
+		goto done;
+	}
+	bm_error_clear();
+	if (!paths.count) {
+		cursor_save(u, thex);
+		goto done;
+	}
+	if (!(d = calloc(1, sizeof(*d))))
+		goto done;
+	delivery_id(d->id, u->id, from, to);
+	memcpy(d->commit, thex, sizeof(thex));
+	if (serve_event_json(&d->body, o->st, from, to, &paths, u->prefix) < 0) {
+		serve_log("warn", "webhook", "hook=%s commit=%.12s error=\"%s\"", u->id, thex, bm_error_last());
+		bm_error_clear();
+		delivery_free(d);
+		goto done;
+	}
+	serve_log("info", "webhook", "hook=%s cursor=%.12s main=%.12s paths=%zu what=\"catching up: one delivery for "
+		  "what changed while serve was away\"", u->id, fhex, thex, paths.count);
+	enqueue(o, u, d);
+done:
+	bm_strlist_dispose(&paths);
 }
 
 static void cq_free(cq_item *c)
@@ -602,6 +805,8 @@ int serve_hooks_out_start(serve *s)
 			goto fail;
 		}
 	}
+	if (state_open(o) < 0)
+		goto fail;
 	if (bm_store_tip(&tip, o->st) == 0)
 		maybe_reload(o, &tip);
 	bm_error_clear();
@@ -643,6 +848,7 @@ void serve_hooks_out_stop(serve *s)
 	}
 	bm_age_identities_free(o->ids);
 	bm_store_free(o->st);
+	free(o->state);
 	pthread_cond_destroy(&o->cond);
 	pthread_mutex_destroy(&o->lock);
 	free(o);

@@ -25,7 +25,6 @@
 
 #define PUB_QUEUE_MAX 4096    /* commits waiting for the publisher; past it: a gap */
 #define WALK_MAX 1000         /* commits of a gap published one by one */
-#define CHANGED_MAX 10000     /* paths of one event */
 #define SUBJECTS_MAX 1024     /* prefix subjects of one commit; past it only bootmeta.commit */
 #define JS_WAIT_MS 2000       /* for a JetStream publish acknowledgement */
 #define STOP_WAIT_US (3 * 1000000LL)
@@ -383,7 +382,7 @@ done:
 static int publish_changed(serve_nats *n, const bm_oid *prev, const bm_oid *next)
 {
 	bm_strlist paths = BM_STRLIST_INIT;
-	int error = bm_store_changed(&paths, n->st, prev, next, NULL, CHANGED_MAX), rc;
+	int error = bm_store_changed(&paths, n->st, prev, next, NULL, SERVE_CHANGED_MAX), rc;
 	if (error < 0 && error != BM_ETOOBIG) {
 		serve_log("warn", "nats-event", "error=\"%s\"", bm_error_last());
 		bm_error_clear();

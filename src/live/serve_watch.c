@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define CHANGED_MAX 10000     /* paths listed in one event */
 #define WALK_MAX 1000         /* commits turned into events one by one; past it: one event */
 #define KEEPALIVE_US (15 * 1000000LL)
 #define SERVE_HINTS 64        /* the writer's last commits whose paths the hub is told */
@@ -292,7 +291,7 @@ static int take_hint(serve *s, serve_event *e)
 
 static int changed(serve_event *e, bm_store *st)
 {
-	int error = bm_store_changed(&e->paths, st, e->has_prev ? &e->prev : NULL, &e->next, NULL, CHANGED_MAX);
+	int error = bm_store_changed(&e->paths, st, e->has_prev ? &e->prev : NULL, &e->next, NULL, SERVE_CHANGED_MAX);
 	if (error == BM_ETOOBIG) {
 		e->truncated = 1;
 		bm_error_clear();
@@ -628,7 +627,7 @@ static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answe
 			e.prev = from;
 			e.has_prev = 1;
 			e.next = upto;
-			if (bm_store_changed(&e.paths, st, &from, &upto, w->prefix, CHANGED_MAX) == BM_ETOOBIG)
+			if (bm_store_changed(&e.paths, st, &from, &upto, w->prefix, SERVE_CHANGED_MAX) == BM_ETOOBIG)
 				e.truncated = 1;
 			bm_error_clear();
 			pthread_mutex_lock(&s->hlock);

@@ -3,7 +3,8 @@
 
 hook_receiver.py MODE PORTFILE LOGFILE
   MODE ok: answer 200; fail: answer 500; hang: read the request, then answer nothing for
-  60 s (a dead receiver). Each request is appended to LOGFILE as one JSON line: the time it
+  60 s (a dead receiver); ctl: as the word in LOGFILE.mode says at each request (ok or
+  fail; fail while there is no such file). Each request is appended to LOGFILE as one JSON line: the time it
   came in, the path, the headers and the body (base64), before it is answered. The port is
   written to PORTFILE once listening. Runs until killed (the test kills it)."""
 import base64
@@ -36,10 +37,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with lock:
             with open(LOGFILE, "a") as f:
                 f.write(json.dumps(rec) + "\n")
-        if MODE == "hang":
+        mode = MODE
+        if mode == "ctl":
+            try:
+                with open(LOGFILE + ".mode") as f:
+                    mode = f.read().strip()
+            except FileNotFoundError:
+                mode = "fail"
+        if mode == "hang":
             time.sleep(60)
             return
-        code = 200 if MODE == "ok" else 500
+        code = 200 if mode == "ok" else 500
         out = b'{"ok":true}' if code == 200 else b'{"error":"receiver failing on purpose"}'
         self.send_response(code)
         self.send_header("Content-Type", "application/json")

@@ -6,7 +6,9 @@
 #   is checked here in python) with a delivery id; a change outside the prefix does not; a
 #   receiver answering 500 gets retries with growing pauses, then a stop, all visible in
 #   GET /v1/hooks/{id}/deliveries and /metrics; a receiver that hangs does not hold up
-#   writes; `hook rm` stops deliveries without a restart;
+#   writes; `hook rm` stops deliveries without a restart; a delivery cut short by a stop
+#   of serve is made after the restart, with the same delivery id (the cursor in
+#   --state-dir), and a restart with nothing missed delivers nothing;
 # - in: POST /v1/hooks/git with a GitHub-signed push (HMAC computed here) is taken and makes
 #   serve look at main at once; unsigned, forged and replayed deliveries are refused (401,
 #   403, 409) and counted; GitLab's X-Gitlab-Token likewise.
@@ -138,7 +140,7 @@ jq -e 'all(.sigok)' "$T/ok.json" >/dev/null || fail "a signature does not check:
 jq -e 'all(.event == "commit") and all(.contentType == "application/json")' "$T/ok.json" >/dev/null ||
 	fail "headers: $(cat "$T/ok.json")"
 [ "$(jq '[.[].delivery] | unique | length' "$T/ok.json")" = 4 ] || fail "delivery ids not unique: $(cat "$T/ok.json")"
-jq -e 'all(.delivery | test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"))' "$T/ok.json" >/dev/null ||
+jq -e 'all(.delivery | test("^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"))' "$T/ok.json" >/dev/null ||
 	fail "delivery id format: $(cat "$T/ok.json")"
 jq -r '.[].commit' "$T/ok.json" >"$T/ok.commits"
 cmp -s "$T/ok.commits" "$T/promotes" || fail "deliveries, in order, are not the promotes: $(cat "$T/ok.commits") vs $(cat "$T/promotes")"
@@ -262,4 +264,58 @@ http GET "$U/v1/hooks"; want 200
 http POST "$U/v1/hooks/git" '{}' -H "X-GitHub-Event: push"; want 404
 grep -q "webhook-secret-file" "$T/body" || fail "404 says: $(cat "$T/body")"
 serve_stop s2
+
+check "a restart delivers what a receiver missed, with the same delivery id"
+receiver late ctl
+H4=$("$BM" --repo "$R" --json hook add "$(cat "$T/late.rurl")" --prefix projects/acme/server/channels/ \
+	--secret-file "$T/secret" --recipient "$PUB" | jq -r .id)
+ST=$T/state
+expect_fail 1 "state folder" "$BM" --repo "$R" serve --listen 127.0.0.1:0 --open-writes --identity "$T/serve.key" --state-dir /dev/null/x
+HARGS="--open-writes --identity $T/serve.key --hook-attempts 10 --hook-timeout-ms 2000 --state-dir $ST"
+serve_start s3 "$R" $HARGS --hook-backoff-ms 600000
+U=$(serve_url s3)
+wait_for 10 test -s "$ST/hooks/$H4" || fail "no cursor for $H4 in $ST/hooks: $(ls -la "$ST/hooks" 2>&1)"
+[ "$(cat "$ST/hooks/$H4")" = "$(tip "$R")" ] || fail "a new subscription's cursor is not main"
+[ "$(stat -c %a "$ST")" = 700 ] || fail "the state folder is not private: $(stat -c %a "$ST")"
+BEFORE=$(tip "$R")
+http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C2\"}"; want 200
+MISSED=$(jget .metaCommit)
+wait_for 10 test -s "$T/late.jsonl" || fail "the late receiver got no first attempt"
+D4=$(python3 "$CHK" "$T/late.jsonl" "$T/secret" | jq -r '.[0].delivery')
+serve_stop s3 # in the pause before the second attempt
+[ "$(cat "$ST/hooks/$H4")" = "$BEFORE" ] || fail "the cursor moved past a delivery that was not made"
+echo ok >"$T/late.jsonl.mode"
+serve_start s4 "$R" $HARGS --hook-backoff-ms 300
+late_ok() { [ "$(cat "$ST/hooks/$H4")" = "$MISSED" ]; }
+wait_for 20 late_ok || fail "after the restart the missed delivery was not made: $(grep "hook=$H4" "$T/s4.log")"
+python3 "$CHK" "$T/late.jsonl" "$T/secret" >"$T/late.json"
+[ "$(jq length "$T/late.json")" = 2 ] || fail "want 2 requests (500, then 200 after the restart): $(cat "$T/late.json")"
+jq -e --arg d "$D4" --arg c "$MISSED" --arg p "$BEFORE" '.[1] | .delivery == $d and .commit == $c and .previous == $p and .sigok' \
+	"$T/late.json" >/dev/null || fail "the re-delivery is not the one cut short ($D4): $(jq -c '.[1]' "$T/late.json")"
+grep -q "hook=$H4 .*what=\"catching up" "$T/s4.log" || fail "no log line for the catch-up"
+serve_stop s4
+# away while two more commits land: one delivery from the cursor to main, then nothing more
+"$BM" --repo "$R" channel promote acme/server stable "$C1" >/dev/null
+"$BM" --repo "$R" channel promote acme/server beta "$C1" >/dev/null
+NOW=$(tip "$R")
+serve_start s5 "$R" $HARGS --hook-backoff-ms 300
+U=$(serve_url s5)
+late_now() { [ "$(cat "$ST/hooks/$H4")" = "$NOW" ]; }
+wait_for 20 late_now || fail "the two commits made while serve was away were not delivered"
+python3 "$CHK" "$T/late.jsonl" "$T/secret" >"$T/late.json"
+[ "$(jq length "$T/late.json")" = 3 ] || fail "want one catch-up delivery: $(cat "$T/late.json")"
+jq -e --arg c "$NOW" --arg p "$MISSED" '.[2] | .commit == $c and .previous == $p and
+	(.paths | map(select(startswith("projects/acme/server/channels/beta/"))) | length > 0) and
+	(.paths | map(select(startswith("projects/acme/server/channels/stable/"))) | length > 0)' "$T/late.json" >/dev/null ||
+	fail "the catch-up event: $(jq -c '.[2]' "$T/late.json")"
+serve_stop s5
+serve_start s6 "$R" $HARGS --hook-backoff-ms 300
+sleep 1
+[ "$(python3 "$CHK" "$T/late.jsonl" "$T/secret" | jq length)" = 3 ] || fail "a restart with nothing missed delivered again"
+serve_stop s6
+echo "junk" >"$ST/hooks/$H4"
+serve_start s7 "$R" $HARGS --hook-backoff-ms 300
+wait_for 10 late_now || fail "a cursor that does not parse is not set to main again"
+grep -q "hook=$H4 .*the cursor does not parse" "$T/s7.log" || fail "the bad cursor is not said"
+serve_stop s7
 echo PASS
