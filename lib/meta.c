@@ -887,7 +887,8 @@ static int digest_check(const char *project, const char *release, const char *sh
 		return error;
 	if (o->sign_key || o->signature)
 		return bm_error_set(BM_EINVALID, "a signature needs the file itself (minisign signs its bytes): use "
-						 "bm_binary_add, or sign later with bm_binary_sign");
+						 "bm_binary_add, bm_binary_add_digest_signed_txn (a .minisig whose trusted "
+						 "comment names the sha256), or sign later with bm_binary_sign");
 	return 0;
 }
 

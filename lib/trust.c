@@ -649,6 +649,85 @@ done:
 	return error;
 }
 
+/* 1 when the trusted comment has a `sha256:` field (its value is checked by
+ * bm_binary_comment_check) */
+static int comment_names_digest(const char *tc)
+{
+	const char *p = tc ? tc : "";
+	while (*p) {
+		size_t n = strcspn(p, "\t");
+		if (n > 7 && !strncmp(p, "sha256:", 7))
+			return 1;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+int bm_binary_add_digest_signed_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project,
+				    const char *release, const char *sha256, uint64_t size, const bm_binary_options *opts)
+{
+	Bootmeta__V1__Binary b = BOOTMETA__V1__BINARY__INIT;
+	bm_trusted_keys keys = BM_TRUSTED_KEYS_INIT;
+	bm_minisign_result r = BM_MINISIGN_RESULT_INIT;
+	int error;
+
+	if (out) {
+		bm_meta_free(*out);
+		*out = NULL;
+	}
+	if ((error = BM_OPTS_CHECK(opts, BM_BINARY_OPTIONS_VERSION, "bm_binary_options")) < 0)
+		return error;
+	if (!opts || !opts->signature || opts->sign_key)
+		return bm_error_set(BM_EINVALID, "bm_binary_add_digest_signed_txn takes a .minisig made elsewhere "
+						 "(opts->signature), never a key: signing needs the file");
+	if ((error = bm__binary_check(project, release, opts)) < 0 || (error = bm_sha256_check(sha256)) < 0)
+		return error;
+	if (strlen(opts->signature) > MINISIG_MAX)
+		return bm_error_set(BM_EINVALID, "the signature is over %d bytes; give a .minisig file", MINISIG_MAX);
+	if ((error = bm_minisign_sig_parse(&r, opts->signature)) < 0) {
+		bm_error_prefix(error, "the signature");
+		goto done;
+	}
+	if ((error = bm_trusted_keys_add_repo(&keys, bm_txn_fs(txn))) < 0)
+		goto done;
+	bm_minisign_result_dispose(&r);
+	error = bm_minisign_verify_comment(&r, opts->signature, keys.keys, keys.count);
+	if (error == BM_ENOTFOUND && bm_minisign_sig_parse(&r, opts->signature) == 0) {
+		bm_error_set(BM_ENOTFOUND, "the signature is by key %s, which the meta repo does not trust (no "
+					   "keys/signers/%s.pub)", r.key_id_hex, r.key_id_hex);
+		error = bm_error_set_about(BM_ABOUT_SIGNER, r.key_id_hex);
+		goto done;
+	}
+	if (error < 0) {
+		bm_error_prefix(error, "the signature's trusted comment");
+		goto done;
+	}
+	if (!comment_names_digest(r.trusted_comment.ptr)) {
+		error = bm_error_set(BM_EVERIFY, "the signature's trusted comment (%s) does not name the binary's sha256: "
+						 "without the file, only a comment with sha256:<hex> ties a signature to it "
+						 "(sign with `bootmeta binary sign`, or minisign -t 'sha256:<hex>')",
+				     r.trusted_comment.ptr ? r.trusted_comment.ptr : "");
+		goto done;
+	}
+	b.sha256 = (char *)sha256;
+	b.size = size;
+	b.project = (char *)project;
+	b.release = (char *)release;
+	if ((error = bm_binary_comment_check(r.trusted_comment.ptr, &b)) < 0)
+		goto done;
+	{
+		bm_binary_options plain = *opts;
+		plain.signature = NULL;
+		error = bm__binary_txn(out, txn, project, release, sha256, size, &plain, opts->signature, r.key_id_hex);
+	}
+done:
+	bm_minisign_result_dispose(&r);
+	bm_trusted_keys_dispose(&keys);
+	return error;
+}
+
 int bm_binary_add_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project, const char *release,
 		      const char *file, const bm_binary_options *opts)
 {

@@ -557,7 +557,7 @@ static int get_uint64(uint64_t *out, pctx *p, json_t *obj, const char *field)
 
 static int parse_binary(pctx *p, json_t *o)
 {
-	static const char *const known[] = { "project", "release", "sha256", "size", "os", "arch", "urls", NULL };
+	static const char *const known[] = { "project", "release", "sha256", "size", "os", "arch", "urls", "signature", NULL };
 	serve_binary_req *r = &p->req->binary;
 	bm_binary_options init = BM_BINARY_OPTIONS_INIT;
 	bm_buf f = BM_BUF_INIT;
@@ -567,11 +567,10 @@ static int parse_binary(pctx *p, json_t *o)
 	int error;
 
 	r->opts = init;
-	if (json_object_get(o, "signature") || json_object_get(o, "signerKeyId"))
-		return fail(p, BM_EINVALID, json_object_get(o, "signature") ? "signature" : "signerKeyId",
-			    "a signature needs the file itself (minisign signs its bytes): record the binary, then "
-			    "sign it with `bootmeta binary sign FILE`");
+	if (json_object_get(o, "signerKeyId"))
+		return fail(p, BM_EINVALID, "signerKeyId", "the signer is the key the signature names: give only \"signature\"");
 	if ((error = check_members(p, o, known, "a binary body")) < 0 ||
+	    (error = get_text(&r->opts.signature, p, o, "signature", 0, BM_TEXT_LINES, 16 * 1024)) < 0 ||
 	    (error = get_named(&r->project, p, o, "project", 1, NAME_PROJECT, URL(project))) < 0 ||
 	    (error = get_named(&r->release, p, o, "release", 1, BM_NAME_RELEASE, URL(release))) < 0 ||
 	    (error = get_text(&r->sha256, p, o, "sha256", 1, BM_TEXT_LINE, 64)) < 0)

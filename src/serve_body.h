@@ -15,8 +15,8 @@
  *   release  project, sources (>= 1: "URL@COMMIT" or {"url","commit"}), id?, version?, note?,
  *            imports? ("MODULE@VERSION" or {"module","version","indirect"?})
  *   binary   project, release, sha256, size (a number or a decimal string: proto3's uint64),
- *            os, arch, urls? [URL]. No signature: a signature needs the file; add it later
- *            with `bootmeta binary sign`.
+ *            os, arch, urls? [URL], signature? (a .minisig text made where the file is: its
+ *            trusted comment must name the sha256; bm_binary_add_digest_signed_txn).
  *   config   project, env, set? {KEY: VALUE}, unset? [KEY], reason? (at least one key). The
  *            JSON type of VALUE is the config type: string, integer (int64), other number
  *            (double), true/false (bool), object or array (json); null is refused (unset).
@@ -75,12 +75,13 @@ typedef struct {
 	                               * release_version, note (NULL when none), imports, nimports */
 } serve_release_req;
 
-/* Call bm_binary_add_digest_txn(&binary, txn, project, release, sha256, size, &opts). */
+/* Call bm_binary_add_digest_txn(&binary, txn, project, release, sha256, size, &opts), or
+ * bm_binary_add_digest_signed_txn when opts.signature is set. */
 typedef struct {
 	const char *project, *release;
 	const char *sha256;           /* 64 lower-case hex digits */
 	uint64_t size;
-	bm_binary_options opts;       /* os, arch, urls, nurls; no sign_key, no signature */
+	bm_binary_options opts;       /* os, arch, urls, nurls, signature?; no sign_key */
 } serve_binary_req;
 
 /* Call bm_config_write_txn(&changes, txn, project, env, assigns, nassigns, &opts). */

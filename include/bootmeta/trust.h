@@ -178,6 +178,19 @@ BM_EXTERN int bm_binary_add(Bootmeta__V1__Binary **out, bm_oid *out_commit, bm_s
  * may hold part of the call's files: abort it. */
 BM_EXTERN int bm_binary_add_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project,
 				const char *release, const char *file, const bm_binary_options *opts);
+/* bm_binary_add_digest_txn (bootmeta/meta.h) with opts->signature, a .minisig made where the
+ * file is (a build machine; serve's binary add has no file). The signature is checked as far
+ * as it can be without the bytes: made by a key of the transaction's keys/signers, its trusted
+ * comment verifying with that key and naming this binary: `sha256:` is required (a comment
+ * that does not name the digest could belong to any file), `project:`, `release:` and `size:`
+ * must match where present. The signature over the bytes is checked where they are: every
+ * agent and `bootmeta fetch` verify it (bm_binary_verify) before anything is installed.
+ * BM_ENOTFOUND when the key is not trusted, BM_EVERIFY when the comment does not verify or
+ * names another binary, BM_EINVALID without a signature or with opts->sign_key (signing needs
+ * the file: bm_binary_add_txn). Nothing is added then. */
+BM_EXTERN int bm_binary_add_digest_signed_txn(Bootmeta__V1__Binary **out, bm_txn *txn, const char *project,
+					      const char *release, const char *sha256, uint64_t size,
+					      const bm_binary_options *opts);
 /* Add a signature of the recorded binary `file` as a BinarySignature record. The signer's
  * key must be in keys/signers (checked with bm_binary_signature_check on the tip).
  * BM_ENOTFOUND when the file is not recorded; BM_EEXISTS when that key signed it already. */

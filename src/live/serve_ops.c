@@ -143,7 +143,9 @@ static int apply_binary(bm_txn *txn, void *req, serve_result *res)
 	serve_binary_req *q = &r->body.binary;
 	bm_buf p = BM_BUF_INIT;
 	int error;
-	if ((error = bm_binary_add_digest_txn(&r->binary, txn, q->project, q->release, q->sha256, q->size, &q->opts)) < 0)
+	if ((error = q->opts.signature
+			     ? bm_binary_add_digest_signed_txn(&r->binary, txn, q->project, q->release, q->sha256, q->size, &q->opts)
+			     : bm_binary_add_digest_txn(&r->binary, txn, q->project, q->release, q->sha256, q->size, &q->opts)) < 0)
 		return error;
 	if ((error = bm_path_binary(&p, q->sha256)) == 0 && (error = bm_strlist_add(&res->paths, p.ptr)) == 0 &&
 	    (error = record_json(&res->record, &r->binary->base)) == 0)

@@ -118,6 +118,36 @@ http POST "$U/v1/projects/acme/server/releases" "{\"sources\":[\"https://git.exa
 SHA=$(printf 'binary three\n' | sha256sum | cut -c1-64)
 http POST "$U/v1/projects/acme/server/releases/$C3/binaries" "{\"sha256\":\"$SHA\",\"size\":13,\"os\":\"linux\",\"arch\":\"arm64\",\"urls\":[\"https://a.example/b3\"]}"; want 200
 [ "$(jget .path)" = "binaries/$(echo "$SHA" | cut -c1-2)/$SHA.pb" ] || fail "binary add: $(cat "$T/body")"
+
+check "binary add over HTTP with a signature made where the file is (its trusted comment names the sha256)"
+minisign -G -W -p "$T/ci.pub" -s "$T/ci.key" >/dev/null
+minisign -G -W -p "$T/evil.pub" -s "$T/evil.key" >/dev/null
+"$BM" --repo "$R" key trust "$T/ci.pub" >/dev/null
+printf 'binary four\n' >"$T/app4"
+SHA4=$(sha256sum "$T/app4" | cut -c1-64)
+sig_body() { # FILE.minisig: the binary body of app4 with that signature
+	jq -cn --arg sha "$SHA4" --rawfile sig "$1" '{sha256: $sha, size: 12, os: "linux", arch: "amd64", signature: $sig}'
+}
+bin4() { http POST "$U/v1/projects/acme/server/releases/$C3/binaries" "$(sig_body "$1")"; }
+minisign -S -s "$T/ci.key" -m "$T/app4" -x "$T/nodigest.minisig" -t "ci build 42" >/dev/null
+bin4 "$T/nodigest.minisig"; want 422
+grep -q "does not name the binary's sha256" "$T/body" || fail "a comment without the digest: $(cat "$T/body")"
+minisign -S -s "$T/ci.key" -m "$T/app4" -x "$T/other.minisig" -t "sha256:$SHA" >/dev/null
+bin4 "$T/other.minisig"; want 422
+grep -q "another binary" "$T/body" || fail "a comment naming another digest: $(cat "$T/body")"
+minisign -S -s "$T/evil.key" -m "$T/app4" -x "$T/evil.minisig" -t "sha256:$SHA4" >/dev/null
+bin4 "$T/evil.minisig"; want 404
+grep -q "does not trust" "$T/body" || fail "an untrusted key: $(cat "$T/body")"
+printf 'not a minisig\n' >"$T/junk.minisig"
+bin4 "$T/junk.minisig"; want 400
+http POST "$U/v1/projects/acme/server/releases/$C3/binaries" "{\"sha256\":\"$SHA4\",\"size\":12,\"os\":\"linux\",\"arch\":\"amd64\",\"signerKeyId\":\"00\"}"; want 400
+http GET "$U/v1/records/binaries/$(echo "$SHA4" | cut -c1-2)/$SHA4.pb"; want 404
+minisign -S -s "$T/ci.key" -m "$T/app4" -x "$T/good.minisig" -t "project:acme/server	sha256:$SHA4	size:12" >/dev/null
+bin4 "$T/good.minisig"; want 200
+KID=$(python3 -c 'import sys; print("%016X" % int(sys.argv[1], 16))' "$(head -1 "$T/ci.pub" | awk '{print $NF}')")
+[ "$(jget .record.signerKeyId)" = "$KID" ] || fail "signer of the HTTP binary: $(cat "$T/body")"
+"$BM" --repo "$R" binary verify "$T/app4" >"$T/v4" || fail "binary verify of the HTTP-signed binary: $(cat "$T/v4")"
+grep -q "^verified  yes" "$T/v4" || fail "verify: $(cat "$T/v4")"
 http POST "$U/v1/projects/acme/server/envs/prod/config" '{"set":{"WORKERS":16,"MODE":"fast"}}'; want 200
 [ "$(jget '.record.changes | length')" = 2 ] || fail "config set: $(cat "$T/body")"
 http GET "$U/v1/projects/acme/server/envs/prod/config"; want 200
