@@ -246,7 +246,7 @@ void serve_hub_hint(serve *s, const bm_oid *prev, const bm_oid *next, const bm_s
 {
 	serve_hint *h;
 	size_t i;
-	if (!s->hints || files->count > CHANGED_MAX)
+	if (!s->hints || files->count > SERVE_CHANGED_MAX)
 		return;
 	pthread_mutex_lock(&s->hlock);
 	h = &s->hints[s->hint_next++ % SERVE_HINTS];
