@@ -706,8 +706,7 @@ int bm_binary_add_digest_signed_txn(Bootmeta__V1__Binary **out, bm_txn *txn, con
 	}
 	if (!comment_names_digest(r.trusted_comment.ptr)) {
 		error = bm_error_set(BM_EVERIFY, "the signature's trusted comment (%s) does not name the binary's sha256: "
-						 "without the file, only a comment with sha256:<hex> ties a signature to it "
-						 "(sign with `bootmeta binary sign`, or minisign -t 'sha256:<hex>')",
+						 "without the file, only a comment with sha256:<hex> ties a signature to it",
 				     r.trusted_comment.ptr ? r.trusted_comment.ptr : "");
 		goto done;
 	}

@@ -388,7 +388,7 @@ static const bad_case bad[] = {
 	{ SERVE_KIND_RELEASE, "{\"project\":\"a\"," SRC ",\"createdMs\":\"1\"}", BM_EINVALID, "field \"createdMs\": is set by the server" },
 	/* binary */
 	{ SERVE_KIND_BINARY, "{\"project\":\"a\",\"release\":\"r\"," SHA ",\"size\":1,\"os\":\"linux\",\"arch\":\"amd64\","
-	  "\"signature\":\"x\"}", BM_EINVALID, "field \"signature\": a signature needs the file itself" },
+	  "\"signerKeyId\":\"x\"}", BM_EINVALID, "field \"signerKeyId\": the signer is the key the signature names" },
 	{ SERVE_KIND_BINARY, "{\"project\":\"a\",\"release\":\"r\",\"sha256\":\"9F86\",\"size\":1,\"os\":\"linux\",\"arch\":\"amd64\"}",
 	  BM_EINVALID, "field \"sha256\": " },
 	{ SERVE_KIND_BINARY, "{\"project\":\"a\",\"release\":\"r\"," SHA ",\"size\":-1,\"os\":\"linux\",\"arch\":\"amd64\"}",
