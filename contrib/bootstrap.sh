@@ -3,7 +3,7 @@
 #   curl -fsSL http://META:8420/v1/bootstrap.sh | sh -s -- --project P --channel C --env E --pubkey RW...
 # `bootmeta serve` answers GET /v1/bootstrap.sh with this script. It detects the host's
 # os/arch, asks serve which binary of the agent (project --agent-project, default
-# bootmeta/agent: a .tar.gz of bootmeta and bootmeta-live) to run, downloads it with curl,
+# bootmeta/agent: a .tar.gz of bootmeta, bootmeta-agent and bootmeta-live) to run, downloads it with curl,
 # checks its sha256 and its minisign signature against --pubkey (given out of band: serve
 # alone cannot make this host run an unsigned binary), installs it, pins the key for the
 # agent, and starts the agent, which installs the app (verified against the same key) and

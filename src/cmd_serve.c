@@ -1,5 +1,6 @@
-/* cmd_serve.c: `bootmeta serve`, `watch`, `follow` and `agent` run bootmeta-live (src/live/), the
- * program of the long-running side, found next to this one. */
+/* cmd_serve.c: `bootmeta serve`, `watch` and `follow` run bootmeta-live (src/live/), the
+ * program of the long-running side, found next to this one; `bootmeta agent` runs
+ * bootmeta-agent (src/live/agent_main.c), or bootmeta-live with --nats. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 
 const cli_net_api *cli_net;
 
-int cli_run_live(bm_cli *cli, const char *group, int argc, char **argv)
+static int run_prog(bm_cli *cli, const char *prog, const char *group, int argc, char **argv)
 {
 	char self[PATH_MAX], path[PATH_MAX + 32];
 	char **args;
@@ -24,7 +25,7 @@ int cli_run_live(bm_cli *cli, const char *group, int argc, char **argv)
 	if (!(slash = strrchr(self, '/')))
 		return cli_error(cli, BM_EIO, "%s: cannot find this program's folder", argv[0]);
 	*slash = '\0';
-	snprintf(path, sizeof(path), "%s/bootmeta-live", self);
+	snprintf(path, sizeof(path), "%s/%s", self, prog);
 	if (!(args = calloc((size_t)argc + 16, sizeof(char *))))
 		return cli_error(cli, BM_ENOMEM, "out of memory");
 	args[k++] = path;
@@ -55,6 +56,11 @@ int cli_run_live(bm_cli *cli, const char *group, int argc, char **argv)
 	i = errno;
 	free(args);
 	return cli_error(cli, BM_EIO, "%s: cannot run %s: %s (it is installed next to bootmeta)", argv[0], path, strerror(i));
+}
+
+int cli_run_live(bm_cli *cli, const char *group, int argc, char **argv)
+{
+	return run_prog(cli, "bootmeta-live", group, argc, argv);
 }
 
 char **cli_argv_copy(int argc, char **argv)
@@ -93,5 +99,11 @@ int cmd_follow(bm_cli *cli, int argc, char **argv)
 
 int cmd_agent(bm_cli *cli, int argc, char **argv)
 {
-	return run_live(cli, argc, argv);
+	/* bootmeta-agent has no NATS client (nats.c and its OpenSSL would double its memory):
+	 * an agent that takes NATS notices runs in bootmeta-live */
+	int i;
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--nats") || !strncmp(argv[i], "--nats=", 7))
+			return run_live(cli, argc, argv);
+	return run_prog(cli, "bootmeta-agent", NULL, argc, argv);
 }

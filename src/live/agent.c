@@ -5,16 +5,19 @@
  * go back to the one before. Every state change is reported as an instance record. The
  * host-side steps are in agent_host.c. */
 #include "agent.h"
+#include "agent_http.h"
+#include "agent_metrics.h"
 #include "agent_view.h"
 #include "cli_net.h"
 #include "live.h"
-#include "serve.h"
+#include "serve_log.h"
 #include "serve_nats_msg.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#ifdef BM_AGENT_NATS
 #include <nats/nats.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +32,7 @@ static const char agent_usage[] =
 	"                      [--server URL [--token-file F] | --repo PATH] [--nats URL] [--id ID]\n"
 	"                      [--exec 'CMD ARGS' | --systemd-unit NAME] [--health-url URL | --health-cmd CMD]\n"
 	"                      [--health-timeout 60s] [--bake 10s] [--poll 30s] [--download-timeout 10m]\n"
-	"                      [--max-meta-age DURATION] [--os OS] [--arch ARCH] [--once]\n\n"
+	"                      [--max-meta-age DURATION] [--os OS] [--arch ARCH] [--metrics-listen HOST:PORT] [--once]\n\n"
 	"Keep this host on what channel C of project P says: download the release's binary for this\n"
 	"host's os/arch, verify its size, sha256 and a signature by a key of --trusted-keys (pinned:\n"
 	"the meta repo's keys do not count), install it as DIR/releases/<release>/<name>, point\n"
@@ -45,6 +48,7 @@ static const char agent_usage[] =
 	"serve's NATS feed (the long poll is not used; --poll stays the fallback). A channel entry with\n"
 	"a lower number than one this agent verified is refused (a replayed view). --max-meta-age:\n"
 	"when the source has not answered for longer, that is reported (the host may be behind).\n"
+	"--metrics-listen 127.0.0.1:9420: GET /metrics (Prometheus text) on that address (off by default).\n"
 	"--once: act once and exit 0 when the host runs (healthy) what the channel says, else 1.\n"
 	"SIGTERM or SIGINT: stop the app (--exec) and exit 0.\n";
 
@@ -72,9 +76,12 @@ typedef struct {
 	int64_t fresh_ms;           /* when the source last answered (mono ms) */
 	int fetch_failed;           /* the last fetch of the clone failed (read as it was) */
 	const char *nats_url;       /* --nats: change notices from serve's NATS feed */
+#ifdef BM_AGENT_NATS
 	natsConnection *nc;
 	natsSubscription *nsub[2];  /* the channel's subject, bootmeta.change.+binaries */
 	int nats_down_said;
+#endif
+	agent_metrics metrics;      /* --metrics-listen */
 } agent;
 
 typedef agent_view view;
@@ -113,71 +120,11 @@ static int parse_duration(int64_t *out, const char *s)
 
 /* ---- HTTP (the serve) ---- */
 
-typedef struct {
-	bm_buf body;
-	size_t max;
-} http_buf;
-
-static size_t http_write(char *p, size_t size, size_t n, void *arg)
-{
-	http_buf *b = arg;
-	size_t len = size * n;
-	if (b->body.size + len > b->max)
-		return 0;
-	return bm_buf_put(&b->body, p, len) < 0 ? 0 : len;
-}
-
-static int http_abort(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	(void)arg;
-	(void)a;
-	(void)b;
-	(void)c;
-	(void)d;
-	return stop_flag != 0;
-}
-
-/* GET or POST (body non-NULL) `url`; the status in *status, the answer in out. */
+/* GET or POST (body non-NULL) `url`; the status in *status, the answer in out (plain
+ * http:// on the agent's own socket, https:// through bootmeta-live: agent_http.h). */
 static int http_call(long *status, bm_buf *out, agent *g, const char *url, const char *body, int64_t timeout_ms)
 {
-	http_buf b = { BM_BUF_INIT, 4u << 20 };
-	struct curl_slist *hdr = NULL;
-	char auth[600];
-	CURL *h = curl_easy_init();
-	CURLcode rc;
-	*status = 0;
-	if (!h)
-		return bm_error_set(BM_ENOMEM, "out of memory");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, http_abort);
-	hdr = curl_slist_append(hdr, "Accept: application/json");
-	if (body) {
-		hdr = curl_slist_append(hdr, "Content-Type: application/json");
-		if (g->token) {
-			snprintf(auth, sizeof(auth), "Authorization: Bearer %s", g->token);
-			hdr = curl_slist_append(hdr, auth);
-		}
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hdr);
-	if (rc != CURLE_OK) {
-		bm_buf_dispose(&b.body);
-		return bm_error_set(BM_EREMOTE, "%s: %s", url, stop_flag ? "stopped" : curl_easy_strerror(rc));
-	}
-	bm_buf_dispose(out);
-	*out = b.body;
-	return 0;
+	return agent_http(status, out, url, body, body ? g->token : NULL, timeout_ms, 4u << 20, &stop_flag);
 }
 
 /* The message of a JSON error answer, or the start of the body. */
@@ -246,6 +193,7 @@ static void report(agent *g, bm_instance_state state, const char *release, const
 {
 	char key[1024];
 	snprintf(key, sizeof(key), "%d\n%s\n%s", (int)state, release, error ? error : "");
+	agent_metrics_state(&g->metrics, bm_instance_state_str(state));
 	if (!strcmp(key, g->last_report))
 		return; /* the record would be the same: no write, no request */
 	agent_log(state == BM_INSTANCE_FAILED || state == BM_INSTANCE_ROLLED_BACK ? "warn" : "info", "report",
@@ -266,8 +214,10 @@ static void report(agent *g, bm_instance_state state, const char *release, const
 			agent_log("warn", "report not delivered", "url=%s status=%ld error=\"%s\"", url.ptr, status,
 				  status ? answer_error(&tmp, &body) : bm_error_last());
 			bm_error_clear();
+			agent_metrics_add(&g->metrics, &g->metrics.reports_failed, 1);
 		} else {
 			snprintf(g->last_report, sizeof(g->last_report), "%s", key);
+			agent_metrics_add(&g->metrics, &g->metrics.reports_sent, 1);
 		}
 		free(text);
 		json_decref(j);
@@ -292,9 +242,11 @@ static void report(agent *g, bm_instance_state state, const char *release, const
 		if (bm_instance_report(NULL, &commit, g->store, &s, &g->wopts) < 0) { /* a clone's write pushes */
 			agent_log("warn", "report not written", "error=\"%s\"", bm_error_last());
 			bm_error_clear();
+			agent_metrics_add(&g->metrics, &g->metrics.reports_failed, 1);
 			return;
 		}
 		snprintf(g->last_report, sizeof(g->last_report), "%s", key);
+		agent_metrics_add(&g->metrics, &g->metrics.reports_sent, 1);
 	}
 }
 
@@ -302,6 +254,7 @@ static void report(agent *g, bm_instance_state state, const char *release, const
 
 static int save(agent *g)
 {
+	agent_metrics_committed(&g->metrics, g->st.committed);
 	if (agent_state_save(&g->st, &g->c) < 0) {
 		agent_log("error", "state not saved", "error=\"%s\"", bm_error_last());
 		bm_error_clear();
@@ -350,55 +303,61 @@ static int stale_check(agent *g)
 	return 1;
 }
 
-typedef struct {
-	view *v;
-	const bm_binary_verify_options *vo;
-} verify_ctx;
-
-/* libbootmeta-net calls it on the complete download, before it gets its name: only a file
- * signed by a pinned key ever appears under DIR/releases. */
-static int verify_download(void *payload, const char *path)
-{
-	verify_ctx *x = payload;
-	bm_binary_check chk = BM_BINARY_CHECK_INIT;
-	bm_binary_verify_options vo = *x->vo;
-	int error;
-	vo.file_sha256 = x->v->binary->sha256; /* bm_artifact_fetch checked the bytes against it */
-	error = bm_binary_verify(&chk, x->v->fs, path, &vo);
-	bm_binary_check_dispose(&chk);
-	return error;
-}
-
-static int abort_on_stop(void *payload, const char *url, uint64_t done, uint64_t total)
-{
-	(void)payload;
-	(void)url;
-	(void)done;
-	(void)total;
-	return stop_flag != 0;
-}
-
-/* Download and verify the binary of `v` to `dest` (nothing appears there unless both pass). */
+/* Download the binary of `v` to `dest`: `bootmeta-live agent-io fetch` (libbootmeta-net:
+ * Range resume, retries, size cap, deadline, S3; size and sha256 checked) writes it under a
+ * temporary name next to dest, then this process checks the signature against the pinned
+ * keys (bm_binary_verify) and only then renames it: only a file signed by a pinned key ever
+ * appears under DIR/releases. */
 static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_binary_verify_options *vo)
 {
-	cli_transfer t;
-	bm_artifact_result res = BM_ARTIFACT_RESULT_INIT;
-	verify_ctx x = { v, vo };
+	bm_binary_check chk = BM_BINARY_CHECK_INIT;
+	bm_binary_verify_options o = *vo;
+	bm_buf tmp = BM_BUF_INIT, rec = BM_BUF_INIT, out = BM_BUF_INIT;
+	char tms[32], url[2048] = "";
+	const char *args[] = { "fetch", NULL, tms, NULL };
+	const char *slash = strrchr(dest, '/');
+	unsigned long long bytes = 0, resumed = 0;
+	unsigned int attempts = 0;
+	size_t n;
 	int error;
-	cli_transfer_init(&t, g->cli, "fetch", NULL, (unsigned int)g->c.download_timeout_ms, 0);
-	t.o.progress = abort_on_stop;
-	t.o.progress_payload = NULL;
-	t.o.verify = verify_download;
-	t.o.verify_payload = &x;
-	error = bm_artifact_fetch(&res, dest, v->binary, &t.o);
-	if (error < 0)
+
+	bm_buf_printf(&tmp, "%.*s.%s.fetched", slash ? (int)(slash + 1 - dest) : 0, dest, slash ? slash + 1 : dest);
+	n = bootmeta__v1__binary__get_packed_size(v->binary);
+	if ((error = bm_buf_grow(&rec, n + 1)) < 0 || !tmp.ptr)
+		goto done;
+	bootmeta__v1__binary__pack(v->binary, (uint8_t *)rec.ptr);
+	args[1] = tmp.ptr;
+	snprintf(tms, sizeof(tms), "%lld", (long long)g->c.download_timeout_ms);
+	if ((error = agent_io_run(&out, args, rec.ptr, n, g->c.download_timeout_ms + 30000, &stop_flag)) < 0)
+		goto done;
+	if (out.ptr && sscanf(out.ptr, "%llu %u %llu %2047s", &bytes, &attempts, &resumed, url) < 3) {
+		error = bm_error_set(BM_EREMOTE, "bootmeta-live agent-io fetch: an answer this agent does not read");
+		goto done;
+	}
+	o.file_sha256 = v->binary->sha256; /* agent-io checked the bytes against it */
+	if ((error = bm_binary_verify(&chk, v->fs, tmp.ptr, &o)) < 0)
+		goto done;
+	if (rename(tmp.ptr, dest) < 0) {
+		error = bm_error_set(BM_EIO, "rename %s: %s", dest, strerror(errno));
+		goto done;
+	}
+	if ((error = agent_fsync_parent(dest)) < 0)
+		goto done;
+	agent_log("info", "downloaded", "release=%s bytes=%llu url=%s attempts=%u resumed_bytes=%llu", v->release, bytes,
+		  url, attempts, resumed);
+	agent_metrics_add(&g->metrics, &g->metrics.download_bytes, bytes);
+done:
+	if (error < 0) {
 		bm_buf_printf(why, "%s", bm_error_last());
-	else
-		agent_log("info", "downloaded", "release=%s bytes=%llu url=%s attempts=%u resumed_bytes=%llu", v->release,
-			  (unsigned long long)res.bytes, res.url.ptr ? res.url.ptr : "", res.attempts,
-			  (unsigned long long)res.resumed_bytes);
+		if (tmp.ptr)
+			unlink(tmp.ptr); /* a .part of it is kept for a resume; the whole file is not */
+	}
+	agent_metrics_add(&g->metrics, error < 0 ? &g->metrics.downloads_failed : &g->metrics.downloads_ok, 1);
 	bm_error_clear();
-	bm_artifact_result_dispose(&res);
+	bm_binary_check_dispose(&chk);
+	bm_buf_dispose(&tmp);
+	bm_buf_dispose(&rec);
+	bm_buf_dispose(&out);
 	return error;
 }
 
@@ -419,8 +378,10 @@ static int round_once(agent *g)
 		stale_check(g);
 		goto done;
 	}
-	if (!g->fetch_failed)
+	if (!g->fetch_failed) {
 		g->fresh_ms = mono_ms();
+		agent_metrics_read(&g->metrics, v.seq);
+	}
 	snprintf(g->since, sizeof(g->since), "%s", v.meta);
 	if (g->fetch_failed && stale_check(g))
 		goto done;
@@ -516,6 +477,7 @@ unhealthy:
 		save(g);
 		bm_buf_printf(&why, "; back on %s%s%s", g->st.committed, ok ? "" : ", which is not healthy either: ",
 			      ok ? "" : back.ptr ? back.ptr : "");
+		agent_metrics_add(&g->metrics, &g->metrics.rollbacks, 1);
 		report(g, BM_INSTANCE_ROLLED_BACK, g->st.committed, v.meta, why.ptr);
 		bm_buf_dispose(&back);
 	} else {
@@ -533,6 +495,7 @@ done:
 	return rc;
 }
 
+#ifdef BM_AGENT_NATS
 /* --nats: subscribe to the subjects serve publishes the channel's changes (and added binary
  * signatures) on. nats.c reconnects by itself; while it is down the poll goes on. */
 static int nats_open(agent *g)
@@ -600,11 +563,14 @@ static int nats_wait(agent *g, int64_t ms)
 	return got;
 }
 
+#endif
+
 /* Wait for the channel to change (a NATS notice, a long poll on the serve) or for the poll
  * interval. */
 static void wait_change(agent *g)
 {
 	int64_t end = mono_ms() + g->c.poll_ms;
+#ifdef BM_AGENT_NATS
 	if (g->nc) {
 		while (!stop_flag && mono_ms() < end) {
 			if (nats_wait(g, 200))
@@ -614,6 +580,7 @@ static void wait_change(agent *g)
 		}
 		return;
 	}
+#endif
 	if (g->c.server && *g->since) {
 		bm_buf url = BM_BUF_INIT, body = BM_BUF_INIT;
 		long status = 0;
@@ -695,7 +662,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 {
 	enum {
 		O_PROJECT = 256, O_CHANNEL, O_ENV, O_DIR, O_ID, O_SERVER, O_EXEC, O_UNIT, O_HURL, O_HCMD, O_HTIMEOUT, O_BAKE,
-		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE, O_NATS
+		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE, O_NATS, O_METRICS
 	};
 	static const cli_opt opts[] = {
 		{ O_PROJECT, "project", 0, 1 },	    { O_CHANNEL, "channel", 0, 1 },	   { O_ENV, "env", 0, 1 },
@@ -705,12 +672,12 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		{ O_POLL, "poll", 0, 1 },	    { O_KEYS, "trusted-keys", 0, 1 },	   { O_ONCE, "once", 0, 0 },
 		{ O_OS, "os", 0, 1 },		    { O_ARCH, "arch", 0, 1 },		   { O_TOKEN, "token-file", 0, 1 },
 		{ O_DLTIMEOUT, "download-timeout", 0, 1 }, { O_MAXAGE, "max-meta-age", 0, 1 },
-		{ O_NATS, "nats", 0, 1 },
+		{ O_NATS, "nats", 0, 1 },	    { O_METRICS, "metrics-listen", 0, 1 },
 		CLI_OPT_END,
 	};
 	agent g;
 	cli_args a;
-	const char *keys_file = NULL, *token_file = NULL;
+	const char *keys_file = NULL, *token_file = NULL, *metrics_addr = NULL;
 	struct sigaction sa;
 	char cur[AGENT_NAME_MAX];
 	int c, rc = BM_EXIT_FAIL;
@@ -718,6 +685,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 
 	memset(&g, 0, sizeof(g));
 	g.cli = cli;
+	agent_metrics_init(&g.metrics, &g.c, g.id, &stop_flag);
 	g.c.health_timeout_ms = 60000;
 	g.c.bake_ms = 10000;
 	g.c.poll_ms = 30000;
@@ -749,6 +717,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		case O_DLTIMEOUT: dur = &g.c.download_timeout_ms; break;
 		case O_MAXAGE: dur = &g.max_meta_age_ms; break;
 		case O_NATS: g.nats_url = a.value; break;
+		case O_METRICS: metrics_addr = a.value; break;
 		}
 		if (dur && parse_duration(dur, a.value) < 0)
 			return cli_args_fail(&a, "%s %s: give a duration (60s, 500ms, 2m)", a.spelled, a.value);
@@ -769,6 +738,11 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	if (g.c.once && g.c.exec_cmd)
 		return cli_args_fail(&a, "--once with --exec would leave the app without its supervisor: use "
 					 "--systemd-unit, or no runner (another supervisor restarts the app)");
+#ifndef BM_AGENT_NATS
+	if (g.nats_url)
+		return cli_args_fail(&a, "--nats: this bootmeta-agent has no NATS client; run `bootmeta agent --nats ...` "
+					 "(it runs bootmeta-live, which has nats.c)");
+#endif
 	if (g.c.poll_ms < 100)
 		g.c.poll_ms = 100;
 	if (bm_project_name_check(g.c.project) < 0 || bm_name_validate(g.c.channel, BM_NAME_CHANNEL) < 0 ||
@@ -808,11 +782,16 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "bootmeta: agent: %s\n", bm_error_last());
 		goto done;
 	}
+	agent_metrics_committed(&g.metrics, g.st.committed);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (metrics_addr && agent_metrics_start(&g.metrics, metrics_addr) < 0) {
+		fprintf(stderr, "bootmeta: agent: %s\n", bm_error_last());
+		goto done;
+	}
 
 	/* pick up where a previous run stopped: a switch that was not committed goes back */
 	if (agent_current(cur, &g.c) < 0) {
@@ -837,11 +816,13 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		rc = round_once(&g) == 0 ? BM_EXIT_OK : BM_EXIT_FAIL;
 		goto done;
 	}
+#ifdef BM_AGENT_NATS
 	if (g.nats_url && nats_open(&g) < 0) {
 		agent_log("warn", "nats not used; polling", "error=\"%s\"", bm_error_last());
 		bm_error_clear();
 		nats_close(&g);
 	}
+#endif
 	while (!stop_flag) {
 		round_once(&g);
 		if (!stop_flag)
@@ -851,8 +832,12 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	agent_log("info", "stopped", NULL);
 	rc = BM_EXIT_OK;
 done:
+	stop_flag = 1; /* the metrics thread ends */
+	agent_metrics_stop(&g.metrics);
+#ifdef BM_AGENT_NATS
 	if (g.nc || g.nats_url)
 		nats_close(&g);
+#endif
 	bm_trusted_keys_dispose(&g.keys);
 	bm_store_free(g.store);
 	free(g.token);

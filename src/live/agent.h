@@ -57,6 +57,8 @@ int agent_health_gate(bm_buf *why, agent_child *ch, const agent_config *c, volat
 /* State file I/O (0 / -1 with bm_error set). */
 int agent_state_load(agent_state *s, const agent_config *c);
 int agent_state_save(const agent_state *s, const agent_config *c);
+/* fsync the folder `path` is in. */
+int agent_fsync_parent(const char *path);
 /* mkdir -p (0755). */
 int agent_mkdir_p(const char *path);
 

@@ -5,9 +5,9 @@
  *   DIR/.agent/app.pid                 the app the agent runs (--exec)
  * and the app itself: start, stop, health gate. */
 #include "agent.h"
-#include "serve.h"
+#include "agent_http.h"
+#include "serve_log.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -58,6 +58,14 @@ static int fsync_dir(const char *dir)
 	rc = fsync(fd);
 	close(fd);
 	return rc ? bm_error_set(BM_EIO, "fsync %s: %s", dir, strerror(errno)) : 0;
+}
+
+int agent_fsync_parent(const char *path)
+{
+	char dir[4200];
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	return fsync_dir(*dir ? dir : "/");
 }
 
 int agent_mkdir_p(const char *path)
@@ -381,30 +389,17 @@ void agent_stop(agent_child *ch, const agent_config *c)
 
 static int health_url_once(bm_buf *why, const char *url, int64_t timeout_ms)
 {
-	CURL *h = curl_easy_init();
-	CURLcode rc;
+	static volatile int no_stop;
+	bm_buf body = BM_BUF_INIT;
 	long status = 0;
-	if (!h)
-		return bm_buf_puts(why, "out of memory"), -1;
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, NULL);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	{
-		FILE *devnull = fopen("/dev/null", "we");
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, devnull);
-		rc = curl_easy_perform(h);
-		if (devnull)
-			fclose(devnull);
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(h);
+	int rc = agent_http(&status, &body, url, NULL, NULL, timeout_ms, 1u << 20, &no_stop);
+	bm_buf_dispose(&body);
 	bm_buf_clear(why);
-	if (rc != CURLE_OK)
-		return bm_buf_printf(why, "%s: %s", url, curl_easy_strerror(rc)), -1;
+	if (rc < 0) {
+		bm_buf_printf(why, "%s", bm_error_last());
+		bm_error_clear();
+		return -1;
+	}
 	if (status < 200 || status > 299)
 		return bm_buf_printf(why, "%s answered %ld", url, status), -1;
 	return 0;

@@ -9,6 +9,8 @@ int live_serve(bm_cli *cli, int argc, char **argv);
 int live_watch(bm_cli *cli, int argc, char **argv);
 int live_follow(bm_cli *cli, int argc, char **argv);
 int live_agent(bm_cli *cli, int argc, char **argv);
+/* bootmeta-agent's transfers that need libcurl (agent_io.c; not a user command) */
+int live_agent_io(bm_cli *cli, int argc, char **argv);
 /* Open the meta repo the way the CLI does (--repo, $BOOTMETA_REPO, discovery). */
 int live_open(bm_store **out, bm_cli *cli);
 /* Clone `url` into `path` with the CLI's policy (ssh key, known_hosts ...). */

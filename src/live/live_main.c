@@ -12,29 +12,6 @@ static const char usage[] = "usage: bootmeta-live [--repo PATH] [--actor NAME] [
 			    "                     serve|watch|follow|agent|binary|fetch [ARGS]\n"
 			    "(run through `bootmeta serve`, `watch`, `follow`, `agent`, `fetch`, `binary upload`; see bootmeta(1))\n";
 
-int live_open(bm_store **out, bm_cli *cli)
-{
-	/* as the CLI opens it ($BOOTMETA_* policy), without the CLI's "pushed to" notice */
-	bm_store_open_options o;
-	bm_buf cache = BM_BUF_INIT;
-	int error;
-	cli_env_store_options(&o, &cache, cli);
-	error = bm_store_open_ext(out, cli->repo, &o);
-	bm_buf_dispose(&cache);
-	return error;
-}
-
-int live_clone(bm_store **out, bm_cli *cli, const char *url, const char *path)
-{
-	bm_store_open_options o;
-	bm_buf cache = BM_BUF_INIT;
-	int error;
-	cli_env_store_options(&o, &cache, cli);
-	error = bm_store_clone_ext(out, url, path, &o);
-	bm_buf_dispose(&cache);
-	return error;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -46,6 +23,7 @@ int main(int argc, char **argv)
 		{ "watch", live_watch, CLI_JSON },
 		{ "follow", live_follow, 0 },
 		{ "agent", live_agent, CLI_WRITES },
+		{ "agent-io", live_agent_io, 0 },
 		/* the commands of bootmeta that move artifacts: their code is the CLI's, the
 		 * transfers libbootmeta-net's (cli_net) */
 		{ "binary", cmd_binary, CLI_STORE | CLI_JSON },

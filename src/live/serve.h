@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "bootmeta.h"
+#include "serve_log.h"
 #include "serve_route.h"
 
 #define SERVE_RING 1024          /* commits the hub remembers for watchers that resume */
@@ -32,11 +33,7 @@ typedef void (*serve_commit_hook)(serve *s, const bm_oid *prev, const bm_oid *ne
 #define SERVE_HOOKS_MAX 4
 typedef struct serve_watcher serve_watcher;
 
-/* ---- logs (serve_log.c): one line each, key=value, on stderr ---- */
-void serve_log(const char *level, const char *msg, const char *fmt, ...) BM_PRINTF(3, 4);
-int64_t serve_now_ms(void);
-/* monotonic, for durations and deadlines */
-int64_t serve_mono_us(void);
+/* ---- logs and clocks: serve_log.h ---- */
 
 /* ---- metrics ---- */
 typedef struct {

@@ -140,7 +140,7 @@ bm channel promote app stable r2 >/dev/null
 expect_fail 1 "" "$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once --health-url "http://127.0.0.1:$PORT/" --health-timeout 3s
 kill $HP 2>/dev/null || true
 wait $HP 2>/dev/null || true
-bm --json instance history prod web-1 --project app | grep -q "not healthy within 3000 ms: http://127.0.0.1:$PORT/: Timeout" ||
+bm --json instance history prod web-1 --project app | grep -q "not healthy within 3000 ms: http://127.0.0.1:$PORT/: timed out" ||
 	fail "hanging health not reported: $(bm --json instance history prod web-1 --project app | head -c 600)"
 eq "current back on r1" "$(readlink "$D/current")" releases/r1
 

@@ -25,8 +25,8 @@ bm env add prod >/dev/null
 bm key trust "$T/rel.pub" >/dev/null
 PUB=$(tail -n 1 "$T/rel.pub")
 mkdir -p "$T/art"
-# the agent, as a host gets it: bootmeta and bootmeta-live in one archive
-tar -czf "$T/art/agent.tgz" -C "$(dirname "$BM")" bootmeta bootmeta-live
+# the agent, as a host gets it: bootmeta, bootmeta-agent and bootmeta-live in one archive
+tar -czf "$T/art/agent.tgz" -C "$(dirname "$BM")" bootmeta bootmeta-agent bootmeta-live
 bm release add bootmeta/agent --source "file://$T/src@$C1" --id a1 >/dev/null
 bm binary add bootmeta/agent a1 "$T/art/agent.tgz" --os linux --arch amd64 --url "file://$T/art/agent.tgz" --sign "$T/rel.key" >/dev/null
 bm channel promote bootmeta/agent stable a1 >/dev/null

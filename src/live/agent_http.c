@@ -1,0 +1,318 @@
+/* agent_http.c: bootmeta-agent's HTTP client without libcurl, and the helper that runs the
+ * transfers which need it (agent_http.h). */
+#include "agent_http.h"
+#include "agent_wire.h"
+#include "serve_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int64_t ms_now(void)
+{
+	return serve_mono_us() / 1000;
+}
+
+static int left_ms(int64_t end)
+{
+	int64_t l = end - ms_now();
+	return l <= 0 ? 0 : l > 200 ? 200 : (int)l;
+}
+
+/* connect to one of the host's addresses before `end` */
+static int dial(int *out, const agent_url *u, int64_t end, volatile int *stop)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, rc, err = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(u->host, u->port, &hints, &res)) != 0)
+		return bm_error_set(BM_EREMOTE, "%s: %s", u->host, gai_strerror(rc));
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			struct pollfd p = { fd, POLLOUT, 0 };
+			socklen_t sl = sizeof(err);
+			err = ETIMEDOUT;
+			while (!*stop && ms_now() < end) {
+				if (poll(&p, 1, left_ms(end)) > 0) {
+					if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+						err = errno;
+					break;
+				}
+			}
+			if (!err)
+				break;
+		} else {
+			err = errno;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return bm_error_set(BM_EREMOTE, "connect to %s port %s: %s", u->host, u->port,
+				    *stop ? "stopped" : strerror(err ? err : ETIMEDOUT));
+	*out = fd;
+	return 0;
+}
+
+static int send_all(int fd, const char *p, size_t n, int64_t end, volatile int *stop)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR)
+			return bm_error_set(BM_EREMOTE, "send: %s", strerror(errno));
+		{
+			struct pollfd pf = { fd, POLLOUT, 0 };
+			if (*stop || ms_now() >= end)
+				return bm_error_set(BM_EREMOTE, "send: %s", *stop ? "stopped" : "timed out");
+			poll(&pf, 1, left_ms(end));
+		}
+	}
+	return 0;
+}
+
+static int http_plain(long *status, bm_buf *out, const agent_url *u, const char *body, const char *token,
+		      int64_t timeout_ms, size_t max, volatile int *stop)
+{
+	int64_t end = ms_now() + timeout_ms;
+	bm_buf req = BM_BUF_INIT, in = BM_BUF_INIT;
+	int fd = -1, error;
+	int v6 = strchr(u->host, ':') != NULL;
+	bm_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: bootmeta-agent/" BM_VERSION
+		      "\r\nAccept: application/json\r\nConnection: close\r\n",
+		      body ? "POST" : "GET", u->target, v6 ? "[" : "", u->host, v6 ? "]" : "", u->port);
+	if (token && body)
+		bm_buf_printf(&req, "Authorization: Bearer %s\r\n", token);
+	if (body)
+		bm_buf_printf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+	else
+		bm_buf_puts(&req, "\r\n");
+	if (!req.ptr) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((error = dial(&fd, u, end, stop)) < 0 || (error = send_all(fd, req.ptr, req.size, end, stop)) < 0)
+		goto done;
+	for (;;) {
+		char chunk[16384];
+		ssize_t r = recv(fd, chunk, sizeof(chunk), 0);
+		if (r > 0) {
+			if (in.size + (size_t)r > max + 65536) {
+				error = bm_error_set(BM_EREMOTE, "the answer is over %zu bytes", max);
+				goto done;
+			}
+			if ((error = bm_buf_put(&in, chunk, (size_t)r)) < 0)
+				goto done;
+			continue;
+		}
+		if (r == 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR) {
+			error = bm_error_set(BM_EREMOTE, "recv: %s", strerror(errno));
+			goto done;
+		}
+		{
+			struct pollfd pf = { fd, POLLIN, 0 };
+			if (*stop || ms_now() >= end) {
+				error = bm_error_set(BM_EREMOTE, "%s", *stop ? "stopped" : "timed out");
+				goto done;
+			}
+			poll(&pf, 1, left_ms(end));
+		}
+	}
+	error = agent_http_answer(status, out, in.ptr ? in.ptr : "", in.size, max);
+done:
+	if (fd >= 0)
+		close(fd);
+	bm_buf_dispose(&req);
+	bm_buf_dispose(&in);
+	return error;
+}
+
+/* https: `bootmeta-live agent-io http GET|POST URL TIMEOUT_MS MAX`; stdin: the token's line,
+ * then the body; stdout: the status's line, then the answer */
+static int http_helper(long *status, bm_buf *out, const char *url, const char *body, const char *token,
+		       int64_t timeout_ms, size_t max, volatile int *stop)
+{
+	char tms[32], mx[32];
+	const char *args[] = { "http", body ? "POST" : "GET", url, tms, mx, NULL };
+	bm_buf in = BM_BUF_INIT, got = BM_BUF_INIT;
+	const char *nl;
+	int error;
+	snprintf(tms, sizeof(tms), "%lld", (long long)timeout_ms);
+	snprintf(mx, sizeof(mx), "%zu", max);
+	bm_buf_printf(&in, "%s\n%s", token ? token : "", body ? body : "");
+	if ((error = agent_io_run(&got, args, in.ptr, in.size, timeout_ms + 5000, stop)) < 0)
+		goto done;
+	if (!got.ptr || !(nl = memchr(got.ptr, '\n', got.size))) {
+		error = bm_error_set(BM_EREMOTE, "%s: no answer from bootmeta-live agent-io", url);
+		goto done;
+	}
+	*status = strtol(got.ptr, NULL, 10);
+	bm_buf_clear(out);
+	error = bm_buf_put(out, nl + 1, got.size - (size_t)(nl + 1 - got.ptr));
+done:
+	bm_buf_dispose(&in);
+	bm_buf_dispose(&got);
+	return error;
+}
+
+int agent_http(long *status, bm_buf *out, const char *url, const char *body, const char *token, int64_t timeout_ms,
+	       size_t max, volatile int *stop)
+{
+	agent_url u;
+	int error;
+	*status = 0;
+	if (agent_url_parse(&u, url) < 0)
+		return -1;
+	error = u.tls ? http_helper(status, out, url, body, token, timeout_ms, max, stop)
+		      : http_plain(status, out, &u, body, token, timeout_ms, max, stop);
+	return error < 0 ? bm_error_prefix(BM_EREMOTE, "%s", url) : 0;
+}
+
+int agent_io_run(bm_buf *out, const char *const *args, const void *in, size_t in_len, int64_t timeout_ms,
+		 volatile int *stop)
+{
+	char self[PATH_MAX], path[PATH_MAX + 32], *slash, err_last[600] = "";
+	const char *argv[16];
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	bm_buf err = BM_BUF_INIT;
+	int64_t end = ms_now() + timeout_ms;
+	int k = 0, status = 0, error = 0, killed = 0;
+	pid_t pid;
+	size_t i;
+
+	if (n <= 0 || !(slash = memrchr(self, '/', (size_t)n)))
+		return bm_error_set(BM_EIO, "cannot find this program's folder (/proc/self/exe)");
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/bootmeta-live", self);
+	argv[k++] = path;
+	argv[k++] = "agent-io";
+	for (i = 0; args[i] && k < 15; i++)
+		argv[k++] = args[i];
+	argv[k] = NULL;
+	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
+		error = bm_error_set(BM_EIO, "pipe: %s", strerror(errno));
+		goto done;
+	}
+	if ((pid = fork()) < 0) {
+		error = bm_error_set(BM_EIO, "fork: %s", strerror(errno));
+		goto done;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* a transfer does not outlive a killed agent */
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0)
+			_exit(127);
+		execv(path, (char *const *)argv);
+		dprintf(2, "cannot run %s: %s (it is installed next to bootmeta-agent)\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	pin[0] = pout[1] = perr[1] = -1;
+	/* the input is small (a record, a report): written whole before the helper answers */
+	{
+		const char *p = in;
+		while (in_len) {
+			ssize_t w = write(pin[1], p, in_len);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			p += w;
+			in_len -= (size_t)w;
+		}
+		close(pin[1]);
+		pin[1] = -1;
+	}
+	bm_buf_clear(out);
+	for (;;) {
+		struct pollfd pf[2] = { { pout[0], POLLIN, 0 }, { perr[0], POLLIN, 0 } };
+		int open_fds = (pout[0] >= 0) + (perr[0] >= 0);
+		if (!open_fds)
+			break;
+		if (!killed && (*stop || ms_now() >= end)) {
+			kill(pid, *stop ? SIGTERM : SIGKILL);
+			killed = 1;
+		}
+		if (poll(pf, 2, 200) <= 0)
+			continue;
+		for (int j = 0; j < 2; j++) {
+			int *fd = j ? &perr[0] : &pout[0];
+			char chunk[8192];
+			ssize_t r;
+			if (*fd < 0 || !(pf[j].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			r = read(*fd, chunk, sizeof(chunk));
+			if (r > 0) {
+				bm_buf *b = j ? &err : out;
+				if (b->size + (size_t)r <= (64u << 20))
+					bm_buf_put(b, chunk, (size_t)r);
+			} else if (r == 0 || errno != EINTR) {
+				close(*fd);
+				*fd = -1;
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (err.ptr) {
+		/* its last line says why */
+		char *e = err.ptr, *line;
+		size_t len = err.size;
+		while (len && (e[len - 1] == '\n' || e[len - 1] == '\r'))
+			e[--len] = '\0';
+		line = memrchr(e, '\n', len);
+		snprintf(err_last, sizeof(err_last), "%s", line ? line + 1 : e);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (killed)
+			error = bm_error_set(BM_EREMOTE, "%s", *stop ? "stopped" : "timed out");
+		else if (*err_last)
+			error = bm_error_set(BM_EREMOTE, "%s", err_last);
+		else if (WIFEXITED(status))
+			error = bm_error_set(BM_EREMOTE, "bootmeta-live agent-io exited with status %d", WEXITSTATUS(status));
+		else
+			error = bm_error_set(BM_EREMOTE, "bootmeta-live agent-io was killed by signal %d", WTERMSIG(status));
+	}
+done:
+	for (i = 0; i < 2; i++) {
+		if (pin[i] >= 0)
+			close(pin[i]);
+		if (pout[i] >= 0)
+			close(pout[i]);
+		if (perr[i] >= 0)
+			close(perr[i]);
+	}
+	bm_buf_dispose(&err);
+	return error;
+}

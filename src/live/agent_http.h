@@ -1,0 +1,26 @@
+/* agent_http.h: how bootmeta-agent talks to the network without mapping libcurl (its pages
+ * were most of the agent's resident memory): plain http:// requests on a socket of its own
+ * (agent_http.c); https:// requests and artifact downloads run in a short-lived
+ * `bootmeta-live agent-io` next to this program (agent_io.c), which has libcurl and
+ * libbootmeta-net, and exits when the transfer is done. */
+#ifndef BM_LIVE_AGENT_HTTP_H
+#define BM_LIVE_AGENT_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bootmeta.h"
+
+/* GET (body NULL) or POST (JSON body) `url`, with "Authorization: Bearer TOKEN" when token
+ * is not NULL; the status in *status and at most `max` bytes of answer in `out`. `stop` is
+ * polled (SIGTERM). 0, or BM_EREMOTE / BM_EINVALID with the cause. */
+int agent_http(long *status, bm_buf *out, const char *url, const char *body, const char *token, int64_t timeout_ms,
+	       size_t max, volatile int *stop);
+
+/* Run `bootmeta-live agent-io ARGS...` (args NULL-terminated) with `in` on its stdin; its
+ * stdout in `out`. 0 when it exited 0; else -1 with the last line it wrote on stderr as the
+ * error. Killed when *stop is set or after timeout_ms. */
+int agent_io_run(bm_buf *out, const char *const *args, const void *in, size_t in_len, int64_t timeout_ms,
+		 volatile int *stop);
+
+#endif
