@@ -4,7 +4,11 @@
 # until all 20 report healthy. Time from the promotion's entry (its timeMs) to the last
 # healthy report (its timeMs: both clocks are serve's), p50 and max over several promotions;
 # target: under 2 s plus the bake. And each agent's resident memory while idle (target:
-# under 10 MiB). BM_BENCH_AGENTS (20), BM_BENCH_AGENT_ROUNDS (5), BM_BENCH_AGENT_BAKE (1s).
+# under 10 MiB), then one agent's memory idle and while it downloads a 100 MiB binary over
+# loopback HTTP (the agent, and its short-lived `bootmeta-live agent-io`, sampled every
+# 10 ms). BM_BENCH_AGENT_BEFORE=DIR (a folder with an older bootmeta and bootmeta-live, e.g.
+# a build of main before bootmeta-agent) measures that one too, in the same run, against the
+# same serve. BM_BENCH_AGENTS (20), BM_BENCH_AGENT_ROUNDS (5), BM_BENCH_AGENT_BAKE (1s).
 set -eu
 : "${BM_BUILDDIR:?}" "${BM_SRCDIR:?}" "${BOOTMETA:?}"
 N=${BM_BENCH_AGENTS:-20}
@@ -91,5 +95,76 @@ p50=$(awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' "$T/sorted")
 max=$(tail -n 1 "$T/sorted")
 bake_ms=$(python3 -c "import sys; s='$BAKE'; print(int(float(s[:-2])) if s.endswith('ms') else int(float(s.rstrip('s'))*1000))")
 echo "promote to $N agents, all healthy: p50 $p50 ms, max $max ms over $K promotions (bake $bake_ms ms; target < $((2000 + bake_ms)) ms); all: $(tr '\n' ' ' <"$T/sorted")"
-echo "agent VmRSS idle (KiB): min $(echo "$rss" | head -n 1), median $(echo "$rss" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'), max $(echo "$rss" | tail -n 1) (target < 10240); of it private (RssAnon): median $(echo "$anon" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'), max $(echo "$anon" | tail -n 1); the rest is pages of shared libraries, shared by all agents"
+echo "$N agents' VmRSS idle (KiB): min $(echo "$rss" | head -n 1), median $(echo "$rss" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'), max $(echo "$rss" | tail -n 1) (target < 10240); of it private (RssAnon): median $(echo "$anon" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'), max $(echo "$anon" | tail -n 1); the rest is pages of shared libraries, shared by all agents"
+
+# ---- one agent's memory: idle, and while downloading 100 MiB, for each build measured ----
+q project add big >/dev/null
+head -c 1024 /dev/urandom >"$T/art/big-b0"
+head -c $((100 * 1024 * 1024)) /dev/urandom >"$T/art/big-b1"
+mkdir -p "$T/www"
+for r in b0 b1; do
+	ln -s "$T/art/big-$r" "$T/www/big-$r"
+	q release add big --source "file://$T/src@$C" --id "$r" >/dev/null
+done
+hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$hport" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+for r in b0 b1; do
+	q binary add big "$r" "$T/art/big-$r" --os linux --arch amd64 --url "http://127.0.0.1:$hport/big-$r" --sign "$T/rel.key" >/dev/null
+done
+# mem_probe LABEL BOOTMETA: an agent of project big installs b0 and idles (VmRSS, RssAnon,
+# RssFile after 3 s), then b1 (100 MiB) is promoted: the peak VmRSS of the agent, of its
+# helper processes, and of both together while it downloads and installs; EXTRA: more agent
+# options (--metrics-listen)
+mem_probe() {
+	label=$1 bm=$2 extra=${3:-}
+	k=$(printf %s "$1" | tr -c "a-z0-9" "-")
+	"$BM" --quiet channel promote big "s-$k" b0 >/dev/null
+	"$bm" agent --project big --channel "s-$k" --env prod --id "m-$k" --install-dir "$T/m-$k" --trusted-keys "$T/pinned" \
+		--server "$URL" --token-file "$T/token" --bake 0s --poll 60s --os linux --arch amd64 $extra 2>"$T/m-$k.log" &
+	mp=$!
+	PIDS="$PIDS $mp"
+	i=0
+	until [ -f "$T/m-$k/releases/b0/big-b0" ]; do i=$((i + 1)); [ $i -le 600 ] || { cat "$T/m-$k.log" >&2; exit 1; }; sleep 0.05; done
+	sleep 3
+	[ -z "$extra" ] || curl -fsS -o /dev/null "http://$mport/metrics" # one scrape first
+	idle=$(awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s %s KiB, ", $1, $2}' "/proc/$mp/status")
+	"$BM" --quiet channel promote big "s-$k" b1 >/dev/null
+	dl=$(python3 - "$mp" "$T/m-$k/releases/b1/big-b1" <<'PY'
+import os, sys, time
+pid, done = int(sys.argv[1]), sys.argv[2]
+def rss(p):
+    try:
+        for l in open("/proc/%d/status" % p):
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1])
+    except OSError:
+        pass
+    return 0
+def kids(p):
+    out = []
+    try:
+        for t in os.listdir("/proc/%d/task" % p):
+            out += [int(x) for x in open("/proc/%d/task/%s/children" % (p, t)).read().split()]
+    except OSError:
+        pass
+    return out + [g for k in out for g in kids(k)]
+pa = ph = pt = 0
+end = time.time() + 300
+while time.time() < end and not os.path.exists(done):
+    a = rss(pid)
+    h = sum(rss(k) for k in kids(pid))
+    pa, ph, pt = max(pa, a), max(ph, h), max(pt, a + h)
+    time.sleep(0.01)
+if not os.path.exists(done):
+    sys.exit("b_agent: b1 was not installed in 300 s")
+print("agent %d KiB, helper %d KiB, both %d KiB" % (pa, ph, pt))
+PY
+)
+	echo "agent memory [$label]: idle ${idle%, }; downloading 100 MiB (peak): $dl"
+}
+mem_probe now "$BM"
+mport=127.0.0.1:$((hport + 1))
+mem_probe now+metrics "$BM" "--metrics-listen $mport"
+[ -z "${BM_BENCH_AGENT_BEFORE:-}" ] || mem_probe before "$BM_BENCH_AGENT_BEFORE/bootmeta"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
