@@ -323,7 +323,7 @@ static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_b
 
 	bm_buf_printf(&tmp, "%.*s.%s.fetched", slash ? (int)(slash + 1 - dest) : 0, dest, slash ? slash + 1 : dest);
 	n = bootmeta__v1__binary__get_packed_size(v->binary);
-	if ((error = bm_buf_grow(&rec, n + 1)) < 0 || !tmp.ptr)
+	if ((error = bm_buf_grow(&rec, n + 1)) < 0 || (!tmp.ptr && (error = bm_error_set(BM_ENOMEM, "out of memory")) < 0))
 		goto done;
 	bootmeta__v1__binary__pack(v->binary, (uint8_t *)rec.ptr);
 	args[1] = tmp.ptr;
