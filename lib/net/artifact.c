@@ -807,7 +807,10 @@ static int sink_resume(sink *k)
 	if (!(buf = malloc(CHUNK)))
 		return bm_error_set(BM_ENOMEM, "out of memory");
 	k->have = 0;
-	while ((n = read(k->fd, buf, CHUNK)) != 0) {
+	/* no more than the size it had: a .part that grows while it is read, or one that is
+	 * not a regular file (a device reads forever), must not keep this loop going */
+	while (k->have < (uint64_t)sb.st_size &&
+	       (n = read(k->fd, buf, (size_t)((uint64_t)sb.st_size - k->have < CHUNK ? (uint64_t)sb.st_size - k->have : CHUNK))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
