@@ -263,11 +263,17 @@ static int save(agent *g)
 	return 0;
 }
 
-/* Run `release` (already installed): switch, restart. 0 started. */
+/* Run `release` (already installed): switch, restart. 0 started; -2 when DIR/current could
+ * not be switched and still points where it did (the app was not touched: a fault of the
+ * host, not of the release); -1 otherwise. */
 static int switch_start(bm_buf *why, agent *g, const char *release)
 {
 	if (agent_switch(&g->c, release) < 0) {
-		bm_buf_printf(why, "%s", bm_error_last());
+		char cur[AGENT_NAME_MAX];
+		bm_buf_printf(why, "switch: %s", bm_error_last());
+		bm_error_clear();
+		if (agent_current(cur, &g->c) == 0 && strcmp(cur, release))
+			return -2;
 		bm_error_clear();
 		return -1;
 	}
@@ -369,7 +375,7 @@ static int round_once(agent *g)
 	bm_binary_check chk = BM_BINARY_CHECK_INIT;
 	bm_buf dest = BM_BUF_INIT, why = BM_BUF_INIT;
 	char cur[AGENT_NAME_MAX];
-	int rc = 1, have;
+	int rc = 1, have, sw;
 
 	memset(&v, 0, sizeof(v));
 	if ((g->c.server ? view_server(&v, g) : view_repo(&v, g)) < 0) {
@@ -390,6 +396,18 @@ static int round_once(agent *g)
 		bm_buf_printf(&why, "channel %s entry #%llu is older than entry #%llu this agent verified: a replayed "
 			      "or rolled-back view of the meta repo; ignored", g->c.channel, (unsigned long long)v.seq,
 			      (unsigned long long)g->st.verified_seq);
+		report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
+		goto done;
+	}
+	/* the record must be of the release the entry names, for this host (a serve's answer
+	 * could pair an entry with another release's or platform's binary, signed and all: the
+	 * signature names project, release and digest, not the entry it is served with) */
+	if (strcmp(v.binary->project, g->c.project) || strcmp(v.binary->release, v.release) ||
+	    strcmp(v.binary->os, g->os) || strcmp(v.binary->arch, g->arch)) {
+		bm_buf_printf(&why, "channel %s entry #%llu names release %s, but the binary offered (%.12s) is of %s release "
+			      "%s for %s/%s, not of %s %s for %s/%s: refused (another release's or platform's binary)",
+			      g->c.channel, (unsigned long long)v.seq, v.release, v.binary->sha256, v.binary->project,
+			      v.binary->release, v.binary->os, v.binary->arch, g->c.project, v.release, g->os, g->arch);
 		report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
 		goto done;
 	}
@@ -425,8 +443,13 @@ static int round_once(agent *g)
 	have = access(dest.ptr, F_OK) == 0 && bm_binary_verify(&chk, v.fs, dest.ptr, &vo) == 0;
 	bm_error_clear();
 	if (!have) {
-		char dir[4200], *slash;
-		report(g, BM_INSTANCE_DOWNLOADING, v.release, v.meta, NULL);
+		char dir[4200], *slash, again[AGENT_NAME_MAX + 16];
+		/* trying again after this release failed here is not a new state: the failure
+		 * stays the newest report until a round gets further (not two records a round
+		 * while a server is down) */
+		snprintf(again, sizeof(again), "%d\n%s\n", (int)BM_INSTANCE_FAILED, v.release);
+		if (strncmp(g->last_report, again, strlen(again)))
+			report(g, BM_INSTANCE_DOWNLOADING, v.release, v.meta, NULL);
 		snprintf(dir, sizeof(dir), "%s", dest.ptr);
 		if ((slash = strrchr(dir, '/')))
 			*slash = '\0';
@@ -438,6 +461,7 @@ static int round_once(agent *g)
 		}
 		bm_buf_puts(&why, "download: ");
 		if (download(&why, g, &v, dest.ptr, &vo) < 0) {
+			rmdir(dir); /* made for it: nothing left behind, unless a .part to resume */
 			if (!stop_flag)
 				report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
 			goto done;
@@ -449,11 +473,23 @@ static int round_once(agent *g)
 	if (v.seq > g->st.verified_seq)
 		g->st.verified_seq = v.seq;
 	snprintf(g->st.attempt, sizeof(g->st.attempt), "%s", v.release);
-	if (save(g) < 0)
+	if (agent_state_save(&g->st, &g->c) < 0) {
+		bm_buf_printf(&why, "state: %s", bm_error_last());
+		bm_error_clear();
+		g->st.attempt[0] = '\0';
+		report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
 		goto done;
+	}
 	agent_log("info", "switching", "release=%s from=%s seq=%llu", v.release, *cur ? cur : "(none)",
 		  (unsigned long long)v.seq);
-	if (switch_start(&why, g, v.release) == 0) {
+	if ((sw = switch_start(&why, g, v.release)) == -2) {
+		/* current did not move: not the release's fault; tried again next round */
+		g->st.attempt[0] = '\0';
+		save(g);
+		report(g, BM_INSTANCE_FAILED, v.release, v.meta, why.ptr);
+		goto done;
+	}
+	if (sw == 0) {
 		report(g, BM_INSTANCE_INSTALLED, v.release, v.meta, NULL);
 		if (agent_health_gate(&why, &g->child, &g->c, &stop_flag) < 0)
 			goto unhealthy;

@@ -11,6 +11,8 @@ Serves the files of DIR on 127.0.0.1 (the port is written to PORTFILE once it li
   more   64 KiB more bytes than the file has, Content-Length included
   slow   one byte a second
   wrong  as many bytes as the file has, the first one changed
+  as     as the mode named in the file DIR/.mode says (ok when there is none): a test
+         switches a running server between modes without changing the URL
 Each request is logged on stdout as "MODE NAME range=VALUE". Stops on SIGTERM, or after
 --seconds (default 300) whatever happens.
 """
@@ -50,6 +52,12 @@ def main():
             if len(parts) < 2:
                 return self.fail(404)
             mode, name = parts[0], parts[-1]
+            if mode == "as":
+                try:
+                    with open(os.path.join(root, ".mode")) as f:
+                        mode = f.read().strip() or "ok"
+                except OSError:
+                    mode = "ok"
             path = os.path.join(root, os.path.basename(name))
             rng = self.headers.get("Range", "")
             print(f"{mode} {name} range={rng}", flush=True)
