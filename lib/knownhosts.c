@@ -14,107 +14,35 @@
 #include <sodium.h>
 
 #include "knownhosts.h"
+#include "sha1.h"
 
-/* ---- SHA-1 and HMAC-SHA1 (FIPS 180-4, RFC 2104): only hashed host names use them ---- */
-
-typedef struct {
-	uint32_t h[5];
-	uint64_t len;
-	unsigned char buf[64];
-	size_t nbuf;
-} sha1_ctx;
-
-static uint32_t rol(uint32_t x, int n)
-{
-	return (x << n) | (x >> (32 - n));
-}
-
-static void sha1_block(sha1_ctx *c, const unsigned char *p)
-{
-	uint32_t w[80], a, b, d, e, f, k, t, cc;
-	int i;
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (; i < 80; i++)
-		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = c->h[0], b = c->h[1], cc = c->h[2], d = c->h[3], e = c->h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20)
-			f = (b & cc) | (~b & d), k = 0x5a827999;
-		else if (i < 40)
-			f = b ^ cc ^ d, k = 0x6ed9eba1;
-		else if (i < 60)
-			f = (b & cc) | (b & d) | (cc & d), k = 0x8f1bbcdc;
-		else
-			f = b ^ cc ^ d, k = 0xca62c1d6;
-		t = rol(a, 5) + f + e + k + w[i];
-		e = d, d = cc, cc = rol(b, 30), b = a, a = t;
-	}
-	c->h[0] += a, c->h[1] += b, c->h[2] += cc, c->h[3] += d, c->h[4] += e;
-}
-
-static void sha1_init(sha1_ctx *c)
-{
-	static const uint32_t h0[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
-	memcpy(c->h, h0, sizeof(h0));
-	c->len = 0;
-	c->nbuf = 0;
-}
-
-static void sha1_update(sha1_ctx *c, const unsigned char *p, size_t n)
-{
-	c->len += n;
-	while (n) {
-		size_t take = 64 - c->nbuf < n ? 64 - c->nbuf : n;
-		memcpy(c->buf + c->nbuf, p, take);
-		c->nbuf += take, p += take, n -= take;
-		if (c->nbuf == 64) {
-			sha1_block(c, c->buf);
-			c->nbuf = 0;
-		}
-	}
-}
-
-static void sha1_final(unsigned char out[20], sha1_ctx *c)
-{
-	uint64_t bits = c->len * 8;
-	unsigned char pad = 0x80, zero = 0, lenb[8];
-	int i;
-	sha1_update(c, &pad, 1);
-	while (c->nbuf != 56)
-		sha1_update(c, &zero, 1);
-	for (i = 0; i < 8; i++)
-		lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha1_update(c, lenb, 8);
-	for (i = 0; i < 20; i++)
-		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
-}
+/* ---- HMAC-SHA1 (RFC 2104): only hashed host names use it ---- */
 
 void bm__hmac_sha1(unsigned char out[20], const unsigned char *key, size_t klen, const unsigned char *msg,
 		   size_t mlen)
 {
 	unsigned char k[64] = { 0 }, pad[64], inner[20];
-	sha1_ctx c;
+	bm__sha1_ctx c;
 	size_t i;
 	if (klen > 64) {
-		sha1_init(&c);
-		sha1_update(&c, key, klen);
-		sha1_final(k, &c);
+		bm__sha1_init(&c);
+		bm__sha1_update(&c, key, klen);
+		bm__sha1_final(k, &c);
 	} else if (klen) {
 		memcpy(k, key, klen);
 	}
 	for (i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x36;
-	sha1_init(&c);
-	sha1_update(&c, pad, 64);
-	sha1_update(&c, msg, mlen);
-	sha1_final(inner, &c);
+	bm__sha1_init(&c);
+	bm__sha1_update(&c, pad, 64);
+	bm__sha1_update(&c, msg, mlen);
+	bm__sha1_final(inner, &c);
 	for (i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x5c;
-	sha1_init(&c);
-	sha1_update(&c, pad, 64);
-	sha1_update(&c, inner, 20);
-	sha1_final(out, &c);
+	bm__sha1_init(&c);
+	bm__sha1_update(&c, pad, 64);
+	bm__sha1_update(&c, inner, 20);
+	bm__sha1_final(out, &c);
 }
 
 /* ---- known_hosts ---- */

@@ -20,94 +20,7 @@
 #include <sodium.h>
 
 #include "bootmeta/common.h"
-
-/* ---- SHA-1 (FIPS 180-4), for the pack and index checksums ---- */
-
-typedef struct {
-	uint32_t h[5];
-	uint64_t len;
-	unsigned char blk[64];
-	size_t bl;
-} sha1_ctx;
-
-static uint32_t rol32(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
-
-static void sha1_block(uint32_t h[5], const unsigned char *p)
-{
-	uint32_t w[80], a, b, c, d, e, f, k, t;
-	int i;
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
-		       (uint32_t)p[4 * i + 3];
-	for (; i < 80; i++)
-		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20)
-			f = (b & c) | (~b & d), k = 0x5A827999u;
-		else if (i < 40)
-			f = b ^ c ^ d, k = 0x6ED9EBA1u;
-		else if (i < 60)
-			f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDCu;
-		else
-			f = b ^ c ^ d, k = 0xCA62C1D6u;
-		t = rol32(a, 5) + f + e + k + w[i];
-		e = d, d = c, c = rol32(b, 30), b = a, a = t;
-	}
-	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
-}
-
-static void sha1_init(sha1_ctx *c)
-{
-	static const uint32_t iv[5] = { 0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u };
-	memcpy(c->h, iv, sizeof(iv));
-	c->len = 0;
-	c->bl = 0;
-}
-
-static void sha1_update(sha1_ctx *c, const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	c->len += n;
-	if (c->bl) {
-		size_t take = 64 - c->bl < n ? 64 - c->bl : n;
-		memcpy(c->blk + c->bl, p, take);
-		c->bl += take, p += take, n -= take;
-		if (c->bl < 64)
-			return;
-		sha1_block(c->h, c->blk);
-		c->bl = 0;
-	}
-	for (; n >= 64; p += 64, n -= 64)
-		sha1_block(c->h, p);
-	memcpy(c->blk, p, n);
-	c->bl = n;
-}
-
-static void sha1_final(unsigned char out[20], sha1_ctx *c)
-{
-	uint64_t bits = c->len * 8;
-	unsigned char pad = 0x80, zero = 0, lenb[8];
-	int i;
-	sha1_update(c, &pad, 1);
-	while (c->bl != 56)
-		sha1_update(c, &zero, 1);
-	for (i = 0; i < 8; i++)
-		lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha1_update(c, lenb, 8);
-	for (i = 0; i < 20; i++)
-		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
-}
-
-/* exposed for the unit test of the checksum (FIPS 180's examples) */
-void bm__sha1(unsigned char out[20], const void *data, size_t n);
-void bm__sha1(unsigned char out[20], const void *data, size_t n)
-{
-	sha1_ctx c;
-	sha1_init(&c);
-	sha1_update(&c, data, n);
-	sha1_final(out, &c);
-}
+#include "sha1.h"
 
 /* ---- the in-memory backend ---- */
 
@@ -353,7 +266,7 @@ typedef struct {
 	const char *dir;
 	char tmp_pack[4096], tmp_idx[4096];
 	int fd;
-	sha1_ctx sha;
+	bm__sha1_ctx sha;
 	uint64_t off;
 	z_stream z;
 	int zinit;
@@ -384,7 +297,7 @@ static int pw_put(packw *w, const void *data, size_t n)
 {
 	const unsigned char *p = data;
 	int error;
-	sha1_update(&w->sha, p, n);
+	bm__sha1_update(&w->sha, p, n);
 	w->off += n;
 	while (n) {
 		size_t take = sizeof(w->wbuf) - w->wlen < n ? sizeof(w->wbuf) - w->wlen : n;
@@ -460,7 +373,7 @@ static int pw_open(packw *w, const char *dir, size_t count)
 	}
 	hdr[8] = (unsigned char)(count >> 24), hdr[9] = (unsigned char)(count >> 16);
 	hdr[10] = (unsigned char)(count >> 8), hdr[11] = (unsigned char)count;
-	sha1_init(&w->sha);
+	bm__sha1_init(&w->sha);
 	return pw_put(w, hdr, sizeof(hdr));
 }
 
@@ -575,11 +488,11 @@ static int pw_finish(packw *w, char name[64], int full, int dir_sync)
 	size_t i, nlarge = 0, isz;
 	uint32_t fan[256] = { 0 };
 	int fd = -1, error = 0;
-	sha1_ctx s;
+	bm__sha1_ctx s;
 
 	if (w->n != w->want)
 		return bm_error_set(BM_ERROR, "pack: %zu objects announced, %zu written", w->want, w->n);
-	sha1_final(sum, &w->sha);
+	bm__sha1_final(sum, &w->sha);
 	if (w->wlen + 20 > sizeof(w->wbuf) && (error = pw_flush(w)) < 0)
 		return error;
 	memcpy(w->wbuf + w->wlen, sum, 20);
@@ -625,9 +538,9 @@ static int pw_finish(packw *w, char name[64], int full, int dir_sync)
 	}
 	memcpy(p, sum, 20);
 	p += 20;
-	sha1_init(&s);
-	sha1_update(&s, idx, (size_t)(p - idx));
-	sha1_final(p, &s);
+	bm__sha1_init(&s);
+	bm__sha1_update(&s, idx, (size_t)(p - idx));
+	bm__sha1_final(p, &s);
 
 	if ((fd = tmp_open(w->tmp_idx, sizeof(w->tmp_idx), w->dir, "idx")) < 0) {
 		error = fd;

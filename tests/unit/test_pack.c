@@ -16,7 +16,7 @@
 #include "bootmeta.h"
 #include "pack.h"
 
-void bm__sha1(unsigned char out[20], const void *data, size_t n);
+#include "sha1.h"
 
 static char tmpdir[256];
 
