@@ -154,6 +154,10 @@ int cli_key_gen_age(bm_cli *cli, int argc, char **argv);
  * it with the global options of `cli` and `group` (the command, "binary", when argv[0] is
  * its subcommand; NULL when argv[0] is the command) then argv. Returns only on failure. */
 int cli_run_live(bm_cli *cli, const char *group, int argc, char **argv);
+/* In bootmeta-live and bootmeta-agent: read the global options cli_run_live passes on
+ * (--repo, --actor, --json, --quiet, --require-signed) into `cli`; the index of the first
+ * argument after them. */
+int cli_live_globals(bm_cli *cli, int argc, char **argv);
 /* A copy of argv's pointers (NULL-terminated; free() it), taken before cli_args reorders
  * argv, for cli_run_live. NULL when out of memory. */
 char **cli_argv_copy(int argc, char **argv);

@@ -63,6 +63,27 @@ int cli_run_live(bm_cli *cli, const char *group, int argc, char **argv)
 	return run_prog(cli, "bootmeta-live", group, argc, argv);
 }
 
+int cli_live_globals(bm_cli *cli, int argc, char **argv)
+{
+	int i = 1;
+	for (;;) {
+		if (i + 1 < argc && !strcmp(argv[i], "--repo")) {
+			cli->repo = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--actor")) {
+			cli->actor = argv[++i];
+		} else if (i < argc && !strcmp(argv[i], "--json")) {
+			cli->json = 1;
+		} else if (i < argc && !strcmp(argv[i], "--quiet")) {
+			cli->quiet = 1;
+		} else if (i < argc && !strcmp(argv[i], "--require-signed")) {
+			cli->require_signed = 1;
+		} else {
+			return i;
+		}
+		i++;
+	}
+}
+
 char **cli_argv_copy(int argc, char **argv)
 {
 	char **c = calloc((size_t)argc + 1, sizeof(char *));

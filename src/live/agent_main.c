@@ -16,26 +16,11 @@ int main(int argc, char **argv)
 {
 	bm_cli cli;
 	bm_global_options g = BM_GLOBAL_OPTIONS_INIT;
-	int i = 1, rc;
+	int i, rc;
 
 	memset(&cli, 0, sizeof(cli));
 	/* the global options `bootmeta` passes on (cli_run_live) */
-	for (;;) {
-		if (i + 1 < argc && !strcmp(argv[i], "--repo")) {
-			cli.repo = argv[++i];
-		} else if (i + 1 < argc && !strcmp(argv[i], "--actor")) {
-			cli.actor = argv[++i];
-		} else if (i < argc && !strcmp(argv[i], "--json")) {
-			cli.json = 1;
-		} else if (i < argc && !strcmp(argv[i], "--quiet")) {
-			cli.quiet = 1;
-		} else if (i < argc && !strcmp(argv[i], "--require-signed")) {
-			cli.require_signed = 1;
-		} else {
-			break;
-		}
-		i++;
-	}
+	i = cli_live_globals(&cli, argc, argv);
 	/* `bootmeta-agent agent ARGS` (as bootmeta runs it) or `bootmeta-agent ARGS` */
 	if (i < argc && !strcmp(argv[i], "agent"))
 		i++;
