@@ -14,6 +14,7 @@
 #include "serve_nats_msg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #ifdef BM_AGENT_NATS
 #include <nats/nats.h>
@@ -309,11 +310,105 @@ static int stale_check(agent *g)
 	return 1;
 }
 
-/* Download the binary of `v` to `dest`: `bootmeta-live agent-io fetch` (libbootmeta-net:
- * Range resume, retries, size cap, deadline, S3; size and sha256 checked) writes it under a
- * temporary name next to dest, then this process checks the signature against the pinned
- * keys (bm_binary_verify) and only then renames it: only a file signed by a pinned key ever
- * appears under DIR/releases. */
+/* A file:// URL of the record: the path (the host part empty or "localhost"), or NULL. */
+static const char *file_url_path(const char *url)
+{
+	if (strncmp(url, "file://", 7))
+		return NULL;
+	url += 7;
+	if (!strncmp(url, "localhost/", 10))
+		url += 9;
+	return *url == '/' && url[1] ? url : NULL;
+}
+
+/* Copy the file of a file:// URL to `tmp` in this process (a `bootmeta-live agent-io` start
+ * costs more than the copy: its TLS library loads the system's certificates), then check its
+ * size and sha256 against the record. 0, or -1 with the cause. */
+static int copy_local(uint64_t *bytes, const char *src, const char *tmp, const Bootmeta__V1__Binary *b,
+		      int64_t timeout_ms)
+{
+	char hex[65], buf[65536];
+	uint64_t size = 0;
+	int64_t end = mono_ms() + timeout_ms;
+	struct stat st;
+	int in, out = -1, error = 0;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return bm_error_set(errno == ENOENT ? BM_ENOTFOUND : BM_EIO, "%s: %s", src, strerror(errno));
+	if (fstat(in, &st) < 0) {
+		error = bm_error_set(BM_EIO, "%s: %s", src, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error = bm_error_set(BM_EVERIFY, "%s: not a regular file: refused", src);
+		goto done;
+	}
+	if ((uint64_t)st.st_size != b->size) {
+		error = bm_error_set(BM_EVERIFY, "%s: the file has %llu bytes, %s the %llu bytes the record says: refused", src,
+				     (unsigned long long)st.st_size, (uint64_t)st.st_size > b->size ? "more than" : "fewer than",
+				     (unsigned long long)b->size);
+		goto done;
+	}
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		error = bm_error_set(BM_EIO, "%s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	for (;;) {
+		ssize_t r = read(in, buf, sizeof(buf)), w = 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			error = bm_error_set(BM_EIO, "read %s: %s", src, strerror(errno));
+			goto done;
+		}
+		if (r == 0)
+			break;
+		while (w < r) {
+			ssize_t n = write(out, buf + w, (size_t)(r - w));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				error = bm_error_set(BM_EIO, "write %s: %s", tmp, strerror(errno));
+				goto done;
+			}
+			w += n;
+		}
+		size += (uint64_t)r;
+		if (size > b->size) {
+			error = bm_error_set(BM_EVERIFY, "%s: the file grew to more than the %llu bytes the record says "
+					     "while it was copied: refused", src, (unsigned long long)b->size);
+			goto done;
+		}
+		if (stop_flag || mono_ms() > end) {
+			error = bm_error_set(BM_EREMOTE, "%s: %s", src,
+					     stop_flag ? "stopped" : "the copy took longer than --download-timeout");
+			goto done;
+		}
+	}
+	if (fsync(out) < 0) {
+		error = bm_error_set(BM_EIO, "fsync %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	if ((error = bm_file_sha256(hex, &size, tmp)) < 0)
+		goto done;
+	if (size != b->size || strcmp(hex, b->sha256))
+		error = bm_error_set(BM_EVERIFY, "%s: the file has sha256 %s, the record says %s: refused", src, hex,
+				     b->sha256);
+	*bytes = size;
+done:
+	if (out >= 0 && close(out) < 0 && !error)
+		error = bm_error_set(BM_EIO, "close %s: %s", tmp, strerror(errno));
+	close(in);
+	if (error < 0)
+		unlink(tmp);
+	return error;
+}
+
+/* Download the binary of `v` to `dest`, under a temporary name next to it: a file:// URL is
+ * copied here (copy_local); the others go to `bootmeta-live agent-io fetch` (libbootmeta-net:
+ * Range resume, retries, size cap, deadline, S3; size and sha256 checked). Then this process
+ * checks the signature against the pinned keys (bm_binary_verify) and only then renames it:
+ * only a file signed by a pinned key ever appears under DIR/releases. */
 static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_binary_verify_options *vo)
 {
 	bm_binary_check chk = BM_BINARY_CHECK_INIT;
@@ -324,8 +419,8 @@ static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_b
 	const char *slash = strrchr(dest, '/');
 	unsigned long long bytes = 0, resumed = 0;
 	unsigned int attempts = 0;
-	size_t n;
-	int error;
+	size_t n, i;
+	int error, others;
 
 	bm_buf_printf(&tmp, "%.*s.%s.fetched", slash ? (int)(slash + 1 - dest) : 0, dest, slash ? slash + 1 : dest);
 	n = bootmeta__v1__binary__get_packed_size(v->binary);
@@ -333,8 +428,30 @@ static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_b
 		goto done;
 	bootmeta__v1__binary__pack(v->binary, (uint8_t *)rec.ptr);
 	args[1] = tmp.ptr;
+	/* file:// URLs first, in the record's order; the others (or when none of those has it) by
+	 * the helper */
+	for (i = 0, others = 0, error = -1; error < 0 && i < v->binary->n_urls; i++) {
+		const char *path = file_url_path(v->binary->urls[i]);
+		uint64_t got = 0;
+		if (!path) {
+			others = 1;
+			continue;
+		}
+		attempts++;
+		if ((error = copy_local(&got, path, tmp.ptr, v->binary, g->c.download_timeout_ms)) == 0) {
+			bytes = got;
+			snprintf(url, sizeof(url), "%s", v->binary->urls[i]);
+		} else if (!stop_flag) {
+			agent_log("warn", "copy failed", "release=%s url=%s error=\"%s\"", v->release, v->binary->urls[i],
+				  bm_error_last());
+		}
+	}
+	if (error < 0 && !i)
+		error = bm_error_set(BM_EINVALID, "the binary record of %s has no URL", v->release);
+	if (error < 0 && (stop_flag || !others))
+		goto done;
 	snprintf(tms, sizeof(tms), "%lld", (long long)g->c.download_timeout_ms);
-	if ((error = agent_io_run(&out, args, rec.ptr, n, g->c.download_timeout_ms + 30000, &stop_flag)) < 0)
+	if (error < 0 && (error = agent_io_run(&out, args, rec.ptr, n, g->c.download_timeout_ms + 30000, &stop_flag)) < 0)
 		goto done;
 	if (out.ptr && sscanf(out.ptr, "%llu %u %llu %2047s", &bytes, &attempts, &resumed, url) < 3) {
 		error = bm_error_set(BM_EREMOTE, "bootmeta-live agent-io fetch: an answer this agent does not read");

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -360,6 +361,60 @@ static void stop_pid(pid_t pid, int64_t timeout_ms, int is_child)
 		waitpid(pid, &status, 0);
 }
 
+/* What is left of the process group of an app whose first process exited (the group is
+ * its pid: setsid; a shell that ran it and died leaves its children, which may still hold
+ * the app's port): SIGTERM, then SIGKILL after timeout_ms. The group's id is not given to
+ * another process while a member is alive, and the first process was reaped just now. */
+/* 1 when a process of group pgid runs (a zombie does not count: an orphan's zombie waits
+ * for init to reap it, and kill(-pgid, 0) still finds it) */
+static int group_alive(pid_t pgid)
+{
+	DIR *d;
+	struct dirent *e;
+	int alive = 0;
+	if (kill(-pgid, 0) < 0)
+		return 0;
+	if (!(d = opendir("/proc")))
+		return 1;
+	while (!alive && (e = readdir(d))) {
+		char path[64], buf[512], *rp, state;
+		long pgrp = 0, ppid = 0;
+		ssize_t n;
+		int fd;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "pid (comm) state ppid pgrp ...": comm may hold anything, so from its last ')' */
+		if ((rp = strrchr(buf, ')')) && sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 &&
+		    pgrp == (long)pgid && state != 'Z' && state != 'X')
+			alive = 1;
+	}
+	closedir(d);
+	return alive;
+}
+
+static void stop_group_left(pid_t pgid, int64_t timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	if (!group_alive(pgid))
+		return;
+	agent_log("info", "stopping what the app left running", "pgid=%ld", (long)pgid);
+	kill(-pgid, SIGTERM);
+	while (now_ms() < end) {
+		if (!group_alive(pgid))
+			return;
+		nap_ms(20, NULL);
+	}
+	kill(-pgid, SIGKILL);
+}
+
 void agent_stop(agent_child *ch, const agent_config *c)
 {
 	char pidfile[4096];
@@ -367,6 +422,9 @@ void agent_stop(agent_child *ch, const agent_config *c)
 	if (ch->pid && !agent_child_gone(ch)) {
 		stop_pid(ch->pid, c->stop_timeout_ms, 1);
 		agent_log("info", "stopped", "pid=%ld", (long)ch->pid);
+		stop_group_left(ch->pid, c->stop_timeout_ms); /* its children that outlive it */
+	} else if (ch->pid && c->exec_cmd) {
+		stop_group_left(ch->pid, c->stop_timeout_ms);
 	} else if (!ch->pid && c->exec_cmd) {
 		/* an app left by an agent that was killed: stop it before starting another */
 		FILE *f = fopen(pidfile, "re");

@@ -116,7 +116,7 @@ bm --json instance history prod web-1 --project app | grep -q "the record says" 
 cp "$T/r7.orig" "$T/art/r7/app"
 printf '# and more\n' >>"$T/art/r7/app"
 expect_fail 1 "" "$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once
-bm --json instance history prod web-1 --project app >"$T/h.json"; grep -q "sent more than the [0-9]* bytes the record says" "$T/h.json" || fail "endless data not reported: $(head -c 800 "$T/h.json")"
+bm --json instance history prod web-1 --project app >"$T/h.json"; grep -q "file has [0-9]* bytes, more than the [0-9]* bytes the record says" "$T/h.json" || fail "endless data not reported: $(head -c 800 "$T/h.json")"
 [ ! -e "$D/releases/r7/app" ] && [ ! -e "$D/releases/r7/app.part" ] || fail "a partial r7 was left"
 cp "$T/r7.orig" "$T/art/r7/app"
 
@@ -180,19 +180,23 @@ until bm --json instance history prod web-2 --project app | grep -q "answered 50
 done
 wait_report web-2 rolled-back:r2
 eq "current on r2 after r4" "$(readlink "$D/current")" releases/r2
-check "the app dies: the agent starts it again"
-pkill -f "serve_forever" || true
+check "the app dies (its sh killed -9, the python it ran left holding the port): the agent stops what is left of its group and starts it again"
+# this agent's app only (by the pid it logged): other tests' apps may run next to this one
+apid=$(sed -n 's/.*msg=started release=r2 pid=\([0-9]*\).*/\1/p' "$T/agent.log" | tail -n 1)
+[ -n "$apid" ] && kill -0 "$apid" || fail "no running app pid in the agent's log"
+kill -9 "$apid"
 i=0
-until curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1; do
+until [ "$(sed -n 's/.*msg=started release=r2 pid=\([0-9]*\).*/\1/p' "$T/agent.log" | tail -n 1)" != "$apid" ] &&
+	curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1; do
 	i=$((i + 1)); [ $i -le 100 ] || { cp_log; fail "the app was not restarted"; }; sleep 0.1
 done
-echo "  ok: restarted"
+echo "  ok: restarted (pid $apid killed, a new one answers)"
 check "SIGTERM: the app stops, the agent exits 0"
 kill -TERM $AP
 wait $AP || fail "agent did not exit 0 on SIGTERM"
 trap - EXIT
 sleep 0.2
-curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && fail "the app still runs after the agent stopped"
+curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && { cat "$T/agent.log" >&2; fail "the app still runs after the agent stopped"; }
 echo "  ok: app stopped"
 
 check "--server: the agent reads the channel and reports through serve (token with a report scope)"
@@ -253,4 +257,35 @@ grep -q "state=failed release=r2 meta=[0-9a-f]\{12\} error=\"the meta view is st
 grep -q "report not written" "$T/err" || fail "the failed push of the report is not said"
 eq "still r2" "$(readlink "$D/current")" releases/r2
 mv "$R.gone" "$R"
+
+check "file:// URLs are copied by the agent itself; one that is gone or is a folder falls through to the next URL (http, by the helper)"
+app r9 good
+mkdir -p "$T/art/r9/adir"
+bm release add app --source "file://$T/src@$C1" --id r9 >/dev/null
+HPORT=$(freeport)
+python3 -m http.server --bind 127.0.0.1 --directory "$T/art" "$HPORT" >/dev/null 2>&1 &
+HSP=$!
+SERVE_PIDS="${SERVE_PIDS:-} $HSP"
+bm binary add app r9 "$T/art/r9/app" --os linux --arch amd64 --url "file://$T/art/r9/gone" --url "file://$T/art/r9/adir" \
+	--url "http://127.0.0.1:$HPORT/r9/app" --sign "$T/rel.key" >/dev/null
+i=0
+while ! curl -fso /dev/null "http://127.0.0.1:$HPORT/r9/app"; do i=$((i + 1)); [ $i -le 100 ] || fail "http.server did not start"; sleep 0.1; done
+bm channel promote app stable r9 >/dev/null
+"$BM" --repo "$R" agent $AGENT_ARGS --id web-6 --once --health-cmd true 2>"$T/r9.log" || { cat "$T/r9.log" >&2; fail "r9 not installed"; }
+eq "web-6 runs r9" "$(readlink "$D/current")" releases/r9
+cmp -s "$D/releases/r9/gone" "$T/art/r9/app" || fail "installed r9 bytes differ (named after the first URL)"
+grep -q "copy failed.*r9/gone.*No such file" "$T/r9.log" || fail "the gone file:// URL is not said: $(cat "$T/r9.log")"
+grep -q "copy failed.*r9/adir.*not a regular file" "$T/r9.log" || fail "the folder is not said: $(cat "$T/r9.log")"
+grep -q "downloaded.*url=http://127.0.0.1:$HPORT/r9/app" "$T/r9.log" || fail "not downloaded by http: $(cat "$T/r9.log")"
+check "a file:// URL shorter than the record: refused by the copy, said, nothing installed"
+app r10 good
+bm release add app --source "file://$T/src@$C1" --id r10 >/dev/null
+bm binary add app r10 "$T/art/r10/app" --os linux --arch amd64 --url "file://$T/art/r10/app" --sign "$T/rel.key" >/dev/null
+head -c 20 "$T/art/r10/app" >"$T/art/r10/short" && mv "$T/art/r10/short" "$T/art/r10/app"
+bm channel promote app stable r10 >/dev/null
+expect_fail 1 "" "$BM" --repo "$R" agent $AGENT_ARGS --id web-6 --once --health-cmd true
+grep -q "file has 20 bytes, fewer than the [0-9]* bytes the record says" "$T/err" || fail "short file not said: $(cat "$T/err")"
+[ ! -e "$D/releases/r10/app" ] || fail "a short r10 was installed"
+eq "web-6 still runs r9" "$(readlink "$D/current")" releases/r9
+kill "$HSP" 2>/dev/null || true
 echo "PASS"
