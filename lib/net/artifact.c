@@ -254,7 +254,8 @@ static int request_error(xfer *x, const char *what, const char *url, CURLcode rc
 		return bm_error_set(BM_ERROR, "%s %s: aborted", what, url);
 	if (rc == CURLE_OPERATION_TIMEDOUT && !remaining_ms(x))
 		return bm_error_set(BM_EREMOTE, "%s %s: the deadline of %u s passed", what, url, x->b.deadline_ms / 1000);
-	if (rc == CURLE_OPERATION_TIMEDOUT && strstr(x->errbuf, "slower than"))
+	/* curl says "Operation too slow. Less than N bytes/sec transferred the last S seconds" */
+	if (rc == CURLE_OPERATION_TIMEDOUT && strstr(x->errbuf, "too slow"))
 		return bm_error_set(BM_EREMOTE, "%s %s: slower than %u bytes/s for %u s", what, url, x->b.low_bytes, x->b.low_s);
 	if (rc != CURLE_OK)
 		return bm_error_set(BM_EREMOTE, "%s %s: %s", what, url, *x->errbuf ? x->errbuf : curl_easy_strerror(rc));

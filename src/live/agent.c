@@ -33,7 +33,8 @@ static const char agent_usage[] =
 	"                      [--server URL [--token-file F] | --repo PATH] [--nats URL] [--id ID]\n"
 	"                      [--exec 'CMD ARGS' | --systemd-unit NAME] [--health-url URL | --health-cmd CMD]\n"
 	"                      [--health-timeout 60s] [--bake 10s] [--poll 30s] [--download-timeout 10m]\n"
-	"                      [--max-meta-age DURATION] [--os OS] [--arch ARCH] [--metrics-listen HOST:PORT] [--once]\n\n"
+	"                      [--stall-timeout 30s] [--max-meta-age DURATION] [--os OS] [--arch ARCH]\n"
+	"                      [--metrics-listen HOST:PORT] [--once]\n\n"
 	"Keep this host on what channel C of project P says: download the release's binary for this\n"
 	"host's os/arch, verify its size, sha256 and a signature by a key of --trusted-keys (pinned:\n"
 	"the meta repo's keys do not count), install it as DIR/releases/<release>/<name>, point\n"
@@ -49,6 +50,8 @@ static const char agent_usage[] =
 	"serve's NATS feed (the long poll is not used; --poll stays the fallback). A channel entry with\n"
 	"a lower number than one this agent verified is refused (a replayed view). --max-meta-age:\n"
 	"when the source has not answered for longer, that is reported (the host may be behind).\n"
+	"--download-timeout bounds a download, every URL and retry included; --stall-timeout cuts (and\n"
+	"retries) a transfer that moves less than 1 KiB a second for that long.\n"
 	"--metrics-listen 127.0.0.1:9420: GET /metrics (Prometheus text) on that address (off by default).\n"
 	"--once: act once and exit 0 when the host runs (healthy) what the channel says, else 1.\n"
 	"SIGTERM or SIGINT: stop the app (--exec) and exit 0.\n";
@@ -414,8 +417,8 @@ static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_b
 	bm_binary_check chk = BM_BINARY_CHECK_INIT;
 	bm_binary_verify_options o = *vo;
 	bm_buf tmp = BM_BUF_INIT, rec = BM_BUF_INIT, out = BM_BUF_INIT;
-	char tms[32], url[2048] = "";
-	const char *args[] = { "fetch", NULL, tms, NULL };
+	char tms[32], sms[32], url[2048] = "";
+	const char *args[] = { "fetch", NULL, tms, sms, NULL };
 	const char *slash = strrchr(dest, '/');
 	unsigned long long bytes = 0, resumed = 0;
 	unsigned int attempts = 0;
@@ -451,6 +454,7 @@ static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_b
 	if (error < 0 && (stop_flag || !others))
 		goto done;
 	snprintf(tms, sizeof(tms), "%lld", (long long)g->c.download_timeout_ms);
+	snprintf(sms, sizeof(sms), "%lld", (long long)g->c.stall_timeout_ms);
 	if (error < 0 && (error = agent_io_run(&out, args, rec.ptr, n, g->c.download_timeout_ms + 30000, &stop_flag)) < 0)
 		goto done;
 	if (out.ptr && sscanf(out.ptr, "%llu %u %llu %2047s", &bytes, &attempts, &resumed, url) < 3) {
@@ -815,7 +819,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 {
 	enum {
 		O_PROJECT = 256, O_CHANNEL, O_ENV, O_DIR, O_ID, O_SERVER, O_EXEC, O_UNIT, O_HURL, O_HCMD, O_HTIMEOUT, O_BAKE,
-		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE, O_NATS, O_METRICS
+		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE, O_NATS, O_METRICS, O_STALL
 	};
 	static const cli_opt opts[] = {
 		{ O_PROJECT, "project", 0, 1 },	    { O_CHANNEL, "channel", 0, 1 },	   { O_ENV, "env", 0, 1 },
@@ -826,6 +830,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		{ O_OS, "os", 0, 1 },		    { O_ARCH, "arch", 0, 1 },		   { O_TOKEN, "token-file", 0, 1 },
 		{ O_DLTIMEOUT, "download-timeout", 0, 1 }, { O_MAXAGE, "max-meta-age", 0, 1 },
 		{ O_NATS, "nats", 0, 1 },	    { O_METRICS, "metrics-listen", 0, 1 },
+		{ O_STALL, "stall-timeout", 0, 1 },
 		CLI_OPT_END,
 	};
 	agent g;
@@ -843,6 +848,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	g.c.bake_ms = 10000;
 	g.c.poll_ms = 30000;
 	g.c.download_timeout_ms = 600000;
+	g.c.stall_timeout_ms = 30000;
 	g.c.stop_timeout_ms = 10000;
 	g.fresh_ms = mono_ms();
 	cli_args_init(&a, cli, argc, argv, opts, agent_usage);
@@ -868,6 +874,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		case O_BAKE: dur = &g.c.bake_ms; break;
 		case O_POLL: dur = &g.c.poll_ms; break;
 		case O_DLTIMEOUT: dur = &g.c.download_timeout_ms; break;
+		case O_STALL: dur = &g.c.stall_timeout_ms; break;
 		case O_MAXAGE: dur = &g.max_meta_age_ms; break;
 		case O_NATS: g.nats_url = a.value; break;
 		case O_METRICS: metrics_addr = a.value; break;
@@ -896,6 +903,8 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		return cli_args_fail(&a, "--nats: this bootmeta-agent has no NATS client; run `bootmeta agent --nats ...` "
 					 "(it runs bootmeta-live, which has nats.c)");
 #endif
+	if (g.c.stall_timeout_ms < 1000)
+		return cli_args_fail(&a, "--stall-timeout: give 1s or more (the transfer library counts whole seconds)");
 	if (g.c.poll_ms < 100)
 		g.c.poll_ms = 100;
 	if (bm_project_name_check(g.c.project) < 0 || bm_name_validate(g.c.channel, BM_NAME_CHANNEL) < 0 ||

@@ -17,7 +17,7 @@ typedef struct {
 	const char *exec_cmd;    /* --exec: the agent runs and supervises it */
 	const char *unit;        /* --systemd-unit: systemctl restart */
 	const char *health_url, *health_cmd;
-	int64_t health_timeout_ms, bake_ms, poll_ms, download_timeout_ms, stop_timeout_ms;
+	int64_t health_timeout_ms, bake_ms, poll_ms, download_timeout_ms, stall_timeout_ms, stop_timeout_ms;
 	int once;
 } agent_config;
 

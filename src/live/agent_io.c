@@ -3,7 +3,7 @@
  *   agent-io http GET|POST URL TIMEOUT_MS MAX   stdin: a line with the bearer token (may be
  *                                               empty), then the body; stdout: a line with
  *                                               the status, then the answer
- *   agent-io fetch DEST TIMEOUT_MS              stdin: the Binary record (protobuf); the file
+ *   agent-io fetch DEST TIMEOUT_MS [STALL_MS]   stdin: the Binary record (protobuf); the file
  *                                               at DEST has the record's size and sha256
  *                                               (bm_artifact_fetch); stdout: bytes, attempts,
  *                                               resumed bytes, URL
@@ -115,8 +115,8 @@ static int io_fetch(bm_cli *cli, int argc, char **argv)
 	bm_artifact_result res = BM_ARTIFACT_RESULT_INIT;
 	cli_transfer t;
 	int rc = BM_EXIT_FAIL;
-	if (argc != 4) {
-		fputs("usage: bootmeta-live agent-io fetch DEST TIMEOUT_MS\n", stderr);
+	if (argc != 4 && argc != 5) {
+		fputs("usage: bootmeta-live agent-io fetch DEST TIMEOUT_MS [STALL_MS]\n", stderr);
 		return BM_EXIT_USAGE;
 	}
 	if (read_all(&in, 1u << 20) < 0 ||
@@ -126,6 +126,8 @@ static int io_fetch(bm_cli *cli, int argc, char **argv)
 	}
 	cli_transfer_init(&t, cli, "fetch", NULL, (unsigned int)strtoul(argv[3], NULL, 10), 0);
 	t.o.progress = NULL;
+	if (argc == 5) /* whole seconds for libcurl's low-speed time; at least one */
+		t.o.low_speed_seconds = (unsigned int)(strtoul(argv[4], NULL, 10) + 999) / 1000;
 	if (bm_artifact_fetch(&res, argv[2], b, &t.o) < 0) {
 		fprintf(stderr, "%s\n", bm_error_last());
 		goto done;

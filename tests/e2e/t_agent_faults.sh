@@ -115,6 +115,20 @@ wait_report web-1 healthy:r2
 answers r2
 alive
 
+check "--stall-timeout 2s: a transfer at a byte a second is cut after 2 s (and retried), long before --download-timeout 60s"
+app s1
+bm release add app --source "file://$T/src@$C1" --id s1 >/dev/null
+bm binary add app s1 "$S/s1" --os linux --arch amd64 --url "http://127.0.0.1:$APORT/slow/s1" --sign "$T/rel.key" >/dev/null
+bm channel promote app stall s1 >/dev/null
+t0=$(date +%s)
+expect_fail 1 "" timeout -k 5 120 "$BM" --repo "$R" agent --project app --channel stall --env prod --trusted-keys "$T/pinned" \
+	--os linux --arch amd64 --install-dir "$T/host-stall" --id web-stall --once --download-timeout 60s --stall-timeout 2s
+t1=$(date +%s)
+grep -q "slow/s1: slower than 1024 bytes/s for 2 s" "$T/err" || fail "the stall is not said: $(tail -c 1500 "$T/err")"
+[ $((t1 - t0)) -lt 50 ] || fail "the stalled download took $((t1 - t0)) s (stall timeout 2 s, deadline 60 s)"
+echo "  ok: cut and given up after $((t1 - t0)) s"
+no_file "$T/host-stall/releases/s1/s1" "a stalled download got its name"
+
 check "the artifact server down: reported, r2 keeps running; back: installed, the agent not restarted"
 art_stop
 bm channel promote app stable r3 >/dev/null
