@@ -5,6 +5,11 @@
 SERVE_PIDS=""
 serve_cleanup() {
 	for p in $SERVE_PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	# the apps of agents killed above (their own process groups: setsid), which would
+	# otherwise outlive a failed test and hold ctest's output pipe open
+	for f in "$T"/*/.agent/app.pid "$T"/*/*/.agent/app.pid; do
+		[ -s "$f" ] && kill -9 -- "-$(cat "$f")" 2>/dev/null || true
+	done
 	rm -rf "$T"
 }
 trap serve_cleanup EXIT

@@ -161,7 +161,7 @@ rm -rf "$D"
 "$BM" --repo "$R" agent $AGENT_ARGS --id web-2 --exec ./app --health-url "http://127.0.0.1:$PORT/" \
 	--health-timeout 10s --bake 500ms --poll 200ms 2>"$T/agent.log" &
 AP=$!
-trap 'kill $AP 2>/dev/null || true' EXIT
+trap 'kill $AP 2>/dev/null || true; serve_cleanup' EXIT
 wait_report web-2 healthy:r1
 eq "the app answers as r1" "$(curl -fsS "http://127.0.0.1:$PORT/")" r1
 bm channel promote app stable r2 >/dev/null
@@ -194,7 +194,7 @@ echo "  ok: restarted (pid $apid killed, a new one answers)"
 check "SIGTERM: the app stops, the agent exits 0"
 kill -TERM $AP
 wait $AP || fail "agent did not exit 0 on SIGTERM"
-trap - EXIT
+trap serve_cleanup EXIT
 sleep 0.2
 curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && { cat "$T/agent.log" >&2; fail "the app still runs after the agent stopped"; }
 echo "  ok: app stopped"
