@@ -324,10 +324,11 @@ static const char *file_url_path(const char *url)
 	return *url == '/' && url[1] ? url : NULL;
 }
 
-/* Copy the file of a file:// URL to `tmp` in this process (a `bootmeta-live agent-io` start
- * costs more than the copy: its TLS library loads the system's certificates), then check its
- * size and sha256 against the record. 0, or -1 with the cause. */
-static int copy_local(uint64_t *bytes, const char *src, const char *tmp, const Bootmeta__V1__Binary *b,
+/* Copy the file of a file:// URL to `tmp` in this process (no `bootmeta-live agent-io`
+ * process start, and no 13 MiB helper, for a local copy), then check its size and sha256
+ * against the record (the copy is read back: libbootmeta has no streaming hash in its API).
+ * 0, or -1 with the cause. */
+static int copy_local(unsigned long long *bytes, const char *src, const char *tmp, const Bootmeta__V1__Binary *b,
 		      int64_t timeout_ms)
 {
 	char hex[65], buf[65536];
@@ -357,7 +358,7 @@ static int copy_local(uint64_t *bytes, const char *src, const char *tmp, const B
 		goto done;
 	}
 	for (;;) {
-		ssize_t r = read(in, buf, sizeof(buf)), w = 0;
+		ssize_t r = read(in, buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -366,15 +367,9 @@ static int copy_local(uint64_t *bytes, const char *src, const char *tmp, const B
 		}
 		if (r == 0)
 			break;
-		while (w < r) {
-			ssize_t n = write(out, buf + w, (size_t)(r - w));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				error = bm_error_set(BM_EIO, "write %s: %s", tmp, strerror(errno));
-				goto done;
-			}
-			w += n;
+		if (cli_write_all(out, buf, (size_t)r) < 0) {
+			error = bm_error_set(BM_EIO, "write %s: %s", tmp, strerror(errno));
+			goto done;
 		}
 		size += (uint64_t)r;
 		if (size > b->size) {
@@ -397,7 +392,8 @@ static int copy_local(uint64_t *bytes, const char *src, const char *tmp, const B
 	if (size != b->size || strcmp(hex, b->sha256))
 		error = bm_error_set(BM_EVERIFY, "%s: the file has sha256 %s, the record says %s: refused", src, hex,
 				     b->sha256);
-	*bytes = size;
+	else
+		*bytes = size;
 done:
 	if (out >= 0 && close(out) < 0 && !error)
 		error = bm_error_set(BM_EIO, "close %s: %s", tmp, strerror(errno));
@@ -426,42 +422,47 @@ static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_b
 	int error, others;
 
 	bm_buf_printf(&tmp, "%.*s.%s.fetched", slash ? (int)(slash + 1 - dest) : 0, dest, slash ? slash + 1 : dest);
-	n = bootmeta__v1__binary__get_packed_size(v->binary);
-	if ((error = bm_buf_grow(&rec, n + 1)) < 0 || (!tmp.ptr && (error = bm_error_set(BM_ENOMEM, "out of memory")) < 0))
+	if (!tmp.ptr) {
+		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;
-	bootmeta__v1__binary__pack(v->binary, (uint8_t *)rec.ptr);
-	args[1] = tmp.ptr;
+	}
+	if (!v->binary->n_urls) {
+		error = bm_error_set(BM_EINVALID, "the binary record of %s has no URL", v->release);
+		goto done;
+	}
 	/* file:// URLs first, in the record's order; the others (or when none of those has it) by
 	 * the helper */
 	for (i = 0, others = 0, error = -1; error < 0 && i < v->binary->n_urls; i++) {
 		const char *path = file_url_path(v->binary->urls[i]);
-		uint64_t got = 0;
 		if (!path) {
 			others = 1;
 			continue;
 		}
 		attempts++;
-		if ((error = copy_local(&got, path, tmp.ptr, v->binary, g->c.download_timeout_ms)) == 0) {
-			bytes = got;
+		if ((error = copy_local(&bytes, path, tmp.ptr, v->binary, g->c.download_timeout_ms)) == 0)
 			snprintf(url, sizeof(url), "%s", v->binary->urls[i]);
-		} else if (!stop_flag) {
+		else if (!stop_flag)
 			agent_log("warn", "copy failed", "release=%s url=%s error=\"%s\"", v->release, v->binary->urls[i],
 				  bm_error_last());
-		}
 	}
-	if (error < 0 && !i)
-		error = bm_error_set(BM_EINVALID, "the binary record of %s has no URL", v->release);
 	if (error < 0 && (stop_flag || !others))
 		goto done;
-	snprintf(tms, sizeof(tms), "%lld", (long long)g->c.download_timeout_ms);
-	snprintf(sms, sizeof(sms), "%lld", (long long)g->c.stall_timeout_ms);
-	if (error < 0 && (error = agent_io_run(&out, args, rec.ptr, n, g->c.download_timeout_ms + 30000, &stop_flag)) < 0)
-		goto done;
-	if (out.ptr && sscanf(out.ptr, "%llu %u %llu %2047s", &bytes, &attempts, &resumed, url) < 3) {
-		error = bm_error_set(BM_EREMOTE, "bootmeta-live agent-io fetch: an answer this agent does not read");
-		goto done;
+	if (error < 0) {
+		n = bootmeta__v1__binary__get_packed_size(v->binary);
+		if ((error = bm_buf_grow(&rec, n + 1)) < 0)
+			goto done;
+		bootmeta__v1__binary__pack(v->binary, (uint8_t *)rec.ptr);
+		args[1] = tmp.ptr;
+		snprintf(tms, sizeof(tms), "%lld", (long long)g->c.download_timeout_ms);
+		snprintf(sms, sizeof(sms), "%lld", (long long)g->c.stall_timeout_ms);
+		if ((error = agent_io_run(&out, args, rec.ptr, n, g->c.download_timeout_ms + 30000, &stop_flag)) < 0)
+			goto done;
+		if (out.ptr && sscanf(out.ptr, "%llu %u %llu %2047s", &bytes, &attempts, &resumed, url) < 3) {
+			error = bm_error_set(BM_EREMOTE, "bootmeta-live agent-io fetch: an answer this agent does not read");
+			goto done;
+		}
 	}
-	o.file_sha256 = v->binary->sha256; /* agent-io checked the bytes against it */
+	o.file_sha256 = v->binary->sha256; /* copy_local or agent-io checked the bytes against it */
 	if ((error = bm_binary_verify(&chk, v->fs, tmp.ptr, &o)) < 0)
 		goto done;
 	if (rename(tmp.ptr, dest) < 0) {
