@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -658,11 +659,18 @@ typedef struct {
 	size_t pack;       /* which of the merged packs */
 } src_entry;
 
-static int read_file(unsigned char **out, size_t *len, const char *path)
+/* A pack or index of the merge, mapped read-only: the pages are the file's, which the kernel
+ * can drop and read again, so merging the biggest packs (the whole repo, at the top level)
+ * costs no heap. Read into memory, the merge held every merged pack in the writer's heap at
+ * once, and glibc kept that memory for the process (serve: 178 MiB resident after 10,000
+ * writes, bench/b_serve.sh). Packs are never changed in place (git writes new ones and
+ * removes old ones, and a removed file stays readable through its mapping), so the mapping
+ * cannot shrink under the merge. 1: the file is gone (git gc meanwhile). */
+static int map_file(unsigned char **out, size_t *len, const char *path)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), error = 0;
-	size_t done = 0;
+	void *m;
 	*out = NULL;
 	*len = 0;
 	if (fd < 0)
@@ -671,28 +679,27 @@ static int read_file(unsigned char **out, size_t *len, const char *path)
 		error = bm_error_set(BM_EIO, "stat %s: %s", path, strerror(errno));
 		goto done;
 	}
-	if (!(*out = malloc(st.st_size ? (size_t)st.st_size : 1))) {
-		error = bm_error_set(BM_ENOMEM, "out of memory");
+	if (st.st_size == 0) {
+		error = 1; /* not a pack or index at all: not ours to merge */
 		goto done;
 	}
-	while (done < (size_t)st.st_size) {
-		ssize_t k = pread(fd, *out + done, (size_t)st.st_size - done, (off_t)done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			error = k < 0 ? bm_error_set(BM_EIO, "reading %s: %s", path, strerror(errno)) : 1;
-			goto done;
-		}
-		done += (size_t)k;
+	if ((m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		error = errno == ENOMEM ? bm_error_set(BM_ENOMEM, "out of memory mapping %s", path)
+					: bm_error_set(BM_EIO, "mapping %s: %s", path, strerror(errno));
+		goto done;
 	}
-	*len = done;
+	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+	*out = m;
+	*len = (size_t)st.st_size;
 done:
-	if (error) {
-		free(*out);
-		*out = NULL;
-	}
 	close(fd);
 	return error;
+}
+
+static void unmap_file(unsigned char *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
 }
 
 static uint32_t rd32(const unsigned char *p)
@@ -873,13 +880,13 @@ int bm__pack_compact(git_odb *odb, const char *packdir, int full)
 		unsigned char *idx = NULL;
 		size_t ilen = 0;
 		snprintf(path, sizeof(path), "%s/%s.pack", packdir, packs[i].name);
-		if ((error = read_file(&bufs[i], &lens[i], path)) != 0)
+		if ((error = map_file(&bufs[i], &lens[i], path)) != 0)
 			goto skip;
 		snprintf(path, sizeof(path), "%s/%s.idx", packdir, packs[i].name);
-		if ((error = read_file(&idx, &ilen, path)) != 0)
+		if ((error = map_file(&idx, &ilen, path)) != 0)
 			goto skip;
 		error = idx_entries(&es, &nes, &aes, idx, ilen, lens[i], i);
-		free(idx);
+		unmap_file(idx, ilen);
 		if (error)
 			goto skip;
 	}
@@ -915,7 +922,7 @@ done:
 	if (wopen)
 		pw_dispose(&w);
 	for (i = 0; bufs && i < take; i++)
-		free(bufs[i]);
+		unmap_file(bufs[i], lens[i]);
 	free(bufs);
 	free(lens);
 	for (i = 0; i < np; i++)
