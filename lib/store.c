@@ -2822,6 +2822,11 @@ int bm_store_clone_ext(bm_store **out, const char *url, const char *path, const 
 	}
 	co.bare = 1;
 	co.checkout_branch = "main";
+	/* a file:// URL is cloned like a path: objects hard-linked (copied across file
+	 * systems), not packed by libgit2's local transport, which took 70 s for a 100,000-record
+	 * repo that a path clones in 0.03 s (bench/b_follow.sh) */
+	if (!strncmp(url, "file://", 7))
+		co.local = GIT_CLONE_LOCAL;
 	if (opts && opts->version >= 2) {
 		nc.ssh_key = opts->ssh_key;
 		nc.known_hosts = opts->ssh_known_hosts;

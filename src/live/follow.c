@@ -1,11 +1,12 @@
 /* follow.c: `bootmeta follow`: keep a local clone of the meta repo current from a serve's
- * change notices (its event stream), with a fetch every --fetch-interval seconds as the
- * fallback when notices stop. The clone is an ordinary bootmeta clone: every read command
- * works on it, with no network. */
+ * change notices (its event stream, or its NATS feed with --nats), with a fetch every
+ * --fetch-interval seconds as the fallback when notices stop. The clone is an ordinary
+ * bootmeta clone: every read command works on it, with no network. */
 #include "cli_hint.h"
 #include "live.h"
 #include "sse.h"
 
+#include <nats/nats.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,12 @@
 #include <unistd.h>
 
 static const char follow_usage[] =
-	"usage: bootmeta follow --server URL [--from GIT-URL] [--fetch-interval SECONDS] [--once] DIR\n\n"
+	"usage: bootmeta follow (--server URL | --nats URL) [--from GIT-URL] [--fetch-interval SECONDS]\n"
+	"                       [--once] DIR\n\n"
 	"Keep DIR, a clone of the meta repo, current: fetch whenever the bootmeta serve at URL\n"
 	"announces a new commit, and every --fetch-interval seconds (default 60) when it does not.\n"
+	"--nats URL: the notices come from serve's NATS feed (subject bootmeta.commit) instead of its\n"
+	"event stream; while NATS is down the periodic fetch goes on, and a fetch follows each reconnect.\n"
 	"DIR is made with a clone of --from GIT-URL when it does not exist (the git URL of the meta\n"
 	"repo; serve's own repo or its --upstream). --once: bring DIR up to date and exit. One line\n"
 	"per fetch that moved main. SIGTERM or SIGINT: exit 0.\n";
@@ -73,6 +77,63 @@ static int on_event(const char *event, const char *id, const char *data, size_t 
 	return stop_flag != 0;
 }
 
+/* --nats: a fetch per notice on bootmeta.commit (what queued meanwhile is one fetch), one
+ * after each reconnect (notices sent while away are not replayed), and the periodic fetch
+ * while none come. nats.c reconnects by itself. */
+static int follow_nats(follow_ctx *f, const char *url)
+{
+	natsOptions *o = NULL;
+	natsConnection *nc = NULL;
+	natsSubscription *sub = NULL;
+	natsStatus st;
+	int rc = BM_EXIT_FAIL, up = 0, down_said = 0;
+
+	if ((st = natsOptions_Create(&o)) != NATS_OK || (st = natsOptions_SetURL(o, url)) != NATS_OK ||
+	    (st = natsOptions_SetName(o, "bootmeta-follow")) != NATS_OK ||
+	    (st = natsOptions_SetAllowReconnect(o, true)) != NATS_OK || (st = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
+	    (st = natsOptions_SetReconnectWait(o, 1000)) != NATS_OK || (st = natsOptions_SetTimeout(o, 5000)) != NATS_OK ||
+	    (st = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL)) != NATS_OK ||
+	    ((st = natsConnection_Connect(&nc, o)) != NATS_OK && st != NATS_NOT_YET_CONNECTED) ||
+	    (st = natsConnection_SubscribeSync(&sub, nc, "bootmeta.commit")) != NATS_OK) {
+		fprintf(stderr, "bootmeta: follow: --nats %s: %s\n", url, natsStatus_GetText(st));
+		goto done;
+	}
+	while (!stop_flag) {
+		natsMsg *m = NULL;
+		int got = 0;
+		while ((st = natsSubscription_NextMsg(&m, sub, got ? 0 : 1000)) == NATS_OK) {
+			natsMsg_Destroy(m);
+			m = NULL;
+			got = 1;
+		}
+		if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED) {
+			if (!up) {
+				fprintf(stderr, "bootmeta: follow: notices from %s (bootmeta.commit)\n", url);
+				if (down_said)
+					pull(f, "nats reconnected");
+			}
+			up = 1;
+			down_said = 0;
+		} else if (!down_said) {
+			fprintf(stderr, "bootmeta: follow: NATS at %s is down; fetching every %u s until it is back\n", url,
+				f->interval);
+			up = 0;
+			down_said = 1;
+		}
+		if (got)
+			pull(f, "notice");
+		else if (time(NULL) - f->last_pull >= (time_t)f->interval)
+			pull(f, "periodic fetch");
+	}
+	rc = BM_EXIT_OK;
+done:
+	natsSubscription_Destroy(sub);
+	natsConnection_Destroy(nc);
+	natsOptions_Destroy(o);
+	nats_Close();
+	return rc;
+}
+
 static int on_tick(void *payload)
 {
 	follow_ctx *f = payload;
@@ -85,14 +146,14 @@ static int on_tick(void *payload)
 
 int live_follow(bm_cli *cli, int argc, char **argv)
 {
-	enum { O_SERVER = 256, O_FROM, O_INTERVAL, O_ONCE };
+	enum { O_SERVER = 256, O_NATS, O_FROM, O_INTERVAL, O_ONCE };
 	static const cli_opt opts[] = {
-		{ O_SERVER, "server", 0, 1 },	       { O_FROM, "from", 0, 1 },   { O_INTERVAL, "fetch-interval", 0, 1 },
-		{ O_ONCE, "once", 0, 0 },	       CLI_OPT_END,
+		{ O_SERVER, "server", 0, 1 }, { O_NATS, "nats", 0, 1 }, { O_FROM, "from", 0, 1 },
+		{ O_INTERVAL, "fetch-interval", 0, 1 }, { O_ONCE, "once", 0, 0 }, CLI_OPT_END,
 	};
 	follow_ctx f;
 	cli_args a;
-	const char *server = getenv("BOOTMETA_SERVER"), *from = NULL;
+	const char *server = NULL, *nats_url = NULL, *from = NULL;
 	char last[64] = "";
 	struct sigaction sa;
 	int c, once = 0, rc = BM_EXIT_FAIL;
@@ -104,6 +165,7 @@ int live_follow(bm_cli *cli, int argc, char **argv)
 	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case O_SERVER: server = a.value; break;
+		case O_NATS: nats_url = a.value; break;
 		case O_FROM: from = a.value; break;
 		case O_ONCE: once = 1; break;
 		case O_INTERVAL:
@@ -119,14 +181,31 @@ int live_follow(bm_cli *cli, int argc, char **argv)
 	if (a.npos != 1)
 		return cli_args_fail(&a, "follow takes one DIR");
 	f.dir = a.pos[0];
-	if (!once && (!server || !*server))
-		return cli_args_fail(&a, "give --server URL (or $BOOTMETA_SERVER): the serve whose notices to follow");
+	if (server && nats_url)
+		return cli_args_fail(&a, "give --server or --nats, not both: the notices come from one of them");
+	if (!server && !nats_url)
+		server = getenv("BOOTMETA_SERVER");
+	if (nats_url && strncmp(nats_url, "nats://", 7) && strncmp(nats_url, "tls://", 6))
+		return cli_args_fail(&a, "--nats: give a nats:// (or tls://) URL, not '%s'", nats_url);
+	if (!once && !nats_url && (!server || !*server))
+		return cli_args_fail(&a, "give --server URL (or $BOOTMETA_SERVER), or --nats URL: where the notices "
+					 "come from");
 	if (access(f.dir, F_OK) != 0) {
 		if (!from)
 			return cli_args_fail(&a, "%s does not exist: give --from GIT-URL to clone it", f.dir);
 		if (live_clone(&f.store, cli, from, f.dir) < 0) {
 			fprintf(stderr, "bootmeta: follow: clone %s: %s\n", from, cli_error_text());
 			return BM_EXIT_FAIL;
+		}
+		{
+			bm_oid tip;
+			char hex[BM_OID_HEXSZ + 1];
+			if (bm_store_tip(&tip, f.store) == 0) {
+				bm_oid_fmt(hex, &tip);
+				printf("%.12s (cloned from %s)\n", hex, from);
+				fflush(stdout);
+			}
+			bm_error_clear();
 		}
 	} else {
 		/* with the CLI's policy (ssh key, known_hosts): the fetches need it */
@@ -154,6 +233,10 @@ int live_follow(bm_cli *cli, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (nats_url) {
+		rc = follow_nats(&f, nats_url);
+		goto done;
+	}
 	while (!stop_flag) {
 		bm_oid tip;
 		int r;

@@ -1,6 +1,8 @@
 #!/bin/sh
-# bootmeta follow: a clone kept current from serve's notices, with the periodic fetch as the
-# fallback when the notices stop (serve down); --once catches up and exits; SIGTERM exits 0.
+# bootmeta follow: a clone kept current from serve's notices (its event stream, or its NATS
+# feed with --nats, against a real nats-server), with the periodic fetch as the fallback when
+# the notices stop (serve or NATS down); --once catches up and exits; a file:// clone links
+# the objects; SIGTERM exits 0.
 set -eu
 . "$BM_SRCDIR/tests/e2e/lib_core.sh"
 . "$BM_SRCDIR/tests/e2e/lib_serve.sh"
@@ -30,6 +32,21 @@ expect_fail 2 "give --server" "$BM" follow "$T/nope.git"
 check "--once clones and catches up"
 "$BM" follow --once --from "$R" "$T/f.git" >"$T/once"
 [ "$(tip "$T/f.git")" = "$(tip "$R")" ] || fail "--once left the clone behind"
+grep -q "^$(tip "$R" | cut -c1-12) (cloned from $R)\$" "$T/once" || fail "no line for the clone: $(cat "$T/once")"
+
+check "--once from a file:// URL links the objects (no repack) and fetches through it"
+"$BM" follow --once --from "file://$R" "$T/f2.git" >/dev/null
+[ "$(tip "$T/f2.git")" = "$(tip "$R")" ] || fail "--once from file:// left the clone behind"
+for p in "$R"/objects/pack/*.pack; do
+	[ -f "$p" ] || fail "the meta repo has no pack to compare"
+	[ "$(stat -c %i "$p")" = "$(stat -c %i "$T/f2.git/objects/pack/${p##*/}")" ] ||
+		fail "${p##*/} was copied or repacked, not linked"
+done
+"$BM" --repo "$R" channel promote acme/server edge "$C1" >/dev/null
+"$BM" follow --once "$T/f2.git" >"$T/once2"
+[ "$(tip "$T/f2.git")" = "$(tip "$R")" ] || fail "a fetch through file:// left the clone behind"
+grep -q "(catch up)" "$T/once2" || fail "no line for the fetch: $(cat "$T/once2")"
+"$BM" --repo "$T/f2.git" channel get acme/server edge >/dev/null || fail "the file:// follower cannot read the channel"
 
 check "a write over HTTP reaches the follower by notice"
 "$BM" follow --server "$U" --fetch-interval 3600 "$T/f.git" >"$T/follow.out" 2>"$T/follow.err" &
@@ -70,4 +87,47 @@ grep -q "(periodic fetch)" "$T/follow2.out" || fail "no periodic fetch line: $(c
 grep -q "reconnecting" "$T/follow2.err" || fail "follow does not say it reconnects: $(cat "$T/follow2.err")"
 kill -TERM $fpid
 wait $fpid || fail "follow exited $? on SIGTERM"
+
+check "--nats: bad uses are refused"
+expect_fail 2 "not both" "$BM" follow --server "$U" --nats nats://127.0.0.1:1 "$T/f.git"
+expect_fail 2 "give a nats:// (or tls://) URL" "$BM" follow --nats "http://127.0.0.1:1" "$T/f.git"
+
+check "--nats: a write reaches the follower by NATS notice; NATS down: the periodic fetch; back: a fetch at once"
+NPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+NU="nats://127.0.0.1:$NPORT"
+nats_up() {
+	nats-server -a 127.0.0.1 -p "$NPORT" >>"$T/nats.log" 2>&1 &
+	NP=$!
+	SERVE_PIDS="$SERVE_PIDS $NP"
+	i=0
+	until python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)' "$NPORT" 2>/dev/null; do
+		i=$((i + 1)); [ $i -le 100 ] || fail "nats-server did not start: $(tail -3 "$T/nats.log")"; sleep 0.1
+	done
+}
+# wait_line FILE TEXT: TEXT is in FILE within 15 s
+wait_line() {
+	i=0
+	until grep -q "$2" "$1"; do
+		i=$((i + 1)); [ $i -le 150 ] || fail "no '$2' in $1: $(cat "$1")"; sleep 0.1
+	done
+}
+nats_up
+serve_start s "$R" --open-writes --nats "$NU"
+U=$(serve_url s)
+"$BM" follow --nats "$NU" --fetch-interval 3600 "$T/f.git" >"$T/follow3.out" 2>"$T/follow3.err" &
+fpid=$!
+SERVE_PIDS="$SERVE_PIDS $fpid"
+wait_line "$T/follow3.err" "notices from $NU (bootmeta.commit)"
+http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$C1\"}"; want 200
+wait_same "$T/f.git" "$R"
+grep -q "(notice)" "$T/follow3.out" || fail "no notice line: $(cat "$T/follow3.out")"
+kill -TERM $NP; wait $NP 2>/dev/null || true
+wait_line "$T/follow3.err" "NATS at $NU is down; fetching every 3600 s"
+"$BM" --repo "$R" channel promote acme/server gamma "$C1" >/dev/null
+[ "$(tip "$T/f.git")" != "$(tip "$R")" ] || fail "the follower moved with NATS down and no fetch due"
+nats_up
+wait_same "$T/f.git" "$R"
+grep -q "(nats reconnected)" "$T/follow3.out" || fail "no fetch on reconnect: $(cat "$T/follow3.out")"
+kill -TERM $fpid
+wait $fpid || fail "follow --nats exited $? on SIGTERM"
 echo "PASS"
