@@ -86,6 +86,10 @@ typedef struct {
 	int nats_down_said;
 #endif
 	agent_metrics metrics;      /* --metrics-listen */
+	int64_t started_ms;         /* when supervise last started the app (0: not it) */
+	int64_t restart_delay_ms;   /* the pause before the last restart */
+	int64_t restart_at;         /* the app is gone: when to start it again (0: not due) */
+	int64_t supervised_ms;      /* the last look */
 } agent;
 
 typedef agent_view view;
@@ -282,6 +286,7 @@ static int switch_start(bm_buf *why, agent *g, const char *release)
 		return -1;
 	}
 	agent_stop(&g->child, &g->c);
+	g->started_ms = g->restart_delay_ms = g->restart_at = 0; /* a new start: no crash pause owed */
 	if (agent_start(&g->child, &g->c, release) < 0) {
 		bm_buf_printf(why, "start: %s", bm_error_last());
 		bm_error_clear();
@@ -314,6 +319,67 @@ static int stale_check(agent *g)
 }
 
 /* A file:// URL of the record: the path (the host part empty or "localhost"), or NULL. */
+/* --exec: the committed release's app that ended is started again, at once when it had run
+ * for RESTART_RESET_MS or more, else after a pause that doubles from RESTART_FIRST_MS to
+ * RESTART_MAX_MS: an app that dies at start neither spins the agent nor makes it read the
+ * channel (a request to serve, or a fetch) once per crash. Looked at when a round starts and
+ * while the agent waits: for a change (the long poll included) and for a download, so an app
+ * that dies meanwhile is not left down until the download ends. */
+#define RESTART_FIRST_MS 1000
+#define RESTART_MAX_MS 60000
+#define RESTART_RESET_MS 10000
+
+static void supervise(agent *g)
+{
+	char cur[AGENT_NAME_MAX], how[64] = "not started";
+	int64_t now = mono_ms(), ran;
+	if (!g->c.exec_cmd || !*g->st.committed || !agent_child_gone(&g->child))
+		return;
+	if (agent_current(cur, &g->c) < 0 || strcmp(cur, g->st.committed)) {
+		bm_error_clear();
+		return; /* a switch is under way: the health gate watches that app */
+	}
+	if (!g->restart_at) {
+		ran = g->started_ms ? now - g->started_ms : RESTART_RESET_MS;
+		if (ran >= RESTART_RESET_MS)
+			g->restart_delay_ms = 0;
+		else if (!g->restart_delay_ms)
+			g->restart_delay_ms = RESTART_FIRST_MS;
+		else if ((g->restart_delay_ms *= 2) > RESTART_MAX_MS)
+			g->restart_delay_ms = RESTART_MAX_MS;
+		g->restart_at = now + g->restart_delay_ms;
+		if (g->child.exited && WIFEXITED(g->child.status))
+			snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(g->child.status));
+		else if (g->child.exited && WIFSIGNALED(g->child.status))
+			snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(g->child.status));
+		agent_log("warn", "the app is not running; starting it", "release=%s how=\"%s\" ran_ms=%lld restart_in_ms=%lld",
+			  cur, how, g->started_ms ? (long long)ran : -1LL, (long long)g->restart_delay_ms);
+	}
+	if (now < g->restart_at)
+		return;
+	g->restart_at = 0;
+	agent_stop(&g->child, &g->c);
+	if (agent_start(&g->child, &g->c, cur) < 0) {
+		agent_log("error", "start failed", "error=\"%s\"", bm_error_last());
+		bm_error_clear();
+	}
+	g->started_ms = mono_ms();
+}
+
+/* supervise, at most every 200 ms, never inside itself */
+static void supervise_tick(void *arg)
+{
+	static int busy;
+	agent *g = arg;
+	int64_t now = mono_ms();
+	if (busy || now - g->supervised_ms < 200)
+		return;
+	busy = 1;
+	g->supervised_ms = now;
+	supervise(g);
+	busy = 0;
+}
+
 static const char *file_url_path(const char *url)
 {
 	if (strncmp(url, "file://", 7))
@@ -328,8 +394,8 @@ static const char *file_url_path(const char *url)
  * process start, and no 13 MiB helper, for a local copy), then check its size and sha256
  * against the record (the copy is read back: libbootmeta has no streaming hash in its API).
  * 0, or -1 with the cause. */
-static int copy_local(unsigned long long *bytes, const char *src, const char *tmp, const Bootmeta__V1__Binary *b,
-		      int64_t timeout_ms)
+static int copy_local(agent *g, unsigned long long *bytes, const char *src, const char *tmp,
+		      const Bootmeta__V1__Binary *b, int64_t timeout_ms)
 {
 	char hex[65], buf[65536];
 	uint64_t size = 0;
@@ -382,6 +448,7 @@ static int copy_local(unsigned long long *bytes, const char *src, const char *tm
 					     stop_flag ? "stopped" : "the copy took longer than --download-timeout");
 			goto done;
 		}
+		supervise_tick(g);
 	}
 	if (fsync(out) < 0) {
 		error = bm_error_set(BM_EIO, "fsync %s: %s", tmp, strerror(errno));
@@ -439,7 +506,7 @@ static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_b
 			continue;
 		}
 		attempts++;
-		if ((error = copy_local(&bytes, path, tmp.ptr, v->binary, g->c.download_timeout_ms)) == 0)
+		if ((error = copy_local(g, &bytes, path, tmp.ptr, v->binary, g->c.download_timeout_ms)) == 0)
 			snprintf(url, sizeof(url), "%s", v->binary->urls[i]);
 		else if (!stop_flag)
 			agent_log("warn", "copy failed", "release=%s url=%s error=\"%s\"", v->release, v->binary->urls[i],
@@ -455,7 +522,10 @@ static int download(bm_buf *why, agent *g, view *v, const char *dest, const bm_b
 		args[1] = tmp.ptr;
 		snprintf(tms, sizeof(tms), "%lld", (long long)g->c.download_timeout_ms);
 		snprintf(sms, sizeof(sms), "%lld", (long long)g->c.stall_timeout_ms);
-		if ((error = agent_io_run(&out, args, rec.ptr, n, g->c.download_timeout_ms + 30000, &stop_flag)) < 0)
+		agent_http_on_wait(supervise_tick, g);
+		error = agent_io_run(&out, args, rec.ptr, n, g->c.download_timeout_ms + 30000, &stop_flag);
+		agent_http_on_wait(NULL, NULL);
+		if (error < 0)
 			goto done;
 		if (out.ptr && sscanf(out.ptr, "%llu %u %llu %2047s", &bytes, &attempts, &resumed, url) < 3) {
 			error = bm_error_set(BM_EREMOTE, "bootmeta-live agent-io fetch: an answer this agent does not read");
@@ -538,15 +608,7 @@ static int round_once(agent *g)
 		bm_error_clear();
 		goto done;
 	}
-	/* supervise: the committed release's app that died is started again */
-	if (g->c.exec_cmd && *g->st.committed && !strcmp(cur, g->st.committed) && agent_child_gone(&g->child)) {
-		agent_log("warn", "the app is not running; starting it", "release=%s", cur);
-		agent_stop(&g->child, &g->c);
-		if (agent_start(&g->child, &g->c, cur) < 0) {
-			agent_log("error", "start failed", "error=\"%s\"", bm_error_last());
-			bm_error_clear();
-		}
-	}
+	supervise(g); /* the committed release's app that died is started again */
 	if (!strcmp(v.release, g->st.committed) && !strcmp(cur, v.release)) {
 		report(g, BM_INSTANCE_HEALTHY, v.release, v.meta, NULL);
 		rc = 0;
@@ -728,13 +790,13 @@ static int nats_wait(agent *g, int64_t ms)
 static void wait_change(agent *g)
 {
 	int64_t end = mono_ms() + g->c.poll_ms;
+	int rc;
 #ifdef BM_AGENT_NATS
 	if (g->nc) {
 		while (!stop_flag && mono_ms() < end) {
 			if (nats_wait(g, 200))
 				return;
-			if (g->c.exec_cmd && g->child.pid && agent_child_gone(&g->child))
-				return;
+			supervise_tick(g);
 		}
 		return;
 	}
@@ -747,7 +809,10 @@ static void wait_change(agent *g)
 			wait_s = 300;
 		bm_buf_printf(&url, "%s/v1/watch?prefix=projects/%s/channels/%s/&since=%s&wait=%llds", g->c.server,
 			      g->c.project, g->c.channel, g->since, (long long)wait_s);
-		if (http_call(&status, &body, g, url.ptr, NULL, (wait_s + 15) * 1000) == 0 && status == 200)
+		agent_http_on_wait(supervise_tick, g); /* the app is watched during the long poll too */
+		rc = http_call(&status, &body, g, url.ptr, NULL, (wait_s + 15) * 1000);
+		agent_http_on_wait(NULL, NULL);
+		if (rc == 0 && status == 200)
 			goto out; /* an event, or the wait is over: read again */
 		if (!stop_flag)
 			agent_log("warn", "watch failed; polling", "status=%ld error=\"%s\"", status,
@@ -762,8 +827,7 @@ static void wait_change(agent *g)
 	while (!stop_flag && mono_ms() < end) {
 		struct timespec ts = { 0, 100 * 1000000L };
 		nanosleep(&ts, NULL);
-		if (g->c.exec_cmd && g->child.pid && agent_child_gone(&g->child))
-			return; /* the app died: act now */
+		supervise_tick(g); /* the app died: started again (after its pause) */
 	}
 }
 

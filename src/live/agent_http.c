@@ -23,9 +23,22 @@ static int64_t ms_now(void)
 	return serve_mono_us() / 1000;
 }
 
+static void (*wait_fn)(void *);
+static void *wait_arg;
+
+void agent_http_on_wait(void (*fn)(void *), void *arg)
+{
+	wait_fn = fn;
+	wait_arg = arg;
+}
+
+/* the time to the next poll's end, at most 200 ms; the wait callback first */
 static int left_ms(int64_t end)
 {
-	int64_t l = end - ms_now();
+	int64_t l;
+	if (wait_fn)
+		wait_fn(wait_arg);
+	l = end - ms_now();
 	return l <= 0 ? 0 : l > 200 ? 200 : (int)l;
 }
 
@@ -264,6 +277,8 @@ int agent_io_run(bm_buf *out, const char *const *args, const void *in, size_t in
 			kill(pid, *stop ? SIGTERM : SIGKILL);
 			killed = 1;
 		}
+		if (wait_fn)
+			wait_fn(wait_arg);
 		if (poll(pf, 2, 200) <= 0)
 			continue;
 		for (int j = 0; j < 2; j++) {

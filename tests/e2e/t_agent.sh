@@ -191,6 +191,25 @@ until [ "$(sed -n 's/.*msg=started release=r2 pid=\([0-9]*\).*/\1/p' "$T/agent.l
 	i=$((i + 1)); [ $i -le 100 ] || { cp_log; fail "the app was not restarted"; }; sleep 0.1
 done
 echo "  ok: restarted (pid $apid killed, a new one answers)"
+check "a crash loop: an app that dies at start is started again after a pause that doubles, not at once"
+cp "$D/releases/r2/app" "$T/app.r2"
+printf '#!/bin/sh\nexit 3\n' >"$D/releases/r2/app"
+apid=$(sed -n 's/.*msg=started release=r2 pid=\([0-9]*\).*/\1/p' "$T/agent.log" | tail -n 1)
+n0=$(grep -c "msg=started release=r2" "$T/agent.log")
+kill -9 "-$apid"
+i=0
+until grep -q 'how="exited with status 3" .*restart_in_ms=4000' "$T/agent.log"; do
+	i=$((i + 1)); [ $i -le 150 ] || { cp_log; fail "no doubling pause after the app exited at start"; }; sleep 0.1
+done
+grep -q 'how="killed by signal 9" .*restart_in_ms=1000' "$T/agent.log" || { cp_log; fail "the kill is not said with its pause"; }
+grep -q 'how="exited with status 3" .*restart_in_ms=2000' "$T/agent.log" || { cp_log; fail "no 2 s pause"; }
+eq "starts during the 1 s + 2 s pauses" "$(($(grep -c "msg=started release=r2" "$T/agent.log") - n0))" 2
+cp "$T/app.r2" "$D/releases/r2/app"
+i=0
+until curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -le 150 ] || { cp_log; fail "the app did not come back after the pause"; }; sleep 0.1
+done
+echo "  ok: back after the 4 s pause"
 check "SIGTERM: the app stops, the agent exits 0"
 kill -TERM $AP
 wait $AP || fail "agent did not exit 0 on SIGTERM"

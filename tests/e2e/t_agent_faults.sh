@@ -354,4 +354,31 @@ echo "$e" | grep -q "^failed:m3 .*linux/arm64" || fail "not refused as another p
 echo "  ok: $(echo "$e" | head -c 240)"
 no_file "$D4/releases/m3" "an arm64 binary installed on an amd64 host"
 eq "current still m1" "$(readlink "$D4/current")" releases/m1
+
+check "the app dies while a long download runs: started again during the download, not after it"
+release w1 "file://$S/w1" --sign "$T/rel.key"
+release w2 "http://127.0.0.1:$APORT/slow/w2" --sign "$T/rel.key"
+bm channel promote app sup w1 >/dev/null
+"$BM" --repo "$R" agent --project app --channel sup --env prod --trusted-keys "$T/pinned" --os linux --arch amd64 \
+	--install-dir "$T/host-sup" --id web-sup --exec 'exec ./"$BOOTMETA_RELEASE"' --health-url "http://127.0.0.1:$PORT/" \
+	--health-timeout 10s --bake 300ms --poll 200ms --download-timeout 120s 2>"$T/sup.log" &
+SP=$!
+SERVE_PIDS="$SERVE_PIDS $SP"
+wait_report web-sup healthy:w1
+bm channel promote app sup w2 >/dev/null # a byte a second: cut only by the 30 s stall timeout
+wait_report web-sup downloading:w2
+apid=$(sed -n 's/.*msg=started release=w1 pid=\([0-9]*\).*/\1/p' "$T/sup.log" | tail -n 1)
+[ -n "$apid" ] || fail "no app pid in the agent's log: $(tail -5 "$T/sup.log")"
+kill -9 "-$apid"
+i=0
+until [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT/" 2>/dev/null)" = w1 ]; do
+	i=$((i + 1)); [ $i -le 150 ] || { tail -n 20 "$T/sup.log" >&2; fail "the app was not started again within 15 s"; }; sleep 0.1
+done
+eq "the download still runs" "$(last_report web-sup)" downloading:w2
+grep -q 'the app is not running; starting it release=w1 how="killed by signal 9"' "$T/sup.log" ||
+	fail "the restart is not said: $(grep 'not running' "$T/sup.log")"
+echo "  ok: w1 answers again while w2 downloads"
+kill -TERM "$SP"
+wait "$SP" || fail "the agent did not exit 0 on SIGTERM during a download"
+eq "current still w1" "$(readlink "$T/host-sup/current")" releases/w1
 echo "PASS"
