@@ -344,9 +344,9 @@ int agent_child_gone(agent_child *ch)
 	return 0;
 }
 
-static void stop_pid(pid_t pid, int64_t timeout_ms, int is_child)
+/* SIGTERM to pid and its group, SIGKILL at `end` (ms, now_ms's clock) */
+static void stop_pid(pid_t pid, int64_t end, int is_child)
 {
-	int64_t end = now_ms() + timeout_ms;
 	int status;
 	kill(-pid, SIGTERM);
 	kill(pid, SIGTERM);
@@ -400,9 +400,8 @@ static int group_alive(pid_t pgid)
 	return alive;
 }
 
-static void stop_group_left(pid_t pgid, int64_t timeout_ms)
+static void stop_group_left(pid_t pgid, int64_t end)
 {
-	int64_t end = now_ms() + timeout_ms;
 	if (!group_alive(pgid))
 		return;
 	agent_log("info", "stopping what the app left running", "pgid=%ld", (long)pgid);
@@ -418,13 +417,15 @@ static void stop_group_left(pid_t pgid, int64_t timeout_ms)
 void agent_stop(agent_child *ch, const agent_config *c)
 {
 	char pidfile[4096];
+	/* one deadline for the app and what it leaves: a stop takes the stop timeout at most */
+	int64_t end = now_ms() + c->stop_timeout_ms;
 	state_path(pidfile, sizeof(pidfile), c, "app.pid");
 	if (ch->pid && !agent_child_gone(ch)) {
-		stop_pid(ch->pid, c->stop_timeout_ms, 1);
+		stop_pid(ch->pid, end, 1);
 		agent_log("info", "stopped", "pid=%ld", (long)ch->pid);
-		stop_group_left(ch->pid, c->stop_timeout_ms); /* its children that outlive it */
+		stop_group_left(ch->pid, end); /* its children that outlive it */
 	} else if (ch->pid && c->exec_cmd) {
-		stop_group_left(ch->pid, c->stop_timeout_ms);
+		stop_group_left(ch->pid, end);
 	} else if (!ch->pid && c->exec_cmd) {
 		/* an app left by an agent that was killed: stop it before starting another */
 		FILE *f = fopen(pidfile, "re");
@@ -436,8 +437,10 @@ void agent_stop(agent_child *ch, const agent_config *c)
 		}
 		if (old > 1 && kill((pid_t)old, 0) == 0) {
 			agent_log("info", "stopping the app a previous agent left", "pid=%ld", old);
-			stop_pid((pid_t)old, c->stop_timeout_ms, 0);
+			stop_pid((pid_t)old, end, 0);
 		}
+		if (old > 1)
+			stop_group_left((pid_t)old, end); /* the app's group: its pid (setsid) */
 	}
 	unlink(pidfile);
 	memset(ch, 0, sizeof(*ch));
