@@ -22,7 +22,12 @@
 #include <dirent.h>
 #include <poll.h>
 #include <spawn.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <pthread.h>
 #include <sys/file.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -739,8 +744,12 @@ int bm_store_open_ext(bm_store **out, const char *path, const bm_store_open_opti
  * reached the device before the rename entered the journal, so no journal commit, ours or
  * a periodic one, can make the ref durable ahead of the objects it names.
  *
- * This relies on a journaling file system that commits metadata in order (ext4, xfs).
- * `git config bootmeta.fsyncMethod full` fsyncs every object and folder instead. */
+ * This relies on a journaling file system that commits metadata in order: it is used on
+ * xfs and on ext3/ext4 with a journal (journaled() below), and every object and folder is
+ * fsync'd on any other file system (ext4 without a journal writes a new file's inode only
+ * on its own fsync or at writeback, so the ref could reach the disk before the pack it
+ * names). `git config bootmeta.fsyncMethod full` or `batch` decides instead (`auto`: the
+ * default; any other value: full). */
 
 static int fsync_path(const char *path, int dir)
 {
@@ -753,18 +762,72 @@ static int fsync_path(const char *path, int dir)
 	return error;
 }
 
+/* 1 when the file system of `dir` journals its metadata in order: xfs, or ext3/ext4 whose
+ * block device has a jbd2 journal (/proc/fs/jbd2/<device>-<inode>). Kept per device. */
+static int journaled(const char *dir)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct {
+		dev_t dev;
+		int ok;
+	} seen[16];
+	static size_t nseen;
+	struct statfs sf;
+	struct stat st;
+	char path[64], link[PATH_MAX];
+	const char *name;
+	size_t i, len;
+	ssize_t n;
+	int ok = 0;
+
+	if (stat(dir, &st) < 0 || statfs(dir, &sf) < 0)
+		return 0;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < nseen; i++)
+		if (seen[i].dev == st.st_dev) {
+			ok = seen[i].ok;
+			pthread_mutex_unlock(&lock);
+			return ok;
+		}
+	pthread_mutex_unlock(&lock);
+	if (sf.f_type == XFS_SUPER_MAGIC) {
+		ok = 1;
+	} else if (sf.f_type == EXT4_SUPER_MAGIC) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
+		if ((n = readlink(path, link, sizeof(link) - 1)) > 0) {
+			DIR *d;
+			struct dirent *e;
+			link[n] = '\0';
+			name = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+			len = strlen(name);
+			if ((d = opendir("/proc/fs/jbd2"))) {
+				while (!ok && (e = readdir(d)))
+					ok = !strncmp(e->d_name, name, len) && e->d_name[len] == '-';
+				closedir(d);
+			}
+		}
+	}
+	pthread_mutex_lock(&lock);
+	if (nseen < sizeof(seen) / sizeof(seen[0])) {
+		seen[nseen].dev = st.st_dev;
+		seen[nseen++].ok = ok;
+	}
+	pthread_mutex_unlock(&lock);
+	return ok;
+}
+
 static int full_fsync_wanted(git_repository *repo)
 {
 	git_config *cfg = NULL;
 	git_buf v = { 0 };
-	int full = 0;
+	int full = -1;
 	if (git_repository_config_snapshot(&cfg, repo) == 0 &&
 	    git_config_get_string_buf(&v, cfg, "bootmeta.fsyncmethod") == 0)
-		full = !strcmp(v.ptr, "full");
+		full = !strcmp(v.ptr, "batch") ? 0 : !strcmp(v.ptr, "auto") ? -1 : 1; /* a typo: the safe one */
 	git_buf_dispose(&v);
 	git_config_free(cfg);
 	git_error_clear();
-	return full;
+	return full >= 0 ? full : !journaled(git_repository_path(repo));
 }
 
 static int sync_objects(git_repository *repo, const git_oid *oids, size_t n)
