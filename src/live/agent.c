@@ -716,6 +716,15 @@ done:
 }
 
 #ifdef BM_AGENT_NATS
+/* with a connected callback, the first connect is tried in the background: without one,
+ * nats.c's connect waits until NATS answers (forever, with unlimited reconnects), deaf to
+ * SIGTERM, and nothing else runs meanwhile */
+static void nats_connected_cb(natsConnection *nc, void *closure)
+{
+	(void)nc;
+	(void)closure;
+}
+
 /* --nats: subscribe to the subjects serve publishes the channel's changes (and added binary
  * signatures) on. nats.c reconnects by itself; while it is down the poll goes on. */
 static int nats_open(agent *g)
@@ -728,7 +737,7 @@ static int nats_open(agent *g)
 	    (st = natsOptions_SetName(o, "bootmeta-agent")) != NATS_OK ||
 	    (st = natsOptions_SetAllowReconnect(o, true)) != NATS_OK || (st = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
 	    (st = natsOptions_SetReconnectWait(o, 1000)) != NATS_OK || (st = natsOptions_SetTimeout(o, 5000)) != NATS_OK ||
-	    (st = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL)) != NATS_OK ||
+	    (st = natsOptions_SetRetryOnFailedConnect(o, true, nats_connected_cb, NULL)) != NATS_OK ||
 	    ((st = natsConnection_Connect(&g->nc, o)) != NATS_OK && st != NATS_NOT_YET_CONNECTED)) {
 		error = bm_error_set(BM_EREMOTE, "--nats %s: %s", g->nats_url, natsStatus_GetText(st));
 		goto done;

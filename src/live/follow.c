@@ -77,6 +77,15 @@ static int on_event(const char *event, const char *id, const char *data, size_t 
 	return stop_flag != 0;
 }
 
+/* with a connected callback, the first connect is tried in the background: without one,
+ * nats.c's connect waits until NATS answers (forever, with unlimited reconnects), deaf to
+ * SIGTERM, and nothing else runs meanwhile */
+static void nats_connected_cb(natsConnection *nc, void *closure)
+{
+	(void)nc;
+	(void)closure;
+}
+
 /* --nats: a fetch per notice on bootmeta.commit (what queued meanwhile is one fetch), one
  * after each reconnect (notices sent while away are not replayed), and the periodic fetch
  * while none come. nats.c reconnects by itself. */
@@ -92,7 +101,7 @@ static int follow_nats(follow_ctx *f, const char *url)
 	    (st = natsOptions_SetName(o, "bootmeta-follow")) != NATS_OK ||
 	    (st = natsOptions_SetAllowReconnect(o, true)) != NATS_OK || (st = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
 	    (st = natsOptions_SetReconnectWait(o, 1000)) != NATS_OK || (st = natsOptions_SetTimeout(o, 5000)) != NATS_OK ||
-	    (st = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL)) != NATS_OK ||
+	    (st = natsOptions_SetRetryOnFailedConnect(o, true, nats_connected_cb, NULL)) != NATS_OK ||
 	    ((st = natsConnection_Connect(&nc, o)) != NATS_OK && st != NATS_NOT_YET_CONNECTED) ||
 	    (st = natsConnection_SubscribeSync(&sub, nc, "bootmeta.commit")) != NATS_OK) {
 		fprintf(stderr, "bootmeta: follow: --nats %s: %s\n", url, natsStatus_GetText(st));

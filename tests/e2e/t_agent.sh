@@ -231,6 +231,23 @@ wait_report web-3 healthy:r7
 eq "reported by the token's name" "$(bm --json instance history prod web-3 --project app | js "(d if isinstance(d,list) else d['reports'])[-1]['actor']")" agent
 check "--server with --nats: a promotion reaches the agent by NATS notice (its poll is 60 s, no long poll)"
 NPORT=$(freeport)
+# first with NATS not there: the agent still acts (its poll), and SIGTERM ends it
+"$BM" agent $AGENT_ARGS --id web-7 --server "$URL" --token-file "$T/token" --nats "nats://127.0.0.1:$NPORT" \
+	--poll 300ms --bake 200ms 2>"$T/agent7.log" &
+N7=$!
+SERVE_PIDS="$SERVE_PIDS $N7"
+wait_report web-7 healthy:r7
+i=0
+until grep -q "nats is down; polling" "$T/agent7.log"; do
+	i=$((i + 1)); [ $i -le 100 ] || fail "the agent does not say NATS is down: $(cat "$T/agent7.log")"; sleep 0.1
+done
+kill -TERM $N7
+i=0
+while kill -0 $N7 2>/dev/null; do
+	i=$((i + 1)); [ $i -le 50 ] || fail "the agent did not exit within 5 s of SIGTERM with NATS down"; sleep 0.1
+done
+wait $N7 || fail "the agent exited $? on SIGTERM"
+echo "  ok: NATS down at the start: installed by polling, stopped by SIGTERM"
 nats-server -a 127.0.0.1 -p "$NPORT" >"$T/nats.log" 2>&1 &
 NP=$!
 SERVE_PIDS="$SERVE_PIDS $NP"
