@@ -5,11 +5,12 @@
 #include "cli.h"
 
 /* Options every command takes after its name, as well as before it (main.c). */
-enum { G_HELP = -100, G_JSON, G_REQSIGNED };
+enum { G_HELP = -100, G_JSON, G_REQSIGNED, G_REPO };
 static const cli_opt global_opts[] = {
 	{ G_HELP, "help", 'h', 0 },
 	{ G_JSON, "json", 0, 0 },
 	{ G_REQSIGNED, "require-signed", 0, 0 },
+	{ G_REPO, "repo", 0, 1 },
 	CLI_OPT_END,
 };
 
@@ -109,6 +110,14 @@ static int take(cli_args *a, const cli_opt *o)
 	if (o->id == G_REQSIGNED) {
 		if (a->cli)
 			a->cli->require_signed = 1;
+		return 0;
+	}
+	if (o->id == G_REPO) {
+		/* as before the command (`bootmeta --repo PATH CMD`), for a command that reads one */
+		if (a->cli && !(a->cli->flags & CLI_STORE))
+			return usage_error(a, "--repo: this command does not read a meta repo");
+		if (a->cli)
+			a->cli->repo = a->value;
 		return 0;
 	}
 	if (!allowed(a, o->id)) {

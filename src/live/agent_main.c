@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	argv[i - 1] = (char *)"agent";
 	cli_env_defaults(&cli);
 	cli.group = "agent";
-	cli.flags = CLI_WRITES;
+	cli.flags = CLI_STORE | CLI_WRITES; /* --repo, or --server */
 	g.net_setup = BM_NET_SETUP_ON_DEMAND;
 	g.ca_file = getenv("SSL_CERT_FILE");
 	g.ca_dir = getenv("SSL_CERT_DIR");

@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 		{ "serve", live_serve, CLI_STORE | CLI_WRITES },
 		{ "watch", live_watch, CLI_JSON },
 		{ "follow", live_follow, 0 },
-		{ "agent", live_agent, CLI_WRITES },
+		{ "agent", live_agent, CLI_STORE | CLI_WRITES }, /* --repo, or --server */
 		{ "agent-io", live_agent_io, 0 },
 		/* the commands of bootmeta that move artifacts: their code is the CLI's, the
 		 * transfers libbootmeta-net's (cli_net) */

@@ -241,6 +241,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	}
 	if (c < 0)
 		return CLI_ARGS_EXIT(c);
+	s.repo = cli->repo; /* --repo may come after the command too */
 	if (a.npos)
 		return cli_args_fail(&a, "serve takes no operands ('%s')", a.pos[0]);
 	if (!s.tls_cert != !s.tls_key)

@@ -45,6 +45,14 @@ expect_fail 1 'no project "--json"' bm project show -- --json
 [ -s "$T/out" ] && fail "project show -- --json printed output"
 echo "  ok: -- ends the options"
 
+check "--repo PATH after the command, as before it; refused by a command that reads no meta repo"
+e=$("$BM" --repo "$R" --json channel get app/server stable)
+f=$("$BM" --json channel get app/server stable --repo "$R")
+g=$("$BM" channel get --repo "$R" app/server stable --json)
+[ "$e" = "$f" ] && [ "$e" = "$g" ] || fail "--repo placement changes the output"
+expect_fail 2 "follow: --repo: this command does not read a meta repo" "$BM" follow --repo "$R" "$T/f"
+echo "  ok: the same answer wherever --repo stands"
+
 check "short options: -n N, -nN, clusters"
 eq "-n 1" "$(bm channel history app/server stable -n 1 | wc -l)" 2
 eq "-n1" "$(bm channel history app/server stable -n1 | wc -l)" 2
