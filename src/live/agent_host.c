@@ -251,9 +251,11 @@ static int run_wait(const char *what, char *const argv[], int64_t timeout_ms, bm
 	if (pid < 0)
 		return bm_buf_printf(why, "%s: fork: %s", what, strerror(errno)), -1;
 	if (pid == 0) {
-		int fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
+		int fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
 			dup2(fd, 0);
+			dup2(fd, 1); /* a health command's output is not the agent's (its stderr stays) */
+		}
 		setpgid(0, 0);
 		execvp(argv[0], argv);
 		_exit(127);

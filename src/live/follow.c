@@ -21,8 +21,8 @@ static const char follow_usage[] =
 	"--nats URL: the notices come from serve's NATS feed (subject bootmeta.commit) instead of its\n"
 	"event stream; while NATS is down the periodic fetch goes on, and a fetch follows each reconnect.\n"
 	"DIR is made with a clone of --from GIT-URL when it does not exist (the git URL of the meta\n"
-	"repo; serve's own repo or its --upstream). --once: bring DIR up to date and exit. One line\n"
-	"per fetch that moved main. SIGTERM or SIGINT: exit 0.\n";
+	"repo: serve's own repo or its --upstream, not serve's URL). --once: bring DIR up to date and\n"
+	"exit. One line per fetch that moved main. SIGTERM or SIGINT: exit 0.\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -204,6 +204,9 @@ int live_follow(bm_cli *cli, int argc, char **argv)
 			return cli_args_fail(&a, "%s does not exist: give --from GIT-URL to clone it", f.dir);
 		if (live_clone(&f.store, cli, from, f.dir) < 0) {
 			fprintf(stderr, "bootmeta: follow: clone %s: %s\n", from, cli_error_text());
+			if (strstr(cli_error_text(), "404"))
+				fprintf(stderr, "bootmeta: follow: --from is the git URL of the meta repo (a path, file://, "
+						"ssh://, or a git server's https://); bootmeta serve does not serve git\n");
 			return BM_EXIT_FAIL;
 		}
 		{
@@ -224,7 +227,11 @@ int live_follow(bm_cli *cli, int argc, char **argv)
 		e = live_open(&f.store, cli);
 		cli->repo = repo;
 		if (e < 0) {
-			fprintf(stderr, "bootmeta: follow: %s\n", cli_error_text());
+			if (from)
+				fprintf(stderr, "bootmeta: follow: %s exists and is not a clone of a meta repo (%s); remove it, "
+						"or give a new DIR for --from to clone into\n", f.dir, bm_error_last());
+			else
+				fprintf(stderr, "bootmeta: follow: %s\n", cli_error_text());
 			return BM_EXIT_FAIL;
 		}
 	}

@@ -423,7 +423,11 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	serve_log("warn", "http", "detail=\"%s\"", msg);
+	/* a client that went away (a watcher closing its stream, mostly) is not a fault */
+	if (strstr(msg, "no longer available") || strstr(msg, "Connection reset") || strstr(msg, "Broken pipe"))
+		serve_log("info", "client gone", "detail=\"%s\"", msg);
+	else
+		serve_log("warn", "http", "detail=\"%s\"", msg);
 }
 
 static int read_file(bm_buf *out, const char *path)
@@ -475,6 +479,7 @@ int serve_http_start(serve *s)
 		flags |= MHD_USE_TLS;
 	}
 	s->mhd = MHD_start_daemon(flags, (uint16_t)s->port, NULL, NULL, on_request, s,
+				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first: else MHD says so */
 				  MHD_OPTION_SOCK_ADDR, sa,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->threads,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->conn_limit,
@@ -483,7 +488,6 @@ int serve_http_start(serve *s)
 				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				  MHD_OPTION_NOTIFY_CONNECTION, on_conn_notify, s,
-				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 				  s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert.ptr,
 				  MHD_OPTION_HTTPS_MEM_KEY, key.ptr,
 				  MHD_OPTION_END);

@@ -522,8 +522,11 @@ static void setup_js(serve_nats *n)
 	}
 	jsStreamInfo_Destroy(si);
 	if (st != NATS_OK) {
-		serve_log("warn", "nats-jetstream", "stream=%s error=\"%s\" code=%d what=\"plain publishes, no replay\"",
-			  n->stream, natsStatus_GetText(st), (int)jerr);
+		serve_log("warn", "nats-jetstream", "stream=%s error=\"%s\" code=%d what=\"plain publishes, no replay%s\"",
+			  n->stream, natsStatus_GetText(st), (int)jerr,
+			  st == NATS_NO_RESPONDERS ? " (JetStream is off: start nats-server with -js for a stream "
+						     "subscribers can replay)"
+						   : "");
 		return;
 	}
 	n->js_on = 1;

@@ -41,7 +41,7 @@ static int on_event(const char *event, const char *id, const char *data, size_t 
 		json_t *paths = json_object_get(j, "paths");
 		const char *commit = json_string_value(json_object_get(j, "commit"));
 		size_t i;
-		printf("%.12s", commit ? commit : "?");
+		printf("%s", commit ? commit : "?"); /* whole: it is what --since takes */
 		for (i = 0; i < json_array_size(paths); i++)
 			printf(" %s", cli_esc(json_string_value(json_array_get(paths, i))));
 		printf("\n");

@@ -84,8 +84,9 @@ expect_fail 1 "cannot read the channel" "$BM" --repo "$R" agent $AGENT_ARGS --id
 
 check "--once installs r1 from its file:// URL, verifies it, switches current and reports"
 bm channel promote app stable r1 >/dev/null
-"$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once --health-cmd 'test -x "$BOOTMETA_CURRENT/app" || test -x current/app || true' 2>"$T/once.log" ||
+"$BM" --repo "$R" agent $AGENT_ARGS --id web-1 --once --health-cmd 'echo health-says; test -x "$BOOTMETA_CURRENT/app" || test -x current/app || true' >"$T/once.out" 2>"$T/once.log" ||
 	{ cat "$T/once.log" >&2; fail "agent --once failed"; }
+grep -q health-says "$T/once.out" "$T/once.log" && fail "the health command's output reached the agent's: $(cat "$T/once.out")"
 eq "current -> releases/r1" "$(readlink "$D/current")" releases/r1
 cmp -s "$D/releases/r1/app" "$T/art/r1/app" || fail "installed bytes differ"
 eq "reported healthy r1" "$(last_report web-1)" healthy:r1

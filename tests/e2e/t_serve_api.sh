@@ -246,6 +246,13 @@ bg=$!
 "$BM" watch --server "$U" projects/acme/server/channels/cli/ --since "$wsince" --count 1 --json >"$T/w.json"
 wait $bg
 jq -e '.paths[0] | startswith("projects/acme/server/channels/cli/")' "$T/w.json" >/dev/null || fail "watch --json: $(cat "$T/w.json")"
+# the text line starts with the whole commit, which --since takes back
+"$BM" watch --server "$U" projects/acme/server/channels/cli/ --since "$wsince" --count 1 >"$T/w.txt"
+c=$(cut -d' ' -f1 "$T/w.txt")
+eq "the text line's commit is the event's" "$c" "$(jq -r .commit "$T/w.json")"
+rc=0
+timeout 2 "$BM" watch --server "$U" projects/acme/server/channels/cli/ --since "$c" --count 1 >/dev/null 2>"$T/w.err" || rc=$?
+[ $rc = 124 ] || fail "watch --since with its own output's commit exited $rc (want: waiting): $(cat "$T/w.err")"
 
 check "a commit made by someone else (the CLI on the same repo) reaches watchers"
 ( sleep 0.3; "$BM" --repo "$R" channel promote acme/server other "$C1" >/dev/null ) &

@@ -28,6 +28,9 @@ wait_same() {
 check "usage"
 expect_fail 2 "does not exist: give --from" "$BM" follow --server "$U" "$T/nope.git"
 expect_fail 2 "give --server" "$BM" follow "$T/nope.git"
+mkdir "$T/empty"
+expect_fail 1 "exists and is not a clone of a meta repo" "$BM" follow --once --from "$R" "$T/empty"
+expect_fail 1 "bootmeta serve does not serve git" "$BM" follow --once --from "$U" "$T/f404.git"
 
 check "--once clones and catches up"
 "$BM" follow --once --from "$R" "$T/f.git" >"$T/once"
