@@ -688,7 +688,6 @@ static int map_file(unsigned char **out, size_t *len, const char *path)
 					: bm_error_set(BM_EIO, "mapping %s: %s", path, strerror(errno));
 		goto done;
 	}
-	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
 	*out = m;
 	*len = (size_t)st.st_size;
 done:
@@ -721,8 +720,8 @@ static int idx_entries(src_entry **es, size_t *n, size_t *a, const unsigned char
 	uint32_t count, i, nlarge = 0;
 	const unsigned char *names, *crcs, *offs, *large;
 	size_t first = *n;
-	if (ilen < 8 + 1024 + 40 || memcmp(idx, "\377tOc\0\0\0\2", 8))
-		return 1;
+	if (ilen < 8 + 1024 + 40 || memcmp(idx, "\377tOc\0\0\0\2", 8) || packlen < 12 + 20)
+		return 1; /* not an index, or a pack too short for its header and trailer */
 	count = rd32(idx + 8 + 1020);
 	if ((uint64_t)ilen < 8 + 1024 + (uint64_t)count * 28 + 40)
 		return 1;

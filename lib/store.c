@@ -2895,8 +2895,16 @@ int bm_store_clone_ext(bm_store **out, const char *url, const char *path, const 
 		nc.known_hosts = opts->ssh_known_hosts;
 	}
 	net_setup(&co.fetch_opts.callbacks, &nc, NULL, url);
-	if (git_clone(&repo, url, path, &co) < 0)
+	if (git_clone(&repo, url, path, &co) < 0 && co.local == GIT_CLONE_LOCAL && access(path, F_OK) != 0) {
+		/* a link refused (fs.protected_hardlinks: the packs are another user's): copy them
+		 * (libgit2 removed what it had made) */
+		git_error_clear();
+		co.local = GIT_CLONE_LOCAL_NO_LINKS;
+		if (git_clone(&repo, url, path, &co) < 0)
+			return net_fail(&nc, url);
+	} else if (!repo) {
 		return net_fail(&nc, url);
+	}
 	if ((error = store_new(&s, repo)) < 0)
 		return error;
 	if ((error = store_apply_options(s, opts)) < 0) {

@@ -90,6 +90,7 @@ typedef struct {
 	int64_t restart_delay_ms;   /* the pause before the last restart */
 	int64_t restart_at;         /* the app is gone: when to start it again (0: not due) */
 	int64_t supervised_ms;      /* the last look */
+	char app_down[AGENT_NAME_MAX + 160]; /* the app is down, waiting for its restart: why */
 } agent;
 
 typedef agent_view view;
@@ -286,7 +287,9 @@ static int switch_start(bm_buf *why, agent *g, const char *release)
 		return -1;
 	}
 	agent_stop(&g->child, &g->c);
-	g->started_ms = g->restart_delay_ms = g->restart_at = 0; /* a new start: no crash pause owed */
+	g->restart_delay_ms = g->restart_at = 0; /* a new start: no crash pause owed */
+	g->app_down[0] = '\0';
+	g->started_ms = mono_ms();
 	if (agent_start(&g->child, &g->c, release) < 0) {
 		bm_buf_printf(why, "start: %s", bm_error_last());
 		bm_error_clear();
@@ -333,7 +336,7 @@ static void supervise(agent *g)
 {
 	char cur[AGENT_NAME_MAX], how[64] = "not started";
 	int64_t now = mono_ms(), ran;
-	if (!g->c.exec_cmd || !*g->st.committed || !agent_child_gone(&g->child))
+	if (stop_flag || !g->c.exec_cmd || !*g->st.committed || !agent_child_gone(&g->child))
 		return;
 	if (agent_current(cur, &g->c) < 0 || strcmp(cur, g->st.committed)) {
 		bm_error_clear();
@@ -354,11 +357,16 @@ static void supervise(agent *g)
 			snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(g->child.status));
 		agent_log("warn", "the app is not running; starting it", "release=%s how=\"%s\" ran_ms=%lld restart_in_ms=%lld",
 			  cur, how, g->started_ms ? (long long)ran : -1LL, (long long)g->restart_delay_ms);
+		snprintf(g->app_down, sizeof(g->app_down), "the app of %s is not running (%s); it is started again%s", cur,
+			 how, g->restart_delay_ms ? " after a pause (it died soon after its start)" : "");
+		/* what its group left is stopped now, while its pid cannot have been given to another
+		 * process (it was reaped just now), not when the pause ends */
+		agent_stop(&g->child, &g->c);
 	}
 	if (now < g->restart_at)
 		return;
 	g->restart_at = 0;
-	agent_stop(&g->child, &g->c);
+	g->app_down[0] = '\0';
 	if (agent_start(&g->child, &g->c, cur) < 0) {
 		agent_log("error", "start failed", "error=\"%s\"", bm_error_last());
 		bm_error_clear();
@@ -610,6 +618,10 @@ static int round_once(agent *g)
 	}
 	supervise(g); /* the committed release's app that died is started again */
 	if (!strcmp(v.release, g->st.committed) && !strcmp(cur, v.release)) {
+		if (*g->app_down) { /* a crash loop is not healthy, though the release is the right one */
+			report(g, BM_INSTANCE_FAILED, v.release, v.meta, g->app_down);
+			goto done;
+		}
 		report(g, BM_INSTANCE_HEALTHY, v.release, v.meta, NULL);
 		rc = 0;
 		goto done;
@@ -1043,8 +1055,10 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		bm_error_clear();
 	}
 	agent_stop(&g.child, &g.c); /* an app a killed agent left */
-	if (g.c.exec_cmd && *g.st.committed)
+	if (g.c.exec_cmd && *g.st.committed) {
+		g.started_ms = mono_ms();
 		agent_start(&g.child, &g.c, g.st.committed);
+	}
 	agent_log("info", "agent", "project=%s channel=%s env=%s id=%s os=%s arch=%s source=%s committed=%s", g.c.project,
 		  g.c.channel, g.c.env, g.id, g.os, g.arch, g.c.server ? g.c.server : bm_store_path(g.store),
 		  *g.st.committed ? g.st.committed : "(none)");

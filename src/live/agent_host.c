@@ -440,9 +440,10 @@ void agent_stop(agent_child *ch, const agent_config *c)
 		if (old > 1 && kill((pid_t)old, 0) == 0) {
 			agent_log("info", "stopping the app a previous agent left", "pid=%ld", old);
 			stop_pid((pid_t)old, end, 0);
+			/* and its group (its pid: setsid); only when that pid still ran: a pid file
+			 * that outlived a reboot may name anyone's process by now */
+			stop_group_left((pid_t)old, end);
 		}
-		if (old > 1)
-			stop_group_left((pid_t)old, end); /* the app's group: its pid (setsid) */
 	}
 	unlink(pidfile);
 	memset(ch, 0, sizeof(*ch));

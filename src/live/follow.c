@@ -8,6 +8,7 @@
 
 #include <nats/nats.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,57 +78,88 @@ static int on_event(const char *event, const char *id, const char *data, size_t 
 	return stop_flag != 0;
 }
 
-/* with a connected callback, the first connect is tried in the background: without one,
- * nats.c's connect waits until NATS answers (forever, with unlimited reconnects), deaf to
- * SIGTERM, and nothing else runs meanwhile */
+/* nats.c's callbacks (its threads) count the connects; the loop below acts on them. With a
+ * connected callback the first connect is tried in the background: without one, nats.c's
+ * connect waits until NATS answers (forever, with unlimited reconnects), deaf to SIGTERM. */
+static atomic_int nats_connects; /* first connect and every reconnect */
+static atomic_int nats_up;
+
 static void nats_connected_cb(natsConnection *nc, void *closure)
 {
 	(void)nc;
 	(void)closure;
+	atomic_store(&nats_up, 1);
+	atomic_fetch_add(&nats_connects, 1);
+}
+
+static void nats_disconnected_cb(natsConnection *nc, void *closure)
+{
+	(void)nc;
+	(void)closure;
+	atomic_store(&nats_up, 0);
 }
 
 /* --nats: a fetch per notice on bootmeta.commit (what queued meanwhile is one fetch), one
- * after each reconnect (notices sent while away are not replayed), and the periodic fetch
- * while none come. nats.c reconnects by itself. */
+ * after each connect (notices sent while away are not replayed; the first connect may come
+ * after the catch-up fetch), and the periodic fetch while none come. nats.c reconnects by
+ * itself; a connection it closes for good (say, refused credentials) ends follow. */
 static int follow_nats(follow_ctx *f, const char *url)
 {
 	natsOptions *o = NULL;
 	natsConnection *nc = NULL;
 	natsSubscription *sub = NULL;
-	natsStatus st;
-	int rc = BM_EXIT_FAIL, up = 0, down_said = 0;
+	natsStatus st, cst = NATS_ERR;
+	int rc = BM_EXIT_FAIL, said = -1, seen = 0, ever = 0;
 
 	if ((st = natsOptions_Create(&o)) != NATS_OK || (st = natsOptions_SetURL(o, url)) != NATS_OK ||
 	    (st = natsOptions_SetName(o, "bootmeta-follow")) != NATS_OK ||
 	    (st = natsOptions_SetAllowReconnect(o, true)) != NATS_OK || (st = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
 	    (st = natsOptions_SetReconnectWait(o, 1000)) != NATS_OK || (st = natsOptions_SetTimeout(o, 5000)) != NATS_OK ||
+	    (st = natsOptions_SetDisconnectedCB(o, nats_disconnected_cb, NULL)) != NATS_OK ||
+	    (st = natsOptions_SetReconnectedCB(o, nats_connected_cb, NULL)) != NATS_OK ||
 	    (st = natsOptions_SetRetryOnFailedConnect(o, true, nats_connected_cb, NULL)) != NATS_OK ||
-	    ((st = natsConnection_Connect(&nc, o)) != NATS_OK && st != NATS_NOT_YET_CONNECTED) ||
+	    ((st = cst = natsConnection_Connect(&nc, o)) != NATS_OK && st != NATS_NOT_YET_CONNECTED) ||
 	    (st = natsConnection_SubscribeSync(&sub, nc, "bootmeta.commit")) != NATS_OK) {
 		fprintf(stderr, "bootmeta: follow: --nats %s: %s\n", url, natsStatus_GetText(st));
 		goto done;
 	}
+	if (cst == NATS_OK) {
+		/* connected at once (nats.c calls no connected callback then); the catch-up fetch
+		 * came before the subscription: one more closes that gap */
+		atomic_store(&nats_up, 1);
+		ever = 1;
+		pull(f, "nats connected");
+	}
 	while (!stop_flag) {
 		natsMsg *m = NULL;
-		int got = 0;
+		int got = 0, up, connects;
 		while ((st = natsSubscription_NextMsg(&m, sub, got ? 0 : 1000)) == NATS_OK) {
 			natsMsg_Destroy(m);
 			m = NULL;
 			got = 1;
 		}
-		if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED) {
-			if (!up) {
+		if (st == NATS_CONNECTION_CLOSED || natsConnection_IsClosed(nc)) {
+			const char *why = NULL;
+			natsConnection_GetLastError(nc, &why);
+			fprintf(stderr, "bootmeta: follow: the NATS connection to %s is closed for good (%s); exiting\n", url,
+				why && *why ? why : natsStatus_GetText(st));
+			goto done;
+		}
+		up = atomic_load(&nats_up);
+		if (up != said) {
+			if (up)
 				fprintf(stderr, "bootmeta: follow: notices from %s (bootmeta.commit)\n", url);
-				if (down_said)
-					pull(f, "nats reconnected");
-			}
-			up = 1;
-			down_said = 0;
-		} else if (!down_said) {
-			fprintf(stderr, "bootmeta: follow: NATS at %s is down; fetching every %u s until it is back\n", url,
-				f->interval);
-			up = 0;
-			down_said = 1;
+			else
+				fprintf(stderr, "bootmeta: follow: NATS at %s is down; fetching every %u s until it is back\n",
+					url, f->interval);
+			said = up;
+		}
+		connects = atomic_load(&nats_connects);
+		if (connects != seen) {
+			/* notices sent while this was away are not replayed: fetch */
+			pull(f, ever ? "nats reconnected" : "nats connected");
+			seen = connects;
+			ever = 1;
 		}
 		if (got)
 			pull(f, "notice");

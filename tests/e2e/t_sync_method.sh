@@ -22,6 +22,8 @@ syncs() {
 	else
 		git --git-dir="$R" config bootmeta.fsyncMethod "$1"
 	fi
+	# one pack before each counted write, so no merge of packs (which syncs too) runs in it
+	git --git-dir="$R" repack -adq
 	# LeakSanitizer cannot run under ptrace: leaks are checked by every other test
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -e trace=fsync,fdatasync -o "$T/strace.$1" "$BM" --quiet --repo "$R" channel promote app/server stable base >/dev/null ||
 		fail "the promote failed under strace"
