@@ -282,6 +282,45 @@ static int run_wait(const char *what, char *const argv[], int64_t timeout_ms, bm
 	return -1;
 }
 
+/* A process's start time (clock ticks since boot, /proc/PID/stat field 22) and this boot's
+ * id: with its pid they name one process, so a pid file that outlived the app (a reboot, a
+ * long-dead agent) cannot make the agent stop whoever has that pid now. 0 / "" unknown. */
+static unsigned long long proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	ssize_t n;
+	int fd, i;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (!(p = strrchr(buf, ')')))
+		return 0;
+	/* after "(comm)": state is field 3, starttime field 22 */
+	for (i = 3, p++; i < 22 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		t = strtoull(p + 1, NULL, 10);
+	return t;
+}
+
+static void boot_id(char out[40])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	out[0] = '\0';
+	if (f) {
+		if (!fgets(out, 40, f))
+			out[0] = '\0';
+		fclose(f);
+	}
+	out[strcspn(out, "\n")] = '\0';
+}
+
 int agent_start(agent_child *ch, const agent_config *c, const char *release)
 {
 	char cwd[4096], pidfile[4096], rel[AGENT_NAME_MAX + 32];
@@ -320,8 +359,11 @@ int agent_start(agent_child *ch, const agent_config *c, const char *release)
 	state_path(pidfile, sizeof(pidfile), c, "app.pid");
 	{
 		FILE *f = fopen(pidfile, "we");
+		char boot[40];
+		boot_id(boot);
 		if (f) {
-			fprintf(f, "%ld\n", (long)pid);
+			/* pid, start time, boot: see proc_start_time */
+			fprintf(f, "%ld %llu %s\n", (long)pid, proc_start_time(pid), *boot ? boot : "-");
 			fclose(f);
 		}
 	}
@@ -432,10 +474,21 @@ void agent_stop(agent_child *ch, const agent_config *c)
 		/* an app left by an agent that was killed: stop it before starting another */
 		FILE *f = fopen(pidfile, "re");
 		long old = 0;
+		unsigned long long started = 0;
+		char boot[40] = "", now_boot[40];
+		int n = 0;
 		if (f) {
-			if (fscanf(f, "%ld", &old) != 1)
+			if ((n = fscanf(f, "%ld %llu %39s", &old, &started, boot)) < 1)
 				old = 0;
 			fclose(f);
+		}
+		boot_id(now_boot);
+		/* the file of an older agent has the pid only: taken as it was */
+		if (n == 3 && (strcmp(boot, now_boot) || !started || proc_start_time((pid_t)old) != started)) {
+			if (old > 1 && kill((pid_t)old, 0) == 0)
+				agent_log("info", "the app a previous agent left is gone; its pid is another process's now",
+					  "pid=%ld", old);
+			old = 0;
 		}
 		if (old > 1 && kill((pid_t)old, 0) == 0) {
 			agent_log("info", "stopping the app a previous agent left", "pid=%ld", old);

@@ -8,7 +8,7 @@ serve_cleanup() {
 	# the apps of agents killed above (their own process groups: setsid), which would
 	# otherwise outlive a failed test and hold ctest's output pipe open
 	for f in "$T"/*/.agent/app.pid "$T"/*/*/.agent/app.pid; do
-		[ -s "$f" ] && kill -9 "-$(cat "$f")" 2>/dev/null || true
+		[ -s "$f" ] && read -r p _ <"$f" && kill -9 "-$p" 2>/dev/null || true
 	done
 	rm -rf "$T"
 }

@@ -222,6 +222,44 @@ until curl -fsS "http://127.0.0.1:$PORT/" >/dev/null 2>&1; do
 done
 wait_report web-2 healthy:r2
 echo "  ok: back after the 4 s pause"
+check "an agent killed -9 leaves its app; the next agent stops it before starting its own"
+kill -9 $AP
+wait $AP 2>/dev/null || true
+curl -fsS "http://127.0.0.1:$PORT/" >/dev/null || fail "the app did not outlive its agent's kill -9"
+read -r left _ <"$D/.agent/app.pid"
+"$BM" --repo "$R" agent $AGENT_ARGS --id web-2 --exec ./app --health-url "http://127.0.0.1:$PORT/" \
+	--health-timeout 10s --bake 500ms --poll 200ms 2>"$T/agent2.log" &
+AP=$!
+i=0
+until grep -q "msg=started release=r2" "$T/agent2.log"; do
+	i=$((i + 1)); [ $i -le 150 ] || { cat "$T/agent2.log" >&2; fail "the new agent did not start the app"; }; sleep 0.1
+done
+grep -q "stopping the app a previous agent left pid=$left" "$T/agent2.log" || fail "the left app was not stopped: $(cat "$T/agent2.log")"
+# a zombie waiting for init to reap it does not run
+i=0
+while [ -e "/proc/$left" ] && ! grep -q ') Z' "/proc/$left/stat" 2>/dev/null; do
+	i=$((i + 1)); [ $i -le 50 ] || fail "the left app ($left) still runs"; sleep 0.1
+done
+echo "  ok: the left app ($left) was stopped, a new one started"
+check "a pid file naming a process that is not the app (a reboot, a reused pid) stops nothing"
+kill -TERM $AP
+wait $AP || fail "agent did not exit 0 on SIGTERM"
+sleep 300 &
+OTHER=$!
+SERVE_PIDS="$SERVE_PIDS $OTHER"
+echo "$OTHER 1 $(cat /proc/sys/kernel/random/boot_id)" >"$D/.agent/app.pid"
+"$BM" --repo "$R" agent $AGENT_ARGS --id web-2 --exec ./app --health-url "http://127.0.0.1:$PORT/" \
+	--health-timeout 10s --bake 500ms --poll 200ms 2>"$T/agent3.log" &
+AP=$!
+i=0
+until grep -q "msg=started release=r2" "$T/agent3.log"; do
+	i=$((i + 1)); [ $i -le 150 ] || { cat "$T/agent3.log" >&2; fail "the agent did not start the app"; }; sleep 0.1
+done
+grep -q "its pid is another process's now pid=$OTHER" "$T/agent3.log" || fail "not said: $(cat "$T/agent3.log")"
+kill -0 "$OTHER" 2>/dev/null || fail "the agent stopped a process that was not its app"
+kill "$OTHER"
+echo "  ok: pid $OTHER left alone"
+
 check "SIGTERM: the app stops, the agent exits 0"
 kill -TERM $AP
 wait $AP || fail "agent did not exit 0 on SIGTERM"
