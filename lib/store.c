@@ -780,7 +780,7 @@ static int journaled(const char *dir)
 	ssize_t n;
 	int ok = 0;
 
-	if (stat(dir, &st) < 0 || statfs(dir, &sf) < 0)
+	if (stat(dir, &st) < 0)
 		return 0;
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < nseen; i++)
@@ -790,6 +790,8 @@ static int journaled(const char *dir)
 			return ok;
 		}
 	pthread_mutex_unlock(&lock);
+	if (statfs(dir, &sf) < 0)
+		return 0;
 	if (sf.f_type == XFS_SUPER_MAGIC) {
 		ok = 1;
 	} else if (sf.f_type == EXT4_SUPER_MAGIC) {
@@ -2861,7 +2863,7 @@ int bm_store_clone_ext(bm_store **out, const char *url, const char *path, const 
 	git_clone_options co = GIT_CLONE_OPTIONS_INIT;
 	bm_store *s = NULL;
 	net_ctx nc = { 0 };
-	int error;
+	int error, rc;
 
 	*out = NULL;
 	if ((error = BM_OPTS_CHECK(opts, BM_STORE_OPEN_OPTIONS_VERSION, "bm_store_open_options")) < 0)
@@ -2895,16 +2897,16 @@ int bm_store_clone_ext(bm_store **out, const char *url, const char *path, const 
 		nc.known_hosts = opts->ssh_known_hosts;
 	}
 	net_setup(&co.fetch_opts.callbacks, &nc, NULL, url);
-	if (git_clone(&repo, url, path, &co) < 0 && co.local == GIT_CLONE_LOCAL && access(path, F_OK) != 0) {
+	rc = git_clone(&repo, url, path, &co);
+	if (rc < 0 && co.local == GIT_CLONE_LOCAL && access(path, F_OK) != 0) {
 		/* a link refused (fs.protected_hardlinks: the packs are another user's): copy them
 		 * (libgit2 removed what it had made) */
 		git_error_clear();
 		co.local = GIT_CLONE_LOCAL_NO_LINKS;
-		if (git_clone(&repo, url, path, &co) < 0)
-			return net_fail(&nc, url);
-	} else if (!repo) {
-		return net_fail(&nc, url);
+		rc = git_clone(&repo, url, path, &co);
 	}
+	if (rc < 0)
+		return net_fail(&nc, url);
 	if ((error = store_new(&s, repo)) < 0)
 		return error;
 	if ((error = store_apply_options(s, opts)) < 0) {

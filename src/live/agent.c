@@ -18,6 +18,8 @@
 #include <jansson.h>
 #ifdef BM_AGENT_NATS
 #include <nats/nats.h>
+
+#include "serve_nats.h"
 #endif
 #include <signal.h>
 #include <stdio.h>
@@ -321,7 +323,6 @@ static int stale_check(agent *g)
 	return 1;
 }
 
-/* A file:// URL of the record: the path (the host part empty or "localhost"), or NULL. */
 /* --exec: the committed release's app that ended is started again, at once when it had run
  * for RESTART_RESET_MS or more, else after a pause that doubles from RESTART_FIRST_MS to
  * RESTART_MAX_MS: an app that dies at start neither spins the agent nor makes it read the
@@ -388,6 +389,7 @@ static void supervise_tick(void *arg)
 	busy = 0;
 }
 
+/* A file:// URL of the record: the path (the host part empty or "localhost"), or NULL. */
 static const char *file_url_path(const char *url)
 {
 	if (strncmp(url, "file://", 7))
@@ -728,15 +730,6 @@ done:
 }
 
 #ifdef BM_AGENT_NATS
-/* with a connected callback, the first connect is tried in the background: without one,
- * nats.c's connect waits until NATS answers (forever, with unlimited reconnects), deaf to
- * SIGTERM, and nothing else runs meanwhile */
-static void nats_connected_cb(natsConnection *nc, void *closure)
-{
-	(void)nc;
-	(void)closure;
-}
-
 /* --nats: subscribe to the subjects serve publishes the channel's changes (and added binary
  * signatures) on. nats.c reconnects by itself; while it is down the poll goes on. */
 static int nats_open(agent *g)
@@ -745,11 +738,7 @@ static int nats_open(agent *g)
 	natsStatus st;
 	bm_buf subject = BM_BUF_INIT, prefix = BM_BUF_INIT, path = BM_BUF_INIT;
 	int error = 0;
-	if ((st = natsOptions_Create(&o)) != NATS_OK || (st = natsOptions_SetURL(o, g->nats_url)) != NATS_OK ||
-	    (st = natsOptions_SetName(o, "bootmeta-agent")) != NATS_OK ||
-	    (st = natsOptions_SetAllowReconnect(o, true)) != NATS_OK || (st = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
-	    (st = natsOptions_SetReconnectWait(o, 1000)) != NATS_OK || (st = natsOptions_SetTimeout(o, 5000)) != NATS_OK ||
-	    (st = natsOptions_SetRetryOnFailedConnect(o, true, nats_connected_cb, NULL)) != NATS_OK ||
+	if ((st = serve_nats_client_options(&o, g->nats_url, "bootmeta-agent", NULL, NULL)) != NATS_OK ||
 	    ((st = natsConnection_Connect(&g->nc, o)) != NATS_OK && st != NATS_NOT_YET_CONNECTED)) {
 		error = bm_error_set(BM_EREMOTE, "--nats %s: %s", g->nats_url, natsStatus_GetText(st));
 		goto done;
@@ -811,7 +800,6 @@ static int nats_wait(agent *g, int64_t ms)
 static void wait_change(agent *g)
 {
 	int64_t end = mono_ms() + g->c.poll_ms;
-	int rc;
 #ifdef BM_AGENT_NATS
 	if (g->nc) {
 		while (!stop_flag && mono_ms() < end) {
@@ -825,6 +813,7 @@ static void wait_change(agent *g)
 	if (g->c.server && *g->since) {
 		bm_buf url = BM_BUF_INIT, body = BM_BUF_INIT;
 		long status = 0;
+		int rc;
 		int64_t wait_s = g->c.poll_ms / 1000 > 0 ? g->c.poll_ms / 1000 : 1;
 		if (wait_s > 300)
 			wait_s = 300;

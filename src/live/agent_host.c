@@ -282,31 +282,44 @@ static int run_wait(const char *what, char *const argv[], int64_t timeout_ms, bm
 	return -1;
 }
 
-/* A process's start time (clock ticks since boot, /proc/PID/stat field 22) and this boot's
- * id: with its pid they name one process, so a pid file that outlived the app (a reboot, a
- * long-dead agent) cannot make the agent stop whoever has that pid now. 0 / "" unknown. */
-static unsigned long long proc_start_time(pid_t pid)
+/* The state, process group and start time (clock ticks since boot) of process `pid`
+ * (a decimal string) from /proc/PID/stat: "pid (comm) state ppid pgrp ... starttime" with
+ * starttime field 22; comm may hold anything, so the fields are read from its last ')'.
+ * 0, or -1 when there is no such process. */
+static int proc_stat(const char *pid, char *state, long *pgrp, unsigned long long *start)
 {
 	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
 	ssize_t n;
+	long ppid;
 	int fd, i;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	snprintf(path, sizeof(path), "/proc/%.20s/stat", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
+		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return -1;
 	buf[n] = '\0';
-	if (!(p = strrchr(buf, ')')))
-		return 0;
-	/* after "(comm)": state is field 3, starttime field 22 */
-	for (i = 3, p++; i < 22 && p; i++)
+	if (!(p = strrchr(buf, ')')) || sscanf(p + 1, " %c %ld %ld", state, &ppid, pgrp) != 3)
+		return -1;
+	*start = 0;
+	for (i = 3, p++; i < 22 && p; i++) /* from field 3 (state) to field 22 */
 		p = strchr(p + 1, ' ');
 	if (p)
-		t = strtoull(p + 1, NULL, 10);
-	return t;
+		*start = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+/* A process's start time, 0 unknown: with its pid and this boot's id (boot_id) it names one
+ * process, so a pid file that outlived the app (a reboot, a long-dead agent) cannot make the
+ * agent stop whoever has that pid now. */
+static unsigned long long proc_start_time(pid_t pid)
+{
+	char id[24], state;
+	long pgrp;
+	unsigned long long t;
+	snprintf(id, sizeof(id), "%ld", (long)pid);
+	return proc_stat(id, &state, &pgrp, &t) == 0 ? t : 0;
 }
 
 static void boot_id(char out[40])
@@ -405,10 +418,6 @@ static void stop_pid(pid_t pid, int64_t end, int is_child)
 		waitpid(pid, &status, 0);
 }
 
-/* What is left of the process group of an app whose first process exited (the group is
- * its pid: setsid; a shell that ran it and died leaves its children, which may still hold
- * the app's port): SIGTERM, then SIGKILL after timeout_ms. The group's id is not given to
- * another process while a member is alive, and the first process was reaped just now. */
 /* 1 when a process of group pgid runs (a zombie does not count: an orphan's zombie waits
  * for init to reap it, and kill(-pgid, 0) still finds it) */
 static int group_alive(pid_t pgid)
@@ -421,22 +430,10 @@ static int group_alive(pid_t pgid)
 	if (!(d = opendir("/proc")))
 		return 1;
 	while (!alive && (e = readdir(d))) {
-		char path[64], buf[512], *rp, state;
-		long pgrp = 0, ppid = 0;
-		ssize_t n;
-		int fd;
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* "pid (comm) state ppid pgrp ...": comm may hold anything, so from its last ')' */
-		if ((rp = strrchr(buf, ')')) && sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 &&
+		char state;
+		long pgrp;
+		unsigned long long start;
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && proc_stat(e->d_name, &state, &pgrp, &start) == 0 &&
 		    pgrp == (long)pgid && state != 'Z' && state != 'X')
 			alive = 1;
 	}
@@ -444,6 +441,10 @@ static int group_alive(pid_t pgid)
 	return alive;
 }
 
+/* What is left of the process group of an app whose first process exited (the group is
+ * its pid: setsid; a shell that ran it and died leaves its children, which may still hold
+ * the app's port): SIGTERM, then SIGKILL at `end`. The group's id is not given to another
+ * process while a member is alive, and the first process was reaped just now. */
 static void stop_group_left(pid_t pgid, int64_t end)
 {
 	if (!group_alive(pgid))
@@ -476,21 +477,21 @@ void agent_stop(agent_child *ch, const agent_config *c)
 		long old = 0;
 		unsigned long long started = 0;
 		char boot[40] = "", now_boot[40];
-		int n = 0;
+		int n = 0, alive;
 		if (f) {
 			if ((n = fscanf(f, "%ld %llu %39s", &old, &started, boot)) < 1)
 				old = 0;
 			fclose(f);
 		}
 		boot_id(now_boot);
+		alive = old > 1 && kill((pid_t)old, 0) == 0;
 		/* the file of an older agent has the pid only: taken as it was */
-		if (n == 3 && (strcmp(boot, now_boot) || !started || proc_start_time((pid_t)old) != started)) {
-			if (old > 1 && kill((pid_t)old, 0) == 0)
-				agent_log("info", "the app a previous agent left is gone; its pid is another process's now",
-					  "pid=%ld", old);
-			old = 0;
+		if (alive && n == 3 && (strcmp(boot, now_boot) || !started || proc_start_time((pid_t)old) != started)) {
+			agent_log("info", "the app a previous agent left is gone; its pid is another process's now",
+				  "pid=%ld", old);
+			alive = 0;
 		}
-		if (old > 1 && kill((pid_t)old, 0) == 0) {
+		if (alive) {
 			agent_log("info", "stopping the app a previous agent left", "pid=%ld", old);
 			stop_pid((pid_t)old, end, 0);
 			/* and its group (its pid: setsid); only when that pid still ran: a pid file

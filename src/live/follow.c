@@ -4,9 +4,9 @@
  * bootmeta clone: every read command works on it, with no network. */
 #include "cli_hint.h"
 #include "live.h"
+#include "serve_nats.h"
 #include "sse.h"
 
-#include <nats/nats.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -78,9 +78,7 @@ static int on_event(const char *event, const char *id, const char *data, size_t 
 	return stop_flag != 0;
 }
 
-/* nats.c's callbacks (its threads) count the connects; the loop below acts on them. With a
- * connected callback the first connect is tried in the background: without one, nats.c's
- * connect waits until NATS answers (forever, with unlimited reconnects), deaf to SIGTERM. */
+/* nats.c's callbacks (its threads) count the connects; the loop below acts on them. */
 static atomic_int nats_connects; /* first connect and every reconnect */
 static atomic_int nats_up;
 
@@ -111,13 +109,9 @@ static int follow_nats(follow_ctx *f, const char *url)
 	natsStatus st, cst = NATS_ERR;
 	int rc = BM_EXIT_FAIL, said = -1, seen = 0, ever = 0;
 
-	if ((st = natsOptions_Create(&o)) != NATS_OK || (st = natsOptions_SetURL(o, url)) != NATS_OK ||
-	    (st = natsOptions_SetName(o, "bootmeta-follow")) != NATS_OK ||
-	    (st = natsOptions_SetAllowReconnect(o, true)) != NATS_OK || (st = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
-	    (st = natsOptions_SetReconnectWait(o, 1000)) != NATS_OK || (st = natsOptions_SetTimeout(o, 5000)) != NATS_OK ||
+	if ((st = serve_nats_client_options(&o, url, "bootmeta-follow", nats_connected_cb, NULL)) != NATS_OK ||
 	    (st = natsOptions_SetDisconnectedCB(o, nats_disconnected_cb, NULL)) != NATS_OK ||
 	    (st = natsOptions_SetReconnectedCB(o, nats_connected_cb, NULL)) != NATS_OK ||
-	    (st = natsOptions_SetRetryOnFailedConnect(o, true, nats_connected_cb, NULL)) != NATS_OK ||
 	    ((st = cst = natsConnection_Connect(&nc, o)) != NATS_OK && st != NATS_NOT_YET_CONNECTED) ||
 	    (st = natsConnection_SubscribeSync(&sub, nc, "bootmeta.commit")) != NATS_OK) {
 		fprintf(stderr, "bootmeta: follow: --nats %s: %s\n", url, natsStatus_GetText(st));

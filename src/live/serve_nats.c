@@ -1052,3 +1052,26 @@ void serve_nats_metrics(serve *s, bm_buf *out)
 		      (unsigned long long)atomic_load(&n->wreq_refused), (unsigned long long)atomic_load(&n->wreq_busy),
 		      (unsigned long long)atomic_load(&n->notices), atomic_load(&n->inflight));
 }
+
+static void no_callback(natsConnection *nc, void *closure)
+{
+	(void)nc;
+	(void)closure;
+}
+
+natsStatus serve_nats_client_options(natsOptions **out, const char *url, const char *name,
+				     natsConnectionHandler connected, void *closure)
+{
+	natsOptions *o = NULL;
+	natsStatus st;
+	if ((st = natsOptions_Create(&o)) != NATS_OK || (st = natsOptions_SetURL(o, url)) != NATS_OK ||
+	    (st = natsOptions_SetName(o, name)) != NATS_OK || (st = natsOptions_SetAllowReconnect(o, true)) != NATS_OK ||
+	    (st = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK || (st = natsOptions_SetReconnectWait(o, 1000)) != NATS_OK ||
+	    (st = natsOptions_SetTimeout(o, 5000)) != NATS_OK ||
+	    (st = natsOptions_SetRetryOnFailedConnect(o, true, connected ? connected : no_callback, closure)) != NATS_OK) {
+		natsOptions_Destroy(o);
+		o = NULL;
+	}
+	*out = o;
+	return st;
+}

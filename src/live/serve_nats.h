@@ -8,6 +8,8 @@
 
 #include "serve.h"
 
+#include <nats/nats.h>
+
 typedef struct {
 	const char *url;      /* nats://127.0.0.1:4222 (a comma-separated list of servers) */
 	const char *stream;   /* the JetStream stream; NULL: no JetStream (plain publishes) */
@@ -31,5 +33,13 @@ void serve_nats_quiesce(serve *s);
 void serve_nats_stop(serve *s);
 /* The NATS part of /metrics (nothing without --nats). */
 void serve_nats_metrics(serve *s, bm_buf *out);
+
+/* The options of a client that follows serve's notices (agent --nats, follow --nats),
+ * named `name`: reconnects forever, 1 s apart, a 5 s connect timeout, and the first connect
+ * tried in the background: nats.c's connect with retries and no connected callback waits
+ * until NATS answers (forever, deaf to SIGTERM). `connected` (NULL: nothing) is called when
+ * that background connect succeeds. */
+natsStatus serve_nats_client_options(natsOptions **out, const char *url, const char *name,
+				     natsConnectionHandler connected, void *closure);
 
 #endif

@@ -34,6 +34,23 @@ expect_fail() {
 	echo "  ok: $(head -c 160 "$T/err" | head -n 1)"
 }
 
+# wait_line FILE TEXT [TENTHS]: TEXT (a grep pattern) is in FILE within TENTHS tenths of a
+# second (150: 15 s)
+wait_line() {
+	_i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		_i=$((_i + 1)); [ $_i -le "${3:-150}" ] || fail "no '$2' in $1 after $((${3:-150} / 10)) s: $(cat "$1" 2>/dev/null)"; sleep 0.1
+	done
+}
+# wait_exit PID WHAT: process PID is gone within 5 s (after a SIGTERM), then it exited 0
+wait_exit() {
+	_i=0
+	while kill -0 "$1" 2>/dev/null; do
+		_i=$((_i + 1)); [ $_i -le 50 ] || fail "$2 did not exit within 5 s of SIGTERM"; sleep 0.1
+	done
+	wait "$1" || fail "$2 exited $? on SIGTERM"
+}
+
 # js EXPR: print the python expression EXPR of the JSON on stdin (bound to d)
 js() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # eq WHAT GOT WANT: GOT is WANT, else fail naming WHAT (tests may define their own)

@@ -227,13 +227,14 @@ kill -9 $AP
 wait $AP 2>/dev/null || true
 curl -fsS "http://127.0.0.1:$PORT/" >/dev/null || fail "the app did not outlive its agent's kill -9"
 read -r left _ <"$D/.agent/app.pid"
-"$BM" --repo "$R" agent $AGENT_ARGS --id web-2 --exec ./app --health-url "http://127.0.0.1:$PORT/" \
-	--health-timeout 10s --bake 500ms --poll 200ms 2>"$T/agent2.log" &
-AP=$!
-i=0
-until grep -q "msg=started release=r2" "$T/agent2.log"; do
-	i=$((i + 1)); [ $i -le 150 ] || { cat "$T/agent2.log" >&2; fail "the new agent did not start the app"; }; sleep 0.1
-done
+# web2 LOG: the agent of web-2 again, in the background (AP), until it has started r2's app
+web2() {
+	"$BM" --repo "$R" agent $AGENT_ARGS --id web-2 --exec ./app --health-url "http://127.0.0.1:$PORT/" \
+		--health-timeout 10s --bake 500ms --poll 200ms 2>"$1" &
+	AP=$!
+	wait_line "$1" "msg=started release=r2"
+}
+web2 "$T/agent2.log"
 grep -q "stopping the app a previous agent left pid=$left" "$T/agent2.log" || fail "the left app was not stopped: $(cat "$T/agent2.log")"
 # a zombie waiting for init to reap it does not run
 i=0
@@ -248,13 +249,7 @@ sleep 300 &
 OTHER=$!
 SERVE_PIDS="$SERVE_PIDS $OTHER"
 echo "$OTHER 1 $(cat /proc/sys/kernel/random/boot_id)" >"$D/.agent/app.pid"
-"$BM" --repo "$R" agent $AGENT_ARGS --id web-2 --exec ./app --health-url "http://127.0.0.1:$PORT/" \
-	--health-timeout 10s --bake 500ms --poll 200ms 2>"$T/agent3.log" &
-AP=$!
-i=0
-until grep -q "msg=started release=r2" "$T/agent3.log"; do
-	i=$((i + 1)); [ $i -le 150 ] || { cat "$T/agent3.log" >&2; fail "the agent did not start the app"; }; sleep 0.1
-done
+web2 "$T/agent3.log"
 grep -q "its pid is another process's now pid=$OTHER" "$T/agent3.log" || fail "not said: $(cat "$T/agent3.log")"
 kill -0 "$OTHER" 2>/dev/null || fail "the agent stopped a process that was not its app"
 kill "$OTHER"
@@ -288,16 +283,9 @@ N7=$!
 SERVE_PIDS="$SERVE_PIDS $N7"
 wait_report web-7 healthy:r7
 eq "web-7 installed r7 itself" "$(readlink "$T/host7/current")" releases/r7
-i=0
-until grep -q "nats is down; polling" "$T/agent7.log"; do
-	i=$((i + 1)); [ $i -le 100 ] || fail "the agent does not say NATS is down: $(cat "$T/agent7.log")"; sleep 0.1
-done
+wait_line "$T/agent7.log" "nats is down; polling" 100
 kill -TERM $N7
-i=0
-while kill -0 $N7 2>/dev/null; do
-	i=$((i + 1)); [ $i -le 50 ] || fail "the agent did not exit within 5 s of SIGTERM with NATS down"; sleep 0.1
-done
-wait $N7 || fail "the agent exited $? on SIGTERM"
+wait_exit $N7 "the agent with NATS down"
 echo "  ok: NATS down at the start: installed by polling, stopped by SIGTERM"
 nats-server -a 127.0.0.1 -p "$NPORT" >"$T/nats.log" 2>&1 &
 NP=$!

@@ -107,13 +107,6 @@ nats_up() {
 		i=$((i + 1)); [ $i -le 100 ] || fail "nats-server did not start: $(tail -3 "$T/nats.log")"; sleep 0.1
 	done
 }
-# wait_line FILE TEXT: TEXT is in FILE within 15 s
-wait_line() {
-	i=0
-	until grep -q "$2" "$1"; do
-		i=$((i + 1)); [ $i -le 150 ] || fail "no '$2' in $1: $(cat "$1")"; sleep 0.1
-	done
-}
 check "--nats with NATS down at the start: said at once, the periodic fetch goes on, SIGTERM ends it"
 "$BM" follow --nats "$NU" --fetch-interval 1 "$T/f.git" >"$T/follow4.out" 2>"$T/follow4.err" &
 fpid=$!
@@ -123,11 +116,7 @@ wait_line "$T/follow4.err" "NATS at $NU is down; fetching every 1 s"
 wait_same "$T/f.git" "$R"
 grep -q "(periodic fetch)" "$T/follow4.out" || fail "no periodic fetch with NATS down: $(cat "$T/follow4.out")"
 kill -TERM $fpid
-i=0
-while kill -0 $fpid 2>/dev/null; do
-	i=$((i + 1)); [ $i -le 50 ] || fail "follow --nats did not exit within 5 s of SIGTERM with NATS down"; sleep 0.1
-done
-wait $fpid || fail "follow --nats exited $? on SIGTERM"
+wait_exit $fpid "follow --nats with NATS down"
 
 nats_up
 serve_start s "$R" --open-writes --nats "$NU"
