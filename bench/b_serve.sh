@@ -11,7 +11,21 @@
 #   memory:             VmRSS (highest sampled) and VmHWM under the 64-client writes
 # Both durable: serve answers a write once its commit is fsynced, etcd once its WAL is.
 # BM_BENCH_SERVE_SECONDS (5) per wrk run; BM_BENCH_SERVE_WATCH (300) changes per system.
+# BM_BENCH_SERVE_FS: where both keep their data: "host" (a folder under /tmp, whatever file
+# system that is) or "ext4" (a fresh ext4 with a journal on a loop device, as most servers
+# have; needs root). Unset: both, one after the other ("ext4" only as root).
 set -eu
+if [ -z "${BM_BENCH_SERVE_FS:-}" ]; then
+	for fs in host ext4; do
+		if [ "$fs" = ext4 ] && [ "$(id -u)" != 0 ]; then
+			echo "b_serve: the run on a journaled ext4 needs root (a loop mount); not run"
+			continue
+		fi
+		echo "-- data on: $fs"
+		BM_BENCH_SERVE_FS=$fs sh "$0" || exit 1
+	done
+	exit 0
+fi
 : "${BM_BUILDDIR:?}" "${BM_SRCDIR:?}" "${BOOTMETA:?}"
 D=${BM_BENCH_SERVE_SECONDS:-5}
 NW=${BM_BENCH_SERVE_WATCH:-300}
@@ -24,13 +38,26 @@ for tool in etcd wrk python3 curl; do
 done
 [ -x "$BM_BUILDDIR/bootmeta-live" ] || { echo "b_serve: no $BM_BUILDDIR/bootmeta-live" >&2; exit 1; }
 T=$(mktemp -d /tmp/bm-bench-serve-XXXXXX)
-SPID="" EPID="" MPID=""
+SPID="" EPID="" MPID="" MNT=""
 cleanup() {
 	for p in $MPID $SPID $EPID; do kill "$p" 2>/dev/null || true; done
 	for p in $SPID $EPID; do wait "$p" 2>/dev/null || true; done
+	[ -z "$MNT" ] || umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# DATA: the folder both servers keep their data in
+case $BM_BENCH_SERVE_FS in
+host) DATA=$T ;;
+ext4)
+	truncate -s 2G "$T/ext4.img"
+	mkfs.ext4 -q -F -O has_journal "$T/ext4.img" || { echo "b_serve: mkfs.ext4 failed" >&2; exit 1; }
+	mkdir "$T/fs"
+	mount -o loop "$T/ext4.img" "$T/fs" || { echo "b_serve: cannot mount a loop device (root?)" >&2; exit 1; }
+	MNT=$T/fs DATA=$T/fs
+	;;
+*) echo "b_serve: BM_BENCH_SERVE_FS is host or ext4, not $BM_BENCH_SERVE_FS" >&2; exit 1 ;;
+esac
 trap 'exit 1' INT TERM
 export BOOTMETA_ACTOR="bench <bench@example.com>"
 t_last=$(date +%s)
@@ -48,14 +75,14 @@ E=http://127.0.0.1:$EP
 
 # the meta repo: a project, a release, channel c0..c63 and "watch" promoted once
 C=1111111111111111111111111111111111111111
-R=$T/meta.git
+R=$DATA/meta.git
 "$BOOTMETA" init "$R" >/dev/null
 "$BOOTMETA" --repo "$R" project add bench/app --source https://example.com/bench/app.git >/dev/null 2>&1
 "$BOOTMETA" --repo "$R" release add bench/app --source "https://example.com/bench/app.git@$C" --version 1.0 >/dev/null 2>&1
 "$BOOTMETA" --repo "$R" channel promote bench/app c0 "$C" >/dev/null 2>&1
 phase "repo"
 
-etcd --name bench --data-dir "$T/etcd" --listen-client-urls "$E" --advertise-client-urls "$E" \
+etcd --name bench --data-dir "$DATA/etcd" --listen-client-urls "$E" --advertise-client-urls "$E" \
 	--listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
 	--initial-cluster "bench=http://127.0.0.1:$PP" --logger zap --log-level warn 2>"$T/etcd.log" &
 EPID=$!
@@ -173,6 +200,7 @@ SPID=""
 git --git-dir="$R" fsck --strict >/dev/null 2>&1 || { echo "b_serve: git fsck --strict failed after the run" >&2; exit 1; }
 phase "stop+fsck"
 
+echo "data: $(stat -f -c %T "$DATA") on $(df --output=source "$DATA" | tail -1)$([ -n "$MNT" ] && echo ", journaled (mkfs.ext4 default)")"
 echo "versions: $("$BOOTMETA" --version | head -1); $(etcd --version | head -1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
 echo "machine: $(nproc) cores; load average (1 min) at the end of each run: $(awk '{printf "%s %s, ", $2, $3}' "$T/load" | sed 's/, $//')"
 awk -v writes="$writes" -v batches="$batches" -v commits="$commits" '

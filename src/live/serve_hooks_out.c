@@ -595,6 +595,22 @@ static void maybe_reload(struct serve_hooks_out *o, const bm_oid *commit)
 
 static void enqueue(struct serve_hooks_out *o, sub *u, delivery *d);
 
+/* 1 when the event of `c` may have changed hooks/: a path under it, or paths that may not
+ * be all of them (none, as many as an event lists, or an event from nothing, which is how
+ * main moved to another history appears). Otherwise the subscriptions stand, and no git
+ * read is needed (a look at a commit in a pack newer than this thread's object database
+ * has seen rescans the pack folder). */
+static int may_touch_hooks(const cq_item *c)
+{
+	size_t i;
+	if (!c->has_prev || !c->paths.count || c->paths.count >= SERVE_CHANGED_MAX)
+		return 1;
+	for (i = 0; i < c->paths.count; i++)
+		if (!strncmp(c->paths.items[i], "hooks/", 6))
+			return 1;
+	return 0;
+}
+
 /* Queue the event of one commit for every subscription it concerns (dispatcher thread). Only
  * this thread adds or removes subscriptions, so it walks the list without the lock and takes
  * the lock only to queue (the event is built outside it: the hub never waits on git here). */
@@ -603,7 +619,8 @@ static void dispatch(struct serve_hooks_out *o, cq_item *c)
 	sub *u;
 	char hex[BM_OID_HEXSZ + 1];
 	bm_oid_fmt(hex, &c->next_c);
-	maybe_reload(o, &c->next_c);
+	if (may_touch_hooks(c))
+		maybe_reload(o, &c->next_c);
 	for (u = o->subs; u; u = u->next) {
 		Bootmeta__V1__Webhook probe = BOOTMETA__V1__WEBHOOK__INIT;
 		delivery *d;

@@ -289,6 +289,26 @@ static int take_hint(serve *s, serve_event *e)
 	return found;
 }
 
+/* The parent the writer named for its own commit `c`, without reading git (a reader's
+ * object database finds a commit that is in a pack newer than it has seen only after
+ * rescanning the pack folder: a third of serve's CPU per commit went to the hub's and the
+ * webhook dispatcher's looks): 1, else 0. */
+static int hint_parent(serve *s, bm_oid *parent, const bm_oid *c)
+{
+	size_t i;
+	int found = 0;
+	pthread_mutex_lock(&s->hlock);
+	for (i = 0; i < SERVE_HINTS && s->hints && !found; i++) {
+		serve_hint *h = &s->hints[i];
+		if (h->used && h->has_prev && bm_oid_equal(&h->next, c)) {
+			*parent = h->prev;
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&s->hlock);
+	return found;
+}
+
 static int changed(serve_event *e, bm_store *st)
 {
 	int error = bm_store_changed(&e->paths, st, e->has_prev ? &e->prev : NULL, &e->next, NULL, SERVE_CHANGED_MAX);
@@ -346,11 +366,13 @@ static void step(serve *s)
 	 * proves it an ancestor: no graph walk for the common case) */
 	c = tip;
 	while (n < WALK_MAX) {
+		bm_oid p;
 		chain[n++] = c;
-		if (bm_store_parent(&c, s->hstore, &c) < 0) {
+		if (!hint_parent(s, &p, &c) && bm_store_parent(&p, s->hstore, &c) < 0) {
 			bm_error_clear();
 			break;
 		}
+		c = p;
 		if (s->has_tip && bm_oid_equal(&c, &s->tip)) {
 			anc = 1;
 			break;
@@ -392,7 +414,7 @@ static void step(serve *s)
 		memset(&e, 0, sizeof(e));
 		e.next = chain[n];
 		e.has_prev = 1;
-		if (bm_store_parent(&e.prev, s->hstore, &e.next) < 0) {
+		if (!hint_parent(s, &e.prev, &e.next) && bm_store_parent(&e.prev, s->hstore, &e.next) < 0) {
 			e.has_prev = 0;
 			bm_error_clear();
 		}
