@@ -12,7 +12,7 @@ libssh2-1-dev libmbedtls-dev libhttp-parser-dev libpcre2-dev libssl-dev
 clang libclang-rt-14-dev
 age minisign openssh-client openssl golang-go nodejs npm jq python3
 groff-base nginx fcgiwrap openssh-server
-libmicrohttpd-dev libnats-dev libcurl4-openssl-dev curl systemd nats-server strace"
+libmicrohttpd-dev libnats-dev libcurl4-openssl-dev curl systemd nats-server strace xfsprogs"
 # libssh2-1-dev ... libssl-dev: the static archives (libgit2.a, libssh2.a, libmbed*.a,
 # libhttp_parser.a, libpcre2-8.a, libcrypto.a, libz.a) the release CLI links for a fast start.
 # groff-base: the man pages are rendered at build time.
@@ -20,7 +20,8 @@ libmicrohttpd-dev libnats-dev libcurl4-openssl-dev curl systemd nats-server stra
 # the serve tests talk to it as any client would. systemd: systemd-analyze verify checks the
 # units in contrib/systemd.
 # nats-server (JetStream with -js): the NATS side of serve is tested against it (t_serve_nats).
-# strace: t_sync_method counts the syncs a write makes. openssl: the https remote test
+# strace: t_sync_method counts the syncs a write makes; xfsprogs: it also runs on an xfs
+# (and on ext4 with and without a journal) on loop devices, as root. openssl: the https remote test
 # makes its certificates with it. jq, python3: e2e tests.
 # nginx, fcgiwrap: t_git_http serves meta repos with git http-backend behind them;
 # openssh-server: t_git_ssh runs its own sshd (tests/e2e/lib_gitsrv.sh starts both on
