@@ -7,7 +7,8 @@
 # - the switch of DIR/current blocked (a folder in the way of its temp name): reported, not
 #   counted against the release, tried again once the way is clear;
 # - disk full during the download (its .part is /dev/full: writes give ENOSPC): reported
-#   with its cause, nothing half-installed left, the next round installs;
+#   with its cause, nothing half-installed left, the next round installs; and a real full
+#   disk (a 1 MiB tmpfs, filled; root): the same, the space given back, the state file kept;
 # - an install dir that cannot be written (a file where the release folder should be, the
 #   state file's temp name taken by a folder; as non-root also chmod 555 on releases/);
 # - mix-and-match: another binary's signature record put on an unsigned binary; a record
@@ -211,6 +212,44 @@ fails2 "state.json.tmp"
 rmdir "$D2/.agent/state.json.tmp"
 once2 2>/dev/null || fail "the round after the state file could be written again failed"
 eq "current -> r7" "$(readlink "$D2/current")" releases/r7
+
+check "a real full disk (a 1 MiB tmpfs, filled): the download fails with the cause, nothing of it stays, current and the state file are kept; space freed: the next round installs"
+[ "$(id -u)" = 0 ] || fail "this check mounts a tmpfs: run make check as root"
+mkdir "$T/small"
+mount -t tmpfs -o size=1m tmpfs "$T/small" || fail "cannot mount a tmpfs on $T/small"
+SMALL=$T/small
+trap 'umount "$SMALL" 2>/dev/null || umount -l "$SMALL" 2>/dev/null || true; serve_cleanup' EXIT
+D4=$SMALL/host
+once4() { timeout -k 5 120 "$BM" --repo "$R" agent $COMMON --install-dir "$D4" --id web-4 --once "$@"; }
+once4 2>/dev/null || fail "host 4 could not install r7 on the tmpfs"
+eq "host 4: current -> r7" "$(readlink "$D4/current")" releases/r7
+# rbig: an app of 384 KiB (a comment pads it), more than the disk will have free
+app rbig
+{ printf '# '; head -c 393216 /dev/zero | tr '\0' x; echo; } >>"$S/rbig"
+bm release add app --source "file://$T/src@$C1" --id rbig >/dev/null
+bm binary add app rbig "$S/rbig" --os linux --arch amd64 --url "$HTTP/rbig" --sign "$T/rel.key" >/dev/null
+bm channel promote app stable rbig >/dev/null
+# the disk full, then 64 KiB of it freed
+dd if=/dev/zero of="$SMALL/filler" bs=4096 2>/dev/null || true
+truncate -s "$(($(stat -c %s "$SMALL/filler") - 65536))" "$SMALL/filler"
+free0=$(df -B1 --output=avail "$SMALL" | tail -1)
+state0=$(cat "$D4/.agent/state.json")
+expect_fail 1 "" once4
+eq "host 4 reported failed" "$(last_report web-4 | cut -d: -f1)" failed
+e=$(last_error web-4)
+echo "$e" | grep -q "No space left on device" || fail "the report does not say the disk is full: $e"
+echo "  ok: $(echo "$e" | head -c 200)"
+eq "host 4: current still -> r7" "$(readlink "$D4/current")" releases/r7
+no_file "$D4/releases/rbig/rbig" "a download that hit a full disk got its name"
+no_file "$D4/releases/rbig/.rbig.fetched.part" "the partial download was left behind (it holds the space the next try needs)"
+no_file "$D4/releases/rbig/.rbig.fetched" "the download's temporary file was left behind"
+eq "the space the download took is free again" "$(df -B1 --output=avail "$SMALL" | tail -1)" "$free0"
+eq "the state file is whole and unchanged" "$(cat "$D4/.agent/state.json")" "$state0"
+rm "$SMALL/filler"
+once4 2>/dev/null || fail "the round after space was freed failed"
+eq "host 4: current -> rbig" "$(readlink "$D4/current")" releases/rbig
+cmp -s "$S/rbig" "$D4/releases/rbig/rbig" || fail "the installed rbig differs from the artifact"
+echo "  ok: rbig installed whole"
 
 check "install dir not writable: chmod 555 on releases/ (as root, chmod does not stop root: the cases above stand for it)"
 bm channel promote app stable r8 >/dev/null
