@@ -45,7 +45,8 @@ static const char agent_usage[] =
 	"answers 2xx or --health-cmd exits 0 within --health-timeout, and keeps doing so for\n"
 	"--bake). Healthy: the release is committed. Not: DIR/current goes back, the release before\n"
 	"restarts, and the failure is reported; that release is not tried again until the channel\n"
-	"moves. Every state change is reported as an instance record of env E: through the serve\n"
+	"moves (unless the release before is not healthy either: then the host is at fault, and the\n"
+	"next round tries again). Every state change is reported as an instance record of env E: through the serve\n"
 	"(--server; token from --token-file or $BOOTMETA_TOKEN), or written to the meta repo\n"
 	"(--repo; pushed when it has a remote). The instance id is --id, else the host name.\n"
 	"--server: changes arrive by long poll; --repo: fetched every --poll; --nats URL: notices from\n"
@@ -92,6 +93,7 @@ typedef struct {
 	int64_t restart_delay_ms;   /* the pause before the last restart */
 	int64_t restart_at;         /* the app is gone: when to start it again (0: not due) */
 	int64_t supervised_ms;      /* the last look */
+	uint64_t skip_said_seq;     /* the failed entry last said to be skipped */
 	char app_down[AGENT_NAME_MAX + 160]; /* the app is down, waiting for its restart: why */
 } agent;
 
@@ -630,6 +632,11 @@ static int round_once(agent *g)
 	}
 	if (v.seq == g->st.failed_seq && !strcmp(v.release, g->st.failed_release)) {
 		rc = 1; /* failed its health gate already; wait for the channel to move */
+		if (g->c.once || g->skip_said_seq != v.seq) /* said once an entry, not every poll */
+			agent_log("info", "not tried again", "release=%s seq=%llu what=\"it failed its health gate here; "
+				  "it is tried again when the channel moves (promote it again to retry)\"", v.release,
+				  (unsigned long long)v.seq);
+		g->skip_said_seq = v.seq;
 		goto done;
 	}
 	if (agent_release_path(&dest, &g->c, v.release, v.binary) < 0)
@@ -708,9 +715,17 @@ unhealthy:
 	if (*g->st.committed) {
 		bm_buf back = BM_BUF_INIT;
 		int ok = try_release(&back, g, g->st.committed) == 0;
+		if (!ok) {
+			/* the release before fails too: the host is at fault (a unit systemctl cannot
+			 * restart, a port taken, a database down), not the release; it is tried again
+			 * next round instead of waiting for a promotion nobody knows is needed */
+			g->st.failed_seq = 0;
+			g->st.failed_release[0] = '\0';
+		}
 		save(g);
-		bm_buf_printf(&why, "; back on %s%s%s", g->st.committed, ok ? "" : ", which is not healthy either: ",
-			      ok ? "" : back.ptr ? back.ptr : "");
+		bm_buf_printf(&why, "; back on %s%s%s%s", g->st.committed, ok ? "" : ", which is not healthy either: ",
+			      ok ? "" : back.ptr ? back.ptr : "",
+			      ok ? "" : " (so the host is at fault, not the release: it is tried again next round)");
 		agent_metrics_add(&g->metrics, &g->metrics.rollbacks, 1);
 		report(g, BM_INSTANCE_ROLLED_BACK, g->st.committed, v.meta, why.ptr);
 		bm_buf_dispose(&back);
