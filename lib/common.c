@@ -223,7 +223,12 @@ static int cmp_str(const void *a, const void *b)
 
 void bm_strlist_sort(bm_strlist *l)
 {
-	if (l->count > 1)
+	size_t i;
+	/* a git tree lists its names in this order already (a folder as "name/"): one pass */
+	for (i = 1; i < l->count; i++)
+		if (strcmp(l->items[i - 1], l->items[i]) > 0)
+			break;
+	if (i < l->count)
 		qsort(l->items, l->count, sizeof(char *), cmp_str);
 }
 

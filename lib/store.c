@@ -1317,16 +1317,14 @@ static int txn_fs_list(bm_strlist *out, bm_fs *fs, const char *dir)
 	const char **paths;
 	size_t i;
 	int found_base = 0, found_new, error;
-	bm_strlist base = BM_STRLIST_INIT;
 
-	error = tree_list_into(&base, t->store->repo, t->base_tree, dir);
+	/* the base's names straight into `out` (bm_fs_list drops them all if this fails) */
+	error = tree_list_into(out, t->store->repo, t->base_tree, dir);
 	if (error == 0)
 		found_base = 1;
 	else if (error != BM_ENOTFOUND)
 		goto done;
-	for (i = 0; i < base.count; i++)
-		if ((error = bm_strlist_add(out, base.items[i])) < 0)
-			goto done;
+	bm_error_clear();
 	if (!(paths = calloc(t->nfiles + 1, sizeof(char *)))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;
@@ -1342,7 +1340,6 @@ static int txn_fs_list(bm_strlist *out, bm_fs *fs, const char *dir)
 	/* bm_fs_children skips names already present, but base names came first */
 	error = (found_base || found_new) ? 0 : bm_error_set(BM_ENOTFOUND, "%s: no such folder", dir);
 done:
-	bm_strlist_dispose(&base);
 	return error;
 }
 
