@@ -105,6 +105,8 @@ struct serve_hooks_out {
 	size_t nsubs;
 	bm_oid hooks_tree;     /* the hooks/ tree the subscriptions were read from */
 	int has_hooks_tree;
+	bm_oid last;           /* the commit the subscriptions were last checked at */
+	int has_last;
 	char *state;           /* STATE/hooks, made at start; NULL: no cursors (said at start) */
 	atomic_ullong n[HR_N], commits_dropped;
 };
@@ -593,17 +595,28 @@ static void maybe_reload(struct serve_hooks_out *o, const bm_oid *commit)
 		o->hooks_tree = t;
 }
 
+/* Checked at `commit` whatever it is: the dispatcher's own record of where it is. */
+static void reload_at(struct serve_hooks_out *o, const bm_oid *commit)
+{
+	maybe_reload(o, commit);
+	o->last = *commit;
+	o->has_last = 1;
+}
+
 static void enqueue(struct serve_hooks_out *o, sub *u, delivery *d);
 
 /* 1 when the event of `c` may have changed hooks/: a path under it, or paths that may not
  * be all of them (none, as many as an event lists, or an event from nothing, which is how
- * main moved to another history appears). Otherwise the subscriptions stand, and no git
- * read is needed (a look at a commit in a pack newer than this thread's object database
- * has seen rescans the pack folder). */
-static int may_touch_hooks(const cq_item *c)
+ * main moved to another history appears), or an event that does not follow the last one
+ * dispatched (commits between them were dropped: a full queue, no memory). Otherwise the
+ * subscriptions stand, and no git read is needed (a look at a commit in a pack newer than
+ * this thread's object database has seen rescans the pack folder). */
+static int may_touch_hooks(const struct serve_hooks_out *o, const cq_item *c)
 {
 	size_t i;
 	if (!c->has_prev || !c->paths.count || c->paths.count >= SERVE_CHANGED_MAX)
+		return 1;
+	if (!o->has_last || !bm_oid_equal(&o->last, &c->prev))
 		return 1;
 	for (i = 0; i < c->paths.count; i++)
 		if (!strncmp(c->paths.items[i], "hooks/", 6))
@@ -619,8 +632,10 @@ static void dispatch(struct serve_hooks_out *o, cq_item *c)
 	sub *u;
 	char hex[BM_OID_HEXSZ + 1];
 	bm_oid_fmt(hex, &c->next_c);
-	if (may_touch_hooks(c))
+	if (may_touch_hooks(o, c))
 		maybe_reload(o, &c->next_c);
+	o->last = c->next_c;
+	o->has_last = 1;
 	for (u = o->subs; u; u = u->next) {
 		Bootmeta__V1__Webhook probe = BOOTMETA__V1__WEBHOOK__INIT;
 		delivery *d;
@@ -758,8 +773,11 @@ static void on_commit(serve *s, const bm_oid *prev, const bm_oid *next, const bm
 	cq_item *c = calloc(1, sizeof(*c));
 	size_t i;
 	(void)s;
-	if (!c)
+	if (!c) {
+		/* the next commit's event does not follow the last one: the dispatcher re-reads */
+		atomic_fetch_add(&o->commits_dropped, 1);
 		return;
+	}
 	c->next_c = *next;
 	if (prev) {
 		c->prev = *prev;
@@ -768,6 +786,8 @@ static void on_commit(serve *s, const bm_oid *prev, const bm_oid *next, const bm
 	for (i = 0; i < paths->count; i++)
 		if (bm_strlist_add(&c->paths, paths->items[i]) < 0) {
 			cq_free(c);
+			bm_error_clear();
+			atomic_fetch_add(&o->commits_dropped, 1);
 			return;
 		}
 	pthread_mutex_lock(&o->lock);
@@ -825,7 +845,7 @@ int serve_hooks_out_start(serve *s)
 	if (state_open(o) < 0)
 		goto fail;
 	if (bm_store_tip(&tip, o->st) == 0)
-		maybe_reload(o, &tip);
+		reload_at(o, &tip);
 	bm_error_clear();
 	if (serve_add_commit_hook(s, on_commit, o) < 0) {
 		serve_log("error", "webhook", "error=\"no room for another commit hook\"");
@@ -987,7 +1007,7 @@ void serve_hooks_out_metrics(serve *s, bm_buf *out)
 		bm_buf_printf(out, "bootmeta_webhook_deliveries_total{result=\"%s\"} %llu\n", r_names[i], v);
 	}
 	bm_buf_printf(out,
-		      "# HELP bootmeta_webhook_commits_dropped_total Commits dropped before webhook dispatch (queue full).\n"
+		      "# HELP bootmeta_webhook_commits_dropped_total Commits dropped before webhook dispatch (queue full, or no memory).\n"
 		      "# TYPE bootmeta_webhook_commits_dropped_total counter\nbootmeta_webhook_commits_dropped_total %llu\n"
 		      "# HELP bootmeta_webhooks Live webhook subscriptions.\n# TYPE bootmeta_webhooks gauge\n"
 		      "bootmeta_webhooks %zu\n"

@@ -38,6 +38,8 @@ struct serve_watcher {
 	struct MHD_Connection *conn;
 	char *prefix;
 	int sse, linked, suspended, closed, ready;
+	int full;           /* long poll: the answer holds all it may; `last` stays where it ends */
+	bm_oid held;        /* long poll: the last event it holds */
 	bm_buf out;         /* SSE: bytes not sent yet; long poll: the events so far */
 	size_t off, nevents;
 	int64_t deadline_us, last_us;
@@ -167,22 +169,37 @@ static int event_matches(const serve_event *e, const char *prefix)
 	return 0;
 }
 
-/* Add one event to a watcher (hub lock held). */
+/* A commit with nothing for `w` (hub lock held): its position moves past it, unless its
+ * long-poll answer is full (the next poll starts at the last event it holds). */
+static void pass(serve_watcher *w, const bm_oid *next)
+{
+	if (!w->full)
+		w->last = *next;
+}
+
+/* Add one event to a watcher (hub lock held). A long poll collects every event until it is
+ * answered, up to --watch-buffer bytes: `last`, the answer's metaCommit, is the last event
+ * it holds, so the next poll from there misses none. */
 static void deliver(serve *s, serve_watcher *w, bm_store *st, const bm_oid *prev, const bm_oid *next,
 		    const bm_strlist *paths)
 {
 	bm_buf ev = BM_BUF_INIT;
 	char hex[BM_OID_HEXSZ + 1];
-	w->last = *next;
-	if (w->closed || w->ready)
+	if (w->full)
 		return;
+	if (w->closed) {
+		w->last = *next;
+		return;
+	}
 	if (serve_event_json(&ev, st, prev, next, paths, w->prefix) < 0) {
 		serve_log("warn", "event", "error=\"%s\"", bm_error_last());
 		bm_error_clear();
 		bm_buf_dispose(&ev);
+		w->last = *next; /* said in the log: skipped, not waited on */
 		return;
 	}
 	bm_oid_fmt(hex, next);
+	w->last = *next;
 	if (w->sse) {
 		if (w->out.size - w->off + ev.size > s->watch_buf) {
 			/* it does not read: end it; it resumes from the last id it got */
@@ -199,6 +216,13 @@ static void deliver(serve *s, serve_watcher *w, bm_store *st, const bm_oid *prev
 		}
 		wake(w);
 	} else {
+		if (w->nevents && w->out.size + ev.size > s->watch_buf) {
+			w->full = 1; /* the rest is for the next poll */
+			w->last = w->held;
+			bm_buf_dispose(&ev);
+			return;
+		}
+		w->held = *next;
 		if (w->nevents++)
 			bm_buf_putc(&w->out, ',');
 		bm_buf_put(&w->out, ev.ptr, ev.size);
@@ -246,7 +270,9 @@ void serve_hub_hint(serve *s, const bm_oid *prev, const bm_oid *next, const bm_s
 {
 	serve_hint *h;
 	size_t i;
-	if (!s->hints || files->count > SERVE_CHANGED_MAX)
+	/* a batch that made no commit names no change: a hint of X after X would make X its
+	 * own parent */
+	if (!s->hints || files->count > SERVE_CHANGED_MAX || (prev && bm_oid_equal(prev, next)))
 		return;
 	pthread_mutex_lock(&s->hlock);
 	h = &s->hints[s->hint_next++ % SERVE_HINTS];
@@ -333,7 +359,7 @@ static void publish(serve *s, serve_event *e)
 		if (event_matches(e, w->prefix))
 			deliver(s, w, s->hstore, e->has_prev ? &e->prev : NULL, &e->next, &e->paths);
 		else
-			w->last = e->next;
+			pass(w, &e->next);
 	s->tip = e->next;
 	s->has_tip = 1;
 	ring_push(s, e);
@@ -353,7 +379,7 @@ int serve_add_commit_hook(serve *s, serve_commit_hook fn, void *payload)
 static void step(serve *s)
 {
 	bm_oid tip, c, chain[WALK_MAX];
-	size_t n = 0;
+	size_t n = 0, i;
 	int error, anc = 0;
 
 	if ((error = bm_store_tip(&tip, s->hstore)) < 0) {
@@ -409,15 +435,14 @@ static void step(serve *s)
 		bm_strlist_dispose(&e.paths);
 		return;
 	}
-	while (n-- > 0) {
+	/* each event's previous commit is the next older one of the walk, the oldest's the last
+	 * commit seen: the walk proved that chain, no second look can disagree with it */
+	for (i = n; i-- > 0;) {
 		serve_event e;
 		memset(&e, 0, sizeof(e));
-		e.next = chain[n];
+		e.next = chain[i];
+		e.prev = i + 1 < n ? chain[i + 1] : s->tip;
 		e.has_prev = 1;
-		if (!hint_parent(s, &e.prev, &e.next) && bm_store_parent(&e.prev, s->hstore, &e.next) < 0) {
-			e.has_prev = 0;
-			bm_error_clear();
-		}
 		if (!take_hint(s, &e) && changed(&e, s->hstore) < 0) {
 			serve_log("warn", "event", "error=\"%s\"", bm_error_last());
 			bm_error_clear();
@@ -626,9 +651,9 @@ static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answe
 				if (event_matches(e, w->prefix))
 					deliver(s, w, st, e->has_prev ? &e->prev : NULL, &e->next, &e->paths);
 				else
-					w->last = e->next;
+					pass(w, &e->next);
 			}
-			w->last = s->tip;
+			pass(w, &s->tip);
 			return 0;
 		}
 		pthread_mutex_unlock(&s->hlock);
@@ -655,7 +680,7 @@ static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answe
 			pthread_mutex_lock(&s->hlock);
 			if (e.paths.count)
 				deliver(s, w, st, &from, &upto, &e.paths);
-			w->last = upto;
+			pass(w, &upto);
 			pthread_mutex_unlock(&s->hlock);
 			bm_strlist_dispose(&e.paths);
 		}

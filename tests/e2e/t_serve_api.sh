@@ -21,7 +21,8 @@ printf 'binary one\n' >"$T/bin1"
 "$BM" --repo "$R" env add prod >/dev/null
 "$BM" --repo "$R" config set acme/server prod PORT=8080 --type int64 >/dev/null
 
-serve_start s1 "$R" --open-writes
+# a small --watch-buffer: a long poll answer that cannot hold every event is tested below
+serve_start s1 "$R" --open-writes --watch-buffer 8192
 U=$(serve_url s1)
 
 check "healthz and metrics"
@@ -260,6 +261,44 @@ bg=$!
 http GET "$U/v1/watch?prefix=projects/acme/server/channels/other/&since=$(tip "$R")&wait=10s"; want 200
 wait $bg
 [ "$(jget '.events | length')" = 1 ] || fail "outside commit not seen: $(cat "$T/body")"
+
+check "watch: writes that commit nothing, among writes that do, leave the chain of events whole"
+# unchanged reports make batches with no commit; each event must name the commit before it
+wc0=$(tip "$R")
+python3 - "$U" "$C1" "$wc0" >"$T/chain.err" 2>&1 <<'PY' || fail "writes: $(cat "$T/chain.err")"
+import http.client, json, sys, threading, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+def run(n, path, body):
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    for i in range(n):
+        c.request("POST", path, json.dumps(body(i)), {"Content-Type": "application/json"})
+        r = c.getresponse(); r.read()
+        if r.status != 200:
+            raise SystemExit("%s: %d" % (path, r.status))
+a = threading.Thread(target=run, args=(120, "/v1/projects/acme/server/channels/chain/promote", lambda i: {"release": sys.argv[2], "reason": "r%d" % i}))
+b = threading.Thread(target=run, args=(360, "/v1/envs/prod/instances/host-1/reports", lambda i: {"project": "acme/server", "release": sys.argv[2], "metaCommit": sys.argv[3], "state": "healthy"}))
+a.start(); b.start(); a.join(); b.join()
+PY
+sleep 0.5
+# follow with long polls from wc0 to the tip, as a client does: since = the last metaCommit
+python3 - "$U" "$wc0" "$(tip "$R")" >"$T/chain.json" 2>"$T/chain.err" <<'PY' || fail "following: $(cat "$T/chain.err")"
+import json, sys, urllib.request
+u, since, tip = sys.argv[1:4]
+events, polls = [], 0
+while since != tip and polls < 300:
+    with urllib.request.urlopen("%s/v1/watch?since=%s&wait=2s" % (u, since), timeout=10) as r:
+        a = json.load(r)
+    polls += 1
+    events += a["events"]
+    since = a["metaCommit"]
+json.dump({"events": events, "polls": polls, "end": since}, sys.stdout)
+PY
+jq -e --arg w "$wc0" --arg t "$(tip "$R")" '.events as $e | .end == $t and ($e | length) == 120 and $e[0].previous == $w
+	and $e[-1].commit == $t and ([range(1; $e | length) | select($e[.].previous != $e[. - 1].commit)] | length) == 0
+	and ([$e[] | select(.previous == .commit or (.paths | length) != 1)] | length) == 0' "$T/chain.json" >/dev/null ||
+	fail "the events are not one chain of 120 commits: $(jq -c '{polls, end: .end[0:8], events: [.events[] | {previous: .previous[0:8], commit: .commit[0:8], n: (.paths | length)}]}' "$T/chain.json" | head -c 2000)"
+[ "$(jq .polls "$T/chain.json")" -gt 1 ] || fail "one long poll held all 120 events in an 8 KiB --watch-buffer"
+echo "  ok: 120 events in $(jq .polls "$T/chain.json") long polls, one chain"
 
 check "metrics count the writes and the batches"
 http GET "$U/metrics"; want 200
