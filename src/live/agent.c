@@ -36,7 +36,7 @@ static const char agent_usage[] =
 	"                      [--exec 'CMD ARGS' | --systemd-unit NAME] [--health-url URL | --health-cmd CMD]\n"
 	"                      [--health-timeout 60s] [--bake 10s] [--poll 30s] [--download-timeout 10m]\n"
 	"                      [--stall-timeout 30s] [--max-meta-age DURATION] [--os OS] [--arch ARCH]\n"
-	"                      [--metrics-listen HOST:PORT] [--once]\n\n"
+	"                      [--host-retries 5] [--metrics-listen HOST:PORT] [--once]\n\n"
 	"Keep this host on what channel C of project P says: download the release's binary for this\n"
 	"host's os/arch, verify its size, sha256 and a signature by a key of --trusted-keys (pinned:\n"
 	"the meta repo's keys do not count), install it as DIR/releases/<release>/<name>, point\n"
@@ -46,7 +46,7 @@ static const char agent_usage[] =
 	"--bake). Healthy: the release is committed. Not: DIR/current goes back, the release before\n"
 	"restarts, and the failure is reported; that release is not tried again until the channel\n"
 	"moves (unless the release before is not healthy either: then the host is at fault, and the\n"
-	"next round tries again). Every state change is reported as an instance record of env E: through the serve\n"
+	"next round tries again, up to --host-retries rounds in a row). Every state change is reported as an instance record of env E: through the serve\n"
 	"(--server; token from --token-file or $BOOTMETA_TOKEN), or written to the meta repo\n"
 	"(--repo; pushed when it has a remote). The instance id is --id, else the host name.\n"
 	"--server: changes arrive by long poll; --repo: fetched every --poll; --nats URL: notices from\n"
@@ -580,6 +580,7 @@ static int round_once(agent *g)
 	bm_buf dest = BM_BUF_INIT, why = BM_BUF_INIT;
 	char cur[AGENT_NAME_MAX];
 	int rc = 1, have, sw;
+	unsigned tries;
 
 	memset(&v, 0, sizeof(v));
 	if ((g->c.server ? view_server(&v, g) : view_repo(&v, g)) < 0) {
@@ -630,12 +631,21 @@ static int round_once(agent *g)
 		rc = 0;
 		goto done;
 	}
-	if (v.seq == g->st.failed_seq && !strcmp(v.release, g->st.failed_release)) {
+	if (v.seq == g->st.failed_seq && !strcmp(v.release, g->st.failed_release) &&
+	    (!g->st.host_tries || g->st.host_tries > g->c.host_retries)) {
 		rc = 1; /* failed its health gate already; wait for the channel to move */
-		if (g->c.once || g->skip_said_seq != v.seq) /* said once an entry, not every poll */
-			agent_log("info", "not tried again", "release=%s seq=%llu what=\"it failed its health gate here; "
-				  "it is tried again when the channel moves (promote it again to retry)\"", v.release,
-				  (unsigned long long)v.seq);
+		if (g->c.once || g->skip_said_seq != v.seq) { /* said once an entry, not every poll */
+			if (g->st.host_tries)
+				agent_log("info", "not tried again", "release=%s seq=%llu rounds=%u what=\"it and the release "
+					  "before it failed their health gates here %u rounds in a row (--host-retries %u): "
+					  "mend the host; it is tried again when the channel moves (promote it again to "
+					  "retry)\"", v.release, (unsigned long long)v.seq, g->st.host_tries,
+					  g->st.host_tries, g->c.host_retries);
+			else
+				agent_log("info", "not tried again", "release=%s seq=%llu what=\"it failed its health gate "
+					  "here; it is tried again when the channel moves (promote it again to retry)\"",
+					  v.release, (unsigned long long)v.seq);
+		}
 		g->skip_said_seq = v.seq;
 		goto done;
 	}
@@ -700,6 +710,7 @@ static int round_once(agent *g)
 			goto unhealthy;
 		snprintf(g->st.committed, sizeof(g->st.committed), "%s", v.release);
 		g->st.attempt[0] = '\0';
+		g->st.host_tries = 0;
 		save(g);
 		report(g, BM_INSTANCE_HEALTHY, v.release, v.meta, NULL);
 		rc = 0;
@@ -709,23 +720,33 @@ unhealthy:
 	if (stop_flag)
 		goto done;
 	agent_log("warn", "not healthy", "release=%s why=\"%s\"", v.release, why.ptr ? why.ptr : "");
+	tries = v.seq == g->st.failed_seq && !strcmp(v.release, g->st.failed_release) ? g->st.host_tries : 0;
 	g->st.failed_seq = v.seq;
 	snprintf(g->st.failed_release, sizeof(g->st.failed_release), "%s", v.release);
+	g->st.host_tries = 0;
 	g->st.attempt[0] = '\0';
 	if (*g->st.committed) {
 		bm_buf back = BM_BUF_INIT;
 		int ok = try_release(&back, g, g->st.committed) == 0;
-		if (!ok) {
+		char more[200] = "";
+		if (!ok && !stop_flag) {
 			/* the release before fails too: the host is at fault (a unit systemctl cannot
 			 * restart, a port taken, a database down), not the release; it is tried again
-			 * next round instead of waiting for a promotion nobody knows is needed */
-			g->st.failed_seq = 0;
-			g->st.failed_release[0] = '\0';
-		}
+			 * next round instead of waiting for a promotion nobody knows is needed, but
+			 * not for ever: a release that breaks the host for the one before it too
+			 * looks the same */
+			g->st.host_tries = tries + 1;
+			if (g->st.host_tries <= g->c.host_retries)
+				snprintf(more, sizeof(more), " (so the host is at fault, not the release: it is tried again next "
+					 "round, %u of --host-retries %u)", g->st.host_tries, g->c.host_retries);
+			else
+				snprintf(more, sizeof(more), " (so the host is at fault, or the release breaks the host: %u rounds "
+					 "in a row; not tried again until the channel moves)", g->st.host_tries);
+		} else if (!ok)
+			snprintf(more, sizeof(more), " (stopped before its health gate ended)");
 		save(g);
 		bm_buf_printf(&why, "; back on %s%s%s%s", g->st.committed, ok ? "" : ", which is not healthy either: ",
-			      ok ? "" : back.ptr ? back.ptr : "",
-			      ok ? "" : " (so the host is at fault, not the release: it is tried again next round)");
+			      ok ? "" : back.ptr ? back.ptr : "", more);
 		agent_metrics_add(&g->metrics, &g->metrics.rollbacks, 1);
 		report(g, BM_INSTANCE_ROLLED_BACK, g->st.committed, v.meta, why.ptr);
 		bm_buf_dispose(&back);
@@ -909,7 +930,8 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 {
 	enum {
 		O_PROJECT = 256, O_CHANNEL, O_ENV, O_DIR, O_ID, O_SERVER, O_EXEC, O_UNIT, O_HURL, O_HCMD, O_HTIMEOUT, O_BAKE,
-		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE, O_NATS, O_METRICS, O_STALL
+		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE, O_NATS, O_METRICS, O_STALL,
+		O_HOSTRETRIES
 	};
 	static const cli_opt opts[] = {
 		{ O_PROJECT, "project", 0, 1 },	    { O_CHANNEL, "channel", 0, 1 },	   { O_ENV, "env", 0, 1 },
@@ -920,7 +942,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		{ O_OS, "os", 0, 1 },		    { O_ARCH, "arch", 0, 1 },		   { O_TOKEN, "token-file", 0, 1 },
 		{ O_DLTIMEOUT, "download-timeout", 0, 1 }, { O_MAXAGE, "max-meta-age", 0, 1 },
 		{ O_NATS, "nats", 0, 1 },	    { O_METRICS, "metrics-listen", 0, 1 },
-		{ O_STALL, "stall-timeout", 0, 1 },
+		{ O_STALL, "stall-timeout", 0, 1 }, { O_HOSTRETRIES, "host-retries", 0, 1 },
 		CLI_OPT_END,
 	};
 	agent g;
@@ -940,6 +962,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	g.c.download_timeout_ms = 600000;
 	g.c.stall_timeout_ms = 30000;
 	g.c.stop_timeout_ms = 10000;
+	g.c.host_retries = 5;
 	g.fresh_ms = mono_ms();
 	cli_args_init(&a, cli, argc, argv, opts, agent_usage);
 	while ((c = cli_args_next(&a)) > 0) {
@@ -968,6 +991,16 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		case O_MAXAGE: dur = &g.max_meta_age_ms; break;
 		case O_NATS: g.nats_url = a.value; break;
 		case O_METRICS: metrics_addr = a.value; break;
+		case O_HOSTRETRIES: {
+			char *end;
+			unsigned long n;
+			errno = 0;
+			n = strtoul(a.value, &end, 10);
+			if (!*a.value || *end || errno || n > 1000 || *a.value == '-')
+				return cli_args_fail(&a, "--host-retries %s: give a count from 0 to 1000", a.value);
+			g.c.host_retries = (unsigned)n;
+			break;
+		}
 		}
 		if (dur && parse_duration(dur, a.value) < 0)
 			return cli_args_fail(&a, "%s %s: give a duration (60s, 500ms, 2m)", a.spelled, a.value);

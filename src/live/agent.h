@@ -19,6 +19,7 @@ typedef struct {
 	const char *health_url, *health_cmd;
 	int64_t health_timeout_ms, bake_ms, poll_ms, download_timeout_ms, stall_timeout_ms, stop_timeout_ms;
 	int once;
+	unsigned host_retries;              /* --host-retries */
 } agent_config;
 
 /* What the agent keeps between runs (DIR/.agent/state.json), written after each decision. */
@@ -28,6 +29,7 @@ typedef struct {
 	char attempt[AGENT_NAME_MAX];       /* the release `current` was switched to, not yet healthy */
 	uint64_t failed_seq;                /* the entry whose release failed its health gate */
 	char failed_release[AGENT_NAME_MAX];
+	unsigned host_tries;                /* rounds in a row it failed with the release before it */
 } agent_state;
 
 /* The app the agent runs (--exec). */

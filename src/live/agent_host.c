@@ -194,6 +194,7 @@ int agent_state_load(agent_state *s, const agent_config *c)
 	copy_name(s->committed, json_string_value(json_object_get(j, "committed")));
 	copy_name(s->attempt, json_string_value(json_object_get(j, "attempt")));
 	copy_name(s->failed_release, json_string_value(json_object_get(j, "failedRelease")));
+	s->host_tries = (unsigned)json_integer_value(json_object_get(j, "hostTries"));
 	json_decref(j);
 	return 0;
 }
@@ -204,9 +205,9 @@ int agent_state_save(const agent_state *s, const agent_config *c)
 	char *text;
 	int fd, error = 0;
 	size_t len;
-	json_t *j = json_pack("{s:I,s:s,s:s,s:I,s:s}", "verifiedSeq", (json_int_t)s->verified_seq, "committed",
+	json_t *j = json_pack("{s:I,s:s,s:s,s:I,s:s,s:I}", "verifiedSeq", (json_int_t)s->verified_seq, "committed",
 			      s->committed, "attempt", s->attempt, "failedSeq", (json_int_t)s->failed_seq, "failedRelease",
-			      s->failed_release);
+			      s->failed_release, "hostTries", (json_int_t)s->host_tries);
 	if (!j)
 		return bm_error_set(BM_ENOMEM, "out of memory");
 	text = json_dumps(j, JSON_SORT_KEYS);

@@ -3,13 +3,17 @@
 # $T/NAME.log; sets URL_NAME... via the file $T/NAME.url; waits until it listens (10 s).
 # serve_stop NAME: SIGTERM, waits for a clean exit (0), fails otherwise.
 SERVE_PIDS=""
-serve_cleanup() {
+# serve_kill_all: the servers and the agents' apps, killed (serve_cleanup: and $T removed)
+serve_kill_all() {
 	for p in $SERVE_PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	# the apps of agents killed above (their own process groups: setsid), which would
 	# otherwise outlive a failed test and hold ctest's output pipe open
 	for f in "$T"/*/.agent/app.pid "$T"/*/*/.agent/app.pid; do
 		[ -s "$f" ] && read -r p _ <"$f" && kill -9 "-$p" 2>/dev/null || true
 	done
+}
+serve_cleanup() {
+	serve_kill_all
 	rm -rf "$T"
 }
 trap serve_cleanup EXIT

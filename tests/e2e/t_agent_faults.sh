@@ -218,7 +218,8 @@ check "a real full disk (a 1 MiB tmpfs, filled): the download fails with the cau
 mkdir "$T/small"
 mount -t tmpfs -o size=1m tmpfs "$T/small" || fail "cannot mount a tmpfs on $T/small"
 SMALL=$T/small
-trap 'umount "$SMALL" 2>/dev/null || umount -l "$SMALL" 2>/dev/null || true; serve_cleanup' EXIT
+# processes first (an app left running from the tmpfs keeps it busy), then the mount, then $T
+trap 'serve_kill_all; umount "$SMALL" 2>/dev/null || umount -l "$SMALL" 2>/dev/null || true; rm -rf "$T"' EXIT
 D4=$SMALL/host
 once4() { timeout -k 5 120 "$BM" --repo "$R" agent $COMMON --install-dir "$D4" --id web-4 --once "$@"; }
 once4 2>/dev/null || fail "host 4 could not install r7 on the tmpfs"

@@ -3,8 +3,8 @@
 # restart UNIT` and gates on health; a sick release is rolled back (current back, the unit
 # restarted on the old one) and not tried again until the channel moves; a unit systemctl
 # cannot restart is reported with systemctl's status, the old release is put back, and since
-# that fails too (the host is at fault, not the release) the release is tried again later. systemd cannot run as init on the machines the
-# tests run on (no systemd as PID 1 in a chroot or container), so `systemctl` here is a
+# that fails too (the host is at fault, not the release) the release is tried again later, for
+# --host-retries rounds in a row. systemd cannot run as init on the machines the tests run on (no systemd as PID 1 in a chroot or container), so `systemctl` here is a
 # stand-in first on PATH that does what systemd does for a unit with
 # ExecStart=DIR/current/app: stops the unit's process group, starts current/app, and says
 # "Unit X not found" (status 5, as systemctl does) for any other unit. What is tested is the
@@ -62,11 +62,14 @@ release() {
 release r1 good
 release r2 sick
 release r3 good
-# once UNIT: one round of the agent for web-1 with --systemd-unit UNIT
+release r4 good
+# once UNIT [OPTION...]: one round of the agent for web-1 with --systemd-unit UNIT
 once() {
+	u=$1
+	shift
 	PATH="$T/bin:$PATH" timeout -k 5 120 "$BM" --repo "$R" agent --project app --channel stable --env prod \
 		--install-dir "$D" --id web-1 --trusted-keys "$T/pinned" --os linux --arch amd64 \
-		--systemd-unit "$1" --health-url "http://127.0.0.1:$PORT/" --health-timeout 10s --bake 300ms --once
+		--systemd-unit "$u" --health-url "http://127.0.0.1:$PORT/" --health-timeout 10s --bake 300ms --once "$@"
 }
 answers() { eq "the unit's app answers" "$(curl -fsS --max-time 5 "http://127.0.0.1:$PORT/" 2>/dev/null || curl -sS --max-time 5 -o /dev/null -w 'HTTP %{http_code}' "http://127.0.0.1:$PORT/")" "$1"; }
 calls() { wc -l <"$T/systemctl.calls" | tr -d ' '; }
@@ -86,7 +89,7 @@ eq "current back" "$(readlink "$D/current")" releases/r1
 eq "systemctl restarts: r2, then r1 again" "$(calls)" 3
 answers r1
 eq "reported (the release it runs after the roll back)" "$(last_report web-1)" rolled-back:r1
-last_error web-1 | grep -q "500" || fail "the report does not say r2 answered 500: $(last_error web-1)"
+last_error web-1 | grep -q "answered 500" || fail "the report does not say r2 answered 500: $(last_error web-1)"
 
 check "the sick release is not tried again until the channel moves, and --once says so"
 expect_fail 1 "it is tried again when the channel moves" once app.service
@@ -98,7 +101,7 @@ expect_fail 1 "" once nope.service
 e=$(last_error web-1)
 echo "$e" | grep -q "systemctl restart exited with status 5" || fail "the report does not give systemctl's status: $e"
 echo "  ok: $(echo "$e" | head -c 200)"
-echo "$e" | grep -q "the host is at fault, not the release: it is tried again next round" ||
+echo "$e" | grep -q "the host is at fault, not the release: it is tried again next round, 1 of --host-retries 5" ||
 	fail "the report does not say r3 is tried again (r1 failed the same way): $e"
 eq "current" "$(readlink "$D/current")" releases/r1
 grep -q "Unit nope.service not found" "$T/err" || fail "systemctl's own message is not in the agent's output"
@@ -109,4 +112,22 @@ once app.service 2>>"$T/agent.log" || { cat "$T/agent.log" >&2; fail "--once r3 
 eq "current" "$(readlink "$D/current")" releases/r3
 answers r3
 eq "reported" "$(last_report web-1)" healthy:r3
+
+check "a host at fault is tried --host-retries rounds in a row, then the entry waits for the channel to move"
+bm channel promote app stable r4 >/dev/null
+expect_fail 1 "" once nope.service --host-retries 2
+last_error web-1 | grep -q "tried again next round, 1 of --host-retries 2" || fail "round 1: $(last_error web-1)"
+expect_fail 1 "" once nope.service --host-retries 2
+last_error web-1 | grep -q "tried again next round, 2 of --host-retries 2" || fail "round 2: $(last_error web-1)"
+expect_fail 1 "" once nope.service --host-retries 2
+last_error web-1 | grep -q "3 rounds in a row; not tried again until the channel moves" || fail "round 3: $(last_error web-1)"
+n=$(calls)
+expect_fail 1 "failed their health gates here 3 rounds in a row (--host-retries 2)" once app.service --host-retries 2
+eq "systemctl not called once the retries are spent" "$(calls)" "$n"
+eq "current" "$(readlink "$D/current")" releases/r3
+bm channel promote app stable r4 >/dev/null
+once app.service --host-retries 2 2>>"$T/agent.log" || { cat "$T/agent.log" >&2; fail "--once r4 after a promotion failed"; }
+eq "current after the promotion" "$(readlink "$D/current")" releases/r4
+answers r4
+expect_fail 2 "give a count from 0 to 1000" once app.service --host-retries -1
 echo "PASS"
