@@ -1324,7 +1324,8 @@ static int txn_fs_list(bm_strlist *out, bm_fs *fs, const char *dir)
 		found_base = 1;
 	else if (error != BM_ENOTFOUND)
 		goto done;
-	bm_error_clear();
+	else
+		bm_error_clear();
 	if (!(paths = calloc(t->nfiles + 1, sizeof(char *)))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;
