@@ -742,8 +742,11 @@ unhealthy:
 			else
 				snprintf(more, sizeof(more), " (so the host is at fault, or the release breaks the host: %u rounds "
 					 "in a row; not tried again until the channel moves)", g->st.host_tries);
-		} else if (!ok)
+		} else if (!ok) {
+			/* stopped: the round says nothing of the host; the count stands as it was */
+			g->st.host_tries = tries;
 			snprintf(more, sizeof(more), " (stopped before its health gate ended)");
+		}
 		save(g);
 		bm_buf_printf(&why, "; back on %s%s%s%s", g->st.committed, ok ? "" : ", which is not healthy either: ",
 			      ok ? "" : back.ptr ? back.ptr : "", more);

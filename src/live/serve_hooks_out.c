@@ -527,16 +527,18 @@ static sub *sub_new(struct serve_hooks_out *o, const Bootmeta__V1__Webhook *h, c
 
 /* The subscriptions as of `commit` (dispatcher thread, or start): new ones start, removed ones
  * stop. */
-static void reload(struct serve_hooks_out *o, const bm_oid *commit)
+static int reload(struct serve_hooks_out *o, const bm_oid *commit)
 {
 	bm_fs *fs = NULL;
 	bm_webhook_item *items = NULL;
 	size_t n = 0, i;
 	sub **pp, *gone = NULL, *u;
+	int error = 0;
 
 	if (bm_store_fs(&fs, o->st, commit) < 0 || bm_webhook_list(&items, &n, fs, 0) < 0) {
 		serve_log("error", "webhook", "what=\"cannot read the subscriptions\" error=\"%s\"", bm_error_last());
 		bm_error_clear();
+		error = -1;
 		goto done;
 	}
 	/* the ones that went */
@@ -579,28 +581,31 @@ static void reload(struct serve_hooks_out *o, const bm_oid *commit)
 done:
 	bm_webhook_list_free(items, n);
 	bm_fs_free(fs);
+	return error;
 }
 
-/* Re-read the subscriptions when `commit`'s hooks/ tree is not the one they came from. */
-static void maybe_reload(struct serve_hooks_out *o, const bm_oid *commit)
+/* Re-read the subscriptions when `commit`'s hooks/ tree is not the one they came from:
+ * 0, or -1 when they could not be read (logged; the next event checks again). */
+static int maybe_reload(struct serve_hooks_out *o, const bm_oid *commit)
 {
 	bm_oid t;
 	int has = bm_store_path_id(&t, o->st, commit, "hooks") == 0;
 	bm_error_clear();
 	if (has == o->has_hooks_tree && (!has || bm_oid_equal(&t, &o->hooks_tree)))
-		return;
-	reload(o, commit);
+		return 0;
+	if (reload(o, commit) < 0)
+		return -1;
 	o->has_hooks_tree = has;
 	if (has)
 		o->hooks_tree = t;
+	return 0;
 }
 
 /* Checked at `commit` whatever it is: the dispatcher's own record of where it is. */
 static void reload_at(struct serve_hooks_out *o, const bm_oid *commit)
 {
-	maybe_reload(o, commit);
+	o->has_last = maybe_reload(o, commit) == 0;
 	o->last = *commit;
-	o->has_last = 1;
 }
 
 static void enqueue(struct serve_hooks_out *o, sub *u, delivery *d);
@@ -632,10 +637,9 @@ static void dispatch(struct serve_hooks_out *o, cq_item *c)
 	sub *u;
 	char hex[BM_OID_HEXSZ + 1];
 	bm_oid_fmt(hex, &c->next_c);
-	if (may_touch_hooks(o, c))
-		maybe_reload(o, &c->next_c);
+	/* a failed read is tried again at the next event (it does not follow a "last") */
+	o->has_last = !may_touch_hooks(o, c) || maybe_reload(o, &c->next_c) == 0;
 	o->last = c->next_c;
-	o->has_last = 1;
 	for (u = o->subs; u; u = u->next) {
 		Bootmeta__V1__Webhook probe = BOOTMETA__V1__WEBHOOK__INIT;
 		delivery *d;

@@ -16,6 +16,7 @@
 #define WALK_MAX 1000         /* commits turned into events one by one; past it: one event */
 #define KEEPALIVE_US (15 * 1000000LL)
 #define SERVE_HINTS 64        /* the writer's last commits whose paths the hub is told */
+#define SERVE_POLL_EVENTS_MAX 256 /* events in one long-poll answer */
 
 /* What one commit of the writer added (bm_txn_file_*): a write only adds files, so these
  * are exactly the paths a diff of the two trees would list, in the same order once sorted. */
@@ -191,6 +192,11 @@ static void deliver(serve *s, serve_watcher *w, bm_store *st, const bm_oid *prev
 		w->last = *next;
 		return;
 	}
+	if (!w->sse && w->nevents >= SERVE_POLL_EVENTS_MAX) {
+		w->full = 1; /* the rest is for the next poll (not rendered: under the hub lock) */
+		w->last = w->held;
+		return;
+	}
 	if (serve_event_json(&ev, st, prev, next, paths, w->prefix) < 0) {
 		serve_log("warn", "event", "error=\"%s\"", bm_error_last());
 		bm_error_clear();
@@ -216,7 +222,8 @@ static void deliver(serve *s, serve_watcher *w, bm_store *st, const bm_oid *prev
 		}
 		wake(w);
 	} else {
-		if (w->nevents && w->out.size + ev.size > s->watch_buf) {
+		/* bounded in bytes and in count: each event is rendered under the hub lock */
+		if (w->nevents && w->out.size + 1 + ev.size > s->watch_buf) {
 			w->full = 1; /* the rest is for the next poll */
 			w->last = w->held;
 			bm_buf_dispose(&ev);
@@ -436,7 +443,8 @@ static void step(serve *s)
 		return;
 	}
 	/* each event's previous commit is the next older one of the walk, the oldest's the last
-	 * commit seen: the walk proved that chain, no second look can disagree with it */
+	 * commit seen: the walk proved that chain, no second look can disagree with it (s->tip
+	 * is read without the lock: only this thread writes it) */
 	for (i = n; i-- > 0;) {
 		serve_event e;
 		memset(&e, 0, sizeof(e));
@@ -641,7 +649,7 @@ static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answe
 		pthread_mutex_lock(&s->hlock);
 		upto = s->tip;
 		if (bm_oid_equal(&from, &upto)) {
-			w->last = upto;
+			pass(w, &upto);
 			return 0; /* lock held: the caller links the watcher */
 		}
 		if ((i = ring_find(s, &from)) >= 0) {
