@@ -267,11 +267,13 @@ check "watch: writes that commit nothing, among writes that do, leave the chain 
 # A follower polls (since = the last answer's metaCommit) while the writes go on: its polls
 # are answered live and from the ring; the 8 KiB --watch-buffer splits long answers.
 wc0=$(tip "$R")
-python3 - "$U" "$wc0" 120 >"$T/chain.json" 2>"$T/chain.err" <<'PY' &
+# follow SINCE WANT: long polls from SINCE, each from the last answer's metaCommit, until
+# WANT events (60 s, 300 polls at most); {events, polls, end} into $T/chain.json
+cat >"$T/follow.py" <<'PY'
 import json, sys, time, urllib.request
 u, since, want = sys.argv[1], sys.argv[2], int(sys.argv[3])
 events, polls, end = [], 0, time.monotonic() + 60
-while len(events) < want and time.monotonic() < end:
+while len(events) < want and polls < 300 and time.monotonic() < end:
     with urllib.request.urlopen("%s/v1/watch?since=%s&wait=2s" % (u, since), timeout=10) as r:
         a = json.load(r)
     polls += 1
@@ -279,6 +281,17 @@ while len(events) < want and time.monotonic() < end:
     since = a["metaCommit"]
 json.dump({"events": events, "polls": polls, "end": since}, sys.stdout)
 PY
+follow() { python3 "$T/follow.py" "$U" "$1" "$2" >"$T/chain.json" 2>"$T/chain.err"; }
+# chain_ok WHAT: $T/chain.json is one chain of 120 events from wc0 to the tip, each naming
+# the commit before it and one path
+chain_ok() {
+	jq -e --arg w "$wc0" --arg t "$(tip "$R")" '.events as $e | .end == $t and ($e | length) == 120 and $e[0].previous == $w
+		and $e[-1].commit == $t and ([range(1; $e | length) | select($e[.].previous != $e[. - 1].commit)] | length) == 0
+		and ([$e[] | select(.previous == .commit or (.paths | length) != 1)] | length) == 0' "$T/chain.json" >/dev/null ||
+		fail "$1: the events are not one chain of 120 commits: $(jq -c '{polls, end: .end[0:8], events: [.events[] | {previous: .previous[0:8], commit: .commit[0:8], n: (.paths | length)}]}' "$T/chain.json" | head -c 2000)"
+	echo "  ok: $1, 120 events in $(jq .polls "$T/chain.json") long polls, one chain"
+}
+follow "$wc0" 120 &
 follower=$!
 sleep 0.3
 python3 - "$U" "$C1" "$wc0" >"$T/writes.err" 2>&1 <<'PY' || fail "writes: $(cat "$T/writes.err")"
@@ -296,29 +309,11 @@ b = threading.Thread(target=run, args=(360, "/v1/envs/prod/instances/host-1/repo
 a.start(); b.start(); a.join(); b.join()
 PY
 wait $follower || fail "the follower: $(cat "$T/chain.err")"
-jq -e --arg w "$wc0" --arg t "$(tip "$R")" '.events as $e | .end == $t and ($e | length) == 120 and $e[0].previous == $w
-	and $e[-1].commit == $t and ([range(1; $e | length) | select($e[.].previous != $e[. - 1].commit)] | length) == 0
-	and ([$e[] | select(.previous == .commit or (.paths | length) != 1)] | length) == 0' "$T/chain.json" >/dev/null ||
-	fail "the events are not one chain of 120 commits: $(jq -c '{polls, end: .end[0:8], events: [.events[] | {previous: .previous[0:8], commit: .commit[0:8], n: (.paths | length)}]}' "$T/chain.json" | head -c 2000)"
-echo "  ok: live, 120 events in $(jq .polls "$T/chain.json") long polls, one chain"
+chain_ok live
 # the same commits again, all from the ring at once: the buffer splits the answer
-python3 - "$U" "$wc0" 120 >"$T/chain.json" 2>"$T/chain.err" <<'PY' || fail "catching up: $(cat "$T/chain.err")"
-import json, sys, urllib.request
-u, since, want = sys.argv[1], sys.argv[2], int(sys.argv[3])
-events, polls = [], 0
-while len(events) < want and polls < 300:
-    with urllib.request.urlopen("%s/v1/watch?since=%s&wait=2s" % (u, since), timeout=10) as r:
-        a = json.load(r)
-    polls += 1
-    events += a["events"]
-    since = a["metaCommit"]
-json.dump({"events": events, "polls": polls, "end": since}, sys.stdout)
-PY
-jq -e --arg w "$wc0" --arg t "$(tip "$R")" '.events as $e | .end == $t and ($e | length) == 120 and $e[0].previous == $w
-	and ([range(1; $e | length) | select($e[.].previous != $e[. - 1].commit)] | length) == 0' "$T/chain.json" >/dev/null ||
-	fail "catch-up: not one chain of 120 commits: $(jq -c '{polls, end: .end[0:8], n: (.events | length)}' "$T/chain.json")"
+follow "$wc0" 120 || fail "catching up: $(cat "$T/chain.err")"
+chain_ok catch-up
 [ "$(jq .polls "$T/chain.json")" -gt 1 ] || fail "one long poll held all 120 events in an 8 KiB --watch-buffer"
-echo "  ok: catch-up, 120 events in $(jq .polls "$T/chain.json") long polls, one chain"
 
 check "metrics count the writes and the batches"
 http GET "$U/metrics"; want 200
