@@ -115,13 +115,13 @@ done
 # mem_probe LABEL BOOTMETA: an agent of project big installs b0 and idles (VmRSS, RssAnon,
 # RssFile after 3 s), then b1 (100 MiB) is promoted: the peak VmRSS of the agent, of its
 # helper processes, and of both together while it downloads and installs; EXTRA: more agent
-# options (--metrics-listen)
+# options (--metrics-listen); URL: another serve (https)
 mem_probe() {
-	label=$1 bm=$2 extra=${3:-}
+	label=$1 bm=$2 extra=${3:-} murl=${4:-$URL}
 	k=$(printf %s "$1" | tr -c "a-z0-9" "-")
 	"$BM" --quiet channel promote big "s-$k" b0 >/dev/null
 	"$bm" agent --project big --channel "s-$k" --env prod --id "m-$k" --install-dir "$T/m-$k" --trusted-keys "$T/pinned" \
-		--server "$URL" --token-file "$T/token" --bake 0s --poll 60s --os linux --arch amd64 $extra 2>"$T/m-$k.log" &
+		--server "$murl" --token-file "$T/token" --bake 0s --poll 60s --os linux --arch amd64 $extra 2>"$T/m-$k.log" &
 	mp=$!
 	PIDS="$PIDS $mp"
 	i=0
@@ -167,4 +167,14 @@ mem_probe now "$BM"
 mport=127.0.0.1:$((hport + 1))
 mem_probe now+metrics "$BM" "--metrics-listen $mport"
 [ -z "${BM_BENCH_AGENT_BEFORE:-}" ] || mem_probe before "$BM_BENCH_AGENT_BEFORE/bootmeta"
+# the same over https:// (a second serve with a certificate for localhost): the agent's own
+# TLS for serve's answers and the long poll; the download is http:// as above
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost -keyout "$T/tls.key" -out "$T/tls.pem" 2>/dev/null
+"$BM" serve --listen 127.0.0.1:0 --ready-file "$T/turl" --tokens "$T/tokens" --tls-cert "$T/tls.pem" \
+	--tls-key "$T/tls.key" 2>"$T/serve-tls.log" &
+PIDS="$PIDS $!"
+while [ ! -s "$T/turl" ]; do sleep 0.05; done
+export SSL_CERT_FILE="$T/tls.pem"
+mem_probe https "$BM" "" "$(sed 's|^https://127.0.0.1:|https://localhost:|' "$T/turl")"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -38,7 +38,7 @@ static int json_record(ProtobufCMessage **out, json_t *j, const ProtobufCMessage
 int agent_view_parse(agent_view *v, const char *json, size_t len)
 {
 	bm_buf path = BM_BUF_INIT;
-	json_t *j, *sigs;
+	json_t *j, *sigs, *ts;
 	const char *s;
 	char *end;
 	size_t i;
@@ -77,6 +77,18 @@ int agent_view_parse(agent_view *v, const char *json, size_t len)
 	if ((error = bm_fs_mem(&v->fs)) < 0 || (error = bm_path_binary(&path, v->binary->sha256)) < 0 ||
 	    (error = put_record(v->fs, path.ptr, &v->binary->base)) < 0)
 		goto done;
+	if ((ts = json_object_get(j, "timestamp"))) {
+		const char *st = json_string_value(json_object_get(ts, "statement"));
+		const char *sg = json_string_value(json_object_get(ts, "signature"));
+		if (!st || !sg || !*st || !*sg || strlen(st) >= sizeof(v->ts_statement) ||
+		    strlen(sg) >= sizeof(v->ts_signature)) {
+			error = bm_error_set(BM_EINVALID, "the answer's \"timestamp\" is not an object of a statement "
+						       "and a signature (strings, under %d bytes)", AGENT_VIEW_TS_MAX);
+			goto done;
+		}
+		memcpy(v->ts_statement, st, strlen(st) + 1);
+		memcpy(v->ts_signature, sg, strlen(sg) + 1);
+	}
 	sigs = json_object_get(j, "signatures");
 	for (i = 0; json_is_array(sigs) && i < json_array_size(sigs) && i < 64; i++) {
 		Bootmeta__V1__BinarySignature *sig = NULL;

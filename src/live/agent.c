@@ -35,7 +35,8 @@ static const char agent_usage[] =
 	"                      [--server URL [--token-file F] | --repo PATH] [--nats URL] [--id ID]\n"
 	"                      [--exec 'CMD ARGS' | --systemd-unit NAME] [--health-url URL | --health-cmd CMD]\n"
 	"                      [--health-timeout 60s] [--bake 10s] [--poll 30s] [--download-timeout 10m]\n"
-	"                      [--stall-timeout 30s] [--max-meta-age DURATION] [--os OS] [--arch ARCH]\n"
+	"                      [--stall-timeout 30s] [--max-meta-age DURATION] [--timestamp-key FILE]\n"
+	"                      [--os OS] [--arch ARCH] [--restart-max-delay 60s]\n"
 	"                      [--host-retries 5] [--metrics-listen HOST:PORT] [--once]\n\n"
 	"Keep this host on what channel C of project P says: download the release's binary for this\n"
 	"host's os/arch, verify its size, sha256 and a signature by a key of --trusted-keys (pinned:\n"
@@ -53,6 +54,10 @@ static const char agent_usage[] =
 	"serve's NATS feed (the long poll is not used; --poll stays the fallback). A channel entry with\n"
 	"a lower number than one this agent verified is refused (a replayed view). --max-meta-age:\n"
 	"when the source has not answered for longer, that is reported (the host may be behind).\n"
+	"--timestamp-key FILE (with --server): serve's minisign public key for its --timestamp-key;\n"
+	"an answer must carry a timestamp signed by it, naming the view it came with and a time\n"
+	"within --max-meta-age (default then 5m) of this host's clock, else nothing is done on it\n"
+	"and that is reported: an answer held back or replayed on the way, mixed or forged.\n"
 	"--download-timeout bounds a download, every URL and retry included; --stall-timeout cuts (and\n"
 	"retries) a transfer that moves less than 1 KiB a second for that long.\n"
 	"--metrics-listen 127.0.0.1:9420: GET /metrics (Prometheus text) on that address (off by default).\n"
@@ -81,6 +86,8 @@ typedef struct {
 	char last_report[1024];     /* state/release/error of the last report sent */
 	int64_t max_meta_age_ms;    /* --max-meta-age (0: not checked) */
 	int64_t fresh_ms;           /* when the source last answered (mono ms) */
+	bm_minisign_pubkey ts_key;  /* --timestamp-key: serve's answers must be signed fresh by it */
+	int has_ts_key;
 	int fetch_failed;           /* the last fetch of the clone failed (read as it was) */
 	const char *nats_url;       /* --nats: change notices from serve's NATS feed */
 #ifdef BM_AGENT_NATS
@@ -91,6 +98,7 @@ typedef struct {
 	agent_metrics metrics;      /* --metrics-listen */
 	int64_t started_ms;         /* when supervise last started the app (0: not it) */
 	int64_t restart_delay_ms;   /* the pause before the last restart */
+	int64_t restart_max_ms;     /* --restart-max-delay: the longest pause */
 	int64_t restart_at;         /* the app is gone: when to start it again (0: not due) */
 	int64_t supervised_ms;      /* the last look */
 	uint64_t skip_said_seq;     /* the failed entry last said to be skipped */
@@ -133,8 +141,9 @@ static int parse_duration(int64_t *out, const char *s)
 
 /* ---- HTTP (the serve) ---- */
 
-/* GET or POST (body non-NULL) `url`; the status in *status, the answer in out (plain
- * http:// on the agent's own socket, https:// through bootmeta-live: agent_http.h). */
+/* GET or POST (body non-NULL) `url`; the status in *status, the answer in out (on the
+ * agent's own socket, TLS included; https:// to an IP address through bootmeta-live:
+ * agent_http.h). */
 static int http_call(long *status, bm_buf *out, agent *g, const char *url, const char *body, int64_t timeout_ms)
 {
 	return agent_http(status, out, url, body, body ? g->token : NULL, timeout_ms, 4u << 20, &stop_flag);
@@ -325,9 +334,63 @@ static int stale_check(agent *g)
 	return 1;
 }
 
+/* With --timestamp-key: the answer's statement is signed by that key and names the view it
+ * came with (meta commit, entry) and a time within --max-meta-age of this host's clock.
+ * 0 fresh; else -1 with why (an answer held back, replayed, mixed or forged: nothing is done
+ * on it). Not caught: a serve whose own view is behind (its --upstream unreachable), which
+ * signs its old view as of now. */
+static int timestamp_check(bm_buf *why, agent *g, const view *v)
+{
+	bm_minisign_result res = BM_MINISIGN_RESULT_INIT;
+	bm_buf want = BM_BUF_INIT;
+	const char *t;
+	char *end;
+	long long when, age, max_s;
+	int rc = -1, error;
+
+	if (!*v->ts_statement) {
+		bm_buf_printf(why, "serve's answer carries no signed timestamp (start serve with --timestamp-key, or run "
+				   "the agent without it): nothing done on it");
+		goto done;
+	}
+	if ((error = bm_minisign_verify_key(&res, v->ts_signature, v->ts_statement, strlen(v->ts_statement),
+					    &g->ts_key, 1)) < 0) {
+		bm_buf_printf(why, "serve's timestamp is not signed by --timestamp-key %s: %s; nothing done on it",
+			      g->ts_key.key_id_hex, bm_error_last());
+		bm_error_clear();
+		goto done;
+	}
+	bm_buf_printf(&want, "bootmeta-timestamp v1\nmeta %s\nproject %s\nchannel %s\nseq %llu\nrelease %s\nsha256 %s\ntime ",
+		      v->meta, g->c.project, g->c.channel, (unsigned long long)v->seq, v->release, v->binary->sha256);
+	t = v->ts_statement + want.size;
+	if (strncmp(v->ts_statement, want.ptr, want.size) || *t < '0' || *t > '9' ||
+	    (errno = 0, when = strtoll(t, &end, 10), errno) || strcmp(end, "\n")) {
+		bm_buf_printf(why, "serve's signed timestamp is of another view than the answer it came with (meta %.12s, "
+				   "entry #%llu, release %s): a mixed answer; nothing done on it",
+			      v->meta, (unsigned long long)v->seq, v->release);
+		goto done;
+	}
+	/* in seconds, `when` bounded first: no overflow whatever the signer wrote */
+	max_s = g->max_meta_age_ms / 1000;
+	age = when > 4102444800LL ? -4102444800LL : (long long)time(NULL) - when; /* past 2100: in the future */
+	if (age > max_s || age < -max_s) {
+		agent_log("warn", "stale timestamp", "meta=%.12s seq=%llu signed_at=%lld age_s=%lld max_s=%lld", v->meta,
+			  (unsigned long long)v->seq, when, age, max_s);
+		bm_buf_printf(why, "the meta view is stale: serve's signed timestamp is %s than --max-meta-age %llds allows "
+				   "(an answer held back or replayed on the way, or this host's clock is off); nothing done on it",
+			      age < 0 ? "further ahead" : "older", max_s);
+		goto done;
+	}
+	rc = 0;
+done:
+	bm_minisign_result_dispose(&res);
+	bm_buf_dispose(&want);
+	return rc;
+}
+
 /* --exec: the committed release's app that ended is started again, at once when it had run
  * for RESTART_RESET_MS or more, else after a pause that doubles from RESTART_FIRST_MS to
- * RESTART_MAX_MS: an app that dies at start neither spins the agent nor makes it read the
+ * --restart-max-delay (RESTART_MAX_MS): an app that dies at start neither spins the agent nor makes it read the
  * channel (a request to serve, or a fetch) once per crash. Looked at when a round starts and
  * while the agent waits: for a change (the long poll included) and for a download, so an app
  * that dies meanwhile is not left down until the download ends. */
@@ -351,8 +414,8 @@ static void supervise(agent *g)
 			g->restart_delay_ms = 0;
 		else if (!g->restart_delay_ms)
 			g->restart_delay_ms = RESTART_FIRST_MS;
-		else if ((g->restart_delay_ms *= 2) > RESTART_MAX_MS)
-			g->restart_delay_ms = RESTART_MAX_MS;
+		else if ((g->restart_delay_ms *= 2) > g->restart_max_ms)
+			g->restart_delay_ms = g->restart_max_ms;
 		g->restart_at = now + g->restart_delay_ms;
 		if (g->child.exited && WIFEXITED(g->child.status))
 			snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(g->child.status));
@@ -587,6 +650,12 @@ static int round_once(agent *g)
 		agent_log("warn", "cannot read the channel", "error=\"%s\"", bm_error_last());
 		bm_error_clear();
 		stale_check(g);
+		goto done;
+	}
+	if (g->has_ts_key && timestamp_check(&why, g, &v) < 0) {
+		/* the long poll goes on from this view: a refused one is not asked for again at once */
+		snprintf(g->since, sizeof(g->since), "%s", v.meta);
+		report(g, BM_INSTANCE_FAILED, *g->st.committed ? g->st.committed : v.release, v.meta, why.ptr);
 		goto done;
 	}
 	if (!g->fetch_failed) {
@@ -934,7 +1003,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	enum {
 		O_PROJECT = 256, O_CHANNEL, O_ENV, O_DIR, O_ID, O_SERVER, O_EXEC, O_UNIT, O_HURL, O_HCMD, O_HTIMEOUT, O_BAKE,
 		O_POLL, O_KEYS, O_ONCE, O_OS, O_ARCH, O_TOKEN, O_DLTIMEOUT, O_MAXAGE, O_NATS, O_METRICS, O_STALL,
-		O_HOSTRETRIES
+		O_HOSTRETRIES, O_TSKEY, O_RESTARTMAX
 	};
 	static const cli_opt opts[] = {
 		{ O_PROJECT, "project", 0, 1 },	    { O_CHANNEL, "channel", 0, 1 },	   { O_ENV, "env", 0, 1 },
@@ -946,11 +1015,11 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		{ O_DLTIMEOUT, "download-timeout", 0, 1 }, { O_MAXAGE, "max-meta-age", 0, 1 },
 		{ O_NATS, "nats", 0, 1 },	    { O_METRICS, "metrics-listen", 0, 1 },
 		{ O_STALL, "stall-timeout", 0, 1 }, { O_HOSTRETRIES, "host-retries", 0, 1 },
-		CLI_OPT_END,
+		{ O_TSKEY, "timestamp-key", 0, 1 }, { O_RESTARTMAX, "restart-max-delay", 0, 1 }, CLI_OPT_END,
 	};
 	agent g;
 	cli_args a;
-	const char *keys_file = NULL, *token_file = NULL, *metrics_addr = NULL;
+	const char *keys_file = NULL, *token_file = NULL, *metrics_addr = NULL, *ts_key_file = NULL;
 	struct sigaction sa;
 	char cur[AGENT_NAME_MAX];
 	int c, rc = BM_EXIT_FAIL;
@@ -966,6 +1035,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	g.c.stall_timeout_ms = 30000;
 	g.c.stop_timeout_ms = 10000;
 	g.c.host_retries = 5;
+	g.restart_max_ms = RESTART_MAX_MS;
 	g.fresh_ms = mono_ms();
 	cli_args_init(&a, cli, argc, argv, opts, agent_usage);
 	while ((c = cli_args_next(&a)) > 0) {
@@ -992,8 +1062,10 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		case O_DLTIMEOUT: dur = &g.c.download_timeout_ms; break;
 		case O_STALL: dur = &g.c.stall_timeout_ms; break;
 		case O_MAXAGE: dur = &g.max_meta_age_ms; break;
+		case O_RESTARTMAX: dur = &g.restart_max_ms; break;
 		case O_NATS: g.nats_url = a.value; break;
 		case O_METRICS: metrics_addr = a.value; break;
+		case O_TSKEY: ts_key_file = a.value; break;
 		case O_HOSTRETRIES: {
 			char *end;
 			unsigned long n;
@@ -1029,6 +1101,13 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		return cli_args_fail(&a, "--nats: this bootmeta-agent has no NATS client; run `bootmeta agent --nats ...` "
 					 "(it runs bootmeta-live, which has nats.c)");
 #endif
+	if (g.restart_max_ms < RESTART_FIRST_MS)
+		return cli_args_fail(&a, "--restart-max-delay: give 1s or more (the first pause is 1s)");
+	if (ts_key_file && !g.c.server)
+		return cli_args_fail(&a, "--timestamp-key needs --server URL: only serve signs when it answered (a "
+					 "clone's view has no signed time)");
+	if (ts_key_file && !g.max_meta_age_ms)
+		g.max_meta_age_ms = 300000; /* 5 minutes */
 	if (g.c.stall_timeout_ms < 1000)
 		return cli_args_fail(&a, "--stall-timeout: give 1s or more (the transfer library counts whole seconds)");
 	if (g.c.poll_ms < 100)
@@ -1046,6 +1125,18 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	if (bm_trusted_keys_add_file(&g.keys, keys_file) < 0) {
 		fprintf(stderr, "bootmeta: agent: --trusted-keys %s: %s\n", keys_file, bm_error_last());
 		goto done;
+	}
+	if (ts_key_file) {
+		bm_buf text = BM_BUF_INIT;
+		int bad = bm_file_read(&text, ts_key_file, 4096) < 0 || bm_buf_putc(&text, '\0') < 0 ||
+			  bm_minisign_pubkey_parse(&g.ts_key, text.ptr) < 0;
+		bm_buf_dispose(&text);
+		if (bad) {
+			fprintf(stderr, "bootmeta: agent: --timestamp-key %s: %s (give serve's minisign public key file)\n",
+				ts_key_file, bm_error_last());
+			goto done;
+		}
+		g.has_ts_key = 1;
 	}
 	if (read_token(&g, token_file) < 0)
 		goto done;

@@ -1,8 +1,9 @@
 /* agent_http.h: how bootmeta-agent talks to the network without mapping libcurl (its pages
- * were most of the agent's resident memory): plain http:// requests on a socket of its own
- * (agent_http.c); https:// requests and artifact downloads run in a short-lived
- * `bootmeta-live agent-io` next to this program (agent_io.c), which has libcurl and
- * libbootmeta-net, and exits when the transfer is done. */
+ * were most of the agent's resident memory): http:// and https:// requests to serve on a
+ * socket of its own (agent_http.c; TLS by mbedTLS, the CAs of SSL_CERT_FILE / SSL_CERT_DIR,
+ * else Debian's bundle); https:// to an IP address (mbedTLS 2.28 does not check IP names)
+ * and artifact downloads run in a short-lived `bootmeta-live agent-io` next to this program
+ * (agent_io.c), which has libcurl and libbootmeta-net, and exits when the transfer is done. */
 #ifndef BM_LIVE_AGENT_HTTP_H
 #define BM_LIVE_AGENT_HTTP_H
 

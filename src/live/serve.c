@@ -6,6 +6,7 @@
 #include "serve_nats.h"
 #include "live.h"
 #include "serve_token.h"
+#include "cli_keys.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -25,6 +26,7 @@ static const char serve_usage[] =
 	"                      [--nats URL [--nats-stream NAME|off] [--nats-inflight N]]\n"
 	"                      [--webhook-secret-file FILE] [--identity FILE] [--hook-attempts N]\n"
 	"                      [--hook-backoff-ms MS] [--hook-timeout-ms MS] [--state-dir DIR]\n"
+	"                      [--timestamp-key FILE]\n"
 	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
 	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
 	"group-committed writes), in the foreground, logs on stderr, one line per request and per\n"
@@ -44,7 +46,11 @@ static const char serve_usage[] =
 	"event streams, exit 0.\n"
 	"--upstream URL: the meta repo lives on a git server; --repo PATH is serve's clone of it\n"
 	"(made on the first start), writes are pushed there, others' pushes are fetched on a\n"
-	"webhook or every --upstream-poll seconds (default 10).\n";
+	"webhook or every --upstream-poll seconds (default 10).\n"
+	"--timestamp-key FILE: a minisign secret key (`bootmeta key gen --sign`; a password from\n"
+	"$BOOTMETA_PASSWORD) that signs, in each answer of .../channels/C/binary, the meta commit,\n"
+	"the entry and the time it was answered; an agent given the public key (--timestamp-key)\n"
+	"refuses one older than its --max-meta-age: an answer held back or replayed on the way.\n";
 
 static int parse_uint(unsigned long long *out, const char *s, unsigned long long max)
 {
@@ -95,7 +101,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_TOKENS, O_OPEN, O_CERT, O_KEY, O_STATE, O_READY, O_THREADS, O_BATCH, O_QUEUE, O_BODY,
 	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL, O_WBUF, O_HTIMEOUT, O_NATS, O_NSTREAM,
-	       O_NINFLIGHT, O_HSECRET, O_IDENTITY, O_HATTEMPTS, O_HBACKOFF, O_HKTIMEOUT };
+	       O_NINFLIGHT, O_HSECRET, O_IDENTITY, O_HATTEMPTS, O_HBACKOFF, O_HKTIMEOUT, O_TSKEY };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
 		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   { O_STATE, "state-dir", 0, 1 },
@@ -107,11 +113,11 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		{ O_NATS, "nats", 0, 1 }, { O_NSTREAM, "nats-stream", 0, 1 }, { O_NINFLIGHT, "nats-inflight", 0, 1 },
 		{ O_HSECRET, "webhook-secret-file", 0, 1 }, { O_IDENTITY, "identity", 0, 1 },
 		{ O_HATTEMPTS, "hook-attempts", 0, 1 }, { O_HBACKOFF, "hook-backoff-ms", 0, 1 },
-		{ O_HKTIMEOUT, "hook-timeout-ms", 0, 1 }, CLI_OPT_END,
+		{ O_HKTIMEOUT, "hook-timeout-ms", 0, 1 }, { O_TSKEY, "timestamp-key", 0, 1 }, CLI_OPT_END,
 	};
 	serve s;
 	cli_args a;
-	const char *ready = NULL;
+	const char *ready = NULL, *ts_key_file = NULL;
 	unsigned long long v;
 	sigset_t sigs;
 	struct rlimit rl;
@@ -222,6 +228,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 			break;
 		case O_HSECRET: s.webhook_secret_file = a.value; break;
 		case O_IDENTITY: s.identity_file = a.value; break;
+		case O_TSKEY: ts_key_file = a.value; break;
 		case O_HATTEMPTS:
 			if (parse_uint(&v, a.value, 20) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a number of attempts from 1 to 20", a.value);
@@ -266,6 +273,10 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 
 	if (s.upstream && (!s.repo || !*s.repo))
 		return cli_args_fail(&a, "--upstream needs --repo PATH: where serve keeps its clone");
+	if (ts_key_file && cli_seckey_load(cli, &s.ts_key, ts_key_file) != BM_EXIT_OK) {
+		serve_log("error", "timestamp-key", "file=%s error=\"cannot load it (above)\"", ts_key_file);
+		goto done;
+	}
 	if (s.upstream && access(s.repo, F_OK) != 0) {
 		bm_store *cl = NULL;
 		serve_log("info", "clone", "url=%s repo=%s", s.upstream, s.repo);
@@ -360,6 +371,7 @@ done:
 	bm_store_free(s.hstore);
 	bm_store_free(s.ustore);
 	serve_tokens_free(s.tokens);
+	bm_minisign_seckey_free(s.ts_key);
 	if (rc == BM_EXIT_OK)
 		serve_log("info", "stopped", "commits=%llu writes=%llu", (unsigned long long)s.m.commits,
 			  (unsigned long long)s.m.writes_ok);

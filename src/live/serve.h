@@ -59,6 +59,7 @@ struct serve {
 	unsigned conn_limit, conn_timeout, threads, header_timeout;
 	unsigned poll_ms;          /* how often the hub looks at main for writes made elsewhere */
 	size_t watch_buf;          /* --watch-buffer */
+	bm_minisign_seckey *ts_key; /* --timestamp-key: signs each binary answer's freshness */
 
 	struct MHD_Daemon *mhd;
 	struct serve_tokens *tokens; /* --tokens: serve_token.h */

@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* contrib/bootstrap.sh and contrib/systemd/bootmeta-agent@.service (gen/serve_embed.c) */
 extern const unsigned char serve_embed_bootstrap_sh[], serve_embed_agent_unit[];
@@ -453,8 +454,32 @@ static void answer_bootstrap(serve_answer *a, serve *s, const serve_rq *r, int u
 	bm_buf_puts(&a->body, at + strlen(marker));
 }
 
-static void answer_binary(serve_answer *a, const serve_rq *r, bm_store *st, bm_fs *fs, const char *project,
-			  const char *channel)
+/* With --timestamp-key: `"timestamp":{"statement":S,"signature":MINISIG}` for the binary
+ * answer of the tip (never of ?at=: that would sign an old view as current), S naming the
+ * meta commit, the entry, the binary and the time of the answer (doc/http-api.md), so an
+ * agent that pins the key tells a fresh answer from one replayed later. */
+static int answer_timestamp(serve_answer *a, const serve *s, const char *project, const char *channel,
+			    const Bootmeta__V1__ChannelEntry *e, const char *sha256)
+{
+	bm_buf st = BM_BUF_INIT, sig = BM_BUF_INIT;
+	int error;
+	bm_buf_printf(&st,
+		      "bootmeta-timestamp v1\nmeta %s\nproject %s\nchannel %s\nseq %llu\nrelease %s\nsha256 %s\ntime %lld\n",
+		      a->etag, project, channel, (unsigned long long)e->seq, e->release, sha256, (long long)time(NULL));
+	if ((error = bm_minisign_sign_with(&sig, s->ts_key, st.ptr, st.size, "bootmeta-timestamp", NULL, 0)) == 0) {
+		bm_buf_puts(&a->body, ",\"timestamp\":{\"statement\":");
+		bm_json_escape(&a->body, st.ptr);
+		bm_buf_puts(&a->body, ",\"signature\":");
+		bm_json_escape(&a->body, sig.ptr);
+		bm_buf_putc(&a->body, '}');
+	}
+	bm_buf_dispose(&st);
+	bm_buf_dispose(&sig);
+	return error;
+}
+
+static void answer_binary(serve_answer *a, const serve_rq *r, const serve *s, bm_store *st, bm_fs *fs,
+			  const char *project, const char *channel)
 {
 	Bootmeta__V1__ChannelEntry *e = NULL;
 	const char *os = arg(r, "os"), *archp = arg(r, "arch");
@@ -550,7 +575,17 @@ static void answer_binary(serve_answer *a, const serve_rq *r, bm_store *st, bm_f
 			bm_buf_dispose(&p);
 		}
 	}
-	bm_buf_printf(&a->body, "],\"candidates\":%zu}\n", matches);
+	bm_buf_printf(&a->body, "],\"candidates\":%zu", matches);
+	if (s->ts_key && !arg(r, "at")) { /* binaries/<aa>/<sha256>.pb */
+		const char *base = strrchr(b->paths[found], '/');
+		char sha[65];
+		snprintf(sha, sizeof(sha), "%.64s", base ? base + 1 : b->paths[found]);
+		if ((error = answer_timestamp(a, s, project, channel, e, sha)) < 0) {
+			lib_error(a, error);
+			goto done;
+		}
+	}
+	bm_buf_puts(&a->body, "}\n");
 done:
 	bm_strlist_dispose(&sigs);
 	bm_buf_dispose(&sigdir);
@@ -676,7 +711,7 @@ int serve_read(serve *s, const serve_rq *r, serve_answer *a)
 			} else if ((size_t)w + 2 == n) {
 				answer_channel(a, fs, project.ptr, p[w + 1], r->want_proto);
 			} else if ((size_t)w + 3 == n && !strcmp(p[w + 2], "binary")) {
-				answer_binary(a, r, st, fs, project.ptr, p[w + 1]);
+				answer_binary(a, r, s, st, fs, project.ptr, p[w + 1]);
 			} else {
 				rc = 1;
 			}

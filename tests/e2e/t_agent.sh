@@ -160,7 +160,7 @@ eq "back on r1" "$(readlink "$D/current")" releases/r1
 check "--exec: the agent runs the app, follows the channel, rolls back a crash and a sick release"
 rm -rf "$D"
 "$BM" --repo "$R" agent $AGENT_ARGS --id web-2 --exec ./app --health-url "http://127.0.0.1:$PORT/" \
-	--health-timeout 10s --bake 500ms --poll 200ms 2>"$T/agent.log" &
+	--health-timeout 10s --bake 500ms --poll 200ms --restart-max-delay 4s 2>"$T/agent.log" &
 AP=$!
 trap 'kill $AP 2>/dev/null || true; serve_cleanup' EXIT
 wait_report web-2 healthy:r1
@@ -209,8 +209,15 @@ done
 grep 'msg=the app is not running' "$T/agent.log" | tail -n 2 >"$T/pauses"
 grep -q 'restart_in_ms=2000$' "$T/pauses" || { cp_log; fail "the pause before the 4 s one was not 2 s: $(cat "$T/pauses")"; }
 grep -q 'how="killed by signal 9"' "$T/agent.log" || { cp_log; fail "the kill is not said"; }
+# --restart-max-delay 4s: the pause after the 4 s one is 4 s again, not 8
+i=0
+until [ "$(grep -c 'how="exited with status 3" .*restart_in_ms=4000' "$T/agent.log")" -ge 2 ]; do
+	i=$((i + 1)); [ $i -le 150 ] || { cp_log; fail "no second pause after the 4 s one"; }; sleep 0.1
+done
+! grep -q 'restart_in_ms=8000' "$T/agent.log" || { cp_log; fail "the pause went past --restart-max-delay 4s"; }
+echo "  ok: the pause stays at --restart-max-delay 4s"
 starts=$(($(grep -c "msg=started release=r2" "$T/agent.log") - n0))
-[ "$starts" -ge 1 ] && [ "$starts" -le 3 ] || { cp_log; fail "$starts starts before the 4 s pause (want 1 to 3: one per pause)"; }
+[ "$starts" -ge 2 ] && [ "$starts" -le 4 ] || { cp_log; fail "$starts starts before the second 4 s pause (want 2 to 4: one per pause)"; }
 i=0
 until [ "$(last_report web-2)" = failed:r2 ]; do
 	i=$((i + 1)); [ $i -le 100 ] || { cp_log; fail "the crash loop is not reported: $(last_report web-2)"; }; sleep 0.1
@@ -318,6 +325,142 @@ echo "bm_wrong_token" >"$T/bad"
 "$BM" agent $AGENT_ARGS --id web-4 --server "$URL" --token-file "$T/bad" --once 2>"$T/bad.log" || true
 grep -q "report not delivered.*status=401" "$T/bad.log" || fail "401 not said: $(cat "$T/bad.log")"
 serve_stop s
+
+check "--timestamp-key: serve signs when it answered; a frozen (replayed) answer, one of another view, one signed by another key and an unsigned one are refused, nothing installed"
+"$BM" key gen --sign -o "$T/ts" --no-password >/dev/null
+TSARGS="--token-file $T/token --timestamp-key $T/ts.pub --once"
+expect_fail 2 "--timestamp-key needs --server URL" "$BM" --repo "$R" agent $AGENT_ARGS $TSARGS
+serve_start t "$R" --tokens "$T/tokens" --timestamp-key "$T/ts.key"
+TURL=$(serve_url t)
+BPATH="/v1/projects/app/channels/stable/binary?os=linux&arch=amd64"
+curl -fsS "$TURL$BPATH" >"$T/fresh.json"
+python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["timestamp"]["statement"])' <"$T/fresh.json" >"$T/statement"
+grep -qx "meta $(git -C "$R" rev-parse main)" "$T/statement" || fail "the statement names another commit: $(cat "$T/statement")"
+grep -qx "release r2" "$T/statement" || fail "the statement names another release: $(cat "$T/statement")"
+grep -qx "sha256 $(js "d['binary']['sha256']" <"$T/fresh.json")" "$T/statement" || fail "the statement names another binary: $(cat "$T/statement")"
+# an answer of the past is never signed: it would be an old view signed as of now
+eq "no timestamp on ?at=" "$(curl -fsS "$TURL$BPATH&at=$(git -C "$R" rev-parse main~1)" | js "'timestamp' in d")" False
+js "d['timestamp']['signature']" <"$T/fresh.json" >"$T/statement.minisig"
+"$BM" key verify "$T/statement" -p "$T/ts.pub" -x "$T/statement.minisig" -q || fail "the timestamp does not verify with key verify"
+rm -rf "$D"
+"$BM" agent $AGENT_ARGS --id web-8 --server "$TURL" $TSARGS --max-meta-age 30s 2>"$T/ts.log" ||
+	{ cat "$T/ts.log" >&2; fail "agent --timestamp-key on a fresh serve failed"; }
+eq "a fresh signed view is acted on: current -> r2" "$(readlink "$D/current")" releases/r2
+# a serve that stands still: the answer for r7, replayed as it was, 3 s later
+bm channel promote app stable r7 >/dev/null
+curl -fsS "$TURL$BPATH" >"$T/frozen.json"
+FPORT=$(freeport)
+cat >"$T/frozen.py" <<'PY'
+import http.server, sys
+body = open(sys.argv[2], "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(s):
+        s.send_response(200); s.send_header("Content-Type", "application/json")
+        s.send_header("Content-Length", str(len(body))); s.end_headers(); s.wfile.write(body)
+    def do_POST(s):
+        s.send_response(503); s.send_header("Content-Length", "0"); s.end_headers()
+    def log_message(s, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+python3 "$T/frozen.py" "$FPORT" "$T/frozen.json" &
+FP=$!
+SERVE_PIDS="$SERVE_PIDS $FP"
+FURL=http://127.0.0.1:$FPORT
+sleep 3
+expect_fail 1 "the meta view is stale: serve's signed timestamp is older than --max-meta-age 2s allows" \
+	"$BM" agent $AGENT_ARGS --id web-8 --server "$FURL" $TSARGS --max-meta-age 2s
+grep -Eq "msg=stale timestamp .*age_s=([3-9]|[1-9][0-9]+) " "$T/err" || fail "the age is not logged: $(cat "$T/err")"
+eq "frozen: nothing installed, current stays r2" "$(readlink "$D/current")" releases/r2
+[ ! -e "$D/releases/r7" ] || fail "r7 was downloaded from a frozen view"
+# a view of another entry than the statement names (the seq changed in the answer)
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["seq"]="99"; open(sys.argv[1],"w").write(json.dumps(d))' "$T/frozen.json"
+kill $FP; wait $FP 2>/dev/null || true
+python3 "$T/frozen.py" "$FPORT" "$T/frozen.json" &
+FP=$!
+SERVE_PIDS="$SERVE_PIDS $FP"
+wait_port() { i=0; until curl -fsS "http://127.0.0.1:$1/" >/dev/null 2>&1; do i=$((i + 1)); [ $i -le 100 ] || fail "port $1 not up"; sleep 0.1; done; }
+wait_port "$FPORT"
+expect_fail 1 "serve's signed timestamp is of another view than the answer it came with (meta" \
+	"$BM" agent $AGENT_ARGS --id web-8 --server "$FURL" $TSARGS --max-meta-age 1h
+eq "mixed: current stays r2" "$(readlink "$D/current")" releases/r2
+kill $FP; wait $FP 2>/dev/null || true
+# signed by a key this host does not pin; a serve that signs nothing
+expect_fail 1 "serve's timestamp is not signed by --timestamp-key" \
+	"$BM" agent $AGENT_ARGS --id web-8 --server "$TURL" --token-file "$T/token" --timestamp-key "$T/other.pub" --once
+serve_stop t
+serve_start s "$R" --tokens "$T/tokens"
+expect_fail 1 "serve's answer carries no signed timestamp" \
+	"$BM" agent $AGENT_ARGS --id web-8 --server "$(serve_url s)" $TSARGS
+eq "unsigned, other key: current stays r2" "$(readlink "$D/current")" releases/r2
+serve_stop s
+expect_fail 1 "--timestamp-key $T/rel.key: " "$BM" agent $AGENT_ARGS --server "$TURL" --token-file "$T/token" --timestamp-key "$T/rel.key" --once
+serve_start t "$R" --tokens "$T/tokens" --timestamp-key "$T/ts.key"
+"$BM" agent $AGENT_ARGS --id web-8 --server "$(serve_url t)" $TSARGS 2>"$T/ts.log" ||
+	{ cat "$T/ts.log" >&2; fail "agent --timestamp-key on a fresh serve failed"; }
+eq "fresh again: r7 installed" "$(readlink "$D/current")" releases/r7
+serve_stop t
+bm channel promote app stable r2 >/dev/null
+
+check "--server https://NAME: the agent's own TLS (no helper) installs, reports and long-polls; an untrusted certificate is refused, nothing installed; https://IP goes through the helper"
+# tls: localhost's; tls2: another CA's; tls3: trusted, but of another host name
+for n in tls:localhost tls2:localhost tls3:other.example; do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=${n#*:}" \
+		-addext "subjectAltName=DNS:${n#*:},IP:127.0.0.1" -keyout "$T/${n%:*}.key" -out "$T/${n%:*}.pem" \
+		2>"$T/openssl.log" || { cat "$T/openssl.log" >&2; fail "openssl"; }
+done
+serve_start h "$R" --tokens "$T/tokens" --tls-cert "$T/tls.pem" --tls-key "$T/tls.key"
+IPURL=$(serve_url h)
+HURL=$(echo "$IPURL" | sed 's|^https://127.0.0.1:|https://localhost:|')
+case $HURL in https://localhost:*) ;; *) fail "serve's TLS URL is $IPURL" ;; esac
+rm -rf "$D"
+expect_fail 1 "TLS: the certificate of localhost is not trusted: The certificate is not correctly signed by the trusted CA" \
+	env SSL_CERT_FILE="$T/tls2.pem" "$BM" agent $AGENT_ARGS --id web-9 --server "$HURL" --token-file "$T/token" --once
+[ ! -e "$D/current" ] || fail "installed from a serve whose certificate is not trusted"
+serve_start h3 "$R" --tokens "$T/tokens" --tls-cert "$T/tls3.pem" --tls-key "$T/tls3.key"
+expect_fail 1 "TLS: the certificate of localhost is not trusted: The certificate Common Name (CN) does not match with the expected CN" \
+	env SSL_CERT_FILE="$T/tls3.pem" "$BM" agent $AGENT_ARGS --id web-9 --server "$(serve_url h3 | sed 's|127.0.0.1|localhost|')" \
+	--token-file "$T/token" --once
+serve_stop h3
+[ ! -e "$D/current" ] || fail "installed from a serve whose certificate names another host"
+mkdir -p "$T/cadir"
+cp "$T/tls.pem" "$T/cadir/"
+env -u SSL_CERT_FILE SSL_CERT_DIR="$T/cadir" "$BM" agent $AGENT_ARGS --id web-9 --server "$HURL" --token-file "$T/token" \
+	--once 2>"$T/tls.log" || { cat "$T/tls.log" >&2; fail "agent over https with SSL_CERT_DIR failed"; }
+eq "SSL_CERT_DIR: current -> r2" "$(readlink "$D/current")" releases/r2
+rm -rf "$D"
+SSL_CERT_FILE=$T/tls.pem "$BM" agent $AGENT_ARGS --id web-9 --server "$HURL" --token-file "$T/token" --once 2>"$T/tls.log" ||
+	{ cat "$T/tls.log" >&2; fail "agent over https failed"; }
+eq "over https: current -> r2" "$(readlink "$D/current")" releases/r2
+wait_report web-9 healthy:r2
+# the long poll over TLS: a promotion reaches an agent whose poll is 60 s, and no helper runs meanwhile
+SSL_CERT_FILE=$T/tls.pem "$BM" agent $AGENT_ARGS --install-dir "$T/host10" --id web-10 --server "$HURL" \
+	--token-file "$T/token" --poll 60s --bake 200ms 2>"$T/agent10.log" &
+A10=$!
+SERVE_PIDS="$SERVE_PIDS $A10"
+wait_report web-10 healthy:r2
+sleep 1
+# the agent's children that are helpers (bootmeta-live agent-io)
+helpers() { for k in $(cat /proc/"$1"/task/*/children 2>/dev/null); do grep -a "agent-io" /proc/"$k"/cmdline 2>/dev/null; done | wc -l; }
+eq "no bootmeta-live helper while the agent waits on https" "$(helpers $A10)" 0
+bm channel promote app stable r7 >/dev/null
+wait_report web-10 healthy:r7
+eq "the long poll over TLS brought r7" "$(readlink "$T/host10/current")" releases/r7
+kill -TERM $A10
+wait_exit $A10 "the agent over https"
+bm channel promote app stable r2 >/dev/null
+# an IP address: the helper's libcurl checks the certificate's IP address (and the long poll
+# keeps a helper: the count above can see one)
+SSL_CERT_FILE=$T/tls.pem "$BM" agent $AGENT_ARGS --install-dir "$T/host11" --id web-11 --server "$IPURL" \
+	--token-file "$T/token" --poll 60s --bake 200ms 2>"$T/tls.log" &
+A9=$!
+SERVE_PIDS="$SERVE_PIDS $A9"
+wait_report web-11 healthy:r2
+eq "over https://IP: current -> r2" "$(readlink "$T/host11/current")" releases/r2
+sleep 1
+eq "a helper holds the long poll to https://IP" "$(helpers $A9)" 1
+kill -TERM $A9
+wait_exit $A9 "the agent over https://IP"
+serve_stop h
 
 check "--max-meta-age: a clone whose remote stopped answering is reported stale, the host keeps its release"
 "$BM" clone "$R" "$T/clone" >/dev/null 2>&1
