@@ -50,10 +50,12 @@ q channel promote app stable r0 >/dev/null
 PIDS="$!"
 while [ ! -s "$T/url" ]; do sleep 0.05; done
 URL=$(cat "$T/url")
-base=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# N free ports at once (base+i could be taken, by serve's own port say: that agent's app
+# would never answer, and the bench would wait for it)
+ports=$(python3 -c 'import socket,sys; ss=[socket.socket() for _ in range(int(sys.argv[1]))]; [s.bind(("127.0.0.1",0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$N")
 i=1
 while [ $i -le "$N" ]; do
-	port=$((base + i))
+	port=$(echo "$ports" | cut -d' ' -f"$i")
 	"$BM" agent --project app --channel stable --env prod --id "a$i" --install-dir "$T/h$i" --trusted-keys "$T/pinned" \
 		--server "$URL" --token-file "$T/token" --exec "./app-r* $port" --health-url "http://127.0.0.1:$port/" \
 		--bake "$BAKE" --poll 60s --os linux --arch amd64 2>"$T/agent$i.log" &
@@ -75,7 +77,8 @@ while time.time() < end:
     if len(ok) == n:
         print(max(int(x["timeMs"]) for x in ok)); sys.exit(0)
     time.sleep(0.05)
-sys.exit("b_agent: not all %d agents healthy on %s in 120 s" % (n, rel))
+sys.exit("b_agent: not all %d agents healthy on %s in 120 s; not: %s" % (n, rel, " ".join(
+    "%s=%s:%s" % (x["instance"], x["state"], x["release"]) for x in d if x not in ok) or "(no report)"))
 PY
 }
 all_healthy r0 >/dev/null

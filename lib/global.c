@@ -5,10 +5,12 @@
 #include "optcheck.h"
 
 #include <git2.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 /* The network set-up of the process, from the first bm_global_init_opts call. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -119,6 +121,25 @@ int bm_global_init_opts(const bm_global_options *opts)
 done:
 	pthread_mutex_unlock(&lock);
 	return error;
+}
+
+int bm_global_cache_limit(size_t max_bytes)
+{
+	if (!max_bytes || max_bytes > (size_t)SSIZE_MAX)
+		return bm_error_set(BM_EINVALID, "object cache limit %zu bytes: give 1 byte to SSIZE_MAX", max_bytes);
+	if (git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)max_bytes) < 0)
+		return bm_error_set(BM_ERROR, "libgit2 refused the object cache limit (is bm_global_init done?)");
+	return 0;
+}
+
+int bm_global_cache_usage(size_t *used, size_t *max_bytes)
+{
+	ssize_t cur = 0, allowed = 0;
+	if (git_libgit2_opts(GIT_OPT_GET_CACHED_MEMORY, &cur, &allowed) < 0)
+		return bm_error_set(BM_ERROR, "libgit2 did not say its object cache's size");
+	*used = cur > 0 ? (size_t)cur : 0;
+	*max_bytes = allowed > 0 ? (size_t)allowed : 0;
+	return 0;
 }
 
 int bm_global_init(void)

@@ -57,6 +57,14 @@ typedef struct {
  *    before the first https operation.
  * libsodium's sodium_init() has no settings; it picks its CPU-specific code once. */
 BM_EXTERN int bm_global_init_opts(const bm_global_options *opts);
+/* The most bytes of parsed objects libgit2 keeps in its object cache, for the whole process
+ * (GIT_OPT_SET_CACHE_MAX_SIZE; libgit2's default is 256 MiB). A long-running reader trades
+ * memory for speed here: the cache is what makes repeated reads of the same trees cheap.
+ * Call it after bm_global_init; it holds until changed. BM_EINVALID for 0 or more than
+ * SSIZE_MAX. */
+BM_EXTERN int bm_global_cache_limit(size_t max_bytes);
+/* The bytes libgit2's object cache holds now, and its limit. */
+BM_EXTERN int bm_global_cache_usage(size_t *used, size_t *max_bytes);
 /* bm_global_init_opts(NULL). */
 BM_EXTERN int bm_global_init(void);
 BM_EXTERN void bm_global_shutdown(void);

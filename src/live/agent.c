@@ -634,6 +634,12 @@ done:
 	return error;
 }
 
+/* 1 when the entry `v` is the one that failed its health gate here last (state.json) */
+static int failed_here(const agent *g, const view *v)
+{
+	return v->seq == g->st.failed_seq && !strcmp(v->release, g->st.failed_release);
+}
+
 /* 0: the host runs what the channel says, healthy; 1: it does not (reported). */
 static int round_once(agent *g)
 {
@@ -700,7 +706,7 @@ static int round_once(agent *g)
 		rc = 0;
 		goto done;
 	}
-	if (v.seq == g->st.failed_seq && !strcmp(v.release, g->st.failed_release) &&
+	if (failed_here(g, &v) &&
 	    (!g->st.host_tries || g->st.host_tries > g->c.host_retries)) {
 		rc = 1; /* failed its health gate already; wait for the channel to move */
 		if (g->c.once || g->skip_said_seq != v.seq) { /* said once an entry, not every poll */
@@ -789,7 +795,7 @@ unhealthy:
 	if (stop_flag)
 		goto done;
 	agent_log("warn", "not healthy", "release=%s why=\"%s\"", v.release, why.ptr ? why.ptr : "");
-	tries = v.seq == g->st.failed_seq && !strcmp(v.release, g->st.failed_release) ? g->st.host_tries : 0;
+	tries = failed_here(g, &v) ? g->st.host_tries : 0;
 	g->st.failed_seq = v.seq;
 	snprintf(g->st.failed_release, sizeof(g->st.failed_release), "%s", v.release);
 	g->st.host_tries = 0;
@@ -1067,11 +1073,8 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		case O_METRICS: metrics_addr = a.value; break;
 		case O_TSKEY: ts_key_file = a.value; break;
 		case O_HOSTRETRIES: {
-			char *end;
-			unsigned long n;
-			errno = 0;
-			n = strtoul(a.value, &end, 10);
-			if (!*a.value || *end || errno || n > 1000 || *a.value == '-')
+			unsigned long long n;
+			if (live_parse_uint(&n, a.value, 1000) < 0)
 				return cli_args_fail(&a, "--host-retries %s: give a count from 0 to 1000", a.value);
 			g.c.host_retries = (unsigned)n;
 			break;

@@ -3,6 +3,19 @@
 #include "cli_env.h"
 #include "live.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
+int live_parse_uint(unsigned long long *out, const char *s, unsigned long long max)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9') /* strtoull would take a sign or spaces */
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end || *out > max ? -1 : 0;
+}
+
 int live_open(bm_store **out, bm_cli *cli)
 {
 	/* as the CLI opens it ($BOOTMETA_* policy), without the CLI's "pushed to" notice */

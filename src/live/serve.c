@@ -26,7 +26,7 @@ static const char serve_usage[] =
 	"                      [--nats URL [--nats-stream NAME|off] [--nats-inflight N]]\n"
 	"                      [--webhook-secret-file FILE] [--identity FILE] [--hook-attempts N]\n"
 	"                      [--hook-backoff-ms MS] [--hook-timeout-ms MS] [--state-dir DIR]\n"
-	"                      [--timestamp-key FILE]\n"
+	"                      [--timestamp-key FILE] [--cache-max MIB]\n"
 	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
 	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
 	"group-committed writes), in the foreground, logs on stderr, one line per request and per\n"
@@ -50,17 +50,9 @@ static const char serve_usage[] =
 	"--timestamp-key FILE: a minisign secret key (`bootmeta key gen --sign`; a password from\n"
 	"$BOOTMETA_PASSWORD) that signs, in each answer of .../channels/C/binary, the meta commit,\n"
 	"the entry and the time it was answered; an agent given the public key (--timestamp-key)\n"
-	"refuses one older than its --max-meta-age: an answer held back or replayed on the way.\n";
-
-static int parse_uint(unsigned long long *out, const char *s, unsigned long long max)
-{
-	char *end;
-	errno = 0;
-	if (!s || !*s || *s == '-')
-		return -1;
-	*out = strtoull(s, &end, 10);
-	return errno || *end || *out > max ? -1 : 0;
-}
+	"refuses one older than its --max-meta-age: an answer held back or replayed on the way.\n"
+	"--cache-max MIB: the most memory libgit2's object cache holds (default 256): less memory,\n"
+	"slower reads of what it no longer holds (/metrics: bootmeta_git_cache_bytes).\n";
 
 static int parse_listen(serve *s, const char *spec)
 {
@@ -74,7 +66,7 @@ static int parse_listen(serve *s, const char *spec)
 		spec++;
 		hl -= 2;
 	}
-	if (hl >= sizeof(s->host) || parse_uint(&port, colon + 1, 65535) < 0)
+	if (hl >= sizeof(s->host) || live_parse_uint(&port, colon + 1, 65535) < 0)
 		return -1;
 	memcpy(s->host, spec, hl);
 	s->host[hl] = '\0';
@@ -101,7 +93,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_TOKENS, O_OPEN, O_CERT, O_KEY, O_STATE, O_READY, O_THREADS, O_BATCH, O_QUEUE, O_BODY,
 	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL, O_WBUF, O_HTIMEOUT, O_NATS, O_NSTREAM,
-	       O_NINFLIGHT, O_HSECRET, O_IDENTITY, O_HATTEMPTS, O_HBACKOFF, O_HKTIMEOUT, O_TSKEY };
+	       O_NINFLIGHT, O_HSECRET, O_IDENTITY, O_HATTEMPTS, O_HBACKOFF, O_HKTIMEOUT, O_TSKEY, O_CACHEMAX };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
 		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   { O_STATE, "state-dir", 0, 1 },
@@ -113,11 +105,13 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		{ O_NATS, "nats", 0, 1 }, { O_NSTREAM, "nats-stream", 0, 1 }, { O_NINFLIGHT, "nats-inflight", 0, 1 },
 		{ O_HSECRET, "webhook-secret-file", 0, 1 }, { O_IDENTITY, "identity", 0, 1 },
 		{ O_HATTEMPTS, "hook-attempts", 0, 1 }, { O_HBACKOFF, "hook-backoff-ms", 0, 1 },
-		{ O_HKTIMEOUT, "hook-timeout-ms", 0, 1 }, { O_TSKEY, "timestamp-key", 0, 1 }, CLI_OPT_END,
+		{ O_HKTIMEOUT, "hook-timeout-ms", 0, 1 }, { O_TSKEY, "timestamp-key", 0, 1 },
+		{ O_CACHEMAX, "cache-max", 0, 1 }, CLI_OPT_END,
 	};
 	serve s;
 	cli_args a;
 	const char *ready = NULL, *ts_key_file = NULL;
+	size_t cache_max = 0;
 	unsigned long long v;
 	sigset_t sigs;
 	struct rlimit rl;
@@ -158,48 +152,48 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		case O_STATE: s.state_dir = a.value; break;
 		case O_READY: ready = a.value; break;
 		case O_THREADS:
-			if (parse_uint(&v, a.value, 64) < 0 || v == 0)
+			if (live_parse_uint(&v, a.value, 64) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a thread count from 1 to 64", a.value);
 			s.threads = (unsigned)v;
 			break;
 		case O_BATCH:
-			if (parse_uint(&v, a.value, 4096) < 0 || v == 0)
+			if (live_parse_uint(&v, a.value, 4096) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a batch size from 1 to 4096", a.value);
 			s.batch_max = (size_t)v;
 			break;
 		case O_QUEUE:
-			if (parse_uint(&v, a.value, 1000000) < 0 || v == 0)
+			if (live_parse_uint(&v, a.value, 1000000) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a queue length from 1 to 1000000", a.value);
 			s.queue_max = (size_t)v;
 			break;
 		case O_BODY:
-			if (parse_uint(&v, a.value, 64u << 20) < 0 || v < 1024)
+			if (live_parse_uint(&v, a.value, 64u << 20) < 0 || v < 1024)
 				return cli_args_fail(&a, "'%s' is not a byte count from 1024 to 67108864", a.value);
 			s.body_max = (size_t)v;
 			break;
 		case O_CONNS:
-			if (parse_uint(&v, a.value, 1000000) < 0 || v == 0)
+			if (live_parse_uint(&v, a.value, 1000000) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a connection count", a.value);
 			s.conn_limit = (unsigned)v;
 			break;
 		case O_CTIMEOUT:
-			if (parse_uint(&v, a.value, 86400) < 0 || v == 0)
+			if (live_parse_uint(&v, a.value, 86400) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a number of seconds from 1 to 86400", a.value);
 			s.conn_timeout = (unsigned)v;
 			break;
 		case O_UPSTREAM: s.upstream = a.value; break;
 		case O_UPOLL:
-			if (parse_uint(&v, a.value, 86400) < 0 || v == 0)
+			if (live_parse_uint(&v, a.value, 86400) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a number of seconds from 1 to 86400", a.value);
 			s.upstream_poll = (unsigned)v;
 			break;
 		case O_HTIMEOUT:
-			if (parse_uint(&v, a.value, 3600) < 0 || v == 0)
+			if (live_parse_uint(&v, a.value, 3600) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a number of seconds from 1 to 3600", a.value);
 			s.header_timeout = (unsigned)v;
 			break;
 		case O_WBUF:
-			if (parse_uint(&v, a.value, 1u << 30) < 0 || v < 4096)
+			if (live_parse_uint(&v, a.value, 1u << 30) < 0 || v < 4096)
 				return cli_args_fail(&a, "'%s' is not a byte count from 4096", a.value);
 			s.watch_buf = (size_t)v;
 			break;
@@ -217,30 +211,35 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 			break;
 		case O_NINFLIGHT:
 			nats_sub = 1;
-			if (parse_uint(&v, a.value, 100000) < 0 || v == 0)
+			if (live_parse_uint(&v, a.value, 100000) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a request count from 1 to 100000", a.value);
 			no.inflight = (unsigned)v;
 			break;
 		case O_POLL:
-			if (parse_uint(&v, a.value, 3600000) < 0 || v < 10)
+			if (live_parse_uint(&v, a.value, 3600000) < 0 || v < 10)
 				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 10", a.value);
 			s.poll_ms = (unsigned)v;
 			break;
 		case O_HSECRET: s.webhook_secret_file = a.value; break;
 		case O_IDENTITY: s.identity_file = a.value; break;
 		case O_TSKEY: ts_key_file = a.value; break;
+		case O_CACHEMAX:
+			if (live_parse_uint(&v, a.value, 1u << 20) < 0 || v < 1)
+				return cli_args_fail(&a, "--cache-max '%s': give MiB from 1 to 1048576", a.value);
+			cache_max = (size_t)v << 20;
+			break;
 		case O_HATTEMPTS:
-			if (parse_uint(&v, a.value, 20) < 0 || v == 0)
+			if (live_parse_uint(&v, a.value, 20) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a number of attempts from 1 to 20", a.value);
 			s.hook_attempts = (unsigned)v;
 			break;
 		case O_HBACKOFF:
-			if (parse_uint(&v, a.value, 600000) < 0 || v < 10)
+			if (live_parse_uint(&v, a.value, 600000) < 0 || v < 10)
 				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 10 to 600000", a.value);
 			s.hook_backoff_ms = (unsigned)v;
 			break;
 		case O_HKTIMEOUT:
-			if (parse_uint(&v, a.value, 300000) < 0 || v < 100)
+			if (live_parse_uint(&v, a.value, 300000) < 0 || v < 100)
 				return cli_args_fail(&a, "'%s' is not a number of milliseconds from 100 to 300000", a.value);
 			s.hook_timeout_ms = (unsigned)v;
 			break;
@@ -273,6 +272,10 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 
 	if (s.upstream && (!s.repo || !*s.repo))
 		return cli_args_fail(&a, "--upstream needs --repo PATH: where serve keeps its clone");
+	if (cache_max && bm_global_cache_limit(cache_max) < 0) {
+		serve_log("error", "cache-max", "error=\"%s\"", bm_error_last());
+		goto done;
+	}
 	if (ts_key_file && cli_seckey_load(cli, &s.ts_key, ts_key_file) != BM_EXIT_OK) {
 		serve_log("error", "timestamp-key", "file=%s error=\"cannot load it (above)\"", ts_key_file);
 		goto done;

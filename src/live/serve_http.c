@@ -579,6 +579,17 @@ int serve_metrics_text(serve *s, bm_buf *out)
 		      (unsigned long long)atomic_load(&s->m.upstream_fetches),
 		      (unsigned long long)atomic_load(&s->m.upstream_errors),
 		      (unsigned long long)atomic_load(&s->m.header_timeouts));
+	{
+		size_t used = 0, max = 0;
+		if (bm_global_cache_usage(&used, &max) == 0)
+			bm_buf_printf(out,
+				      "# HELP bootmeta_git_cache_bytes Bytes in libgit2's object cache.\n"
+				      "# TYPE bootmeta_git_cache_bytes gauge\nbootmeta_git_cache_bytes %zu\n"
+				      "# HELP bootmeta_git_cache_max_bytes Its limit (--cache-max).\n"
+				      "# TYPE bootmeta_git_cache_max_bytes gauge\nbootmeta_git_cache_max_bytes %zu\n",
+				      used, max);
+		bm_error_clear();
+	}
 	serve_nats_metrics(s, out);
 	serve_hooks_metrics(s, out);
 	return 0;

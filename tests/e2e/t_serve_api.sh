@@ -319,6 +319,7 @@ check "metrics count the writes and the batches"
 http GET "$U/metrics"; want 200
 grep -q '^bootmeta_writes_total{result="committed"} [1-9]' "$T/body" || fail "metrics writes: $(grep writes "$T/body")"
 grep -q '^bootmeta_batch_size_count [1-9]' "$T/body" || fail "metrics batches"
+grep -q '^bootmeta_git_cache_max_bytes 268435456$' "$T/body" || fail "libgit2's default cache limit: $(grep git_cache "$T/body")"
 
 check "SIGTERM: a clean stop; after a restart the Idempotency-Key is still answered from the repo"
 serve_stop s1
@@ -340,9 +341,23 @@ http POST "$U/v1/projects/acme/server/channels/stable/promote" "{\"release\":\"$
 grep -q "without --tokens" "$T/body" || fail "401 says: $(cat "$T/body")"
 serve_stop s3
 
+check "--cache-max sets the limit of libgit2's object cache; /metrics shows it and what the cache holds"
+serve_start s4 "$R" --cache-max 1
+U=$(serve_url s4)
+for p in $(git --git-dir="$R" ls-tree -r --name-only main | grep '\.pb$' | head -n 300); do
+	curl -fsS -o /dev/null "$U/v1/records/$p" || fail "read $p"
+done
+http GET "$U/metrics"; want 200
+grep -q '^bootmeta_git_cache_max_bytes 1048576$' "$T/body" || fail "the limit: $(grep git_cache "$T/body")"
+used=$(sed -n 's/^bootmeta_git_cache_bytes //p' "$T/body")
+[ "$used" -gt 0 ] && [ "$used" -le 1048576 ] || fail "the cache holds $used bytes under a 1 MiB limit"
+echo "  ok: $used bytes cached, limit 1048576"
+serve_stop s4
+
 check "usage errors"
 expect_fail 2 "not HOST:PORT" "$BM" --repo "$R" serve --listen nope
 expect_fail 2 "go together" "$BM" --repo "$R" serve --tls-cert x
+expect_fail 2 "give MiB from 1 to 1048576" "$BM" --repo "$R" serve --cache-max 0
 "$BM" serve --help | grep -q "group-committed" || fail "serve --help"
 git --git-dir="$R" fsck --strict >/dev/null 2>&1 || fail "git fsck --strict"
 echo "PASS"

@@ -1,5 +1,5 @@
 /* test_global.c: bm_global_init_opts: versioned options checked, reference counting, the
- * first call's options kept. */
+ * first call's options kept; the object cache's limit set and read back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -44,11 +44,29 @@ static void test_refcount(void **state)
 	bm_global_shutdown();
 }
 
+static void test_cache_limit(void **state)
+{
+	size_t used = 1, max = 0;
+	(void)state;
+	assert_int_equal(bm_global_init(), 0);
+	assert_int_equal(bm_global_cache_limit(0), BM_EINVALID);
+	assert_non_null(strstr(bm_error_last(), "object cache limit"));
+	assert_int_equal(bm_global_cache_limit((size_t)1 << 20), 0);
+	assert_int_equal(bm_global_cache_usage(&used, &max), 0);
+	assert_int_equal(max, (size_t)1 << 20);
+	assert_true(used <= max);
+	assert_int_equal(bm_global_cache_limit((size_t)256 << 20), 0); /* libgit2's default back */
+	assert_int_equal(bm_global_cache_usage(&used, &max), 0);
+	assert_int_equal(max, (size_t)256 << 20);
+	bm_global_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options_checked),
 		cmocka_unit_test(test_refcount),
+		cmocka_unit_test(test_cache_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

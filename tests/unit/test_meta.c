@@ -465,7 +465,11 @@ static void test_concurrent_promotions(void **state)
 			if (bm_store_open(&cs, path) < 0)
 				_exit(2);
 			for (k = 0; k < 5; k++)
-				ok &= bm_channel_promote(NULL, NULL, cs, P, "stable", C1, NULL) == 0;
+				if (bm_channel_promote(NULL, NULL, cs, P, "stable", C1, NULL) < 0) {
+					/* said, so a failure here names its cause */
+					fprintf(stderr, "child %d, promotion %d: %s\n", i, k, bm_error_last());
+					ok = 0;
+				}
 			bm_store_free(cs);
 			_exit(ok ? 0 : 1);
 		}
