@@ -13,7 +13,7 @@
 set -eu
 
 SERVER=${BOOTMETA_BOOTSTRAP_SERVER:-}
-PROJECT= CHANNEL= ENV= PUBKEY= ID= ROOT=/ AGENT_PROJECT=bootmeta/agent AGENT_CHANNEL=
+PROJECT= CHANNEL= ENV= PUBKEY= TSKEY= ID= ROOT=/ AGENT_PROJECT=bootmeta/agent AGENT_CHANNEL=
 EXEC= HEALTH_URL= TOKEN_FILE= OS= ARCH= BAKE=10s ONCE=
 
 say() { printf 'bootmeta bootstrap: %s\n' "$*" >&2; }
@@ -23,6 +23,9 @@ usage() {
 usage: sh bootstrap.sh --project P --channel C --env E --pubkey RW... [--server URL] [--id ID]
        [--exec 'CMD ARGS'] [--health-url URL] [--token-file F] [--agent-project P]
        [--agent-channel C] [--root DIR] [--os OS] [--arch ARCH] [--bake 10s] [--once]
+       [--timestamp-pubkey RW...]
+--timestamp-pubkey: serve's --timestamp-key (public): the agent then refuses an answer of
+serve that is not signed fresh by it (bootmeta-agent(1), --timestamp-key).
 EOF
 	exit 2
 }
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--channel) CHANNEL=$2; shift 2 ;;
 	--env) ENV=$2; shift 2 ;;
 	--pubkey) PUBKEY=$2; shift 2 ;;
+	--timestamp-pubkey) TSKEY=$2; shift 2 ;;
 	--id) ID=$2; shift 2 ;;
 	--root) ROOT=$2; shift 2 ;;
 	--agent-project) AGENT_PROJECT=$2; shift 2 ;;
@@ -116,6 +120,10 @@ tar -xzf "$WORK/agent.tgz" -C "$PREFIX/releases/$BM_RELEASE"
 ln -sfn "releases/$BM_RELEASE" "$PREFIX/.bin.new" && mv -T "$PREFIX/.bin.new" "$PREFIX/bin"
 printf 'untrusted comment: pinned by bootmeta bootstrap\n%s\n' "$PUBKEY" >"$ETC/trusted_keys"
 chmod 600 "$ETC/trusted_keys"
+if [ -n "$TSKEY" ]; then
+	printf 'untrusted comment: serve timestamp key, pinned by bootmeta bootstrap\n%s\n' "$TSKEY" >"$ETC/timestamp.pub"
+	chmod 644 "$ETC/timestamp.pub"
+fi
 
 # the agent's command line, kept in a file the unit and the loop read
 slug=$(printf '%s' "$PROJECT" | tr '/' '-')
@@ -123,6 +131,7 @@ DIR=$ROOT/srv/$slug
 set -- "$PREFIX/bin/bootmeta" agent --project "$PROJECT" --channel "$CHANNEL" --env "$ENV" --id "$ID" \
 	--install-dir "$DIR" --trusted-keys "$ETC/trusted_keys" --server "$SERVER" --os "$OS" --arch "$ARCH" --bake "$BAKE"
 [ -z "$TOKEN_FILE" ] || set -- "$@" --token-file "$TOKEN_FILE"
+[ -z "$TSKEY" ] || set -- "$@" --timestamp-key "$ETC/timestamp.pub"
 [ -z "$EXEC" ] || set -- "$@" --exec "$EXEC"
 [ -z "$HEALTH_URL" ] || set -- "$@" --health-url "$HEALTH_URL"
 if [ -n "$ONCE" ]; then

@@ -44,7 +44,8 @@ bm release add app --source "file://$T/src@$C1" --id r1 >/dev/null
 bm binary add app r1 "$T/art/app" --os linux --arch amd64 --url "file://$T/art/app" --sign "$T/rel.key" >/dev/null
 bm channel promote app stable r1 >/dev/null
 "$BM" serve token add host --scope 'report:prod' --tokens "$T/tokens" >"$T/token"
-serve_start s "$R" --tokens "$T/tokens"
+"$BM" key gen --sign -o "$T/ts" --no-password >/dev/null
+serve_start s "$R" --tokens "$T/tokens" --timestamp-key "$T/ts.key"
 URL=$(serve_url s)
 
 check "GET /v1/bootstrap.sh is a POSIX sh script that names this serve as its default"
@@ -81,10 +82,10 @@ set -e
 echo "  ok: $(tail -n 1 "$T/err")"
 cp "$T/agent.orig" "$T/art/agent.tgz"
 
-check "the real run: agent installed and started, the app installed, running and reported healthy"
+check "the real run: agent installed and started (with serve's timestamp key pinned), the app installed, running and reported healthy"
 HOSTROOT=$T/root
 curl -fsS "$URL/v1/bootstrap.sh" | dash -s -- --project app --channel stable --env prod --id web-1 \
-	--pubkey "$PUB" --root "$HOSTROOT" --token-file "$T/token" --exec ./app \
+	--pubkey "$PUB" --timestamp-pubkey "$(tail -n 1 "$T/ts.pub")" --root "$HOSTROOT" --token-file "$T/token" --exec ./app \
 	--health-url "http://127.0.0.1:$PORT/" --bake 500ms 2>"$T/boot.err" || { cat "$T/boot.err" >&2; fail "bootstrap failed"; }
 SUP=$(cat "$HOSTROOT/etc/bootmeta/app.pid")
 cleanup_host() { kill "$SUP" 2>/dev/null || true; pkill -TERM -f "$HOSTROOT/opt/bootmeta" 2>/dev/null || true; }
@@ -92,6 +93,9 @@ trap 'cleanup_host; serve_cleanup' EXIT
 [ -x "$HOSTROOT/opt/bootmeta/bin/bootmeta" ] || fail "no agent at opt/bootmeta/bin"
 eq "opt/bootmeta/bin -> releases/a1" "$(readlink "$HOSTROOT/opt/bootmeta/bin")" releases/a1
 grep -q "^$PUB\$" "$HOSTROOT/etc/bootmeta/trusted_keys" || fail "the key is not pinned"
+grep -qx "$(tail -n 1 "$T/ts.pub")" "$HOSTROOT/etc/bootmeta/timestamp.pub" || fail "the timestamp key is not pinned"
+grep -q "'--timestamp-key' '$HOSTROOT/etc/bootmeta/timestamp.pub'" "$HOSTROOT/etc/bootmeta/app.sh" ||
+	fail "the agent does not check serve's timestamps: $(cat "$HOSTROOT/etc/bootmeta/app.sh")"
 i=0
 until [ "$(bm --json instances prod --project app | js "' '.join(x['state']+':'+x['release'] for x in (d if isinstance(d,list) else d['instances']) if x['instance']=='web-1')")" = healthy:r1 ]; do
 	i=$((i + 1)); [ $i -le 300 ] || { cat "$HOSTROOT/etc/bootmeta/app.log" >&2; fail "web-1 did not report healthy r1"; }; sleep 0.1
