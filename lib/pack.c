@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <sodium.h>
@@ -811,9 +812,71 @@ static int pack_level(off_t idx_size)
 	return level;
 }
 
-int bm__pack_compact(git_odb *odb, const char *packdir, int full)
+static long pack_grace = BM_PACK_GRACE_SECS;
+
+void bm__pack_set_grace(long secs)
+{
+	pack_grace = secs;
+}
+
+/* The packs earlier merges retired (a marker of the same name in `retdir`) whose grace is
+ * over are removed, index first, then their markers; `waiting` gets those still in it (not
+ * to merge again). A marker dated in the future (the clock went back) is over. */
+static int sweep_retired(bm_strlist *waiting, const char *packdir, const char *retdir)
 {
 	bm_strlist names = BM_STRLIST_INIT;
+	time_t now = time(NULL);
+	char path[4200];
+	size_t i;
+	int error;
+	if ((error = list_dir(&names, retdir)) < 0)
+		return error;
+	for (i = 0; i < names.count && !error; i++) {
+		const char *nm = names.items[i];
+		struct stat st;
+		if (strncmp(nm, "pack-", 5) || strlen(nm) > 200)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", retdir, nm);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (st.st_mtime <= now && now - st.st_mtime < pack_grace) {
+			error = bm_strlist_add(waiting, nm);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s.idx", packdir, nm);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			error = bm_strlist_add(waiting, nm); /* its pack stays with its index */
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s.pack", packdir, nm);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", retdir, nm);
+		unlink(path);
+	}
+	bm_strlist_dispose(&names);
+	return error;
+}
+
+/* Mark pack `name` retired (removed by a later merge once its grace is over): 0, or -1 when
+ * it is to go now (no grace, or no marker could be made). */
+static int retire(const char *retdir, const char *name)
+{
+	char path[4200];
+	int fd;
+	if (pack_grace <= 0 || !retdir)
+		return -1;
+	if (mkdir(retdir, 0777) < 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", retdir, name);
+	if ((fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0666)) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int bm__pack_compact(git_odb *odb, const char *packdir, const char *retdir, int full)
+{
+	bm_strlist names = BM_STRLIST_INIT, waiting = BM_STRLIST_INIT;
 	pack_info *packs = NULL;
 	unsigned char **bufs = NULL;
 	size_t *lens = NULL;
@@ -824,7 +887,7 @@ int bm__pack_compact(git_odb *odb, const char *packdir, int full)
 	packw w;
 	int error = 0, wopen = 0;
 
-	if ((error = list_dir(&names, packdir)) < 0)
+	if ((retdir && (error = sweep_retired(&waiting, packdir, retdir)) < 0) || (error = list_dir(&names, packdir)) < 0)
 		goto done;
 	if (has_name(&names, "multi-pack-index", ""))
 		goto done; /* someone runs git's multi-pack index here: leave the packs to them */
@@ -843,7 +906,7 @@ int bm__pack_compact(git_odb *odb, const char *packdir, int full)
 		base[l - 4] = '\0';
 		if (!has_name(&names, base, ".pack") || has_name(&names, base, ".keep") ||
 		    has_name(&names, base, ".bitmap") || has_name(&names, base, ".promisor") ||
-		    has_name(&names, base, ".mtimes"))
+		    has_name(&names, base, ".mtimes") || has_name(&waiting, base, ""))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", packdir, nm);
 		if (stat(path, &st) < 0)
@@ -903,8 +966,13 @@ int bm__pack_compact(git_odb *odb, const char *packdir, int full)
 	/* durable, folder included, before any of the old packs goes */
 	if ((error = pw_finish(&w, name, full, 1)) < 0)
 		goto done;
+	if (retdir) {
+		/* the new pack is no retired one (the same objects again make the same name) */
+		snprintf(path, sizeof(path), "%s/%s", retdir, name);
+		unlink(path);
+	}
 	for (i = 0; i < take; i++) {
-		if (!strcmp(packs[i].name, name))
+		if (!strcmp(packs[i].name, name) || retire(retdir, packs[i].name) == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s.idx", packdir, packs[i].name);
 		if (unlink(path) < 0 && errno != ENOENT)
@@ -929,5 +997,6 @@ done:
 	free(packs);
 	free(es);
 	bm_strlist_dispose(&names);
+	bm_strlist_dispose(&waiting);
 	return error;
 }

@@ -33,12 +33,21 @@ int bm__pack_write_objbuf(git_odb_backend *objbuf, const char *packdir, int full
  * rewritten once per level (log base 8 of the repo's size), and at most 7 packs wait on
  * each level. A merged object that is whole (bootmeta's packs store no deltas) is copied as
  * it is, its CRC checked; a delta (from git's packs) is read through `odb` and stored
- * whole. The merged pack is durable (its folder fsync'd) before any old pack is removed
- * (index first). Called under the writers' lock. A pack that went away meanwhile, or one
- * that is not index version 2, ends the merge with no error (nothing was removed). */
+ * whole. The merged pack is durable (its folder fsync'd) before any old pack is retired.
+ * A retired pack stays BM_PACK_GRACE_SECS, marked by an empty file of its name in `retdir`
+ * (the repo's bootmeta-merged/), and a later call removes it (index first): a reader lists
+ * the pack folder, then opens each pack it found, so a pack removed at once could be gone
+ * before it opened it while the merged one came after its listing, and an object that is
+ * in the repo was "not found" (seen: serve's watch skipped an event under load). With no
+ * `retdir`, a grace of 0, or no marker made, old packs go at once. Called under the
+ * writers' lock. A pack that went away meanwhile, or one that is not index version 2, ends
+ * the merge with no error (nothing was removed). */
 #define BM_PACKS_PER_LEVEL 8
 #define BM_PACK_LEVEL0 64
-int bm__pack_compact(git_odb *odb, const char *packdir, int full);
+#define BM_PACK_GRACE_SECS 60
+int bm__pack_compact(git_odb *odb, const char *packdir, const char *retdir, int full);
+/* The grace of retired packs in seconds (BM_PACK_GRACE_SECS; tests set 0 or a long one). */
+void bm__pack_set_grace(long secs);
 
 /* How many packs (.idx files) `packdir` holds (0 when it does not exist). */
 int bm__pack_count(int *out, const char *packdir);

@@ -2565,7 +2565,7 @@ static int before_write(bm_store *s)
 {
 	writer_lock wl;
 	git_odb *odb = NULL;
-	char dir[4096];
+	char dir[4096], retdir[4096];
 	int error = 0, npacks;
 	if (s->writes++ % PACK_CHECK_EVERY)
 		return 0;
@@ -2576,7 +2576,8 @@ static int before_write(bm_store *s)
 	if (git_repository_odb(&odb, s->repo) < 0)
 		return git_fail(BM_EIO, "the object database");
 	if ((error = writer_lock_take(&wl, s->repo)) == 0) {
-		error = bm__pack_compact(odb, dir, full_fsync_wanted(s->repo));
+		snprintf(retdir, sizeof(retdir), "%sbootmeta-merged", git_repository_path(s->repo));
+		error = bm__pack_compact(odb, dir, retdir, full_fsync_wanted(s->repo));
 		writer_lock_release(&wl);
 	}
 	git_odb_free(odb);

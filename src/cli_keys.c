@@ -19,6 +19,20 @@ int cli_read_text(bm_buf *out, const char *path, size_t max)
 	return error;
 }
 
+int cli_pubkey_read(bm_minisign_pubkey *pk, const char *path)
+{
+	bm_buf text = BM_BUF_INIT;
+	int error;
+	if ((error = cli_read_text(&text, path, CLI_KEYFILE_MAX)) < 0)
+		error = bm_error_prefix(error, "reading the public key");
+	else if ((error = bm_minisign_pubkey_parse(pk, text.ptr)) < 0)
+		error = strstr(text.ptr, "secret key")
+				? bm_error_set(BM_EINVALID, "%s is a secret key; give the public key (.pub) file", path)
+				: bm_error_prefix(error, "%s", path);
+	bm_buf_dispose_secret(&text);
+	return error;
+}
+
 /* ---- passwords ---- */
 
 /* Read one line from the terminal without echo. 0, or -1 when there is no terminal. */

@@ -10,6 +10,9 @@
 
 /* bm_file_read, with the text NUL-terminated also for an empty file. */
 int cli_read_text(bm_buf *out, const char *path, size_t max);
+/* Read a minisign public key file into `pk`: 0, else an error (not printed) that names the
+ * file, or says it is a secret key. */
+int cli_pubkey_read(bm_minisign_pubkey *pk, const char *path);
 /* A password in sodium_malloc memory (free with sodium_free): $BOOTMETA_PASSWORD, else the
  * terminal (asked twice when `twice`). Returns an exit code (the error is printed). */
 int cli_password_get(bm_cli *cli, char **out, int twice);

@@ -172,22 +172,6 @@ done:
 
 /* ---- reading keys ---- */
 
-static int read_pubkey(bm_cli *cli, bm_minisign_pubkey *pk, const char *path)
-{
-	bm_buf text = BM_BUF_INIT;
-	int rc = BM_EXIT_OK;
-	if (cli_read_text(&text, path, KEYFILE_MAX) < 0) {
-		rc = cli_fail(cli, "reading the public key");
-	} else if (bm_minisign_pubkey_parse(pk, text.ptr) < 0) {
-		if (strstr(text.ptr, "secret key"))
-			rc = cli_error(cli, BM_EINVALID, "%s is a secret key; give the public key (.pub) file", path);
-		else
-			rc = cli_fail(cli, path);
-	}
-	bm_buf_dispose_secret(&text);
-	return rc;
-}
-
 static int key_show_pub(bm_cli *cli, int argc, char **argv)
 {
 	bm_minisign_pubkey pk;
@@ -199,8 +183,8 @@ static int key_show_pub(bm_cli *cli, int argc, char **argv)
 		return rc;
 	if (argc != 2 || argv[1][0] == '-')
 		return cli_usage(usage_show, argc < 2 ? "which public key file?" : "expected one FILE");
-	if ((rc = read_pubkey(cli, &pk, argv[1])) != BM_EXIT_OK)
-		return rc;
+	if (cli_pubkey_read(&pk, argv[1]) < 0)
+		return cli_fail(cli, NULL);
 	if (bm_minisign_pubkey_format(&text, &pk) < 0)
 		return cli_fail(cli, "key show-pub");
 	line = strchr(text.ptr, '\n') + 1;
@@ -279,8 +263,10 @@ static int key_trust(bm_cli *cli, int argc, char **argv)
 		return CLI_ARGS_EXIT(c);
 	if (a.npos != 1)
 		return cli_usage(usage_trust, "expected one public key FILE");
-	if ((rc = read_pubkey(cli, &t.pk, a.pos[0])) != BM_EXIT_OK)
+	if (cli_pubkey_read(&t.pk, a.pos[0]) < 0) {
+		rc = cli_fail(cli, NULL);
 		goto done;
+	}
 	rc = BM_EXIT_FAIL;
 	if (bm_minisign_pubkey_format(&t.text, &t.pk) < 0 ||
 	    bm_buf_printf(&t.path, "keys/signers/%s.pub", t.pk.key_id_hex) < 0) {
@@ -426,8 +412,10 @@ static int key_verify(bm_cli *cli, int argc, char **argv)
 	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'p':
-			if ((rc = read_pubkey(cli, &keys[nkeys], a.value)) != BM_EXIT_OK)
+			if (cli_pubkey_read(&keys[nkeys], a.value) < 0) {
+				rc = cli_fail(cli, NULL);
 				goto done;
+			}
 			nkeys++;
 			break;
 		case 'P':

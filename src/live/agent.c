@@ -8,6 +8,7 @@
 #include "agent_http.h"
 #include "agent_metrics.h"
 #include "agent_view.h"
+#include "cli_keys.h"
 #include "cli_net.h"
 #include "live.h"
 #include "serve_log.h"
@@ -1130,11 +1131,7 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (ts_key_file) {
-		bm_buf text = BM_BUF_INIT;
-		int bad = bm_file_read(&text, ts_key_file, 4096) < 0 || bm_buf_putc(&text, '\0') < 0 ||
-			  bm_minisign_pubkey_parse(&g.ts_key, text.ptr) < 0;
-		bm_buf_dispose(&text);
-		if (bad) {
+		if (cli_pubkey_read(&g.ts_key, ts_key_file) < 0) {
 			fprintf(stderr, "bootmeta: agent: --timestamp-key %s: %s (give serve's minisign public key file)\n",
 				ts_key_file, bm_error_last());
 			goto done;

@@ -144,9 +144,17 @@ static void tls_free(void)
 	tls.ready = 0;
 }
 
+static const char *ca_file, *ca_dir;
+
+void agent_http_set_ca(const char *file, const char *dir)
+{
+	ca_file = file && *file ? file : NULL;
+	ca_dir = dir && *dir ? dir : NULL;
+}
+
 static int tls_setup(void)
 {
-	const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
+	const char *file = ca_file, *dir = ca_dir;
 	char e[200];
 	int r, error = 0;
 	size_t i;

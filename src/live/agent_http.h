@@ -24,6 +24,10 @@ int agent_http(long *status, bm_buf *out, const char *url, const char *body, con
 int agent_io_run(bm_buf *out, const char *const *args, const void *in, size_t in_len, int64_t timeout_ms,
 		 volatile int *stop);
 
+/* The CA certificates https:// is checked against (SSL_CERT_FILE and SSL_CERT_DIR, which
+ * the program reads): a PEM file and a folder, either NULL; neither: the system's bundle. */
+void agent_http_set_ca(const char *file, const char *dir);
+
 /* While set, `fn(arg)` is called about every 200 ms while a call of this file waits on the
  * network or a helper (the agent supervises its app meanwhile); NULL unsets it. */
 void agent_http_on_wait(void (*fn)(void *), void *arg);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_http.h"
 #include "cli.h"
 #include "cli_env.h"
 #include "live.h"
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
 	g.net_setup = BM_NET_SETUP_ON_DEMAND;
 	g.ca_file = getenv("SSL_CERT_FILE");
 	g.ca_dir = getenv("SSL_CERT_DIR");
+	agent_http_set_ca(g.ca_file, g.ca_dir); /* the agent's own TLS, as in bootmeta-agent */
 	if (!cli_wants_help(argc - i, argv + i) && bm_global_init_opts(&g) < 0) {
 		fprintf(stderr, "bootmeta: %s\n", bm_error_last());
 		return BM_EXIT_FAIL;

@@ -41,7 +41,7 @@ typedef struct {
 	atomic_ullong reads, writes_ok, writes_failed, writes_replayed, commits, batch_writes;
 	atomic_ullong commit_us_total, commit_us_max;
 	atomic_ullong batch_hist[8];   /* batch sizes 1, 2-3, 4-7, ... 128+ */
-	atomic_ullong watch_events, watch_dropped;
+	atomic_ullong watch_events, watch_dropped, watch_errors;
 	atomic_ullong auth_401, auth_403, body_413, body_400;
 	atomic_uint watchers, longpolls;
 	atomic_ullong upstream_fetches, upstream_errors, header_timeouts;

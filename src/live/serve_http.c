@@ -566,6 +566,9 @@ int serve_metrics_text(serve *s, bm_buf *out)
 		      "# TYPE bootmeta_watch_events_total counter\nbootmeta_watch_events_total %llu\n"
 		      "# HELP bootmeta_watch_dropped_total Watchers dropped for not reading.\n"
 		      "# TYPE bootmeta_watch_dropped_total counter\nbootmeta_watch_dropped_total %llu\n"
+		      "# HELP bootmeta_watch_errors_total Events that could not be read: the answer ended before them, "
+		      "the next try read them again.\n"
+		      "# TYPE bootmeta_watch_errors_total counter\nbootmeta_watch_errors_total %llu\n"
 		      "# HELP bootmeta_upstream_fetches_total Fetches of the upstream (--upstream), by result.\n"
 		      "# TYPE bootmeta_upstream_fetches_total counter\n"
 		      "bootmeta_upstream_fetches_total{result=\"ok\"} %llu\n"
@@ -576,6 +579,7 @@ int serve_metrics_text(serve *s, bm_buf *out)
 		      atomic_load(&s->m.watchers), atomic_load(&s->m.longpolls),
 		      (unsigned long long)atomic_load(&s->m.watch_events),
 		      (unsigned long long)atomic_load(&s->m.watch_dropped),
+		      (unsigned long long)atomic_load(&s->m.watch_errors),
 		      (unsigned long long)atomic_load(&s->m.upstream_fetches),
 		      (unsigned long long)atomic_load(&s->m.upstream_errors),
 		      (unsigned long long)atomic_load(&s->m.header_timeouts));

@@ -40,6 +40,7 @@ struct serve_watcher {
 	char *prefix;
 	int sse, linked, suspended, closed, ready;
 	int full;           /* long poll: the answer holds all it may; `last` stays where it ends */
+	int failed;         /* long poll: an event could not be read, and it holds none: 503 */
 	bm_oid held;        /* long poll: the last event it holds */
 	bm_buf out;         /* SSE: bytes not sent yet; long poll: the events so far */
 	size_t off, nevents;
@@ -198,10 +199,23 @@ static void deliver(serve *s, serve_watcher *w, bm_store *st, const bm_oid *prev
 		return;
 	}
 	if (serve_event_json(&ev, st, prev, next, paths, w->prefix) < 0) {
-		serve_log("warn", "event", "error=\"%s\"", bm_error_last());
+		/* never skipped: the answer ends before it (a stream ends; it resumes from the last
+		 * id it got), and the next try reads it again */
+		bm_oid_fmt(hex, next);
+		serve_log("warn", "event", "commit=%s prefix=\"%s\" error=\"%s\"", hex, w->prefix, bm_error_last());
+		atomic_fetch_add(&s->m.watch_errors, 1);
+		if (w->sse) {
+			w->closed = 1;
+			bm_buf_puts(&w->out, "event: error\ndata: {\"error\":\"serve could not read the next event; "
+					     "reconnect with Last-Event-ID\"}\n\n");
+		} else {
+			w->full = 1;
+			w->failed = !w->nevents;
+			w->ready = 1;
+		}
 		bm_error_clear();
 		bm_buf_dispose(&ev);
-		w->last = *next; /* said in the log: skipped, not waited on */
+		wake(w);
 		return;
 	}
 	bm_oid_fmt(hex, next);
@@ -435,8 +449,13 @@ static void step(serve *s)
 			e.has_prev = 1;
 		}
 		if (changed(&e, s->hstore) < 0) {
+			/* no event without its paths (a watcher of a prefix would pass it): the next
+			 * step tries again */
 			serve_log("warn", "event", "error=\"%s\"", bm_error_last());
 			bm_error_clear();
+			atomic_fetch_add(&s->m.watch_errors, 1);
+			bm_strlist_dispose(&e.paths);
+			return;
 		}
 		publish(s, &e);
 		bm_strlist_dispose(&e.paths);
@@ -454,6 +473,9 @@ static void step(serve *s)
 		if (!take_hint(s, &e) && changed(&e, s->hstore) < 0) {
 			serve_log("warn", "event", "error=\"%s\"", bm_error_last());
 			bm_error_clear();
+			atomic_fetch_add(&s->m.watch_errors, 1);
+			bm_strlist_dispose(&e.paths);
+			return; /* this one and the rest at the next step, in order */
 		}
 		publish(s, &e);
 		bm_strlist_dispose(&e.paths);
@@ -682,8 +704,20 @@ static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answe
 			e.prev = from;
 			e.has_prev = 1;
 			e.next = upto;
-			if (bm_store_changed(&e.paths, st, &from, &upto, w->prefix, SERVE_CHANGED_MAX) == BM_ETOOBIG)
+			if ((error = bm_store_changed(&e.paths, st, &from, &upto, w->prefix, SERVE_CHANGED_MAX)) == BM_ETOOBIG) {
 				e.truncated = 1;
+			} else if (error < 0) {
+				/* not "nothing changed": that would skip what did */
+				char hex[BM_OID_HEXSZ + 1];
+				bm_oid_fmt(hex, &from);
+				serve_log("warn", "event", "since=%s prefix=\"%s\" error=\"%s\"", hex, w->prefix, bm_error_last());
+				bm_error_clear();
+				bm_strlist_dispose(&e.paths);
+				atomic_fetch_add(&s->m.watch_errors, 1);
+				serve_answer_error(a, 503, 0, "serve could not read the changes since that commit; try again");
+				serve_answer_header(a, "Retry-After", "1");
+				return -1;
+			}
 			bm_error_clear();
 			pthread_mutex_lock(&s->hlock);
 			if (e.paths.count)
@@ -801,6 +835,14 @@ void serve_watch_take(serve *s, serve_watcher *w, serve_answer *a)
 	pthread_mutex_lock(&s->hlock);
 	unlink_watcher(s, w);
 	bm_oid_fmt(hex, &w->last);
+	if (w->failed) {
+		/* its first event could not be read (serve's log says why): poll again from here */
+		pthread_mutex_unlock(&s->hlock);
+		serve_answer_error(a, 503, 0, "serve could not read the event after %s; poll again from it", hex);
+		serve_answer_header(a, "Retry-After", "1");
+		memcpy(a->etag, hex, sizeof(hex));
+		return;
+	}
 	bm_buf_puts(&a->body, "{\"events\":[");
 	if (w->out.size)
 		bm_buf_put(&a->body, w->out.ptr, w->out.size);

@@ -558,7 +558,7 @@ static void run_batch(serve *s, serve_job **jobs, size_t n)
 		left--;
 	}
 	bm_strlist_dispose(&b.touched);
-	if (!error && left && b.files.count && !(b.has_base && bm_oid_equal(&b.base, &commit)))
+	if (!error && left && b.files.count) /* a batch that committed nothing: refused there */
 		serve_hub_hint(s, b.has_base ? &b.base : NULL, &commit, &b.files);
 	bm_strlist_dispose(&b.files);
 	us = serve_mono_us() - t0;

@@ -362,9 +362,15 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(s, *a): pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
-python3 "$T/frozen.py" "$FPORT" "$T/frozen.json" &
-FP=$!
-SERVE_PIDS="$SERVE_PIDS $FP"
+wait_port() { i=0; until curl -fsS "http://127.0.0.1:$1/" >/dev/null 2>&1; do i=$((i + 1)); [ $i -le 100 ] || fail "port $1 not up"; sleep 0.1; done; }
+# frozen_start: the stand-in answers $T/frozen.json to every GET, on $FPORT (pid in $FP)
+frozen_start() {
+	python3 "$T/frozen.py" "$FPORT" "$T/frozen.json" &
+	FP=$!
+	SERVE_PIDS="$SERVE_PIDS $FP"
+	wait_port "$FPORT"
+}
+frozen_start
 FURL=http://127.0.0.1:$FPORT
 sleep 3
 expect_fail 1 "the meta view is stale: serve's signed timestamp is older than --max-meta-age 2s allows" \
@@ -375,11 +381,7 @@ eq "frozen: nothing installed, current stays r2" "$(readlink "$D/current")" rele
 # a view of another entry than the statement names (the seq changed in the answer)
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["seq"]="99"; open(sys.argv[1],"w").write(json.dumps(d))' "$T/frozen.json"
 kill $FP; wait $FP 2>/dev/null || true
-python3 "$T/frozen.py" "$FPORT" "$T/frozen.json" &
-FP=$!
-SERVE_PIDS="$SERVE_PIDS $FP"
-wait_port() { i=0; until curl -fsS "http://127.0.0.1:$1/" >/dev/null 2>&1; do i=$((i + 1)); [ $i -le 100 ] || fail "port $1 not up"; sleep 0.1; done; }
-wait_port "$FPORT"
+frozen_start
 expect_fail 1 "serve's signed timestamp is of another view than the answer it came with (meta" \
 	"$BM" agent $AGENT_ARGS --id web-8 --server "$FURL" $TSARGS --max-meta-age 1h
 eq "mixed: current stays r2" "$(readlink "$D/current")" releases/r2

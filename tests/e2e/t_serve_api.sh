@@ -288,7 +288,7 @@ chain_ok() {
 	jq -e --arg w "$wc0" --arg t "$(tip "$R")" '.events as $e | .end == $t and ($e | length) == 120 and $e[0].previous == $w
 		and $e[-1].commit == $t and ([range(1; $e | length) | select($e[.].previous != $e[. - 1].commit)] | length) == 0
 		and ([$e[] | select(.previous == .commit or (.paths | length) != 1)] | length) == 0' "$T/chain.json" >/dev/null ||
-		fail "$1: the events are not one chain of 120 commits: $(jq -c '{polls, end: .end[0:8], events: [.events[] | {previous: .previous[0:8], commit: .commit[0:8], n: (.paths | length)}]}' "$T/chain.json" | head -c 2000)"
+		fail "$1: the events are not one chain of 120 commits: $(jq -c '{polls, end: .end[0:8], events: [.events[] | {previous: .previous[0:8], commit: .commit[0:8], n: (.paths | length)}]}' "$T/chain.json" | head -c 2000); serve's warnings: $(grep -v 'level=info' "$T/s1.log" | tail -n 20)"
 	echo "  ok: $1, 120 events in $(jq .polls "$T/chain.json") long polls, one chain"
 }
 follow "$wc0" 120 &

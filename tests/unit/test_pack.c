@@ -2,7 +2,8 @@
  * bounds the number of packs. Checked against git itself: `git fsck --strict` and
  * `git verify-pack` on the packs bootmeta wrote and merged, `git gc` by a user on the repo
  * and bootmeta writes after it; the SHA-1 the checksums use against FIPS 180's examples; a
- * pack git keeps (.keep) is never merged; no write leaves a loose object. */
+ * pack git keeps (.keep) is never merged; a merged pack is retired for a grace, then removed;
+ * no write leaves a loose object. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -130,6 +131,7 @@ static void test_packs_git_reads(void **state)
 	(void)state;
 
 	snprintf(repo, sizeof(repo), "%s/packs.git", tmpdir);
+	bm__pack_set_grace(0); /* merged packs go at once: the bound counts what is left */
 	assert_int_equal(bm_store_init(&s, repo), 0);
 	count_packs(repo, &loose0); /* init's own few objects */
 	write_n(s, &c, 60);
@@ -174,6 +176,7 @@ static void test_keep_is_kept(void **state)
 	(void)state;
 
 	snprintf(repo, sizeof(repo), "%s/keep.git", tmpdir);
+	bm__pack_set_grace(0);
 	assert_int_equal(bm_store_init(&s, repo), 0);
 	write_n(s, &c, 1);
 	/* the one pack so far gets a .keep: no merge may take it */
@@ -189,12 +192,67 @@ static void test_keep_is_kept(void **state)
 	bm_store_free(s);
 }
 
+/* A merged pack is retired, not removed: a reader that listed the pack folder before the
+ * merge may open it after (it finds the merged one only in its next listing). It goes, index
+ * first, at a merge after its grace; a reader that held it reads on from the merged pack. */
+static void test_retired_packs(void **state)
+{
+	char repo[512], cmd[4000];
+	bm_store *s = NULL, *r = NULL;
+	bm_fs *fs = NULL;
+	bm_buf b = BM_BUF_INIT;
+	add_ctx c = { 0 };
+	int loose, n;
+	(void)state;
+
+	snprintf(repo, sizeof(repo), "%s/retired.git", tmpdir);
+	bm__pack_set_grace(3600);
+	assert_int_equal(bm_store_init(&s, repo), 0);
+	write_n(s, &c, 1);
+	/* a reader that has listed the packs of the first write */
+	assert_int_equal(bm_store_open(&r, repo), 0);
+	assert_int_equal(bm_store_fs(&fs, r, NULL), 0);
+	assert_int_equal(bm_fs_read(&b, fs, "log/2026/12/01/0000000000000-x.txt"), 0);
+	bm_fs_free(fs);
+	fs = NULL;
+	write_n(s, &c, 40);
+	/* merges happened: their packs wait, each with a marker, the pack and its index */
+	assert_int_equal(SH("ls %s/bootmeta-merged | grep -c '^pack-' >%s/n.retired && test $(cat %s/n.retired) -ge 8 && "
+			    "for m in $(ls %s/bootmeta-merged); do test -f %s/objects/pack/$m.idx && "
+			    "test -f %s/objects/pack/$m.pack || exit 1; done",
+			    repo, tmpdir, tmpdir, repo, repo, repo),
+			 0);
+	n = count_packs(repo, &loose);
+	assert_true(n > 3 * (BM_PACKS_PER_LEVEL - 1) + 4); /* more than the bound, for the grace */
+	assert_int_equal(SH("git --git-dir=%s fsck --strict --no-progress >/dev/null 2>&1", repo), 0);
+	/* the grace over: the next merge check removes them all, and their markers */
+	bm__pack_set_grace(0);
+	write_n(s, &c, 4);
+	assert_int_equal(SH("test -z \"$(ls %s/bootmeta-merged)\"", repo), 0);
+	assert_int_equal(SH("git --git-dir=%s fsck --strict --no-progress >/dev/null 2>&1", repo), 0);
+	n = count_packs(repo, &loose);
+	assert_true(n >= 1 && n <= 3 * (BM_PACKS_PER_LEVEL - 1) + 4);
+	/* the reader's packs of the first write are gone: it finds the newest and the oldest */
+	bm_buf_clear(&b);
+	assert_int_equal(bm_store_fs(&fs, r, NULL), 0);
+	assert_int_equal(bm_fs_read(&b, fs, "log/2026/12/17/0000000000044-x.txt"), 0);
+	assert_int_equal(b.size, strlen("entry 44\n"));
+	bm_buf_clear(&b);
+	assert_int_equal(bm_fs_read(&b, fs, "log/2026/12/01/0000000000000-x.txt"), 0);
+	bm_fs_free(fs);
+	bm_buf_dispose(&b);
+	bm_store_free(r);
+	bm_store_free(s);
+	bm__pack_set_grace(BM_PACK_GRACE_SECS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha1),
 		cmocka_unit_test(test_packs_git_reads),
 		cmocka_unit_test(test_keep_is_kept),
+		cmocka_unit_test(test_retired_packs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
