@@ -821,16 +821,21 @@ void bm__pack_set_grace(long secs)
 
 /* The packs earlier merges retired (a marker of the same name in `retdir`) whose grace is
  * over are removed, index first, then their markers; `waiting` gets those still in it (not
- * to merge again). A marker dated in the future (the clock went back) is over. */
+ * to merge again). A marker dated more than the grace ahead (the clock went back a lot) is
+ * over too. A retired pack that got a .keep meanwhile is someone else's again: unmarked.
+ * Only out of memory is an error: a marker not read means a pack merged again (its objects
+ * twice, none lost), never a write refused. */
 static int sweep_retired(bm_strlist *waiting, const char *packdir, const char *retdir)
 {
 	bm_strlist names = BM_STRLIST_INIT;
 	time_t now = time(NULL);
 	char path[4200];
 	size_t i;
-	int error;
-	if ((error = list_dir(&names, retdir)) < 0)
-		return error;
+	int error = 0;
+	if (list_dir(&names, retdir) < 0) {
+		bm_error_clear();
+		return 0;
+	}
 	for (i = 0; i < names.count && !error; i++) {
 		const char *nm = names.items[i];
 		struct stat st;
@@ -839,7 +844,14 @@ static int sweep_retired(bm_strlist *waiting, const char *packdir, const char *r
 		snprintf(path, sizeof(path), "%s/%s", retdir, nm);
 		if (lstat(path, &st) < 0)
 			continue;
-		if (st.st_mtime <= now && now - st.st_mtime < pack_grace) {
+		snprintf(path, sizeof(path), "%s/%s.keep", packdir, nm);
+		if (access(path, F_OK) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", retdir, nm);
+			unlink(path);
+			continue;
+		}
+		if ((st.st_mtime <= now && now - st.st_mtime < pack_grace) ||
+		    (st.st_mtime > now && st.st_mtime - now <= pack_grace)) {
 			error = bm_strlist_add(waiting, nm);
 			continue;
 		}
@@ -849,7 +861,8 @@ static int sweep_retired(bm_strlist *waiting, const char *packdir, const char *r
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s.pack", packdir, nm);
-		unlink(path);
+		if (unlink(path) < 0 && errno != ENOENT)
+			continue; /* the marker stays: the next sweep removes the pack */
 		snprintf(path, sizeof(path), "%s/%s", retdir, nm);
 		unlink(path);
 	}
@@ -887,10 +900,12 @@ int bm__pack_compact(git_odb *odb, const char *packdir, const char *retdir, int 
 	packw w;
 	int error = 0, wopen = 0;
 
-	if ((retdir && (error = sweep_retired(&waiting, packdir, retdir)) < 0) || (error = list_dir(&names, packdir)) < 0)
+	if ((error = list_dir(&names, packdir)) < 0)
 		goto done;
 	if (has_name(&names, "multi-pack-index", ""))
 		goto done; /* someone runs git's multi-pack index here: leave the packs to them */
+	if (retdir && (error = sweep_retired(&waiting, packdir, retdir)) < 0)
+		goto done; /* a pack it removed is skipped below: its .pack is gone (stat) */
 	if (!(packs = calloc(names.count + 1, sizeof(*packs)))) {
 		error = bm_error_set(BM_ENOMEM, "out of memory");
 		goto done;

@@ -1132,8 +1132,8 @@ int live_agent(bm_cli *cli, int argc, char **argv)
 	}
 	if (ts_key_file) {
 		if (cli_pubkey_read(&g.ts_key, ts_key_file) < 0) {
-			fprintf(stderr, "bootmeta: agent: --timestamp-key %s: %s (give serve's minisign public key file)\n",
-				ts_key_file, bm_error_last());
+			fprintf(stderr, "bootmeta: agent: --timestamp-key: %s (give serve's minisign public key file)\n",
+				bm_error_last());
 			goto done;
 		}
 		g.has_ts_key = 1;

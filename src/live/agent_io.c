@@ -77,9 +77,10 @@ static int io_http(int argc, char **argv)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, strtol(argv[4], NULL, 10));
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	if (getenv("SSL_CERT_FILE"))
+	/* set and not empty, as the agent's own TLS takes them (agent_http_set_ca) */
+	if (getenv("SSL_CERT_FILE") && *getenv("SSL_CERT_FILE"))
 		curl_easy_setopt(h, CURLOPT_CAINFO, getenv("SSL_CERT_FILE"));
-	if (getenv("SSL_CERT_DIR"))
+	if (getenv("SSL_CERT_DIR") && *getenv("SSL_CERT_DIR"))
 		curl_easy_setopt(h, CURLOPT_CAPATH, getenv("SSL_CERT_DIR"));
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	if (post) {

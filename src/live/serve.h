@@ -195,6 +195,11 @@ void serve_watch_end(serve *s, serve_watcher *w);
 /* The event JSON of one commit (or a span of commits) for a prefix. */
 #define SERVE_CHANGED_MAX 10000 /* paths listed in one event (watch, webhook, NATS) */
 
+/* The same event without its records ("records": {}, "truncated": true: read them by path),
+ * its paths cut to fit `max` bytes (SIZE_MAX: all): for an event over NATS' max_payload, or
+ * whose records cannot be read. */
+int serve_event_json_paths(bm_buf *out, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
+			   const char *prefix, size_t max);
 int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
 		     const char *prefix);
 

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -657,10 +658,12 @@ static void dispatch(struct serve_hooks_out *o, cq_item *c)
 		delivery_id(d->id, u->id, c->has_prev ? &c->prev : NULL, &c->next_c);
 		memcpy(d->commit, hex, sizeof(hex));
 		if (serve_event_json(&d->body, o->st, c->has_prev ? &c->prev : NULL, &c->next_c, &c->paths, u->prefix) < 0) {
-			serve_log("warn", "webhook", "hook=%s commit=%.12s error=\"%s\"", u->id, hex, bm_error_last());
+			/* never dropped: the paths, and the receiver reads the records itself */
+			serve_log("warn", "webhook", "hook=%s commit=%.12s error=\"%s\" what=\"sent without its records\"",
+				  u->id, hex, bm_error_last());
 			bm_error_clear();
-			delivery_free(d);
-			continue;
+			serve_event_json_paths(&d->body, c->has_prev ? &c->prev : NULL, &c->next_c, &c->paths, u->prefix,
+					       SIZE_MAX);
 		}
 		enqueue(o, u, d);
 	}
@@ -726,10 +729,10 @@ static void catch_up(struct serve_hooks_out *o, sub *u, const bm_oid *from, cons
 	delivery_id(d->id, u->id, from, to);
 	memcpy(d->commit, thex, sizeof(thex));
 	if (serve_event_json(&d->body, o->st, from, to, &paths, u->prefix) < 0) {
-		serve_log("warn", "webhook", "hook=%s commit=%.12s error=\"%s\"", u->id, thex, bm_error_last());
+		serve_log("warn", "webhook", "hook=%s commit=%.12s error=\"%s\" what=\"sent without its records\"",
+			  u->id, thex, bm_error_last());
 		bm_error_clear();
-		delivery_free(d);
-		goto done;
+		serve_event_json_paths(&d->body, from, to, &paths, u->prefix, SIZE_MAX);
 	}
 	serve_log("info", "webhook", "hook=%s cursor=%.12s main=%.12s paths=%zu what=\"catching up: one delivery for "
 		  "what changed while serve was away\"", u->id, fhex, thex, paths.count);

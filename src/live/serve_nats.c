@@ -278,40 +278,6 @@ fail_logged:
 	return -1;
 }
 
-/* An event without its records, when the whole one is over the server's max_payload. */
-static int small_event(bm_buf *out, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths, const char *prefix,
-		       size_t max)
-{
-	char hex[BM_OID_HEXSZ + 1];
-	size_t i, np = strlen(prefix);
-	bm_buf_clear(out);
-	bm_oid_fmt(hex, next);
-	bm_buf_printf(out, "{\"commit\":\"%s\",\"previous\":", hex);
-	if (prev) {
-		bm_oid_fmt(hex, prev);
-		bm_buf_printf(out, "\"%s\"", hex);
-	} else {
-		bm_buf_puts(out, "null");
-	}
-	bm_buf_puts(out, ",\"prefix\":");
-	bm_json_escape(out, prefix);
-	bm_buf_puts(out, ",\"paths\":[");
-	for (i = 0; i < paths->count; i++) {
-		size_t mark = out->size;
-		if (strncmp(paths->items[i], prefix, np))
-			continue;
-		if (mark && out->ptr[mark - 1] != '[')
-			bm_buf_putc(out, ',');
-		bm_json_escape(out, paths->items[i]);
-		if (out->size + 64 > max) {
-			out->size = mark;
-			out->ptr[mark] = '\0';
-			break;
-		}
-	}
-	return bm_buf_puts(out, "],\"records\":{},\"truncated\":true}");
-}
-
 static int event_of(serve_nats *n, bm_buf *out, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
 		    const char *prefix)
 {
@@ -324,7 +290,7 @@ static int event_of(serve_nats *n, bm_buf *out, const bm_oid *prev, const bm_oid
 	}
 	/* the headers take a few hundred bytes */
 	if (max > 1024 && out->size > max - 1024)
-		return small_event(out, prev, next, paths, prefix, max - 1024);
+		return serve_event_json_paths(out, prev, next, paths, prefix, max - 1024);
 	return 0;
 }
 

@@ -104,14 +104,10 @@ static int under(const char *path, const char *prefix)
 	return !n || !strncmp(path, prefix, n);
 }
 
-int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
-		     const char *prefix)
+/* {"commit", "previous", "prefix", "paths": [ -- the start both renderings share */
+static void event_head(bm_buf *out, const bm_oid *prev, const bm_oid *next, const char *prefix)
 {
 	char hex[BM_OID_HEXSZ + 1];
-	bm_fs *fs = NULL;
-	size_t i, n = 0, nrec = 0;
-	int truncated = 0, error = 0;
-
 	bm_oid_fmt(hex, next);
 	bm_buf_printf(out, "{\"commit\":\"%s\",\"previous\":", hex);
 	if (prev) {
@@ -123,6 +119,16 @@ int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid
 	bm_buf_puts(out, ",\"prefix\":");
 	bm_json_escape(out, prefix);
 	bm_buf_puts(out, ",\"paths\":[");
+}
+
+int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
+		     const char *prefix)
+{
+	bm_fs *fs = NULL;
+	size_t i, n = 0, nrec = 0;
+	int truncated = 0, error = 0, ex;
+
+	event_head(out, prev, next, prefix);
 	for (i = 0; i < paths->count; i++) {
 		if (!under(paths->items[i], prefix))
 			continue;
@@ -146,18 +152,48 @@ int serve_event_json(bm_buf *out, bm_store *st, const bm_oid *prev, const bm_oid
 		bm_json_escape(out, paths->items[i]);
 		bm_buf_putc(out, ':');
 		mark = out->size;
-		if (bm_fs_exists(fs, paths->items[i]) != 1 || serve_record_json(out, fs, paths->items[i]) < 0) {
-			/* gone, or not a record bootmeta knows: null (read it with git) */
-			out->size = mark;
-			out->ptr[mark] = '\0';
-			bm_buf_puts(out, "null");
-			bm_error_clear();
+		if ((ex = bm_fs_exists(fs, paths->items[i])) < 0) {
+			error = ex; /* a read error is not "gone" */
+			goto done;
 		}
+		if (ex == 1 && serve_record_json(out, fs, paths->items[i]) == 0)
+			continue;
+		if (ex == 1 && (bm_error_last_code() == BM_ENOMEM || bm_error_last_code() == BM_EIO)) {
+			error = bm_error_last_code();
+			goto done;
+		}
+		/* gone, or not a record bootmeta knows: null (read it with git) */
+		out->size = mark;
+		out->ptr[mark] = '\0';
+		bm_buf_puts(out, "null");
+		bm_error_clear();
 	}
 	bm_buf_printf(out, "},\"truncated\":%s}", truncated ? "true" : "false");
 done:
 	bm_fs_free(fs);
 	return error;
+}
+
+int serve_event_json_paths(bm_buf *out, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths, const char *prefix,
+		       size_t max)
+{
+	size_t i, np = strlen(prefix);
+	bm_buf_clear(out);
+	event_head(out, prev, next, prefix);
+	for (i = 0; i < paths->count; i++) {
+		size_t mark = out->size;
+		if (strncmp(paths->items[i], prefix, np))
+			continue;
+		if (mark && out->ptr[mark - 1] != '[')
+			bm_buf_putc(out, ',');
+		bm_json_escape(out, paths->items[i]);
+		if (out->size + 64 > max) {
+			out->size = mark;
+			out->ptr[mark] = '\0';
+			break;
+		}
+	}
+	return bm_buf_puts(out, "],\"records\":{},\"truncated\":true}");
 }
 
 static int event_matches(const serve_event *e, const char *prefix)
@@ -425,7 +461,16 @@ static void step(serve *s)
 			break;
 		}
 	}
-	if (s->has_tip && !anc && (bm_store_is_ancestor(&anc, s->hstore, &s->tip, &tip) < 0 || !anc)) {
+	if (s->has_tip && !anc && (error = bm_store_is_ancestor(&anc, s->hstore, &s->tip, &tip)) < 0 &&
+	    error != BM_ENOTFOUND) {
+		/* a read error is no verdict on the history: the next step looks again */
+		serve_log("warn", "event", "what=\"is the last commit seen an ancestor of main\" error=\"%s\"",
+			  bm_error_last());
+		bm_error_clear();
+		atomic_fetch_add(&s->m.watch_errors, 1);
+		return;
+	}
+	if (s->has_tip && !anc) {
 		/* main was moved to another history (an upstream reset): one event from nothing */
 		serve_log("warn", "history", "what=\"main is not a descendant of the last commit seen; events restart\"");
 		bm_error_clear();
@@ -667,6 +712,7 @@ static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answe
 		serve_answer_error(a, 503, 0, "the meta repo cannot be opened; see serve's log");
 		return -1;
 	}
+	w->last = *since; /* not linked yet: no lock */
 	for (;;) {
 		pthread_mutex_lock(&s->hlock);
 		upto = s->tip;
@@ -688,7 +734,15 @@ static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answe
 		}
 		pthread_mutex_unlock(&s->hlock);
 		/* older than the ring: one event from git, from `since` to the hub's tip */
-		if ((error = bm_store_is_ancestor(&anc, st, &from, &upto)) < 0 || !anc) {
+		if ((error = bm_store_is_ancestor(&anc, st, &from, &upto)) < 0 && error != BM_ENOTFOUND) {
+			serve_log("warn", "event", "what=\"is since an ancestor of the tip\" error=\"%s\"", bm_error_last());
+			bm_error_clear();
+			atomic_fetch_add(&s->m.watch_errors, 1);
+			serve_answer_error(a, 503, 0, "serve could not read the history since that commit; try again");
+			serve_answer_header(a, "Retry-After", "1");
+			return -1;
+		}
+		if (error < 0 || !anc) {
 			char hex[BM_OID_HEXSZ + 1];
 			bm_oid_fmt(hex, &from);
 			bm_error_clear();
@@ -838,9 +892,8 @@ void serve_watch_take(serve *s, serve_watcher *w, serve_answer *a)
 	if (w->failed) {
 		/* its first event could not be read (serve's log says why): poll again from here */
 		pthread_mutex_unlock(&s->hlock);
-		serve_answer_error(a, 503, 0, "serve could not read the event after %s; poll again from it", hex);
+		serve_answer_error(a, 503, 0, "serve could not read the next event; poll again with the same since");
 		serve_answer_header(a, "Retry-After", "1");
-		memcpy(a->etag, hex, sizeof(hex));
 		return;
 	}
 	bm_buf_puts(&a->body, "{\"events\":[");

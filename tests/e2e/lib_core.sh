@@ -83,3 +83,21 @@ plant() {
 	git --git-dir="$1" update-ref refs/heads/main "$commit"
 	rm -f "$T/plant.idx"
 }
+
+# drop REPO OID: delete the object OID as `git prune --expire=now` (or a `git repack -a -d`)
+# beside a writer can: its loose file, or out of the pack that holds it (bootmeta writes
+# each commit's objects as one pack: the pack is rewritten without it)
+drop() {
+	o=$2
+	f=$1/objects/$(echo "$o" | cut -c1-2)/$(echo "$o" | cut -c3-)
+	if [ -f "$f" ]; then rm -f "$f"; return; fi
+	for idx in "$1"/objects/pack/pack-*.idx; do
+		git show-index <"$idx" | awk '{print $2}' >"$T/pack.list"
+		grep -qx "$o" "$T/pack.list" || continue
+		grep -vx "$o" "$T/pack.list" >"$T/keep.list" || true
+		[ ! -s "$T/keep.list" ] || git --git-dir="$1" pack-objects -q "$1/objects/pack/pack" <"$T/keep.list" >/dev/null
+		rm -f "$idx" "${idx%.idx}.pack"
+	done
+}
+# present REPO OID: the object is in the repo
+present() { git --git-dir="$1" cat-file -e "$2" 2>/dev/null; }

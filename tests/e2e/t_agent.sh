@@ -395,7 +395,7 @@ expect_fail 1 "serve's answer carries no signed timestamp" \
 	"$BM" agent $AGENT_ARGS --id web-8 --server "$(serve_url s)" $TSARGS
 eq "unsigned, other key: current stays r2" "$(readlink "$D/current")" releases/r2
 serve_stop s
-expect_fail 1 "--timestamp-key $T/rel.key: " "$BM" agent $AGENT_ARGS --server "$TURL" --token-file "$T/token" --timestamp-key "$T/rel.key" --once
+expect_fail 1 "--timestamp-key: $T/rel.key is a secret key; give the public key" "$BM" agent $AGENT_ARGS --server "$TURL" --token-file "$T/token" --timestamp-key "$T/rel.key" --once
 serve_start t "$R" --tokens "$T/tokens" --timestamp-key "$T/ts.key"
 "$BM" agent $AGENT_ARGS --id web-8 --server "$(serve_url t)" $TSARGS 2>"$T/ts.log" ||
 	{ cat "$T/ts.log" >&2; fail "agent --timestamp-key on a fresh serve failed"; }

@@ -194,7 +194,9 @@ static void test_keep_is_kept(void **state)
 
 /* A merged pack is retired, not removed: a reader that listed the pack folder before the
  * merge may open it after (it finds the merged one only in its next listing). It goes, index
- * first, at a merge after its grace; a reader that held it reads on from the merged pack. */
+ * first, at a merge check after its grace, with its marker; a reader open from before reads
+ * the newest and the oldest records after. (The race itself is timing: serve's watch under
+ * load showed it, DESIGN.md.) */
 static void test_retired_packs(void **state)
 {
 	char repo[512], cmd[4000];
