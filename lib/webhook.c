@@ -164,37 +164,81 @@ typedef struct {
 	Bootmeta__V1__Webhook *written;
 } add_ctx;
 
-static int add_fn(bm_txn *txn, void *payload)
+/* hooks/<id>/hook.pb from `spec` with the encrypted secret `cipher`; `*written` (replaced)
+ * gets the record. No commit message: the callers set theirs. */
+static int add_in(Bootmeta__V1__Webhook **written, bm_txn *txn, const bm_webhook_add_spec *spec, const char *id,
+		  const bm_buf *cipher)
 {
-	add_ctx *c = payload;
 	Bootmeta__V1__Webhook rec = BOOTMETA__V1__WEBHOOK__INIT;
 	bm_buf path = BM_BUF_INIT;
 	int error;
 
-	bm_record_free(c->written ? &c->written->base : NULL);
-	c->written = NULL;
-	if ((error = bm_path_webhook(&path, c->id)) < 0)
+	bm_record_free(*written ? &(*written)->base : NULL);
+	*written = NULL;
+	if ((error = bm_path_webhook(&path, id)) < 0)
 		goto done;
 	if (bm_fs_exists(bm_txn_fs(txn), path.ptr)) {
-		error = bm_error_set(BM_EEXISTS, "webhook %s exists already", c->id);
+		error = bm_error_set(BM_EEXISTS, "webhook %s exists already", id);
 		goto done;
 	}
-	rec.id = c->id;
-	rec.url = (char *)c->spec->url;
-	rec.prefix = (char *)(c->spec->prefix ? c->spec->prefix : "");
-	rec.secret_age.data = (uint8_t *)c->cipher.ptr;
-	rec.secret_age.len = c->cipher.size;
-	rec.recipients = (char **)c->spec->recipients;
-	rec.n_recipients = c->spec->nrecipients;
+	rec.id = (char *)id;
+	rec.url = (char *)spec->url;
+	rec.prefix = (char *)(spec->prefix ? spec->prefix : "");
+	rec.secret_age.data = (uint8_t *)cipher->ptr;
+	rec.secret_age.len = cipher->size;
+	rec.recipients = (char **)spec->recipients;
+	rec.n_recipients = spec->nrecipients;
 	rec.time_ms = bm_txn_time_ms(txn);
 	rec.actor = (char *)bm_txn_actor(txn);
-	rec.description = (char *)(c->spec->description ? c->spec->description : "");
-	if ((error = bm__rec_add(txn, path.ptr, &rec.base)) < 0 || (error = copy_record(&c->written, &rec)) < 0)
-		goto done;
-	error = bm_txn_message(txn, "hook add %s: %.200s (prefix %.200s)", c->id, c->spec->url,
-			       *rec.prefix ? rec.prefix : "(all)");
+	rec.description = (char *)(spec->description ? spec->description : "");
+	if ((error = bm__rec_add(txn, path.ptr, &rec.base)) == 0)
+		error = copy_record(written, &rec);
 done:
 	bm_buf_dispose(&path);
+	return error;
+}
+
+static int add_fn(bm_txn *txn, void *payload)
+{
+	add_ctx *c = payload;
+	int error;
+	if ((error = add_in(&c->written, txn, c->spec, c->id, &c->cipher)) < 0)
+		return error;
+	return bm_txn_message(txn, "hook add %s: %.200s (prefix %.200s)", c->id, c->spec->url,
+			      c->spec->prefix && *c->spec->prefix ? c->spec->prefix : "(all)");
+}
+
+static void new_id(char id[BM_WEBHOOK_ID_LEN + 1])
+{
+	unsigned char rnd[BM_WEBHOOK_ID_LEN / 2];
+	randombytes_buf(rnd, sizeof(rnd));
+	bm_hex_encode(id, rnd, sizeof(rnd));
+	id[BM_WEBHOOK_ID_LEN] = '\0';
+}
+
+int bm_webhook_add_txn(Bootmeta__V1__Webhook **out, bm_txn *txn, const bm_webhook_add_spec *spec)
+{
+	char id[BM_WEBHOOK_ID_LEN + 1];
+	bm_buf cipher = BM_BUF_INIT;
+	Bootmeta__V1__Webhook *written = NULL;
+	int error;
+
+	if (!out)
+		out = &written;
+	if ((error = bm_webhook_check(spec)) < 0)
+		goto done;
+	new_id(id);
+	if ((error = bm_age_encrypt_buf(&cipher, spec->secret, spec->secret_len, spec->recipients, spec->nrecipients,
+					0)) < 0)
+		goto done;
+	error = add_in(out, txn, spec, id, &cipher);
+done:
+	if (error < 0 && out != &written) {
+		bm_record_free(*out ? &(*out)->base : NULL);
+		*out = NULL;
+	}
+	bm_record_free(written ? &written->base : NULL);
+	bm_buf_dispose(&cipher);
 	return error;
 }
 
@@ -202,7 +246,6 @@ int bm_webhook_add(Bootmeta__V1__Webhook **out, bm_oid *out_commit, bm_store *st
 		   const bm_write_options *wopts)
 {
 	add_ctx c;
-	unsigned char rnd[BM_WEBHOOK_ID_LEN / 2];
 	int error;
 
 	if (out)
@@ -212,9 +255,7 @@ int bm_webhook_add(Bootmeta__V1__Webhook **out, bm_oid *out_commit, bm_store *st
 	memset(&c, 0, sizeof(c));
 	c.spec = spec;
 	/* chosen once, outside the transaction, so a re-run keeps them */
-	randombytes_buf(rnd, sizeof(rnd));
-	bm_hex_encode(c.id, rnd, sizeof(rnd));
-	c.id[BM_WEBHOOK_ID_LEN] = '\0';
+	new_id(c.id);
 	if ((error = bm_age_encrypt_buf(&c.cipher, spec->secret, spec->secret_len, spec->recipients, spec->nrecipients,
 					0)) < 0)
 		goto done;
@@ -235,36 +276,60 @@ typedef struct {
 	Bootmeta__V1__Webhook *written;
 } rm_ctx;
 
-static int rm_fn(bm_txn *txn, void *payload)
+/* hooks/<id>/removed.pb; `*written` (replaced) gets it; the commit message only when
+ * `message` (bm_webhook_remove: its own commit). */
+static int rm_in(Bootmeta__V1__Webhook **written, bm_txn *txn, const char *id, int message)
 {
-	rm_ctx *c = payload;
 	Bootmeta__V1__Webhook rec = BOOTMETA__V1__WEBHOOK__INIT;
 	Bootmeta__V1__Webhook *hook = NULL, *removal = NULL;
 	bm_buf path = BM_BUF_INIT;
 	int error;
 
-	bm_record_free(c->written ? &c->written->base : NULL);
-	c->written = NULL;
-	if ((error = bm_webhook_read(&hook, &removal, bm_txn_fs(txn), c->id)) < 0)
+	bm_record_free(*written ? &(*written)->base : NULL);
+	*written = NULL;
+	if ((error = bm_webhook_read(&hook, &removal, bm_txn_fs(txn), id)) < 0)
 		goto done;
 	if (removal) {
-		error = bm_error_set(BM_EEXISTS, "webhook %s was removed already", c->id);
+		error = bm_error_set(BM_EEXISTS, "webhook %s was removed already", id);
 		goto done;
 	}
-	if ((error = bm_path_webhook_removed(&path, c->id)) < 0)
+	if ((error = bm_path_webhook_removed(&path, id)) < 0)
 		goto done;
-	rec.id = (char *)c->id;
+	rec.id = (char *)id;
 	rec.prefix = hook->prefix;
 	rec.removed = 1;
 	rec.time_ms = bm_txn_time_ms(txn);
 	rec.actor = (char *)bm_txn_actor(txn);
-	if ((error = bm__rec_add(txn, path.ptr, &rec.base)) < 0 || (error = copy_record(&c->written, &rec)) < 0)
+	if ((error = bm__rec_add(txn, path.ptr, &rec.base)) < 0 || (error = copy_record(written, &rec)) < 0)
 		goto done;
-	error = bm_txn_message(txn, "hook rm %s: %.200s", c->id, hook->url);
+	if (message)
+		error = bm_txn_message(txn, "hook rm %s: %.200s", id, hook->url);
 done:
 	bm_record_free(hook ? &hook->base : NULL);
 	bm_record_free(removal ? &removal->base : NULL);
 	bm_buf_dispose(&path);
+	return error;
+}
+
+static int rm_fn(bm_txn *txn, void *payload)
+{
+	rm_ctx *c = payload;
+	return rm_in(&c->written, txn, c->id, 1);
+}
+
+int bm_webhook_remove_txn(Bootmeta__V1__Webhook **out, bm_txn *txn, const char *id)
+{
+	Bootmeta__V1__Webhook *written = NULL;
+	int error;
+	if (!out)
+		out = &written;
+	if ((error = bm_webhook_id_validate(id)) == 0)
+		error = rm_in(out, txn, id, 0);
+	else {
+		bm_record_free(*out ? &(*out)->base : NULL);
+		*out = NULL;
+	}
+	bm_record_free(written ? &written->base : NULL);
 	return error;
 }
 

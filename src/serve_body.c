@@ -14,7 +14,8 @@
 
 #include "serve_body.h"
 
-static const char *const kind_names[] = { NULL, "promote", "release", "binary", "config", "flag", "log", "report" };
+static const char *const kind_names[] = { NULL, "promote", "release", "binary", "config", "flag", "log", "report",
+					  "hook", "hook-rm" };
 
 const char *serve_kind_name(serve_kind kind)
 {
@@ -1110,6 +1111,89 @@ static int parse_report(pctx *p, json_t *o)
 
 /* ---- entry points ---- */
 
+static int parse_hook(pctx *p, json_t *o)
+{
+	static const char *const known[] = { "url", "secret", "prefix", "description", "recipients", NULL };
+	bm_webhook_add_spec *s = &p->req->hook.spec;
+	bm_webhook_add_spec init = BM_WEBHOOK_ADD_SPEC_INIT;
+	const char **rcpt, *secret = NULL;
+	json_t *arr, *v;
+	bm_buf f = BM_BUF_INIT;
+	size_t i;
+	int error;
+
+	*s = init;
+	if ((error = check_members(p, o, known, "a hook body")) < 0 ||
+	    (error = get_text(&s->url, p, o, "url", 1, BM_TEXT_LINE, BM_WEBHOOK_URL_MAX)) < 0 ||
+	    (error = get_text(&secret, p, o, "secret", 1, BM_TEXT_LINE, BM_WEBHOOK_SECRET_MAX)) < 0 ||
+	    (error = get_text(&s->prefix, p, o, "prefix", 0, BM_TEXT_LINE, BM_WEBHOOK_PREFIX_MAX)) < 0 ||
+	    (error = get_text(&s->description, p, o, "description", 0, BM_TEXT_LINE, 1024)) < 0)
+		goto done;
+	s->secret = secret;
+	s->secret_len = strlen(secret);
+	if ((error = bm_webhook_url_check(s->url)) < 0) {
+		error = fail_lib(p, error, "url");
+		goto done;
+	}
+	if (s->prefix && (error = bm_webhook_prefix_check(s->prefix)) < 0) {
+		error = fail_lib(p, error, "prefix");
+		goto done;
+	}
+	arr = json_object_get(o, "recipients");
+	if (arr && !json_is_null(arr)) {
+		if (!json_is_array(arr)) {
+			error = fail(p, BM_EINVALID, "recipients", "%s, not an array of age public keys (age1...)",
+				     json_type_name(arr));
+			goto done;
+		}
+		/* one left for serve's own */
+		if (json_array_size(arr) >= BM_WEBHOOK_RECIPIENTS_MAX) {
+			error = fail(p, BM_ETOOBIG, "recipients", "%zu recipients, over the bound of %d",
+				     json_array_size(arr), BM_WEBHOOK_RECIPIENTS_MAX - 1);
+			goto done;
+		}
+		if (!(rcpt = keep_mem(p, json_array_size(arr) + 1, sizeof(*rcpt)))) {
+			error = oom(p);
+			goto done;
+		}
+		json_array_foreach(arr, i, v) {
+			const char *field = subname(&f, "recipients", "", NULL, i);
+			if ((error = take_text(&rcpt[i], p, v, field, BM_TEXT_LINE, 256)) < 0)
+				goto done;
+			if ((error = bm_age_recipient_check(rcpt[i])) < 0) {
+				error = fail_lib(p, error, field);
+				goto done;
+			}
+		}
+		s->recipients = rcpt;
+		s->nrecipients = json_array_size(arr);
+	}
+done:
+	bm_buf_dispose(&f);
+	return error;
+}
+
+static int parse_hook_rm(pctx *p, json_t *o)
+{
+	static const char *const known[] = { NULL };
+	const char *id = URL(hook);
+	int error;
+	if ((error = check_members(p, o, known, "the removal of a hook")) < 0)
+		return error;
+	if (!id)
+		return fail(p, BM_EINVALID, NULL, "name the hook in the URL: DELETE /v1/hooks/{id}");
+	if ((error = bm_webhook_id_validate(id)) < 0) {
+		const char *msg = bm_error_last();
+		bm_buf_clear(p->err);
+		bm_buf_puts(p->err, "url: id: ");
+		bm_text_escape(p->err, msg, strlen(msg), BM_ESCAPE_DEFAULT);
+		return error == BM_ENOMEM ? error : BM_EINVALID;
+	}
+	if (!(p->req->hook_rm.id = keep_str(p, id, strlen(id))))
+		return oom(p);
+	return 0;
+}
+
 int serve_body_parse(serve_body_req *out, serve_kind kind, const serve_body_url *url, const char *body, size_t len,
 		     bm_buf *err)
 {
@@ -1125,6 +1209,10 @@ int serve_body_parse(serve_body_req *out, serve_kind kind, const serve_body_url 
 		return fail(&p, BM_EINVALID, NULL, "unknown request kind %d", (int)kind);
 	if (len > SERVE_BODY_MAX)
 		return fail(&p, BM_ETOOBIG, NULL, "%zu bytes, over the bound of %d", len, SERVE_BODY_MAX);
+	if (kind == SERVE_KIND_HOOK_RM && (!body || !len)) {
+		body = "{}"; /* DELETE /v1/hooks/{id}: no body */
+		len = 2;
+	}
 	if (!body || !len)
 		return fail(&p, BM_EINVALID, NULL, "empty; a %s request is a JSON object", serve_kind_name(kind));
 	if (!(root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr))) {
@@ -1155,6 +1243,8 @@ int serve_body_parse(serve_body_req *out, serve_kind kind, const serve_body_url 
 	case SERVE_KIND_FLAG: error = parse_flag(&p, root); break;
 	case SERVE_KIND_LOG: error = parse_log(&p, root); break;
 	case SERVE_KIND_REPORT: error = parse_report(&p, root); break;
+	case SERVE_KIND_HOOK: error = parse_hook(&p, root); break;
+	case SERVE_KIND_HOOK_RM: error = parse_hook_rm(&p, root); break;
 	default: error = BM_EINVALID; break;
 	}
 done:
@@ -1169,6 +1259,9 @@ void serve_body_req_dispose(serve_body_req *req)
 	size_t i;
 	if (!req)
 		return;
+	if (req->kind == SERVE_KIND_HOOK) /* the secret is one of them */
+		for (i = 0; i < req->strings_.count; i++)
+			explicit_bzero(req->strings_.items[i], strlen(req->strings_.items[i]));
 	for (i = 0; i < req->nmem_; i++)
 		free(req->mem_[i]);
 	free(req->mem_);

@@ -30,6 +30,9 @@
  *   report   project, release, metaCommit, state (downloading|installed|healthy|failed|
  *            rolled-back), error?, os?, arch?, agentVersion? (the env and instance id come from
  *            the URL: serve_body_url)
+ *   hook     url, secret (1..4096 bytes of one line of text), prefix?, description?,
+ *            recipients? [AGE_PUB] (serve adds the recipient of its --identity)
+ *   hook-rm  id (from the URL: serve_body_url.hook); the body may be empty
  * The names a URL carries (project, channel ...) may be left out of the body: serve_body_url.
  *
  * Nothing here prints, exits or reads the environment; errors are a negative BM_E* code and a
@@ -54,10 +57,13 @@ typedef enum {
 	SERVE_KIND_FLAG,
 	SERVE_KIND_LOG,
 	SERVE_KIND_REPORT,
+	SERVE_KIND_HOOK,
+	SERVE_KIND_HOOK_RM,
 } serve_kind;
-#define SERVE_KIND_MAX SERVE_KIND_REPORT
+#define SERVE_KIND_MAX SERVE_KIND_HOOK_RM
 
-/* "promote", "release", "binary", "config", "flag", "log", "report"; NULL for another value. */
+/* "promote", "release", "binary", "config", "flag", "log", "report", "hook", "hook-rm"; NULL
+ * for another value. The token scope verb of both hook kinds is "hook". */
 const char *serve_kind_name(serve_kind kind);
 /* The kind named `name` (as serve_kind_name). 0, or BM_EINVALID (nothing in *out). */
 int serve_kind_parse(serve_kind *out, const char *name);
@@ -134,6 +140,18 @@ typedef struct {
 	const char *agent_version;       /* NULL when none; one line, up to 128 bytes */
 } serve_report_req;
 
+/* A webhook subscription (bm_webhook_add_txn) and its end (bm_webhook_remove_txn).
+ * serve_body_req_dispose wipes the request's copy of the secret (not the caller's body, nor
+ * the JSON parser's freed copy). */
+typedef struct {
+	bm_webhook_add_spec spec;        /* recipients: the body's, in order (maybe none) */
+} serve_hook_req;
+typedef struct {
+	const char *id;                  /* 16 lower-case hex digits */
+	const char *prefix;              /* not parsed: the hook's prefix, which serve sets from the
+	                                  * record before the token check (NULL: no such hook) */
+} serve_hook_rm_req;
+
 /* A parsed request. Only the member of `kind` is set; every pointer in it points into memory
  * the request owns, valid until serve_body_req_dispose. */
 typedef struct {
@@ -146,6 +164,8 @@ typedef struct {
 		serve_flag_req flag;
 		serve_log_req log;
 		serve_report_req report;
+		serve_hook_req hook;
+		serve_hook_rm_req hook_rm;
 	};
 	/* owned memory (private) */
 	bm_strlist strings_;
@@ -159,9 +179,10 @@ typedef struct {
  * that field out or repeat it, the same (else "field \"project\": \"a\" differs from the
  * URL's \"b\""). Which kind takes which: project (all but report: its project is the body's),
  * channel (promote), release (promote; release: the body's "id"; binary), env (config, flag,
- * log, report), key (flag), instance (report). A report needs env and instance here. */
+ * log, report), key (flag), instance (report), hook (hook-rm: the id). A report needs env
+ * and instance here. */
 typedef struct {
-	const char *project, *channel, *release, *env, *key, *instance;
+	const char *project, *channel, *release, *env, *key, *instance, *hook;
 } serve_body_url;
 
 /* Parse `len` bytes of `body` (need not be NUL-terminated) as a request of `kind` into `out`

@@ -188,6 +188,15 @@ typedef struct {
 	int url_only; /* the HTTP body does not take it: removed */
 } wparam;
 
+#define NAME_HOOK_ID ((bm_name_kind)-2) /* bm_webhook_id_validate */
+
+static int param_check(const char *v, bm_name_kind kind)
+{
+	if (kind == NAME_HOOK_ID)
+		return bm_webhook_id_validate(v);
+	return kind == BM_NAME_PROJECT ? bm_project_name_check(v) : bm_name_validate(v, kind);
+}
+
 static const struct wkind {
 	const char *kind;
 	const char *route; /* {field} is replaced by the field's value */
@@ -205,11 +214,13 @@ static const struct wkind {
 	{ "log", "/v1/log", { { NULL, 0, 0 } } },
 	{ "report", "/v1/envs/{env}/instances/{instance}/reports",
 	  { { "env", BM_NAME_ENV, 1 }, { "instance", BM_NAME_KEY, 1 } } },
+	{ "hook", "/v1/hooks", { { NULL, 0, 0 } } },
+	{ "hook-rm", "/v1/hooks/{id}", { { "id", NAME_HOOK_ID, 1 } } },
 };
 
 const char *serve_nats_write_kinds(void)
 {
-	return "promote, release, binary, config, flag, log, report";
+	return "promote, release, binary, config, flag, log, report, hook, hook-rm";
 }
 
 static int field_error(bm_buf *err, const char *field, const char *what)
@@ -270,7 +281,7 @@ int serve_nats_write_parse(bm_buf *url, bm_buf *body, const char *kind, const ch
 			error = field_error(err, pm->field, "holds a NUL character");
 			goto done;
 		}
-		if ((pm->name == BM_NAME_PROJECT ? bm_project_name_check(values[i]) : bm_name_validate(values[i], pm->name)) < 0) {
+		if (param_check(values[i], pm->name) < 0) {
 			error = field_error(err, pm->field, bm_error_last());
 			bm_error_clear();
 			goto done;

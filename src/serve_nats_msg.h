@@ -34,7 +34,7 @@
 int serve_nats_subject(bm_buf *subject, bm_buf *prefix, const char *path);
 
 /* The write kinds NATS takes and their HTTP routes, as one line for messages:
- * "promote, release, binary, config, flag, log, report". */
+ * "promote, release, binary, config, flag, log, report, hook, hook-rm". */
 const char *serve_nats_write_kinds(void);
 
 /* A write request on bootmeta.write.<kind> (`kind` is the subject's last token): a JSON
@@ -46,10 +46,13 @@ const char *serve_nats_write_kinds(void);
  *   flag     project, env, key         POST /v1/projects/{project}/envs/{env}/flags/{key}
  *   log      (none)                    POST /v1/log
  *   report   env, instance             POST /v1/envs/{env}/instances/{instance}/reports
- * Those fields must be strings that pass the library's name checks; they stay in the body
- * where the HTTP body has them too (every kind but report) and are taken out of it where it
- * does not (report's env and instance). `url` gets the route (a decoded path), `body` the
- * HTTP body (the bytes given, or the object written again without the removed fields).
+ *   hook     (none)                    POST /v1/hooks
+ *   hook-rm  id                        DELETE /v1/hooks/{id} (the caller uses DELETE)
+ * Those fields must be strings that pass the library's name checks (hook-rm's id: 16
+ * lower-case hex digits); they stay in the body where the HTTP body has them too (every kind
+ * but report and hook-rm) and are taken out of it where it does not (report's env and
+ * instance, hook-rm's id). `url` gets the route (a decoded path), `body` the HTTP body (the
+ * bytes given, or the object written again without the removed fields).
  * 0; BM_ENOTFOUND for an unknown kind; BM_EINVALID for a bad body, with `err` (replaced) as
  * serve's JSON errors say it: "the body is not JSON: ...", "field \"project\": ..."; BM_ENOMEM. */
 int serve_nats_write_parse(bm_buf *url, bm_buf *body, const char *kind, const char *data, size_t len, bm_buf *err);

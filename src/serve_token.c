@@ -471,6 +471,14 @@ int serve_token_target(const char **verb, bm_buf *target, const serve_body_req *
 			return BM_EINVALID;
 		error = bm_buf_puts(target, req->report.env);
 		break;
+	case SERVE_KIND_HOOK:
+		*verb = SERVE_VERB_HOOK;
+		error = bm_buf_puts(target, req->hook.spec.prefix ? req->hook.spec.prefix : "");
+		break;
+	case SERVE_KIND_HOOK_RM:
+		*verb = SERVE_VERB_HOOK;
+		error = bm_buf_puts(target, req->hook_rm.prefix ? req->hook_rm.prefix : "");
+		break;
 	default: return BM_EINVALID;
 	}
 	return error < 0 ? BM_ENOMEM : 0;

@@ -20,7 +20,8 @@
  *                                                 any env)
  *   report:E                                      E matches the env of the reporting instance
  *   hook:X                                        X matches the prefix of a webhook
- *                                                 subscription serve keeps
+ *                                                 subscription added or removed ("" for
+ *                                                 one of every change: only `*` covers it)
  *   *:*                                           every write
  *
  * A pattern is a name in which `*` matches any run of characters, '/' included: `acme/\*`
@@ -108,9 +109,10 @@ void serve_token_hash(unsigned char hash[32], const char *token, size_t len);
  * NULL, empty, another scheme, or holds no token. */
 int serve_bearer_parse(const char **token, size_t *len, const char *header);
 
-/* The verb and target a parsed request is checked for: *verb is serve_kind_name(req->kind);
- * `target` (cleared) gets the project, "PROJECT@ENV" (config, flag), the env (report: call
- * from the URL), or the log entry's project ("" when none). */
+/* The verb and target a parsed request is checked for: *verb is serve_kind_name(req->kind)
+ * ("hook" for hook and hook-rm); `target` (cleared) gets the project, "PROJECT@ENV" (config,
+ * flag), the env (report: call from the URL), the log entry's project ("" when none), or the
+ * webhook's prefix (hook-rm: req->hook_rm.prefix, which the caller sets; "" when none). */
 int serve_token_target(const char **verb, bm_buf *target, const serve_body_req *req);
 
 /* ---- the table serve holds ---- */

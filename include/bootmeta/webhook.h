@@ -68,6 +68,14 @@ BM_EXTERN int bm_webhook_add(Bootmeta__V1__Webhook **out, bm_oid *out_commit, bm
 BM_EXTERN int bm_webhook_remove(Bootmeta__V1__Webhook **out, bm_oid *out_commit, bm_store *store, const char *id,
 				const bm_write_options *wopts);
 
+/* bm_webhook_add and bm_webhook_remove inside the caller's transaction (several writes in
+ * one commit), with the same checks. add makes a new id and encrypts the secret again on
+ * each call (a re-run of the transaction gets a new id). `*out` (may be NULL; else NULL or a
+ * record from an earlier call, which is freed) gets the record as written. The commit
+ * message is not set. On an error abort the transaction. */
+BM_EXTERN int bm_webhook_add_txn(Bootmeta__V1__Webhook **out, bm_txn *txn, const bm_webhook_add_spec *spec);
+BM_EXTERN int bm_webhook_remove_txn(Bootmeta__V1__Webhook **out, bm_txn *txn, const char *id);
+
 /* The subscription `id` in `fs`: *out its hook.pb; *removal (may be NULL) its removal record
  * or NULL when it is live. BM_ENOTFOUND when there is none. */
 BM_EXTERN int bm_webhook_read(Bootmeta__V1__Webhook **out, Bootmeta__V1__Webhook **removal, bm_fs *fs,

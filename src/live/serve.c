@@ -26,7 +26,7 @@ static const char serve_usage[] =
 	"                      [--nats URL [--nats-stream NAME|off] [--nats-inflight N]]\n"
 	"                      [--webhook-secret-file FILE] [--identity FILE] [--hook-attempts N]\n"
 	"                      [--hook-backoff-ms MS] [--hook-timeout-ms MS] [--state-dir DIR]\n"
-	"                      [--timestamp-key FILE] [--cache-max MIB]\n"
+	"                      [--timestamp-key FILE] [--cache-max MIB] [--hooks-max N]\n"
 	"       bootmeta serve token add|rm|list ... (see bootmeta-serve(1))\n\n"
 	"The live meta server: the HTTP API of doc/http-api.md over the meta repo (reads, watch,\n"
 	"group-committed writes), in the foreground, logs on stderr, one line per request and per\n"
@@ -41,7 +41,8 @@ static const char serve_usage[] =
 	"$BOOTMETA_IDENTITY); a failed delivery is tried --hook-attempts times (default 6), the\n"
 	"pause doubling from --hook-backoff-ms (1000), each call bounded by --hook-timeout-ms (10000).\n"
 	"--state-dir DIR (default: bootmeta-serve in the repo's git folder) keeps each subscription's\n"
-	"cursor, so a restart delivers what the receivers missed.\n"
+	"cursor, so a restart delivers what the receivers missed. POST /v1/hooks adds subscriptions\n"
+	"(a token of scope hook:PREFIX), up to --hooks-max live ones in the repo (default 64).\n"
 	"SIGTERM or SIGINT: stop taking connections, commit and answer the writes queued, end the\n"
 	"event streams, exit 0.\n"
 	"--upstream URL: the meta repo lives on a git server; --repo PATH is serve's clone of it\n"
@@ -93,7 +94,8 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_TOKENS, O_OPEN, O_CERT, O_KEY, O_STATE, O_READY, O_THREADS, O_BATCH, O_QUEUE, O_BODY,
 	       O_CONNS, O_CTIMEOUT, O_POLL, O_UPSTREAM, O_UPOLL, O_WBUF, O_HTIMEOUT, O_NATS, O_NSTREAM,
-	       O_NINFLIGHT, O_HSECRET, O_IDENTITY, O_HATTEMPTS, O_HBACKOFF, O_HKTIMEOUT, O_TSKEY, O_CACHEMAX };
+	       O_NINFLIGHT, O_HSECRET, O_IDENTITY, O_HATTEMPTS, O_HBACKOFF, O_HKTIMEOUT, O_TSKEY, O_CACHEMAX,
+	       O_HOOKSMAX };
 	static const cli_opt opts[] = {
 		{ O_LISTEN, "listen", 0, 1 },     { O_TOKENS, "tokens", 0, 1 },	   { O_OPEN, "open-writes", 0, 0 },
 		{ O_CERT, "tls-cert", 0, 1 },     { O_KEY, "tls-key", 0, 1 },	   { O_STATE, "state-dir", 0, 1 },
@@ -106,7 +108,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		{ O_HSECRET, "webhook-secret-file", 0, 1 }, { O_IDENTITY, "identity", 0, 1 },
 		{ O_HATTEMPTS, "hook-attempts", 0, 1 }, { O_HBACKOFF, "hook-backoff-ms", 0, 1 },
 		{ O_HKTIMEOUT, "hook-timeout-ms", 0, 1 }, { O_TSKEY, "timestamp-key", 0, 1 },
-		{ O_CACHEMAX, "cache-max", 0, 1 }, CLI_OPT_END,
+		{ O_CACHEMAX, "cache-max", 0, 1 }, { O_HOOKSMAX, "hooks-max", 0, 1 }, CLI_OPT_END,
 	};
 	serve s;
 	cli_args a;
@@ -134,6 +136,7 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 	s.hook_attempts = 6;
 	s.hook_backoff_ms = 1000;
 	s.hook_timeout_ms = 10000;
+	s.hooks_max = 64;
 	s.identity_file = cli->identity;
 	parse_listen(&s, "127.0.0.1:8420");
 
@@ -228,6 +231,11 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 				return cli_args_fail(&a, "--cache-max '%s': give MiB from 1 to 1048576", a.value);
 			cache_max = (size_t)v << 20;
 			break;
+		case O_HOOKSMAX:
+			if (live_parse_uint(&v, a.value, 10000) < 0 || v == 0)
+				return cli_args_fail(&a, "--hooks-max '%s': give a number of subscriptions from 1 to 10000", a.value);
+			s.hooks_max = (unsigned)v;
+			break;
 		case O_HATTEMPTS:
 			if (live_parse_uint(&v, a.value, 20) < 0 || v == 0)
 				return cli_args_fail(&a, "'%s' is not a number of attempts from 1 to 20", a.value);
@@ -310,6 +318,8 @@ int live_serve(bm_cli *cli, int argc, char **argv)
 		}
 		bm_buf_dispose(&err);
 	}
+	if (serve_hooks_recipients(&s) < 0)
+		goto done;
 	if (serve_writer_start(&s) < 0)
 		goto done;
 	writer = 1;
@@ -375,6 +385,7 @@ done:
 	bm_store_free(s.ustore);
 	serve_tokens_free(s.tokens);
 	bm_minisign_seckey_free(s.ts_key);
+	bm_strlist_dispose(&s.hook_recipients);
 	if (rc == BM_EXIT_OK)
 		serve_log("info", "stopped", "commits=%llu writes=%llu", (unsigned long long)s.m.commits,
 			  (unsigned long long)s.m.writes_ok);

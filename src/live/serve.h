@@ -110,8 +110,12 @@ struct serve {
 	/* webhooks (serve_hooks_in.c, serve_hooks_out.c) */
 	const char *webhook_secret_file, *identity_file;
 	unsigned hook_attempts, hook_backoff_ms, hook_timeout_ms;
+	unsigned hooks_max;        /* --hooks-max: live subscriptions POST /v1/hooks may make */
 	struct serve_hooks_in *hin;
 	struct serve_hooks_out *hout;
+	/* the recipients ("age1...") of --identity: POST /v1/hooks encrypts secrets to them
+	 * (serve_hooks_recipients fills it before any thread starts; read-only after) */
+	bm_strlist hook_recipients;
 };
 
 /* Register a hook (before serve_hub_start). -1 when SERVE_HOOKS_MAX are registered. */
@@ -221,6 +225,8 @@ int serve_hooks_route(const char *url);
 int serve_hooks_http(serve *s, const serve_rq *r, const char *body, size_t len, serve_answer *a);
 void serve_hooks_metrics(serve *s, bm_buf *out);
 int serve_hooks_out_start(serve *s);
+/* s->hook_recipients from --identity (none without); -1 on an error (logged). */
+int serve_hooks_recipients(serve *s);
 void serve_hooks_out_stop(serve *s);
 int serve_hooks_out_http(serve *s, const serve_rq *r, serve_answer *a);
 void serve_hooks_out_metrics(serve *s, bm_buf *out);

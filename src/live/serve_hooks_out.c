@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -817,6 +818,46 @@ static void on_commit(serve *s, const bm_oid *prev, const bm_oid *next, const bm
 	pthread_mutex_unlock(&o->lock);
 }
 
+/* The recipient of each identity line ("AGE-SECRET-KEY-1...", in either case, around it
+ * blanks) of an identity file's text; '#' lines are comments, as age has them. */
+static int own_recipients(bm_strlist *out, const char *text)
+{
+	bm_buf line = BM_BUF_INIT, r = BM_BUF_INIT;
+	const char *p = text;
+	int error = 0;
+	while (*p && !error) {
+		size_t n;
+		p += strspn(p, " \t");
+		n = strcspn(p, "\r\n");
+		if (n > 16 && !strncasecmp(p, "AGE-SECRET-KEY-1", 16)) {
+			bm_buf_clear(&line);
+			if ((error = bm_buf_put(&line, p, n)) == 0 && (error = bm_age_recipient_of(&r, line.ptr)) == 0)
+				error = bm_strlist_add(out, r.ptr);
+		}
+		p += n;
+		p += strspn(p, "\r\n");
+	}
+	bm_buf_dispose_secret(&line);
+	bm_buf_dispose(&r);
+	return error;
+}
+
+int serve_hooks_recipients(serve *s)
+{
+	bm_buf text = BM_BUF_INIT;
+	int e;
+	if (!s->identity_file)
+		return 0;
+	if ((e = bm_age_identity_file_read(&text, s->identity_file)) == 0)
+		e = own_recipients(&s->hook_recipients, text.ptr ? text.ptr : "");
+	bm_buf_dispose_secret(&text);
+	if (e < 0) {
+		serve_log("error", "identity", "file=%s error=\"%s\"", s->identity_file, bm_error_last());
+		return -1;
+	}
+	return 0;
+}
+
 int serve_hooks_out_start(serve *s)
 {
 	struct serve_hooks_out *o;
@@ -930,8 +971,10 @@ int serve_hooks_out_http(serve *s, const serve_rq *r, serve_answer *a)
 		return 0;
 	}
 	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
-		serve_answer_error(a, 405, 0, "%s takes GET", r->url);
-		serve_answer_header(a, "Allow", "GET, HEAD");
+		/* the writes of these routes (POST /v1/hooks, DELETE /v1/hooks/{id}) are not here */
+		const char *allow = !*url ? "GET, HEAD, POST" : !strchr(url, '/') ? "DELETE" : "GET, HEAD";
+		serve_answer_error(a, 405, 0, "%s takes %s", r->url, allow);
+		serve_answer_header(a, "Allow", allow);
 		return 0;
 	}
 	if (!*url) {

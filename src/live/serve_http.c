@@ -279,7 +279,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		c->start_us = serve_mono_us();
 		c->is_write = serve_is_write(method, url);
 		/* webhook payloads are larger than write bodies (serve_hooks_in.c) */
-		c->body_limit = serve_hooks_route(url) && s->body_max < SERVE_HOOK_BODY_MAX ? SERVE_HOOK_BODY_MAX : s->body_max;
+		c->body_limit = !strcmp(url, "/v1/hooks/git") && s->body_max < SERVE_HOOK_BODY_MAX ? SERVE_HOOK_BODY_MAX : s->body_max;
 		*con_cls = c;
 		track_request(conn, 1);
 		/* refuse a body that says it is too big before reading it */
@@ -339,11 +339,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		serve_metrics_text(s, &a.body);
 		return send_answer(s, c, method, url, &a);
 	}
-	if (serve_hooks_route(url) && serve_hooks_http(s, &r, c->body.ptr ? c->body.ptr : "", c->body.size, &a) == 0)
+	/* POST /v1/hooks and DELETE /v1/hooks/{id} are writes; the other /v1/hooks/ routes are
+	 * serve_hooks_http's */
+	if (serve_hooks_route(url) && !c->is_write &&
+	    serve_hooks_http(s, &r, c->body.ptr ? c->body.ptr : "", c->body.size, &a) == 0)
 		return send_answer(s, c, method, url, &a);
 	if (c->is_write) {
 		int rc;
-		if (!strcmp(method, "POST") || !strcmp(method, "PUT")) {
+		if (!strcmp(method, "POST") || !strcmp(method, "PUT") || (!strcmp(method, "DELETE") && serve_hooks_route(url))) {
 			if (atomic_load(&s->stopping)) {
 				serve_answer_error(&a, 503, 0, "serve is stopping; retry against another server or later");
 				return send_answer(s, c, method, url, &a);

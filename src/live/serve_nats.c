@@ -764,7 +764,7 @@ static void on_write(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
 	}
 	memset(&r, 0, sizeof(r));
 	r.url = url.ptr;
-	r.method = "POST";
+	r.method = !strcmp(kind, "hook-rm") ? "DELETE" : "POST";
 	r.conn = NULL;
 	natsMsgHeader_Get(msg, "Authorization", &r.authorization);
 	natsMsgHeader_Get(msg, "If-Match", &r.if_match);

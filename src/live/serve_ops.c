@@ -19,11 +19,15 @@ typedef struct {
 	bm_config_changes changes;
 	bm_flag_change flag;
 	bm_log_entry *log;
+	Bootmeta__V1__Webhook *hook;
+	const char **recipients;  /* hook: the body's and serve's own (prepare_hook) */
+	unsigned hooks_max;       /* hook: serve --hooks-max */
+	char *hook_prefix;        /* hook-rm: the hook's prefix at the tip (scope_hook_rm) */
 } op_req;
 
 static int parse_kind(void **out, serve_kind kind, const serve_params *pp, const char *body, size_t len, bm_buf *err)
 {
-	serve_body_url url = { pp->project, pp->channel, pp->release, pp->env, pp->flag, pp->instance };
+	serve_body_url url = { pp->project, pp->channel, pp->release, pp->env, pp->flag, pp->instance, pp->hook };
 	op_req *r;
 
 	*out = NULL;
@@ -52,6 +56,8 @@ PARSER(parse_config, SERVE_KIND_CONFIG)
 PARSER(parse_flag, SERVE_KIND_FLAG)
 PARSER(parse_log, SERVE_KIND_LOG)
 PARSER(parse_report, SERVE_KIND_REPORT)
+PARSER(parse_hook, SERVE_KIND_HOOK)
+PARSER(parse_hook_rm, SERVE_KIND_HOOK_RM)
 
 static void op_dispose(void *req)
 {
@@ -64,6 +70,9 @@ static void op_dispose(void *req)
 	bm_config_changes_dispose(&r->changes);
 	bm_flag_change_dispose(&r->flag);
 	bm_log_entry_free(r->log);
+	bm_record_free(r->hook ? &r->hook->base : NULL);
+	free(r->recipients);
+	free(r->hook_prefix);
 	free(r);
 }
 
@@ -259,17 +268,163 @@ static int apply_report(bm_txn *txn, void *req, serve_result *res)
 	return error;
 }
 
+static void hook_json(bm_buf *out, const Bootmeta__V1__Webhook *h)
+{
+	/* the record without its secret (encrypted as it is: serve's answers never carry it) */
+	size_t i;
+	bm_buf_puts(out, "{\"id\":");
+	bm_json_escape(out, h->id);
+	bm_buf_puts(out, ",\"url\":");
+	bm_json_escape(out, h->url ? h->url : "");
+	bm_buf_puts(out, ",\"prefix\":");
+	bm_json_escape(out, h->prefix ? h->prefix : "");
+	bm_buf_puts(out, ",\"recipients\":[");
+	for (i = 0; i < h->n_recipients; i++) {
+		if (i)
+			bm_buf_putc(out, ',');
+		bm_json_escape(out, h->recipients[i]);
+	}
+	bm_buf_puts(out, "],\"description\":");
+	bm_json_escape(out, h->description ? h->description : "");
+	bm_buf_printf(out, ",\"removed\":%s,\"timeMs\":\"%lld\",\"actor\":", h->removed ? "true" : "false",
+		      (long long)h->time_ms);
+	bm_json_escape(out, h->actor ? h->actor : "");
+	bm_buf_putc(out, '}');
+}
+
+/* hook: serve's own recipients join the body's (a secret serve cannot read delivers nothing;
+ * they live as long as serve) */
+static int prepare_hook(serve *s, void *req, serve_answer *a)
+{
+	op_req *r = req;
+	bm_webhook_add_spec *spec = &r->body.hook.spec;
+	size_t i, j, n = spec->nrecipients;
+	if (!n && !s->hook_recipients.count) {
+		serve_answer_error(a, 400, BM_EINVALID, "field \"recipients\": serve was started without --identity, so "
+							"give the age public key of the serve that delivers it");
+		return -1;
+	}
+	if (!(r->recipients = calloc(n + s->hook_recipients.count + 1, sizeof(*r->recipients)))) {
+		serve_answer_error(a, 500, BM_ENOMEM, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		r->recipients[i] = spec->recipients[i];
+	for (j = 0; j < s->hook_recipients.count; j++) {
+		for (i = 0; i < n && strcmp(r->recipients[i], s->hook_recipients.items[j]); i++)
+			;
+		if (i == n)
+			r->recipients[n++] = s->hook_recipients.items[j];
+	}
+	if (n > BM_WEBHOOK_RECIPIENTS_MAX) {
+		serve_answer_error(a, 400, BM_EINVALID, "field \"recipients\": %zu with serve's own, over the bound of %d", n,
+				   BM_WEBHOOK_RECIPIENTS_MAX);
+		return -1;
+	}
+	spec->recipients = r->recipients;
+	spec->nrecipients = n;
+	r->hooks_max = s->hooks_max;
+	return 0;
+}
+
+/* hook-rm: the token's scope is checked on the hook's prefix, read at the tip */
+static int scope_hook_rm(serve *s, void *req, serve_answer *a)
+{
+	op_req *r = req;
+	bm_store *st = serve_thread_store(s);
+	Bootmeta__V1__Webhook *h = NULL;
+	bm_fs *fs = NULL;
+	bm_oid tip;
+	int error;
+	if (!st || (error = bm_store_tip(&tip, st)) < 0 || (error = bm_store_fs(&fs, st, &tip)) < 0 ||
+	    ((error = bm_webhook_read(&h, NULL, fs, r->body.hook_rm.id)) < 0 && error != BM_ENOTFOUND)) {
+		serve_answer_error(a, 503, 0, "serve could not read the hook: %s", st ? bm_error_last() : "no repo");
+		bm_fs_free(fs);
+		bm_error_clear();
+		return -1;
+	}
+	bm_error_clear();
+	if (h && !(r->hook_prefix = strdup(h->prefix ? h->prefix : ""))) {
+		serve_answer_error(a, 500, BM_ENOMEM, "out of memory");
+		error = -1;
+	}
+	r->body.hook_rm.prefix = r->hook_prefix;
+	bm_record_free(h ? &h->base : NULL);
+	bm_fs_free(fs);
+	return error < 0 && error != BM_ENOTFOUND ? -1 : 0;
+}
+
+static int apply_hook(bm_txn *txn, void *req, serve_result *res)
+{
+	op_req *r = req;
+	bm_buf p = BM_BUF_INIT;
+	bm_webhook_item *items = NULL;
+	size_t live = 0;
+	int error;
+	/* bounded: each live subscription is a sender thread in every serve of the repo */
+	if ((error = bm_webhook_list(&items, &live, bm_txn_fs(txn), 0)) < 0)
+		return error;
+	bm_webhook_list_free(items, live);
+	if (live >= r->hooks_max)
+		return bm_error_set(BM_ECONFLICT, "the repo has %zu live webhook subscriptions, serve's bound "
+						  "(--hooks-max %u): end one (DELETE /v1/hooks/{id}) or raise the bound",
+				    live, r->hooks_max);
+	if ((error = bm_webhook_add_txn(&r->hook, txn, &r->body.hook.spec)) < 0)
+		return error;
+	if ((error = bm_path_webhook(&p, r->hook->id)) == 0 && (error = bm_strlist_add(&res->paths, p.ptr)) == 0) {
+		hook_json(&res->record, r->hook);
+		error = bm_buf_printf(&res->summary, "hook add %s: %.200s (prefix %.200s)", r->hook->id, r->hook->url,
+				      *r->hook->prefix ? r->hook->prefix : "(all)");
+	}
+	bm_buf_dispose(&p);
+	return error;
+}
+
+static int apply_hook_rm(bm_txn *txn, void *req, serve_result *res)
+{
+	op_req *r = req;
+	bm_buf p = BM_BUF_INIT;
+	int error;
+	if ((error = bm_webhook_remove_txn(&r->hook, txn, r->body.hook_rm.id)) < 0)
+		return error;
+	if ((error = bm_path_webhook_removed(&p, r->hook->id)) == 0 && (error = bm_strlist_add(&res->paths, p.ptr)) == 0) {
+		hook_json(&res->record, r->hook);
+		error = bm_buf_printf(&res->summary, "hook rm %s", r->hook->id);
+	}
+	bm_buf_dispose(&p);
+	return error;
+}
+
 /* ---- the table ---- */
 
 static const serve_op ops[] = {
-	{ "promote", "promote", 1, parse_promote, target_promote, apply_promote, op_dispose },
-	{ "release", "release", 0, parse_release, NULL, apply_release, op_dispose },
-	{ "binary", "binary", 1, parse_binary, NULL, apply_binary, op_dispose },
-	{ "config", "config", 0, parse_config, target_config, apply_config, op_dispose },
-	{ "flag", "flag", 0, parse_flag, target_flag, apply_flag, op_dispose },
-	{ "log", "log", 1, parse_log, NULL, apply_log, op_dispose },
-	{ "report", "report", 1, parse_report, NULL, apply_report, op_dispose },
+	{ "promote", "promote", 1, parse_promote, NULL, NULL, target_promote, apply_promote, op_dispose },
+	{ "release", "release", 0, parse_release, NULL, NULL, NULL, apply_release, op_dispose },
+	{ "binary", "binary", 1, parse_binary, NULL, NULL, NULL, apply_binary, op_dispose },
+	{ "config", "config", 0, parse_config, NULL, NULL, target_config, apply_config, op_dispose },
+	{ "flag", "flag", 0, parse_flag, NULL, NULL, target_flag, apply_flag, op_dispose },
+	{ "log", "log", 1, parse_log, NULL, NULL, NULL, apply_log, op_dispose },
+	{ "report", "report", 1, parse_report, NULL, NULL, NULL, apply_report, op_dispose },
+	{ "hook", "hook", 0, parse_hook, NULL, prepare_hook, NULL, apply_hook, op_dispose },
+	{ "hook-rm", "hook", 0, parse_hook_rm, scope_hook_rm, NULL, NULL, apply_hook_rm, op_dispose },
 };
+
+int serve_op_record_json(bm_buf *out, bm_fs *fs, const char *path)
+{
+	Bootmeta__V1__Webhook *h = NULL;
+	bm_buf b = BM_BUF_INIT;
+	int error;
+	if (strncmp(path, "hooks/", 6))
+		return serve_record_json(out, fs, path);
+	if ((error = bm_fs_read(&b, fs, path)) == 0 &&
+	    (error = bm_record_decode((ProtobufCMessage **)&h, &bootmeta__v1__webhook__descriptor, b.ptr ? b.ptr : "",
+				      b.size)) == 0) {
+		hook_json(out, h);
+		bm_record_free(&h->base);
+	}
+	bm_buf_dispose(&b);
+	return error;
+}
 
 const serve_op *serve_op_find(const char *name)
 {

@@ -23,11 +23,17 @@ typedef struct {
 void serve_result_dispose(serve_result *r);
 
 typedef struct serve_op {
-	const char *name;       /* promote, release, binary, config, flag, log, report */
+	const char *name;       /* promote, release, binary, config, flag, log, report, hook, hook-rm */
 	const char *verb;       /* the token scope verb */
 	int write_only_route;   /* a GET of the route is 405 (the route has no read) */
 	/* parse the body (a JSON object) and the URL parameters; -1 with `err` naming the field */
 	int (*parse)(void **req, const serve_params *pp, const char *body, size_t len, bm_buf *err);
+	/* after the parse, before the token check (NULL: none): what the scope's target needs
+	 * of the repo (hook-rm: the hook's prefix); -1 with the answer in `a` */
+	int (*scope)(serve *s, void *req, serve_answer *a);
+	/* after the token check (NULL: none): what the request needs of serve (hook: serve's
+	 * recipients, the bound of live hooks); -1 with the answer in `a` */
+	int (*prepare)(serve *s, void *req, serve_answer *a);
 	/* the path If-Match compares (allocated), or NULL when the kind has none */
 	int (*target)(char **out, const void *req);
 	/* run inside the batch's transaction: 0 added, 1 unchanged (nothing added), < 0 error */
@@ -36,6 +42,9 @@ typedef struct serve_op {
 } serve_op;
 
 const serve_op *serve_op_find(const char *name);
+/* The JSON of the record at `path` as a write's answer has it (serve_record_json; a webhook
+ * subscription without its secret): a replayed answer is the first one. */
+int serve_op_record_json(bm_buf *out, bm_fs *fs, const char *path);
 /* Check the request's token for `op` on the parsed request `req` (serve_token.h: the verb is
  * the kind, the target its project, PROJECT@ENV or env): 0 with the actor (the token's name,
  * or "anonymous" with --open-writes) in `actor`; -1 with the 401/403 answer in `a`. */

@@ -85,6 +85,18 @@ const char *serve_route_write(const char *method, const char *url, serve_params 
 		op = "log";
 		goto done;
 	}
+	if (n == 2 && !strcmp(p[1], "hooks")) {
+		if (!strcmp(method, "POST") || !strcmp(method, "PUT"))
+			op = "hook";
+		goto done;
+	}
+	if (n == 3 && !strcmp(p[1], "hooks") && strcmp(p[2], "git")) {
+		if (!strcmp(method, "DELETE")) {
+			pp->hook = strdup(p[2]);
+			op = "hook-rm";
+		}
+		goto done;
+	}
 	/* /v1/envs/<env>/instances/<id>/reports (env names may hold '/') */
 	if (n >= 6 && !strcmp(p[1], "envs") && !strcmp(p[n - 1], "reports") && !strcmp(p[n - 3], "instances")) {
 		bm_buf env = BM_BUF_INIT;
@@ -144,5 +156,6 @@ void serve_params_dispose(serve_params *pp)
 	free(pp->env);
 	free(pp->flag);
 	free(pp->instance);
+	free(pp->hook);
 	memset(pp, 0, sizeof(*pp));
 }

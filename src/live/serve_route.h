@@ -7,7 +7,7 @@
 
 /* The parameters a write's URL carries (NULL when the route has none), allocated. */
 typedef struct {
-	char *project, *channel, *release, *env, *flag, *instance;
+	char *project, *channel, *release, *env, *flag, *instance, *hook;
 } serve_params;
 void serve_params_dispose(serve_params *pp);
 
@@ -22,9 +22,10 @@ int serve_path_split(bm_strlist *out, const char *url);
  * part after `from` that is a route word (channels, releases, envs: names.c refuses them as
  * project parts). Returns the index of the word, or -1. */
 int serve_split_project(char **parts, size_t n, size_t from);
-/* The kind of write (promote, release, binary, config, flag, log, report) a METHOD and URL
- * name, with the URL's parameters in `pp` (dispose it); NULL when the URL is no write route
- * (`pp` is then empty). */
+/* The kind of write (promote, release, binary, config, flag, log, report, hook, hook-rm) a
+ * METHOD and URL name, with the URL's parameters in `pp` (dispose it); NULL when the URL is
+ * no write route (`pp` is then empty). /v1/hooks is hook for POST and PUT (GET lists the
+ * hooks: no write), /v1/hooks/{id} hook-rm for DELETE only; /v1/hooks/git is never a write. */
 const char *serve_route_write(const char *method, const char *url, serve_params *pp);
 
 #endif

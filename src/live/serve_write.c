@@ -250,7 +250,7 @@ static void replay(serve *s, serve_idem *e, serve_answer *a)
 	r.seq = e->seq;
 	if (e->path && e->path[0]) {
 		bm_strlist_add(&r.paths, e->path);
-		if (st && bm_store_fs(&fs, st, &e->commit) == 0 && serve_record_json(&r.record, fs, e->path) < 0) {
+		if (st && bm_store_fs(&fs, st, &e->commit) == 0 && serve_op_record_json(&r.record, fs, e->path) < 0) {
 			bm_buf_clear(&r.record);
 			bm_error_clear();
 		}
@@ -286,8 +286,12 @@ int serve_write_submit(serve *s, const serve_rq *r, const char *body, size_t len
 		serve_answer_error(a, 400, BM_EINVALID, "%s", err.ptr ? err.ptr : "the request body is not valid");
 		goto done;
 	}
+	if (op->scope && op->scope(s, j->req, a) < 0)
+		goto done;
 	/* who: a token whose scope covers this write (its target comes from the parsed body) */
 	if (serve_auth(s, r, op, j->req, &actor, a) < 0)
+		goto done;
+	if (op->prepare && op->prepare(s, j->req, a) < 0)
 		goto done;
 	j->actor = actor.ptr;
 	actor.ptr = NULL;
@@ -296,7 +300,7 @@ int serve_write_submit(serve *s, const serve_rq *r, const char *body, size_t len
 			serve_answer_error(a, 400, BM_EINVALID, "If-Match: give the meta commit as \"<40 hex digits>\" (an ETag)");
 			goto done;
 		}
-		j->has_if_match = 1;
+		j->has_if_match = op->target != NULL; /* kinds without a target ignore it */
 		if (op->target && op->target(&j->target, j->req) < 0) {
 			serve_answer_error(a, 400, BM_EINVALID, "If-Match: %s", bm_error_last());
 			goto done;

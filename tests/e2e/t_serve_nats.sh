@@ -61,6 +61,16 @@ wait_file() {
 
 # metric NAME: its value in serve s1's /metrics
 metric() { curl -sS "$U/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+# published_to N WHAT: until s1 has published N commits (20 s), else fail saying WHAT
+published_to() {
+	i=0
+	while [ "$(metric bootmeta_nats_commits_published_total)" -lt "$1" ] 2>/dev/null ||
+		[ -z "$(metric bootmeta_nats_commits_published_total)" ]; do
+		i=$((i + 1))
+		[ $i -le 400 ] || fail "$2: $(curl -sS "$U/metrics" | grep nats_)"
+		sleep 0.05
+	done
+}
 
 # nreq SUBJECT BODY [HEADER]: a request; the reply (JSON: headers, data) in $T/reply
 nreq() {
@@ -84,6 +94,7 @@ C2=2222222222222222222222222222222222222222
 nats_up
 serve_start s1 "$R" --open-writes --nats "$NU"
 U=$(serve_url s1)
+S1_BASE=$(tip "$R") # s1 publishes each commit after it
 wait_log s1 "msg=nats-jetstream stream=BOOTMETA created=yes"
 
 check "a promote over HTTP is published on bootmeta.commit and bootmeta.change.acme.server.channels.stable"
@@ -151,6 +162,21 @@ nreq bootmeta.write.nothing '{}'
 [ "$(rdata .status)" = 404 ] && rdata .error | grep -q 'no write kind "nothing"' || fail "unknown kind: $(rget .data)"
 [ "$(tip "$R")" = "$before" ] || fail "a bad request committed"
 
+check "webhook subscriptions over NATS: bootmeta.write.hook adds, bootmeta.write.hook-rm ends"
+"$BM" age keygen -o "$T/hook.key" 2>/dev/null
+nreq bootmeta.write.hook "{\"url\":\"http://127.0.0.1:9/h\",\"secret\":\"s3cret\",\"prefix\":\"projects/acme/\",\"recipients\":[\"$("$BM" age keygen -y "$T/hook.key")\"]}"
+[ "$(rdata .status)" = null ] && hid=$(rdata .record.id) && [ "$(rdata .path)" = "hooks/$hid/hook.pb" ] ||
+	fail "hook over NATS: $(rget .data)"
+[ "$(rdata .metaCommit)" = "$(tip "$R")" ] || fail "hook over NATS: the reply names $(rdata .metaCommit), main is $(tip "$R")"
+nreq bootmeta.write.hook-rm "{\"id\":\"nothex\"}"
+[ "$(rdata .status)" = 400 ] && rdata .error | grep -q 'field "id"' || fail "hook-rm, a bad id: $(rget .data)"
+nreq bootmeta.write.hook-rm "{\"id\":\"$hid\"}"
+[ "$(rdata .path)" = "hooks/$hid/removed.pb" ] && [ "$(rdata .record.removed)" = true ] || fail "hook-rm over NATS: $(rget .data)"
+[ "$("$BM" --repo "$R" --json hook list | jq length)" = 0 ] || fail "hook list after hook-rm: $("$BM" --repo "$R" --json hook list)"
+# every commit so far published before NATS goes down: the gap below starts after them
+published_to "$(git --git-dir="$R" rev-list --count "$S1_BASE..main")" "the hook commits were not published"
+w1=$(tip "$R")
+
 check "nats-server killed: serve keeps serving HTTP writes"
 http GET "$U/metrics"; want 200
 grep -q '^bootmeta_nats_connected 1' "$T/body" || fail "not connected: $(grep nats_connected "$T/body")"
@@ -169,12 +195,7 @@ last_missed=$(jget .metaCommit)
 check "nats-server back: serve reconnects and publishes the missed commits, one by one"
 nats_up
 wait_log s1 "msg=nats-reconnected"
-i=0
-while [ "$(metric bootmeta_nats_commits_published_total)" -lt $((pub0 + 3)) ]; do
-	i=$((i + 1))
-	[ $i -le 400 ] || fail "the missed commits were not published: $(curl -sS "$U/metrics" | grep nats_)"
-	sleep 0.05
-done
+published_to $((pub0 + 3)) "the missed commits were not published"
 grep -q "msg=nats-gap from=$w1 to=$last_missed commits=3" "$T/s1.log" || fail "no gap line: $(grep nats- "$T/s1.log" | tail -5)"
 
 check "JetStream: replay from a commit gives every commit after it, in order, chained by previous"

@@ -80,6 +80,23 @@ static void check_ok(const serve_body_req *r)
 			abort();
 		text_ok(r->report.error, BM_TEXT_LINES);
 		break;
+	case SERVE_KIND_HOOK:
+		/* serve adds its own recipients, so none here is fine; the rest is a spec the
+		 * library takes */
+		if (bm_webhook_url_check(r->hook.spec.url) < 0 || bm_webhook_prefix_check(r->hook.spec.prefix) < 0 ||
+		    !r->hook.spec.secret_len || r->hook.spec.secret_len > BM_WEBHOOK_SECRET_MAX ||
+		    r->hook.spec.nrecipients >= BM_WEBHOOK_RECIPIENTS_MAX)
+			abort();
+		text_ok(r->hook.spec.secret, BM_TEXT_LINE);
+		text_ok(r->hook.spec.description, BM_TEXT_LINE);
+		for (i = 0; i < r->hook.spec.nrecipients; i++)
+			if (bm_age_recipient_check(r->hook.spec.recipients[i]) < 0)
+				abort();
+		break;
+	case SERVE_KIND_HOOK_RM:
+		if (bm_webhook_id_validate(r->hook_rm.id) < 0 || r->hook_rm.prefix)
+			abort();
+		break;
 	}
 }
 
@@ -90,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	serve_kind kind;
 	size_t i;
 	int rc;
-	static const serve_body_url url = { "acme/server", "stable", NULL, "prod", "k", "web-1" };
+	static const serve_body_url url = { "acme/server", "stable", NULL, "prod", "k", "web-1", "0123456789abcdef" };
 
 	if (size < 1)
 		return 0;

@@ -15,7 +15,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const kinds[] = { "promote", "release", "binary", "config", "flag", "log", "report", "x.y" };
+static const char *const kinds[] = { "promote", "release", "binary", "config", "flag", "log", "report", "x.y",
+				     "hook", "hook-rm" };
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 static void check_subject(const char *path)
 {
@@ -54,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 	if (size < 1)
 		return 0;
-	rc = serve_nats_write_parse(&url, &body, kinds[data[0] % 8], (const char *)data + 1, size - 1, &err);
+	rc = serve_nats_write_parse(&url, &body, kinds[data[0] % NKINDS], (const char *)data + 1, size - 1, &err);
 	if (rc == 0) {
 		const char *u;
 		/* ".." inside a name (a.b..c) is a name; as a part of the path it is refused */

@@ -1,6 +1,6 @@
 /* fuzz_serve_route.c: serve's URL router (src/live/serve_route.c) over arbitrary paths and
  * methods. Invariants: no crash or leak; a path serve_path_ok takes has no "." / ".." part,
- * no "//" inside and no control character; a write route found is one of the seven kinds,
+ * no "//" inside and no control character; a write route found is one of the nine kinds,
  * and every parameter it gives is a non-empty part-wise substring of the path (the project
  * and env may hold '/'), never holding ".." as a part when the path is ok. */
 #include <stdint.h>
@@ -25,7 +25,9 @@ static void param_ok(const char *v, const char *url, int ok)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const methods[] = { "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH" };
-	static const char *const kinds[] = { "promote", "release", "binary", "config", "flag", "log", "report" };
+	static const char *const kinds[] = { "promote", "release", "binary", "config", "flag", "log", "report",
+					     "hook", "hook-rm" };
+	const size_t nkinds = sizeof(kinds) / sizeof(kinds[0]);
 	serve_params pp;
 	bm_strlist parts = BM_STRLIST_INIT;
 	const char *kind;
@@ -58,18 +60,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bm_strlist_dispose(&parts);
 	kind = serve_route_write(methods[data[0] % 6], url, &pp);
 	if (kind) {
-		for (i = 0; i < 7; i++)
+		for (i = 0; i < nkinds; i++)
 			if (!strcmp(kind, kinds[i]))
 				break;
-		if (i == 7)
+		if (i == nkinds)
+			abort();
+		/* the hook routes: POST/PUT /v1/hooks, DELETE /v1/hooks/{id}; never /v1/hooks/git */
+		if (!strcmp(kind, "hook-rm") && (strcmp(methods[data[0] % 6], "DELETE") || !pp.hook || !strcmp(pp.hook, "git")))
 			abort();
 		param_ok(pp.project, url, ok);
 		param_ok(pp.channel, url, ok);
 		param_ok(pp.release, url, ok);
 		param_ok(pp.env, url, ok);
 		param_ok(pp.flag, url, ok);
+		param_ok(pp.hook, url, ok);
 		param_ok(pp.instance, url, ok);
-	} else if (pp.project || pp.env || pp.channel) {
+	} else if (pp.project || pp.env || pp.channel || pp.hook) {
 		abort(); /* no route: no parameters */
 	}
 	serve_params_dispose(&pp);

@@ -55,7 +55,7 @@ static void test_kind_names(void **state)
 	}
 	assert_null(serve_kind_name((serve_kind)0));
 	assert_null(serve_kind_name((serve_kind)99));
-	assert_int_equal(serve_kind_parse(&k, "hook"), BM_EINVALID);
+	assert_int_equal(serve_kind_parse(&k, "hooks"), BM_EINVALID);
 	assert_int_equal(serve_kind_parse(&k, NULL), BM_EINVALID);
 	assert_string_equal(serve_report_state_name(SERVE_REPORT_ROLLED_BACK), "rolled-back");
 }

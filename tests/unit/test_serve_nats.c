@@ -108,6 +108,12 @@ static void test_writes(void **state)
 	       "/v1/envs/prod/instances/web-1/reports", "{\"project\":\"a\",\"state\":\"healthy\"}", NULL);
 	wparse("report", "{\"env\":\"prod\",\"instance\":\"web-1\",\"note\":\"caf\\u00e9\"}", 0,
 	       "/v1/envs/prod/instances/web-1/reports", "{\"note\":\"caf\xc3\xa9\"}", NULL);
+	/* hooks: hook-rm's id is URL-only (DELETE /v1/hooks/{id}) */
+	wparse("hook", "{\"url\":\"https://h/\",\"secret\":\"s\"}", 0, "/v1/hooks", "{\"url\":\"https://h/\",\"secret\":\"s\"}",
+	       NULL);
+	wparse("hook-rm", "{\"id\":\"0123456789abcdef\"}", 0, "/v1/hooks/0123456789abcdef", "{}", NULL);
+	wparse("hook-rm", "{\"id\":\"../../x\"}", BM_EINVALID, NULL, NULL, "field \"id\": ");
+	wparse("hook-rm", "{}", BM_EINVALID, NULL, NULL, "field \"id\": required");
 
 	/* refusals, said as serve's HTTP errors say them */
 	wparse("nothing", "{}", BM_ENOTFOUND, NULL, NULL, "no write kind \"nothing\"");

@@ -248,7 +248,9 @@ static void test_target(void **state)
 	serve_body_req r;
 	bm_buf err = BM_BUF_INIT, tgt = BM_BUF_INIT;
 	const char *verb;
-	const serve_body_url url = { NULL, NULL, NULL, "prod/eu", NULL, "web-1" };
+	const serve_body_url url = { NULL, NULL, NULL, "prod/eu", NULL, "web-1", NULL };
+	const serve_body_url hurl = { NULL, NULL, NULL, NULL, NULL, NULL, "0123456789abcdef" };
+	const char *hook = "{\"url\":\"https://h.example/x\",\"secret\":\"s\",\"prefix\":\"projects/acme/\"}";
 	const char *config = "{\"project\":\"acme/server\",\"env\":\"prod\",\"set\":{\"K\":1}}";
 	const char *log = "{\"kind\":\"deploy\",\"message\":\"m\"}";
 	const char *report = "{\"project\":\"a\",\"release\":\"r\",\"metaCommit\":\"0123456789abcdef0123456789abcdef01234567\","
@@ -268,6 +270,20 @@ static void test_target(void **state)
 	assert_int_equal(serve_token_target(&verb, &tgt, &r), 0);
 	assert_string_equal(verb, "report");
 	assert_string_equal(tgt.ptr, "prod/eu");
+	serve_body_req_dispose(&r);
+	/* both hook kinds are the verb "hook" on the subscription's prefix */
+	assert_int_equal(serve_body_parse(&r, SERVE_KIND_HOOK, NULL, hook, strlen(hook), &err), 0);
+	assert_int_equal(serve_token_target(&verb, &tgt, &r), 0);
+	assert_string_equal(verb, "hook");
+	assert_string_equal(tgt.ptr, "projects/acme/");
+	serve_body_req_dispose(&r);
+	assert_int_equal(serve_body_parse(&r, SERVE_KIND_HOOK_RM, &hurl, "", 0, &err), 0);
+	assert_int_equal(serve_token_target(&verb, &tgt, &r), 0);
+	assert_string_equal(verb, "hook");
+	assert_string_equal(tgt.ptr, ""); /* the prefix unknown: only '*' covers it */
+	r.hook_rm.prefix = "projects/acme/server/";
+	assert_int_equal(serve_token_target(&verb, &tgt, &r), 0);
+	assert_string_equal(tgt.ptr, "projects/acme/server/");
 	serve_body_req_dispose(&r);
 	bm_buf_dispose(&err);
 	bm_buf_dispose(&tgt);

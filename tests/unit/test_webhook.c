@@ -207,6 +207,74 @@ static void test_remove_and_list(void **state)
 	bm_fs_free(fs);
 }
 
+/* the _txn variants: several in one commit (serve's group commit), the out values replaced */
+typedef struct {
+	const bm_webhook_add_spec *spec;
+	const char *rm;
+	Bootmeta__V1__Webhook *a, *b, *removed;
+} txn_ctx;
+
+static int two_fn(bm_txn *txn, void *payload)
+{
+	txn_ctx *c = payload;
+	int error;
+	if ((error = bm_webhook_add_txn(&c->a, txn, c->spec)) < 0 || (error = bm_webhook_add_txn(&c->b, txn, c->spec)) < 0)
+		return error;
+	if (c->rm && (error = bm_webhook_remove_txn(&c->removed, txn, c->rm)) < 0)
+		return error;
+	return bm_txn_message(txn, "two hooks");
+}
+
+static void test_txn(void **state)
+{
+	const char *r[] = { rcpt.ptr };
+	bm_webhook_add_spec spec = BM_WEBHOOK_ADD_SPEC_INIT;
+	txn_ctx c = { &spec, NULL, NULL, NULL, NULL };
+	Bootmeta__V1__Webhook *h = NULL, *removal = NULL;
+	bm_fs *fs = NULL;
+	bm_oid c0, c1, c2;
+	char first[BM_WEBHOOK_ID_LEN + 1];
+	(void)state;
+
+	spec.url = "http://127.0.0.1:9/t";
+	spec.prefix = "projects/acme/";
+	spec.secret = "k";
+	spec.secret_len = 1;
+	spec.recipients = r;
+	spec.nrecipients = 1;
+	tip(&c0);
+	assert_int_equal(bm_store_write(&c1, store, two_fn, &c, NULL), 0);
+	assert_non_null(c.a);
+	assert_non_null(c.b);
+	assert_string_not_equal(c.a->id, c.b->id);
+	assert_string_equal(c.a->prefix, "projects/acme/");
+	snprintf(first, sizeof(first), "%s", c.a->id);
+	assert_int_equal(bm_store_fs(&fs, store, &c1), 0);
+	assert_int_equal(bm_webhook_read(&h, &removal, fs, c.a->id), 0);
+	assert_null(removal);
+	bm_record_free(&h->base);
+	assert_int_equal(bm_webhook_read(&h, &removal, fs, c.b->id), 0);
+	bm_record_free(&h->base);
+	bm_fs_free(fs);
+
+	/* again, removing the first: the out values are replaced (the old ones freed) */
+	c.rm = first;
+	assert_int_equal(bm_store_write(&c2, store, two_fn, &c, NULL), 0);
+	assert_non_null(c.removed);
+	assert_true(c.removed->removed);
+	assert_string_equal(c.removed->id, first);
+	assert_string_equal(c.removed->prefix, "projects/acme/");
+	/* a removal of the same one again fails the whole transaction: nothing committed */
+	assert_refused(bm_store_write(NULL, store, two_fn, &c, NULL), BM_EEXISTS, "removed already");
+	spec.url = "ftp://x/";
+	assert_refused(bm_store_write(NULL, store, two_fn, &c, NULL), BM_EINVALID, "http");
+	assert_null(c.a); /* a failed call leaves no record behind */
+	assert_int_equal(bm_webhook_remove_txn(NULL, NULL, "nothex"), BM_EINVALID);
+	bm_error_clear();
+	bm_record_free(c.b ? &c.b->base : NULL);
+	bm_record_free(c.removed ? &c.removed->base : NULL);
+}
+
 static void test_bad_input(void **state)
 {
 	const char *r[] = { rcpt.ptr };
@@ -270,6 +338,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_read_secret),
 		cmocka_unit_test(test_remove_and_list),
+		cmocka_unit_test(test_txn),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
