@@ -14,7 +14,8 @@
  *    timeout on every call. A failure (no answer, not 2xx) is retried after a growing pause
  *    (backoff, doubling) up to --hook-attempts, then the delivery is given up: logged,
  *    counted, and the next one goes. A slow or dead receiver holds up only its own queue.
- * The last HOOK_LOG attempts of each subscription are kept for GET /v1/hooks/{id}/deliveries.
+ * The last HOOK_LOG attempts of each subscription are kept for GET /v1/hooks/{id}/deliveries,
+ * in memory and in STATE/hooks/<id>.attempts (so they outlive a restart).
  *
  * Nothing is lost by a restart: each subscription has a cursor in serve's state folder
  * (--state-dir, default <git dir>/bootmeta-serve; hooks/<id>: the commit up to which every
@@ -28,6 +29,8 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -90,6 +93,12 @@ typedef struct sub {
 	CURL *curl;
 	char *cursor_file;     /* STATE/hooks/<id>; NULL without a state folder */
 	int cursor_warned;
+	char *log_file;        /* STATE/hooks/<id>.attempts; NULL without a state folder */
+	int log_fd;            /* open for appends, or -1 (the sender's) */
+	size_t log_lines;      /* lines in it and queued (it is rewritten at LOG_FILE_LINES) */
+	bm_buf log_pending;    /* lines not written yet (o->lock) */
+	int log_rewrite;       /* the next flush writes the file from the ring (o->lock) */
+	int log_warned;
 } sub;
 
 struct serve_hooks_out {
@@ -115,8 +124,16 @@ struct serve_hooks_out {
 
 /* ---- the attempt log ---- */
 
-static void log_attempt(sub *u, const delivery *d, unsigned n, long status, double dur_ms, int result,
-			int64_t next_ms, const char *error)
+/* On disk, one line per attempt, appended without fsync (a crash may lose the last lines: it
+ * is a record for people, not a cursor), rewritten with the last HOOK_LOG attempts when it
+ * has LOG_FILE_LINES:
+ *   a1 TAB delivery TAB commit TAB attempt TAB timeMs TAB status TAB durationMs TAB result TAB
+ *   nextAttemptMs TAB error (control characters as spaces) LF
+ * A line that does not parse (another version, a torn write) is skipped when it is read. */
+#define LOG_FILE_LINES (4 * HOOK_LOG)
+#define LOG_LINE_VERSION "a1"
+
+static attempt *ring_push(sub *u)
 {
 	attempt *a;
 	if (u->log_len == HOOK_LOG) {
@@ -125,6 +142,213 @@ static void log_attempt(sub *u, const delivery *d, unsigned n, long status, doub
 	}
 	a = &u->log[(u->log_start + u->log_len++) % HOOK_LOG];
 	memset(a, 0, sizeof(*a));
+	return a;
+}
+
+static void attempt_line(bm_buf *b, const attempt *a)
+{
+	const char *e;
+	bm_buf_printf(b, LOG_LINE_VERSION "\t%s\t%s\t%u\t%lld\t%ld\t%.3f\t%s\t%lld\t", a->delivery, a->commit, a->attempt,
+		      (long long)a->time_ms, a->status, a->dur_ms, r_names[a->result], (long long)a->next_ms);
+	for (e = a->error; *e; e++)
+		bm_buf_putc(b, (unsigned char)*e < 0x20 || *e == 0x7f ? ' ' : *e);
+	bm_buf_putc(b, '\n');
+}
+
+static int hex_ok(const char *s, size_t n, int dashes)
+{
+	size_t i;
+	if (strlen(s) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || (dashes && s[i] == '-')))
+			return 0;
+	return 1;
+}
+
+/* one line (no LF) into `a`; -1 when it does not parse */
+static int attempt_parse(attempt *a, char *line)
+{
+	char *f[10], *p = line, *end;
+	long long ll;
+	int i, r;
+	for (i = 0; i < 9; i++) {
+		f[i] = p;
+		if (!(p = strchr(p, '\t')))
+			return -1;
+		*p++ = '\0';
+	}
+	f[9] = p;
+	memset(a, 0, sizeof(*a));
+	if (strcmp(f[0], LOG_LINE_VERSION) || !hex_ok(f[1], 36, 1) || !hex_ok(f[2], BM_OID_HEXSZ, 0))
+		return -1;
+	memcpy(a->delivery, f[1], sizeof(a->delivery));
+	memcpy(a->commit, f[2], sizeof(a->commit));
+	errno = 0;
+	ll = strtoll(f[3], &end, 10);
+	if (*end || end == f[3] || ll < 0 || ll > 1000)
+		return -1;
+	a->attempt = (unsigned)ll;
+	a->time_ms = strtoll(f[4], &end, 10);
+	if (*end || end == f[4])
+		return -1;
+	a->status = strtol(f[5], &end, 10);
+	if (*end || end == f[5])
+		return -1;
+	a->dur_ms = strtod(f[6], &end);
+	if (*end || end == f[6] || !isfinite(a->dur_ms) || a->dur_ms < 0)
+		return -1;
+	for (r = 0; r < HR_N && strcmp(f[7], r_names[r]); r++)
+		;
+	if (r == HR_N)
+		return -1;
+	a->result = r;
+	a->next_ms = strtoll(f[8], &end, 10);
+	if (*end || end == f[8] || errno)
+		return -1;
+	snprintf(a->error, sizeof(a->error), "%s", f[9]);
+	return 0;
+}
+
+static void log_warn(sub *u, int err, const char *what)
+{
+	if (!u->log_warned) /* once until it works again */
+		serve_log("warn", "webhook", "hook=%s file=%s error=\"%s\" what=\"%s\"", u->id, u->log_file, strerror(err),
+			  what);
+	u->log_warned = 1;
+}
+
+/* The file replaced by `lines` (temp file, rename): 0, or -1 (warned). The appends' fd, of
+ * the file replaced, is closed. */
+static int log_replace(sub *u, const bm_buf *lines)
+{
+	bm_buf tmp = BM_BUF_INIT;
+	int fd, ok = 0, err = 0;
+	if (bm_buf_printf(&tmp, "%s.tmp", u->log_file) < 0)
+		goto done;
+	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		err = errno;
+		goto done;
+	}
+	ok = !lines->size || write(fd, lines->ptr, lines->size) == (ssize_t)lines->size;
+	if (!ok)
+		err = errno ? errno : ENOSPC;
+	if (close(fd) < 0 && ok) {
+		ok = 0;
+		err = errno;
+	}
+	if (ok && rename(tmp.ptr, u->log_file) < 0) {
+		ok = 0;
+		err = errno;
+	}
+	if (!ok)
+		unlink(tmp.ptr);
+done:
+	bm_buf_dispose(&tmp);
+	if (!ok) {
+		log_warn(u, err ? err : ENOMEM, "the attempts are not saved");
+		return -1;
+	}
+	if (u->log_fd >= 0)
+		close(u->log_fd);
+	u->log_fd = -1;
+	u->log_warned = 0;
+	return 0;
+}
+
+/* the ring's attempts as lines (o->lock held, or nothing else sees `u`) */
+static void ring_lines(bm_buf *out, const sub *u)
+{
+	size_t i;
+	for (i = 0; i < u->log_len; i++)
+		attempt_line(out, &u->log[(u->log_start + i) % HOOK_LOG]);
+}
+
+/* The attempts of an earlier run, before the sender starts (nothing else sees `u` yet). A
+ * file past LOG_FILE_LINES, or whose last line has no end (a write cut short), is written
+ * again from what was read. */
+static void log_load(sub *u)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	attempt t;
+	int torn = 0;
+	FILE *f;
+	if (!u->log_file || !(f = fopen(u->log_file, "r")))
+		return;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		u->log_lines++;
+		torn = line[n - 1] != '\n';
+		if (!torn)
+			line[--n] = '\0';
+		/* longer than any line serve writes, or with a NUL in it (a torn write): skipped */
+		if (torn || n > 1024 || strlen(line) != (size_t)n || attempt_parse(&t, line) < 0)
+			continue;
+		*ring_push(u) = t;
+	}
+	free(line);
+	fclose(f);
+	if (torn || u->log_lines > LOG_FILE_LINES) {
+		bm_buf b = BM_BUF_INIT;
+		ring_lines(&b, u);
+		if (log_replace(u, &b) == 0)
+			u->log_lines = u->log_len;
+		bm_buf_dispose(&b);
+	}
+}
+
+/* The lines log_attempt queued, onto the file: the sender thread only (it alone writes the
+ * file), with o->lock NOT held, so no file operation holds up a commit. A failed append (a
+ * torn line, maybe) has the next one write the file again from the ring. */
+static void log_flush(sub *u)
+{
+	struct serve_hooks_out *o = u->o;
+	bm_buf lines = BM_BUF_INIT;
+	int rewrite;
+	if (!u->log_file)
+		return;
+	pthread_mutex_lock(&o->lock);
+	rewrite = u->log_rewrite;
+	if (rewrite) {
+		ring_lines(&lines, u);
+		bm_buf_clear(&u->log_pending);
+		u->log_rewrite = 0;
+		u->log_lines = u->log_len;
+	} else {
+		bm_buf t = lines;
+		lines = u->log_pending;
+		u->log_pending = t;
+	}
+	pthread_mutex_unlock(&o->lock);
+	if (rewrite) {
+		if (log_replace(u, &lines) < 0) {
+			pthread_mutex_lock(&o->lock);
+			u->log_rewrite = 1;
+			pthread_mutex_unlock(&o->lock);
+		}
+	} else if (lines.size) {
+		int err = 0;
+		if (u->log_fd < 0 && (u->log_fd = open(u->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+			err = errno;
+		else if (write(u->log_fd, lines.ptr, lines.size) != (ssize_t)lines.size)
+			err = errno ? errno : ENOSPC;
+		if (err) {
+			log_warn(u, err, "the attempts are not saved");
+			pthread_mutex_lock(&o->lock);
+			u->log_rewrite = 1;
+			pthread_mutex_unlock(&o->lock);
+		} else {
+			u->log_warned = 0;
+		}
+	}
+	bm_buf_dispose(&lines);
+}
+
+static void log_attempt(sub *u, const delivery *d, unsigned n, long status, double dur_ms, int result,
+			int64_t next_ms, const char *error)
+{
+	attempt *a = ring_push(u);
 	memcpy(a->delivery, d->id, sizeof(a->delivery));
 	memcpy(a->commit, d->commit, sizeof(a->commit));
 	a->attempt = n;
@@ -136,6 +360,15 @@ static void log_attempt(sub *u, const delivery *d, unsigned n, long status, doub
 	snprintf(a->error, sizeof(a->error), "%s", error ? error : "");
 	u->n[result]++;
 	atomic_fetch_add(&u->o->n[result], 1);
+	/* queued for the file (log_flush); o->lock is held */
+	if (u->log_file) {
+		if (u->log_lines + 1 > LOG_FILE_LINES) {
+			u->log_rewrite = 1;
+		} else {
+			attempt_line(&u->log_pending, a);
+			u->log_lines++;
+		}
+	}
 }
 
 static void delivery_free(delivery *d)
@@ -406,6 +639,7 @@ static void *sender_main(void *arg)
 			int rc;
 			double dur;
 			pthread_mutex_unlock(&o->lock);
+			log_flush(u); /* the attempts before this one */
 			rc = post(u, d, &status, err, sizeof(err));
 			dur = (double)(serve_mono_us() - t0) / 1000.0;
 			pthread_mutex_lock(&o->lock);
@@ -429,17 +663,22 @@ static void *sender_main(void *arg)
 			log_attempt(u, d, n, status, dur, HR_RETRY, serve_now_ms() + backoff_ms, err);
 			serve_log("warn", "webhook-retry", "hook=%s delivery=%s commit=%.12s attempt=%u error=\"%s\" retry_ms=%lld",
 				  u->id, d->id, d->commit, n, err, (long long)backoff_ms);
+			pthread_mutex_unlock(&o->lock);
+			log_flush(u);
+			pthread_mutex_lock(&o->lock);
 			if (pause_until(u, serve_mono_us() + backoff_ms * 1000))
 				break;
 		}
 		if (finished) { /* (a stop in a pause leaves it to the next start) */
 			pthread_mutex_unlock(&o->lock);
+			log_flush(u);
 			cursor_save(u, d->commit);
 			pthread_mutex_lock(&o->lock);
 		}
 		delivery_free(d);
 	}
 	pthread_mutex_unlock(&o->lock);
+	log_flush(u);
 	return NULL;
 }
 
@@ -462,6 +701,10 @@ static void sub_free(sub *u)
 	free(u->prefix);
 	free(u->error);
 	free(u->cursor_file);
+	if (u->log_fd >= 0)
+		close(u->log_fd);
+	free(u->log_file);
+	bm_buf_dispose(&u->log_pending);
 	free(u);
 }
 
@@ -489,14 +732,17 @@ static sub *sub_new(struct serve_hooks_out *o, const Bootmeta__V1__Webhook *h, c
 	if (!u)
 		return NULL;
 	u->o = o;
+	u->log_fd = -1;
 	memcpy(u->id, h->id, BM_WEBHOOK_ID_LEN);
 	pthread_cond_init(&u->cond, NULL);
 	if (!(u->url = strdup(h->url)) || !(u->prefix = strdup(h->prefix)) ||
-	    (o->state && (bm_buf_printf(&f, "%s/%s", o->state, u->id) < 0 || !(u->cursor_file = bm_buf_detach(&f))))) {
+	    (o->state && (bm_buf_printf(&f, "%s/%s", o->state, u->id) < 0 || !(u->cursor_file = bm_buf_detach(&f)) ||
+			  bm_buf_printf(&f, "%s/%s.attempts", o->state, u->id) < 0 || !(u->log_file = bm_buf_detach(&f))))) {
 		bm_buf_dispose(&f);
 		sub_free(u);
 		return NULL;
 	}
+	log_load(u);
 	if (!o->ids) {
 		u->error = strdup("serve has no --identity to decrypt the secret with: nothing is delivered");
 	} else if (bm_webhook_secret(&u->secret, h, o->ids) < 0) {

@@ -268,28 +268,11 @@ static int apply_report(bm_txn *txn, void *req, serve_result *res)
 	return error;
 }
 
-static void hook_json(bm_buf *out, const Bootmeta__V1__Webhook *h)
+/* a subscription's record as serve's answers have it: without its secret (serve_record_json) */
+static int hook_json(bm_buf *out, Bootmeta__V1__Webhook *h)
 {
-	/* the record without its secret (encrypted as it is: serve's answers never carry it) */
-	size_t i;
-	bm_buf_puts(out, "{\"id\":");
-	bm_json_escape(out, h->id);
-	bm_buf_puts(out, ",\"url\":");
-	bm_json_escape(out, h->url ? h->url : "");
-	bm_buf_puts(out, ",\"prefix\":");
-	bm_json_escape(out, h->prefix ? h->prefix : "");
-	bm_buf_puts(out, ",\"recipients\":[");
-	for (i = 0; i < h->n_recipients; i++) {
-		if (i)
-			bm_buf_putc(out, ',');
-		bm_json_escape(out, h->recipients[i]);
-	}
-	bm_buf_puts(out, "],\"description\":");
-	bm_json_escape(out, h->description ? h->description : "");
-	bm_buf_printf(out, ",\"removed\":%s,\"timeMs\":\"%lld\",\"actor\":", h->removed ? "true" : "false",
-		      (long long)h->time_ms);
-	bm_json_escape(out, h->actor ? h->actor : "");
-	bm_buf_putc(out, '}');
+	h->secret_age.len = 0;
+	return record_json(out, &h->base);
 }
 
 /* hook: serve's own recipients join the body's (a secret serve cannot read delivers nothing;
@@ -371,8 +354,8 @@ static int apply_hook(bm_txn *txn, void *req, serve_result *res)
 				    live, r->hooks_max);
 	if ((error = bm_webhook_add_txn(&r->hook, txn, &r->body.hook.spec)) < 0)
 		return error;
-	if ((error = bm_path_webhook(&p, r->hook->id)) == 0 && (error = bm_strlist_add(&res->paths, p.ptr)) == 0) {
-		hook_json(&res->record, r->hook);
+	if ((error = bm_path_webhook(&p, r->hook->id)) == 0 && (error = bm_strlist_add(&res->paths, p.ptr)) == 0 &&
+	    (error = hook_json(&res->record, r->hook)) == 0) {
 		error = bm_buf_printf(&res->summary, "hook add %s: %.200s (prefix %.200s)", r->hook->id, r->hook->url,
 				      *r->hook->prefix ? r->hook->prefix : "(all)");
 	}
@@ -387,8 +370,8 @@ static int apply_hook_rm(bm_txn *txn, void *req, serve_result *res)
 	int error;
 	if ((error = bm_webhook_remove_txn(&r->hook, txn, r->body.hook_rm.id)) < 0)
 		return error;
-	if ((error = bm_path_webhook_removed(&p, r->hook->id)) == 0 && (error = bm_strlist_add(&res->paths, p.ptr)) == 0) {
-		hook_json(&res->record, r->hook);
+	if ((error = bm_path_webhook_removed(&p, r->hook->id)) == 0 && (error = bm_strlist_add(&res->paths, p.ptr)) == 0 &&
+	    (error = hook_json(&res->record, r->hook)) == 0) {
 		error = bm_buf_printf(&res->summary, "hook rm %s", r->hook->id);
 	}
 	bm_buf_dispose(&p);
@@ -408,23 +391,6 @@ static const serve_op ops[] = {
 	{ "hook", "hook", 0, parse_hook, NULL, prepare_hook, NULL, apply_hook, op_dispose },
 	{ "hook-rm", "hook", 0, parse_hook_rm, scope_hook_rm, NULL, NULL, apply_hook_rm, op_dispose },
 };
-
-int serve_op_record_json(bm_buf *out, bm_fs *fs, const char *path)
-{
-	Bootmeta__V1__Webhook *h = NULL;
-	bm_buf b = BM_BUF_INIT;
-	int error;
-	if (strncmp(path, "hooks/", 6))
-		return serve_record_json(out, fs, path);
-	if ((error = bm_fs_read(&b, fs, path)) == 0 &&
-	    (error = bm_record_decode((ProtobufCMessage **)&h, &bootmeta__v1__webhook__descriptor, b.ptr ? b.ptr : "",
-				      b.size)) == 0) {
-		hook_json(out, h);
-		bm_record_free(&h->base);
-	}
-	bm_buf_dispose(&b);
-	return error;
-}
 
 const serve_op *serve_op_find(const char *name)
 {

@@ -42,9 +42,6 @@ typedef struct serve_op {
 } serve_op;
 
 const serve_op *serve_op_find(const char *name);
-/* The JSON of the record at `path` as a write's answer has it (serve_record_json; a webhook
- * subscription without its secret): a replayed answer is the first one. */
-int serve_op_record_json(bm_buf *out, bm_fs *fs, const char *path);
 /* Check the request's token for `op` on the parsed request `req` (serve_token.h: the verb is
  * the kind, the target its project, PROJECT@ENV or env): 0 with the actor (the token's name,
  * or "anonymous" with --open-writes) in `actor`; -1 with the 401/403 answer in `a`. */

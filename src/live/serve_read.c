@@ -48,6 +48,8 @@ int serve_record_json(bm_buf *out, bm_fs *fs, const char *path)
 			error = bm_error_prefix(error, "%s", path);
 			goto done;
 		}
+		if (d == &bootmeta__v1__webhook__descriptor)
+			((Bootmeta__V1__Webhook *)m)->secret_age.len = 0; /* serve's answers never carry it */
 		{
 			bm_pbjson_options o = BM_PBJSON_OPTIONS_INIT;
 			error = bm_pbjson_write(out, m, &o);

@@ -250,7 +250,7 @@ static void replay(serve *s, serve_idem *e, serve_answer *a)
 	r.seq = e->seq;
 	if (e->path && e->path[0]) {
 		bm_strlist_add(&r.paths, e->path);
-		if (st && bm_store_fs(&fs, st, &e->commit) == 0 && serve_op_record_json(&r.record, fs, e->path) < 0) {
+		if (st && bm_store_fs(&fs, st, &e->commit) == 0 && serve_record_json(&r.record, fs, e->path) < 0) {
 			bm_buf_clear(&r.record);
 			bm_error_clear();
 		}

@@ -293,11 +293,23 @@ python3 "$CHK" "$T/late.jsonl" "$T/secret" >"$T/late.json"
 jq -e --arg d "$D4" --arg c "$MISSED" --arg p "$BEFORE" '.[1] | .delivery == $d and .commit == $c and .previous == $p and .sigok' \
 	"$T/late.json" >/dev/null || fail "the re-delivery is not the one cut short ($D4): $(jq -c '.[1]' "$T/late.json")"
 grep -q "hook=$H4 .*what=\"catching up" "$T/s4.log" || fail "no log line for the catch-up"
+check "the attempts outlive a restart (GET /v1/hooks/{id}/deliveries)"
+curl -sS "$(serve_url s4)/v1/hooks/$H4/deliveries" >"$T/del4.json"
+jq -e --arg d "$D4" '[.attempts[] | select(.delivery == $d) | .result] == ["retry", "ok"]' "$T/del4.json" >/dev/null ||
+	fail "after the restart, want the retry of s3 and the delivery of s4: $(cat "$T/del4.json")"
+[ "$(stat -c %a "$ST/hooks/$H4.attempts")" = 600 ] || fail "the attempts file is not private"
 serve_stop s4
 # away while two more commits land: one delivery from the cursor to main, then nothing more
 "$BM" --repo "$R" channel promote acme/server stable "$C1" >/dev/null
 "$BM" --repo "$R" channel promote acme/server beta "$C1" >/dev/null
 NOW=$(tip "$R")
+# 400 lines: the next attempt (s5's catch-up) writes the file again from the last 100
+i=0
+while [ $i -lt 398 ]; do
+	printf 'a1\t%08d-0000-8000-8000-000000000000\t%s\t1\t%d\t200\t1.000\tok\t0\t\n' $((1000 + i)) "$MISSED" $i
+	i=$((i + 1))
+done >>"$ST/hooks/$H4.attempts"
+[ "$(wc -l <"$ST/hooks/$H4.attempts")" = 400 ] || fail "want 400 lines before s5: $(wc -l <"$ST/hooks/$H4.attempts")"
 serve_start s5 "$R" $HARGS --hook-backoff-ms 300
 U=$(serve_url s5)
 late_now() { [ "$(cat "$ST/hooks/$H4")" = "$NOW" ]; }
@@ -309,13 +321,33 @@ jq -e --arg c "$NOW" --arg p "$MISSED" '.[2] | .commit == $c and .previous == $p
 	(.paths | map(select(startswith("projects/acme/server/channels/stable/"))) | length > 0)' "$T/late.json" >/dev/null ||
 	fail "the catch-up event: $(jq -c '.[2]' "$T/late.json")"
 serve_stop s5
+[ "$(wc -l <"$ST/hooks/$H4.attempts")" = 100 ] && tail -n 1 "$ST/hooks/$H4.attempts" | grep -q "	$NOW	1	.*	ok	" ||
+	fail "past 400 lines, want the last 100 with s5's delivery last: $(wc -l <"$ST/hooks/$H4.attempts"); $(tail -n 1 "$ST/hooks/$H4.attempts")"
+# lines that do not parse (another version, junk), and a last one cut short (no new line)
+printf 'a1\tjunk\nnot a line at all\na1\tcut short' >>"$ST/hooks/$H4.attempts"
 serve_start s6 "$R" $HARGS --hook-backoff-ms 300
 sleep 1
 [ "$(python3 "$CHK" "$T/late.jsonl" "$T/secret" | jq length)" = 3 ] || fail "a restart with nothing missed delivered again"
+curl -sS "$(serve_url s6)/v1/hooks/$H4/deliveries" >"$T/del6.json"
+jq -e --arg c "$NOW" '(.attempts | length) == 100 and .attempts[-1].commit == $c and .attempts[-1].result == "ok" and
+	.attempts[-2].delivery == "00001397-0000-8000-8000-000000000000"' "$T/del6.json" >/dev/null ||
+	fail "the attempts after the restart (the lines that do not parse skipped): $(jq -c '.attempts[-2:]' "$T/del6.json")"
+[ "$(wc -l <"$ST/hooks/$H4.attempts")" = 100 ] && [ "$(tail -c 1 "$ST/hooks/$H4.attempts" | od -An -c | tr -d ' ')" = '\n' ] ||
+	fail "a file whose last line was cut short is written again: $(tail -n 2 "$ST/hooks/$H4.attempts")"
 serve_stop s6
 echo "junk" >"$ST/hooks/$H4"
+# a file past its bound (400 lines) is cut to the last 100 attempts when read
+i=0
+while [ $i -lt 450 ]; do
+	printf 'a1\t%08d-0000-8000-8000-000000000000\t%s\t1\t%d\t200\t1.000\tok\t0\t\n' $i "$NOW" $i
+	i=$((i + 1))
+done >>"$ST/hooks/$H4.attempts"
 serve_start s7 "$R" $HARGS --hook-backoff-ms 300
 wait_for 10 late_now || fail "a cursor that does not parse is not set to main again"
 grep -q "hook=$H4 .*the cursor does not parse" "$T/s7.log" || fail "the bad cursor is not said"
+[ "$(wc -l <"$ST/hooks/$H4.attempts")" = 100 ] || fail "the attempts file was not cut to 100 lines: $(wc -l <"$ST/hooks/$H4.attempts")"
+curl -sS "$(serve_url s7)/v1/hooks/$H4/deliveries" >"$T/del7.json"
+jq -e '(.attempts | length) == 100 and .attempts[-1].delivery == "00000449-0000-8000-8000-000000000000"' "$T/del7.json" >/dev/null ||
+	fail "after the cut: $(jq -c '.attempts[-1], (.attempts | length)' "$T/del7.json")"
 serve_stop s7
 echo PASS

@@ -87,6 +87,9 @@ eq "path" "$(jget .path)" "hooks/$H/hook.pb"
 eq "prefix" "$(jget .record.prefix)" "projects/acme/server/"
 eq "recipients: the body's, then serve's" "$(jget '.record.recipients | join(" ")')" "$OTHER $PUB"
 if grep -q "$SECRET" "$T/body"; then fail "the answer holds the secret"; fi
+eq "no secretAge in the answer" "$(jget '.record | has("secretAge")')" false
+http GET "$U/v1/records/hooks/$H/hook.pb"; want 200
+eq "a read of the record: its url, no secretAge" "$(jget '.url, has("secretAge")' | tr '\n' ' ')" "$RURL false "
 git --git-dir="$R" cat-file -p "main:hooks/$H/hook.pb" >"$T/blob"
 if grep -q "$SECRET" "$T/blob"; then fail "the secret is in git in plain"; fi
 grep -q "age-encryption.org/v1" "$T/blob" || fail "no age file in the record"
