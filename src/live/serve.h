@@ -198,6 +198,10 @@ void serve_watch_take(serve *s, serve_watcher *w, serve_answer *a);
 void serve_watch_end(serve *s, serve_watcher *w);
 /* The event JSON of one commit (or a span of commits) for a prefix. */
 #define SERVE_CHANGED_MAX 10000 /* paths listed in one event (watch, webhook, NATS) */
+/* The paths prev..next changed that start with `prefix` (those among the first
+ * SERVE_CHANGED_MAX of its folder: more is no error), into `out` (added to): for an event
+ * whose list of all paths was cut at SERVE_CHANGED_MAX. */
+int serve_paths_under(bm_strlist *out, bm_store *st, const bm_oid *prev, const bm_oid *next, const char *prefix);
 
 /* The same event without its records ("records": {}, "truncated": true: read them by path),
  * its paths cut to fit `max` bytes (SIZE_MAX: all): for an event over NATS' max_payload, or

@@ -890,28 +890,46 @@ static void dispatch(struct serve_hooks_out *o, cq_item *c)
 	o->last = c->next_c;
 	for (u = o->subs; u; u = u->next) {
 		Bootmeta__V1__Webhook probe = BOOTMETA__V1__WEBHOOK__INIT;
+		bm_strlist own = BM_STRLIST_INIT;
+		const bm_strlist *paths = &c->paths;
 		delivery *d;
 		size_t i;
-		int hit = 0;
+		int hit = 0, unread = 0;
 		if (!u->started)
 			continue;
+		if (c->paths.count >= SERVE_CHANGED_MAX && *u->prefix) {
+			/* the list of all paths may be cut: this prefix's own, from git */
+			if (serve_paths_under(&own, o->st, c->has_prev ? &c->prev : NULL, &c->next_c, u->prefix) == 0) {
+				paths = &own;
+			} else {
+				/* never dropped: a paths-only event ("truncated"), the receiver reads */
+				serve_log("warn", "webhook", "hook=%s commit=%.12s error=\"%s\" what=\"its paths cannot be "
+					  "listed: sent truncated\"", u->id, hex, bm_error_last());
+				unread = hit = 1;
+			}
+			bm_error_clear();
+		}
 		probe.prefix = u->prefix;
-		for (i = 0; i < c->paths.count && !hit; i++)
-			hit = bm_webhook_matches(&probe, c->paths.items[i]);
-		if (!hit)
+		for (i = 0; i < paths->count && !hit; i++)
+			hit = bm_webhook_matches(&probe, paths->items[i]);
+		if (!hit || !(d = calloc(1, sizeof(*d)))) {
+			bm_strlist_dispose(&own);
 			continue;
-		if (!(d = calloc(1, sizeof(*d))))
-			continue;
+		}
 		delivery_id(d->id, u->id, c->has_prev ? &c->prev : NULL, &c->next_c);
 		memcpy(d->commit, hex, sizeof(hex));
-		if (serve_event_json(&d->body, o->st, c->has_prev ? &c->prev : NULL, &c->next_c, &c->paths, u->prefix) < 0) {
+		if (unread) {
+			serve_event_json_paths(&d->body, c->has_prev ? &c->prev : NULL, &c->next_c, paths, u->prefix,
+					       SIZE_MAX);
+		} else if (serve_event_json(&d->body, o->st, c->has_prev ? &c->prev : NULL, &c->next_c, paths, u->prefix) < 0) {
 			/* never dropped: the paths, and the receiver reads the records itself */
 			serve_log("warn", "webhook", "hook=%s commit=%.12s error=\"%s\" what=\"sent without its records\"",
 				  u->id, hex, bm_error_last());
 			bm_error_clear();
-			serve_event_json_paths(&d->body, c->has_prev ? &c->prev : NULL, &c->next_c, &c->paths, u->prefix,
+			serve_event_json_paths(&d->body, c->has_prev ? &c->prev : NULL, &c->next_c, paths, u->prefix,
 					       SIZE_MAX);
 		}
+		bm_strlist_dispose(&own);
 		enqueue(o, u, d);
 	}
 }

@@ -215,6 +215,28 @@ static void pass(serve_watcher *w, const bm_oid *next)
 		w->last = *next;
 }
 
+/* The event before `next` could not be read for `w` (hub lock held). Never skipped: the
+ * answer ends before it (a stream ends; it resumes from the last id it got), and the next
+ * try reads it again. */
+static void not_read(serve *s, serve_watcher *w, const bm_oid *next)
+{
+	char hex[BM_OID_HEXSZ + 1];
+	bm_oid_fmt(hex, next);
+	serve_log("warn", "event", "commit=%s prefix=\"%s\" error=\"%s\"", hex, w->prefix, bm_error_last());
+	atomic_fetch_add(&s->m.watch_errors, 1);
+	if (w->sse) {
+		w->closed = 1;
+		bm_buf_puts(&w->out, "event: error\ndata: {\"error\":\"serve could not read the next event; "
+				     "reconnect with Last-Event-ID\"}\n\n");
+	} else {
+		w->full = 1;
+		w->failed = !w->nevents;
+		w->ready = 1;
+	}
+	bm_error_clear();
+	wake(w);
+}
+
 /* Add one event to a watcher (hub lock held). A long poll collects every event until it is
  * answered, up to --watch-buffer bytes: `last`, the answer's metaCommit, is the last event
  * it holds, so the next poll from there misses none. */
@@ -235,23 +257,8 @@ static void deliver(serve *s, serve_watcher *w, bm_store *st, const bm_oid *prev
 		return;
 	}
 	if (serve_event_json(&ev, st, prev, next, paths, w->prefix) < 0) {
-		/* never skipped: the answer ends before it (a stream ends; it resumes from the last
-		 * id it got), and the next try reads it again */
-		bm_oid_fmt(hex, next);
-		serve_log("warn", "event", "commit=%s prefix=\"%s\" error=\"%s\"", hex, w->prefix, bm_error_last());
-		atomic_fetch_add(&s->m.watch_errors, 1);
-		if (w->sse) {
-			w->closed = 1;
-			bm_buf_puts(&w->out, "event: error\ndata: {\"error\":\"serve could not read the next event; "
-					     "reconnect with Last-Event-ID\"}\n\n");
-		} else {
-			w->full = 1;
-			w->failed = !w->nevents;
-			w->ready = 1;
-		}
-		bm_error_clear();
 		bm_buf_dispose(&ev);
-		wake(w);
+		not_read(s, w, next);
 		return;
 	}
 	bm_oid_fmt(hex, next);
@@ -403,6 +410,54 @@ static int changed(serve_event *e, bm_store *st)
 	return error;
 }
 
+/* `e` to `w` when it changed a path under w's prefix (hub lock held). An event whose paths
+ * were cut at SERVE_CHANGED_MAX (a commit of more) may have changed the prefix past the
+ * cut: its paths under the prefix are listed again from git (rare: under the lock). */
+static void offer(serve *s, serve_watcher *w, bm_store *st, const serve_event *e)
+{
+	const bm_oid *prev = e->has_prev ? &e->prev : NULL;
+	bm_strlist own = BM_STRLIST_INIT;
+	int error;
+	if (!e->truncated || !*w->prefix || w->full || w->closed) {
+		if (event_matches(e, w->prefix))
+			deliver(s, w, st, prev, &e->next, &e->paths);
+		else
+			pass(w, &e->next);
+		return;
+	}
+	if ((error = serve_paths_under(&own, st, prev, &e->next, w->prefix)) < 0)
+		not_read(s, w, &e->next);
+	else if (own.count)
+		deliver(s, w, st, prev, &e->next, &own);
+	else
+		pass(w, &e->next);
+	bm_strlist_dispose(&own);
+}
+
+int serve_paths_under(bm_strlist *out, bm_store *st, const bm_oid *prev, const bm_oid *next, const char *prefix)
+{
+	/* git lists a folder (or one file): the prefix's folder, then its paths that start with
+	 * the prefix ("projects/acme/ser" is a prefix of projects/acme/server/...) */
+	const char *slash = strrchr(prefix, '/');
+	bm_strlist all = BM_STRLIST_INIT;
+	char *dir = NULL;
+	size_t i;
+	int error;
+	if (slash && !(dir = strndup(prefix, (size_t)(slash - prefix + 1))))
+		return bm_error_set(BM_ENOMEM, "out of memory");
+	error = bm_store_changed(&all, st, prev, next, dir, SERVE_CHANGED_MAX);
+	if (error == BM_ETOOBIG) { /* the first SERVE_CHANGED_MAX of them: the event says truncated */
+		bm_error_clear();
+		error = 0;
+	}
+	for (i = 0; i < all.count && !error; i++)
+		if (under(all.items[i], prefix))
+			error = bm_strlist_add(out, all.items[i]);
+	bm_strlist_dispose(&all);
+	free(dir);
+	return error;
+}
+
 static void publish(serve *s, serve_event *e)
 {
 	serve_watcher *w;
@@ -413,10 +468,7 @@ static void publish(serve *s, serve_event *e)
 	 * event either in the ring or delivered, never neither */
 	pthread_mutex_lock(&s->hlock);
 	for (w = s->watchers; w; w = w->next)
-		if (event_matches(e, w->prefix))
-			deliver(s, w, s->hstore, e->has_prev ? &e->prev : NULL, &e->next, &e->paths);
-		else
-			pass(w, &e->next);
+		offer(s, w, s->hstore, e);
 	s->tip = e->next;
 	s->has_tip = 1;
 	ring_push(s, e);
@@ -723,11 +775,7 @@ static int catch_up(serve *s, serve_watcher *w, const bm_oid *since, serve_answe
 		if ((i = ring_find(s, &from)) >= 0) {
 			size_t k;
 			for (k = (size_t)i + 1; k < s->ring_len; k++) {
-				serve_event *e = ring_at(s, k);
-				if (event_matches(e, w->prefix))
-					deliver(s, w, st, e->has_prev ? &e->prev : NULL, &e->next, &e->paths);
-				else
-					pass(w, &e->next);
+				offer(s, w, st, ring_at(s, k));
 			}
 			pass(w, &s->tip);
 			return 0;

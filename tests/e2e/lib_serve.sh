@@ -34,6 +34,21 @@ serve_start() {
 	done
 }
 
+# hook_receiver NAME MODE: a webhook receiver (tests/e2e/hook_receiver.py, MODE ok, fail,
+# hang or ctl) on 127.0.0.1 and a free port; its URL ("/hook") in $T/NAME.rurl, its requests
+# in $T/NAME.jsonl; killed with the servers
+hook_receiver() {
+	python3 "$BM_SRCDIR/tests/e2e/hook_receiver.py" "$2" "$T/$1.port" "$T/$1.jsonl" &
+	SERVE_PIDS="$SERVE_PIDS $!"
+	i=0
+	while [ ! -s "$T/$1.port" ]; do
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "receiver $1 did not start"
+		sleep 0.05
+	done
+	echo "http://127.0.0.1:$(cat "$T/$1.port")/hook" >"$T/$1.rurl"
+}
+
 serve_url() { cat "$T/$1.url"; }
 
 serve_stop() {

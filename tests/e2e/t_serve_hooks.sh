@@ -16,28 +16,9 @@ set -eu
 . "$BM_SRCDIR/tests/e2e/lib_core.sh"
 . "$BM_SRCDIR/tests/e2e/lib_serve.sh"
 command -v python3 >/dev/null || { echo "FAIL: python3 is needed (scripts/deps.sh)"; exit 77; }
-RCV=$BM_SRCDIR/tests/e2e/hook_receiver.py
 CHK=$BM_SRCDIR/tests/e2e/hook_check.py
 
-RPIDS=""
-cleanup_all() {
-	for p in $RPIDS; do kill -9 "$p" 2>/dev/null || true; done
-	serve_cleanup
-}
-trap cleanup_all EXIT
-
-# receiver NAME MODE: starts one; its URL in $T/NAME.rurl, its requests in $T/NAME.jsonl
-receiver() {
-	python3 "$RCV" "$2" "$T/$1.port" "$T/$1.jsonl" &
-	RPIDS="$RPIDS $!"
-	i=0
-	while [ ! -s "$T/$1.port" ]; do
-		i=$((i + 1))
-		[ $i -le 200 ] || fail "receiver $1 did not start"
-		sleep 0.05
-	done
-	echo "http://127.0.0.1:$(cat "$T/$1.port")/hook" >"$T/$1.rurl"
-}
+receiver() { hook_receiver "$@"; }
 
 # wait_for SECONDS CMD...: until CMD succeeds
 wait_for() {

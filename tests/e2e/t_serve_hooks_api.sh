@@ -16,15 +16,7 @@ set -eu
 . "$BM_SRCDIR/tests/e2e/lib_serve.sh"
 command -v python3 >/dev/null || { echo "FAIL: python3 is needed (scripts/deps.sh)"; exit 77; }
 unset BOOTMETA_IDENTITY || true # serve s2 runs without one
-RCV=$BM_SRCDIR/tests/e2e/hook_receiver.py
 CHK=$BM_SRCDIR/tests/e2e/hook_check.py
-
-RPID=""
-cleanup_all() {
-	[ -z "$RPID" ] || kill -9 "$RPID" 2>/dev/null || true
-	serve_cleanup
-}
-trap cleanup_all EXIT
 
 R=$T/meta.git
 C1=1111111111111111111111111111111111111111
@@ -38,15 +30,8 @@ PUB=$("$BM" age keygen -y "$T/serve.key")
 "$BM" age keygen -o "$T/other.key" 2>/dev/null
 OTHER=$("$BM" age keygen -y "$T/other.key")
 
-python3 "$RCV" ok "$T/rcv.port" "$T/rcv.jsonl" &
-RPID=$!
-i=0
-while [ ! -s "$T/rcv.port" ]; do
-	i=$((i + 1))
-	[ $i -le 200 ] || fail "the receiver did not start"
-	sleep 0.05
-done
-RURL="http://127.0.0.1:$(cat "$T/rcv.port")/hook"
+hook_receiver rcv ok
+RURL=$(cat "$T/rcv.rurl")
 
 HOOKS=$("$BM" serve token add follower --scope 'hook:projects/acme/*' --tokens "$T/tokens")
 OTHERS=$("$BM" serve token add others --scope 'hook:projects/other/*' --tokens "$T/tokens")
