@@ -40,6 +40,27 @@ int bm_fs_list_or_empty(bm_strlist *out, bm_fs *fs, const char *dir)
 	return error;
 }
 
+int bm__fs_each(bm_fs *fs, const char *dir, int (*cb)(const char *name, int is_dir, void *payload),
+		void *payload)
+{
+	bm_strlist l = BM_STRLIST_INIT;
+	size_t i;
+	int error;
+	if (fs->ops->each && (error = fs->ops->each(fs, dir ? dir : "", cb, payload)) != BM__FS_LIST)
+		return error;
+	if ((error = bm_fs_list(&l, fs, dir)) < 0)
+		return error;
+	for (i = 0; i < l.count && !error; i++) {
+		size_t len = strlen(l.items[i]);
+		int is_dir = len && l.items[i][len - 1] == '/';
+		if (is_dir)
+			l.items[i][len - 1] = '\0';
+		error = cb(l.items[i], is_dir, payload);
+	}
+	bm_strlist_dispose(&l);
+	return error;
+}
+
 int bm_fs_last(bm_buf *name, bm_fs *fs, const char *dir)
 {
 	bm_strlist l = BM_STRLIST_INIT;

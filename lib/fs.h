@@ -15,7 +15,19 @@ typedef struct {
 	int (*last)(bm_buf *name, bm_fs *fs, const char *dir);
 	/* optional: a view of folder `dir` (see bm__fs_sub); NULL: the generic prefix view */
 	int (*sub)(bm_fs **out, bm_fs *fs, const char *dir);
+	/* optional: bm__fs_each without a listing; BM__FS_LIST: "list it" (as when NULL) */
+	int (*each)(bm_fs *fs, const char *dir, int (*cb)(const char *name, int is_dir, void *payload),
+		    void *payload);
 } bm_fs_ops;
+
+#define BM__FS_LIST 1
+
+/* Call `cb` with each entry of folder `dir` in bytewise order of the listing (`is_dir`: a
+ * folder, its name without the '/'), up to the first that returns non-zero, which this
+ * returns. BM_ENOTFOUND when `dir` is not a folder. On a git tree it allocates nothing (a
+ * bucket of a log holds 1,000 names: a listing was 15% of a 1-client writer's CPU). */
+int bm__fs_each(bm_fs *fs, const char *dir, int (*cb)(const char *name, int is_dir, void *payload),
+		void *payload);
 
 struct bm_fs {
 	const bm_fs_ops *ops;

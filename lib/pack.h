@@ -4,6 +4,8 @@
 #ifndef BM_PACK_H
 #define BM_PACK_H
 
+#include <time.h>
+
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 
@@ -12,6 +14,17 @@
  * it and a bm__odb_passthrough writes new objects with no system call at all. */
 int bm__objbuf_new(git_odb_backend **out);
 size_t bm__objbuf_count(git_odb_backend *objbuf);
+/* The bytes its objects hold (uncompressed). */
+size_t bm__objbuf_bytes(git_odb_backend *objbuf);
+/* One more owner of objbuf `be`: its free() then only drops a reference, the last one frees
+ * it (so the objects a write left can outlive the object database the write used). */
+void bm__objbuf_ref(git_odb_backend *be);
+/* A read-only backend over up to BM_OBJVIEW_MAX objbufs (NULLs skipped), newest first, each
+ * of which it holds a reference to until freed. Its freshen says "not here" like the
+ * passthrough's, so an object it holds is still written to the write's own objbuf: the view
+ * only saves reading it back from a pack. */
+#define BM_OBJVIEW_MAX 8
+int bm__objbuf_view_new(git_odb_backend **out, git_odb_backend *const *targets, size_t n);
 
 /* A read-only backend that reads through `real` (it takes a reference). Its freshen says
  * "not here", so libgit2 writes every new object to the higher-priority objbuf without
@@ -39,13 +52,15 @@ int bm__pack_write_objbuf(git_odb_backend *objbuf, const char *packdir, int full
  * the pack folder, then opens each pack it found, so a pack removed at once could be gone
  * before it opened it while the merged one came after its listing, and an object that is
  * in the repo was "not found" (seen: serve's watch skipped an event under load). With no
- * `retdir`, a grace of 0, or no marker made, old packs go at once. Called under the
+ * `retdir`, a grace of 0, or no marker made, old packs go at once. `last_sweep` (or NULL):
+ * the caller's record of when it last removed retired packs, so that it looks at their
+ * markers' dates at most twice a grace (between, every marker waits). Called under the
  * writers' lock. A pack that went away meanwhile, or one that is not index version 2, ends
  * the merge with no error (nothing was removed). */
 #define BM_PACKS_PER_LEVEL 8
 #define BM_PACK_LEVEL0 64
 #define BM_PACK_GRACE_SECS 2 /* 10 s cost 40% of 1-client writes (doc/benchmarks.md) */
-int bm__pack_compact(git_odb *odb, const char *packdir, const char *retdir, int full);
+int bm__pack_compact(git_odb *odb, const char *packdir, const char *retdir, int full, time_t *last_sweep);
 /* The grace of retired packs in seconds (BM_PACK_GRACE_SECS; tests set 0 or a long one). */
 void bm__pack_set_grace(long secs);
 

@@ -2,6 +2,7 @@
 #include "seqlog.h"
 #include "bootmeta/record.h"
 #include "recio.h"
+#include "fs.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,41 +48,73 @@ static int is_age_name(const char *name)
 	return !strcmp(name + 10, ".age");
 }
 
+/* The check of bm__log_names_check, one name at a time (bm__fs_each's callback). */
+typedef struct {
+	const char *dir;
+	uint64_t first, want, max;
+	unsigned flags;
+} names_ck;
+
+static int names_ck_one(const char *n, int is_dir, void *payload)
+{
+	names_ck *c = payload;
+	char at[1100];
+	uint64_t seq;
+	if ((c->flags & BM__LOG_SECRET) && (is_dir || is_age_name(n)))
+		return 0; /* a secret whose name goes on below this one, or a ciphertext */
+	seq = is_dir ? 0 : bm__log_entry_seq(n);
+	if (seq && seq <= c->max && seq == c->want) {
+		c->want++;
+		return 0; /* the common case: nothing to format (a bucket holds 1,000) */
+	}
+	snprintf(at, sizeof(at), "%s/%s%s", c->dir, n, is_dir ? "/" : "");
+	if (!seq)
+		return damaged_set(BM_ECORRUPT, "%s is not an entry of the log %s (entries are "
+				    "<10-digit seq>.pb)" DAMAGED, at, c->dir, at);
+	if (seq > c->max)
+		return damaged_set(BM_ECORRUPT, "%s is outside the range of its folder (%llu..%llu)" DAMAGED, at,
+				    (unsigned long long)c->first, (unsigned long long)c->max, at);
+	snprintf(at, sizeof(at), "%s/%010llu.pb", c->dir, (unsigned long long)c->want);
+	return damaged_set(BM_ECORRUPT, "%s is missing: the log %s has %s after it" DAMAGED, at, c->dir, n, at);
+}
+
 int bm__log_names_check(uint64_t *last, const bm_strlist *names, const char *dir, uint64_t first, uint64_t max,
 			unsigned flags)
 {
-	uint64_t want = first;
-	char at[1100];
+	names_ck c = { dir, first, first, max, flags };
 	size_t i;
-
+	int error = 0;
 	*last = first - 1;
-	for (i = 0; i < names->count; i++) {
+	for (i = 0; i < names->count && !error; i++) {
 		const char *n = names->items[i];
 		size_t len = strlen(n);
-		uint64_t seq;
-		if ((flags & BM__LOG_SECRET) && ((len && n[len - 1] == '/') || is_age_name(n)))
-			continue; /* a secret whose name goes on below this one, or a ciphertext */
-		seq = bm__log_entry_seq(n);
-		if (seq && seq <= max && seq == want) {
-			want++;
-			continue; /* the common case: nothing to format (a bucket holds 1,000) */
-		}
-		snprintf(at, sizeof(at), "%s/%s", dir, n);
-		if (!seq)
-			return damaged_set(BM_ECORRUPT, "%s is not an entry of the log %s (entries are "
-					    "<10-digit seq>.pb)" DAMAGED, at, dir, at);
-		if (seq > max)
-			return damaged_set(BM_ECORRUPT, "%s is outside the range of its folder (%llu..%llu)" DAMAGED, at,
-					    (unsigned long long)first, (unsigned long long)max, at);
-		if (seq != want) {
-			char miss[1100];
-			snprintf(miss, sizeof(miss), "%s/%010llu.pb", dir, (unsigned long long)want);
-			return damaged_set(BM_ECORRUPT, "%s is missing: the log %s has %s after it" DAMAGED, miss,
-					    dir, n, miss);
+		if (len && n[len - 1] == '/') {
+			char d[1024];
+			snprintf(d, sizeof(d), "%.*s", (int)(len - 1), n);
+			error = names_ck_one(d, 1, &c);
+		} else {
+			error = names_ck_one(n, 0, &c);
 		}
 	}
-	*last = want - 1;
-	return 0;
+	if (!error)
+		*last = c.want - 1;
+	return error;
+}
+
+/* The same over folder `dir` of `fs` as it is (no listing on a git tree); a folder that is
+ * not there has no entry. */
+static int fs_names_check(uint64_t *last, bm_fs *fs, const char *dir, uint64_t first, uint64_t max, unsigned flags)
+{
+	names_ck c = { dir, first, first, max, flags };
+	int error = bm__fs_each(fs, dir, names_ck_one, &c);
+	*last = first - 1;
+	if (error == BM_ENOTFOUND) {
+		bm_error_clear();
+		error = 0;
+	}
+	if (!error)
+		*last = c.want - 1;
+	return error;
 }
 
 uint64_t bm__log_record_seq(const ProtobufCMessage *m)
@@ -137,7 +170,7 @@ static int buckets_check(const bm_strlist *buckets, const char *dir)
  * B-1 ends with the entry just before bucket B's first. */
 static int bucketed_last(uint64_t *last, bm_buf *path, bm_fs *fs, const char *dir)
 {
-	bm_strlist buckets = BM_STRLIST_INIT, files = BM_STRLIST_INIT;
+	bm_strlist buckets = BM_STRLIST_INIT;
 	bm_buf sub = BM_BUF_INIT, name = BM_BUF_INIT;
 	uint64_t b, first;
 	int error;
@@ -149,8 +182,7 @@ static int bucketed_last(uint64_t *last, bm_buf *path, bm_fs *fs, const char *di
 	b = buckets.count - 1;
 	first = b ? b * BM__LOG_BUCKET : 1;
 	if ((error = bm_buf_printf(&sub, "%s/%07llu", dir, (unsigned long long)b)) < 0 ||
-	    (error = list_or_empty(&files, fs, sub.ptr)) < 0 ||
-	    (error = bm__log_names_check(last, &files, sub.ptr, first, b * BM__LOG_BUCKET + BM__LOG_BUCKET - 1, 0)) < 0)
+	    (error = fs_names_check(last, fs, sub.ptr, first, b * BM__LOG_BUCKET + BM__LOG_BUCKET - 1, 0)) < 0)
 		goto done;
 	if (*last < first) {
 		error = damaged_set(BM_ECORRUPT, "the bucket %s/ of the log holds no entry" DAMAGED, sub.ptr,
@@ -177,7 +209,6 @@ static int bucketed_last(uint64_t *last, bm_buf *path, bm_fs *fs, const char *di
 	bm_buf_clear(path);
 	error = bm_buf_printf(path, "%s/%07llu/%010llu.pb", dir, (unsigned long long)b, (unsigned long long)*last);
 done:
-	bm_strlist_dispose(&files);
 	bm_strlist_dispose(&buckets);
 	bm_buf_dispose(&sub);
 	bm_buf_dispose(&name);
@@ -186,16 +217,13 @@ done:
 
 static int flat_last(uint64_t *last, bm_buf *path, bm_fs *fs, const char *dir, unsigned flags)
 {
-	bm_strlist files = BM_STRLIST_INIT;
 	int error;
 
 	*last = 0;
-	if ((error = list_or_empty(&files, fs, dir)) == 0 &&
-	    (error = bm__log_names_check(last, &files, dir, 1, BM__LOG_SEQ_MAX, flags)) == 0 && *last) {
+	if ((error = fs_names_check(last, fs, dir, 1, BM__LOG_SEQ_MAX, flags)) == 0 && *last) {
 		bm_buf_clear(path);
 		error = bm_buf_printf(path, "%s/%010llu.pb", dir, (unsigned long long)*last);
 	}
-	bm_strlist_dispose(&files);
 	return error;
 }
 

@@ -1,6 +1,7 @@
 /* test_seqlog.c: the check every append to a sequence log runs (lib/seqlog.c), on memory
  * views: a channel log across bucket boundaries, flat logs, secrets' folders, and each kind
- * of damage named by path; the walk of a bucketed log. */
+ * of damage named by path; the walk of a bucketed log; the same checks on a git tree and in
+ * a transaction. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -254,12 +255,146 @@ static void test_walk(void **state)
 	bm_fs_free(fs);
 }
 
+/* ---- the same checks on a commit's tree and inside a transaction (store.c reads a folder
+ * of a git tree without listing it, and the last of a bucket with no listing at all, unless
+ * the transaction added a file there) ---- */
+
+typedef struct {
+	uint64_t n, skip; /* write entries 1..n but skip */
+	const char *extra; /* and this path, if any */
+} fill_ctx;
+
+static void entry_bytes(bm_buf *b, uint64_t seq)
+{
+	Bootmeta__V1__ChannelEntry e = BOOTMETA__V1__CHANNEL_ENTRY__INIT;
+	e.seq = seq;
+	e.project = (char *)"p";
+	e.channel = (char *)"c";
+	e.release = (char *)"r";
+	bm_buf_clear(b);
+	assert_int_equal(bm_record_encode(b, &e.base), 0);
+}
+
+static int fill(bm_txn *txn, void *payload)
+{
+	fill_ctx *c = payload;
+	bm_buf b = BM_BUF_INIT;
+	char path[128];
+	uint64_t i;
+	for (i = 1; i <= c->n; i++) {
+		if (i == c->skip)
+			continue;
+		snprintf(path, sizeof(path), CH "/%07llu/%010llu.pb", (unsigned long long)(i / 1000), (unsigned long long)i);
+		entry_bytes(&b, i);
+		assert_int_equal(bm_txn_add(txn, path, b.ptr, b.size), 0);
+	}
+	if (c->extra)
+		assert_int_equal(bm_txn_add(txn, c->extra, "x", 1), 0);
+	bm_buf_dispose(&b);
+	return bm_txn_message(txn, "fill");
+}
+
+typedef struct {
+	uint64_t add;  /* add this entry first (0: none) */
+	int rc;        /* bm__log_tail_read's answer */
+	uint64_t last;
+	char err[600];
+} tail_ctx;
+
+static int tail_in_txn(bm_txn *txn, void *payload)
+{
+	tail_ctx *c = payload;
+	bm__log_tail t = BM__LOG_TAIL_INIT;
+	if (c->add) {
+		bm_buf b = BM_BUF_INIT;
+		char path[128];
+		snprintf(path, sizeof(path), CH "/%07llu/%010llu.pb", (unsigned long long)(c->add / 1000),
+			 (unsigned long long)c->add);
+		entry_bytes(&b, c->add);
+		assert_int_equal(bm_txn_add(txn, path, b.ptr, b.size), 0);
+		bm_buf_dispose(&b);
+	}
+	c->rc = bm__log_tail_read(&t, bm_txn_fs(txn), CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED);
+	c->last = t.last;
+	snprintf(c->err, sizeof(c->err), "%s", c->rc ? bm_error_last() : "");
+	bm__log_tail_dispose(&t);
+	return bm_error_set(BM_ECONFLICT, "only looking"); /* commit nothing */
+}
+
+/* A repo holding the log as `c` says; the tail read on its tip's tree and in transactions
+ * that add nothing and that add entry `c->n + 1`. */
+static void on_git(fill_ctx *c, int want_rc, uint64_t want_last, const char *needle)
+{
+	char dir[] = "/tmp/bm-test-seqlog-XXXXXX", cmd[600];
+	bm_write_options wo = BM_WRITE_OPTIONS_INIT;
+	bm__log_tail t = BM__LOG_TAIL_INIT;
+	tail_ctx tc;
+	bm_store *s = NULL;
+	bm_fs *fs = NULL;
+	assert_non_null(mkdtemp(dir));
+	wo.actor = "Tester <t@example.com>";
+	assert_int_equal(bm_store_init(&s, dir), 0);
+	assert_int_equal(bm_store_write(NULL, s, fill, c, &wo), 0);
+
+	assert_int_equal(bm_store_fs(&fs, s, NULL), 0);
+	assert_int_equal(bm__log_tail_read(&t, fs, CH, &bootmeta__v1__channel_entry__descriptor, BM__LOG_BUCKETED),
+			 want_rc);
+	if (want_rc)
+		assert_non_null(strstr(bm_error_last(), needle));
+	else
+		assert_int_equal(t.last, want_last);
+	bm__log_tail_dispose(&t);
+	bm_fs_free(fs);
+
+	memset(&tc, 0, sizeof(tc));
+	assert_int_equal(bm_store_write(NULL, s, tail_in_txn, &tc, &wo), BM_ECONFLICT);
+	assert_int_equal(tc.rc, want_rc);
+	if (want_rc)
+		assert_non_null(strstr(tc.err, needle));
+	else
+		assert_int_equal(tc.last, want_last);
+
+	memset(&tc, 0, sizeof(tc));
+	tc.add = c->n + 1;
+	assert_int_equal(bm_store_write(NULL, s, tail_in_txn, &tc, &wo), BM_ECONFLICT);
+	assert_int_equal(tc.rc, want_rc);
+	if (want_rc)
+		assert_non_null(strstr(tc.err, needle));
+	else
+		assert_int_equal(tc.last, want_last + 1);
+
+	bm_store_free(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_git_tree_and_txn(void **state)
+{
+	fill_ctx c;
+	(void)state;
+	c = (fill_ctx){ 1500, 0, NULL };
+	on_git(&c, 0, 1500, NULL);
+	c = (fill_ctx){ 999, 0, NULL }; /* entry 1000 (added) starts bucket 1 */
+	on_git(&c, 0, 999, NULL);
+	/* the end of the bucket before the newest: read with no listing */
+	c = (fill_ctx){ 1500, 999, NULL };
+	on_git(&c, BM_ECORRUPT, 0, CH "/0000000/0000000999.pb is missing");
+	/* a gap in the newest bucket, a stray folder and a stray file there */
+	c = (fill_ctx){ 1500, 1200, NULL };
+	on_git(&c, BM_ECORRUPT, 0, CH "/0000001/0000001200.pb is missing");
+	c = (fill_ctx){ 1500, 0, CH "/0000001/0000001600.pb/x" };
+	on_git(&c, BM_ECORRUPT, 0, CH "/0000001/0000001600.pb/ is not an entry");
+	c = (fill_ctx){ 1500, 0, CH "/0000001/0000001500.pbx" };
+	on_git(&c, BM_ECORRUPT, 0, CH "/0000001/0000001500.pbx is not an entry");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_channel_buckets),
 		cmocka_unit_test(test_flat),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_git_tree_and_txn),
 	};
 	bm_global_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
