@@ -45,8 +45,8 @@ int bm__fs_each(bm_fs *fs, const char *dir, int (*cb)(const char *name, int is_d
 {
 	bm_strlist l = BM_STRLIST_INIT;
 	size_t i;
-	int error;
-	if (fs->ops->each && (error = fs->ops->each(fs, dir ? dir : "", cb, payload)) != BM__FS_LIST)
+	int error, declined = 0;
+	if (fs->ops->each && ((error = fs->ops->each(fs, dir ? dir : "", cb, payload, &declined)) < 0 || !declined))
 		return error;
 	if ((error = bm_fs_list(&l, fs, dir)) < 0)
 		return error;

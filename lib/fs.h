@@ -15,12 +15,11 @@ typedef struct {
 	int (*last)(bm_buf *name, bm_fs *fs, const char *dir);
 	/* optional: a view of folder `dir` (see bm__fs_sub); NULL: the generic prefix view */
 	int (*sub)(bm_fs **out, bm_fs *fs, const char *dir);
-	/* optional: bm__fs_each without a listing; BM__FS_LIST: "list it" (as when NULL) */
+	/* optional: bm__fs_each without a listing; it may set *declined (before any call of
+	 * `cb`, returning 0) to say "list it", as when NULL */
 	int (*each)(bm_fs *fs, const char *dir, int (*cb)(const char *name, int is_dir, void *payload),
-		    void *payload);
+		    void *payload, int *declined);
 } bm_fs_ops;
-
-#define BM__FS_LIST 1
 
 /* Call `cb` with each entry of folder `dir` in bytewise order of the listing (`is_dir`: a
  * folder, its name without the '/'), up to the first that returns non-zero, which this

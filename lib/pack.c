@@ -710,7 +710,7 @@ static int has_name(const bm_strlist *names, const char *base, const char *ext)
 	char want[600];
 	const char *key = want;
 	if ((size_t)snprintf(want, sizeof(want), "%s%s", base, ext) >= sizeof(want))
-		return 0;
+		return 1; /* cannot be asked: "there", the answer that leaves the pack alone */
 	return names->count && bsearch(&key, names->items, names->count, sizeof(*names->items), cmp_name) != NULL;
 }
 

@@ -374,9 +374,10 @@ static int tfs_last(bm_buf *name, bm_fs *fs, const char *dir)
 }
 
 static int tfs_each(bm_fs *fs, const char *dir, int (*cb)(const char *name, int is_dir, void *payload),
-		    void *payload)
+		    void *payload, int *declined)
 {
 	tree_fs *t = (tree_fs *)fs;
+	(void)declined;
 	return tree_each(t->repo, t->root, dir, cb, payload);
 }
 
@@ -1419,11 +1420,13 @@ static int txn_touches(bm_txn *t, const char *dir)
 /* A folder the transaction added nothing to reads as its base's tree (no listing); others
  * are listed (the base's and the added names merged). */
 static int txn_fs_each(bm_fs *fs, const char *dir, int (*cb)(const char *name, int is_dir, void *payload),
-		       void *payload)
+		       void *payload, int *declined)
 {
 	bm_txn *t = txn_of(fs);
-	if (txn_touches(t, dir))
-		return BM__FS_LIST;
+	if (txn_touches(t, dir)) {
+		*declined = 1;
+		return 0;
+	}
 	return tree_each(t->store->repo, t->base_tree, dir, cb, payload);
 }
 
