@@ -26,10 +26,11 @@ typedef struct serve serve;
 typedef struct serve_job serve_job;
 
 /* Called by the hub thread for every new commit on main, in order, just before the watchers get
- * it: `prev` NULL when unknown (main moved to another history). Must not block long: queue
- * the work (NATS publishing, webhook deliveries) and return. */
+ * it: `prev` NULL when unknown (main moved to another history); `truncated`: `paths` holds
+ * only the first SERVE_CHANGED_MAX of the commit's paths. Must not block long: queue the
+ * work (NATS publishing, webhook deliveries) and return. */
 typedef void (*serve_commit_hook)(serve *s, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths,
-				  void *payload);
+				  int truncated, void *payload);
 #define SERVE_HOOKS_MAX 4
 typedef struct serve_watcher serve_watcher;
 

@@ -53,6 +53,7 @@ typedef struct cq_item {
 	struct cq_item *next;
 	bm_oid prev, next_c;
 	int has_prev;
+	int truncated; /* paths holds only the first SERVE_CHANGED_MAX */
 	bm_strlist paths;
 } cq_item;
 
@@ -859,7 +860,7 @@ static void reload_at(struct serve_hooks_out *o, const bm_oid *commit)
 static void enqueue(struct serve_hooks_out *o, sub *u, delivery *d);
 
 /* 1 when the event of `c` may have changed hooks/: a path under it, or paths that may not
- * be all of them (none, as many as an event lists, or an event from nothing, which is how
+ * be all of them (none, a list the hub cut, or an event from nothing, which is how
  * main moved to another history appears), or an event that does not follow the last one
  * dispatched (commits between them were dropped: a full queue, no memory). Otherwise the
  * subscriptions stand, and no git read is needed (a look at a commit in a pack newer than
@@ -867,7 +868,7 @@ static void enqueue(struct serve_hooks_out *o, sub *u, delivery *d);
 static int may_touch_hooks(const struct serve_hooks_out *o, const cq_item *c)
 {
 	size_t i;
-	if (!c->has_prev || !c->paths.count || c->paths.count >= SERVE_CHANGED_MAX)
+	if (!c->has_prev || !c->paths.count || c->truncated)
 		return 1;
 	if (!o->has_last || !bm_oid_equal(&o->last, &c->prev))
 		return 1;
@@ -897,8 +898,8 @@ static void dispatch(struct serve_hooks_out *o, cq_item *c)
 		int hit = 0, unread = 0;
 		if (!u->started)
 			continue;
-		if (c->paths.count >= SERVE_CHANGED_MAX && *u->prefix) {
-			/* the list of all paths may be cut: this prefix's own, from git */
+		if (c->truncated && *u->prefix) {
+			/* the list of all paths was cut: this prefix's own, from git */
 			if (serve_paths_under(&own, o->st, c->has_prev ? &c->prev : NULL, &c->next_c, u->prefix) == 0) {
 				paths = &own;
 			} else {
@@ -1039,7 +1040,8 @@ static void *dispatcher_main(void *arg)
 }
 
 /* The hub's hook: copy and queue, never wait on a receiver. */
-static void on_commit(serve *s, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths, void *payload)
+static void on_commit(serve *s, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths, int truncated,
+		      void *payload)
 {
 	struct serve_hooks_out *o = payload;
 	cq_item *c = calloc(1, sizeof(*c));
@@ -1051,6 +1053,7 @@ static void on_commit(serve *s, const bm_oid *prev, const bm_oid *next, const bm
 		return;
 	}
 	c->next_c = *next;
+	c->truncated = truncated;
 	if (prev) {
 		c->prev = *prev;
 		c->has_prev = 1;

@@ -161,12 +161,14 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, 
 
 /* ---- the commit hook (hub thread): queue, never block ---- */
 
-static void hook(serve *s, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths, void *payload)
+static void hook(serve *s, const bm_oid *prev, const bm_oid *next, const bm_strlist *paths, int truncated,
+		 void *payload)
 {
 	serve_nats *n = payload;
 	pub_item *it = calloc(1, sizeof(*it));
 	size_t i;
 	(void)s;
+	(void)truncated; /* subjects come from the paths listed, as for a commit read from git */
 	if (it) {
 		it->next_commit = *next;
 		if (prev) {

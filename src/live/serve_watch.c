@@ -463,7 +463,7 @@ static void publish(serve *s, serve_event *e)
 	serve_watcher *w;
 	int i;
 	for (i = 0; i < s->nhooks; i++)
-		s->hooks[i](s, e->has_prev ? &e->prev : NULL, &e->next, &e->paths, s->hook_payloads[i]);
+		s->hooks[i](s, e->has_prev ? &e->prev : NULL, &e->next, &e->paths, e->truncated, s->hook_payloads[i]);
 	/* the watchers, the tip and the ring change together: a watcher that resumes sees the
 	 * event either in the ring or delivered, never neither */
 	pthread_mutex_lock(&s->hlock);
